@@ -1,0 +1,155 @@
+//! Options shared by several commands.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::error::SetupError;
+use crate::event::EnvelopeStyle;
+use crate::signing::{Secret, SignatureFormat};
+
+/// Default environment variable holding the signing secret.
+pub const DEFAULT_SECRET_ENV: &str = "SPOTNANA_WEBHOOK_SECRET";
+
+/// Where the signing secret comes from (never a plain argument).
+#[derive(Debug, Clone, Args)]
+pub struct SecretArgs {
+    /// Environment variable holding the `whsec_…` signing secret.
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_SECRET_ENV)]
+    pub secret_env: String,
+    /// File holding the `whsec_…` signing secret (takes precedence over --secret-env).
+    #[arg(long, value_name = "PATH")]
+    pub secret_file: Option<PathBuf>,
+}
+
+impl SecretArgs {
+    /// Loads the secret: from `--secret-file` if given, else from the environment
+    /// variable. `Ok(None)` when neither is set. A malformed secret is an error that
+    /// names its source, never its value.
+    pub fn load(&self) -> Result<Option<Secret>, SetupError> {
+        if let Some(path) = &self.secret_file {
+            let text = std::fs::read_to_string(path).map_err(|err| {
+                SetupError::new(format!(
+                    "cannot read --secret-file {}: {err}",
+                    path.display()
+                ))
+            })?;
+            return Secret::parse(&text).map(Some).map_err(|err| {
+                SetupError::new(format!(
+                    "the secret in {} is malformed: {err}",
+                    path.display()
+                ))
+                .with_hint("the file must hold one `whsec_<base64>` secret")
+            });
+        }
+        match std::env::var(&self.secret_env) {
+            Ok(text) => Secret::parse(&text).map(Some).map_err(|err| {
+                SetupError::new(format!(
+                    "the secret in environment variable {} is malformed: {err}",
+                    self.secret_env
+                ))
+                .with_hint("set it to the `whsec_<base64>` secret Spotnana issued")
+            }),
+            Err(std::env::VarError::NotPresent) => Ok(None),
+            Err(std::env::VarError::NotUnicode(_)) => Err(SetupError::new(format!(
+                "environment variable {} is not valid UTF-8",
+                self.secret_env
+            ))),
+        }
+    }
+
+    /// Loads the secret, which must be present.
+    pub fn require(&self) -> Result<Secret, SetupError> {
+        self.load()?.ok_or_else(|| {
+            SetupError::new(format!(
+                "no signing secret: environment variable {} is not set",
+                self.secret_env
+            ))
+            .with_hint(format!(
+                "export {}=whsec_… or pass --secret-file PATH",
+                self.secret_env
+            ))
+        })
+    }
+}
+
+/// How events are written (the two points the docs leave open).
+#[derive(Debug, Clone, Args)]
+pub struct FormatArgs {
+    /// Signature token form: `v1,<base64>` or bare `<base64>`.
+    #[arg(long, value_enum, default_value_t = SignatureFormat::V1)]
+    pub signature_format: SignatureFormat,
+    /// Event type field name in the envelope.
+    #[arg(long, value_enum, default_value_t = EnvelopeStyle::EventType)]
+    pub envelope: EnvelopeStyle,
+}
+
+/// Where and how deliveries go.
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
+    /// The partner endpoint (https://…). Without it, the built-in reference receiver is started on loopback.
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// PEM file with a private CA to trust for the endpoint's certificate.
+    #[arg(long, value_name = "PEM")]
+    pub ca_cert: Option<PathBuf>,
+    /// Extra header on every delivery, `Name: value` (repeatable). Cannot override reserved headers.
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Per-delivery timeout, connection set-up included (Spotnana uses 40 s).
+    #[arg(long, value_name = "DURATION", default_value = "40s", value_parser = parse_duration)]
+    pub timeout: Duration,
+}
+
+/// Parses a duration such as `40s`, `500ms`, `2m`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text.trim())
+        .map_err(|err| format!("`{text}` is not a duration ({err}); write e.g. 40s, 500ms or 2m"))
+}
+
+/// Parses `Name: value` header arguments.
+pub fn parse_headers(raw: &[String]) -> Result<Vec<(String, String)>, SetupError> {
+    raw.iter()
+        .map(|item| {
+            let (name, value) = item.split_once(':').ok_or_else(|| {
+                SetupError::new(format!("--header `{}` has no `:`", redact_header_arg(item)))
+                    .with_hint("write --header 'Name: value'")
+            })?;
+            let name = name.trim();
+            if name.is_empty()
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+            {
+                return Err(SetupError::new(format!(
+                    "--header name `{name}` is not a valid HTTP header name"
+                )));
+            }
+            Ok((name.to_owned(), value.trim().to_owned()))
+        })
+        .collect()
+}
+
+fn redact_header_arg(item: &str) -> String {
+    // A malformed header argument may still hold a credential: show only its start.
+    let shown: String = item.chars().take(12).collect();
+    if shown.len() < item.len() {
+        format!("{shown}…")
+    } else {
+        shown
+    }
+}
+
+/// Reads a file or, for `-`, standard input, as raw bytes.
+pub fn read_input(path: &std::path::Path) -> Result<Vec<u8>, SetupError> {
+    if path.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+            .map_err(|err| SetupError::new(format!("cannot read standard input: {err}")))?;
+        Ok(buf)
+    } else {
+        std::fs::read(path)
+            .map_err(|err| SetupError::new(format!("cannot read {}: {err}", path.display())))
+    }
+}

@@ -1,0 +1,74 @@
+//! The command-line front: clap definitions and one module per command.
+//!
+//! Each command module owns its `Args` and a `run` function returning an exit code
+//! or a [`SetupError`] (exit 2).
+
+pub mod common;
+pub mod send;
+pub mod serve;
+pub mod sign;
+pub mod verify;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::{SetupError, exit};
+
+/// Conformance harness and mock sender for Spotnana webhooks.
+#[derive(Debug, Parser)]
+#[command(name = "spotcheck", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Send one signed event like Spotnana would and print the exchange.
+    Send(send::SendArgs),
+    /// Run the reference receiver: verifies, acknowledges at once, deduplicates, logs.
+    Serve(serve::ServeArgs),
+    /// Compute the signature headers of a body.
+    Sign(sign::SignArgs),
+    /// Check the signature headers of a body and explain each step of a mismatch.
+    Verify(verify::VerifyArgs),
+}
+
+/// Parses the command line, runs the command and returns the process exit code.
+pub fn main() -> u8 {
+    crate::init_crypto();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return exit::SETUP;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Send(args) => send::run(args).await,
+            Command::Serve(args) => serve::run(args).await,
+            Command::Sign(args) => sign::run(args).await,
+            Command::Verify(args) => verify::run(args).await,
+        }
+    });
+    // Do not wait for lingering connections or blocking tasks at exit.
+    runtime.shutdown_background();
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            report_setup_error(&err);
+            exit::SETUP
+        }
+    }
+}
+
+/// Prints a setup error to stderr.
+pub fn report_setup_error(err: &SetupError) {
+    eprintln!("error: {err}");
+}

@@ -1,0 +1,1 @@
+//! HTTP delivery of signed events: one client, one exchange record per attempt.

@@ -1,0 +1,1 @@
+//! Body styles: the same JSON value written with different (valid) bytes.

@@ -1,0 +1,1 @@
+//! The reference receiver: a correct Spotnana webhook endpoint.
