@@ -4,6 +4,7 @@
 //! Data flows one way: scenario → planned delivery → signed request → exchange
 //! record → check outcome → report.
 
+pub mod check;
 pub mod cli;
 pub mod delivery;
 pub mod error;

@@ -1,0 +1,141 @@
+//! Checks and their outcomes: the unit every report is made of.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::delivery::exchange::Exchange;
+
+/// How much a check matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Spotnana's documented rules and what breaks delivery: a failure is `fail`.
+    Required,
+    /// Security and robustness practice: a failure is `warn`.
+    Recommended,
+}
+
+impl Level {
+    /// `required` / `recommended`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Required => "required",
+            Level::Recommended => "recommended",
+        }
+    }
+}
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// It conforms.
+    Pass,
+    /// A required check failed.
+    Fail,
+    /// A recommended check failed.
+    Warn,
+    /// Not run (not applicable, or filtered out, or a prerequisite failed).
+    Skip,
+    /// The run was interrupted before this check finished.
+    Interrupted,
+}
+
+impl Status {
+    /// `PASS`, `FAIL`, …
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Fail => "FAIL",
+            Status::Warn => "WARN",
+            Status::Skip => "SKIP",
+            Status::Interrupted => "INTR",
+        }
+    }
+}
+
+/// What a check is: stable id, level, and the texts a partner acts on.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckInfo {
+    /// Stable id `suite.name` (a public contract).
+    pub id: String,
+    /// One-line title.
+    pub title: String,
+    /// Required or recommended.
+    pub level: Level,
+    /// Why it matters.
+    pub why: String,
+    /// How to fix a failure.
+    pub fix: String,
+    /// Free tags for `--tags`.
+    pub tags: Vec<String>,
+}
+
+impl CheckInfo {
+    /// The suite: the part of the id before the first `.`.
+    pub fn suite(&self) -> &str {
+        self.id.split('.').next().unwrap_or(&self.id)
+    }
+}
+
+/// A verdict before the level is applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// It conforms; the message says what was seen.
+    Passed(String),
+    /// It does not; the message says what was seen instead.
+    Failed(String),
+    /// It could not be judged; the message says why.
+    Skipped(String),
+}
+
+/// A finished check.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    /// The check.
+    #[serde(flatten)]
+    pub info: CheckInfo,
+    /// Its outcome.
+    pub status: Status,
+    /// What was seen.
+    pub message: String,
+    /// How long it took.
+    #[serde(rename = "duration_ms", serialize_with = "serialize_ms")]
+    pub duration: Duration,
+    /// Every HTTP attempt it made.
+    pub exchanges: Vec<Exchange>,
+}
+
+impl CheckResult {
+    /// Applies the level: a failed required check is `fail`, a failed recommended one `warn`.
+    pub fn new(
+        info: CheckInfo,
+        verdict: Verdict,
+        duration: Duration,
+        exchanges: Vec<Exchange>,
+    ) -> CheckResult {
+        let (status, message) = match verdict {
+            Verdict::Passed(m) => (Status::Pass, m),
+            Verdict::Skipped(m) => (Status::Skip, m),
+            Verdict::Failed(m) => (
+                match info.level {
+                    Level::Required => Status::Fail,
+                    Level::Recommended => Status::Warn,
+                },
+                m,
+            ),
+        };
+        CheckResult {
+            info,
+            status,
+            message,
+            duration,
+            exchanges,
+        }
+    }
+}
+
+fn serialize_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_millis() as u64)
+}

@@ -1,0 +1,162 @@
+//! The record of one delivery attempt: what was sent, what came back, how long it took.
+//!
+//! Records are secret-free: the signing secret is never part of a request, and
+//! credential-bearing headers (`Authorization`, `Cookie`, names containing `token`,
+//! `secret`, `password`, `api-key`…) are redacted when a record is made.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// The largest response body excerpt kept (the rest is read and discarded, up to the cap).
+pub const BODY_EXCERPT_LIMIT: usize = 1024;
+
+/// One HTTP attempt, answered or not.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exchange {
+    /// What was sent.
+    pub request: RequestRecord,
+    /// What came back, if anything did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<ResponseRecord>,
+    /// Why nothing (complete) came back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<TransportError>,
+    /// When the attempt started (Unix milliseconds).
+    pub started_at_ms: i64,
+    /// From sending to the end of the response head (or the failure).
+    #[serde(rename = "duration_ms", serialize_with = "serialize_ms")]
+    pub duration: Duration,
+}
+
+impl Exchange {
+    /// The response status, if there was a response.
+    pub fn status(&self) -> Option<u16> {
+        self.response.as_ref().map(|r| r.status)
+    }
+
+    /// A short description of the result: `200 OK`, `timeout after 40s`, …
+    pub fn outcome_text(&self) -> String {
+        match (&self.response, &self.error) {
+            (Some(response), _) => response.status_line(),
+            (None, Some(error)) => format!("{}: {}", error.class.as_str(), error.message),
+            (None, None) => "no answer".to_owned(),
+        }
+    }
+}
+
+fn serialize_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((d.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0)
+}
+
+/// The request as sent (secret-free).
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestRecord {
+    /// `POST`, `GET`.
+    pub method: String,
+    /// The full URL.
+    pub url: String,
+    /// Headers in the order sent; credential values redacted.
+    pub headers: Vec<(String, String)>,
+    /// Body length in bytes.
+    pub body_len: usize,
+    /// The first KiB of the body, as text (invalid UTF-8 replaced).
+    pub body_excerpt: String,
+}
+
+/// The response head and the start of its body.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResponseRecord {
+    /// The HTTP status code.
+    pub status: u16,
+    /// The reason phrase's canonical text for the code (`OK`, `Accepted`).
+    pub reason: String,
+    /// Response headers, in order; credential values redacted.
+    pub headers: Vec<(String, String)>,
+    /// The first KiB of the body, as text (invalid UTF-8 replaced, control characters escaped).
+    pub body_excerpt: String,
+    /// How many body bytes were read (capped at 64 KiB).
+    pub body_bytes_read: usize,
+    /// Whether the body was longer than what was read.
+    pub body_truncated: bool,
+}
+
+impl ResponseRecord {
+    /// `200 OK`, `202 Accepted`.
+    pub fn status_line(&self) -> String {
+        if self.reason.is_empty() {
+            self.status.to_string()
+        } else {
+            format!("{} {}", self.status, self.reason)
+        }
+    }
+}
+
+/// Why an attempt got no (complete) answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct TransportError {
+    /// The class of failure.
+    pub class: ErrorClass,
+    /// A one-line human description (no secrets).
+    pub message: String,
+}
+
+/// Classes of transport failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ErrorClass {
+    /// The host name did not resolve.
+    Dns,
+    /// The TCP connection could not be made (refused, unreachable).
+    Connect,
+    /// The TLS handshake failed (certificate, protocol).
+    Tls,
+    /// No answer within the timeout.
+    Timeout,
+    /// The connection was reset or closed before a complete answer.
+    Reset,
+    /// The peer's answer was not valid HTTP.
+    Protocol,
+    /// The response body was cut short or could not be read.
+    Body,
+    /// Anything else.
+    Other,
+}
+
+impl ErrorClass {
+    /// The lowercase name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::Dns => "dns",
+            ErrorClass::Connect => "connect",
+            ErrorClass::Tls => "tls",
+            ErrorClass::Timeout => "timeout",
+            ErrorClass::Reset => "reset",
+            ErrorClass::Protocol => "protocol",
+            ErrorClass::Body => "body",
+            ErrorClass::Other => "other",
+        }
+    }
+}
+
+/// Whether a header's value may carry a credential and must be redacted in records.
+pub fn is_sensitive_header(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    matches!(
+        name.as_str(),
+        "authorization" | "proxy-authorization" | "cookie" | "set-cookie"
+    ) || [
+        "token", "secret", "password", "passwd", "api-key", "apikey", "x-api", "auth",
+    ]
+    .iter()
+    .any(|part| name.contains(part))
+}
+
+/// The value to record for a header: redacted when sensitive.
+pub fn recorded_value(name: &str, value: &str) -> String {
+    if is_sensitive_header(name) {
+        "***redacted***".to_owned()
+    } else {
+        value.to_owned()
+    }
+}
