@@ -79,6 +79,9 @@ pub struct ResponseRecord {
     pub body_bytes_read: usize,
     /// Whether the body was longer than what was read.
     pub body_truncated: bool,
+    /// The body bytes read (at most 64 KiB), for `observe` assertions; not serialized.
+    #[serde(skip)]
+    pub body: bytes::Bytes,
 }
 
 impl ResponseRecord {
