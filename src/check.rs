@@ -56,7 +56,7 @@ impl Status {
 }
 
 /// What a check is: stable id, level, and the texts a partner acts on.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct CheckInfo {
     /// Stable id `suite.name` (a public contract).
     pub id: String,
@@ -70,6 +70,21 @@ pub struct CheckInfo {
     pub fix: String,
     /// Free tags for `--tags`.
     pub tags: Vec<String>,
+}
+
+impl Serialize for CheckInfo {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(7))?;
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("suite", self.suite())?;
+        map.serialize_entry("title", &self.title)?;
+        map.serialize_entry("level", &self.level)?;
+        map.serialize_entry("why", &self.why)?;
+        map.serialize_entry("fix", &self.fix)?;
+        map.serialize_entry("tags", &self.tags)?;
+        map.end()
+    }
 }
 
 impl CheckInfo {

@@ -1,0 +1,249 @@
+//! The terminal report: one line per check, then each failure and warning with the
+//! request sent, the answer, why it matters and how to fix it, then the verdict.
+
+use std::fmt::Write as _;
+
+use crate::check::{CheckResult, Status};
+use crate::delivery::exchange::Exchange;
+
+use super::RunReport;
+
+/// How much to show, and whether to colour it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TerminalOptions {
+    /// ANSI colours.
+    pub color: bool,
+    /// Every exchange of every check, not only of failures.
+    pub verbose: bool,
+    /// Only the summary line (and failures' one-liners).
+    pub quiet: bool,
+}
+
+/// Whether to colour output for `--color auto|always|never` on standard output.
+pub fn use_color(choice: &str) -> bool {
+    use std::io::IsTerminal;
+    match choice {
+        "always" => true,
+        "never" => false,
+        _ => std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
+    }
+}
+
+struct Paint {
+    color: bool,
+}
+
+impl Paint {
+    fn status(&self, status: Status) -> String {
+        let code = match status {
+            Status::Pass => "32",
+            Status::Fail => "31;1",
+            Status::Warn => "33;1",
+            Status::Skip | Status::Interrupted => "2",
+        };
+        self.wrap(code, status.label())
+    }
+
+    fn dim(&self, text: &str) -> String {
+        self.wrap("2", text)
+    }
+
+    fn bold(&self, text: &str) -> String {
+        self.wrap("1", text)
+    }
+
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+}
+
+/// The header line printed before checks run.
+pub fn render_header(endpoint: &str, reference: bool, seed: u64) -> String {
+    let which = if reference {
+        " (built-in reference receiver)"
+    } else {
+        ""
+    };
+    format!(
+        "spotcheck {} — endpoint {endpoint}{which} — seed {seed}\n",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// Renders the whole report (after the header line).
+pub fn render(report: &RunReport, options: TerminalOptions) -> String {
+    let paint = Paint {
+        color: options.color,
+    };
+    let mut out = String::new();
+    let width = report
+        .checks
+        .iter()
+        .map(|c| c.info.id.len())
+        .max()
+        .unwrap_or(0);
+    if !options.quiet {
+        for check in &report.checks {
+            let _ = writeln!(
+                out,
+                "{}  {:width$}  {:>6}  {}",
+                paint.status(check.status),
+                check.info.id,
+                format!("{} ms", check.duration.as_millis()),
+                one_line(&check.message),
+            );
+        }
+    }
+    let noteworthy: Vec<&CheckResult> = report
+        .checks
+        .iter()
+        .filter(|c| matches!(c.status, Status::Fail | Status::Warn) || options.verbose)
+        .collect();
+    if !noteworthy.is_empty() && !options.quiet {
+        out.push('\n');
+        for check in noteworthy {
+            render_details(&mut out, check, &paint, options.verbose);
+        }
+    }
+    if let Some(latency) = &report.latency {
+        let _ = writeln!(
+            out,
+            "\nlatency: p50 {} ms, p95 {} ms, max {} ms over {} answered deliveries",
+            latency.p50_ms, latency.p95_ms, latency.max_ms, latency.samples
+        );
+    }
+    let s = &report.summary;
+    let verdict = if s.interrupted > 0 {
+        paint.wrap("33;1", "INTERRUPTED")
+    } else if s.conformant {
+        paint.wrap("32;1", "conformant")
+    } else {
+        paint.wrap("31;1", "NOT conformant")
+    };
+    let _ = writeln!(
+        out,
+        "{} passed, {} failed, {} warned, {} skipped{} in {:.1} s — {verdict}",
+        s.passed,
+        s.failed,
+        s.warned,
+        s.skipped,
+        if s.interrupted > 0 {
+            format!(", {} interrupted", s.interrupted)
+        } else {
+            String::new()
+        },
+        report.duration_ms as f64 / 1000.0,
+    );
+    out
+}
+
+fn render_details(out: &mut String, check: &CheckResult, paint: &Paint, verbose: bool) {
+    let _ = writeln!(
+        out,
+        "{} {} ({}): {}",
+        paint.status(check.status),
+        paint.bold(&check.info.id),
+        check.info.level.as_str(),
+        check.info.title
+    );
+    let _ = writeln!(out, "  {}", check.message);
+    // For a failure, the exchanges that tell the story: those whose outcome was not
+    // what the step expected are not known here, so show the last few.
+    let shown: Vec<&Exchange> = if verbose {
+        check.exchanges.iter().collect()
+    } else {
+        check.exchanges.iter().rev().take(2).rev().collect()
+    };
+    if check.exchanges.len() > shown.len() {
+        let _ = writeln!(
+            out,
+            "  {}",
+            paint.dim(&format!(
+                "({} earlier exchanges not shown; --verbose shows all)",
+                check.exchanges.len() - shown.len()
+            ))
+        );
+    }
+    for exchange in shown {
+        render_exchange(out, exchange, paint);
+    }
+    if matches!(check.status, Status::Fail | Status::Warn) {
+        let _ = writeln!(out, "  why: {}", check.info.why);
+        let _ = writeln!(out, "  fix: {}", check.info.fix);
+    }
+    out.push('\n');
+}
+
+/// Writes one exchange: request line, headers, body excerpt, then the answer.
+fn render_exchange(out: &mut String, exchange: &Exchange, paint: &Paint) {
+    let request = &exchange.request;
+    let _ = writeln!(out, "  > {} {}", request.method, request.url);
+    for (name, value) in &request.headers {
+        let _ = writeln!(out, "  >   {name}: {value}");
+    }
+    if request.body_len > 0 {
+        let _ = writeln!(
+            out,
+            "  >   body ({} bytes): {}",
+            request.body_len,
+            excerpt(&request.body_excerpt, 200)
+        );
+    }
+    match (&exchange.response, &exchange.error) {
+        (Some(response), _) => {
+            let _ = writeln!(
+                out,
+                "  < {} {}",
+                response.status_line(),
+                paint.dim(&format!("({} ms)", exchange.duration.as_millis()))
+            );
+            for (name, value) in &response.headers {
+                let _ = writeln!(out, "  <   {name}: {value}");
+            }
+            if !response.body_excerpt.is_empty() {
+                let _ = writeln!(out, "  <   body: {}", excerpt(&response.body_excerpt, 300));
+            }
+        }
+        (None, Some(error)) => {
+            let _ = writeln!(
+                out,
+                "  < no answer: {} ({}) after {} ms",
+                error.message,
+                error.class.as_str(),
+                exchange.duration.as_millis()
+            );
+        }
+        (None, None) => {
+            let _ = writeln!(out, "  < no answer");
+        }
+    }
+}
+
+fn one_line(text: &str) -> String {
+    excerpt(text, 120)
+}
+
+/// The start of `text` on one line, control characters escaped, cut at `max` characters.
+fn excerpt(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == max {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
