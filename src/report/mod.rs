@@ -3,6 +3,8 @@
 //! Reports know nothing of how an outcome was produced: they read a [`RunReport`].
 
 pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod terminal;
 pub mod write;
 
@@ -121,6 +123,8 @@ pub struct RunReport {
     pub duration_ms: u64,
     /// Event types the run treated as subscribed.
     pub events: Vec<String>,
+    /// Whether warnings fail the run (`--strict`).
+    pub strict: bool,
     /// Counts and verdict.
     pub summary: Summary,
     /// Every check, in run order.
@@ -134,6 +138,11 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// Whether warnings count as failures.
+    pub fn strict_warnings(&self) -> bool {
+        self.strict
+    }
+
     /// The process exit code this report implies.
     pub fn exit_code(&self) -> u8 {
         if self.summary.interrupted > 0 {
@@ -158,5 +167,62 @@ mod tests {
         let one = Latency::of(vec![ms(7)]).unwrap();
         assert_eq!((one.p50_ms, one.p95_ms, one.max_ms), (7.0, 7.0, 7.0));
         assert!(Latency::of(vec![]).is_none());
+    }
+}
+
+/// A report format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    /// The JSON report.
+    Json,
+    /// JUnit XML for CI test tabs.
+    Junit,
+    /// The Markdown sign-off report.
+    Markdown,
+}
+
+/// One `--report FORMAT=PATH`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportTarget {
+    /// The format.
+    pub format: ReportFormat,
+    /// Where to write it (`-` for stdout).
+    pub path: std::path::PathBuf,
+}
+
+impl ReportTarget {
+    /// Parses `FORMAT=PATH` and checks that the folder exists.
+    pub fn parse(text: &str) -> Result<ReportTarget, crate::SetupError> {
+        let hint = "write --report json=PATH, --report junit=PATH or --report markdown=PATH (- for stdout)";
+        let (format, path) = text.split_once('=').ok_or_else(|| {
+            crate::SetupError::new(format!("--report `{text}` is not FORMAT=PATH")).with_hint(hint)
+        })?;
+        let format = match format.trim().to_ascii_lowercase().as_str() {
+            "json" => ReportFormat::Json,
+            "junit" => ReportFormat::Junit,
+            "markdown" | "md" => ReportFormat::Markdown,
+            other => {
+                return Err(crate::SetupError::new(format!(
+                    "--report format `{other}` is unknown; expected json, junit or markdown"
+                ))
+                .with_hint(hint));
+            }
+        };
+        if path.is_empty() {
+            return Err(crate::SetupError::new(format!("--report `{text}` has no path")).with_hint(hint));
+        }
+        let path = std::path::PathBuf::from(path);
+        write::check_writable(&path)?;
+        Ok(ReportTarget { format, path })
+    }
+
+    /// Renders and writes the report.
+    pub fn write(&self, report: &RunReport) -> std::io::Result<()> {
+        let bytes = match self.format {
+            ReportFormat::Json => json::render(report),
+            ReportFormat::Junit => junit::render(report),
+            ReportFormat::Markdown => markdown::render(report).into_bytes(),
+        };
+        write::write_atomic(&self.path, &bytes)
     }
 }

@@ -1,0 +1,504 @@
+//! Executes scenarios: renders templates, composes and sends each step's deliveries,
+//! judges the answers against the step's expectations, and turns the first unmet
+//! expectation into the check's finding.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde_json::Value;
+
+use super::RunContext;
+use super::compose::{self, ComposeContext, Composed, Content, SendPlan};
+use crate::check::{CheckResult, Verdict};
+use crate::delivery::exchange::Exchange;
+use crate::delivery::request::Attempt;
+use crate::event::EventKind;
+use crate::event::random::{self, SeededRng};
+use crate::report::Latency;
+use crate::scenario::model::{Action, Expect, Observe, Scenario, SendSource, SendStep, Step};
+use crate::scenario::template::{StepField, TemplateContext};
+use crate::signing::unix_now;
+
+/// How often an observation is polled while waiting for it to match.
+const POLL_INTERVAL: Duration = Duration::from_millis(25);
+
+/// Runs the scenarios, `jobs` at a time, and returns their results in input order.
+pub async fn run_scenarios(
+    scenarios: &[Scenario],
+    ctx: &Arc<RunContext>,
+    jobs: usize,
+) -> Vec<CheckResult> {
+    futures::stream::iter(scenarios.iter().cloned())
+        .map(|scenario| {
+            let ctx = Arc::clone(ctx);
+            async move { run_scenario(&scenario, &ctx).await }
+        })
+        .buffered(jobs.max(1))
+        .collect()
+        .await
+}
+
+/// What a finished send step leaves for later steps.
+#[derive(Debug, Clone)]
+struct StepRecord {
+    /// The first delivery of the step (redeliver/replay/templating refer to it).
+    first: Option<Composed>,
+    /// The status of the first answer.
+    status: Option<u16>,
+}
+
+struct Scope<'a> {
+    scenario: &'a Scenario,
+    vars: &'a [(String, String)],
+    state_url: Option<&'a str>,
+    records: &'a [Option<StepRecord>],
+}
+
+impl TemplateContext for Scope<'_> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.vars
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    }
+
+    fn state_url(&self) -> Option<String> {
+        self.state_url.map(|s| s.trim_end_matches('/').to_owned())
+    }
+
+    fn step_value(&self, step: &str, field: StepField) -> Option<String> {
+        let index = self.scenario.step_index(step)?;
+        let record = self.records.get(index)?.as_ref()?;
+        match field {
+            StepField::WebhookId => record.first.as_ref().map(|c| c.webhook_id.clone()),
+            StepField::PnrId => record.first.as_ref().and_then(|c| c.pnr_id.clone()),
+            StepField::Status => record.status.map(|s| s.to_string()),
+        }
+    }
+}
+
+/// Runs one scenario to its verdict.
+pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> CheckResult {
+    let started = Instant::now();
+    let mut exchanges = Vec::new();
+    let verdict = if scenario.needs_state() && ctx.state_url.is_none() {
+        Verdict::Skipped(
+            "needs an observation endpoint: pass --state-url (your read-back URL of what was processed)"
+                .to_owned(),
+        )
+    } else {
+        execute(scenario, ctx, &mut exchanges).await
+    };
+    CheckResult::new(scenario.info(), verdict, started.elapsed(), exchanges)
+}
+
+async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exchange>) -> Verdict {
+    let mut rng = random::rng_for(ctx.seed, &scenario.id);
+    let base = Scope {
+        scenario,
+        vars: &[],
+        state_url: ctx.state_url.as_deref(),
+        records: &[],
+    };
+    let vars = match scenario.resolve_vars(&base, &mut rng) {
+        Ok(vars) => vars,
+        Err(err) => return Verdict::Skipped(format!("scenario error in [vars]: {err}")),
+    };
+    let mut records: Vec<Option<StepRecord>> = vec![None; scenario.steps.len()];
+    let mut answered = 0usize;
+    for (index, step) in scenario.steps.iter().enumerate() {
+        let label = step.label(index);
+        match &step.action {
+            Action::Sleep(duration) => tokio::time::sleep(*duration).await,
+            Action::Observe(observe) => {
+                let scope = Scope {
+                    scenario,
+                    vars: &vars,
+                    state_url: ctx.state_url.as_deref(),
+                    records: &records,
+                };
+                match run_observe(observe, &step.expect, &scope, ctx, &mut rng).await {
+                    Ok((exchange, status)) => {
+                        exchanges.push(exchange);
+                        records[index] = Some(StepRecord {
+                            first: None,
+                            status: Some(status),
+                        });
+                    }
+                    Err(Failure { message, exchange }) => {
+                        exchanges.extend(exchange);
+                        return Verdict::Failed(format!("{label}: {message}"));
+                    }
+                }
+            }
+            Action::Send(send) => {
+                let scope = Scope {
+                    scenario,
+                    vars: &vars,
+                    state_url: ctx.state_url.as_deref(),
+                    records: &records,
+                };
+                let outcome = run_send(send, step, &scope, ctx, &mut rng).await;
+                let (composed, sent) = match outcome {
+                    Ok(pair) => pair,
+                    Err(message) => return Verdict::Skipped(format!("scenario error in {label}: {message}")),
+                };
+                let first_status = sent.first().and_then(Exchange::status);
+                let judged = judge_sends(&sent, &step.expect, ctx.timeout);
+                answered += sent.iter().filter(|e| e.response.is_some()).count();
+                exchanges.extend(sent);
+                if let Err(message) = judged {
+                    return Verdict::Failed(format!("{label} ({}): {message}", describe_send(send)));
+                }
+                records[index] = Some(StepRecord {
+                    first: composed,
+                    status: first_status,
+                });
+            }
+        }
+    }
+    Verdict::Passed(summarize(exchanges, answered))
+}
+
+fn summarize(exchanges: &[Exchange], answered: usize) -> String {
+    let mut counts: Vec<(u16, usize)> = Vec::new();
+    for status in exchanges.iter().filter(|e| e.request.method == "POST").filter_map(Exchange::status) {
+        match counts.iter_mut().find(|(s, _)| *s == status) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((status, 1)),
+        }
+    }
+    counts.sort();
+    let statuses = counts
+        .iter()
+        .map(|(s, n)| if *n == 1 { s.to_string() } else { format!("{s} ×{n}") })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let slowest = exchanges
+        .iter()
+        .filter(|e| e.response.is_some())
+        .map(|e| e.duration)
+        .max()
+        .unwrap_or_default();
+    if answered == 0 {
+        "as expected".to_owned()
+    } else {
+        format!(
+            "{answered} answers as expected ({statuses}; slowest {} ms)",
+            slowest.as_millis()
+        )
+    }
+}
+
+/// A one-line description of what a send step alters, for messages.
+fn describe_send(send: &SendStep) -> String {
+    use crate::scenario::model::{SignatureSpec, Tamper};
+    let mut parts = vec![match &send.source {
+        SendSource::Event(kind) => kind.to_string(),
+        SendSource::EachSubscribed => "each subscribed event".to_owned(),
+        SendSource::Redeliver(r) => format!("redelivery of \"{}\"", r.name),
+        SendSource::Replay(r) => format!("replay of \"{}\"", r.name),
+    }];
+    match &send.signature {
+        SignatureSpec::Valid(None) => {}
+        SignatureSpec::Valid(Some(format)) => parts.push(format!("signature as {}", format.as_str())),
+        SignatureSpec::Missing => parts.push("no signature header".into()),
+        SignatureSpec::Garbage => parts.push("garbage signature".into()),
+        SignatureSpec::WrongSecret => parts.push("signed with another secret".into()),
+        SignatureSpec::Tokens(tokens) => parts.push(format!("{} signature tokens", tokens.len())),
+    }
+    if let Some(offset) = send.timestamp {
+        parts.push(format!("timestamp {offset}"));
+    }
+    if let Some(tamper) = send.tamper {
+        parts.push(
+            match tamper {
+                Tamper::Body => "body changed after signing",
+                Tamper::Id => "webhook id changed after signing",
+                Tamper::Timestamp => "timestamp changed after signing",
+            }
+            .into(),
+        );
+    }
+    if let Some(style) = send.body_style {
+        parts.push(format!("body written {style:?}").to_lowercase());
+    }
+    if send.repeat > 1 {
+        parts.push(format!("×{} at concurrency {}", send.repeat, send.concurrency));
+    }
+    parts.join(", ")
+}
+
+/// Checks every answer of a send step against its expectations.
+fn judge_sends(sent: &[Exchange], expect: &Expect, timeout: Duration) -> Result<(), String> {
+    let within = expect.within.unwrap_or(timeout);
+    for (i, exchange) in sent.iter().enumerate() {
+        let which = if sent.len() > 1 {
+            format!("delivery {} of {}: ", i + 1, sent.len())
+        } else {
+            String::new()
+        };
+        let Some(status) = exchange.status() else {
+            let error = exchange
+                .error
+                .as_ref()
+                .map(|e| format!("{} ({})", e.message, e.class.as_str()))
+                .unwrap_or_else(|| "no answer".into());
+            return Err(format!(
+                "{which}no answer after {} ms: {error}",
+                exchange.duration.as_millis()
+            ));
+        };
+        if let Some(expected) = &expect.status {
+            if !expected.matches(status) {
+                return Err(format!(
+                    "{which}expected {expected}, got {}",
+                    exchange.outcome_text()
+                ));
+            }
+        }
+        if exchange.duration > within {
+            return Err(format!(
+                "{which}answered in {} ms, over the {} ms limit",
+                exchange.duration.as_millis(),
+                within.as_millis()
+            ));
+        }
+    }
+    if let Some(limit) = expect.p95_within {
+        if let Some(latency) = Latency::of(sent.iter().map(|e| e.duration).collect()) {
+            if latency.p95_ms > limit.as_secs_f64() * 1000.0 {
+                return Err(format!(
+                    "p95 answer time {} ms over {} deliveries is above {} ms (p50 {} ms, max {} ms)",
+                    latency.p95_ms,
+                    latency.samples,
+                    limit.as_millis(),
+                    latency.p50_ms,
+                    latency.max_ms
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Composes and sends a step's deliveries. Returns the first composed delivery (for
+/// later references) and every exchange, in order.
+async fn run_send(
+    send: &SendStep,
+    step: &Step,
+    scope: &Scope<'_>,
+    ctx: &RunContext,
+    rng: &mut SeededRng,
+) -> Result<(Option<Composed>, Vec<Exchange>), String> {
+    let _ = step;
+    let org = match &send.org_id {
+        Some(template) => Some(template.render(scope, rng).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let headers = send
+        .headers
+        .iter()
+        .map(|(name, value)| Ok((name.clone(), value.render(scope, rng).map_err(|e| e.to_string())?)))
+        .collect::<Result<Vec<_>, String>>()?;
+    let payload_patch = render_patch(send, scope, rng)?;
+    let envelope_patch = match &send.envelope {
+        Some(t) => Some(t.render(scope, rng).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let raw_body = match &send.body {
+        Some(t) => Some(bytes::Bytes::from(t.render(scope, rng).map_err(|e| e.to_string())?)),
+        None => None,
+    };
+    let plan_for = |content: Content| SendPlan {
+        content,
+        payload_patch: payload_patch.clone(),
+        envelope_patch: envelope_patch.clone(),
+        large: send.large.map(|l| l as usize),
+        product: send.product,
+        message_offset_ms: send.message_time.map_or(0, |o| o.millis),
+        timestamp_offset_s: send.timestamp.map_or(0, |o| o.whole_seconds()),
+        signature: send.signature.clone(),
+        tamper: send.tamper,
+        body_style: send.body_style.unwrap_or_default(),
+        org_id: org.clone(),
+        pnr_id: None,
+        headers: headers.clone(),
+        omit_headers: send.omit_headers.clone(),
+    };
+    let compose_ctx = |now_unix| ComposeContext {
+        url: &ctx.endpoint,
+        secret: &ctx.secret,
+        format: ctx.format,
+        envelope: ctx.envelope,
+        organization_id: &ctx.organization_id,
+        headers: &ctx.headers,
+        now_unix,
+    };
+    let mut composed: Vec<Composed> = Vec::new();
+    match &send.source {
+        SendSource::Event(_) | SendSource::EachSubscribed => {
+            let kinds: Vec<EventKind> = match &send.source {
+                SendSource::Event(kind) => vec![*kind],
+                _ => EventKind::all_of(&ctx.events),
+            };
+            for _ in 0..send.repeat.max(1) {
+                for kind in &kinds {
+                    let content = match &raw_body {
+                        Some(bytes) => Content::Raw(bytes.clone()),
+                        None => Content::Generated(*kind),
+                    };
+                    composed.push(compose::compose(&plan_for(content), &compose_ctx(unix_now()), None, None, rng));
+                }
+            }
+        }
+        SendSource::Redeliver(reference) => {
+            let earlier = earlier_send(scope, reference.index, &reference.name)?;
+            let plan = plan_for(Content::Raw(earlier.body.clone()));
+            for _ in 0..send.repeat.max(1) {
+                composed.push(compose::redeliver(&earlier, &plan, &compose_ctx(unix_now()), rng));
+            }
+        }
+        SendSource::Replay(reference) => {
+            let earlier = earlier_send(scope, reference.index, &reference.name)?;
+            for _ in 0..send.repeat.max(1) {
+                let mut replayed = earlier.clone();
+                if let Some(tamper) = send.tamper {
+                    compose::apply_tamper(&mut replayed.attempt, tamper, rng);
+                }
+                composed.push(replayed);
+            }
+        }
+    }
+    let attempts: Vec<Attempt> = composed.iter().map(|c| c.attempt.clone()).collect();
+    let exchanges = send_all(&ctx.client, attempts, send.concurrency.max(1) as usize).await;
+    Ok((composed.into_iter().next(), exchanges))
+}
+
+fn earlier_send(scope: &Scope<'_>, index: usize, name: &str) -> Result<Composed, String> {
+    scope
+        .records
+        .get(index)
+        .and_then(|r| r.as_ref())
+        .and_then(|r| r.first.clone())
+        .ok_or_else(|| format!("step \"{name}\" sent nothing to refer to"))
+}
+
+fn render_patch(send: &SendStep, scope: &Scope<'_>, rng: &mut SeededRng) -> Result<Option<Value>, String> {
+    let mut patch: Option<Value> = send.payload_file.clone();
+    if let Some(template) = &send.payload {
+        let rendered = template.render(scope, rng).map_err(|e| e.to_string())?;
+        match &mut patch {
+            Some(base) => crate::event::merge::merge(base, &rendered),
+            None => patch = Some(rendered),
+        }
+    }
+    Ok(patch)
+}
+
+/// Sends attempts with at most `concurrency` in flight; results in input order.
+async fn send_all(client: &crate::delivery::client::Client, attempts: Vec<Attempt>, concurrency: usize) -> Vec<Exchange> {
+    futures::stream::iter(attempts)
+        .map(|attempt| {
+            let client = client.clone();
+            async move { client.send(&attempt).await }
+        })
+        .buffered(concurrency)
+        .collect()
+        .await
+}
+
+struct Failure {
+    message: String,
+    exchange: Option<Exchange>,
+}
+
+/// GETs the observation URL until the expectations hold or `within` runs out.
+async fn run_observe(
+    observe: &Observe,
+    expect: &Expect,
+    scope: &Scope<'_>,
+    ctx: &RunContext,
+    rng: &mut SeededRng,
+) -> Result<(Exchange, u16), Failure> {
+    let url = observe.url.render(scope, rng).map_err(|e| Failure {
+        message: format!("cannot build the observation URL: {e}"),
+        exchange: None,
+    })?;
+    let expected: Vec<(String, Value)> = expect
+        .json
+        .iter()
+        .map(|(pointer, value)| Ok((pointer.clone(), value.render(scope, rng)?)))
+        .collect::<Result<_, crate::scenario::template::RenderError>>()
+        .map_err(|e| Failure {
+            message: format!("cannot build the expected values: {e}"),
+            exchange: None,
+        })?;
+    let deadline = Instant::now() + expect.within.unwrap_or(Duration::ZERO);
+    loop {
+        let attempt = Attempt {
+            method: reqwest::Method::GET,
+            url: url.clone(),
+            headers: ctx.headers.clone(),
+            body: bytes::Bytes::new(),
+        };
+        let exchange = ctx.client.send(&attempt).await;
+        let problem = observe_problem(&exchange, expect, &expected);
+        match problem {
+            None => {
+                let status = exchange.status().unwrap_or_default();
+                return Ok((exchange, status));
+            }
+            Some(message) if Instant::now() >= deadline => {
+                let waited = expect
+                    .within
+                    .map(|w| format!(" (waited {} ms)", w.as_millis()))
+                    .unwrap_or_default();
+                return Err(Failure {
+                    message: format!("GET {url}: {message}{waited}"),
+                    exchange: Some(exchange),
+                });
+            }
+            Some(_) => tokio::time::sleep(POLL_INTERVAL).await,
+        }
+    }
+}
+
+fn observe_problem(exchange: &Exchange, expect: &Expect, expected: &[(String, Value)]) -> Option<String> {
+    let Some(response) = &exchange.response else {
+        return Some(format!("no answer: {}", exchange.outcome_text()));
+    };
+    if let Some(status) = &expect.status {
+        if !status.matches(response.status) {
+            return Some(format!("expected {status}, got {}", response.status_line()));
+        }
+    }
+    if expected.is_empty() {
+        return None;
+    }
+    let observed: Value = match serde_json::from_slice(&response.body) {
+        Ok(value) => value,
+        Err(err) => return Some(format!("the answer is not JSON: {err}")),
+    };
+    for (pointer, want) in expected {
+        match observed.pointer(pointer) {
+            Some(got) if json_equal(got, want) => {}
+            Some(got) => return Some(format!("{pointer} is {got}, expected {want}")),
+            None => return Some(format!("{pointer} is absent, expected {want}")),
+        }
+    }
+    None
+}
+
+/// JSON equality where numbers compare by value (`1` equals `1.0`).
+fn json_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_equal(a, b)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
+        }
+        _ => a == b,
+    }
+}
