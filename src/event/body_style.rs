@@ -151,7 +151,11 @@ impl Formatter for SpacedPretty {
 struct AsciiEscaping;
 
 impl Formatter for AsciiEscaping {
-    fn write_string_fragment<W: ?Sized + Write>(&mut self, w: &mut W, fragment: &str) -> io::Result<()> {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
         let mut start = 0;
         for (at, c) in fragment.char_indices() {
             if c.is_ascii() && c != '/' {
@@ -197,7 +201,10 @@ impl Formatter for FloatForms {
 /// `1234.5` → `1234.50`, `2.0` → `2.00`, `1e+300` → `1.0e+300`, `1.5e-7` → `1.50e-7`.
 /// Anything that is not a plain number (`null` for non-finite values) is left alone.
 fn with_extra_zero(number: &[u8]) -> Vec<u8> {
-    if !number.iter().all(|b| b.is_ascii_digit() || b"+-.eE".contains(b)) {
+    if !number
+        .iter()
+        .all(|b| b.is_ascii_digit() || b"+-.eE".contains(b))
+    {
         return number.to_vec();
     }
     let split = number
@@ -227,7 +234,10 @@ mod tests {
     #[test]
     fn compact_is_serde_json() {
         let value = json!({"b": [1, 2.5, "x"], "a": null});
-        assert_eq!(write(&value, BodyStyle::Compact), serde_json::to_vec(&value).unwrap());
+        assert_eq!(
+            write(&value, BodyStyle::Compact),
+            serde_json::to_vec(&value).unwrap()
+        );
     }
 
     #[test]
