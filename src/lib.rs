@@ -10,6 +10,7 @@ pub mod delivery;
 pub mod error;
 pub mod event;
 pub mod receiver;
+pub mod scenario;
 pub mod signing;
 
 pub use error::{SetupError, exit};
