@@ -14,6 +14,32 @@ macro_rules! embed {
 
 /// Every built-in scenario file: (path in the repository, text), in report order.
 pub const FILES: &[(&str, &str)] = embed![
+    "scenarios/delivery/status-200.toml",
+    "scenarios/delivery/latency.toml",
+    "scenarios/delivery/fast-ack.toml",
+    "scenarios/delivery/trace-headers-tolerated.toml",
+    "scenarios/delivery/every-subscribed-event.toml",
+    "scenarios/delivery/unknown-fields-tolerated.toml",
+    "scenarios/delivery/unknown-operation-tolerated.toml",
+    "scenarios/delivery/large-payload.toml",
+    "scenarios/delivery/concurrent-burst.toml",
+    "scenarios/signature/valid-accepted.toml",
+    "scenarios/signature/raw-body.toml",
+    "scenarios/signature/rotation-accepted.toml",
+    "scenarios/signature/format-tolerant.toml",
+    "scenarios/signature/missing-rejected.toml",
+    "scenarios/signature/invalid-rejected.toml",
+    "scenarios/signature/wrong-secret-rejected.toml",
+    "scenarios/signature/tampered-body-rejected.toml",
+    "scenarios/signature/tampered-id-rejected.toml",
+    "scenarios/signature/stale-timestamp-rejected.toml",
+    "scenarios/signature/future-timestamp-rejected.toml",
+    "scenarios/signature/rejection-is-4xx.toml",
+    "scenarios/retry/redelivery-idempotent.toml",
+    "scenarios/retry/duplicate-processed-once.toml",
+    "scenarios/ordering/out-of-order-accepted.toml",
+    "scenarios/ordering/interleaved-organizations.toml",
+    "scenarios/ordering/newest-timestamp-wins.toml",
 ];
 
 /// Loads the built-in scenarios (or the problems, which a test rules out).
