@@ -56,8 +56,10 @@ fn wrong_type_points_at_the_value() {
 fn bad_level_lists_the_levels() {
     snapshot(
         "bad_level",
-        &HEAD.replace("\"required\"", "\"mandatory\"")
-            .replace("fix = \"Do it.\"\n", "fix = \"Do it.\"\n\n[[step]]\nsend = \"each\"\n"),
+        &HEAD.replace("\"required\"", "\"mandatory\"").replace(
+            "fix = \"Do it.\"\n",
+            "fix = \"Do it.\"\n\n[[step]]\nsend = \"each\"\n",
+        ),
     );
 }
 
@@ -79,7 +81,10 @@ fn unknown_operation_suggests_the_closest_and_the_envelope_escape() {
 
 #[test]
 fn bad_duration_says_what_a_duration_looks_like() {
-    snapshot("bad_duration", &format!("{HEAD}\n[[step]]\nsleep = \"2 fortnights\"\n"));
+    snapshot(
+        "bad_duration",
+        &format!("{HEAD}\n[[step]]\nsleep = \"2 fortnights\"\n"),
+    );
 }
 
 #[test]
@@ -150,14 +155,19 @@ fn repeat_over_the_limit() {
 
 #[test]
 fn toml_syntax_error() {
-    snapshot("toml_syntax", "id = \"custom.example\"\ntitle = \"unterminated\nlevel = \"required\"\n");
+    snapshot(
+        "toml_syntax",
+        "id = \"custom.example\"\ntitle = \"unterminated\nlevel = \"required\"\n",
+    );
 }
 
 #[test]
 fn unclosed_template() {
     snapshot(
         "unclosed_template",
-        &format!("{HEAD}\n[[step]]\nsend = \"PNR_V3/BOOKING_CREATED\"\norg_id = \"{{{{ random.org_id\"\n"),
+        &format!(
+            "{HEAD}\n[[step]]\nsend = \"PNR_V3/BOOKING_CREATED\"\norg_id = \"{{{{ random.org_id\"\n"
+        ),
     );
 }
 
@@ -183,12 +193,19 @@ fn duplicate_check_id_across_files_names_the_first() {
 
 #[test]
 fn user_file_cannot_reuse_a_builtin_id() {
-    let text = format!("{HEAD}\n[[step]]\nsend = \"each\"\n").replace("custom.example", "delivery.status-200");
+    let text = format!("{HEAD}\n[[step]]\nsend = \"each\"\n")
+        .replace("custom.example", "delivery.status-200");
     let user = load_str("mine.toml", &text).unwrap();
     let err = scenario::with_builtin(vec![user]).unwrap_err();
     let shown = err.to_string();
-    assert!(shown.starts_with("mine.toml:1:6: duplicate check id `delivery.status-200`"), "{shown}");
-    assert!(err.render(false).contains("built-in check delivery.status-200"));
+    assert!(
+        shown.starts_with("mine.toml:1:6: duplicate check id `delivery.status-200`"),
+        "{shown}"
+    );
+    assert!(
+        err.render(false)
+            .contains("built-in check delivery.status-200")
+    );
 }
 
 fn spotcheck(args: &[&str]) -> (i32, String, String) {
@@ -235,10 +252,19 @@ fn check_command_exits_2_with_every_error_and_0_when_clean() {
     let (code, stdout, stderr) = spotcheck(&["scenarios", "check", dir.path().to_str().unwrap()]);
     assert_eq!(code, 2, "stdout: {stdout}\nstderr: {stderr}");
     assert!(stderr.contains("bad.toml:9:1]"), "{stderr}");
-    assert!(stderr.contains("step 1 has two actions: `send` and `sleep`"), "{stderr}");
-    assert!(stderr.contains("duplicate check id `custom.example`"), "{stderr}");
+    assert!(
+        stderr.contains("step 1 has two actions: `send` and `sleep`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("duplicate check id `custom.example`"),
+        "{stderr}"
+    );
     assert!(stderr.contains("2 errors in 2 scenario files"), "{stderr}");
-    assert!(!stderr.contains('\u{1b}'), "no colour when not a terminal: {stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "no colour when not a terminal: {stderr}"
+    );
 
     let good_path = dir.path().join("good.toml");
     let (code, stdout, _) = spotcheck(&["scenarios", "check", good_path.to_str().unwrap()]);
@@ -254,7 +280,8 @@ fn list_command_shows_probe_builtin_and_user_checks() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mine.toml");
     std::fs::write(&path, format!("{HEAD}\n[[step]]\nsend = \"each\"\n")).unwrap();
-    let (code, stdout, stderr) = spotcheck(&["scenarios", "list", "--scenarios", path.to_str().unwrap()]);
+    let (code, stdout, stderr) =
+        spotcheck(&["scenarios", "list", "--scenarios", path.to_str().unwrap()]);
     assert_eq!(code, 0, "{stderr}");
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(lines[0].starts_with("ID "), "{stdout}");
@@ -262,5 +289,29 @@ fn list_command_shows_probe_builtin_and_user_checks() {
     assert!(lines[1].starts_with("tls.https-required") && lines[1].contains("(probe)"));
     assert!(stdout.contains("signature.rejection-is-4xx") && stdout.contains("recommended"));
     let last = lines.last().unwrap();
-    assert!(last.starts_with("custom.example") && last.contains("mine.toml") && last.ends_with("An example"), "{last}");
+    assert!(
+        last.starts_with("custom.example")
+            && last.contains("mine.toml")
+            && last.ends_with("An example"),
+        "{last}"
+    );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+    /// No input makes the loader panic: cut and splice a real file anywhere.
+    #[test]
+    fn loader_never_panics_on_damaged_files(cut in 0usize..2000, junk in "[ -~\\n{}\\[\\]\"'=é]{0,12}") {
+        let text = spotcheck::scenario::builtin::FILES[23].1;
+        let mut cut = cut.min(text.len());
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let damaged = format!("{}{}{}", &text[..cut], junk, &text[cut..]);
+        if let Err(err) = load_str("fuzz.toml", &damaged) {
+            let shown = err.render(false);
+            proptest::prop_assert!(shown.contains("fuzz.toml"));
+        }
+    }
 }

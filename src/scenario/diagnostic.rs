@@ -232,15 +232,17 @@ impl Diagnostic for Rendered {
         if self.source.is_none() || self.labels.is_empty() {
             return None;
         }
-        Some(Box::new(self.labels.iter().enumerate().map(|(i, (span, text))| {
-            let label = (!text.is_empty()).then(|| text.clone());
-            let len = span.end - span.start;
-            if i == 0 {
-                LabeledSpan::new_primary_with_span(label, (span.start, len))
-            } else {
-                LabeledSpan::new_with_span(label, (span.start, len))
-            }
-        })))
+        Some(Box::new(self.labels.iter().enumerate().map(
+            |(i, (span, text))| {
+                let label = (!text.is_empty()).then(|| text.clone());
+                let len = span.end - span.start;
+                if i == 0 {
+                    LabeledSpan::new_primary_with_span(label, (span.start, len))
+                } else {
+                    LabeledSpan::new_with_span(label, (span.start, len))
+                }
+            },
+        )))
     }
 }
 

@@ -15,9 +15,13 @@ use super::validate::{Validator, validate};
 /// Loads one scenario from text. `name` is the file name used in messages; a
 /// `payload_file` is resolved relative to its directory.
 pub fn load_str(name: &str, text: &str) -> Result<Scenario, ScenarioError> {
-    let base = Path::new(name)
-        .parent()
-        .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p });
+    let base = Path::new(name).parent().map(|p| {
+        if p.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            p
+        }
+    });
     load_source(name, text, base)
 }
 
@@ -131,13 +135,18 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>, problems: &mut Vec<Problem>, depth
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            problems.push(Problem::file(&dir.display().to_string(), format!("cannot read: {e}")));
+            problems.push(Problem::file(
+                &dir.display().to_string(),
+                format!("cannot read: {e}"),
+            ));
             return;
         }
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        let Ok(kind) = entry.file_type() else { continue };
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
         if kind.is_dir() {
             walk(&path, found, problems, depth + 1);
         } else if path.extension().is_some_and(|e| e == "toml") {
@@ -152,7 +161,8 @@ pub fn check_unique_ids(scenarios: &[Scenario]) -> Result<(), ScenarioError> {
     let mut problems = Vec::new();
     for s in scenarios {
         if let Some(first) = seen.get(s.id.as_str()) {
-            let (line, column) = super::diagnostic::line_column(&first.origin.text, first.origin.id_span.start);
+            let (line, column) =
+                super::diagnostic::line_column(&first.origin.text, first.origin.id_span.start);
             let where_first = if first.origin.builtin {
                 format!("built-in check {} ({})", first.id, first.origin.file)
             } else {
@@ -195,11 +205,7 @@ fn toml_problem(name: &str, text: &Arc<str>, err: &toml::de::Error) -> Problem {
     let span = err.span().unwrap_or(0..0);
     if let Some(rest) = message.strip_prefix("unknown field `") {
         if let Some((field, tail)) = rest.split_once('`') {
-            let expected: Vec<&str> = tail
-                .split('`')
-                .skip(1)
-                .step_by(2)
-                .collect();
+            let expected: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
             let (table, keys) = which_table(&expected);
             let mut label = String::from("unknown key");
             if let Some(s) = closest(field, keys.iter().copied()) {
@@ -207,7 +213,9 @@ fn toml_problem(name: &str, text: &Arc<str>, err: &toml::de::Error) -> Problem {
             }
             let mut help = format!("{table} keys are: {}", keys.join(", "));
             if field == "within" && table == "step" {
-                help = format!("`within` belongs in the expectation: expect = {{ status = 200, within = \"2s\" }}; {help}");
+                help = format!(
+                    "`within` belongs in the expectation: expect = {{ status = 200, within = \"2s\" }}; {help}"
+                );
             }
             return Problem::at(
                 name,
@@ -225,28 +233,51 @@ fn toml_problem(name: &str, text: &Arc<str>, err: &toml::de::Error) -> Problem {
             None => (accepted, None),
         };
         let label = suggestion.map_or("not a status".to_owned(), |s| format!("did you mean {s}?"));
-        return Problem::at(name, text, span, format!("{what} in `expect.status`"), label)
-            .with_help(format!("expected a status code{accepted}"));
+        return Problem::at(
+            name,
+            text,
+            span,
+            format!("{what} in `expect.status`"),
+            label,
+        )
+        .with_help(format!("expected a status code{accepted}"));
     }
     if message.contains("$__toml_private_datetime") {
-        return Problem::at(name, text, span, "a TOML date-time cannot be used here", "date-time")
-            .with_help("JSON has no date type: write the date as a string, e.g. \"2026-11-29T10:15:30Z\"");
+        return Problem::at(
+            name,
+            text,
+            span,
+            "a TOML date-time cannot be used here",
+            "date-time",
+        )
+        .with_help(
+            "JSON has no date type: write the date as a string, e.g. \"2026-11-29T10:15:30Z\"",
+        );
     }
     if let Some(rest) = message.strip_prefix("missing field `") {
         let field = rest.split('`').next().unwrap_or("");
-        return Problem::at(name, text, span, format!("missing key `{field}`"), "in this table")
-            .with_help(
-                "a scenario needs id, title, level, why and fix, and one [[step]] or more",
-            );
+        return Problem::at(
+            name,
+            text,
+            span,
+            format!("missing key `{field}`"),
+            "in this table",
+        )
+        .with_help("a scenario needs id, title, level, why and fix, and one [[step]] or more");
     }
     let friendly = message
         .replace("expected i64", "expected an integer")
         .replace("expected u32", "expected an integer")
         .replace("expected a sequence", "expected an array")
         .replace("expected struct RawStep", "expected a [[step]] table")
-        .replace("expected struct RawExpect", "expected a table such as { status = 200 }")
+        .replace(
+            "expected struct RawExpect",
+            "expected a table such as { status = 200 }",
+        )
         .replace("expected a string or map", "expected a string");
-    let is_syntax = err.span().is_some() && !friendly.starts_with("invalid type") && !friendly.contains("status");
+    let is_syntax = err.span().is_some()
+        && !friendly.starts_with("invalid type")
+        && !friendly.contains("status");
     let label = if friendly.starts_with("invalid type") {
         "wrong type"
     } else if is_syntax {

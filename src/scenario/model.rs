@@ -118,13 +118,7 @@ impl Scenario {
         }
         let mut done: Vec<(String, String)> = Vec::with_capacity(self.vars.len());
         for var in &self.vars {
-            let value = var.value.render(
-                &Layer {
-                    base,
-                    done: &done,
-                },
-                rng,
-            )?;
+            let value = var.value.render(&Layer { base, done: &done }, rng)?;
             done.push((var.name.clone(), value));
         }
         Ok(done)

@@ -172,7 +172,9 @@ impl<'de> Visitor<'de> for StatusVisitor {
     }
 
     fn visit_map<A: de::MapAccess<'de>>(self, _map: A) -> Result<StatusExpect, A::Error> {
-        Err(de::Error::custom(format!("a table is not a status; {ACCEPTED}")))
+        Err(de::Error::custom(format!(
+            "a table is not a status; {ACCEPTED}"
+        )))
     }
 }
 
@@ -230,6 +232,9 @@ mod tests {
         assert!(!StatusExpect::Class(StatusClass::NotServerError).matches(503));
         assert!(StatusExpect::AnyOf(vec![401, 403]).matches(403));
         assert!(!StatusExpect::Code(200).matches(201));
-        assert_eq!(StatusExpect::AnyOf(vec![401, 403]).to_string(), "one of 401, 403");
+        assert_eq!(
+            StatusExpect::AnyOf(vec![401, 403]).to_string(),
+            "one of 401, 403"
+        );
     }
 }

@@ -214,13 +214,13 @@ impl Template {
                 parts.push(Part::Literal(source[rest_start..open].to_owned()));
             }
             let Some(close_rel) = source[open + 2..].find("}}") else {
-                let line_end = source[open..]
-                    .find('\n')
-                    .map_or(source.len(), |n| open + n);
+                let line_end = source[open..].find('\n').map_or(source.len(), |n| open + n);
                 return Err(SyntaxError {
                     span: open..line_end,
                     message: "unclosed `{{`".to_owned(),
-                    help: Some("close the expression with `}}`, e.g. {{ random.pnr_id }}".to_owned()),
+                    help: Some(
+                        "close the expression with `}}`, e.g. {{ random.pnr_id }}".to_owned(),
+                    ),
                 });
             };
             let close = open + 2 + close_rel + 2;
@@ -342,20 +342,22 @@ fn parse_expr(inner: &str) -> Result<Expr, ExprError> {
         ));
     }
     match segments.as_slice() {
-        ["random", kind] => RandomKind::parse(kind).ok_or_else(|| {
-            let names: Vec<&str> = RandomKind::NAMED.iter().map(|(n, _)| *n).collect();
-            let mut message = format!("unknown random value `random.{kind}`");
-            if let Some(s) = crate::event::catalogue::closest(kind, names.iter().copied()) {
-                message.push_str(&format!(" (did you mean `random.{s}`?)"));
-            }
-            (
-                message,
-                Some(format!(
-                    "random values: {}, digitsN (N = 1..64), hexN (N = 1..128)",
-                    names.join(", ")
-                )),
-            )
-        }).map(Expr::Random),
+        ["random", kind] => RandomKind::parse(kind)
+            .ok_or_else(|| {
+                let names: Vec<&str> = RandomKind::NAMED.iter().map(|(n, _)| *n).collect();
+                let mut message = format!("unknown random value `random.{kind}`");
+                if let Some(s) = crate::event::catalogue::closest(kind, names.iter().copied()) {
+                    message.push_str(&format!(" (did you mean `random.{s}`?)"));
+                }
+                (
+                    message,
+                    Some(format!(
+                        "random values: {}, digitsN (N = 1..64), hexN (N = 1..128)",
+                        names.join(", ")
+                    )),
+                )
+            })
+            .map(Expr::Random),
         ["random", ..] => Err((
             format!("`{inner}` is not a random value"),
             Some("write random.KIND, e.g. random.pnr_id or random.uuid".to_owned()),
@@ -369,10 +371,14 @@ fn parse_expr(inner: &str) -> Result<Expr, ExprError> {
                 .ok_or_else(|| {
                     let names: Vec<&str> = StepField::ALL.iter().map(|(n, _)| *n).collect();
                     let mut message = format!("steps have no value `{field}`");
-                    if let Some(s) = crate::event::catalogue::closest(field, names.iter().copied()) {
+                    if let Some(s) = crate::event::catalogue::closest(field, names.iter().copied())
+                    {
                         message.push_str(&format!(" (did you mean `{s}`?)"));
                     }
-                    (message, Some(format!("a step records {}", names.join(", "))))
+                    (
+                        message,
+                        Some(format!("a step records {}", names.join(", "))),
+                    )
                 })?;
             Ok(Expr::Step {
                 step: (*step).to_owned(),
@@ -442,7 +448,7 @@ mod tests {
                         step: "first".into(),
                         field: StepField::WebhookId
                     },
-                    29..56
+                    29..55
                 ),
             ]
         );
@@ -461,22 +467,42 @@ mod tests {
             t.render(&ctx, &mut rng(1)).unwrap(),
             "http://127.0.0.1:9/state/1234567890/wh-1"
         );
-        let r = Template::parse("{{ random.pnr_id }}-{{ random.digits4 }}-{{ random.hex8 }}").unwrap();
+        let r =
+            Template::parse("{{ random.pnr_id }}-{{ random.digits4 }}-{{ random.hex8 }}").unwrap();
         let a = r.render(&ctx, &mut rng(5)).unwrap();
-        assert_eq!(a, r.render(&ctx, &mut rng(5)).unwrap(), "same seed, same value");
+        assert_eq!(
+            a,
+            r.render(&ctx, &mut rng(5)).unwrap(),
+            "same seed, same value"
+        );
         assert_ne!(a, r.render(&ctx, &mut rng(6)).unwrap());
         let parts: Vec<&str> = a.split('-').collect();
-        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [10, 4, 8]);
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [10, 4, 8]
+        );
     }
 
     #[test]
     fn render_errors_name_what_is_missing() {
         let ctx = MapContext::default();
-        let err = Template::parse("{{ state_url }}").unwrap().render(&ctx, &mut rng(1)).unwrap_err();
+        let err = Template::parse("{{ state_url }}")
+            .unwrap()
+            .render(&ctx, &mut rng(1))
+            .unwrap_err();
         assert_eq!(err, RenderError::NoStateUrl);
-        let err = Template::parse("{{ steps.a.pnr_id }}").unwrap().render(&ctx, &mut rng(1)).unwrap_err();
-        assert_eq!(err.to_string(), "step `a` recorded no pnr_id (did it run and send an event?)");
-        let err = Template::parse("{{ x }}").unwrap().render(&ctx, &mut rng(1)).unwrap_err();
+        let err = Template::parse("{{ steps.a.pnr_id }}")
+            .unwrap()
+            .render(&ctx, &mut rng(1))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "step `a` recorded no pnr_id (did it run and send an event?)"
+        );
+        let err = Template::parse("{{ x }}")
+            .unwrap()
+            .render(&ctx, &mut rng(1))
+            .unwrap_err();
         assert_eq!(err, RenderError::UndefinedVar("x".into()));
     }
 
@@ -486,9 +512,17 @@ mod tests {
         assert_eq!((err.span, err.message.as_str()), (4..11, "unclosed `{{`"));
         let err = Template::parse("x{{ random.pnrid }}").unwrap_err();
         assert_eq!(err.span, 1..19);
-        assert!(err.message.contains("did you mean `random.pnr_id`?"), "{}", err.message);
+        assert!(
+            err.message.contains("did you mean `random.pnr_id`?"),
+            "{}",
+            err.message
+        );
         let err = Template::parse("{{ steps.a.webhookid }}").unwrap_err();
-        assert!(err.message.contains("did you mean `webhook_id`?"), "{}", err.message);
+        assert!(
+            err.message.contains("did you mean `webhook_id`?"),
+            "{}",
+            err.message
+        );
         assert!(Template::parse("{{ }}").is_err());
         assert!(Template::parse("{{ a b }}").is_err());
         assert!(Template::parse("{{ random.digits65 }}").is_err());

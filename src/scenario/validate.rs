@@ -272,7 +272,11 @@ impl Validator<'_> {
                 } else {
                     format!(
                         "named steps: {}",
-                        names.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", ")
+                        names
+                            .iter()
+                            .map(|n| n.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )
                 };
                 self.error_help(span, format!("undefined step `{name}`"), label, help);
@@ -290,11 +294,18 @@ pub(crate) fn validate(v: &mut Validator<'_>, raw: RawScenario) -> Option<Scenar
         v,
         &raw.level,
         "level",
-        &[("required", Level::Required), ("recommended", Level::Recommended)],
+        &[
+            ("required", Level::Required),
+            ("recommended", Level::Recommended),
+        ],
     );
     for (field, value) in [("title", &raw.title), ("why", &raw.why), ("fix", &raw.fix)] {
         if value.get_ref().trim().is_empty() {
-            v.error(value.span(), format!("`{field}` is empty"), "write one line a partner can act on");
+            v.error(
+                value.span(),
+                format!("`{field}` is empty"),
+                "write one line a partner can act on",
+            );
         }
     }
     let tags: Vec<String> = raw
@@ -616,7 +627,14 @@ fn validate_step(
         }
     }
     if let Some(body_span) = present("body") {
-        for other in ["payload", "envelope", "payload_file", "large", "body_style", "product"] {
+        for other in [
+            "payload",
+            "envelope",
+            "payload_file",
+            "large",
+            "body_style",
+            "product",
+        ] {
             if let Some(span) = present(other) {
                 let p = Problem::at(
                     v.file,
@@ -645,7 +663,10 @@ fn validate_step(
                 if d > limits::MAX_SLEEP {
                     v.error_help(
                         action_value.span(),
-                        format!("sleep of {} is over the limit", humantime::format_duration(d)),
+                        format!(
+                            "sleep of {} is over the limit",
+                            humantime::format_duration(d)
+                        ),
                         "at most 60s",
                         "a scenario should finish quickly; sleep at most 60s per step",
                     );
@@ -664,7 +685,8 @@ fn validate_step(
                         url = Template::parse(rest.trim()).ok();
                     }
                     Some((method, _))
-                        if method.bytes().all(|b| b.is_ascii_alphabetic()) && !method.is_empty() =>
+                        if method.bytes().all(|b| b.is_ascii_alphabetic())
+                            && !method.is_empty() =>
                     {
                         v.error_help(
                             action_value.span(),
@@ -770,7 +792,11 @@ fn within(v: &mut Validator<'_>, value: &Spanned<String>) -> Option<Duration> {
         );
     }
     if d.is_zero() {
-        v.error(value.span(), "a time limit of zero can never be met", "must be more than 0");
+        v.error(
+            value.span(),
+            "a time limit of zero can never be met",
+            "must be more than 0",
+        );
     }
     Some(d)
 }
@@ -878,23 +904,33 @@ fn send_step(
         .envelope
         .as_ref()
         .and_then(|n| json_table(v, n, "envelope", scope));
-    let payload_file = raw.payload_file.as_ref().and_then(|p| read_payload_file(v, p));
+    let payload_file = raw
+        .payload_file
+        .as_ref()
+        .and_then(|p| read_payload_file(v, p));
     let body = raw.body.as_ref().and_then(|b| v.template(b, scope));
-    let large = raw.large.as_ref().and_then(|l| match parse_size(l.get_ref()) {
-        Ok(n) if n > limits::MAX_LARGE => {
-            v.error(
-                l.span(),
-                format!("`large` of {} is over the limit", format_size(n)),
-                "at most 16MiB",
-            );
-            None
-        }
-        Ok(n) => Some(n),
-        Err(message) => {
-            v.error(l.span(), format!("`{}` is not a size", l.get_ref()), message);
-            None
-        }
-    });
+    let large = raw
+        .large
+        .as_ref()
+        .and_then(|l| match parse_size(l.get_ref()) {
+            Ok(n) if n > limits::MAX_LARGE => {
+                v.error(
+                    l.span(),
+                    format!("`large` of {} is over the limit", format_size(n)),
+                    "at most 16MiB",
+                );
+                None
+            }
+            Ok(n) => Some(n),
+            Err(message) => {
+                v.error(
+                    l.span(),
+                    format!("`{}` is not a size", l.get_ref()),
+                    message,
+                );
+                None
+            }
+        });
     let product = raw.product.as_ref().and_then(|p| {
         choice(
             v,
@@ -961,7 +997,11 @@ fn send_step(
                      content-length, transfer-encoding, connection, x-spotnana-webhook-*",
                 );
             } else if headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(&lower)) {
-                v.error(key.span(), format!("header `{}` is set twice", key.get_ref()), "duplicate");
+                v.error(
+                    key.span(),
+                    format!("header `{}` is set twice", key.get_ref()),
+                    "duplicate",
+                );
             } else if let Some(t) = v.template(value, scope) {
                 headers.push((key.get_ref().clone(), t));
             }
@@ -973,11 +1013,20 @@ fn send_step(
         if is_header_name(&lower) {
             omit_headers.push(lower);
         } else {
-            v.error(h.span(), format!("`{}` is not a header name", h.get_ref()), "");
+            v.error(
+                h.span(),
+                format!("`{}` is not a header name", h.get_ref()),
+                "",
+            );
         }
     }
     let repeat = count(v, raw.repeat.as_ref(), "repeat", limits::MAX_REPEAT);
-    let concurrency = count(v, raw.concurrency.as_ref(), "concurrency", limits::MAX_CONCURRENCY);
+    let concurrency = count(
+        v,
+        raw.concurrency.as_ref(),
+        "concurrency",
+        limits::MAX_CONCURRENCY,
+    );
     if let Some(c) = &raw.concurrency {
         let each = matches!(source, Some(SendSource::EachSubscribed));
         if concurrency > 1 && repeat == 1 && !each {
@@ -1035,7 +1084,11 @@ fn count(v: &mut Validator<'_>, value: Option<&Spanned<i64>>, what: &str, max: u
     let Some(value) = value else { return 1 };
     let n = *value.get_ref();
     if n < 1 {
-        v.error(value.span(), format!("`{what}` must be at least 1"), format!("{n} is too small"));
+        v.error(
+            value.span(),
+            format!("`{what}` must be at least 1"),
+            format!("{n} is too small"),
+        );
         1
     } else if n > i64::from(max) {
         v.error_help(
@@ -1055,7 +1108,8 @@ fn signature(v: &mut Validator<'_>, value: &Spanned<OneOrMany>) -> Option<Signat
         OneOrMany::One(text) => {
             let spanned = Spanned::new(value.span(), text.clone());
             let names = ["valid", "missing", "garbage", "wrong-secret", "bare", "v1"];
-            let options: Vec<(&'static str, &'static str)> = names.iter().map(|n| (*n, *n)).collect();
+            let options: Vec<(&'static str, &'static str)> =
+                names.iter().map(|n| (*n, *n)).collect();
             choice(v, &spanned, "signature", &options).map(|name| match name {
                 "missing" => SignatureSpec::Missing,
                 "garbage" => SignatureSpec::Garbage,
@@ -1081,14 +1135,20 @@ fn signature(v: &mut Validator<'_>, value: &Spanned<OneOrMany>) -> Option<Signat
                 ("garbage", SignatureToken::Garbage),
                 ("bare", SignatureToken::Valid(Some(SignatureFormat::Bare))),
                 ("v1", SignatureToken::Valid(Some(SignatureFormat::V1))),
-                ("valid-bare", SignatureToken::Valid(Some(SignatureFormat::Bare))),
+                (
+                    "valid-bare",
+                    SignatureToken::Valid(Some(SignatureFormat::Bare)),
+                ),
                 ("valid-v1", SignatureToken::Valid(Some(SignatureFormat::V1))),
             ];
             let tokens: Vec<Option<SignatureToken>> = items
                 .iter()
                 .map(|item| choice(v, item, "signature token", &options))
                 .collect();
-            tokens.into_iter().collect::<Option<Vec<_>>>().map(SignatureSpec::Tokens)
+            tokens
+                .into_iter()
+                .collect::<Option<Vec<_>>>()
+                .map(SignatureSpec::Tokens)
         }
     }
 }
@@ -1108,7 +1168,11 @@ fn read_payload_file(v: &mut Validator<'_>, value: &Spanned<String>) -> Option<s
     let size = std::fs::metadata(&path).map(|m| m.len());
     let bytes = match size {
         Ok(n) if n > limits::MAX_FILE => {
-            v.error(value.span(), format!("`{shown}` is over 16MiB"), "too large");
+            v.error(
+                value.span(),
+                format!("`{shown}` is over 16MiB"),
+                "too large",
+            );
             return None;
         }
         Ok(_) => std::fs::read(&path),
