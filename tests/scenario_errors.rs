@@ -315,3 +315,38 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn payload_file_is_read_relative_to_the_scenario_and_must_be_a_json_object() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("data")).unwrap();
+    std::fs::write(
+        dir.path().join("data/pnr.json"),
+        r#"{"pnrId": "1234567890"}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("data/list.json"), "[1, 2]").unwrap();
+    let scenario = |file: &str| {
+        format!("{HEAD}\n[[step]]\nsend = \"PNR_V3/BOOKING_CREATED\"\npayload_file = \"{file}\"\n")
+    };
+    let path = dir.path().join("ok.toml");
+    std::fs::write(&path, scenario("data/pnr.json")).unwrap();
+    let loaded = scenario::load_path(&path).unwrap();
+    let scenario::Action::Send(send) = &loaded[0].steps[0].action else {
+        panic!("a send step")
+    };
+    assert_eq!(
+        send.payload_file,
+        Some(serde_json::json!({"pnrId": "1234567890"}))
+    );
+
+    std::fs::write(&path, scenario("data/list.json")).unwrap();
+    let shown = scenario::load_path(&path).unwrap_err().to_string();
+    assert!(
+        shown.ends_with("list.json` is not a JSON object"),
+        "{shown}"
+    );
+    std::fs::write(&path, scenario("data/missing.json")).unwrap();
+    let shown = scenario::load_path(&path).unwrap_err().to_string();
+    assert!(shown.contains("ok.toml:9:16: cannot read `"), "{shown}");
+}

@@ -21,10 +21,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .strip_suffix('s')
         .filter(|n| n.contains('.') && !n.ends_with('m'))
         .and_then(|n| n.parse::<f64>().ok())
+        && seconds.is_finite()
+        && (0.0..1e9).contains(&seconds)
     {
-        if seconds.is_finite() && seconds >= 0.0 && seconds < 1e9 {
-            return Ok(Duration::from_secs_f64(seconds));
-        }
+        return Ok(Duration::from_secs_f64(seconds));
     }
     humantime::parse_duration(trimmed)
         .map_err(|_| "expected a duration such as 500ms, 2s, 5m or 1m30s".to_owned())
@@ -108,9 +108,9 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 
 /// Writes a byte count the way users write it (`300KiB`, `16MiB`, `512B`).
 pub fn format_size(bytes: u64) -> String {
-    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
         format!("{}MiB", bytes >> 20)
-    } else if bytes >= 1 << 10 && bytes % (1 << 10) == 0 {
+    } else if bytes >= 1 << 10 && bytes.is_multiple_of(1 << 10) {
         format!("{}KiB", bytes >> 10)
     } else {
         format!("{bytes}B")

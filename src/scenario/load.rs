@@ -203,29 +203,29 @@ pub fn with_builtin(user: Vec<Scenario>) -> Result<Vec<Scenario>, ScenarioError>
 fn toml_problem(name: &str, text: &Arc<str>, err: &toml::de::Error) -> Problem {
     let message = err.message().trim().to_owned();
     let span = err.span().unwrap_or(0..0);
-    if let Some(rest) = message.strip_prefix("unknown field `") {
-        if let Some((field, tail)) = rest.split_once('`') {
-            let expected: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
-            let (table, keys) = which_table(&expected);
-            let mut label = String::from("unknown key");
-            if let Some(s) = closest(field, keys.iter().copied()) {
-                label = format!("did you mean `{s}`?");
-            }
-            let mut help = format!("{table} keys are: {}", keys.join(", "));
-            if field == "within" && table == "step" {
-                help = format!(
-                    "`within` belongs in the expectation: expect = {{ status = 200, within = \"2s\" }}; {help}"
-                );
-            }
-            return Problem::at(
-                name,
-                text,
-                span,
-                format!("unknown key `{field}` in {table}"),
-                label,
-            )
-            .with_help(help);
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some((field, tail)) = rest.split_once('`')
+    {
+        let expected: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
+        let (table, keys) = which_table(&expected);
+        let mut label = String::from("unknown key");
+        if let Some(s) = closest(field, keys.iter().copied()) {
+            label = format!("did you mean `{s}`?");
         }
+        let mut help = format!("{table} keys are: {}", keys.join(", "));
+        if field == "within" && table == "step" {
+            help = format!(
+                "`within` belongs in the expectation: expect = {{ status = 200, within = \"2s\" }}; {help}"
+            );
+        }
+        return Problem::at(
+            name,
+            text,
+            span,
+            format!("unknown key `{field}` in {table}"),
+            label,
+        )
+        .with_help(help);
     }
     if let Some((what, accepted)) = message.split_once("; expected a status code") {
         let (accepted, suggestion) = match accepted.split_once(" (did you mean ") {

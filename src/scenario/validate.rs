@@ -322,10 +322,10 @@ pub(crate) fn validate(v: &mut Validator<'_>, raw: RawScenario) -> Option<Scenar
         .collect();
     let mut requires = Vec::new();
     for r in &raw.requires {
-        if let Some(cap) = choice(v, r, "capability", &[("state", Capability::State)]) {
-            if !requires.contains(&cap) {
-                requires.push(cap);
-            }
+        if let Some(cap) = choice(v, r, "capability", &[("state", Capability::State)])
+            && !requires.contains(&cap)
+        {
+            requires.push(cap);
         }
     }
     let state = requires.contains(&Capability::State);
@@ -435,7 +435,7 @@ pub(crate) fn validate(v: &mut Validator<'_>, raw: RawScenario) -> Option<Scenar
             current_step: Some(index),
             state,
         };
-        if let Some(step) = validate_step(v, raw_step, index, &scope, &raw.step, &steps) {
+        if let Some(step) = validate_step(v, raw_step, index, &scope, &raw.step) {
             steps.push(step);
         }
     }
@@ -492,7 +492,6 @@ fn validate_step(
     index: usize,
     scope: &Scope<'_>,
     all: &[Spanned<RawStep>],
-    done: &[Step],
 ) -> Option<Step> {
     let raw = spanned.get_ref();
     let before = v.problems.len();
@@ -659,18 +658,18 @@ fn validate_step(
     let action = match kind {
         "sleep" => {
             let d = duration(v, action_value);
-            if let Some(d) = d {
-                if d > limits::MAX_SLEEP {
-                    v.error_help(
-                        action_value.span(),
-                        format!(
-                            "sleep of {} is over the limit",
-                            humantime::format_duration(d)
-                        ),
-                        "at most 60s",
-                        "a scenario should finish quickly; sleep at most 60s per step",
-                    );
-                }
+            if let Some(d) = d
+                && d > limits::MAX_SLEEP
+            {
+                v.error_help(
+                    action_value.span(),
+                    format!(
+                        "sleep of {} is over the limit",
+                        humantime::format_duration(d)
+                    ),
+                    "at most 60s",
+                    "a scenario should finish quickly; sleep at most 60s per step",
+                );
             }
             Action::Sleep(d.unwrap_or_default())
         }
@@ -717,21 +716,21 @@ fn validate_step(
                         index,
                         "requests",
                     );
-                    target.and_then(|t| {
-                        check_resend_target(v, action_value, kind, t, all, done);
+                    target.map(|t| {
+                        check_resend_target(v, action_value, kind, t, all);
                         let r = StepRef {
                             index: t,
                             name: action_value.get_ref().clone(),
                         };
-                        Some(if kind == "redeliver" {
+                        if kind == "redeliver" {
                             SendSource::Redeliver(r)
                         } else {
                             SendSource::Replay(r)
-                        })
+                        }
                     })
                 }
             };
-            let send = send_step(v, raw, source, scope, &expect);
+            let send = send_step(v, raw, source, scope);
             Action::Send(Box::new(send?))
         }
     };
@@ -861,7 +860,6 @@ fn check_resend_target(
     kind: &str,
     target: usize,
     all: &[Spanned<RawStep>],
-    done: &[Step],
 ) {
     let raw = all[target].get_ref();
     let sends = raw.send.is_some() || raw.redeliver.is_some() || raw.replay.is_some();
@@ -886,7 +884,6 @@ fn check_resend_target(
             format!("{kind} a step that sends one event (no `repeat`, not \"each\")"),
         );
     }
-    let _ = done;
 }
 
 fn send_step(
@@ -894,7 +891,6 @@ fn send_step(
     raw: &RawStep,
     source: Option<SendSource>,
     scope: &Scope<'_>,
-    expect: &Expect,
 ) -> Option<SendStep> {
     let payload = raw
         .payload
@@ -1038,20 +1034,19 @@ fn send_step(
             );
         }
     }
-    if let (Some(p95), Some(source)) = (&raw.expect, &source) {
-        if let Some(p) = &p95.get_ref().p95_within {
-            let several = repeat > 1 || matches!(source, SendSource::EachSubscribed);
-            if !several {
-                v.error_help(
-                    p.span(),
-                    "`p95_within` needs several deliveries",
-                    "one delivery has no percentile",
-                    "add `repeat = N` to the step, or use `within` for one delivery",
-                );
-            }
+    if let (Some(p95), Some(source)) = (&raw.expect, &source)
+        && let Some(p) = &p95.get_ref().p95_within
+    {
+        let several = repeat > 1 || matches!(source, SendSource::EachSubscribed);
+        if !several {
+            v.error_help(
+                p.span(),
+                "`p95_within` needs several deliveries",
+                "one delivery has no percentile",
+                "add `repeat = N` to the step, or use `within` for one delivery",
+            );
         }
     }
-    let _ = expect;
     Some(SendStep {
         source: source?,
         payload,
