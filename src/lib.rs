@@ -11,6 +11,7 @@ pub mod error;
 pub mod event;
 pub mod receiver;
 pub mod report;
+pub mod scenario;
 pub mod signing;
 
 pub use error::{SetupError, exit};

@@ -4,6 +4,7 @@
 //! or a [`SetupError`] (exit 2).
 
 pub mod common;
+pub mod scenarios;
 pub mod send;
 pub mod serve;
 pub mod sign;
@@ -33,6 +34,8 @@ pub enum Command {
     Sign(sign::SignArgs),
     /// Check the signature headers of a body and explain each step of a mismatch.
     Verify(verify::VerifyArgs),
+    /// Lint scenario files and list every check.
+    Scenarios(scenarios::ScenariosArgs),
 }
 
 /// Parses the command line, runs the command and returns the process exit code.
@@ -55,6 +58,7 @@ pub fn main() -> u8 {
             Command::Serve(args) => serve::run(args).await,
             Command::Sign(args) => sign::run(args).await,
             Command::Verify(args) => verify::run(args).await,
+            Command::Scenarios(args) => scenarios::run(args).await,
         }
     });
     // Do not wait for lingering connections or blocking tasks at exit.

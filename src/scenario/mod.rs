@@ -1,0 +1,34 @@
+//! Scenario files: one check per TOML file, its steps, and what must hold.
+//!
+//! - [`load_str`] / [`load_path`] / [`load_paths`] read files into the checked
+//!   [`model`]; every mistake becomes a [`Problem`] with file, line, column, the
+//!   offending text underlined, what was expected and a "did you mean".
+//! - [`builtin`] gives the built-in suites (the files under `scenarios/`).
+//! - [`template`] parses `{{ … }}` at load time; the runner renders with a
+//!   [`TemplateContext`].
+//!
+//! Format rules that keep error positions exact: the serde model ([`raw`]) uses no
+//! `tag`/`untagged`/`flatten`, union fields have hand-written `Deserialize`s, values
+//! needing semantic checks are `toml::Spanned`, and every table denies unknown keys.
+
+pub mod builtin;
+pub mod diagnostic;
+pub mod duration;
+pub mod json;
+pub mod load;
+pub mod model;
+mod raw;
+pub mod status;
+pub mod template;
+mod validate;
+
+pub use builtin::builtin;
+pub use diagnostic::{Problem, ScenarioError};
+pub use json::JsonTemplate;
+pub use load::{check_unique_ids, load_path, load_paths, load_str, with_builtin};
+pub use model::{
+    Action, BodyStyle, Capability, Expect, Observe, Origin, Product, Scenario, SendSource,
+    SendStep, SignatureSpec, SignatureToken, Step, StepRef, Tamper, Var,
+};
+pub use status::{StatusClass, StatusExpect};
+pub use template::{MapContext, RenderError, StepField, Template, TemplateContext};

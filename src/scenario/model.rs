@@ -1,0 +1,369 @@
+//! The validated scenario model: what the runner executes. Every value here has been
+//! checked by the loader (names exist, references point backwards, limits hold), so
+//! the runner only has to render templates and send.
+
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::check::{CheckInfo, Level};
+use crate::event::{EventKind, SeededRng};
+use crate::signing::SignatureFormat;
+
+use super::duration::Offset;
+use super::json::JsonTemplate;
+use super::status::StatusExpect;
+use super::template::{RenderError, StepField, Template, TemplateContext};
+
+/// Limits a scenario may not exceed (checked at load time, reported as errors).
+pub mod limits {
+    use std::time::Duration;
+
+    /// Most steps in one file.
+    pub const MAX_STEPS: usize = 200;
+    /// Largest `repeat`.
+    pub const MAX_REPEAT: u32 = 10_000;
+    /// Largest `concurrency`.
+    pub const MAX_CONCURRENCY: u32 = 256;
+    /// Longest `sleep`.
+    pub const MAX_SLEEP: Duration = Duration::from_secs(60);
+    /// Largest `large`.
+    pub const MAX_LARGE: u64 = 16 << 20;
+    /// Longest `within` / `p95_within`.
+    pub const MAX_WITHIN: Duration = Duration::from_secs(600);
+    /// Largest scenario file or `payload_file`.
+    pub const MAX_FILE: u64 = 16 << 20;
+}
+
+/// One check, as written in one scenario file.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Stable id, `suite.name` (e.g. `ordering.out-of-order-accepted`).
+    pub id: String,
+    /// One-line title.
+    pub title: String,
+    /// Required or recommended.
+    pub level: Level,
+    /// Why it matters.
+    pub why: String,
+    /// How to fix a failure.
+    pub fix: String,
+    /// Free tags for `--tags`.
+    pub tags: Vec<String>,
+    /// Capabilities the run must have; without them the check is skipped with a reason.
+    pub requires: Vec<Capability>,
+    /// `[vars]`, in file order; each may use the ones before it.
+    pub vars: Vec<Var>,
+    /// The steps, in order (at least one).
+    pub steps: Vec<Step>,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+impl Scenario {
+    /// The check description reports are built from.
+    pub fn info(&self) -> CheckInfo {
+        CheckInfo {
+            id: self.id.clone(),
+            title: self.title.clone(),
+            level: self.level,
+            why: self.why.clone(),
+            fix: self.fix.clone(),
+            tags: self.tags.clone(),
+        }
+    }
+
+    /// The suite: the part of the id before the first `.`.
+    pub fn suite(&self) -> &str {
+        self.id.split('.').next().unwrap_or(&self.id)
+    }
+
+    /// Whether it needs `--state-url` (`requires = ["state"]`).
+    pub fn needs_state(&self) -> bool {
+        self.requires.contains(&Capability::State)
+    }
+
+    /// The index of the step called `name`.
+    pub fn step_index(&self, name: &str) -> Option<usize> {
+        self.steps
+            .iter()
+            .position(|s| s.name.as_deref() == Some(name))
+    }
+
+    /// Renders `[vars]` in order. `base` supplies `state_url` (vars cannot use steps or
+    /// each other's later entries; the loader guarantees it). Returns `(name, value)` pairs.
+    pub fn resolve_vars(
+        &self,
+        base: &dyn TemplateContext,
+        rng: &mut SeededRng,
+    ) -> Result<Vec<(String, String)>, RenderError> {
+        struct Layer<'a> {
+            base: &'a dyn TemplateContext,
+            done: &'a [(String, String)],
+        }
+        impl TemplateContext for Layer<'_> {
+            fn var(&self, name: &str) -> Option<String> {
+                self.done
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.clone())
+                    .or_else(|| self.base.var(name))
+            }
+            fn state_url(&self) -> Option<String> {
+                self.base.state_url()
+            }
+            fn step_value(&self, step: &str, field: StepField) -> Option<String> {
+                self.base.step_value(step, field)
+            }
+        }
+        let mut done: Vec<(String, String)> = Vec::with_capacity(self.vars.len());
+        for var in &self.vars {
+            let value = var.value.render(&Layer { base, done: &done }, rng)?;
+            done.push((var.name.clone(), value));
+        }
+        Ok(done)
+    }
+}
+
+/// Where a scenario was loaded from.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// The file name as given (`scenarios/delivery/status-200.toml` for built-ins).
+    pub file: String,
+    /// Whether it is one of the built-in suites embedded in the binary.
+    pub builtin: bool,
+    /// The file's text (for later diagnostics).
+    pub text: Arc<str>,
+    /// Byte range of the `id` value in `text`.
+    pub id_span: Range<usize>,
+}
+
+/// What a run must provide for a scenario to be meaningful.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Capability {
+    /// `state`: an observation endpoint (`--state-url`).
+    State,
+}
+
+impl Capability {
+    /// The spelling in `requires`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Capability::State => "state",
+        }
+    }
+}
+
+/// One `[vars]` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Var {
+    /// Its name.
+    pub name: String,
+    /// Its value.
+    pub value: Template,
+}
+
+/// One `[[step]]`.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Its `name`, if given (used by `redeliver`, `replay` and `{{ steps.NAME.… }}`).
+    pub name: Option<String>,
+    /// What it does.
+    pub action: Action,
+    /// What must hold afterwards.
+    pub expect: Expect,
+}
+
+impl Step {
+    /// `step 3` or `step 3 ("first")` (1-based), for messages.
+    pub fn label(&self, index: usize) -> String {
+        match &self.name {
+            Some(name) => format!("step {} (\"{name}\")", index + 1),
+            None => format!("step {}", index + 1),
+        }
+    }
+}
+
+/// What a step does: exactly one of these.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Deliver an event (or several: `repeat`, `send = "each"`).
+    Send(Box<SendStep>),
+    /// Wait.
+    Sleep(Duration),
+    /// Read the partner's observation endpoint.
+    Observe(Observe),
+}
+
+/// Which event a send step delivers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SendSource {
+    /// `send = "EVENT/OPERATION"`: a generated event of this kind.
+    Event(EventKind),
+    /// `send = "each"`: one event of each subscribed type and operation (the runner
+    /// expands it from `--events`; `repeat` and `concurrency` apply to the whole set).
+    EachSubscribed,
+    /// `redeliver = "NAME"`: the same webhook id and body as that step, with a fresh
+    /// timestamp and signature (a Spotnana retry).
+    Redeliver(StepRef),
+    /// `replay = "NAME"`: that step's exact request again: same id, timestamp,
+    /// signature and body (a captured request replayed).
+    Replay(StepRef),
+}
+
+/// A reference to an earlier send step (the loader checks it exists and comes before).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepRef {
+    /// Its index in [`Scenario::steps`].
+    pub index: usize,
+    /// Its name.
+    pub name: String,
+}
+
+/// A delivery and how it differs from what Spotnana would send.
+///
+/// The body is built in this order: generate the event for `source` (with `product`,
+/// `org_id`, `message_time`), merge `payload_file` then `payload` over `payload`, merge
+/// `envelope` over the top level, inflate to `large`, write it in `body_style` — unless
+/// `body` is given, which is sent as is. Then sign (per `signature`, at now +
+/// `timestamp`), then apply `tamper`.
+#[derive(Debug, Clone)]
+pub struct SendStep {
+    /// Which event.
+    pub source: SendSource,
+    /// Merged over the generated payload.
+    pub payload: Option<JsonTemplate>,
+    /// Merged over the envelope's top level (unknown fields, unknown operations).
+    pub envelope: Option<JsonTemplate>,
+    /// JSON read at load time from `payload_file` (relative to the scenario file), merged
+    /// over the payload before `payload`. Its strings are not templates.
+    pub payload_file: Option<serde_json::Value>,
+    /// Raw body bytes, sent as written (after rendering templates). Excludes
+    /// `payload`, `envelope`, `payload_file`, `large`, `body_style`, `product`.
+    pub body: Option<Template>,
+    /// Inflate the PNR until the body is at least this many bytes.
+    pub large: Option<u64>,
+    /// For PNR events: which kind of booking.
+    pub product: Option<Product>,
+    /// Envelope `timestamp` = now + this (e.g. `-60s` for an older message).
+    pub message_time: Option<Offset>,
+    /// Signature timestamp header = now + this (e.g. `-10m` for a stale one).
+    pub timestamp: Option<Offset>,
+    /// How the signature header is written.
+    pub signature: SignatureSpec,
+    /// What is changed after signing.
+    pub tamper: Option<Tamper>,
+    /// How the JSON body is written.
+    pub body_style: Option<BodyStyle>,
+    /// `audience.organizationId` (default: the run's `--org-id`).
+    pub org_id: Option<Template>,
+    /// Extra headers, in file order (never a reserved name; see [`RESERVED_HEADERS`]).
+    pub headers: Vec<(String, Template)>,
+    /// Headers spotcheck normally sends that this step leaves out (lowercase).
+    pub omit_headers: Vec<String>,
+    /// How many deliveries (each a new event with its own webhook id); at least 1.
+    pub repeat: u32,
+    /// How many of the `repeat` deliveries are in flight at once; at least 1.
+    pub concurrency: u32,
+}
+
+/// Header names a step cannot set with `header` (content and signature headers are
+/// spotcheck's job; use `signature`, `timestamp` and `tamper` to alter signing).
+pub const RESERVED_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "content-type",
+    "authorization",
+    "x-spotnana-webhook-id",
+    "x-spotnana-webhook-timestamp",
+    "x-spotnana-webhook-signature",
+];
+
+/// How the signature header of a send is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignatureSpec {
+    /// `valid` (the run's `--signature-format`), `bare` or `v1`: one correct token.
+    Valid(Option<SignatureFormat>),
+    /// `missing`: no signature header at all.
+    Missing,
+    /// `garbage`: one token that is not a signature.
+    Garbage,
+    /// `wrong-secret`: a well-formed signature made with another (random) secret.
+    WrongSecret,
+    /// A list: several space-separated tokens (key rotation), in this order.
+    Tokens(Vec<SignatureToken>),
+}
+
+/// One token of a rotated signature header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureToken {
+    /// `valid` (run's format), `valid-bare`/`bare`, `valid-v1`/`v1`: the correct signature.
+    Valid(Option<SignatureFormat>),
+    /// `stale-key`: a signature made with another random key (an old key), run's format.
+    StaleKey,
+    /// `garbage`: not a signature.
+    Garbage,
+}
+
+/// What a send changes after signing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tamper {
+    /// Change one byte of the body.
+    Body,
+    /// Change the webhook id header.
+    Id,
+    /// Change the timestamp header (by one second).
+    Timestamp,
+}
+
+/// How the JSON body is written (all valid JSON for the same value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyStyle {
+    /// No whitespace (Spotnana's form).
+    Compact,
+    /// Indented.
+    Pretty,
+    /// Keys in another order.
+    Reordered,
+    /// Non-ASCII written as `\uXXXX`.
+    EscapedUnicode,
+    /// Numbers such as `1.0` and `1e2`.
+    FloatForms,
+}
+
+/// The booking kind of a PNR event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Product {
+    /// `airPnr`.
+    Air,
+    /// `hotelPnr`.
+    Hotel,
+    /// `carPnr`.
+    Car,
+    /// `railPnr`.
+    Rail,
+}
+
+/// `observe = "GET URL"`: read the partner's observation endpoint.
+#[derive(Debug, Clone)]
+pub struct Observe {
+    /// The URL (after `GET `), usually `{{ state_url }}/…`.
+    pub url: Template,
+}
+
+/// What must hold after a step.
+#[derive(Debug, Clone, Default)]
+pub struct Expect {
+    /// The HTTP status. Sends and observes without `expect.status` get `Some(Code(200))`;
+    /// `None` only for sleeps.
+    pub status: Option<StatusExpect>,
+    /// Observe: JSON pointer → expected value (the observed JSON must hold each).
+    pub json: Vec<(String, JsonTemplate)>,
+    /// Send: each answer within this time (default: the run's `--timeout`).
+    /// Observe: keep polling until everything matches, up to this long (default: one GET).
+    pub within: Option<Duration>,
+    /// Send with `repeat`: the 95th percentile of answer times must be under this.
+    pub p95_within: Option<Duration>,
+}

@@ -1,0 +1,1308 @@
+//! Turns a [`RawScenario`] into a checked [`Scenario`], collecting every problem with
+//! its span (rather than stopping at the first).
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use toml::Spanned;
+
+use crate::check::Level;
+use crate::event::catalogue::closest;
+use crate::event::{EventKind, UnknownEvent};
+use crate::signing::SignatureFormat;
+
+use super::diagnostic::Problem;
+use super::duration::{Offset, format_size, parse_duration, parse_size};
+use super::json::{JsonKind, JsonNode, JsonTemplate, OneOrMany};
+use super::model::{
+    Action, BodyStyle, Capability, Expect, Observe, Origin, Product, RESERVED_HEADERS, Scenario,
+    SendSource, SendStep, SignatureSpec, SignatureToken, Step, StepRef, Tamper, Var, limits,
+};
+use super::raw::{RawExpect, RawScenario, RawStep};
+use super::status::StatusExpect;
+use super::template::{Expr, Template, is_identifier};
+
+/// Loader state for one file.
+pub(crate) struct Validator<'a> {
+    pub file: &'a str,
+    pub text: &'a Arc<str>,
+    pub base_dir: Option<&'a Path>,
+    pub problems: Vec<Problem>,
+    /// Step names → index (filled before steps are checked).
+    pub step_names: HashMap<String, usize>,
+}
+
+/// A template with where it sits in the file.
+struct Located {
+    template: Template,
+    /// The whole TOML value.
+    value_span: Range<usize>,
+    /// Where the string's first character is, when the source maps 1:1 to the value.
+    content_start: Option<usize>,
+}
+
+impl Located {
+    fn span_of(&self, inner: &Range<usize>) -> Range<usize> {
+        match self.content_start {
+            Some(start) => start + inner.start..start + inner.end,
+            None => self.value_span.clone(),
+        }
+    }
+}
+
+/// What names a template may use where it appears.
+struct Scope<'s> {
+    vars: &'s [String],
+    /// All vars (to tell "defined later" from "undefined").
+    all_vars: &'s [String],
+    /// The index of the step the template is in; `None` in `[vars]`.
+    current_step: Option<usize>,
+    state: bool,
+}
+
+fn choice<T: Copy>(
+    v: &mut Validator<'_>,
+    value: &Spanned<String>,
+    what: &str,
+    options: &[(&'static str, T)],
+) -> Option<T> {
+    if let Some((_, t)) = options.iter().find(|(n, _)| *n == value.get_ref()) {
+        return Some(*t);
+    }
+    let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+    v.unknown_value(value.span(), what, value.get_ref(), &names);
+    None
+}
+
+impl Validator<'_> {
+    fn push(&mut self, problem: Problem) {
+        self.problems.push(problem);
+    }
+
+    fn error(&mut self, span: Range<usize>, message: impl Into<String>, label: impl Into<String>) {
+        let p = Problem::at(self.file, self.text, span, message, label);
+        self.push(p);
+    }
+
+    fn error_help(
+        &mut self,
+        span: Range<usize>,
+        message: impl Into<String>,
+        label: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        let p = Problem::at(self.file, self.text, span, message, label).with_help(help);
+        self.push(p);
+    }
+
+    fn unknown_value(&mut self, span: Range<usize>, what: &str, given: &str, names: &[&str]) {
+        let suggestion = closest(given, names.iter().copied());
+        let label = match suggestion {
+            Some(s) => format!("did you mean \"{s}\"?"),
+            None => format!("not a {what}"),
+        };
+        let list: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+        self.error_help(
+            span,
+            format!("unknown {what} \"{given}\""),
+            label,
+            format!("expected one of {}", list.join(", ")),
+        );
+    }
+
+    fn content_start(&self, span: &Range<usize>, value: &str) -> Option<usize> {
+        let raw = self.text.get(span.clone())?;
+        let (open, close) = if raw.starts_with("\"\"\"") || raw.starts_with("'''") {
+            (3, 3)
+        } else if raw.starts_with('"') || raw.starts_with('\'') {
+            (1, 1)
+        } else {
+            return (raw == value).then_some(span.start);
+        };
+        if raw.len() < open + close {
+            return None;
+        }
+        let mut start = span.start + open;
+        let mut inner = &raw[open..raw.len() - close];
+        if open == 3 {
+            if let Some(rest) = inner.strip_prefix("\r\n") {
+                inner = rest;
+                start += 2;
+            } else if let Some(rest) = inner.strip_prefix('\n') {
+                inner = rest;
+                start += 1;
+            }
+        }
+        (inner == value).then_some(start)
+    }
+
+    fn template_at(&mut self, value: &str, span: Range<usize>) -> Option<Located> {
+        let content_start = self.content_start(&span, value);
+        match Template::parse(value) {
+            Ok(template) => Some(Located {
+                template,
+                value_span: span,
+                content_start,
+            }),
+            Err(err) => {
+                let at = match content_start {
+                    Some(start) => start + err.span.start..start + err.span.end,
+                    None => span,
+                };
+                let label = if err.message.starts_with("unclosed") {
+                    "`{{` opened here is never closed".to_owned()
+                } else {
+                    String::new()
+                };
+                let mut p = Problem::at(self.file, self.text, at, err.message, label);
+                if let Some(help) = err.help {
+                    p = p.with_help(help);
+                }
+                self.push(p);
+                None
+            }
+        }
+    }
+
+    fn template(&mut self, value: &Spanned<String>, scope: &Scope<'_>) -> Option<Template> {
+        let located = self.template_at(value.get_ref(), value.span())?;
+        self.check_refs(&located, scope);
+        Some(located.template)
+    }
+
+    fn check_refs(&mut self, located: &Located, scope: &Scope<'_>) {
+        for (expr, inner) in located.template.exprs() {
+            let span = located.span_of(inner);
+            match expr {
+                Expr::Var(name) => {
+                    if scope.vars.contains(name) {
+                        continue;
+                    }
+                    if scope.all_vars.contains(name) {
+                        self.error_help(
+                            span,
+                            format!("variable `{name}` is used before it is defined"),
+                            "defined further down in [vars]",
+                            "vars are resolved in file order; move this one below it",
+                        );
+                        continue;
+                    }
+                    let suggestion = closest(name, scope.vars.iter().map(String::as_str));
+                    let label = match suggestion {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => "not defined".to_owned(),
+                    };
+                    let help = if scope.vars.is_empty() {
+                        format!(
+                            "define it in a [vars] table, e.g. {name} = \"{{{{ random.uuid }}}}\"; \
+                             other expressions: random.KIND, state_url, steps.NAME.FIELD"
+                        )
+                    } else {
+                        format!(
+                            "defined vars: {}; other expressions: random.KIND, state_url, steps.NAME.FIELD",
+                            scope.vars.join(", ")
+                        )
+                    };
+                    self.error_help(span, format!("undefined variable `{name}`"), label, help);
+                }
+                Expr::Random(_) => {}
+                Expr::StateUrl => {
+                    if !scope.state {
+                        self.error_help(
+                            span,
+                            "`state_url` is used but the scenario does not require it",
+                            "needs an observation endpoint",
+                            "add `requires = [\"state\"]` at the top so runs without --state-url skip this check",
+                        );
+                    }
+                }
+                Expr::Step { step, .. } => {
+                    let Some(current) = scope.current_step else {
+                        self.error_help(
+                            span,
+                            format!("[vars] cannot use step `{step}`"),
+                            "vars are resolved before any step runs",
+                            "use the step value directly in the step that needs it",
+                        );
+                        continue;
+                    };
+                    self.step_ref_ok(step, span, current, "values");
+                }
+            }
+        }
+    }
+
+    /// Checks that `name` is a step before `current`; returns its index.
+    fn step_ref_ok(
+        &mut self,
+        name: &str,
+        span: Range<usize>,
+        current: usize,
+        what: &str,
+    ) -> Option<usize> {
+        let steps = self.step_names.clone();
+        match steps.get(name) {
+            Some(&index) if index < current => Some(index),
+            Some(&index) => {
+                self.error_help(
+                    span,
+                    if index == current {
+                        format!("step `{name}` refers to itself")
+                    } else {
+                        format!("step `{name}` runs later (step {})", index + 1)
+                    },
+                    "not run yet at this point",
+                    format!("a step can only use the {what} of steps before it"),
+                );
+                None
+            }
+            None => {
+                let suggestion = closest(name, steps.keys().map(String::as_str));
+                let label = match suggestion {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => "no step has this name".to_owned(),
+                };
+                let mut names: Vec<&String> = steps.keys().collect();
+                names.sort_by_key(|n| steps[*n]);
+                let help = if names.is_empty() {
+                    "no step has a name; add `name = \"…\"` to the step you mean".to_owned()
+                } else {
+                    format!(
+                        "named steps: {}",
+                        names
+                            .iter()
+                            .map(|n| n.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                };
+                self.error_help(span, format!("undefined step `{name}`"), label, help);
+                None
+            }
+        }
+    }
+}
+
+/// Validates a parsed file.
+pub(crate) fn validate(v: &mut Validator<'_>, raw: RawScenario) -> Option<Scenario> {
+    // Header fields.
+    let id_ok = check_id(v, &raw.id);
+    let level = choice(
+        v,
+        &raw.level,
+        "level",
+        &[
+            ("required", Level::Required),
+            ("recommended", Level::Recommended),
+        ],
+    );
+    for (field, value) in [("title", &raw.title), ("why", &raw.why), ("fix", &raw.fix)] {
+        if value.get_ref().trim().is_empty() {
+            v.error(
+                value.span(),
+                format!("`{field}` is empty"),
+                "write one line a partner can act on",
+            );
+        }
+    }
+    let tags: Vec<String> = raw
+        .tags
+        .iter()
+        .filter_map(|t| {
+            if t.get_ref().trim().is_empty() {
+                v.error(t.span(), "empty tag", "");
+                None
+            } else {
+                Some(t.get_ref().clone())
+            }
+        })
+        .collect();
+    let mut requires = Vec::new();
+    for r in &raw.requires {
+        if let Some(cap) = choice(v, r, "capability", &[("state", Capability::State)])
+            && !requires.contains(&cap)
+        {
+            requires.push(cap);
+        }
+    }
+    let state = requires.contains(&Capability::State);
+
+    // Steps: names first, so references can be checked in any order.
+    if raw.step.is_empty() {
+        v.error_help(
+            0..0,
+            "the scenario has no steps",
+            "add at least one [[step]]",
+            "e.g.\n[[step]]\nsend = \"PNR_V3/BOOKING_CREATED\"",
+        );
+    }
+    if raw.step.len() > limits::MAX_STEPS {
+        let span = raw.step[limits::MAX_STEPS].span();
+        v.error(
+            span,
+            format!(
+                "too many steps: {} (at most {})",
+                raw.step.len(),
+                limits::MAX_STEPS
+            ),
+            "this one is over the limit",
+        );
+    }
+    let mut names: HashMap<String, usize> = HashMap::new();
+    let mut name_spans: HashMap<String, Range<usize>> = HashMap::new();
+    for (index, step) in raw.step.iter().enumerate() {
+        let Some(name) = &step.get_ref().name else {
+            continue;
+        };
+        if !is_identifier(name.get_ref()) {
+            v.error_help(
+                name.span(),
+                format!("`{}` is not a step name", name.get_ref()),
+                "",
+                "a name has letters, digits, `_` and `-`, and starts with a letter or `_`",
+            );
+            continue;
+        }
+        if let Some(first) = name_spans.get(name.get_ref()) {
+            let p = Problem::at(
+                v.file,
+                v.text,
+                name.span(),
+                format!("two steps are named `{}`", name.get_ref()),
+                "second use",
+            )
+            .with_label(first.clone(), "first use")
+            .with_help("step names must be unique");
+            v.push(p);
+            continue;
+        }
+        names.insert(name.get_ref().clone(), index);
+        name_spans.insert(name.get_ref().clone(), name.span());
+    }
+    v.step_names = names;
+
+    // Vars.
+    let all_vars: Vec<String> = raw
+        .vars
+        .as_ref()
+        .map(|t| t.0.iter().map(|(k, _)| k.get_ref().clone()).collect())
+        .unwrap_or_default();
+    let mut vars: Vec<Var> = Vec::new();
+    let mut var_names: Vec<String> = Vec::new();
+    if let Some(table) = &raw.vars {
+        for (key, value) in &table.0 {
+            if !is_identifier(key.get_ref()) {
+                v.error_help(
+                    key.span(),
+                    format!("`{}` is not a variable name", key.get_ref()),
+                    "",
+                    "a name has letters, digits, `_` and `-`, and starts with a letter or `_`",
+                );
+                continue;
+            }
+            if matches!(key.get_ref().as_str(), "random" | "steps" | "state_url") {
+                v.error(
+                    key.span(),
+                    format!("`{}` is a reserved name", key.get_ref()),
+                    "choose another name",
+                );
+                continue;
+            }
+            let scope = Scope {
+                vars: &var_names,
+                all_vars: &all_vars,
+                current_step: None,
+                state,
+            };
+            if let Some(t) = v.template(value, &scope) {
+                vars.push(Var {
+                    name: key.get_ref().clone(),
+                    value: t,
+                });
+            }
+            var_names.push(key.get_ref().clone());
+        }
+    }
+
+    let mut steps: Vec<Step> = Vec::new();
+    for (index, raw_step) in raw.step.iter().enumerate() {
+        let scope = Scope {
+            vars: &var_names,
+            all_vars: &all_vars,
+            current_step: Some(index),
+            state,
+        };
+        if let Some(step) = validate_step(v, raw_step, index, &scope, &raw.step) {
+            steps.push(step);
+        }
+    }
+
+    let ok = v.problems.is_empty() && id_ok;
+    let level = level?;
+    ok.then(|| Scenario {
+        id: raw.id.get_ref().clone(),
+        title: raw.title.get_ref().trim().to_owned(),
+        level,
+        why: raw.why.get_ref().trim().to_owned(),
+        fix: raw.fix.get_ref().trim().to_owned(),
+        tags,
+        requires,
+        vars,
+        steps,
+        origin: Origin {
+            file: v.file.to_owned(),
+            builtin: false,
+            text: Arc::clone(v.text),
+            id_span: raw.id.span(),
+        },
+    })
+}
+
+fn check_id(v: &mut Validator<'_>, id: &Spanned<String>) -> bool {
+    let text = id.get_ref();
+    let well_formed = text.split_once('.').is_some_and(|(suite, name)| {
+        !suite.is_empty()
+            && !name.is_empty()
+            && !name.starts_with('.')
+            && !text.ends_with('.')
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
+    });
+    if !well_formed {
+        v.error_help(
+            id.span(),
+            format!("`{text}` is not a check id"),
+            "expected `suite.name`",
+            "ids are `suite.name` in lowercase letters, digits and `-`, e.g. \"ordering.out-of-order-accepted\"",
+        );
+    }
+    well_formed
+}
+
+/// Which keys set the action.
+const ACTIONS: [&str; 5] = ["send", "redeliver", "replay", "sleep", "observe"];
+
+fn validate_step(
+    v: &mut Validator<'_>,
+    spanned: &Spanned<RawStep>,
+    index: usize,
+    scope: &Scope<'_>,
+    all: &[Spanned<RawStep>],
+) -> Option<Step> {
+    let raw = spanned.get_ref();
+    let before = v.problems.len();
+    let actions: Vec<(&str, &Spanned<String>)> = [
+        ("send", &raw.send),
+        ("redeliver", &raw.redeliver),
+        ("replay", &raw.replay),
+        ("sleep", &raw.sleep),
+        ("observe", &raw.observe),
+    ]
+    .into_iter()
+    .filter_map(|(k, val)| val.as_ref().map(|s| (k, s)))
+    .collect();
+    let (kind, action_value) = match actions.as_slice() {
+        [] => {
+            v.error_help(
+                header_span(v, spanned.span()),
+                format!("step {} has no action", index + 1),
+                "this step does nothing",
+                format!("give it exactly one of {}", ACTIONS.join(", ")),
+            );
+            return None;
+        }
+        [one] => *one,
+        [first, second, ..] => {
+            let p = Problem::at(
+                v.file,
+                v.text,
+                key_span(v, second.1.span(), second.0),
+                format!(
+                    "step {} has two actions: `{}` and `{}`",
+                    index + 1,
+                    first.0,
+                    second.0
+                ),
+                "second action",
+            )
+            .with_label(key_span(v, first.1.span(), first.0), "first action")
+            .with_help(format!(
+                "a step does one thing ({}); split it into two [[step]] tables",
+                ACTIONS.join(", ")
+            ));
+            v.push(p);
+            return None;
+        }
+    };
+
+    let send_only: Vec<(&str, Option<Range<usize>>)> = vec![
+        ("payload", raw.payload.as_ref().map(|n| n.span.clone())),
+        ("envelope", raw.envelope.as_ref().map(|n| n.span.clone())),
+        ("payload_file", raw.payload_file.as_ref().map(Spanned::span)),
+        ("body", raw.body.as_ref().map(Spanned::span)),
+        ("large", raw.large.as_ref().map(Spanned::span)),
+        ("product", raw.product.as_ref().map(Spanned::span)),
+        ("message_time", raw.message_time.as_ref().map(Spanned::span)),
+        ("timestamp", raw.timestamp.as_ref().map(Spanned::span)),
+        ("signature", raw.signature.as_ref().map(Spanned::span)),
+        ("tamper", raw.tamper.as_ref().map(Spanned::span)),
+        ("body_style", raw.body_style.as_ref().map(Spanned::span)),
+        ("org_id", raw.org_id.as_ref().map(Spanned::span)),
+        ("header", raw.header.as_ref().map(Spanned::span)),
+        (
+            "omit_headers",
+            raw.omit_headers
+                .as_ref()
+                .and_then(|l| l.first().map(Spanned::span)),
+        ),
+        ("repeat", raw.repeat.as_ref().map(Spanned::span)),
+        ("concurrency", raw.concurrency.as_ref().map(Spanned::span)),
+    ];
+    let present = |name: &str| {
+        send_only
+            .iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, s)| s.clone())
+    };
+
+    let is_send = matches!(kind, "send" | "redeliver" | "replay");
+    if !is_send {
+        for (name, span) in &send_only {
+            if let Some(span) = span {
+                v.error_help(
+                    key_span(v, span.clone(), name),
+                    format!("`{name}` does not apply to a `{kind}` step"),
+                    "only for send, redeliver and replay steps",
+                    "move it to the step that sends, or remove it",
+                );
+            }
+        }
+    }
+    // Keys that cannot change a redelivery or a replay.
+    let fixed_by_source: &[&str] = match kind {
+        "redeliver" => &[
+            "payload",
+            "envelope",
+            "payload_file",
+            "body",
+            "large",
+            "product",
+            "message_time",
+            "body_style",
+            "org_id",
+        ],
+        "replay" => &[
+            "payload",
+            "envelope",
+            "payload_file",
+            "body",
+            "large",
+            "product",
+            "message_time",
+            "body_style",
+            "org_id",
+            "signature",
+            "timestamp",
+        ],
+        _ => &[],
+    };
+    for name in fixed_by_source {
+        if let Some(span) = present(name) {
+            let what = if kind == "redeliver" {
+                "a redelivery sends the same webhook id and body as the step it names"
+            } else {
+                "a replay sends the exact request of the step it names (id, timestamp, signature, body)"
+            };
+            v.error_help(
+                key_span(v, span, name),
+                format!("`{name}` cannot be combined with `{kind}`"),
+                "",
+                format!("{what}; set `{name}` on that step, or use `send` for a new event"),
+            );
+        }
+    }
+    if let Some(body_span) = present("body") {
+        for other in [
+            "payload",
+            "envelope",
+            "payload_file",
+            "large",
+            "body_style",
+            "product",
+        ] {
+            if let Some(span) = present(other) {
+                let p = Problem::at(
+                    v.file,
+                    v.text,
+                    key_span(v, span, other),
+                    format!("`body` and `{other}` cannot be combined"),
+                    format!("`{other}` here"),
+                )
+                .with_label(key_span(v, body_span.clone(), "body"), "`body` here")
+                .with_help(
+                    "`body` is sent byte for byte as written; put the changes into it, \
+                     or drop `body` to have spotcheck build the event",
+                );
+                v.push(p);
+            }
+        }
+    }
+
+    let name = raw.name.as_ref().map(|n| n.get_ref().clone());
+    let expect = validate_expect(v, raw.expect.as_ref(), kind, scope);
+
+    let action = match kind {
+        "sleep" => {
+            let d = duration(v, action_value);
+            if let Some(d) = d
+                && d > limits::MAX_SLEEP
+            {
+                v.error_help(
+                    action_value.span(),
+                    format!(
+                        "sleep of {} is over the limit",
+                        humantime::format_duration(d)
+                    ),
+                    "at most 60s",
+                    "a scenario should finish quickly; sleep at most 60s per step",
+                );
+            }
+            Action::Sleep(d.unwrap_or_default())
+        }
+        "observe" => {
+            let located = v.template_at(action_value.get_ref(), action_value.span());
+            let mut url = None;
+            if let Some(located) = located {
+                v.check_refs(&located, scope);
+                let text = action_value.get_ref();
+                match text.split_once(' ') {
+                    Some(("GET", rest)) if !rest.trim().is_empty() => {
+                        url = Template::parse(rest.trim()).ok();
+                    }
+                    Some((method, _))
+                        if method.bytes().all(|b| b.is_ascii_alphabetic())
+                            && !method.is_empty() =>
+                    {
+                        v.error_help(
+                            action_value.span(),
+                            format!("`observe` only reads: `{method}` is not supported"),
+                            "expected GET",
+                            "write observe = \"GET {{ state_url }}/…\"",
+                        );
+                    }
+                    _ => v.error_help(
+                        action_value.span(),
+                        "`observe` needs a method and a URL",
+                        "expected `GET URL`",
+                        "write observe = \"GET {{ state_url }}/…\"",
+                    ),
+                }
+            }
+            Action::Observe(Observe {
+                url: url.unwrap_or_else(|| Template::literal("")),
+            })
+        }
+        _ => {
+            let source = match kind {
+                "send" => send_source(v, action_value),
+                _ => {
+                    let target = v.step_ref_ok(
+                        action_value.get_ref(),
+                        action_value.span(),
+                        index,
+                        "requests",
+                    );
+                    target.map(|t| {
+                        check_resend_target(v, action_value, kind, t, all);
+                        let r = StepRef {
+                            index: t,
+                            name: action_value.get_ref().clone(),
+                        };
+                        if kind == "redeliver" {
+                            SendSource::Redeliver(r)
+                        } else {
+                            SendSource::Replay(r)
+                        }
+                    })
+                }
+            };
+            let send = send_step(v, raw, source, scope);
+            Action::Send(Box::new(send?))
+        }
+    };
+
+    (v.problems.len() == before).then_some(Step {
+        name,
+        action,
+        expect,
+    })
+}
+
+/// The span of `key = …` for a value span: back up over `key = ` when it is there.
+fn key_span(v: &Validator<'_>, value: Range<usize>, key: &str) -> Range<usize> {
+    let before = &v.text[..value.start.min(v.text.len())];
+    let trimmed = before.trim_end();
+    if let Some(eq) = trimmed.strip_suffix('=') {
+        let eq_trimmed = eq.trim_end();
+        if eq_trimmed.ends_with(key) {
+            return eq_trimmed.len() - key.len()..value.end;
+        }
+    }
+    value
+}
+
+/// For a `[[step]]` table, point at its header line (the nearest `[[step]]` before it).
+fn header_span(v: &Validator<'_>, span: Range<usize>) -> Range<usize> {
+    let upto = span.start.min(v.text.len());
+    let head = v.text[..upto]
+        .rfind("[[step]]")
+        .or_else(|| v.text[upto..].find("[[step]]").map(|i| i + upto));
+    match head {
+        Some(start) => start..start + "[[step]]".len(),
+        None => span,
+    }
+}
+
+fn duration(v: &mut Validator<'_>, value: &Spanned<String>) -> Option<Duration> {
+    match parse_duration(value.get_ref()) {
+        Ok(d) => Some(d),
+        Err(message) => {
+            v.error(
+                value.span(),
+                format!("`{}` is not a duration", value.get_ref()),
+                message,
+            );
+            None
+        }
+    }
+}
+
+fn within(v: &mut Validator<'_>, value: &Spanned<String>) -> Option<Duration> {
+    let d = duration(v, value)?;
+    if d > limits::MAX_WITHIN {
+        v.error(
+            value.span(),
+            format!("{} is over the limit", value.get_ref()),
+            "at most 10m",
+        );
+    }
+    if d.is_zero() {
+        v.error(
+            value.span(),
+            "a time limit of zero can never be met",
+            "must be more than 0",
+        );
+    }
+    Some(d)
+}
+
+fn offset(v: &mut Validator<'_>, value: &Spanned<String>) -> Option<Offset> {
+    match Offset::parse(value.get_ref()) {
+        Ok(o) => Some(o),
+        Err(message) => {
+            v.error(
+                value.span(),
+                format!("`{}` is not a time offset", value.get_ref()),
+                message,
+            );
+            None
+        }
+    }
+}
+
+fn send_source(v: &mut Validator<'_>, value: &Spanned<String>) -> Option<SendSource> {
+    if value.get_ref() == "each" {
+        return Some(SendSource::EachSubscribed);
+    }
+    match value.get_ref().parse::<EventKind>() {
+        Ok(kind) => Some(SendSource::Event(kind)),
+        Err(err) => {
+            let label = match err.suggestion() {
+                Some(s) => format!("did you mean \"{s}\"?"),
+                None => "not in the catalogue".to_owned(),
+            };
+            let (message, help) = match &err {
+                UnknownEvent::Shape { given } => (
+                    format!("`{given}` is not EVENT/OPERATION"),
+                    format!(
+                        "write e.g. \"PNR_V3/BOOKING_CREATED\", or \"each\" for every subscribed event; {}",
+                        err.expected()
+                    ),
+                ),
+                UnknownEvent::Type { given, .. } => (
+                    format!("unknown event type `{given}`"),
+                    format!("expected {}", err.expected()),
+                ),
+                UnknownEvent::Operation {
+                    event_type, given, ..
+                } => (
+                    format!("unknown operation `{given}` for {event_type}"),
+                    format!(
+                        "expected {}; to send an operation that is not in the catalogue, send a \
+                         known one and set envelope = {{ operation = \"{given}\" }}",
+                        err.expected()
+                    ),
+                ),
+            };
+            v.error_help(value.span(), message, label, help);
+            None
+        }
+    }
+}
+
+fn check_resend_target(
+    v: &mut Validator<'_>,
+    value: &Spanned<String>,
+    kind: &str,
+    target: usize,
+    all: &[Spanned<RawStep>],
+) {
+    let raw = all[target].get_ref();
+    let sends = raw.send.is_some() || raw.redeliver.is_some() || raw.replay.is_some();
+    if !sends {
+        v.error(
+            value.span(),
+            format!("step `{}` sends nothing to {kind}", value.get_ref()),
+            "not a send step",
+        );
+        return;
+    }
+    if raw.send.as_ref().is_some_and(|s| s.get_ref() == "each")
+        || raw.repeat.as_ref().is_some_and(|r| *r.get_ref() > 1)
+    {
+        v.error_help(
+            value.span(),
+            format!(
+                "step `{}` sends several deliveries; {kind} needs exactly one",
+                value.get_ref()
+            ),
+            "ambiguous",
+            format!("{kind} a step that sends one event (no `repeat`, not \"each\")"),
+        );
+    }
+}
+
+fn send_step(
+    v: &mut Validator<'_>,
+    raw: &RawStep,
+    source: Option<SendSource>,
+    scope: &Scope<'_>,
+) -> Option<SendStep> {
+    let payload = raw
+        .payload
+        .as_ref()
+        .and_then(|n| json_table(v, n, "payload", scope));
+    let envelope = raw
+        .envelope
+        .as_ref()
+        .and_then(|n| json_table(v, n, "envelope", scope));
+    let payload_file = raw
+        .payload_file
+        .as_ref()
+        .and_then(|p| read_payload_file(v, p));
+    let body = raw.body.as_ref().and_then(|b| v.template(b, scope));
+    let large = raw
+        .large
+        .as_ref()
+        .and_then(|l| match parse_size(l.get_ref()) {
+            Ok(n) if n > limits::MAX_LARGE => {
+                v.error(
+                    l.span(),
+                    format!("`large` of {} is over the limit", format_size(n)),
+                    "at most 16MiB",
+                );
+                None
+            }
+            Ok(n) => Some(n),
+            Err(message) => {
+                v.error(
+                    l.span(),
+                    format!("`{}` is not a size", l.get_ref()),
+                    message,
+                );
+                None
+            }
+        });
+    let product = raw.product.as_ref().and_then(|p| {
+        choice(
+            v,
+            p,
+            "product",
+            &[
+                ("air", Product::Air),
+                ("hotel", Product::Hotel),
+                ("car", Product::Car),
+                ("rail", Product::Rail),
+            ],
+        )
+    });
+    let message_time = raw.message_time.as_ref().and_then(|o| offset(v, o));
+    let timestamp = raw.timestamp.as_ref().and_then(|o| offset(v, o));
+    let signature = match &raw.signature {
+        None => SignatureSpec::Valid(None),
+        Some(s) => signature(v, s).unwrap_or(SignatureSpec::Valid(None)),
+    };
+    let tamper = raw.tamper.as_ref().and_then(|t| {
+        choice(
+            v,
+            t,
+            "tamper",
+            &[
+                ("body", Tamper::Body),
+                ("id", Tamper::Id),
+                ("timestamp", Tamper::Timestamp),
+            ],
+        )
+    });
+    let body_style = raw.body_style.as_ref().and_then(|b| {
+        choice(
+            v,
+            b,
+            "body style",
+            &[
+                ("compact", BodyStyle::Compact),
+                ("pretty", BodyStyle::Pretty),
+                ("reordered", BodyStyle::Reordered),
+                ("escaped-unicode", BodyStyle::EscapedUnicode),
+                ("float-forms", BodyStyle::FloatForms),
+            ],
+        )
+    });
+    let org_id = raw.org_id.as_ref().and_then(|o| v.template(o, scope));
+    let mut headers: Vec<(String, crate::scenario::Template)> = Vec::new();
+    if let Some(table) = &raw.header {
+        for (key, value) in &table.get_ref().0 {
+            let lower = key.get_ref().to_ascii_lowercase();
+            if !is_header_name(&lower) {
+                v.error(
+                    key.span(),
+                    format!("`{}` is not a valid HTTP header name", key.get_ref()),
+                    "letters, digits and !#$%&'*+-.^_`|~ only",
+                );
+            } else if RESERVED_HEADERS.contains(&lower.as_str()) {
+                v.error_help(
+                    key.span(),
+                    format!("`{}` is a reserved header", key.get_ref()),
+                    "spotcheck sets this one",
+                    "use `signature`, `timestamp` or `tamper` to alter the signature headers, \
+                     `body` for the content; reserved: content-type, authorization, host, \
+                     content-length, transfer-encoding, connection, x-spotnana-webhook-*",
+                );
+            } else if headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(&lower)) {
+                v.error(
+                    key.span(),
+                    format!("header `{}` is set twice", key.get_ref()),
+                    "duplicate",
+                );
+            } else if let Some(t) = v.template(value, scope) {
+                headers.push((key.get_ref().clone(), t));
+            }
+        }
+    }
+    let mut omit_headers = Vec::new();
+    for h in raw.omit_headers.iter().flatten() {
+        let lower = h.get_ref().to_ascii_lowercase();
+        if is_header_name(&lower) {
+            omit_headers.push(lower);
+        } else {
+            v.error(
+                h.span(),
+                format!("`{}` is not a header name", h.get_ref()),
+                "",
+            );
+        }
+    }
+    let repeat = count(v, raw.repeat.as_ref(), "repeat", limits::MAX_REPEAT);
+    let concurrency = count(
+        v,
+        raw.concurrency.as_ref(),
+        "concurrency",
+        limits::MAX_CONCURRENCY,
+    );
+    if let Some(c) = &raw.concurrency {
+        let each = matches!(source, Some(SendSource::EachSubscribed));
+        if concurrency > 1 && repeat == 1 && !each {
+            v.error_help(
+                c.span(),
+                "`concurrency` without `repeat` has nothing to run at once",
+                "only one delivery",
+                "add `repeat = N` (the number of deliveries); `concurrency` is how many are in flight at once",
+            );
+        }
+    }
+    if let (Some(p95), Some(source)) = (&raw.expect, &source)
+        && let Some(p) = &p95.get_ref().p95_within
+    {
+        let several = repeat > 1 || matches!(source, SendSource::EachSubscribed);
+        if !several {
+            v.error_help(
+                p.span(),
+                "`p95_within` needs several deliveries",
+                "one delivery has no percentile",
+                "add `repeat = N` to the step, or use `within` for one delivery",
+            );
+        }
+    }
+    Some(SendStep {
+        source: source?,
+        payload,
+        envelope,
+        payload_file,
+        body,
+        large,
+        product,
+        message_time,
+        timestamp,
+        signature,
+        tamper,
+        body_style,
+        org_id,
+        headers,
+        omit_headers,
+        repeat,
+        concurrency,
+    })
+}
+
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+fn count(v: &mut Validator<'_>, value: Option<&Spanned<i64>>, what: &str, max: u32) -> u32 {
+    let Some(value) = value else { return 1 };
+    let n = *value.get_ref();
+    if n < 1 {
+        v.error(
+            value.span(),
+            format!("`{what}` must be at least 1"),
+            format!("{n} is too small"),
+        );
+        1
+    } else if n > i64::from(max) {
+        v.error_help(
+            value.span(),
+            format!("`{what}` of {n} is over the limit"),
+            format!("at most {max}"),
+            format!("{what} is limited to {max} so that a scenario cannot flood an endpoint by mistake; use `spotcheck load` for load tests"),
+        );
+        1
+    } else {
+        n as u32
+    }
+}
+
+fn signature(v: &mut Validator<'_>, value: &Spanned<OneOrMany>) -> Option<SignatureSpec> {
+    match value.get_ref() {
+        OneOrMany::One(text) => {
+            let spanned = Spanned::new(value.span(), text.clone());
+            let names = ["valid", "missing", "garbage", "wrong-secret", "bare", "v1"];
+            let options: Vec<(&'static str, &'static str)> =
+                names.iter().map(|n| (*n, *n)).collect();
+            choice(v, &spanned, "signature", &options).map(|name| match name {
+                "missing" => SignatureSpec::Missing,
+                "garbage" => SignatureSpec::Garbage,
+                "wrong-secret" => SignatureSpec::WrongSecret,
+                "bare" => SignatureSpec::Valid(Some(SignatureFormat::Bare)),
+                "v1" => SignatureSpec::Valid(Some(SignatureFormat::V1)),
+                _ => SignatureSpec::Valid(None),
+            })
+        }
+        OneOrMany::Many(items) => {
+            if items.is_empty() {
+                v.error_help(
+                    value.span(),
+                    "an empty signature list",
+                    "no tokens",
+                    "use signature = \"missing\" for no header, or list tokens such as [\"stale-key\", \"valid\"]",
+                );
+                return None;
+            }
+            let options = [
+                ("valid", SignatureToken::Valid(None)),
+                ("stale-key", SignatureToken::StaleKey),
+                ("garbage", SignatureToken::Garbage),
+                ("bare", SignatureToken::Valid(Some(SignatureFormat::Bare))),
+                ("v1", SignatureToken::Valid(Some(SignatureFormat::V1))),
+                (
+                    "valid-bare",
+                    SignatureToken::Valid(Some(SignatureFormat::Bare)),
+                ),
+                ("valid-v1", SignatureToken::Valid(Some(SignatureFormat::V1))),
+            ];
+            let tokens: Vec<Option<SignatureToken>> = items
+                .iter()
+                .map(|item| choice(v, item, "signature token", &options))
+                .collect();
+            tokens
+                .into_iter()
+                .collect::<Option<Vec<_>>>()
+                .map(SignatureSpec::Tokens)
+        }
+    }
+}
+
+fn read_payload_file(v: &mut Validator<'_>, value: &Spanned<String>) -> Option<serde_json::Value> {
+    let Some(dir) = v.base_dir else {
+        v.error_help(
+            value.span(),
+            "`payload_file` needs a scenario file on disk",
+            "no directory to resolve it from",
+            "built-in scenarios cannot use payload_file; use `payload` instead",
+        );
+        return None;
+    };
+    let path = dir.join(value.get_ref());
+    let shown = path.display().to_string();
+    let size = std::fs::metadata(&path).map(|m| m.len());
+    let bytes = match size {
+        Ok(n) if n > limits::MAX_FILE => {
+            v.error(
+                value.span(),
+                format!("`{shown}` is over 16MiB"),
+                "too large",
+            );
+            return None;
+        }
+        Ok(_) => std::fs::read(&path),
+        Err(e) => Err(e),
+    };
+    let bytes = match bytes {
+        Ok(b) => b,
+        Err(err) => {
+            v.error_help(
+                value.span(),
+                format!("cannot read `{shown}`: {err}"),
+                "this file",
+                "payload_file is relative to the scenario file",
+            );
+            return None;
+        }
+    };
+    match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(json) if json.is_object() => Some(json),
+        Ok(_) => {
+            v.error(
+                value.span(),
+                format!("`{shown}` is not a JSON object"),
+                "its content is merged over the payload, so it must be an object",
+            );
+            None
+        }
+        Err(err) => {
+            v.error(
+                value.span(),
+                format!("`{shown}` is not JSON: {err}"),
+                "this file",
+            );
+            None
+        }
+    }
+}
+
+fn json_table(
+    v: &mut Validator<'_>,
+    node: &JsonNode,
+    what: &str,
+    scope: &Scope<'_>,
+) -> Option<JsonTemplate> {
+    if !matches!(node.kind, JsonKind::Table(_)) {
+        v.error_help(
+            node.span.clone(),
+            format!("`{what}` must be a table"),
+            "not a table",
+            format!("write e.g. {what} = {{ pnrId = \"1234567890\" }}"),
+        );
+        return None;
+    }
+    json_value(v, node, scope)
+}
+
+fn json_value(v: &mut Validator<'_>, node: &JsonNode, scope: &Scope<'_>) -> Option<JsonTemplate> {
+    Some(match &node.kind {
+        JsonKind::Bool(b) => JsonTemplate::Bool(*b),
+        JsonKind::Int(i) => JsonTemplate::Number((*i).into()),
+        JsonKind::Float(f) => JsonTemplate::Number(serde_json::Number::from_f64(*f)?),
+        JsonKind::String(s) => {
+            let located = v.template_at(s, node.span.clone())?;
+            v.check_refs(&located, scope);
+            JsonTemplate::String(located.template)
+        }
+        JsonKind::Array(items) => {
+            let parts: Vec<Option<JsonTemplate>> =
+                items.iter().map(|i| json_value(v, i, scope)).collect();
+            JsonTemplate::Array(parts.into_iter().collect::<Option<_>>()?)
+        }
+        JsonKind::Table(entries) => {
+            let parts: Vec<Option<(String, JsonTemplate)>> = entries
+                .iter()
+                .map(|(k, val)| json_value(v, val, scope).map(|t| (k.get_ref().clone(), t)))
+                .collect();
+            JsonTemplate::Object(parts.into_iter().collect::<Option<_>>()?)
+        }
+    })
+}
+
+fn validate_expect(
+    v: &mut Validator<'_>,
+    raw: Option<&Spanned<RawExpect>>,
+    kind: &str,
+    scope: &Scope<'_>,
+) -> Expect {
+    let mut expect = Expect::default();
+    if let Some(raw) = raw {
+        if kind == "sleep" {
+            v.error_help(
+                key_span(v, raw.span(), "expect"),
+                "a `sleep` step has nothing to expect",
+                "",
+                "put `expect` on the send or observe step",
+            );
+            return expect;
+        }
+        let raw = raw.get_ref();
+        expect.status = raw.status.as_ref().map(|s| s.get_ref().clone());
+        if let Some(json) = &raw.json {
+            if kind != "observe" {
+                v.error_help(
+                    key_span(v, json.span(), "json"),
+                    "`expect.json` applies to observe steps",
+                    "the response body of a delivery is ignored (as Spotnana ignores it)",
+                    "observe the partner's state with observe = \"GET {{ state_url }}/…\"",
+                );
+            }
+            for (pointer, value) in &json.get_ref().0 {
+                let p = pointer.get_ref();
+                if !(p.is_empty() || p.starts_with('/')) {
+                    v.error_help(
+                        pointer.span(),
+                        format!("`{p}` is not a JSON pointer"),
+                        "expected \"\" or \"/…\"",
+                        format!("write \"/{p}\" (RFC 6901: /field/0/inner)"),
+                    );
+                    continue;
+                }
+                if let Some(t) = json_value(v, value, scope) {
+                    expect.json.push((p.clone(), t));
+                }
+            }
+        }
+        expect.within = raw.within.as_ref().and_then(|w| within(v, w));
+        if let Some(p) = &raw.p95_within {
+            if !matches!(kind, "send" | "redeliver" | "replay") {
+                v.error(p.span(), "`p95_within` applies to send steps", "");
+            }
+            expect.p95_within = within(v, p);
+        }
+    }
+    if expect.status.is_none() {
+        expect.status = Some(StatusExpect::Code(200));
+    }
+    expect
+}

@@ -1,0 +1,277 @@
+//! The built-in suites: every file loads, the ids are exactly DESIGN.md's, each has a
+//! why and a fix, and the model says what each check's steps do.
+
+use std::time::Duration;
+
+use spotcheck::check::Level;
+use spotcheck::event::random::rng;
+use spotcheck::scenario::{
+    Action, BodyStyle, MapContext, Scenario, SendSource, SignatureSpec, SignatureToken,
+    StatusClass, StatusExpect, StepField, Tamper, builtin, builtin::try_builtin,
+};
+use spotcheck::signing::SignatureFormat;
+
+const EXPECTED: [(&str, Level); 26] = [
+    ("delivery.status-200", Level::Required),
+    ("delivery.latency", Level::Required),
+    ("delivery.fast-ack", Level::Recommended),
+    ("delivery.trace-headers-tolerated", Level::Required),
+    ("delivery.every-subscribed-event", Level::Required),
+    ("delivery.unknown-fields-tolerated", Level::Required),
+    ("delivery.unknown-operation-tolerated", Level::Recommended),
+    ("delivery.large-payload", Level::Required),
+    ("delivery.concurrent-burst", Level::Required),
+    ("signature.valid-accepted", Level::Required),
+    ("signature.raw-body", Level::Required),
+    ("signature.rotation-accepted", Level::Required),
+    ("signature.format-tolerant", Level::Recommended),
+    ("signature.missing-rejected", Level::Required),
+    ("signature.invalid-rejected", Level::Required),
+    ("signature.wrong-secret-rejected", Level::Required),
+    ("signature.tampered-body-rejected", Level::Required),
+    ("signature.tampered-id-rejected", Level::Required),
+    ("signature.stale-timestamp-rejected", Level::Recommended),
+    ("signature.future-timestamp-rejected", Level::Recommended),
+    ("signature.rejection-is-4xx", Level::Recommended),
+    ("retry.redelivery-idempotent", Level::Required),
+    ("retry.duplicate-processed-once", Level::Required),
+    ("ordering.out-of-order-accepted", Level::Required),
+    ("ordering.interleaved-organizations", Level::Required),
+    ("ordering.newest-timestamp-wins", Level::Required),
+];
+
+fn get(id: &str) -> Scenario {
+    builtin()
+        .into_iter()
+        .find(|s| s.id == id)
+        .unwrap_or_else(|| panic!("no built-in {id}"))
+}
+
+fn sends(s: &Scenario) -> Vec<&spotcheck::scenario::SendStep> {
+    s.steps
+        .iter()
+        .filter_map(|step| match &step.action {
+            Action::Send(send) => Some(&**send),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn every_builtin_loads_with_the_exact_ids_and_levels() {
+    let all = try_builtin().unwrap_or_else(|e| panic!("{}", e.render(false)));
+    let got: Vec<(&str, Level)> = all.iter().map(|s| (s.id.as_str(), s.level)).collect();
+    assert_eq!(got, EXPECTED.to_vec());
+    for s in &all {
+        assert!(s.origin.builtin, "{}", s.id);
+        assert!(
+            s.why.len() > 20 && s.fix.len() > 20,
+            "{} needs a why and a fix",
+            s.id
+        );
+        assert!(!s.title.is_empty() && !s.steps.is_empty(), "{}", s.id);
+        assert_eq!(
+            s.origin.file,
+            format!("scenarios/{}.toml", s.id.replacen('.', "/", 1))
+        );
+        assert!(
+            s.origin
+                .text
+                .starts_with("#:schema ../../docs/scenario.schema.json\n")
+        );
+    }
+}
+
+#[test]
+fn files_on_disk_are_the_embedded_ones() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios");
+    let from_disk =
+        spotcheck::scenario::load_path(root).unwrap_or_else(|e| panic!("{}", e.render(false)));
+    assert_eq!(from_disk.len(), spotcheck::scenario::builtin::FILES.len());
+}
+
+#[test]
+fn refusal_checks_send_a_control_then_expect_not_2xx() {
+    for (id, attack) in [
+        ("signature.missing-rejected", SignatureSpec::Missing),
+        ("signature.invalid-rejected", SignatureSpec::Garbage),
+        (
+            "signature.wrong-secret-rejected",
+            SignatureSpec::WrongSecret,
+        ),
+    ] {
+        let s = get(id);
+        let steps = sends(&s);
+        assert_eq!(steps[0].signature, SignatureSpec::Valid(None), "{id}");
+        assert_eq!(s.steps[0].expect.status, Some(StatusExpect::Code(200)));
+        assert_eq!(steps[1].signature, attack, "{id}");
+        assert_eq!(
+            s.steps[1].expect.status,
+            Some(StatusExpect::Class(StatusClass::NotSuccess))
+        );
+    }
+    let stale = get("signature.stale-timestamp-rejected");
+    assert_eq!(sends(&stale)[1].timestamp.unwrap().whole_seconds(), -600);
+    let future = get("signature.future-timestamp-rejected");
+    assert_eq!(sends(&future)[1].timestamp.unwrap().whole_seconds(), 600);
+    let body = get("signature.tampered-body-rejected");
+    assert_eq!(sends(&body)[1].tamper, Some(Tamper::Body));
+    let four = get("signature.rejection-is-4xx");
+    assert!(
+        four.steps
+            .iter()
+            .all(|s| s.expect.status == Some(StatusExpect::Class(StatusClass::ClientError)))
+    );
+}
+
+#[test]
+fn tampered_id_replays_the_first_step() {
+    let s = get("signature.tampered-id-rejected");
+    let steps = sends(&s);
+    assert!(
+        matches!(&steps[1].source, SendSource::Replay(r) if r.index == 0 && r.name == "original")
+    );
+    assert_eq!(steps[1].tamper, Some(Tamper::Id));
+}
+
+#[test]
+fn signature_variants() {
+    let rotation = get("signature.rotation-accepted");
+    let tokens: Vec<_> = sends(&rotation)
+        .iter()
+        .map(|s| s.signature.clone())
+        .collect();
+    assert_eq!(
+        tokens,
+        vec![
+            SignatureSpec::Tokens(vec![SignatureToken::Valid(None), SignatureToken::StaleKey]),
+            SignatureSpec::Tokens(vec![SignatureToken::StaleKey, SignatureToken::Valid(None)]),
+        ]
+    );
+    let formats: Vec<_> = sends(&get("signature.format-tolerant"))
+        .iter()
+        .map(|s| s.signature.clone())
+        .collect();
+    assert_eq!(
+        formats,
+        vec![
+            SignatureSpec::Valid(Some(SignatureFormat::Bare)),
+            SignatureSpec::Valid(Some(SignatureFormat::V1))
+        ]
+    );
+    let styles: Vec<_> = sends(&get("signature.raw-body"))
+        .iter()
+        .map(|s| s.body_style)
+        .collect();
+    assert_eq!(
+        styles,
+        [
+            BodyStyle::Pretty,
+            BodyStyle::Reordered,
+            BodyStyle::EscapedUnicode,
+            BodyStyle::FloatForms
+        ]
+        .map(Some)
+    );
+}
+
+#[test]
+fn delivery_checks() {
+    assert_eq!(
+        sends(&get("delivery.every-subscribed-event"))[0].source,
+        SendSource::EachSubscribed
+    );
+    let fast = get("delivery.fast-ack");
+    assert_eq!(
+        fast.steps[0].expect.p95_within,
+        Some(Duration::from_secs(1))
+    );
+    assert!(sends(&fast)[0].repeat >= 10);
+    let burst = sends(&get("delivery.concurrent-burst"))[0].clone();
+    assert!(burst.repeat > 1 && burst.concurrency == burst.repeat);
+    assert_eq!(
+        sends(&get("delivery.large-payload"))[0].large,
+        Some(300 * 1024)
+    );
+    let unknown = get("delivery.unknown-fields-tolerated");
+    let step = sends(&unknown)[0];
+    assert!(step.envelope.is_some() && step.payload.is_some());
+    let op = get("delivery.unknown-operation-tolerated");
+    let env = sends(&op)[0].envelope.as_ref().unwrap();
+    let rendered = env.render(&MapContext::default(), &mut rng(1)).unwrap();
+    assert_eq!(
+        rendered,
+        serde_json::json!({"operation": "BOOKING_TELEPORTED"})
+    );
+    let trace = get("delivery.trace-headers-tolerated");
+    let names: Vec<&str> = sends(&trace)[0]
+        .headers
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert_eq!(names, ["API-Version", "X-Partner-Route", "X-B3-Sampled"]);
+}
+
+#[test]
+fn observation_checks_need_state_and_render_their_urls() {
+    for id in [
+        "retry.duplicate-processed-once",
+        "ordering.newest-timestamp-wins",
+    ] {
+        assert!(get(id).needs_state(), "{id}");
+    }
+    assert_eq!(builtin().iter().filter(|s| s.needs_state()).count(), 2);
+
+    let dup = get("retry.duplicate-processed-once");
+    assert!(matches!(&sends(&dup)[1].source, SendSource::Redeliver(r) if r.index == 0));
+    let Action::Observe(observe) = &dup.steps[3].action else {
+        panic!("step 4 observes")
+    };
+    let mut ctx = MapContext {
+        state_url: Some("http://127.0.0.1:1/state".into()),
+        ..MapContext::default()
+    };
+    ctx.steps
+        .insert(("original".into(), StepField::WebhookId), "wh_1".into());
+    assert_eq!(
+        observe.url.render(&ctx, &mut rng(3)).unwrap(),
+        "http://127.0.0.1:1/state/webhooks/wh_1"
+    );
+    assert_eq!(dup.steps[3].expect.within, Some(Duration::from_secs(5)));
+    let (pointer, value) = &dup.steps[3].expect.json[0];
+    assert_eq!(
+        (pointer.as_str(), value.render(&ctx, &mut rng(3)).unwrap()),
+        ("/processed", serde_json::json!(1))
+    );
+
+    let newest = get("ordering.newest-timestamp-wins");
+    let vars = newest.resolve_vars(&ctx, &mut rng(9)).unwrap();
+    assert_eq!(vars.len(), 1);
+    assert_eq!(vars[0].1.len(), 10);
+    ctx.vars.extend(vars.iter().cloned());
+    let older = sends(&newest)[1];
+    assert_eq!(older.message_time.unwrap().whole_seconds(), -60);
+    let payload = older
+        .payload
+        .as_ref()
+        .unwrap()
+        .render(&ctx, &mut rng(9))
+        .unwrap();
+    assert_eq!(payload["pnrId"], serde_json::json!(vars[0].1));
+}
+
+#[test]
+fn interleaved_organizations_use_distinct_seeded_ids() {
+    let s = get("ordering.interleaved-organizations");
+    let ctx = MapContext::default();
+    let vars = s.resolve_vars(&ctx, &mut rng(42)).unwrap();
+    assert_eq!(
+        vars,
+        s.resolve_vars(&ctx, &mut rng(42)).unwrap(),
+        "same seed, same ids"
+    );
+    let mut ids: Vec<&String> = vars.iter().map(|(_, v)| v).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 3);
+}
