@@ -10,6 +10,7 @@ pub mod delivery;
 pub mod error;
 pub mod event;
 pub mod receiver;
+pub mod runner;
 pub mod report;
 pub mod scenario;
 pub mod signing;

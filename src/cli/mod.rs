@@ -4,6 +4,7 @@
 //! or a [`SetupError`] (exit 2).
 
 pub mod common;
+pub mod run;
 pub mod scenarios;
 pub mod send;
 pub mod serve;
@@ -26,6 +27,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the conformance suites against --endpoint (or the built-in reference receiver).
+    Run(run::RunArgs),
     /// Send one signed event like Spotnana would and print the exchange.
     Send(send::SendArgs),
     /// Run the reference receiver: verifies, acknowledges at once, deduplicates, logs.
@@ -54,6 +57,7 @@ pub fn main() -> u8 {
     };
     let result = runtime.block_on(async move {
         match cli.command {
+            Command::Run(args) => run::run(args).await,
             Command::Send(args) => send::run(args).await,
             Command::Serve(args) => serve::run(args).await,
             Command::Sign(args) => sign::run(args).await,

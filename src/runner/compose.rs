@@ -171,7 +171,7 @@ pub fn sign_headers(
         (HEADER_TIMESTAMP.to_owned(), ts.clone()),
     ];
     let valid = ctx.secret.sign(webhook_id, &ts, body);
-    let mut other = |rng: &mut SeededRng| Secret::generate(rng).sign(webhook_id, &ts, body);
+    let other = |rng: &mut SeededRng| Secret::generate(rng).sign(webhook_id, &ts, body);
     let value = match plan {
         SignatureSpec::Missing => return headers,
         SignatureSpec::Valid(format) => valid.token(format.unwrap_or(ctx.format)),

@@ -318,33 +318,8 @@ pub enum Tamper {
     Timestamp,
 }
 
-/// How the JSON body is written (all valid JSON for the same value).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyStyle {
-    /// No whitespace (Spotnana's form).
-    Compact,
-    /// Indented.
-    Pretty,
-    /// Keys in another order.
-    Reordered,
-    /// Non-ASCII written as `\uXXXX`.
-    EscapedUnicode,
-    /// Numbers such as `1.0` and `1e2`.
-    FloatForms,
-}
-
-/// The booking kind of a PNR event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Product {
-    /// `airPnr`.
-    Air,
-    /// `hotelPnr`.
-    Hotel,
-    /// `carPnr`.
-    Car,
-    /// `railPnr`.
-    Rail,
-}
+pub use crate::event::body_style::BodyStyle;
+pub use crate::event::fixtures::Product;
 
 /// `observe = "GET URL"`: read the partner's observation endpoint.
 #[derive(Debug, Clone)]
