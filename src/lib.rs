@@ -11,6 +11,7 @@ pub mod error;
 pub mod event;
 pub mod receiver;
 pub mod signing;
+pub mod tls_probe;
 
 pub use error::{SetupError, exit};
 

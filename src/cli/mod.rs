@@ -7,6 +7,7 @@ pub mod common;
 pub mod send;
 pub mod serve;
 pub mod sign;
+pub mod tls;
 pub mod verify;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +34,8 @@ pub enum Command {
     Sign(sign::SignArgs),
     /// Check the signature headers of a body and explain each step of a mismatch.
     Verify(verify::VerifyArgs),
+    /// Probe an endpoint's TLS: versions accepted and refused, certificate, the tls.* checks.
+    Tls(tls::TlsArgs),
 }
 
 /// Parses the command line, runs the command and returns the process exit code.
@@ -55,6 +58,7 @@ pub fn main() -> u8 {
             Command::Serve(args) => serve::run(args).await,
             Command::Sign(args) => sign::run(args).await,
             Command::Verify(args) => verify::run(args).await,
+            Command::Tls(args) => tls::run(args).await,
         }
     });
     // Do not wait for lingering connections or blocking tasks at exit.
