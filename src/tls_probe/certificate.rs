@@ -189,8 +189,10 @@ pub struct CertificateInfo {
     pub not_before: String,
     /// End of validity (RFC 3339, UTC).
     pub not_after: String,
-    /// Whole days from now to `not_after` (negative once expired).
+    /// Days from now to `not_after`, rounded to the nearest day (negative once expired).
     pub days_left: i64,
+    /// Seconds from now to `not_after` (negative once expired).
+    pub seconds_left: i64,
     /// The public key: `RSA 2048-bit`, `EC 256-bit`, …
     pub key: String,
     /// Whether the leaf is self-signed (subject equals issuer).
@@ -237,6 +239,7 @@ impl CertificateInfo {
             not_before: String::new(),
             not_after: String::new(),
             days_left: 0,
+            seconds_left: 0,
             key: String::new(),
             self_signed: false,
             chain_len: captured.chain.len(),
@@ -254,7 +257,8 @@ impl CertificateInfo {
             let validity = leaf.validity();
             info.not_before = rfc3339(validity.not_before.timestamp());
             info.not_after = rfc3339(validity.not_after.timestamp());
-            info.days_left = (validity.not_after.timestamp() - now.unix_timestamp()).div_euclid(86_400);
+            info.seconds_left = validity.not_after.timestamp() - now.unix_timestamp();
+            info.days_left = (info.seconds_left + 43_200).div_euclid(86_400);
             info.key = key_description(leaf);
             info.name_matches = name_matches(leaf, target);
         }
@@ -347,7 +351,9 @@ fn explain(err: &rustls::Error, info: &CertificateInfo, target: &Target, trust: 
         return format!("the certificate could not be verified: {err}");
     };
     match cert_err {
-        CertificateError::UnknownIssuer if info.self_signed => format!(
+        // A self-signed leaf whose name equals a trusted root's (e.g. a `CN=localhost`
+        // snakeoil certificate in the system store) fails with a bad signature instead.
+        CertificateError::UnknownIssuer | CertificateError::BadSignature if info.self_signed => format!(
             "the certificate is self-signed ({}): nothing in {roots} vouches for it",
             info.subject
         ),
@@ -356,7 +362,7 @@ fn explain(err: &rustls::Error, info: &CertificateInfo, target: &Target, trust: 
             info.issuer
         ),
         CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
-            if info.days_left < 0 {
+            if info.seconds_left < 0 {
                 format!(
                     "the certificate expired on {} ({} days ago)",
                     info.not_after, -info.days_left
@@ -383,6 +389,10 @@ fn explain(err: &rustls::Error, info: &CertificateInfo, target: &Target, trust: 
         CertificateError::BadSignature => {
             "a signature in the certificate chain does not verify".to_owned()
         }
-        other => format!("the certificate does not verify: {other:?}"),
+        other if format!("{other:?}").contains("CaUsedAsEndEntity") => format!(
+            "the server presents a CA certificate (basicConstraints CA:TRUE{}) as its own; clients refuse that",
+            if info.self_signed { ", self-signed" } else { "" }
+        ),
+        other => format!("the certificate does not verify: {other}"),
     }
 }

@@ -225,12 +225,12 @@ fn certificate_expiry(report: &TlsReport) -> Verdict {
         return Verdict::Skipped(no_certificate(report));
     };
     let days = certificate.days_left;
-    if days >= EXPIRY_WARN_DAYS {
+    if certificate.seconds_left >= EXPIRY_WARN_DAYS * 86_400 {
         Verdict::Passed(format!(
             "valid for {days} more days (until {})",
             certificate.not_after
         ))
-    } else if days >= 0 {
+    } else if certificate.seconds_left >= 0 {
         Verdict::Failed(format!(
             "the certificate expires in {days} days ({}); renew it",
             certificate.not_after
