@@ -49,6 +49,16 @@ fn assert_statuses(report: &TlsReport, checks: &[CheckResult], expected: [Status
     );
 }
 
+/// The text `spotcheck tls` prints, with ports and dates replaced for snapshots.
+fn assert_text_snapshot(name: &str, report: &TlsReport, checks: &[CheckResult]) {
+    insta::with_settings!({filters => vec![
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
+        (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[time]"),
+    ]}, {
+        insta::assert_snapshot!(name, tls_probe::render_text(report, checks));
+    });
+}
+
 fn message<'a>(checks: &'a [CheckResult], id: &str) -> &'a str {
     &checks.iter().find(|c| c.info.id == id).unwrap().message
 }
@@ -73,7 +83,12 @@ async fn tls12_only_server_with_valid_ecdsa_certificate() {
     assert_statuses(&report, &checks, [Pass, Pass, Warn, Pass, Pass, Pass]);
     assert_eq!(
         outcomes(&report),
-        [Outcome::Refused, Outcome::Refused, Outcome::Accepted, Outcome::Refused]
+        [
+            Outcome::Refused,
+            Outcome::Refused,
+            Outcome::Accepted,
+            Outcome::Refused
+        ]
     );
     let tls12 = report.version(TlsVersion::Tls12).unwrap();
     assert_eq!(
@@ -105,6 +120,7 @@ async fn tls12_only_server_with_valid_ecdsa_certificate() {
         "verified: CN=localhost issued by `CN=spotcheck test CA` for 127.0.0.1, valid until "
     ));
     assert_eq!(certificate_blocks_delivery(&report), None);
+    assert_text_snapshot("tls12_only_valid_ecdsa", &report, &checks);
 }
 
 #[tokio::test]
@@ -153,7 +169,10 @@ async fn certificate_expiring_in_10_days_warns() {
     assert_eq!(cert.days_left, 10);
     assert_eq!(
         message(&checks, "tls.certificate-expiry"),
-        format!("the certificate expires in 10 days ({}); renew it", cert.not_after)
+        format!(
+            "the certificate expires in 10 days ({}); renew it",
+            cert.not_after
+        )
     );
 }
 
@@ -183,8 +202,12 @@ async fn expired_certificate_fails_and_blocks_delivery() {
         message(&checks, "tls.certificate-expiry"),
         format!("the certificate expired 2 days ago ({})", cert.not_after)
     );
+    assert_text_snapshot("expired_certificate", &report, &checks);
     let reason = certificate_blocks_delivery(&report).unwrap();
-    assert!(reason.contains("does not verify (the certificate expired on"), "{reason}");
+    assert!(
+        reason.contains("does not verify (the certificate expired on"),
+        "{reason}"
+    );
 }
 
 #[tokio::test]
@@ -295,11 +318,7 @@ async fn openssl_server_accepting_tls10_and_tls11_warns_legacy() {
         let (report, checks) = probe(&server.https_url(), Some(&ca), T).await;
 
         assert_statuses(&report, &checks, [Pass, Pass, Pass, Warn, Pass, Pass]);
-        assert_eq!(
-            outcomes(&report),
-            [Outcome::Accepted; 4],
-            "{key:?}"
-        );
+        assert_eq!(outcomes(&report), [Outcome::Accepted; 4], "{key:?}");
         let expected_cipher = match key {
             KeyKind::Rsa => "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
             KeyKind::Ecdsa => "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
@@ -315,7 +334,13 @@ async fn openssl_server_accepting_tls10_and_tls11_warns_legacy() {
 async fn openssl_server_limited_to_tls10_is_seen_as_accepting_it() {
     // Only TLS 1.0, at security level 0: the probe must itself run at level 0 to see it.
     let ca = TestCa::new("spotcheck test CA");
-    let leaf = Leaf::signed(&ca, LeafSpec { key: KeyKind::Rsa, ..LeafSpec::default() });
+    let leaf = Leaf::signed(
+        &ca,
+        LeafSpec {
+            key: KeyKind::Rsa,
+            ..LeafSpec::default()
+        },
+    );
     let Some(server) =
         OpensslServer::start(&leaf, &["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"]).await
     else {
@@ -339,7 +364,13 @@ async fn openssl_server_limited_to_tls10_is_seen_as_accepting_it() {
 #[tokio::test]
 async fn openssl_server_refusing_legacy_versions_passes() {
     let ca = TestCa::new("spotcheck test CA");
-    let leaf = Leaf::signed(&ca, LeafSpec { key: KeyKind::Rsa, ..LeafSpec::default() });
+    let leaf = Leaf::signed(
+        &ca,
+        LeafSpec {
+            key: KeyKind::Rsa,
+            ..LeafSpec::default()
+        },
+    );
     let Some(server) = OpensslServer::start(
         &leaf,
         &["-no_tls1", "-no_tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"],
@@ -371,10 +402,14 @@ async fn plain_http_endpoint_fails_https_required() {
         message(&checks, "tls.https-required"),
         "the endpoint is plain http://; Spotnana delivers only over HTTPS"
     );
-    assert_eq!(message(&checks, "tls.certificate-valid"), "endpoint is plain HTTP");
+    assert_eq!(
+        message(&checks, "tls.certificate-valid"),
+        "endpoint is plain HTTP"
+    );
     assert_eq!(outcomes(&report), [Outcome::NotTested; 4]);
     assert!(report.certificate.is_none());
     assert_eq!(certificate_blocks_delivery(&report), None);
+    assert_text_snapshot("plain_http", &report, &checks);
 }
 
 #[tokio::test]
@@ -383,7 +418,11 @@ async fn https_url_on_a_plain_http_server_says_it_is_not_tls() {
     let started = Instant::now();
     let (report, checks) = probe(&server.https_url(), None, Duration::from_secs(2)).await;
 
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
     assert_statuses(&report, &checks, [Pass, Fail, Warn, Skip, Fail, Skip]);
     assert_eq!(outcomes(&report), [Outcome::Error; 4]);
     assert_eq!(
@@ -407,8 +446,7 @@ async fn silent_server_ends_within_the_timeout() {
     assert_eq!(outcomes(&report), [Outcome::Error; 4]);
     for version in &report.versions {
         assert_eq!(
-            version.detail,
-            "the server accepted the TCP connection but sent nothing within 2s",
+            version.detail, "the server accepted the TCP connection but sent nothing within 2s",
             "{}",
             version.version
         );
@@ -421,7 +459,11 @@ async fn server_closing_at_once_is_a_refusal_not_unreachable() {
     let started = Instant::now();
     let (report, checks) = probe(&server.https_url(), None, Duration::from_secs(2)).await;
 
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
     assert_statuses(&report, &checks, [Pass, Fail, Warn, Skip, Fail, Skip]);
     assert_eq!(outcomes(&report), [Outcome::Refused; 4]);
     // Closing a socket with our unread ClientHello in it makes the kernel send a reset;
@@ -526,7 +568,10 @@ async fn spotcheck_tls_command_prints_json_and_sets_the_exit_code() {
     assert_eq!(json["tls"]["port"], server.addr.port());
     assert_eq!(json["tls"]["versions"][2]["version"], "TLS 1.2");
     assert_eq!(json["tls"]["versions"][2]["outcome"], "accepted");
-    assert_eq!(json["tls"]["versions"][3]["cipher"], "TLS_AES_256_GCM_SHA384");
+    assert_eq!(
+        json["tls"]["versions"][3]["cipher"],
+        "TLS_AES_256_GCM_SHA384"
+    );
     assert_eq!(json["tls"]["versions"][0]["outcome"], "refused");
     assert_eq!(json["tls"]["certificate"]["verified"], true);
     assert_eq!(json["tls"]["certificate"]["subject"], "CN=localhost");
@@ -547,18 +592,29 @@ async fn spotcheck_tls_command_prints_json_and_sets_the_exit_code() {
         .collect();
     assert_eq!(checks, expected);
     assert_eq!(json["checks"][4]["level"], "required");
-    assert!(json["checks"][4]["fix"].as_str().unwrap().contains("--ca-cert"));
+    assert!(
+        json["checks"][4]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("--ca-cert")
+    );
 
     // Without the CA: the certificate does not verify, a required check fails → exit 1.
     let (code, stdout, _) = run_binary(&["tls", &url, "--timeout", "5s"]).await;
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("FAIL tls.certificate-valid   the certificate is issued by `CN=spotcheck test CA`, which does not chain"), "{stdout}");
-    assert!(stdout.contains("  TLS 1.3  accepted     TLS_AES_256_GCM_SHA384"), "{stdout}");
+    assert!(
+        stdout.contains("  TLS 1.3  accepted     TLS_AES_256_GCM_SHA384"),
+        "{stdout}"
+    );
 
     // A CA file that does not exist, and a URL that is not one: exit 2.
     let (code, _, stderr) = run_binary(&["tls", &url, "--ca-cert", "/nonexistent/ca.pem"]).await;
     assert_eq!(code, Some(2));
-    assert!(stderr.contains("cannot read --ca-cert /nonexistent/ca.pem"), "{stderr}");
+    assert!(
+        stderr.contains("cannot read --ca-cert /nonexistent/ca.pem"),
+        "{stderr}"
+    );
     let (code, _, stderr) = run_binary(&["tls", "ftp://127.0.0.1/"]).await;
     assert_eq!(code, Some(2));
     assert!(stderr.contains("has scheme `ftp`"), "{stderr}");

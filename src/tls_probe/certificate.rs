@@ -323,11 +323,14 @@ fn name_matches(cert: &X509Certificate<'_>, target: &Target) -> bool {
     };
     let host_ip = target.host.parse::<std::net::IpAddr>().ok();
     let host = target.host.trim_end_matches('.').to_ascii_lowercase();
-    ext.value.general_names.iter().any(|name| match (name, host_ip) {
-        (GeneralName::IPAddress(bytes), Some(ip)) => ip_from_bytes(bytes) == Some(ip),
-        (GeneralName::DNSName(dns), None) => dns_matches(dns, &host),
-        _ => false,
-    })
+    ext.value
+        .general_names
+        .iter()
+        .any(|name| match (name, host_ip) {
+            (GeneralName::IPAddress(bytes), Some(ip)) => ip_from_bytes(bytes) == Some(ip),
+            (GeneralName::DNSName(dns), None) => dns_matches(dns, &host),
+            _ => false,
+        })
 }
 
 fn dns_matches(pattern: &str, host: &str) -> bool {
@@ -353,10 +356,12 @@ fn explain(err: &rustls::Error, info: &CertificateInfo, target: &Target, trust: 
     match cert_err {
         // A self-signed leaf whose name equals a trusted root's (e.g. a `CN=localhost`
         // snakeoil certificate in the system store) fails with a bad signature instead.
-        CertificateError::UnknownIssuer | CertificateError::BadSignature if info.self_signed => format!(
-            "the certificate is self-signed ({}): nothing in {roots} vouches for it",
-            info.subject
-        ),
+        CertificateError::UnknownIssuer | CertificateError::BadSignature if info.self_signed => {
+            format!(
+                "the certificate is self-signed ({}): nothing in {roots} vouches for it",
+                info.subject
+            )
+        }
         CertificateError::UnknownIssuer => format!(
             "the certificate is issued by `{}`, which does not chain to a CA in {roots}",
             info.issuer
@@ -391,7 +396,11 @@ fn explain(err: &rustls::Error, info: &CertificateInfo, target: &Target, trust: 
         }
         other if format!("{other:?}").contains("CaUsedAsEndEntity") => format!(
             "the server presents a CA certificate (basicConstraints CA:TRUE{}) as its own; clients refuse that",
-            if info.self_signed { ", self-signed" } else { "" }
+            if info.self_signed {
+                ", self-signed"
+            } else {
+                ""
+            }
         ),
         other => format!("the certificate does not verify: {other}"),
     }

@@ -24,7 +24,11 @@ use super::{Outcome, Target, TlsVersion, VersionResult};
 const ALERT_REASON_OFFSET: i32 = 1000;
 
 /// Handshakes at `version` (TLS 1.0 or 1.1).
-pub(super) async fn probe(target: &Target, version: TlsVersion, timeout: Duration) -> VersionResult {
+pub(super) async fn probe(
+    target: &Target,
+    version: TlsVersion,
+    timeout: Duration,
+) -> VersionResult {
     let started = Instant::now();
     let ssl_version = match version {
         TlsVersion::Tls10 => SslVersion::TLS1,
@@ -34,7 +38,10 @@ pub(super) async fn probe(target: &Target, version: TlsVersion, timeout: Duratio
     let tcp = match wire::connect(&target.host, target.port, timeout).await {
         Ok(tcp) => tcp,
         Err(detail) => {
-            let detail = format!("could not connect to {}:{}: {detail}", target.host, target.port);
+            let detail = format!(
+                "could not connect to {}:{}: {detail}",
+                target.host, target.port
+            );
             return VersionResult::new(version, Outcome::Unreachable, detail);
         }
     };
@@ -54,7 +61,8 @@ pub(super) async fn probe(target: &Target, version: TlsVersion, timeout: Duratio
     let received = Received::default();
     let recording = Recording::new(std_stream, received.clone());
     let sni = (!target.host_is_ip).then(|| target.host.clone());
-    let task = tokio::task::spawn_blocking(move || handshake(recording, ssl_version, sni.as_deref()));
+    let task =
+        tokio::task::spawn_blocking(move || handshake(recording, ssl_version, sni.as_deref()));
     let result = match tokio::time::timeout(remaining, task).await {
         Ok(Ok(Ok(accepted))) => accepted.into_result(version),
         Ok(Ok(Err(Failure::Setup(err)))) => VersionResult::new(
@@ -78,7 +86,10 @@ pub(super) async fn probe(target: &Target, version: TlsVersion, timeout: Duratio
     result
 }
 
-fn blocking_stream(tcp: tokio::net::TcpStream, timeout: Duration) -> io::Result<std::net::TcpStream> {
+fn blocking_stream(
+    tcp: tokio::net::TcpStream,
+    timeout: Duration,
+) -> io::Result<std::net::TcpStream> {
     let stream = tcp.into_std()?;
     stream.set_nonblocking(false)?;
     stream.set_read_timeout(Some(timeout))?;
@@ -212,7 +223,9 @@ fn classify(
         }
         _ => {}
     }
-    let eof = stack.iter().any(|(_, reason)| reason.contains("unexpected eof"));
+    let eof = stack
+        .iter()
+        .any(|(_, reason)| reason.contains("unexpected eof"));
     if code == ErrorCode::WANT_READ || code == ErrorCode::WANT_WRITE {
         return silent(version, timeout, received);
     }

@@ -199,7 +199,9 @@ impl TlsReport {
 
     /// The result at one version.
     pub fn version(&self, version: TlsVersion) -> Option<&VersionResult> {
-        self.versions.iter().find(|result| result.version == version)
+        self.versions
+            .iter()
+            .find(|result| result.version == version)
     }
 }
 

@@ -52,8 +52,14 @@ pub(super) async fn probe(
     let tcp = match wire::connect(&target.host, target.port, timeout).await {
         Ok(tcp) => tcp,
         Err(detail) => {
-            let detail = format!("could not connect to {}:{}: {detail}", target.host, target.port);
-            return (VersionResult::new(version, Outcome::Unreachable, detail), None);
+            let detail = format!(
+                "could not connect to {}:{}: {detail}",
+                target.host, target.port
+            );
+            return (
+                VersionResult::new(version, Outcome::Unreachable, detail),
+                None,
+            );
         }
     };
     let received = Received::default();
@@ -145,16 +151,17 @@ fn failure(version: TlsVersion, err: &io::Error, received: &[u8]) -> VersionResu
         FirstBytes::Alert(description) => return VersionResult::alert(version, description),
         FirstBytes::Nothing | FirstBytes::Tls => {}
     }
-    if let Some(tls) = err.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
+    if let Some(tls) = err
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>())
+    {
         return match tls {
             rustls::Error::AlertReceived(alert) => VersionResult::alert(version, u8::from(*alert)),
-            rustls::Error::InvalidMessage(_) => {
-                VersionResult::new(
-                    version,
-                    Outcome::Error,
-                    format!("the server's answer is not valid TLS: {tls}"),
-                )
-            }
+            rustls::Error::InvalidMessage(_) => VersionResult::new(
+                version,
+                Outcome::Error,
+                format!("the server's answer is not valid TLS: {tls}"),
+            ),
             other => VersionResult::new(
                 version,
                 Outcome::Refused,
@@ -163,7 +170,9 @@ fn failure(version: TlsVersion, err: &io::Error, received: &[u8]) -> VersionResu
         };
     }
     match err.kind() {
-        io::ErrorKind::UnexpectedEof | io::ErrorKind::BrokenPipe => closed(version, false, received),
+        io::ErrorKind::UnexpectedEof | io::ErrorKind::BrokenPipe => {
+            closed(version, false, received)
+        }
         io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => {
             closed(version, true, received)
         }

@@ -10,7 +10,11 @@ use super::TlsReport;
 /// Renders the versions table, the certificate details and one line per check.
 pub fn render_text(report: &TlsReport, checks: &[CheckResult]) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "TLS probe of {} ({}:{})", report.url, report.host, report.port);
+    let _ = writeln!(
+        out,
+        "TLS probe of {} ({}:{})",
+        report.url, report.host, report.port
+    );
     let _ = writeln!(out);
     let _ = writeln!(out, "  {:<8} {:<12} detail", "version", "result");
     for result in &report.versions {
@@ -51,7 +55,11 @@ pub fn render_text(report: &TlsReport, checks: &[CheckResult]) -> String {
         field(
             &mut out,
             "chain",
-            &format!("{} certificate(s): {}", cert.chain_len, cert.chain.join(" <- ")),
+            &format!(
+                "{} certificate(s): {}",
+                cert.chain_len,
+                cert.chain.join(" <- ")
+            ),
         );
         let verified = match &cert.verify_error {
             None if cert.verified => "yes".to_owned(),

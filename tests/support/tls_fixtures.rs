@@ -326,10 +326,16 @@ impl OpensslServer {
             if let Ok(Some(status)) = server.child.try_wait() {
                 panic!("openssl s_server exited at start: {status}");
             }
-            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
                 return Some(server);
             }
-            assert!(Instant::now() < deadline, "openssl s_server did not listen within 10 s");
+            assert!(
+                Instant::now() < deadline,
+                "openssl s_server did not listen within 10 s"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
