@@ -14,6 +14,7 @@ pub mod runner;
 pub mod report;
 pub mod scenario;
 pub mod signing;
+pub mod tls_probe;
 
 pub use error::{SetupError, exit};
 

@@ -9,6 +9,7 @@ pub mod scenarios;
 pub mod send;
 pub mod serve;
 pub mod sign;
+pub mod tls;
 pub mod verify;
 
 use clap::{Parser, Subcommand};
@@ -39,6 +40,8 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Lint scenario files and list every check.
     Scenarios(scenarios::ScenariosArgs),
+    /// Probe an endpoint's TLS: versions accepted and refused, certificate, the tls.* checks.
+    Tls(tls::TlsArgs),
 }
 
 /// Parses the command line, runs the command and returns the process exit code.
@@ -63,6 +66,7 @@ pub fn main() -> u8 {
             Command::Sign(args) => sign::run(args).await,
             Command::Verify(args) => verify::run(args).await,
             Command::Scenarios(args) => scenarios::run(args).await,
+            Command::Tls(args) => tls::run(args).await,
         }
     });
     // Do not wait for lingering connections or blocking tasks at exit.

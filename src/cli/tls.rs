@@ -1,0 +1,73 @@
+//! `spotcheck tls URL`: the TLS probe alone.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use serde::Serialize;
+
+use crate::check::{CheckResult, Status};
+use crate::cli::common::parse_duration;
+use crate::error::{SetupError, exit};
+use crate::tls_probe::{self, ProbeOptions, TlsReport};
+
+/// Options of `spotcheck tls`.
+#[derive(Debug, Args)]
+pub struct TlsArgs {
+    /// The endpoint URL, e.g. https://partner.example/webhooks.
+    #[arg(value_name = "URL")]
+    pub url: String,
+    /// PEM file with a private CA to trust besides the system roots.
+    #[arg(long, value_name = "PEM")]
+    pub ca_cert: Option<PathBuf>,
+    /// Time allowed for each handshake, TCP connection included.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Print the report and the checks as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The JSON form of `spotcheck tls --json`.
+#[derive(Debug, Serialize)]
+struct JsonOutput<'a> {
+    /// Whether no required check failed.
+    conformant: bool,
+    tls: &'a TlsReport,
+    checks: &'a [CheckResult],
+}
+
+/// Runs `spotcheck tls`: exit 0 when no required check failed, 1 otherwise, 2 for a bad
+/// URL or CA file.
+pub async fn run(args: TlsArgs) -> Result<u8, SetupError> {
+    let ca_cert_pem = match &args.ca_cert {
+        Some(path) => Some(std::fs::read(path).map_err(|err| {
+            SetupError::new(format!("cannot read --ca-cert {}: {err}", path.display()))
+        })?),
+        None => None,
+    };
+    let options = ProbeOptions {
+        timeout: args.timeout,
+        ca_cert_pem,
+    };
+    let report = tls_probe::probe(&args.url, &options).await?;
+    let checks = tls_probe::checks(&report);
+    let conformant = !checks.iter().any(|c| c.status == Status::Fail);
+    if args.json {
+        let output = JsonOutput {
+            conformant,
+            tls: &report,
+            checks: &checks,
+        };
+        let text = serde_json::to_string_pretty(&output)
+            .map_err(|err| SetupError::new(format!("cannot write the JSON report: {err}")))?;
+        println!("{text}");
+    } else {
+        print!("{}", tls_probe::render_text(&report, &checks));
+    }
+    Ok(if conformant {
+        exit::CONFORMANT
+    } else {
+        exit::NOT_CONFORMANT
+    })
+}

@@ -1,0 +1,257 @@
+//! The six `tls.*` checks, judged from a [`TlsReport`].
+
+use std::time::Duration;
+
+use crate::check::{CheckInfo, CheckResult, Level, Verdict};
+
+use super::{Outcome, TlsReport, TlsVersion, VersionResult};
+
+/// `tls.certificate-expiry` warns when the leaf has fewer days left than this.
+pub const EXPIRY_WARN_DAYS: i64 = 30;
+
+const HTTPS_REQUIRED: &str = "tls.https-required";
+const TLS12_SUPPORTED: &str = "tls.tls12-supported";
+const TLS13_SUPPORTED: &str = "tls.tls13-supported";
+const LEGACY_REFUSED: &str = "tls.legacy-refused";
+const CERTIFICATE_VALID: &str = "tls.certificate-valid";
+const CERTIFICATE_EXPIRY: &str = "tls.certificate-expiry";
+
+/// The six `tls.*` checks, in DESIGN.md order.
+pub fn check_infos() -> Vec<CheckInfo> {
+    let info = |id: &str, title: &str, level: Level, why: &str, fix: &str| CheckInfo {
+        id: id.to_owned(),
+        title: title.to_owned(),
+        level,
+        why: why.to_owned(),
+        fix: fix.to_owned(),
+        tags: vec!["tls".to_owned()],
+    };
+    vec![
+        info(
+            HTTPS_REQUIRED,
+            "The endpoint is https://",
+            Level::Required,
+            "Spotnana delivers only over HTTPS: events carry traveller data and must not cross the network in clear.",
+            "Serve the webhook endpoint over https:// and register the https:// URL with Spotnana.",
+        ),
+        info(
+            TLS12_SUPPORTED,
+            "A TLS 1.2 handshake succeeds",
+            Level::Required,
+            "Spotnana connects with TLS 1.2 or higher; an endpoint without TLS 1.2 cannot be reached by TLS 1.2 clients.",
+            "Enable TLS 1.2 with ECDHE and AES-GCM suites on the server or load balancer (nginx: `ssl_protocols TLSv1.2 TLSv1.3;`).",
+        ),
+        info(
+            TLS13_SUPPORTED,
+            "A TLS 1.3 handshake succeeds",
+            Level::Recommended,
+            "TLS 1.3 is faster and has no weak options; Spotnana prefers it when offered.",
+            "Enable TLS 1.3 on the server or load balancer (OpenSSL 1.1.1 or later; nginx: `ssl_protocols TLSv1.2 TLSv1.3;`).",
+        ),
+        info(
+            LEGACY_REFUSED,
+            "TLS 1.0 and TLS 1.1 are refused",
+            Level::Recommended,
+            "TLS 1.0 and 1.1 are deprecated (RFC 8996) and weak; nothing legitimate needs them, so accepting them only helps attackers.",
+            "Disable TLSv1 and TLSv1.1 (nginx: `ssl_protocols TLSv1.2 TLSv1.3;`; on a cloud load balancer pick a policy with minimum TLS 1.2).",
+        ),
+        info(
+            CERTIFICATE_VALID,
+            "The certificate verifies",
+            Level::Required,
+            "Spotnana verifies the endpoint's certificate: an untrusted, misnamed, expired or not-yet-valid certificate makes every delivery fail.",
+            "Serve the full chain (leaf and intermediates) from a public CA, issued for the endpoint's host name and in its validity period; for a private CA in testing, pass it with --ca-cert.",
+        ),
+        info(
+            CERTIFICATE_EXPIRY,
+            "The certificate is valid for 30 more days",
+            Level::Recommended,
+            "A certificate that lapses stops every delivery; 30 days leaves time to renew.",
+            "Renew the certificate now and automate renewal (e.g. ACME) well before it expires.",
+        ),
+    ]
+}
+
+/// Judges the six `tls.*` checks from a probe report, in DESIGN.md order.
+///
+/// For a plain `http://` endpoint `tls.https-required` fails and the other five are
+/// skipped ("endpoint is plain HTTP").
+pub fn checks(report: &TlsReport) -> Vec<CheckResult> {
+    let verdicts: Vec<(Verdict, Duration)> = if report.is_https() {
+        vec![
+            (
+                Verdict::Passed("the endpoint uses https://".to_owned()),
+                Duration::ZERO,
+            ),
+            version_check(report, TlsVersion::Tls12),
+            version_check(report, TlsVersion::Tls13),
+            legacy_check(report),
+            (certificate_valid(report), Duration::ZERO),
+            (certificate_expiry(report), Duration::ZERO),
+        ]
+    } else {
+        let skipped = || {
+            (
+                Verdict::Skipped("endpoint is plain HTTP".to_owned()),
+                Duration::ZERO,
+            )
+        };
+        vec![
+            (
+                Verdict::Failed(format!(
+                    "the endpoint is plain {}://; Spotnana delivers only over HTTPS",
+                    report.scheme
+                )),
+                Duration::ZERO,
+            ),
+            skipped(),
+            skipped(),
+            skipped(),
+            skipped(),
+            skipped(),
+        ]
+    };
+    check_infos()
+        .into_iter()
+        .zip(verdicts)
+        .map(|(info, (verdict, duration))| CheckResult::new(info, verdict, duration, Vec::new()))
+        .collect()
+}
+
+/// The reason to skip the other suites: the endpoint is https:// and its certificate
+/// does not verify, so no delivery could succeed. `None` when deliveries can go ahead
+/// (or when no certificate was seen: the delivery checks then report the transport
+/// failure themselves).
+pub fn certificate_blocks_delivery(report: &TlsReport) -> Option<String> {
+    let certificate = report.certificate.as_ref()?;
+    if !report.is_https() || certificate.verified {
+        return None;
+    }
+    let why = certificate
+        .verify_error
+        .as_deref()
+        .unwrap_or("the certificate does not verify");
+    Some(format!(
+        "the endpoint's TLS certificate does not verify ({why}); no delivery can succeed (--insecure-continue runs these checks anyway)"
+    ))
+}
+
+fn missing(version: TlsVersion) -> (Verdict, Duration) {
+    (
+        Verdict::Skipped(format!("{version} was not probed")),
+        Duration::ZERO,
+    )
+}
+
+/// `TLS 1.2 accepted (TLS_…)` or what happened instead.
+fn describe(result: &VersionResult) -> String {
+    match result.outcome {
+        Outcome::Accepted => match &result.cipher {
+            Some(cipher) => format!("{} accepted ({cipher})", result.version),
+            None => format!("{} accepted", result.version),
+        },
+        Outcome::Refused => format!("{} refused: {}", result.version, result.detail),
+        Outcome::Unreachable | Outcome::Error | Outcome::NotTested => {
+            format!("{}: {}", result.version, result.detail)
+        }
+    }
+}
+
+fn version_check(report: &TlsReport, version: TlsVersion) -> (Verdict, Duration) {
+    let Some(result) = report.version(version) else {
+        return missing(version);
+    };
+    let verdict = match result.outcome {
+        Outcome::Accepted => Verdict::Passed(describe(result)),
+        Outcome::NotTested => Verdict::Skipped(describe(result)),
+        Outcome::Refused | Outcome::Unreachable | Outcome::Error => {
+            Verdict::Failed(describe(result))
+        }
+    };
+    (verdict, result.duration)
+}
+
+fn legacy_check(report: &TlsReport) -> (Verdict, Duration) {
+    let (Some(tls10), Some(tls11)) = (
+        report.version(TlsVersion::Tls10),
+        report.version(TlsVersion::Tls11),
+    ) else {
+        return missing(TlsVersion::Tls10);
+    };
+    let duration = tls10.duration.max(tls11.duration);
+    let both = format!("{}; {}", describe(tls10), describe(tls11));
+    let accepted = [tls10, tls11]
+        .iter()
+        .any(|r| r.outcome == Outcome::Accepted);
+    let modern_accepted = [TlsVersion::Tls12, TlsVersion::Tls13]
+        .iter()
+        .filter_map(|&v| report.version(v))
+        .any(|r| r.outcome == Outcome::Accepted);
+    let verdict = if accepted {
+        Verdict::Failed(both)
+    } else if !modern_accepted {
+        Verdict::Skipped(format!(
+            "no TLS version was accepted, so refusing TLS 1.0/1.1 proves nothing ({both})"
+        ))
+    } else if tls10.outcome == Outcome::Refused && tls11.outcome == Outcome::Refused {
+        Verdict::Passed(both)
+    } else {
+        Verdict::Skipped(format!("could not tell: {both}"))
+    };
+    (verdict, duration)
+}
+
+fn certificate_valid(report: &TlsReport) -> Verdict {
+    let Some(certificate) = &report.certificate else {
+        return Verdict::Failed(no_certificate(report));
+    };
+    if certificate.verified {
+        Verdict::Passed(format!(
+            "verified: {} issued by `{}` for {}, valid until {}",
+            certificate.subject, certificate.issuer, report.host, certificate.not_after
+        ))
+    } else {
+        Verdict::Failed(
+            certificate
+                .verify_error
+                .clone()
+                .unwrap_or_else(|| "the certificate does not verify".to_owned()),
+        )
+    }
+}
+
+fn certificate_expiry(report: &TlsReport) -> Verdict {
+    let Some(certificate) = &report.certificate else {
+        return Verdict::Skipped(no_certificate(report));
+    };
+    let days = certificate.days_left;
+    if certificate.seconds_left >= EXPIRY_WARN_DAYS * 86_400 {
+        Verdict::Passed(format!(
+            "valid for {days} more days (until {})",
+            certificate.not_after
+        ))
+    } else if certificate.seconds_left >= 0 {
+        Verdict::Failed(format!(
+            "the certificate expires in {days} days ({}); renew it",
+            certificate.not_after
+        ))
+    } else {
+        Verdict::Failed(format!(
+            "the certificate expired {} days ago ({})",
+            -days, certificate.not_after
+        ))
+    }
+}
+
+/// Why there is no certificate: what the TLS 1.2/1.3 handshakes saw.
+fn no_certificate(report: &TlsReport) -> String {
+    let seen: Vec<String> = [TlsVersion::Tls13, TlsVersion::Tls12]
+        .iter()
+        .filter_map(|&v| report.version(v))
+        .map(describe)
+        .collect();
+    format!(
+        "no certificate seen: no TLS 1.2 or 1.3 handshake got that far ({})",
+        seen.join("; ")
+    )
+}

@@ -1,0 +1,354 @@
+//! Test PKI (rcgen) and loopback TLS servers for the TLS probe tests: rustls servers
+//! limited to chosen versions, `openssl s_server` for legacy versions, and servers that
+//! do not answer TLS at all. Everything listens on 127.0.0.1 and stops on drop.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose, SanType,
+};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::{ServerConfig, SupportedProtocolVersion};
+use time::OffsetDateTime;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// The key algorithm of a test certificate.
+#[derive(Debug, Clone, Copy)]
+pub enum KeyKind {
+    /// ECDSA P-256 with SHA-256.
+    Ecdsa,
+    /// RSA 2048 with SHA-256.
+    Rsa,
+}
+
+fn key_pair(kind: KeyKind) -> KeyPair {
+    match kind {
+        KeyKind::Ecdsa => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap(),
+        KeyKind::Rsa => KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap(),
+    }
+}
+
+fn days(n: i64) -> OffsetDateTime {
+    OffsetDateTime::now_utc() + time::Duration::days(n)
+}
+
+/// A test certificate authority.
+pub struct TestCa {
+    /// Its certificate, PEM.
+    pub pem: String,
+    /// Its certificate, DER.
+    pub der: CertificateDer<'static>,
+    issuer: Issuer<'static, KeyPair>,
+}
+
+impl TestCa {
+    /// A fresh CA named `name`.
+    pub fn new(name: &str) -> TestCa {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        params.not_before = days(-365);
+        params.not_after = days(3650);
+        let key = key_pair(KeyKind::Ecdsa);
+        let cert = params.self_signed(&key).unwrap();
+        TestCa {
+            pem: cert.pem(),
+            der: cert.der().clone(),
+            issuer: Issuer::new(params, key),
+        }
+    }
+
+    /// Writes the CA certificate to `dir/name` and returns its path.
+    pub fn write_pem(&self, dir: &std::path::Path, name: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, &self.pem).unwrap();
+        path
+    }
+}
+
+/// A server certificate and its key.
+pub struct Leaf {
+    /// The chain the server presents (leaf first).
+    pub chain: Vec<CertificateDer<'static>>,
+    /// The chain, PEM (leaf first).
+    pub chain_pem: String,
+    /// The private key (PKCS#8).
+    pub key_der: Vec<u8>,
+    /// The private key, PEM.
+    pub key_pem: String,
+}
+
+/// What a leaf certificate looks like.
+pub struct LeafSpec<'a> {
+    /// DNS names and IP addresses in the SAN.
+    pub names: &'a [&'a str],
+    /// Key algorithm.
+    pub key: KeyKind,
+    /// Start of validity, in days from now.
+    pub not_before_days: i64,
+    /// End of validity, in days from now.
+    pub not_after_days: i64,
+}
+
+impl Default for LeafSpec<'_> {
+    fn default() -> Self {
+        LeafSpec {
+            names: &["localhost", "127.0.0.1"],
+            key: KeyKind::Ecdsa,
+            not_before_days: -1,
+            not_after_days: 365,
+        }
+    }
+}
+
+fn leaf_params(spec: &LeafSpec<'_>) -> CertificateParams {
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.subject_alt_names = spec
+        .names
+        .iter()
+        .map(|name| match name.parse::<std::net::IpAddr>() {
+            Ok(ip) => SanType::IpAddress(ip),
+            Err(_) => SanType::DnsName((*name).try_into().unwrap()),
+        })
+        .collect();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, spec.names[0]);
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    params.use_authority_key_identifier_extension = true;
+    params.not_before = days(spec.not_before_days);
+    params.not_after = days(spec.not_after_days);
+    params
+}
+
+impl Leaf {
+    /// A leaf signed by `ca` (the chain holds the leaf and the CA).
+    pub fn signed(ca: &TestCa, spec: LeafSpec<'_>) -> Leaf {
+        let key = key_pair(spec.key);
+        let cert = leaf_params(&spec).signed_by(&key, &ca.issuer).unwrap();
+        Leaf {
+            chain: vec![cert.der().clone(), ca.der.clone()],
+            chain_pem: format!("{}{}", cert.pem(), ca.pem),
+            key_der: key.serialize_der(),
+            key_pem: key.serialize_pem(),
+        }
+    }
+
+    /// A self-signed leaf (not a CA).
+    pub fn self_signed(spec: LeafSpec<'_>) -> Leaf {
+        let mut params = leaf_params(&spec);
+        params.use_authority_key_identifier_extension = false;
+        let key = key_pair(spec.key);
+        let cert = params.self_signed(&key).unwrap();
+        Leaf {
+            chain: vec![cert.der().clone()],
+            chain_pem: cert.pem(),
+            key_der: key.serialize_der(),
+            key_pem: key.serialize_pem(),
+        }
+    }
+
+    fn key(&self) -> PrivateKeyDer<'static> {
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key_der.clone()))
+    }
+}
+
+/// A task serving on a loopback listener; aborted on drop.
+pub struct Server {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl Server {
+    /// `https://127.0.0.1:PORT/webhooks`.
+    pub fn https_url(&self) -> String {
+        format!("https://{}/webhooks", self.addr)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// TLS 1.2 only.
+pub const TLS12_ONLY: &[&SupportedProtocolVersion] = &[&rustls::version::TLS12];
+/// TLS 1.3 only.
+pub const TLS13_ONLY: &[&SupportedProtocolVersion] = &[&rustls::version::TLS13];
+/// TLS 1.2 and 1.3.
+pub const TLS12_AND_13: &[&SupportedProtocolVersion] =
+    &[&rustls::version::TLS13, &rustls::version::TLS12];
+
+/// A rustls server presenting `leaf`, speaking only `versions`. Each connection is
+/// handshaken and then closed.
+pub async fn rustls_server(leaf: &Leaf, versions: &[&'static SupportedProtocolVersion]) -> Server {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(versions)
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(leaf.chain.clone(), leaf.key())
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let _ = tokio::time::timeout(Duration::from_secs(5), acceptor.accept(tcp)).await;
+            });
+        }
+    });
+    Server { addr, task }
+}
+
+/// A server that accepts TCP connections and never sends a byte.
+pub async fn silent_server() -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((tcp, _)) = listener.accept().await {
+            held.push(tcp);
+        }
+    });
+    Server { addr, task }
+}
+
+/// A server that closes every connection as soon as it is accepted.
+pub async fn closing_server() -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            drop(tcp);
+        }
+    });
+    Server { addr, task }
+}
+
+/// A plain HTTP server: reads what comes and answers `400 Bad Request`.
+pub async fn plain_http_server() -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 1024];
+                let _ = tokio::time::timeout(Duration::from_secs(2), tcp.read(&mut buf)).await;
+                let _ = tcp
+                    .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .await;
+            });
+        }
+    });
+    Server { addr, task }
+}
+
+/// A loopback port nothing listens on.
+pub fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// Whether the `openssl` command is on PATH.
+pub fn openssl_available() -> bool {
+    Command::new("openssl")
+        .arg("version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// `openssl s_server` on 127.0.0.1 presenting `leaf`, with extra arguments; killed on drop.
+pub struct OpensslServer {
+    /// Where it listens.
+    pub port: u16,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl OpensslServer {
+    /// Starts s_server and waits until it accepts connections. `None` (with a message)
+    /// when `openssl` is not installed.
+    pub async fn start(leaf: &Leaf, args: &[&str]) -> Option<OpensslServer> {
+        if !openssl_available() {
+            eprintln!("SKIPPED: `openssl` is not on PATH (.ci/run installs it)");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let cert = dir.path().join("cert.pem");
+        let key = dir.path().join("key.pem");
+        std::fs::write(&cert, &leaf.chain_pem).unwrap();
+        std::fs::write(&key, &leaf.key_pem).unwrap();
+        let port = closed_port();
+        let child = Command::new("openssl")
+            .arg("s_server")
+            .arg("-accept")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("-cert")
+            .arg(&cert)
+            .arg("-key")
+            .arg(&key)
+            .arg("-www")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut server = OpensslServer {
+            port,
+            child,
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("openssl s_server exited at start: {status}");
+            }
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Some(server);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "openssl s_server did not listen within 10 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// `https://127.0.0.1:PORT/`.
+    pub fn https_url(&self) -> String {
+        format!("https://127.0.0.1:{}/", self.port)
+    }
+}
+
+impl Drop for OpensslServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
