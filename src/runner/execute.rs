@@ -23,20 +23,24 @@ use crate::signing::unix_now;
 /// How often an observation is polled while waiting for it to match.
 const POLL_INTERVAL: Duration = Duration::from_millis(25);
 
-/// Runs the scenarios, `jobs` at a time, and returns their results in input order.
-pub async fn run_scenarios(
-    scenarios: &[Scenario],
-    ctx: &Arc<RunContext>,
-    jobs: usize,
-) -> Vec<CheckResult> {
-    futures::stream::iter(scenarios.iter().cloned())
-        .map(|scenario| {
+/// Finished results by scenario index; what an interrupted run still has.
+pub type Slots = Arc<std::sync::Mutex<Vec<Option<CheckResult>>>>;
+
+/// Runs the scenarios, `jobs` at a time, storing each result in its slot (input order)
+/// as soon as it is known, so an interrupted run keeps what it found.
+pub async fn run_scenarios(scenarios: &[Scenario], ctx: &Arc<RunContext>, jobs: usize, slots: &Slots) {
+    futures::stream::iter(scenarios.iter().cloned().enumerate())
+        .for_each_concurrent(jobs.max(1), |(index, scenario)| {
             let ctx = Arc::clone(ctx);
-            async move { run_scenario(&scenario, &ctx).await }
+            let slots = Arc::clone(slots);
+            async move {
+                let result = run_scenario(&scenario, &ctx).await;
+                if let Ok(mut slots) = slots.lock() {
+                    slots[index] = Some(result);
+                }
+            }
         })
-        .buffered(jobs.max(1))
-        .collect()
-        .await
+        .await;
 }
 
 /// What a finished send step leaves for later steps.

@@ -179,7 +179,7 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
                 ca_cert_pem: ca_pem.clone(),
             },
         )
-        .await;
+        .await?;
         if !options.insecure_continue {
             blocked = tls_probe::certificate_blocks_delivery(&report);
         }
@@ -209,7 +209,21 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
             }
         }
         None => {
-            checks.extend(execute::run_scenarios(&selected, &context, options.jobs).await);
+            let slots: execute::Slots =
+                Arc::new(std::sync::Mutex::new(vec![None; selected.len()]));
+            let run = execute::run_scenarios(&selected, &context, options.jobs, &slots);
+            tokio::pin!(run);
+            tokio::select! {
+                () = &mut run => {}
+                _ = tokio::signal::ctrl_c() => {
+                    eprintln!("interrupted: finishing exchanges in flight (1 s at most), then writing reports");
+                    let _ = tokio::time::timeout(Duration::from_secs(1), &mut run).await;
+                }
+            }
+            let finished = slots.lock().map(|s| s.clone()).unwrap_or_default();
+            for (scenario, result) in selected.iter().zip(finished) {
+                checks.push(result.unwrap_or_else(|| interrupted(scenario.info())));
+            }
         }
     }
 
