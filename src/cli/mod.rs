@@ -28,7 +28,7 @@ pub enum Command {
     /// Send one signed event like Spotnana would and print the exchange.
     Send(send::SendArgs),
     /// Run the reference receiver: verifies, acknowledges at once, deduplicates, logs.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Compute the signature headers of a body.
     Sign(sign::SignArgs),
     /// Check the signature headers of a body and explain each step of a mismatch.
@@ -52,7 +52,7 @@ pub fn main() -> u8 {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Send(args) => send::run(args).await,
-            Command::Serve(args) => serve::run(args).await,
+            Command::Serve(args) => serve::run(*args).await,
             Command::Sign(args) => sign::run(args).await,
             Command::Verify(args) => verify::run(args).await,
         }

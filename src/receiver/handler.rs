@@ -270,7 +270,10 @@ async fn handle(shared: &Shared, request: Request) -> Result<Response, Refusal> 
 
 fn acknowledge(flaws: &Flaws, id: &str) -> Response {
     let body = axum::Json(json!({ "received": true, "id": id }));
-    match flaws.status().and_then(|code| StatusCode::from_u16(code).ok()) {
+    match flaws
+        .status()
+        .and_then(|code| StatusCode::from_u16(code).ok())
+    {
         Some(status) if status.is_redirection() => {
             (status, [(header::LOCATION, "/moved")], body).into_response()
         }
@@ -391,7 +394,11 @@ fn verify(shared: &Shared, headers: &HeaderMap, body: &Bytes) -> Result<(), Refu
             (|t: &str| t.starts_with("v1,")) as fn(&str) -> bool,
             "`v1,<base64>`",
         ),
-        (Flaw::RequireBareToken, |t: &str| !t.contains(','), "bare Base64"),
+        (
+            Flaw::RequireBareToken,
+            |t: &str| !t.contains(','),
+            "bare Base64",
+        ),
     ] {
         if flaws.has(&flaw) && !tokens.is_empty() {
             tokens.retain(|t| keep(t));
@@ -418,7 +425,9 @@ fn verify(shared: &Shared, headers: &HeaderMap, body: &Bytes) -> Result<(), Refu
     } else if flaws.has(&Flaw::NoFutureTimestampCheck) {
         if let (Some(tolerance), Some(sent)) = (
             shared.tolerance,
-            timestamp.as_deref().and_then(|t| t.trim().parse::<i64>().ok()),
+            timestamp
+                .as_deref()
+                .and_then(|t| t.trim().parse::<i64>().ok()),
         ) {
             let age = now.saturating_sub(sent);
             if age > i64::try_from(tolerance.as_secs()).unwrap_or(i64::MAX) {
@@ -528,9 +537,7 @@ fn inspect_envelope(shared: &Shared, body: &[u8]) -> Result<(), Refusal> {
             .and_then(parse_timestamp);
         if let (Some(pnr_id), Some(timestamp)) = (pnr_id, timestamp) {
             let mut state = shared.flaw_state();
-            let newest = state
-                .newest_by_pnr
-                .entry(pnr_id.to_owned(), || timestamp);
+            let newest = state.newest_by_pnr.entry(pnr_id.to_owned(), || timestamp);
             if timestamp < *newest {
                 return Err(Refusal::new(
                     StatusCode::CONFLICT,

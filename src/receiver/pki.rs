@@ -46,7 +46,9 @@ pub fn generate_localhost_pki() -> Result<GeneratedPki, rcgen::Error> {
 
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(DnType::CommonName, CA_NAME);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, CA_NAME);
     ca_params.key_usages = vec![
         KeyUsagePurpose::KeyCertSign,
         KeyUsagePurpose::CrlSign,

@@ -72,12 +72,7 @@ fn parse(body: &[u8]) -> Result<Parsed, String> {
     })
 }
 
-async fn process(
-    shared: &Shared,
-    seen: &mut BoundedSet<String>,
-    log: &mut EventLog,
-    item: Queued,
-) {
+async fn process(shared: &Shared, seen: &mut BoundedSet<String>, log: &mut EventLog, item: Queued) {
     let duplicate = !seen.insert(item.id.clone());
     if duplicate {
         Counters::bump(&shared.counters.duplicates);

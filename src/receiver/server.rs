@@ -79,12 +79,17 @@ pub async fn start(
             let config = rustls_config(&generated.cert_pem, &generated.key_pem).await?;
             (Some(config), Some(generated.ca_pem))
         }
-        TlsSetup::Pem { cert_pem, key_pem } => (Some(rustls_config(cert_pem, key_pem).await?), None),
+        TlsSetup::Pem { cert_pem, key_pem } => {
+            (Some(rustls_config(cert_pem, key_pem).await?), None)
+        }
     };
     let log = EventLog::open(config.log_path.as_deref(), config.print_events)
         .await
         .map_err(|err| {
-            let path = config.log_path.as_deref().unwrap_or(std::path::Path::new(""));
+            let path = config
+                .log_path
+                .as_deref()
+                .unwrap_or(std::path::Path::new(""));
             SetupError::new(format!(
                 "cannot open the event log {}: {err}",
                 path.display()
@@ -103,9 +108,8 @@ pub async fn start(
     let app = router(shared.clone(), config.state);
     let handle = Handle::new();
     let make_service = app.into_make_service();
-    let server = axum_server::from_tcp(listener).map_err(|err| {
-        SetupError::new(format!("cannot serve on {addr}: {err}"))
-    })?;
+    let server = axum_server::from_tcp(listener)
+        .map_err(|err| SetupError::new(format!("cannot serve on {addr}: {err}")))?;
     let server = server
         .handle(handle.clone())
         .first_request_timeout(FIRST_REQUEST_TIMEOUT);

@@ -199,7 +199,11 @@ impl Observed {
     }
 
     pub(crate) fn pnr_view(&self, pnr_id: &str) -> PnrView {
-        let record = self.pnrs.get(&pnr_id.to_owned()).cloned().unwrap_or_default();
+        let record = self
+            .pnrs
+            .get(&pnr_id.to_owned())
+            .cloned()
+            .unwrap_or_default();
         PnrView {
             pnr_id: pnr_id.to_owned(),
             newest_timestamp: record.newest.map(|(_, text)| text),
