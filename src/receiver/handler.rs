@@ -364,7 +364,12 @@ fn verify(shared: &Shared, headers: &HeaderMap, body: &Bytes) -> Result<(), Refu
         if flaws.has(&Flaw::AcceptMissingSignature) {
             return Ok(());
         }
-        return Err(unauthorized(VerifyError::MissingHeader(HEADER_SIGNATURE)));
+        // Let the verifier name the first missing header, as without flaws.
+        return shared
+            .verifier
+            .verify(id.as_deref(), timestamp.as_deref(), None, body, unix_now())
+            .map(|_| ())
+            .map_err(unauthorized);
     };
     if flaws.has(&Flaw::AcceptUndecodableSignature) {
         let tokens = parse_tokens(&original);
@@ -549,4 +554,53 @@ fn inspect_envelope(shared: &Shared, body: &[u8]) -> Result<(), Refusal> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::receiver::ReceiverConfig;
+    use crate::signing::{Secret, SignatureFormat};
+
+    fn signed_request(secret: &Secret, id: &str) -> Request {
+        let body = br#"{"eventType":"PNR_V3"}"#;
+        let now = unix_now();
+        let signature = secret
+            .sign(id, &now.to_string(), body)
+            .token(SignatureFormat::V1);
+        axum::http::Request::builder()
+            .method(Method::POST)
+            .uri("/webhooks")
+            .header(HEADER_ID, id)
+            .header(HEADER_TIMESTAMP, now.to_string())
+            .header(HEADER_SIGNATURE, signature)
+            .body(Body::from(body.to_vec()))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_answers_503_with_retry_after() {
+        let secret = Secret::from_key(b"queue-test".to_vec());
+        let config = ReceiverConfig {
+            secrets: vec![secret.clone()],
+            ..ReceiverConfig::default()
+        };
+        // Nobody drains this queue of one.
+        let (sender, _receiver) = mpsc::channel(1);
+        let shared = Arc::new(Shared::new(&config, sender));
+        let first = webhook(State(shared.clone()), signed_request(&secret, "a")).await;
+        assert_eq!(first.status(), StatusCode::OK);
+        let second = webhook(State(shared.clone()), signed_request(&secret, "b")).await;
+        assert_eq!(second.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(second.headers()[header::RETRY_AFTER], "1");
+        let stats = shared.counters.snapshot();
+        assert_eq!((stats.accepted, stats.rejected), (1, 1));
+        let get = axum::http::Request::builder()
+            .method(Method::GET)
+            .uri("/webhooks")
+            .body(Body::empty())
+            .unwrap();
+        let get = webhook(State(shared), get).await;
+        assert_eq!(get.status(), StatusCode::METHOD_NOT_ALLOWED);
+    }
 }

@@ -7,6 +7,23 @@
 //! timestamp wins"), logged. With `state` on it exposes what it did under
 //! `GET /state…` so scenarios can observe it.
 //!
+//! Answers:
+//! - `200` `{"received":true,"id":…}` for a verified delivery, queued for processing.
+//!   A redelivered webhook id is also `200` (idempotent) and is not processed again.
+//!   A validly signed body that is not JSON is still `200`: it was received and
+//!   signed by Spotnana, refusing would only make Spotnana retry the same bytes for
+//!   two weeks; processing logs the parse error instead (`error` in the event log).
+//! - `401` `{"error","step","detail"}` when verification fails; `step` is one of
+//!   `missing-header`, `bad-timestamp`, `stale-timestamp`, `future-timestamp`,
+//!   `no-signature`, `malformed-signature`, `signature-mismatch`. Never the secret.
+//! - `413` above `max_body_bytes`; `503` with `Retry-After: 1` when the queue is full;
+//!   `405` for methods other than POST.
+//!
+//! Observation (`state: true`), all `200` with JSON: `GET /state` →
+//! [`ReceiverStats`]; `GET /state/webhooks/{id}` → [`WebhookView`] (zeros for an
+//! unknown id); `GET /state/pnrs/{pnrId}` → [`PnrView`] (zero and nulls for an
+//! unknown PNR). Processing is asynchronous, so state may lag a few ms: poll.
+//!
 //! It is also the built-in default target of `spotcheck run`/`send`, and, through
 //! test-only [`Flaw`]s, the deliberately broken endpoints that prove each
 //! conformance check can fail.

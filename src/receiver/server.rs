@@ -21,6 +21,8 @@ use crate::error::SetupError;
 
 /// How long a connection may stay open before its first request.
 const FIRST_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a client may take to send a request's headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a TLS handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for requests in progress and for the queue to drain.
@@ -110,9 +112,15 @@ pub async fn start(
     let make_service = app.into_make_service();
     let server = axum_server::from_tcp(listener)
         .map_err(|err| SetupError::new(format!("cannot serve on {addr}: {err}")))?;
-    let server = server
+    let mut server = server
         .handle(handle.clone())
         .first_request_timeout(FIRST_REQUEST_TIMEOUT);
+    // A peer that trickles request headers (slowloris) is cut off.
+    server
+        .http_builder()
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
     let server = match tls_config {
         None => tokio::spawn(server.acceptor(NoDelayAcceptor::new()).serve(make_service)),
         Some(tls_config) => {
