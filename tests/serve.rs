@@ -703,6 +703,48 @@ async fn serve_self_signed_writes_a_ca_the_client_can_trust() {
     );
 }
 
+#[tokio::test]
+async fn serve_with_given_certificate_files_uses_localhost_in_its_url() {
+    spotcheck::init_crypto();
+    let pki = receiver::generate_localhost_pki().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, &pki.cert_pem).unwrap();
+    std::fs::write(&key, &pki.key_pem).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spotcheck"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--quiet",
+            "--secret-env",
+            "SPOTCHECK_TEST_SECRET",
+        ])
+        .arg("--tls-cert")
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .env("SPOTCHECK_TEST_SECRET", secret().expose_whsec())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = lines(child.stdout.take().unwrap());
+    let _serve = Serve(child);
+    let url = next_line(&stdout, "listening")
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    assert!(url.starts_with("https://localhost:"), "{url}");
+    let client = https_client(&pki.ca_pem);
+    assert_eq!(
+        valid(&client, &url, &new_id(), &simple_event())
+            .await
+            .status,
+        200
+    );
+}
+
 // ---------------------------------------------------------------- flaws
 
 #[tokio::test]
