@@ -33,7 +33,7 @@ pub enum Command {
     /// Send one signed event like Spotnana would and print the exchange.
     Send(send::SendArgs),
     /// Run the reference receiver: verifies, acknowledges at once, deduplicates, logs.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Compute the signature headers of a body.
     Sign(sign::SignArgs),
     /// Check the signature headers of a body and explain each step of a mismatch.
@@ -62,7 +62,7 @@ pub fn main() -> u8 {
         match cli.command {
             Command::Run(args) => run::run(args).await,
             Command::Send(args) => send::run(args).await,
-            Command::Serve(args) => serve::run(args).await,
+            Command::Serve(args) => serve::run(*args).await,
             Command::Sign(args) => sign::run(args).await,
             Command::Verify(args) => verify::run(args).await,
             Command::Scenarios(args) => scenarios::run(args).await,

@@ -1,14 +1,196 @@
-//! `spotcheck serve`.
+//! `spotcheck serve`: run the reference receiver until Ctrl-C.
+//!
+//! Without a secret (`--secret-env`/`--secret-file`) a fresh one is generated and
+//! printed once to stderr as `generated secret: whsec_…`. This is the one place
+//! spotcheck deliberately shows a secret: the user needs it to sign deliveries
+//! to this receiver, and nothing else could tell them.
 
-use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
 
-use crate::error::SetupError;
+use clap::{Args, ValueEnum};
+
+use super::common::{SecretArgs, parse_duration};
+use crate::error::{SetupError, exit};
+use crate::receiver::{self, ReceiverConfig, TlsSetup};
+use crate::signing::Secret;
+
+/// Where the server certificate comes from when not given as files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TlsMode {
+    /// A fresh local CA and a certificate for localhost, 127.0.0.1 and ::1.
+    SelfSigned,
+}
 
 /// Options of `spotcheck serve`.
 #[derive(Debug, Args)]
-pub struct ServeArgs {}
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the real one is printed).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8443")]
+    pub listen: SocketAddr,
+    /// Server certificate chain (PEM, leaf first); needs --tls-key.
+    #[arg(long, value_name = "PEM", requires = "tls_key", conflicts_with_all = ["plain", "tls"])]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key of --tls-cert (PEM).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Generate the certificate (the default when no --tls-cert and no --plain).
+    #[arg(long, value_enum, value_name = "MODE", conflicts_with = "plain")]
+    pub tls: Option<TlsMode>,
+    /// Write the generated CA certificate here, to trust it (e.g. `spotcheck run --ca-cert PATH`).
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["plain", "tls_cert"])]
+    pub ca_out: Option<PathBuf>,
+    /// Serve plain HTTP (local development only: Spotnana requires HTTPS).
+    #[arg(long)]
+    pub plain: bool,
+    /// The signing secret.
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    /// How far a delivery's timestamp may be from this clock, either way.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub tolerance: Duration,
+    /// Expose GET /state, /state/webhooks/{id} and /state/pnrs/{pnrId}.
+    #[arg(long)]
+    pub state: bool,
+    /// Append one JSON line per verified event to this file.
+    #[arg(long, value_name = "PATH")]
+    pub log: Option<PathBuf>,
+    /// Largest body accepted, in bytes (suffixes: KiB, MiB, KB, MB …).
+    #[arg(long, value_name = "SIZE", default_value = "4MiB", value_parser = parse_size)]
+    pub max_body: usize,
+    /// Do not print a summary line per event.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Parses a size such as `4MiB`, `100KiB`, `1MB` or `65536` (bytes).
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size; write e.g. 4MiB, 100KiB or 65536"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        other => {
+            return Err(format!(
+                "`{other}` is not a size unit; use B, KB, KiB, MB, MiB, GB or GiB"
+            ));
+        }
+    };
+    number
+        .checked_mul(factor)
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
+fn read_pem(path: &PathBuf, what: &str) -> Result<String, SetupError> {
+    std::fs::read_to_string(path)
+        .map_err(|err| SetupError::new(format!("cannot read {what} {}: {err}", path.display())))
+}
 
 /// Runs `spotcheck serve`.
-pub async fn run(_args: ServeArgs) -> Result<u8, SetupError> {
-    Err(SetupError::new("`serve` is not implemented yet"))
+pub async fn run(args: ServeArgs) -> Result<u8, SetupError> {
+    let secret = match args.secret.load()? {
+        Some(secret) => secret,
+        None => {
+            let secret = Secret::generate(&mut rand::rng());
+            // The one intended place a secret is shown: the user needs it to sign.
+            eprintln!("generated secret: {}", secret.expose_whsec());
+            eprintln!(
+                "  (set {} to it, or pass --secret-env/--secret-file to use your own)",
+                args.secret.secret_env
+            );
+            secret
+        }
+    };
+    let tls = if args.plain {
+        TlsSetup::Plain
+    } else if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        TlsSetup::Pem {
+            cert_pem: read_pem(cert, "--tls-cert")?,
+            key_pem: read_pem(key, "--tls-key")?,
+        }
+    } else {
+        TlsSetup::Generated
+    };
+    let config = ReceiverConfig {
+        secrets: vec![secret],
+        tolerance: Some(args.tolerance),
+        max_body_bytes: args.max_body,
+        state: args.state,
+        log_path: args.log.clone(),
+        print_events: !args.quiet,
+        ..ReceiverConfig::default()
+    };
+    let running = receiver::start(config, args.listen, tls).await?;
+    if let (Some(path), Some(ca_pem)) = (&args.ca_out, &running.ca_pem) {
+        std::fs::write(path, ca_pem).map_err(|err| {
+            SetupError::new(format!("cannot write --ca-out {}: {err}", path.display()))
+        })?;
+    }
+    println!("listening on {}", running.webhook_url());
+    if args.state {
+        println!("state at {}", running.state_url());
+    }
+    match (&args.ca_out, &running.ca_pem) {
+        (Some(path), Some(_)) => println!("CA certificate written to {}", path.display()),
+        (None, Some(_)) => eprintln!(
+            "note: the generated CA is not saved; pass --ca-out PATH to trust it (--ca-cert PATH)"
+        ),
+        _ => {}
+    }
+    if args.plain {
+        eprintln!("warning: plain HTTP; Spotnana delivers only over HTTPS (TLS 1.2+)");
+    }
+    wait_for_stop().await;
+    eprintln!("shutting down");
+    running.shutdown().await;
+    Ok(exit::CONFORMANT)
+}
+
+/// Waits for Ctrl-C (or SIGTERM on Unix).
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_accept_binary_and_decimal_suffixes() {
+        assert_eq!(parse_size("4MiB"), Ok(4 * 1024 * 1024));
+        assert_eq!(parse_size("100KiB"), Ok(102_400));
+        assert_eq!(parse_size("1 MB"), Ok(1_000_000));
+        assert_eq!(parse_size("65536"), Ok(65_536));
+        assert!(parse_size("lots").unwrap_err().contains("not a size"));
+        assert!(parse_size("4XB").unwrap_err().contains("unit"));
+        assert!(
+            parse_size("99999999999GiB")
+                .unwrap_err()
+                .contains("too large")
+        );
+    }
 }
