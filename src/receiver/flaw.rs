@@ -37,6 +37,9 @@ pub enum Flaw {
     StrictFields,
     /// Accepts everything without checking any signature.
     SkipVerification,
+    /// Uses the whole `whsec_…` text as the HMAC key instead of Base64-decoding the
+    /// part after the prefix (the most common first bug in a verifier).
+    KeyNotDecoded,
     /// Verifies only when the signature header is present.
     AcceptMissingSignature,
     /// Treats a signature token that is not Base64 of 32 bytes (or an empty

@@ -22,7 +22,8 @@ use super::state::{BoundedMap, BoundedSet, Counters, Observed, WebhookRecord};
 use crate::event::EventType;
 use crate::event::envelope::parse_timestamp;
 use crate::signing::{
-    HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, Token, Verifier, VerifyError, parse_tokens,
+    HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, Secret, Token, Verifier, VerifyError,
+    parse_tokens,
     unix_now,
 };
 
@@ -72,9 +73,18 @@ impl Shared {
             .body_limit()
             .map_or(config.max_body_bytes, |n| n.min(config.max_body_bytes));
         let capacity = config.dedupe_capacity;
+        let secrets: Vec<Secret> = if flaws.has(&Flaw::KeyNotDecoded) {
+            config
+                .secrets
+                .iter()
+                .map(|s| Secret::from_key(s.expose_whsec().into_bytes()))
+                .collect()
+        } else {
+            config.secrets.clone()
+        };
         Shared {
-            verifier: Verifier::new(config.secrets.clone()).with_tolerance(config.tolerance),
-            untimed_verifier: Verifier::new(config.secrets.clone()).with_tolerance(None),
+            verifier: Verifier::new(secrets.clone()).with_tolerance(config.tolerance),
+            untimed_verifier: Verifier::new(secrets).with_tolerance(None),
             tolerance: config.tolerance,
             body_limit,
             flaws,

@@ -39,10 +39,10 @@ impl std::fmt::Debug for GeneratedPki {
 
 /// Generates a fresh CA ("spotcheck local CA") and a server certificate for
 /// `localhost`, `127.0.0.1` and `::1` (server authentication), both valid from
-/// one hour ago for 30 days.
+/// one hour ago for 90 days (well past the 30-day expiry check).
 pub fn generate_localhost_pki() -> Result<GeneratedPki, rcgen::Error> {
     let not_before = OffsetDateTime::now_utc() - Duration::hours(1);
-    let not_after = not_before + Duration::days(30);
+    let not_after = not_before + Duration::days(90);
 
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -90,7 +90,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn leaf_names_localhost_and_both_loopback_ips_and_lasts_30_days() {
+    fn leaf_names_localhost_and_both_loopback_ips_and_lasts_90_days() {
         let pki = generate_localhost_pki().unwrap();
         assert!(pki.ca_pem.starts_with("-----BEGIN CERTIFICATE-----"));
         assert!(pki.key_pem.contains("PRIVATE KEY"));
@@ -107,7 +107,7 @@ mod tests {
         assert_eq!(names.len(), 3, "{names:?}");
         assert!(names[0].contains("localhost"));
         let days = cert.validity().time_to_expiration().unwrap().whole_days();
-        assert!((29..=30).contains(&days), "{days}");
+        assert!((89..=90).contains(&days), "{days}");
         assert!(cert.issuer().to_string().contains(CA_NAME));
     }
 }

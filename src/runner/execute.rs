@@ -189,7 +189,8 @@ fn summarize(exchanges: &[Exchange], answered: usize) -> String {
         "as expected".to_owned()
     } else {
         format!(
-            "{answered} answers as expected ({statuses}; slowest {} ms)",
+            "{answered} {} as expected ({statuses}; slowest {} ms)",
+            if answered == 1 { "answer" } else { "answers" },
             slowest.as_millis()
         )
     }
