@@ -1,3 +1,8 @@
 //! HTTP delivery of signed events: one client, one exchange record per attempt.
 
+pub mod client;
 pub mod exchange;
+pub mod request;
+
+pub use client::{Client, ClientOptions};
+pub use request::Attempt;
