@@ -161,10 +161,7 @@ fn verify_says_valid_for_every_vector() {
                 stdout.ends_with(&format!("valid (token 1, form {form})\n")),
                 "{stdout}"
             );
-            assert!(stdout.contains(&format!(
-                "expected signature: {} ",
-                v.signature_base64
-            )));
+            assert!(stdout.contains(&format!("expected signature: {} ", v.signature_base64)));
             let key_secret = v.secret.trim_start_matches("whsec_");
             assert!(!stdout.contains(key_secret), "the secret leaked: {stdout}");
         }
@@ -183,7 +180,10 @@ fn verify_explains_a_tampered_body() {
     );
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("token 1: v1 form, does not match"), "{stdout}");
+    assert!(
+        stdout.contains("token 1: v1 form, does not match"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains(
             "INVALID: no signature matched: 1 token(s) checked against HMAC-SHA256 of `id.timestamp.body`"
@@ -224,7 +224,12 @@ fn verify_explains_a_wrong_secret() {
     );
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout.contains("secret: decoded from environment variable SPOTNANA_WEBHOOK_SECRET (46-byte key)"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "secret: decoded from environment variable SPOTNANA_WEBHOOK_SECRET (46-byte key)"
+        ),
+        "{stdout}"
+    );
     assert!(stdout.contains("INVALID: no signature matched"), "{stdout}");
     assert!(stdout.contains("wrong secret"), "{stdout}");
 }
@@ -243,7 +248,9 @@ fn verify_explains_a_stale_timestamp() {
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stdout.contains("timestamp: 1614265330 is 600 s old (now 1614265930); OUTSIDE the 5m tolerance"),
+        stdout.contains(
+            "timestamp: 1614265330 is 600 s old (now 1614265930); OUTSIDE the 5m tolerance"
+        ),
         "{stdout}"
     );
     assert!(
@@ -274,7 +281,10 @@ fn verify_names_a_missing_header() {
     );
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout.contains("  x-spotnana-webhook-signature: MISSING"), "{stdout}");
+    assert!(
+        stdout.contains("  x-spotnana-webhook-signature: MISSING"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("INVALID: header `x-spotnana-webhook-signature` is missing"),
         "{stdout}"
@@ -288,13 +298,20 @@ fn malformed_secret_is_a_setup_error_that_does_not_echo_it() {
     let bad = "whsec_Zm9v$ecretValue!!";
     for args in [
         vec!["sign", file.as_str()],
-        vec!["verify", file.as_str(), "--header", "x-spotnana-webhook-id: a"],
+        vec![
+            "verify",
+            file.as_str(),
+            "--header",
+            "x-spotnana-webhook-id: a",
+        ],
     ] {
         let out = spotcheck(&args, &[("SPOTNANA_WEBHOOK_SECRET", bad)]);
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{stderr}");
         assert!(
-            stderr.contains("the secret in environment variable SPOTNANA_WEBHOOK_SECRET is malformed"),
+            stderr.contains(
+                "the secret in environment variable SPOTNANA_WEBHOOK_SECRET is malformed"
+            ),
             "{stderr}"
         );
         assert!(!stderr.contains("ecretValue"), "secret echoed: {stderr}");

@@ -257,7 +257,7 @@ pub fn verdict(exchange: &Exchange) -> (bool, String) {
         (Some(response), Some(error)) => (
             false,
             format!(
-                "FAILED: {} arrived but the answer did not complete ({}: {}); {retry}",
+                "FAILED: {} arrived but the answer did not complete ({}: {}); Spotnana would retry this delivery",
                 response.status_line(),
                 error.class.as_str(),
                 error.message
@@ -303,13 +303,16 @@ pub fn verdict(exchange: &Exchange) -> (bool, String) {
             (
                 false,
                 format!(
-                    "FAILED: {}: {}; {retry}{advice}",
+                    "FAILED: {}: {}; Spotnana would retry this delivery{advice}",
                     error.class.as_str(),
                     error.message
                 ),
             )
         }
-        (None, None) => (false, format!("FAILED: no answer; {retry}")),
+        (None, None) => (
+            false,
+            "FAILED: no answer; Spotnana would retry this delivery".to_owned(),
+        ),
     }
 }
 
@@ -320,7 +323,11 @@ mod tests {
     use serde_json::json;
     use std::time::Duration;
 
-    fn exchange(status: Option<u16>, headers: &[(&str, &str)], error: Option<ErrorClass>) -> Exchange {
+    fn exchange(
+        status: Option<u16>,
+        headers: &[(&str, &str)],
+        error: Option<ErrorClass>,
+    ) -> Exchange {
         Exchange {
             request: RequestRecord {
                 method: "POST".into(),
@@ -367,18 +374,36 @@ mod tests {
             verdict(&exchange(Some(202), &[], None)).1,
             "FAILED: 202 Accepted is a failure for Spotnana: only 200 OK counts, so it will retry this delivery"
         );
-        let moved = verdict(&exchange(Some(301), &[("location", "https://x.test/")], None)).1;
-        assert!(moved.contains("redirects are not followed (Location: https://x.test/)"), "{moved}");
+        let moved = verdict(&exchange(
+            Some(301),
+            &[("location", "https://x.test/")],
+            None,
+        ))
+        .1;
+        assert!(
+            moved.contains("redirects are not followed (Location: https://x.test/)"),
+            "{moved}"
+        );
         let timeout = verdict(&exchange(None, &[], Some(ErrorClass::Timeout)));
         assert!(!timeout.0);
-        assert!(timeout.1.starts_with("FAILED: timeout: no answer within 1s"), "{}", timeout.1);
+        assert!(
+            timeout
+                .1
+                .starts_with("FAILED: timeout: no answer within 1s"),
+            "{}",
+            timeout.1
+        );
         assert!(!verdict(&exchange(Some(200), &[], Some(ErrorClass::Timeout))).0);
     }
 
     #[test]
     fn payload_merges_or_replaces_the_payload_object() {
         let mut event = json!({"eventType": "PNR_V3", "payload": {"pnrId": "1", "tripId": "2"}});
-        apply_payload(&mut event, &json!({"pnrId": "9", "tripId": null, "x": 1}), false);
+        apply_payload(
+            &mut event,
+            &json!({"pnrId": "9", "tripId": null, "x": 1}),
+            false,
+        );
         assert_eq!(event["payload"], json!({"pnrId": "9", "x": 1}));
         apply_payload(&mut event, &json!({"only": true}), true);
         assert_eq!(event["payload"], json!({"only": true}));

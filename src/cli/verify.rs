@@ -202,17 +202,16 @@ pub fn explain(input: &Input<'_>) -> (bool, String) {
                             if hit { "MATCHES" } else { "does not match" }
                         ));
                     }
-                    Token::OtherVersion(version) => line(format!(
-                        "token {n}: other version `{version}`, skipped"
-                    )),
+                    Token::OtherVersion(version) => {
+                        line(format!("token {n}: other version `{version}`, skipped"))
+                    }
                     Token::Invalid(why) => line(format!("token {n}: not a signature ({why})")),
                 }
             }
         }
     }
 
-    let verifier =
-        Verifier::new(vec![input.secret.clone()]).with_tolerance(input.tolerance);
+    let verifier = Verifier::new(vec![input.secret.clone()]).with_tolerance(input.tolerance);
     let result = verifier.verify(id, timestamp, signature, input.body, input.now);
     match result {
         Ok(format) => {
@@ -333,8 +332,11 @@ fn specific_mismatch(
         return Vec::new();
     };
     let verifier = Verifier::new(vec![input.secret.clone()]).with_tolerance(None);
-    let matches =
-        |id: &str, ts: &str, body: &[u8]| verifier.verify(Some(id), Some(ts), Some(signature), body, 0).is_ok();
+    let matches = |id: &str, ts: &str, body: &[u8]| {
+        verifier
+            .verify(Some(id), Some(ts), Some(signature), body, 0)
+            .is_ok()
+    };
     let mut found = Vec::new();
     let body = input.body;
     let trimmed = body
@@ -410,7 +412,9 @@ mod tests {
         assert!(valid, "{text}");
         assert!(text.contains("secret: decoded from environment variable S (8-byte key)"));
         assert!(text.contains("timestamp: 100 is 10 s old (now 110); within the 5m tolerance"));
-        assert!(text.contains("signed content: `<id>.<timestamp>.<body: N bytes>` = `evt.100.<body: 2 bytes>`"));
+        assert!(text.contains(
+            "signed content: `<id>.<timestamp>.<body: N bytes>` = `evt.100.<body: 2 bytes>`"
+        ));
         assert!(text.contains("token 1: v1 form, does not match"));
         assert!(text.contains("token 2: bare form, MATCHES"));
         assert!(text.ends_with("valid (token 2, form bare)\n"), "{text}");

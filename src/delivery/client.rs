@@ -13,8 +13,7 @@ use bytes::{Bytes, BytesMut};
 use tokio::time::timeout_at;
 
 use super::exchange::{
-    BODY_READ_LIMIT, ErrorClass, Exchange, ResponseRecord, TransportError, excerpt,
-    recorded_value,
+    BODY_READ_LIMIT, ErrorClass, Exchange, ResponseRecord, TransportError, excerpt, recorded_value,
 };
 use super::request::Attempt;
 use crate::error::SetupError;
@@ -166,7 +165,10 @@ impl Client {
             .iter()
             .map(|(name, value)| {
                 let value = String::from_utf8_lossy(value.as_bytes());
-                (name.as_str().to_owned(), recorded_value(name.as_str(), &value))
+                (
+                    name.as_str().to_owned(),
+                    recorded_value(name.as_str(), &value),
+                )
             })
             .collect();
         let declared_len = response.content_length();
@@ -314,10 +316,7 @@ pub fn classify(err: &reqwest::Error, tls: bool) -> TransportError {
     }
     for cause in &causes {
         if cause.to_string().starts_with("dns error") {
-            let detail = causes
-                .last()
-                .map(|c| c.to_string())
-                .unwrap_or_default();
+            let detail = causes.last().map(|c| c.to_string()).unwrap_or_default();
             return make(
                 ErrorClass::Dns,
                 format!("the host name did not resolve: {detail}"),
@@ -520,7 +519,9 @@ mod tests {
         })
         .await;
         let started = Instant::now();
-        let exchange = client(Duration::from_millis(500)).send(&attempt(&url)).await;
+        let exchange = client(Duration::from_millis(500))
+            .send(&attempt(&url))
+            .await;
         let elapsed = started.elapsed();
         assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
         assert!(exchange.duration >= Duration::from_millis(450));
@@ -568,6 +569,106 @@ mod tests {
         assert!(exchange.error.is_none());
     }
 
+    /// A CA and a leaf for `names` (DNS names or IP addresses), both PEM.
+    fn test_pki(names: &[&str]) -> (String, rustls::ServerConfig) {
+        use rcgen::{
+            BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
+            KeyPair, KeyUsagePurpose,
+        };
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "spotcheck test CA");
+        ca_params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let ca_key = KeyPair::generate().unwrap();
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca_params, ca_key);
+        let mut leaf_params =
+            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        leaf_params.use_authority_key_identifier_extension = true;
+        leaf_params
+            .extended_key_usages
+            .push(ExtendedKeyUsagePurpose::ServerAuth);
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
+        let config = rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![leaf.der().clone()],
+                rustls::pki_types::PrivateKeyDer::try_from(leaf_key.serialize_der()).unwrap(),
+            )
+            .unwrap();
+        (ca_cert.pem(), config)
+    }
+
+    /// An HTTPS peer on 127.0.0.1 answering `200 OK` to one request per connection.
+    async fn tls_peer(config: rustls::ServerConfig) -> String {
+        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(mut tls) = acceptor.accept(stream).await else {
+                        return;
+                    };
+                    let mut buf = [0u8; 4096];
+                    let _ = tls.read(&mut buf).await;
+                    let _ = tls
+                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                        .await;
+                    let _ = tls.shutdown().await;
+                });
+            }
+        });
+        format!("https://{addr}/hook")
+    }
+
+    #[tokio::test]
+    async fn tls_private_ca_is_trusted_and_failures_name_the_cause() {
+        crate::init_crypto();
+        let (ca_pem, config) = test_pki(&["127.0.0.1"]);
+        let url = tls_peer(config).await;
+        let with_ca = Client::new(&ClientOptions {
+            timeout: Duration::from_secs(5),
+            ca_cert_pem: Some(ca_pem.clone().into_bytes()),
+            connect_timeout: None,
+        })
+        .unwrap();
+        let exchange = with_ca.send(&attempt(&url)).await;
+        assert_eq!(exchange.outcome_text(), "200 OK", "{:?}", exchange.error);
+
+        let without_ca = client(Duration::from_secs(5)).send(&attempt(&url)).await;
+        let error = without_ca.error.unwrap();
+        assert_eq!(error.class, ErrorClass::Tls);
+        assert!(error.message.contains("UnknownIssuer"), "{}", error.message);
+
+        let (ca_pem, config) = test_pki(&["partner.example"]);
+        let url = tls_peer(config).await;
+        let wrong_name = Client::new(&ClientOptions {
+            timeout: Duration::from_secs(5),
+            ca_cert_pem: Some(ca_pem.into_bytes()),
+            connect_timeout: None,
+        })
+        .unwrap()
+        .send(&attempt(&url))
+        .await;
+        let error = wrong_name.error.unwrap();
+        assert_eq!(error.class, ErrorClass::Tls);
+        assert!(
+            error.message.contains("certificate not valid for name"),
+            "{}",
+            error.message
+        );
+    }
+
     #[test]
     fn bad_ca_pem_is_a_setup_error() {
         let err = Client::new(&ClientOptions {
@@ -578,8 +679,11 @@ mod tests {
         assert!(err.message.contains("holds no PEM certificate"), "{err}");
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ca.pem");
-        std::fs::write(&path, "-----BEGIN CERTIFICATE-----\n@@@\n-----END CERTIFICATE-----\n")
-            .unwrap();
+        std::fs::write(
+            &path,
+            "-----BEGIN CERTIFICATE-----\n@@@\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
         let err = load_ca_cert(&path).unwrap_err();
         assert!(err.message.starts_with("--ca-cert "), "{err}");
         assert!(err.message.contains("ca.pem"), "{err}");

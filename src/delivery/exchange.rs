@@ -199,7 +199,10 @@ mod tests {
 
     #[test]
     fn excerpt_escapes_controls_and_replaces_invalid_utf8() {
-        assert_eq!(excerpt(b"ok\n\tdone\r\x1b[0m"), "ok\n\tdone\\u{d}\\u{1b}[0m");
+        assert_eq!(
+            excerpt(b"ok\n\tdone\r\x1b[0m"),
+            "ok\n\tdone\\u{d}\\u{1b}[0m"
+        );
         assert_eq!(excerpt(b"a\xffb"), "a\u{fffd}b");
     }
 
@@ -214,7 +217,10 @@ mod tests {
 
     #[test]
     fn sensitive_headers_are_redacted() {
-        assert_eq!(recorded_value("Authorization", "Bearer abc"), "***redacted***");
+        assert_eq!(
+            recorded_value("Authorization", "Bearer abc"),
+            "***redacted***"
+        );
         assert_eq!(recorded_value("X-Api-Key", "abc"), "***redacted***");
         assert_eq!(recorded_value("API-Version", "2.0"), "2.0");
     }

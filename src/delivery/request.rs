@@ -46,7 +46,7 @@ pub fn check_custom_headers(custom: &[(String, String)]) -> Result<(), SetupErro
     match custom.iter().find(|(name, _)| is_reserved(name)) {
         None => Ok(()),
         Some((name, _)) => Err(SetupError::new(format!(
-            "--header `{name}` cannot be set: spotcheck sets it on every delivery, as Spotnana does, \
+            "--header `{name}` cannot be set: Spotnana sets this header itself \
              and subscription custom headers cannot override it"
         ))
         .with_hint(format!(
@@ -67,7 +67,10 @@ pub fn delivery_headers(
     custom: &[(String, String)],
 ) -> Vec<(String, String)> {
     let mut headers = Vec::with_capacity(6 + custom.len());
-    headers.push((HEADER_CONTENT_TYPE.to_owned(), "application/json".to_owned()));
+    headers.push((
+        HEADER_CONTENT_TYPE.to_owned(),
+        "application/json".to_owned(),
+    ));
     if let Some(signed) = signed {
         for (name, value) in signed.pairs() {
             headers.push((name.to_owned(), value.to_owned()));
@@ -174,7 +177,10 @@ mod tests {
         assert!(!is_reserved("API-Version"));
         let err = check_custom_headers(&custom(&[("API-Version", "2"), ("authorization", "x")]))
             .unwrap_err();
-        assert!(err.message.contains("`authorization` cannot be set"), "{err}");
+        assert!(
+            err.message.contains("`authorization` cannot be set"),
+            "{err}"
+        );
         assert!(!err.to_string().contains(": x"));
         assert!(check_custom_headers(&custom(&[("API-Version", "2")])).is_ok());
     }
@@ -243,7 +249,10 @@ mod tests {
     fn record_redacts_credentials() {
         let attempt = Attempt::post(
             "http://127.0.0.1:9/",
-            custom(&[("Authorization", "Bearer secret-token"), ("API-Version", "2")]),
+            custom(&[
+                ("Authorization", "Bearer secret-token"),
+                ("API-Version", "2"),
+            ]),
             Bytes::from_static(b"{\"a\":1}"),
         );
         let record = attempt.record();
