@@ -31,6 +31,11 @@ pub struct SignArgs {
 /// Runs `spotcheck sign`: prints `name: value` lines for the id, timestamp and signature.
 pub async fn run(args: SignArgs) -> Result<u8, SetupError> {
     let secret = args.secret.require()?;
+    if args.file.as_ref().is_none_or(|f| f.as_os_str() == "-")
+        && std::io::IsTerminal::is_terminal(&std::io::stdin())
+    {
+        eprintln!("reading the body from standard input (end it with Ctrl-D)");
+    }
     let body = read_input(args.file.as_deref().unwrap_or(std::path::Path::new("-")))?;
     let id = args
         .id

@@ -45,6 +45,11 @@ pub async fn run(args: VerifyArgs) -> Result<u8, SetupError> {
     };
     let headers = parse_headers(&args.headers)?;
     let path = args.file.clone().unwrap_or_else(|| PathBuf::from("-"));
+    if args.file.as_ref().is_none_or(|f| f.as_os_str() == "-")
+        && std::io::IsTerminal::is_terminal(&std::io::stdin())
+    {
+        eprintln!("reading the body from standard input (end it with Ctrl-D)");
+    }
     let body = read_input(&path)?;
     let input = Input {
         secret: &secret,
