@@ -1,14 +1,412 @@
-//! `spotcheck send`.
+//! `spotcheck send EVENT/OPERATION`: one signed event, delivered the way Spotnana
+//! delivers it, and the exchange printed with a verdict.
 
+use std::io::Write;
+use std::path::PathBuf;
+
+use bytes::Bytes;
 use clap::Args;
+use serde_json::Value;
 
-use crate::error::SetupError;
+use super::common::{FormatArgs, SecretArgs, TargetArgs, parse_headers, read_input};
+use crate::delivery::client::load_ca_cert;
+use crate::delivery::exchange::{ErrorClass, Exchange};
+use crate::delivery::request::{check_custom_headers, signed_attempt};
+use crate::delivery::{Client, ClientOptions};
+use crate::error::{SetupError, exit};
+use crate::event::{self, EventKind, EventSpec, SeededRng, random};
+use crate::signing::{Secret, SignatureFormat, unix_now};
 
 /// Options of `spotcheck send`.
 #[derive(Debug, Args)]
-pub struct SendArgs {}
+pub struct SendArgs {
+    /// The event to send, e.g. `PNR_V3/BOOKING_TICKETED`.
+    #[arg(value_name = "EVENT/OPERATION")]
+    pub event: String,
+    /// Endpoint, CA, custom headers and timeout.
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Where the signing secret comes from.
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    /// Signature token form and envelope spelling.
+    #[command(flatten)]
+    pub format: FormatArgs,
+    /// JSON file (`-` for standard input) merged over the generated event's `payload` object
+    /// (RFC 7396: objects merge, `null` removes a key).
+    #[arg(long, value_name = "FILE|-")]
+    pub payload: Option<PathBuf>,
+    /// Replace the generated `payload` object with the --payload JSON instead of merging.
+    #[arg(long, requires = "payload")]
+    pub replace_payload: bool,
+    /// `audience.organizationId` of the event (default: a UUID drawn from the seed).
+    #[arg(long, value_name = "ID")]
+    pub org_id: Option<String>,
+    /// Seed for every generated id and value (default: random; printed so a run can be replayed).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+}
+
+/// What `send` delivers once the event is built: the body and how to sign it.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// The exact body bytes (compact JSON).
+    pub body: Bytes,
+    /// `x-spotnana-webhook-id`.
+    pub webhook_id: String,
+    /// Signature token form.
+    pub format: SignatureFormat,
+    /// Subscription custom headers (already checked with `check_custom_headers`).
+    pub custom_headers: Vec<(String, String)>,
+}
 
 /// Runs `spotcheck send`.
-pub async fn run(_args: SendArgs) -> Result<u8, SetupError> {
-    Err(SetupError::new("`send` is not implemented yet"))
+pub async fn run(args: SendArgs) -> Result<u8, SetupError> {
+    let kind: EventKind = args
+        .event
+        .parse()
+        .map_err(|err: event::UnknownEvent| SetupError::new(err.to_string()))?;
+    let custom_headers = parse_headers(&args.target.headers)?;
+    check_custom_headers(&custom_headers)?;
+    let patch = match &args.payload {
+        Some(path) => Some(read_payload(path)?),
+        None => None,
+    };
+
+    let seed = args.seed.unwrap_or_else(random::fresh_seed);
+    let mut rng = random::rng_for(seed, "send");
+    let org_id = args
+        .org_id
+        .clone()
+        .unwrap_or_else(|| random::uuid(&mut rng));
+    let mut body = event::build_event(
+        &EventSpec {
+            kind,
+            organization_id: &org_id,
+            message_time: time::OffsetDateTime::now_utc(),
+            style: args.format.envelope,
+            pnr_id: None,
+        },
+        &mut rng,
+    );
+    if let Some(patch) = &patch {
+        apply_payload(&mut body, patch, args.replace_payload);
+    }
+    let body = serde_json::to_vec(&body)
+        .map_err(|err| SetupError::new(format!("cannot serialize the event: {err}")))?;
+    let delivery = Delivery {
+        body: Bytes::from(body),
+        webhook_id: random::uuid(&mut rng),
+        format: args.format.signature_format,
+        custom_headers,
+    };
+
+    let Some(endpoint) = args.target.endpoint.as_deref() else {
+        // todo(lead): start the in-process reference receiver here (loopback HTTPS,
+        // generated CA and secret), build a Client trusting its CA, then call
+        // `deliver_and_print(&client, &receiver_url, &secret, &delivery, seed, &mut rng)`.
+        return Err(SetupError::new(
+            "`send` without --endpoint would start the reference receiver on loopback, \
+             which this build cannot do yet",
+        )
+        .with_hint("pass --endpoint URL of the endpoint to deliver to"));
+    };
+    check_endpoint(endpoint)?;
+    let secret = args.secret.require()?;
+    let ca_cert_pem = match &args.target.ca_cert {
+        Some(path) => Some(load_ca_cert(path)?),
+        None => None,
+    };
+    let client = Client::new(&ClientOptions {
+        timeout: args.target.timeout,
+        ca_cert_pem,
+        connect_timeout: None,
+    })?;
+    Ok(deliver_and_print(&client, endpoint, &secret, &delivery, seed, &mut rng).await)
+}
+
+/// Checks that the endpoint is an absolute `http(s)://` URL; notes on stderr when it is
+/// plain HTTP (Spotnana delivers over HTTPS only).
+pub fn check_endpoint(endpoint: &str) -> Result<(), SetupError> {
+    let url = reqwest::Url::parse(endpoint).map_err(|err| {
+        SetupError::new(format!("--endpoint `{endpoint}` is not a valid URL: {err}"))
+            .with_hint("write the full URL, e.g. https://partner.example/webhooks")
+    })?;
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" => {
+            eprintln!(
+                "note: {endpoint} is plain http://; Spotnana delivers only over HTTPS (TLS 1.2+), \
+                 so use this for a local dev server only"
+            );
+            Ok(())
+        }
+        other => Err(SetupError::new(format!(
+            "--endpoint `{endpoint}` uses `{other}:`; Spotnana delivers to https:// URLs"
+        ))),
+    }
+}
+
+fn read_payload(path: &std::path::Path) -> Result<Value, SetupError> {
+    let bytes = read_input(path)?;
+    serde_json::from_slice(&bytes).map_err(|err| {
+        SetupError::new(format!(
+            "--payload {} is not valid JSON: {err}",
+            path.display()
+        ))
+    })
+}
+
+/// Lays the `--payload` JSON over the event's `payload` object (or replaces it).
+pub fn apply_payload(event: &mut Value, patch: &Value, replace: bool) {
+    let Some(object) = event.as_object_mut() else {
+        return;
+    };
+    let slot = object.entry("payload").or_insert(Value::Null);
+    if replace {
+        *slot = patch.clone();
+    } else {
+        event::merge::merge(slot, patch);
+    }
+}
+
+/// Signs `delivery` with `secret` at the current time, sends it to `endpoint`,
+/// prints the exchange and a verdict to standard output, and returns the exit code:
+/// 0 for `200 OK`, 1 for anything else. B3 ids come from `rng`.
+pub async fn deliver_and_print(
+    client: &Client,
+    endpoint: &str,
+    secret: &Secret,
+    delivery: &Delivery,
+    seed: u64,
+    rng: &mut SeededRng,
+) -> u8 {
+    let attempt = signed_attempt(
+        endpoint,
+        &[secret],
+        &delivery.webhook_id,
+        unix_now(),
+        delivery.body.clone(),
+        delivery.format,
+        &delivery.custom_headers,
+        rng,
+    );
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "seed {seed} (replay with --seed {seed})");
+    let request = attempt.record();
+    let _ = writeln!(out, "> {} {}", request.method, request.url);
+    for (name, value) in &request.headers {
+        let _ = writeln!(out, "> {name}: {value}");
+    }
+    let _ = writeln!(out, "> ({} bytes of JSON)", request.body_len);
+    let _ = out.flush();
+    drop(out);
+
+    let exchange = client.send(&attempt).await;
+    let (delivered, verdict) = verdict(&exchange);
+    let mut out = std::io::stdout().lock();
+    let _ = write!(out, "{}", render_response(&exchange));
+    let _ = writeln!(out, "{verdict}");
+    let _ = out.flush();
+    if delivered {
+        exit::CONFORMANT
+    } else {
+        exit::NOT_CONFORMANT
+    }
+}
+
+/// The response part of the printout: status, headers, first KiB of the body.
+pub fn render_response(exchange: &Exchange) -> String {
+    let mut text = String::new();
+    let millis = exchange.duration.as_secs_f64() * 1000.0;
+    match &exchange.response {
+        Some(response) => {
+            text.push_str(&format!("< {} ({millis:.0} ms)\n", response.status_line()));
+            for (name, value) in &response.headers {
+                text.push_str(&format!("< {name}: {value}\n"));
+            }
+            if response.body_bytes_read > 0 {
+                let shown = response.body_excerpt.len();
+                let more = if response.body_truncated {
+                    format!(
+                        "first {} bytes read, body is longer",
+                        response.body_bytes_read
+                    )
+                } else {
+                    format!("{} bytes", response.body_bytes_read)
+                };
+                text.push_str(&format!("< body ({more}; first {shown} shown):\n"));
+                for line in response.body_excerpt.lines() {
+                    text.push_str(&format!("<   {line}\n"));
+                }
+            }
+        }
+        None => text.push_str(&format!("< no answer ({millis:.0} ms)\n")),
+    }
+    text
+}
+
+/// Whether the exchange counts as delivered for Spotnana, and the line saying why.
+pub fn verdict(exchange: &Exchange) -> (bool, String) {
+    let retry = "so it will retry this delivery";
+    match (&exchange.response, &exchange.error) {
+        (Some(response), None) if response.status == 200 => (
+            true,
+            "delivered: 200 OK is the answer Spotnana counts as success".to_owned(),
+        ),
+        (Some(response), Some(error)) => (
+            false,
+            format!(
+                "FAILED: {} arrived but the answer did not complete ({}: {}); Spotnana would retry this delivery",
+                response.status_line(),
+                error.class.as_str(),
+                error.message
+            ),
+        ),
+        (Some(response), None) => {
+            let status = response.status_line();
+            let why = match response.status {
+                300..=399 => {
+                    let location = response
+                        .headers
+                        .iter()
+                        .find(|(name, _)| name.eq_ignore_ascii_case("location"))
+                        .map(|(_, value)| format!(" (Location: {value})"))
+                        .unwrap_or_default();
+                    format!(
+                        "redirects are not followed{location}, {retry}; \
+                         give Spotnana the final URL and answer 200 there"
+                    )
+                }
+                401 | 403 => format!(
+                    "only 200 OK counts, {retry}; the delivery was correctly signed, so check \
+                     that the endpoint verifies the raw body with this secret"
+                ),
+                _ => format!("only 200 OK counts, {retry}"),
+            };
+            (
+                false,
+                format!("FAILED: {status} is a failure for Spotnana: {why}"),
+            )
+        }
+        (None, Some(error)) => {
+            let advice = match error.class {
+                ErrorClass::Timeout => {
+                    "; Spotnana waits 40 s per attempt: answer 200 at once and process later"
+                }
+                ErrorClass::Tls => {
+                    "; Spotnana needs a certificate that verifies and TLS 1.2 or newer \
+                     (pass --ca-cert for a private CA)"
+                }
+                _ => "",
+            };
+            (
+                false,
+                format!(
+                    "FAILED: {}: {}; Spotnana would retry this delivery{advice}",
+                    error.class.as_str(),
+                    error.message
+                ),
+            )
+        }
+        (None, None) => (
+            false,
+            "FAILED: no answer; Spotnana would retry this delivery".to_owned(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::delivery::exchange::{RequestRecord, ResponseRecord, TransportError};
+    use serde_json::json;
+    use std::time::Duration;
+
+    fn exchange(
+        status: Option<u16>,
+        headers: &[(&str, &str)],
+        error: Option<ErrorClass>,
+    ) -> Exchange {
+        Exchange {
+            request: RequestRecord {
+                method: "POST".into(),
+                url: "http://127.0.0.1:1/".into(),
+                headers: vec![],
+                body_len: 2,
+                body_excerpt: "{}".into(),
+            },
+            response: status.map(|status| ResponseRecord {
+                status,
+                reason: reqwest::StatusCode::from_u16(status)
+                    .unwrap()
+                    .canonical_reason()
+                    .unwrap_or("")
+                    .into(),
+                headers: headers
+                    .iter()
+                    .map(|(n, v)| (n.to_string(), v.to_string()))
+                    .collect(),
+                body_excerpt: String::new(),
+                body_bytes_read: 0,
+                body_truncated: false,
+                body: Bytes::new(),
+            }),
+            error: error.map(|class| TransportError {
+                class,
+                message: "no answer within 1s".into(),
+            }),
+            started_at_ms: 0,
+            duration: Duration::from_millis(3),
+        }
+    }
+
+    #[test]
+    fn verdicts_say_why() {
+        assert_eq!(
+            verdict(&exchange(Some(200), &[], None)),
+            (
+                true,
+                "delivered: 200 OK is the answer Spotnana counts as success".into()
+            )
+        );
+        assert_eq!(
+            verdict(&exchange(Some(202), &[], None)).1,
+            "FAILED: 202 Accepted is a failure for Spotnana: only 200 OK counts, so it will retry this delivery"
+        );
+        let moved = verdict(&exchange(
+            Some(301),
+            &[("location", "https://x.test/")],
+            None,
+        ))
+        .1;
+        assert!(
+            moved.contains("redirects are not followed (Location: https://x.test/)"),
+            "{moved}"
+        );
+        let timeout = verdict(&exchange(None, &[], Some(ErrorClass::Timeout)));
+        assert!(!timeout.0);
+        assert!(
+            timeout
+                .1
+                .starts_with("FAILED: timeout: no answer within 1s"),
+            "{}",
+            timeout.1
+        );
+        assert!(!verdict(&exchange(Some(200), &[], Some(ErrorClass::Timeout))).0);
+    }
+
+    #[test]
+    fn payload_merges_or_replaces_the_payload_object() {
+        let mut event = json!({"eventType": "PNR_V3", "payload": {"pnrId": "1", "tripId": "2"}});
+        apply_payload(
+            &mut event,
+            &json!({"pnrId": "9", "tripId": null, "x": 1}),
+            false,
+        );
+        assert_eq!(event["payload"], json!({"pnrId": "9", "x": 1}));
+        apply_payload(&mut event, &json!({"only": true}), true);
+        assert_eq!(event["payload"], json!({"only": true}));
+        assert_eq!(event["eventType"], "PNR_V3");
+    }
 }

@@ -1,46 +1,79 @@
-//! The HTTP client: one reqwest client (rustls, TLS 1.2 minimum, connection reuse,
-//! no redirects), and one [`Exchange`] record per attempt, whatever the peer does.
+//! The HTTPS client every delivery goes through.
+//!
+//! One reqwest client (rustls, TLS 1.2 or newer, connection reuse, no redirects,
+//! no decompression) and one [`Exchange`] record per attempt. [`Client::send`]
+//! never panics and never takes longer than the per-attempt timeout: connection
+//! set-up, the response head and the (capped) body all fall under it.
 
-use std::error::Error as _;
+use std::error::Error as StdError;
+use std::io;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
+use tokio::time::timeout_at;
 
 use super::exchange::{
-    BODY_EXCERPT_LIMIT, ErrorClass, Exchange, RequestRecord, ResponseRecord, TransportError,
-    recorded_value,
+    BODY_READ_LIMIT, ErrorClass, Exchange, ResponseRecord, TransportError, excerpt, recorded_value,
 };
 use super::request::Attempt;
 use crate::error::SetupError;
 
-/// The most response body bytes read per attempt; the rest is not read.
-pub const BODY_READ_LIMIT: usize = 64 * 1024;
+/// Spotnana's per-attempt timeout, connection set-up included.
+pub const SPOTNANA_TIMEOUT: Duration = Duration::from_secs(40);
 
-/// Spotnana's per-attempt timeout.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(40);
-
-/// How the client is set up.
+/// How the client is built.
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
-    /// Whole-attempt timeout: connection set-up, request, answer and the capped body read.
+    /// The whole-attempt timeout: connect, TLS, request, response head and body.
     pub timeout: Duration,
-    /// A private CA (PEM, one or more certificates) trusted in addition to the system roots.
+    /// PEM certificates of a private CA to trust in addition to the system roots.
     pub ca_cert_pem: Option<Vec<u8>>,
-    /// A shorter limit for the TCP and TLS set-up, if wanted.
+    /// A shorter limit for connection set-up alone, if wanted.
     pub connect_timeout: Option<Duration>,
 }
 
 impl Default for ClientOptions {
-    fn default() -> Self {
+    fn default() -> ClientOptions {
         ClientOptions {
-            timeout: DEFAULT_TIMEOUT,
+            timeout: SPOTNANA_TIMEOUT,
             ca_cert_pem: None,
             connect_timeout: None,
         }
     }
 }
 
-/// A delivery client. Cheap to clone; clones share the connection pool.
+/// Reads a `--ca-cert` file and checks that it holds at least one PEM certificate.
+/// Errors name the file and the problem.
+pub fn load_ca_cert(path: &std::path::Path) -> Result<Vec<u8>, SetupError> {
+    let pem = std::fs::read(path).map_err(|err| {
+        SetupError::new(format!("cannot read --ca-cert {}: {err}", path.display()))
+    })?;
+    parse_pem_certs(&pem).map_err(|problem| {
+        SetupError::new(format!("--ca-cert {}: {problem}", path.display()))
+            .with_hint("pass the PEM file of the CA that signed the endpoint's certificate")
+    })?;
+    Ok(pem)
+}
+
+/// The DER certificates in a PEM bundle, or what is wrong with it.
+fn parse_pem_certs(pem: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    let mut reader = io::BufReader::new(pem);
+    let mut certs = Vec::new();
+    for item in rustls_pemfile::certs(&mut reader) {
+        match item {
+            Ok(der) => certs.push(der.as_ref().to_vec()),
+            Err(err) => return Err(format!("not a valid PEM file ({err})")),
+        }
+    }
+    if certs.is_empty() {
+        return Err(
+            "holds no PEM certificate (expected a `-----BEGIN CERTIFICATE-----` block)".into(),
+        );
+    }
+    Ok(certs)
+}
+
+/// The delivery client. Cheap to clone: clones share one connection pool.
 #[derive(Debug, Clone)]
 pub struct Client {
     inner: reqwest::Client,
@@ -48,60 +81,60 @@ pub struct Client {
 }
 
 impl Client {
-    /// Builds the client; an unusable CA file is a setup error.
+    /// Builds the client. A bad CA certificate is a [`SetupError`] saying what is wrong.
     pub fn new(options: &ClientOptions) -> Result<Client, SetupError> {
         crate::init_crypto();
         let mut builder = reqwest::Client::builder()
             .tls_version_min(reqwest::tls::Version::TLS_1_2)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("spotcheck/", env!("CARGO_PKG_VERSION")))
-            .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(30));
-        if let Some(limit) = options.connect_timeout {
-            builder = builder.connect_timeout(limit);
+        if let Some(connect) = options.connect_timeout {
+            builder = builder.connect_timeout(connect);
         }
         if let Some(pem) = &options.ca_cert_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem)
-                .ok()
-                .filter(|certs| !certs.is_empty())
-                .ok_or_else(|| {
-                    SetupError::new("--ca-cert holds no PEM certificate")
-                        .with_hint("pass the CA certificate in PEM form (-----BEGIN CERTIFICATE-----)")
-                })?;
+            let ders = parse_pem_certs(pem)
+                .map_err(|problem| SetupError::new(format!("the --ca-cert file {problem}")))?;
+            let mut certs = Vec::with_capacity(ders.len());
+            for der in ders {
+                certs.push(reqwest::Certificate::from_der(&der).map_err(|err| {
+                    SetupError::new(format!(
+                        "the --ca-cert file holds a certificate that cannot be used: {}",
+                        one_line(&err)
+                    ))
+                })?);
+            }
+            // Merge: the system roots stay trusted beside the private CA.
             builder = builder.tls_certs_merge(certs);
         }
-        let inner = builder
-            .build()
-            .map_err(|err| SetupError::new(format!("cannot set up the HTTP client: {err}")))?;
+        let inner = builder.build().map_err(|err| {
+            SetupError::new(format!(
+                "cannot set up the HTTPS client: {}",
+                one_line(&err)
+            ))
+            .with_hint("check that --ca-cert holds valid X.509 CA certificates in PEM form")
+        })?;
         Ok(Client {
             inner,
             timeout: options.timeout,
         })
     }
 
-    /// The whole-attempt timeout.
+    /// The per-attempt timeout.
     pub fn timeout(&self) -> Duration {
         self.timeout
     }
 
-    /// Sends one attempt and records what happened. Never panics, never takes longer
-    /// than the timeout.
+    /// Sends one attempt and records what happened. Never panics; returns within
+    /// the timeout (plus scheduling slack). Reads at most 64 KiB of the response body.
     pub async fn send(&self, attempt: &Attempt) -> Exchange {
-        let request = request_record(attempt);
-        let started_at_ms = now_ms();
-        let clock = Instant::now();
-        let result = tokio::time::timeout(self.timeout, self.exchange(attempt)).await;
-        let duration = clock.elapsed();
-        let (response, error) = match result {
-            Ok(Ok(response)) => (Some(response), None),
-            Ok(Err(error)) => (None, Some(error)),
-            Err(_) => (
-                None,
-                Some(TransportError {
-                    class: ErrorClass::Timeout,
-                    message: format!("no complete answer within {}", humantime::format_duration(self.timeout)),
-                }),
-            ),
+        let started_at_ms = unix_millis();
+        let start = Instant::now();
+        let deadline = tokio::time::Instant::from_std(start) + self.timeout;
+        let request = attempt.record();
+        let (response, error, duration) = match self.perform(attempt, deadline, start).await {
+            Ok(done) => done,
+            Err(error) => (None, Some(error), start.elapsed()),
         };
         Exchange {
             request,
@@ -112,31 +145,53 @@ impl Client {
         }
     }
 
-    async fn exchange(&self, attempt: &Attempt) -> Result<ResponseRecord, TransportError> {
-        let mut builder = self
-            .inner
-            .request(attempt.method.clone(), attempt.url.as_str());
-        for (name, value) in &attempt.headers {
-            builder = builder.header(name.as_str(), value.as_str());
-        }
-        if !attempt.body.is_empty() || attempt.method == reqwest::Method::POST {
-            builder = builder.body(attempt.body.clone());
-        }
-        let mut response = builder.send().await.map_err(|err| classify(&err))?;
+    /// Sends and reads the answer. On success the duration is the time to the response head.
+    async fn perform(
+        &self,
+        attempt: &Attempt,
+        deadline: tokio::time::Instant,
+        start: Instant,
+    ) -> Result<(Option<ResponseRecord>, Option<TransportError>, Duration), TransportError> {
+        let request = self.build_request(attempt)?;
+        let mut response = match timeout_at(deadline, self.inner.execute(request)).await {
+            Err(_) => return Err(timed_out(self.timeout, "no answer")),
+            Ok(Err(err)) => return Err(classify(&err, attempt.url.starts_with("https:"))),
+            Ok(Ok(response)) => response,
+        };
+        let head_time = start.elapsed();
         let status = response.status();
         let headers = response
             .headers()
             .iter()
             .map(|(name, value)| {
-                let text = String::from_utf8_lossy(value.as_bytes());
-                (name.as_str().to_owned(), recorded_value(name.as_str(), &escape_control(&text)))
+                let value = String::from_utf8_lossy(value.as_bytes());
+                (
+                    name.as_str().to_owned(),
+                    recorded_value(name.as_str(), &value),
+                )
             })
             .collect();
+        let declared_len = response.content_length();
         let mut body = BytesMut::new();
         let mut truncated = false;
+        let mut body_error = None;
         loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
+            match timeout_at(deadline, response.chunk()).await {
+                Err(_) => {
+                    body_error = Some(timed_out(self.timeout, "the response body did not end"));
+                    break;
+                }
+                Ok(Err(err)) => {
+                    let mut error = classify(&err, false);
+                    if matches!(error.class, ErrorClass::Other | ErrorClass::Protocol) {
+                        error.class = ErrorClass::Body;
+                    }
+                    error.message = format!("reading the response body: {}", error.message);
+                    body_error = Some(error);
+                    break;
+                }
+                Ok(Ok(None)) => break,
+                Ok(Ok(Some(chunk))) => {
                     let room = BODY_READ_LIMIT - body.len();
                     if chunk.len() > room {
                         body.extend_from_slice(&chunk[..room]);
@@ -144,18 +199,20 @@ impl Client {
                         break;
                     }
                     body.extend_from_slice(&chunk);
-                }
-                Ok(None) => break,
-                Err(err) => {
-                    // The head arrived; a broken body is still an answer with a status.
-                    let _ = err;
-                    truncated = true;
-                    break;
+                    if body.len() == BODY_READ_LIMIT {
+                        truncated = declared_len.is_none_or(|len| len > BODY_READ_LIMIT as u64);
+                        break;
+                    }
                 }
             }
         }
         let body: Bytes = body.freeze();
-        Ok(ResponseRecord {
+        let duration = if body_error.is_some() {
+            start.elapsed()
+        } else {
+            head_time
+        };
+        let record = ResponseRecord {
             status: status.as_u16(),
             reason: status.canonical_reason().unwrap_or("").to_owned(),
             headers,
@@ -163,118 +220,474 @@ impl Client {
             body_bytes_read: body.len(),
             body_truncated: truncated,
             body,
-        })
+        };
+        Ok((Some(record), body_error, duration))
+    }
+
+    fn build_request(&self, attempt: &Attempt) -> Result<reqwest::Request, TransportError> {
+        let url = reqwest::Url::parse(&attempt.url).map_err(|err| TransportError {
+            class: ErrorClass::Other,
+            message: format!("`{}` is not a valid URL: {err}", attempt.url),
+        })?;
+        let mut request = reqwest::Request::new(attempt.method.clone(), url);
+        let headers = request.headers_mut();
+        for (name, value) in &attempt.headers {
+            let header_name = reqwest::header::HeaderName::from_bytes(name.as_bytes());
+            let header_value = reqwest::header::HeaderValue::from_str(value);
+            match (header_name, header_value) {
+                (Ok(name), Ok(value)) => {
+                    headers.append(name, value);
+                }
+                _ => {
+                    return Err(TransportError {
+                        class: ErrorClass::Other,
+                        message: format!("header `{name}` cannot be sent: invalid name or value"),
+                    });
+                }
+            }
+        }
+        *request.body_mut() = Some(reqwest::Body::from(attempt.body.clone()));
+        Ok(request)
     }
 }
 
-fn request_record(attempt: &Attempt) -> RequestRecord {
-    RequestRecord {
-        method: attempt.method.as_str().to_owned(),
-        url: attempt.url.clone(),
-        headers: attempt
-            .headers
-            .iter()
-            .map(|(name, value)| (name.clone(), recorded_value(name, value)))
-            .collect(),
-        body_len: attempt.body.len(),
-        body_excerpt: excerpt(&attempt.body),
+fn timed_out(limit: Duration, what: &str) -> TransportError {
+    TransportError {
+        class: ErrorClass::Timeout,
+        message: format!("{what} within {}", humantime::format_duration(limit)),
     }
 }
 
-/// The first KiB of a body as text: invalid UTF-8 replaced, control characters escaped.
-pub fn excerpt(body: &[u8]) -> String {
-    let cut = &body[..body.len().min(BODY_EXCERPT_LIMIT)];
-    let text = String::from_utf8_lossy(cut);
-    let mut out = escape_control(&text);
-    if body.len() > BODY_EXCERPT_LIMIT {
-        out.push('…');
-    }
-    out
+fn unix_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
-/// Escapes control characters other than newline and tab as `\u{..}`.
-pub fn escape_control(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_control() && c != '\n' && c != '\t' {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+/// A one-line rendering of an error and its causes, without repeated parts.
+fn one_line(err: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in chain(err) {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ").replace(['\n', '\r'], " ")
+}
+
+/// The error and every error below it, including the error an `io::Error` wraps
+/// (whose `source()` skips it).
+fn chain<'a>(err: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'static)> {
+    let mut out = Vec::new();
+    let mut current = Some(err);
+    while let Some(cause) = current {
+        out.push(cause);
+        if let Some(inner) = cause
+            .downcast_ref::<io::Error>()
+            .and_then(|io_err| io_err.get_ref())
+        {
+            let inner: &(dyn StdError + 'static) = inner;
+            current = Some(inner);
         } else {
-            out.push(c);
+            current = cause.source();
+        }
+        if out.len() > 32 {
+            break;
         }
     }
     out
 }
 
-/// Sorts a transport failure into a class with a one-line cause.
-fn classify(err: &reqwest::Error) -> TransportError {
-    let chain = error_chain(err);
-    let lower = chain.to_ascii_lowercase();
-    let mut source: Option<&(dyn std::error::Error + 'static)> = err.source();
-    let mut io_kind = None;
-    let mut tls = false;
-    let mut hyper_parse = false;
-    let mut incomplete = false;
-    while let Some(current) = source {
-        if let Some(io) = current.downcast_ref::<std::io::Error>() {
-            io_kind.get_or_insert(io.kind());
+/// Sorts a reqwest error into an [`ErrorClass`] with a one-line message naming the cause.
+/// `tls` tells whether a TLS handshake was part of connecting.
+pub fn classify(err: &reqwest::Error, tls: bool) -> TransportError {
+    let causes = chain(err);
+    let make = |class, message: String| TransportError { class, message };
+
+    for cause in &causes {
+        if let Some(tls_err) = cause.downcast_ref::<rustls::Error>() {
+            return make(
+                ErrorClass::Tls,
+                format!("TLS handshake failed: {}", tls_err),
+            );
         }
-        if current.downcast_ref::<rustls::Error>().is_some() {
-            tls = true;
-        }
-        if let Some(h) = current.downcast_ref::<hyper::Error>() {
-            hyper_parse |= h.is_parse() || h.is_parse_status() || h.is_parse_too_large();
-            incomplete |= h.is_incomplete_message();
-        }
-        source = current.source();
     }
-    use std::io::ErrorKind;
+    for cause in &causes {
+        if cause.to_string().starts_with("dns error") {
+            let detail = causes.last().map(|c| c.to_string()).unwrap_or_default();
+            return make(
+                ErrorClass::Dns,
+                format!("the host name did not resolve: {detail}"),
+            );
+        }
+    }
+    let connecting = err.is_connect();
+    for cause in &causes {
+        if let Some(io_err) = cause.downcast_ref::<io::Error>() {
+            use io::ErrorKind::*;
+            let (class, text) = match io_err.kind() {
+                ConnectionRefused => (ErrorClass::Connect, "connection refused".to_owned()),
+                ConnectionReset if connecting && tls => (
+                    ErrorClass::Tls,
+                    "connection reset by peer during the TLS handshake".to_owned(),
+                ),
+                UnexpectedEof if connecting && tls => (
+                    ErrorClass::Tls,
+                    "connection closed during the TLS handshake".to_owned(),
+                ),
+                ConnectionReset => (ErrorClass::Reset, "connection reset by peer".to_owned()),
+                ConnectionAborted => (ErrorClass::Reset, "connection aborted".to_owned()),
+                BrokenPipe => (
+                    ErrorClass::Reset,
+                    "connection closed by peer while sending (broken pipe)".to_owned(),
+                ),
+                UnexpectedEof => (
+                    ErrorClass::Reset,
+                    "connection closed before a complete answer".to_owned(),
+                ),
+                TimedOut => (ErrorClass::Timeout, "timed out".to_owned()),
+                HostUnreachable | NetworkUnreachable | AddrNotAvailable => {
+                    (ErrorClass::Connect, io_err.to_string())
+                }
+                _ => continue,
+            };
+            return make(class, text);
+        }
+    }
+    for cause in &causes {
+        if let Some(hyper_err) = cause.downcast_ref::<hyper::Error>() {
+            if hyper_err.is_incomplete_message() {
+                return make(
+                    ErrorClass::Reset,
+                    "connection closed before a complete answer".to_owned(),
+                );
+            }
+            if hyper_err.is_parse() || hyper_err.is_parse_status() {
+                return make(
+                    ErrorClass::Protocol,
+                    format!("the answer is not valid HTTP: {hyper_err}"),
+                );
+            }
+            if hyper_err.is_timeout() {
+                return make(ErrorClass::Timeout, hyper_err.to_string());
+            }
+        }
+    }
+    let text = one_line_without_url(err);
     let class = if err.is_timeout() {
         ErrorClass::Timeout
-    } else if lower.contains("dns error") || lower.contains("failed to lookup") {
-        ErrorClass::Dns
-    } else if tls || lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
-        ErrorClass::Tls
-    } else if matches!(io_kind, Some(ErrorKind::ConnectionRefused | ErrorKind::AddrNotAvailable | ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable)) {
-        ErrorClass::Connect
-    } else if hyper_parse {
-        ErrorClass::Protocol
-    } else if incomplete
-        || matches!(io_kind, Some(ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::BrokenPipe | ErrorKind::UnexpectedEof))
-    {
-        ErrorClass::Reset
-    } else if err.is_connect() {
+    } else if connecting {
         ErrorClass::Connect
     } else if err.is_body() || err.is_decode() {
         ErrorClass::Body
     } else {
         ErrorClass::Other
     };
-    TransportError {
-        class,
-        message: chain,
-    }
+    make(class, text)
 }
 
-/// The error and its causes on one line, without repeating the URL reqwest puts in front.
-fn error_chain(err: &reqwest::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut source: Option<&(dyn std::error::Error + 'static)> = err.source();
-    while let Some(current) = source {
-        let text = current.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
+/// The cause chain below reqwest's top level (which repeats the URL).
+fn one_line_without_url(err: &reqwest::Error) -> String {
+    match err.source() {
+        Some(source) => one_line(source),
+        None => {
+            let text = err.to_string();
+            match err.url() {
+                Some(url) => text.replace(&format!(" ({url})"), ""),
+                None => text,
+            }
         }
-        source = current.source();
     }
-    if parts.is_empty() {
-        parts.push(err.to_string());
-    }
-    escape_control(&parts.join(": "))
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    /// A one-shot raw HTTP peer on 127.0.0.1 that reads the request head, then
+    /// behaves as `answer` says. Returns its URL.
+    async fn raw_peer<F, Fut>(answer: F) -> String
+    where
+        F: FnOnce(tokio::net::TcpStream) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            if let Ok((mut stream, _)) = listener.accept().await {
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                answer(stream).await;
+            }
+        });
+        format!("http://{addr}/hook")
+    }
+
+    fn client(timeout: Duration) -> Client {
+        Client::new(&ClientOptions {
+            timeout,
+            ..ClientOptions::default()
+        })
+        .unwrap()
+    }
+
+    fn attempt(url: &str) -> Attempt {
+        Attempt::post(
+            url,
+            vec![("Content-Type".into(), "application/json".into())],
+            Bytes::from_static(b"{\"hello\":\"world\"}"),
+        )
+    }
+
+    #[tokio::test]
+    async fn large_body_is_capped_at_64_kib_with_a_1_kib_excerpt() {
+        let url = raw_peer(|mut stream| async move {
+            let body = vec![b'a'; 200 * 1024];
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nX-Api-Key: hidden\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes()).await;
+            let _ = stream.write_all(&body).await;
+        })
+        .await;
+        let exchange = client(Duration::from_secs(5)).send(&attempt(&url)).await;
+        assert!(exchange.error.is_none(), "{:?}", exchange.error);
+        let response = exchange.response.unwrap();
+        assert_eq!(response.status_line(), "200 OK");
+        assert_eq!(response.body_bytes_read, 64 * 1024);
+        assert_eq!(response.body.len(), 64 * 1024);
+        assert!(response.body_truncated);
+        assert_eq!(response.body_excerpt, "a".repeat(1024));
+        assert!(
+            response
+                .headers
+                .contains(&("x-api-key".to_owned(), "***redacted***".to_owned()))
+        );
+        assert_eq!(exchange.request.body_excerpt, "{\"hello\":\"world\"}");
+        assert!(exchange.started_at_ms > 1_600_000_000_000);
+    }
+
+    #[tokio::test]
+    async fn small_body_is_read_whole_and_not_truncated() {
+        let url = raw_peer(|mut stream| async move {
+            let _ = stream
+                .write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 7\r\n\r\nqueued\x07")
+                .await;
+        })
+        .await;
+        let exchange = client(Duration::from_secs(5)).send(&attempt(&url)).await;
+        assert_eq!(exchange.outcome_text(), "202 Accepted");
+        let response = exchange.response.unwrap();
+        assert!(!response.body_truncated);
+        assert_eq!(response.body_excerpt, "queued\\u{7}");
+    }
+
+    #[tokio::test]
+    async fn reset_connection_is_class_reset() {
+        let url = raw_peer(|stream| async move {
+            let _ = stream.set_zero_linger();
+            drop(stream);
+        })
+        .await;
+        let exchange = client(Duration::from_secs(5)).send(&attempt(&url)).await;
+        assert!(exchange.response.is_none());
+        let error = exchange.error.unwrap();
+        assert_eq!(error.class, ErrorClass::Reset, "{}", error.message);
+        assert!(
+            error.message.contains("reset by peer") || error.message.contains("closed"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[tokio::test]
+    async fn silent_peer_times_out_within_the_timeout() {
+        let url = raw_peer(|stream| async move {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            drop(stream);
+        })
+        .await;
+        let started = Instant::now();
+        let exchange = client(Duration::from_millis(500))
+            .send(&attempt(&url))
+            .await;
+        let elapsed = started.elapsed();
+        assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
+        assert!(exchange.duration >= Duration::from_millis(450));
+        let error = exchange.error.unwrap();
+        assert_eq!(error.class, ErrorClass::Timeout);
+        assert_eq!(error.message, "no answer within 500ms");
+    }
+
+    #[tokio::test]
+    async fn garbage_answer_is_a_protocol_error() {
+        let url = raw_peer(|mut stream| async move {
+            let _ = stream.write_all(b"SSH-2.0-OpenSSH_9.2\r\n\r\n").await;
+        })
+        .await;
+        let exchange = client(Duration::from_secs(5)).send(&attempt(&url)).await;
+        let error = exchange.error.unwrap();
+        assert_eq!(error.class, ErrorClass::Protocol, "{}", error.message);
+    }
+
+    #[tokio::test]
+    async fn refused_connection_is_class_connect() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let exchange = client(Duration::from_secs(5))
+            .send(&attempt(&format!("http://{addr}/")))
+            .await;
+        let error = exchange.error.unwrap();
+        assert_eq!(error.class, ErrorClass::Connect);
+        assert_eq!(error.message, "connection refused");
+    }
+
+    #[tokio::test]
+    async fn redirects_are_not_followed() {
+        let url = raw_peer(|mut stream| async move {
+            let _ = stream
+                .write_all(
+                    b"HTTP/1.1 301 Moved Permanently\r\nLocation: http://127.0.0.1:9/\r\nContent-Length: 0\r\n\r\n",
+                )
+                .await;
+        })
+        .await;
+        let exchange = client(Duration::from_secs(5)).send(&attempt(&url)).await;
+        assert_eq!(exchange.status(), Some(301));
+        assert!(exchange.error.is_none());
+    }
+
+    /// A CA and a leaf for `names` (DNS names or IP addresses), both PEM.
+    fn test_pki(names: &[&str]) -> (String, rustls::ServerConfig) {
+        use rcgen::{
+            BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
+            KeyPair, KeyUsagePurpose,
+        };
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "spotcheck test CA");
+        ca_params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let ca_key = KeyPair::generate().unwrap();
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca_params, ca_key);
+        let mut leaf_params =
+            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        leaf_params.use_authority_key_identifier_extension = true;
+        leaf_params
+            .extended_key_usages
+            .push(ExtendedKeyUsagePurpose::ServerAuth);
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf = leaf_params.signed_by(&leaf_key, &issuer).unwrap();
+        let config = rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![leaf.der().clone()],
+                rustls::pki_types::PrivateKeyDer::try_from(leaf_key.serialize_der()).unwrap(),
+            )
+            .unwrap();
+        (ca_cert.pem(), config)
+    }
+
+    /// An HTTPS peer on 127.0.0.1 answering `200 OK` to one request per connection.
+    async fn tls_peer(config: rustls::ServerConfig) -> String {
+        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(mut tls) = acceptor.accept(stream).await else {
+                        return;
+                    };
+                    let mut buf = [0u8; 4096];
+                    let _ = tls.read(&mut buf).await;
+                    let _ = tls
+                        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                        .await;
+                    let _ = tls.shutdown().await;
+                });
+            }
+        });
+        format!("https://{addr}/hook")
+    }
+
+    #[tokio::test]
+    async fn tls_private_ca_is_trusted_and_failures_name_the_cause() {
+        crate::init_crypto();
+        let (ca_pem, config) = test_pki(&["127.0.0.1"]);
+        let url = tls_peer(config).await;
+        let with_ca = Client::new(&ClientOptions {
+            timeout: Duration::from_secs(5),
+            ca_cert_pem: Some(ca_pem.clone().into_bytes()),
+            connect_timeout: None,
+        })
+        .unwrap();
+        let exchange = with_ca.send(&attempt(&url)).await;
+        assert_eq!(exchange.outcome_text(), "200 OK", "{:?}", exchange.error);
+
+        let without_ca = client(Duration::from_secs(5)).send(&attempt(&url)).await;
+        let error = without_ca.error.unwrap();
+        assert_eq!(error.class, ErrorClass::Tls);
+        assert!(error.message.contains("UnknownIssuer"), "{}", error.message);
+
+        let (ca_pem, config) = test_pki(&["partner.example"]);
+        let url = tls_peer(config).await;
+        let wrong_name = Client::new(&ClientOptions {
+            timeout: Duration::from_secs(5),
+            ca_cert_pem: Some(ca_pem.into_bytes()),
+            connect_timeout: None,
+        })
+        .unwrap()
+        .send(&attempt(&url))
+        .await;
+        let error = wrong_name.error.unwrap();
+        assert_eq!(error.class, ErrorClass::Tls);
+        assert!(
+            error.message.contains("certificate not valid for name"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn bad_ca_pem_is_a_setup_error() {
+        let err = Client::new(&ClientOptions {
+            ca_cert_pem: Some(b"not a certificate".to_vec()),
+            ..ClientOptions::default()
+        })
+        .unwrap_err();
+        assert!(err.message.contains("holds no PEM certificate"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ca.pem");
+        std::fs::write(
+            &path,
+            "-----BEGIN CERTIFICATE-----\n@@@\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        let err = load_ca_cert(&path).unwrap_err();
+        assert!(err.message.starts_with("--ca-cert "), "{err}");
+        assert!(err.message.contains("ca.pem"), "{err}");
+        let err = load_ca_cert(&dir.path().join("missing.pem")).unwrap_err();
+        assert!(err.message.contains("cannot read --ca-cert"), "{err}");
+    }
 }

@@ -163,3 +163,65 @@ pub fn recorded_value(name: &str, value: &str) -> String {
         value.to_owned()
     }
 }
+
+/// The most response body bytes read per attempt; the rest is left unread.
+pub const BODY_READ_LIMIT: usize = 64 * 1024;
+
+/// The first [`BODY_EXCERPT_LIMIT`] bytes of a body as one printable string:
+/// invalid UTF-8 is replaced with U+FFFD (a character cut by the limit is dropped),
+/// and control characters other than `\n` and `\t` are escaped as `\u{..}`.
+pub fn excerpt(body: &[u8]) -> String {
+    let cut = body.len() > BODY_EXCERPT_LIMIT;
+    let head = &body[..body.len().min(BODY_EXCERPT_LIMIT)];
+    let mut out = String::with_capacity(head.len());
+    let mut chunks = head.utf8_chunks().peekable();
+    while let Some(chunk) = chunks.next() {
+        for c in chunk.valid().chars() {
+            if c.is_control() && c != '\n' && c != '\t' {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            } else {
+                out.push(c);
+            }
+        }
+        let invalid = chunk.invalid();
+        // A multi-byte character split by the excerpt limit is not an encoding error.
+        let split_at_end = cut && chunks.peek().is_none() && invalid.len() < 4;
+        if !invalid.is_empty() && !split_at_end {
+            out.push(char::REPLACEMENT_CHARACTER);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpt_escapes_controls_and_replaces_invalid_utf8() {
+        assert_eq!(
+            excerpt(b"ok\n\tdone\r\x1b[0m"),
+            "ok\n\tdone\\u{d}\\u{1b}[0m"
+        );
+        assert_eq!(excerpt(b"a\xffb"), "a\u{fffd}b");
+    }
+
+    #[test]
+    fn excerpt_keeps_the_first_kib_without_a_split_character() {
+        let mut body = vec![b'x'; BODY_EXCERPT_LIMIT - 1];
+        body.extend_from_slice("é and more".as_bytes());
+        let text = excerpt(&body);
+        assert_eq!(text.len(), BODY_EXCERPT_LIMIT - 1);
+        assert!(text.bytes().all(|b| b == b'x'));
+    }
+
+    #[test]
+    fn sensitive_headers_are_redacted() {
+        assert_eq!(
+            recorded_value("Authorization", "Bearer abc"),
+            "***redacted***"
+        );
+        assert_eq!(recorded_value("X-Api-Key", "abc"), "***redacted***");
+        assert_eq!(recorded_value("API-Version", "2.0"), "2.0");
+    }
+}

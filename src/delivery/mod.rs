@@ -5,5 +5,4 @@ pub mod exchange;
 pub mod request;
 
 pub use client::{Client, ClientOptions};
-pub use exchange::Exchange;
 pub use request::Attempt;
