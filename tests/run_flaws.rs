@@ -81,38 +81,168 @@ fn cases() -> Vec<Case> {
     };
     vec![
         case("delivery.status-200", vec![Flaw::Status(202)], &[], "fail"),
-        case("delivery.latency", vec![Flaw::SlowAck(Duration::from_millis(1500))], &["--timeout", "1s"], "fail"),
-        case("delivery.fast-ack", vec![Flaw::SlowAck(Duration::from_millis(1100))], &[], "warn"),
-        case("delivery.trace-headers-tolerated", vec![Flaw::RejectTraceHeaders], &[], "fail"),
+        case(
+            "delivery.latency",
+            vec![Flaw::SlowAck(Duration::from_millis(1500))],
+            &["--timeout", "1s"],
+            "fail",
+        ),
+        case(
+            "delivery.fast-ack",
+            vec![Flaw::SlowAck(Duration::from_millis(1100))],
+            &[],
+            "warn",
+        ),
+        case(
+            "delivery.trace-headers-tolerated",
+            vec![Flaw::RejectTraceHeaders],
+            &[],
+            "fail",
+        ),
         case(
             "delivery.every-subscribed-event",
             vec![Flaw::RejectOperations(vec!["INVOICE_GENERATED".into()])],
             &[],
             "fail",
         ),
-        case("delivery.unknown-fields-tolerated", vec![Flaw::StrictFields], &[], "fail"),
-        case("delivery.unknown-operation-tolerated", vec![Flaw::RejectUnknownOperations], &[], "warn"),
-        case("delivery.large-payload", vec![Flaw::BodyLimit(100 * 1024)], &[], "fail"),
-        case("delivery.concurrent-burst", vec![Flaw::MaxConcurrent(4)], &[], "fail"),
-        case("signature.valid-accepted", vec![Flaw::KeyNotDecoded], &[], "fail"),
-        case("signature.raw-body", vec![Flaw::ReserializeBeforeVerify], &[], "fail"),
-        case("signature.rotation-accepted", vec![Flaw::FirstTokenOnly], &[], "fail"),
-        case("signature.rotation-accepted", vec![Flaw::LastTokenOnly], &[], "fail"),
-        case("signature.format-tolerant", vec![Flaw::RequireV1Prefix], &[], "warn"),
-        case("signature.format-tolerant", vec![Flaw::RequireBareToken], &["--signature-format", "bare"], "warn"),
-        case("signature.missing-rejected", vec![Flaw::AcceptMissingSignature], &[], "fail"),
-        case("signature.invalid-rejected", vec![Flaw::AcceptUndecodableSignature], &[], "fail"),
-        case("signature.wrong-secret-rejected", vec![Flaw::SkipVerification], &[], "fail"),
-        case("signature.tampered-body-rejected", vec![Flaw::TrustSeenSignatures], &[], "fail"),
-        case("signature.tampered-id-rejected", vec![Flaw::TrustSeenSignatures], &[], "fail"),
-        case("signature.stale-timestamp-rejected", vec![Flaw::NoTimestampCheck], &[], "warn"),
-        case("signature.future-timestamp-rejected", vec![Flaw::NoFutureTimestampCheck], &[], "warn"),
-        case("signature.rejection-is-4xx", vec![Flaw::RejectWith500], &[], "warn"),
-        case("retry.redelivery-idempotent", vec![Flaw::RejectDuplicates], &[], "fail"),
-        case("retry.duplicate-processed-once", vec![Flaw::ProcessDuplicates], &[], "fail"),
-        case("ordering.out-of-order-accepted", vec![Flaw::RejectOutOfOrder], &[], "fail"),
-        case("ordering.interleaved-organizations", vec![Flaw::SingleOrganization], &[], "fail"),
-        case("ordering.newest-timestamp-wins", vec![Flaw::LastArrivalWins], &[], "fail"),
+        case(
+            "delivery.unknown-fields-tolerated",
+            vec![Flaw::StrictFields],
+            &[],
+            "fail",
+        ),
+        case(
+            "delivery.unknown-operation-tolerated",
+            vec![Flaw::RejectUnknownOperations],
+            &[],
+            "warn",
+        ),
+        case(
+            "delivery.large-payload",
+            vec![Flaw::BodyLimit(100 * 1024)],
+            &[],
+            "fail",
+        ),
+        case(
+            "delivery.concurrent-burst",
+            vec![Flaw::MaxConcurrent(4)],
+            &[],
+            "fail",
+        ),
+        case(
+            "signature.valid-accepted",
+            vec![Flaw::KeyNotDecoded],
+            &[],
+            "fail",
+        ),
+        case(
+            "signature.raw-body",
+            vec![Flaw::ReserializeBeforeVerify],
+            &[],
+            "fail",
+        ),
+        case(
+            "signature.rotation-accepted",
+            vec![Flaw::FirstTokenOnly],
+            &[],
+            "fail",
+        ),
+        case(
+            "signature.rotation-accepted",
+            vec![Flaw::LastTokenOnly],
+            &[],
+            "fail",
+        ),
+        case(
+            "signature.format-tolerant",
+            vec![Flaw::RequireV1Prefix],
+            &[],
+            "warn",
+        ),
+        case(
+            "signature.format-tolerant",
+            vec![Flaw::RequireBareToken],
+            &["--signature-format", "bare"],
+            "warn",
+        ),
+        case(
+            "signature.missing-rejected",
+            vec![Flaw::AcceptMissingSignature],
+            &[],
+            "fail",
+        ),
+        case(
+            "signature.invalid-rejected",
+            vec![Flaw::AcceptUndecodableSignature],
+            &[],
+            "fail",
+        ),
+        case(
+            "signature.wrong-secret-rejected",
+            vec![Flaw::SkipVerification],
+            &[],
+            "fail",
+        ),
+        case(
+            "signature.tampered-body-rejected",
+            vec![Flaw::TrustSeenSignatures],
+            &[],
+            "fail",
+        ),
+        case(
+            "signature.tampered-id-rejected",
+            vec![Flaw::TrustSeenSignatures],
+            &[],
+            "fail",
+        ),
+        case(
+            "signature.stale-timestamp-rejected",
+            vec![Flaw::NoTimestampCheck],
+            &[],
+            "warn",
+        ),
+        case(
+            "signature.future-timestamp-rejected",
+            vec![Flaw::NoFutureTimestampCheck],
+            &[],
+            "warn",
+        ),
+        case(
+            "signature.rejection-is-4xx",
+            vec![Flaw::RejectWith500],
+            &[],
+            "warn",
+        ),
+        case(
+            "retry.redelivery-idempotent",
+            vec![Flaw::RejectDuplicates],
+            &[],
+            "fail",
+        ),
+        case(
+            "retry.duplicate-processed-once",
+            vec![Flaw::ProcessDuplicates],
+            &[],
+            "fail",
+        ),
+        case(
+            "ordering.out-of-order-accepted",
+            vec![Flaw::RejectOutOfOrder],
+            &[],
+            "fail",
+        ),
+        case(
+            "ordering.interleaved-organizations",
+            vec![Flaw::SingleOrganization],
+            &[],
+            "fail",
+        ),
+        case(
+            "ordering.newest-timestamp-wins",
+            vec![Flaw::LastArrivalWins],
+            &[],
+            "fail",
+        ),
     ]
 }
 
@@ -132,7 +262,11 @@ async fn each_check_catches_its_flaw() {
     for (case, output, report) in results {
         let status = status_of(&report, case.check);
         let code = output.status.code();
-        let expected_code = if case.expect == "fail" { Some(1) } else { Some(0) };
+        let expected_code = if case.expect == "fail" {
+            Some(1)
+        } else {
+            Some(0)
+        };
         if status != case.expect || code != expected_code {
             failures.push(format!(
                 "{} with {:?}: status {status} (want {}), exit {code:?} (want {expected_code:?})\n{}",

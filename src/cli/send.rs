@@ -102,14 +102,7 @@ pub async fn run(args: SendArgs) -> Result<u8, SetupError> {
     };
 
     let Some(endpoint) = args.target.endpoint.as_deref() else {
-        // todo(lead): start the in-process reference receiver here (loopback HTTPS,
-        // generated CA and secret), build a Client trusting its CA, then call
-        // `deliver_and_print(&client, &receiver_url, &secret, &delivery, seed, &mut rng)`.
-        return Err(SetupError::new(
-            "`send` without --endpoint would start the reference receiver on loopback, \
-             which this build cannot do yet",
-        )
-        .with_hint("pass --endpoint URL of the endpoint to deliver to"));
+        return send_to_reference(&args, &delivery, seed, &mut rng).await;
     };
     check_endpoint(endpoint)?;
     let secret = args.secret.require()?;
@@ -123,6 +116,53 @@ pub async fn run(args: SendArgs) -> Result<u8, SetupError> {
         connect_timeout: None,
     })?;
     Ok(deliver_and_print(&client, endpoint, &secret, &delivery, seed, &mut rng).await)
+}
+
+/// The embedded default: starts the reference receiver in-process on loopback HTTPS
+/// (generated CA; the secret from the environment or a generated one), delivers to it
+/// and shows both sides: the exchange, then the receiver's log line for the event.
+async fn send_to_reference(
+    args: &SendArgs,
+    delivery: &Delivery,
+    seed: u64,
+    rng: &mut SeededRng,
+) -> Result<u8, SetupError> {
+    let secret = match args.secret.load()? {
+        Some(secret) => secret,
+        None => Secret::generate(rng),
+    };
+    let config = crate::receiver::ReceiverConfig {
+        secrets: vec![secret.clone()],
+        print_events: true,
+        ..crate::receiver::ReceiverConfig::default()
+    };
+    let receiver = crate::receiver::start(
+        config,
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        crate::receiver::TlsSetup::Generated,
+    )
+    .await?;
+    println!(
+        "no --endpoint: delivering to the built-in reference receiver at {}\n",
+        receiver.webhook_url()
+    );
+    let client = Client::new(&ClientOptions {
+        timeout: args.target.timeout,
+        ca_cert_pem: receiver.ca_pem.clone().map(String::into_bytes),
+        connect_timeout: None,
+    })?;
+    let code = deliver_and_print(
+        &client,
+        &receiver.webhook_url(),
+        &secret,
+        delivery,
+        seed,
+        rng,
+    )
+    .await;
+    // Shutting down drains the processing queue, so the receiver's log line is printed.
+    receiver.shutdown().await;
+    Ok(code)
 }
 
 /// Checks that the endpoint is an absolute `http(s)://` URL; notes on stderr when it is

@@ -23,8 +23,7 @@ use crate::event::EventType;
 use crate::event::envelope::parse_timestamp;
 use crate::signing::{
     HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, Secret, Token, Verifier, VerifyError,
-    parse_tokens,
-    unix_now,
+    parse_tokens, unix_now,
 };
 
 /// How long a client may take to send its body.

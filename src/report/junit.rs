@@ -27,9 +27,12 @@ pub fn render(report: &RunReport) -> Vec<u8> {
     }
     junit.add_test_suites(suites);
     junit.set_time(std::time::Duration::from_millis(report.duration_ms));
-    junit.to_string().map(String::into_bytes).unwrap_or_else(|err| {
-        format!("<!-- spotcheck could not serialize the JUnit report: {err} -->\n").into_bytes()
-    })
+    junit
+        .to_string()
+        .map(String::into_bytes)
+        .unwrap_or_else(|err| {
+            format!("<!-- spotcheck could not serialize the JUnit report: {err} -->\n").into_bytes()
+        })
 }
 
 fn test_case(check: &CheckResult, strict: bool) -> TestCase {
@@ -53,7 +56,11 @@ fn test_case(check: &CheckResult, strict: bool) -> TestCase {
     case.set_classname(check.info.suite().to_owned());
     case.set_time(check.duration);
     if check.status == Status::Warn && !strict {
-        case.set_system_out(format!("WARNING (recommended check failed): {}\n{}", check.message, details(check)));
+        case.set_system_out(format!(
+            "WARNING (recommended check failed): {}\n{}",
+            check.message,
+            details(check)
+        ));
     }
     case
 }
@@ -68,6 +75,9 @@ fn details(check: &CheckResult) -> String {
             exchange.outcome_text()
         ));
     }
-    text.push_str(&format!("why: {}\nfix: {}\n", check.info.why, check.info.fix));
+    text.push_str(&format!(
+        "why: {}\nfix: {}\n",
+        check.info.why, check.info.fix
+    ));
     text
 }

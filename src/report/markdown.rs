@@ -19,15 +19,40 @@ pub fn render(report: &RunReport) -> String {
     };
     let _ = writeln!(out, "# Spotnana webhook conformance report\n");
     let _ = writeln!(out, "| | |\n| --- | --- |");
-    let _ = writeln!(out, "| Endpoint | `{}`{} |", report.endpoint, if report.reference_receiver { " (built-in reference receiver)" } else { "" });
+    let _ = writeln!(
+        out,
+        "| Endpoint | `{}`{} |",
+        report.endpoint,
+        if report.reference_receiver {
+            " (built-in reference receiver)"
+        } else {
+            ""
+        }
+    );
     let _ = writeln!(out, "| Date | {} |", report.started_at);
-    let _ = writeln!(out, "| Tool | {} {} |", report.tool.name, report.tool.version);
+    let _ = writeln!(
+        out,
+        "| Tool | {} {} |",
+        report.tool.name, report.tool.version
+    );
     let _ = writeln!(out, "| Seed | `{}` |", report.seed);
     let _ = writeln!(out, "| Subscribed events | {} |", report.events.join(", "));
-    let _ = writeln!(out, "| Duration | {:.1} s |", report.duration_ms as f64 / 1000.0);
-    let _ = writeln!(out, "| Result | {verdict}: {} passed, {} failed, {} warned, {} skipped |", s.passed, s.failed, s.warned, s.skipped);
+    let _ = writeln!(
+        out,
+        "| Duration | {:.1} s |",
+        report.duration_ms as f64 / 1000.0
+    );
+    let _ = writeln!(
+        out,
+        "| Result | {verdict}: {} passed, {} failed, {} warned, {} skipped |",
+        s.passed, s.failed, s.warned, s.skipped
+    );
     if let Some(latency) = &report.latency {
-        let _ = writeln!(out, "| Latency | p50 {} ms, p95 {} ms, max {} ms ({} answered deliveries) |", latency.p50_ms, latency.p95_ms, latency.max_ms, latency.samples);
+        let _ = writeln!(
+            out,
+            "| Latency | p50 {} ms, p95 {} ms, max {} ms ({} answered deliveries) |",
+            latency.p50_ms, latency.p95_ms, latency.max_ms, latency.samples
+        );
     }
     if let Some(tls) = &report.tls {
         let _ = writeln!(out, "\n## TLS\n");
@@ -44,12 +69,22 @@ pub fn render(report: &RunReport) -> String {
             }
         }
         if let Some(cert) = tls.get("certificate").filter(|c| !c.is_null()) {
-            let _ = writeln!(out, "\nCertificate: subject `{}`, issuer `{}`, valid until {} ({} days left), verified: {}.",
-                text(cert.get("subject")), text(cert.get("issuer")), text(cert.get("not_after")), text(cert.get("days_left")), text(cert.get("verified")));
+            let _ = writeln!(
+                out,
+                "\nCertificate: subject `{}`, issuer `{}`, valid until {} ({} days left), verified: {}.",
+                text(cert.get("subject")),
+                text(cert.get("issuer")),
+                text(cert.get("not_after")),
+                text(cert.get("days_left")),
+                text(cert.get("verified"))
+            );
         }
     }
     let _ = writeln!(out, "\n## Checks\n");
-    let _ = writeln!(out, "| Outcome | Check | Level | Time | Finding |\n| --- | --- | --- | --- | --- |");
+    let _ = writeln!(
+        out,
+        "| Outcome | Check | Level | Time | Finding |\n| --- | --- | --- | --- | --- |"
+    );
     for check in &report.checks {
         let _ = writeln!(
             out,
@@ -69,7 +104,13 @@ pub fn render(report: &RunReport) -> String {
     if !problems.is_empty() {
         let _ = writeln!(out, "\n## Failures and warnings\n");
         for check in problems {
-            let _ = writeln!(out, "### {} `{}`: {}\n", outcome(check.status), check.info.id, check.info.title);
+            let _ = writeln!(
+                out,
+                "### {} `{}`: {}\n",
+                outcome(check.status),
+                check.info.id,
+                check.info.title
+            );
             let _ = writeln!(out, "{}\n", check.message);
             let _ = writeln!(out, "**Why it matters.** {}\n", check.info.why);
             let _ = writeln!(out, "**How to fix.** {}\n", check.info.fix);

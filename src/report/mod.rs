@@ -163,7 +163,10 @@ mod tests {
     fn percentiles_use_nearest_rank() {
         let ms = |n| Duration::from_millis(n);
         let latency = Latency::of((1..=100).map(ms).collect()).unwrap();
-        assert_eq!((latency.p50_ms, latency.p95_ms, latency.max_ms), (50.0, 95.0, 100.0));
+        assert_eq!(
+            (latency.p50_ms, latency.p95_ms, latency.max_ms),
+            (50.0, 95.0, 100.0)
+        );
         let one = Latency::of(vec![ms(7)]).unwrap();
         assert_eq!((one.p50_ms, one.p95_ms, one.max_ms), (7.0, 7.0, 7.0));
         assert!(Latency::of(vec![]).is_none());
@@ -209,7 +212,9 @@ impl ReportTarget {
             }
         };
         if path.is_empty() {
-            return Err(crate::SetupError::new(format!("--report `{text}` has no path")).with_hint(hint));
+            return Err(
+                crate::SetupError::new(format!("--report `{text}` has no path")).with_hint(hint),
+            );
         }
         let path = std::path::PathBuf::from(path);
         write::check_writable(&path)?;

@@ -12,7 +12,9 @@ use crate::event::fixtures::{self, FixtureContext, Product};
 use crate::event::random::{self, SeededRng};
 use crate::event::{EnvelopeStyle, EventKind, envelope, merge};
 use crate::scenario::model::{SignatureSpec, SignatureToken, Tamper};
-use crate::signing::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, Secret, SignatureFormat, join_tokens};
+use crate::signing::{
+    HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, Secret, SignatureFormat, join_tokens,
+};
 
 /// Where the body comes from.
 #[derive(Debug, Clone)]
@@ -111,13 +113,18 @@ pub struct Composed {
 }
 
 /// Builds the body of a plan (without signing).
-pub fn build_body(plan: &SendPlan, ctx: &ComposeContext<'_>, rng: &mut SeededRng) -> (Bytes, Option<String>) {
+pub fn build_body(
+    plan: &SendPlan,
+    ctx: &ComposeContext<'_>,
+    rng: &mut SeededRng,
+) -> (Bytes, Option<String>) {
     let kind = match &plan.content {
         Content::Raw(bytes) => return (bytes.clone(), None),
         Content::Generated(kind) => *kind,
     };
     let org = plan.org_id.as_deref().unwrap_or(ctx.organization_id);
-    let message_time = OffsetDateTime::from_unix_timestamp(ctx.now_unix).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    let message_time = OffsetDateTime::from_unix_timestamp(ctx.now_unix)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
         + time::Duration::milliseconds(plan.message_offset_ms);
     let fixture_ctx = FixtureContext {
         organization_id: org,
@@ -152,7 +159,10 @@ pub fn build_body(plan: &SendPlan, ctx: &ComposeContext<'_>, rng: &mut SeededRng
         .pointer("/payload/pnrId")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    (Bytes::from(body_style::write(&event, plan.body_style)), pnr_id)
+    (
+        Bytes::from(body_style::write(&event, plan.body_style)),
+        pnr_id,
+    )
 }
 
 /// Signs `body` as `plan` says, for `webhook_id`: the id, timestamp and (unless
@@ -206,11 +216,18 @@ pub fn compose(
     body: Option<(Bytes, Option<String>)>,
     rng: &mut SeededRng,
 ) -> Composed {
-    let webhook_id = webhook_id.map(str::to_owned).unwrap_or_else(|| random::uuid(rng));
+    let webhook_id = webhook_id
+        .map(str::to_owned)
+        .unwrap_or_else(|| random::uuid(rng));
     let (body, pnr_id) = body.unwrap_or_else(|| build_body(plan, ctx, rng));
     let timestamp = ctx.now_unix + plan.timestamp_offset_s;
     let mut signature = sign_headers(&plan.signature, ctx, &webhook_id, timestamp, &body, rng);
-    signature.retain(|(name, _)| !plan.omit_headers.iter().any(|o| o.eq_ignore_ascii_case(name)));
+    signature.retain(|(name, _)| {
+        !plan
+            .omit_headers
+            .iter()
+            .any(|o| o.eq_ignore_ascii_case(name))
+    });
     let mut attempt = assemble(ctx, plan, signature, body.clone(), rng);
     if let Some(tamper) = plan.tamper {
         apply_tamper(&mut attempt, tamper, rng);
@@ -235,9 +252,17 @@ fn assemble(
     let trace = random::trace_id(rng);
     let span = random::span_id(rng);
     let mut headers = delivery_headers(None, &trace, &span, &custom);
-    headers.retain(|(name, _)| !plan.omit_headers.iter().any(|o| o.eq_ignore_ascii_case(name)));
+    headers.retain(|(name, _)| {
+        !plan
+            .omit_headers
+            .iter()
+            .any(|o| o.eq_ignore_ascii_case(name))
+    });
     // Signature headers right after Content-Type, in the documented order.
-    let at = headers.iter().position(|(n, _)| n.eq_ignore_ascii_case("content-type")).map_or(0, |i| i + 1);
+    let at = headers
+        .iter()
+        .position(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+        .map_or(0, |i| i + 1);
     for (offset, pair) in signature.into_iter().enumerate() {
         headers.insert(at + offset, pair);
     }
@@ -280,7 +305,11 @@ pub fn header<'a>(attempt: &'a Attempt, name: &str) -> Option<&'a str> {
 }
 
 fn set_header(attempt: &mut Attempt, name: &str, value: String) {
-    if let Some(slot) = attempt.headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+    if let Some(slot) = attempt
+        .headers
+        .iter_mut()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+    {
         slot.1 = value;
     } else {
         attempt.headers.push((name.to_owned(), value));

@@ -28,7 +28,12 @@ pub type Slots = Arc<std::sync::Mutex<Vec<Option<CheckResult>>>>;
 
 /// Runs the scenarios, `jobs` at a time, storing each result in its slot (input order)
 /// as soon as it is known, so an interrupted run keeps what it found.
-pub async fn run_scenarios(scenarios: &[Scenario], ctx: &Arc<RunContext>, jobs: usize, slots: &Slots) {
+pub async fn run_scenarios(
+    scenarios: &[Scenario],
+    ctx: &Arc<RunContext>,
+    jobs: usize,
+    slots: &Slots,
+) {
     futures::stream::iter(scenarios.iter().cloned().enumerate())
         .for_each_concurrent(jobs.max(1), |(index, scenario)| {
             let ctx = Arc::clone(ctx);
@@ -146,14 +151,19 @@ async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exch
                 let outcome = run_send(send, step, &scope, ctx, &mut rng).await;
                 let (composed, sent) = match outcome {
                     Ok(pair) => pair,
-                    Err(message) => return Verdict::Skipped(format!("scenario error in {label}: {message}")),
+                    Err(message) => {
+                        return Verdict::Skipped(format!("scenario error in {label}: {message}"));
+                    }
                 };
                 let first_status = sent.first().and_then(Exchange::status);
                 let judged = judge_sends(&sent, &step.expect, ctx.timeout);
                 answered += sent.iter().filter(|e| e.response.is_some()).count();
                 exchanges.extend(sent);
                 if let Err(message) = judged {
-                    return Verdict::Failed(format!("{label} ({}): {message}", describe_send(send)));
+                    return Verdict::Failed(format!(
+                        "{label} ({}): {message}",
+                        describe_send(send)
+                    ));
                 }
                 records[index] = Some(StepRecord {
                     first: composed,
@@ -167,7 +177,11 @@ async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exch
 
 fn summarize(exchanges: &[Exchange], answered: usize) -> String {
     let mut counts: Vec<(u16, usize)> = Vec::new();
-    for status in exchanges.iter().filter(|e| e.request.method == "POST").filter_map(Exchange::status) {
+    for status in exchanges
+        .iter()
+        .filter(|e| e.request.method == "POST")
+        .filter_map(Exchange::status)
+    {
         match counts.iter_mut().find(|(s, _)| *s == status) {
             Some((_, n)) => *n += 1,
             None => counts.push((status, 1)),
@@ -176,7 +190,13 @@ fn summarize(exchanges: &[Exchange], answered: usize) -> String {
     counts.sort();
     let statuses = counts
         .iter()
-        .map(|(s, n)| if *n == 1 { s.to_string() } else { format!("{s} ×{n}") })
+        .map(|(s, n)| {
+            if *n == 1 {
+                s.to_string()
+            } else {
+                format!("{s} ×{n}")
+            }
+        })
         .collect::<Vec<_>>()
         .join(", ");
     let slowest = exchanges
@@ -207,7 +227,9 @@ fn describe_send(send: &SendStep) -> String {
     }];
     match &send.signature {
         SignatureSpec::Valid(None) => {}
-        SignatureSpec::Valid(Some(format)) => parts.push(format!("signature as {}", format.as_str())),
+        SignatureSpec::Valid(Some(format)) => {
+            parts.push(format!("signature as {}", format.as_str()))
+        }
         SignatureSpec::Missing => parts.push("no signature header".into()),
         SignatureSpec::Garbage => parts.push("garbage signature".into()),
         SignatureSpec::WrongSecret => parts.push("signed with another secret".into()),
@@ -230,7 +252,10 @@ fn describe_send(send: &SendStep) -> String {
         parts.push(format!("body written {style:?}").to_lowercase());
     }
     if send.repeat > 1 {
-        parts.push(format!("×{} at concurrency {}", send.repeat, send.concurrency));
+        parts.push(format!(
+            "×{} at concurrency {}",
+            send.repeat, send.concurrency
+        ));
     }
     parts.join(", ")
 }
@@ -255,13 +280,13 @@ fn judge_sends(sent: &[Exchange], expect: &Expect, timeout: Duration) -> Result<
                 exchange.duration.as_millis()
             ));
         };
-        if let Some(expected) = &expect.status {
-            if !expected.matches(status) {
-                return Err(format!(
-                    "{which}expected {expected}, got {}",
-                    exchange.outcome_text()
-                ));
-            }
+        if let Some(expected) = &expect.status
+            && !expected.matches(status)
+        {
+            return Err(format!(
+                "{which}expected {expected}, got {}",
+                exchange.outcome_text()
+            ));
         }
         if exchange.duration > within {
             return Err(format!(
@@ -271,19 +296,18 @@ fn judge_sends(sent: &[Exchange], expect: &Expect, timeout: Duration) -> Result<
             ));
         }
     }
-    if let Some(limit) = expect.p95_within {
-        if let Some(latency) = Latency::of(sent.iter().map(|e| e.duration).collect()) {
-            if latency.p95_ms > limit.as_secs_f64() * 1000.0 {
-                return Err(format!(
-                    "p95 answer time {} ms over {} deliveries is above {} ms (p50 {} ms, max {} ms)",
-                    latency.p95_ms,
-                    latency.samples,
-                    limit.as_millis(),
-                    latency.p50_ms,
-                    latency.max_ms
-                ));
-            }
-        }
+    if let Some(limit) = expect.p95_within
+        && let Some(latency) = Latency::of(sent.iter().map(|e| e.duration).collect())
+        && latency.p95_ms > limit.as_secs_f64() * 1000.0
+    {
+        return Err(format!(
+            "p95 answer time {} ms over {} deliveries is above {} ms (p50 {} ms, max {} ms)",
+            latency.p95_ms,
+            latency.samples,
+            limit.as_millis(),
+            latency.p50_ms,
+            latency.max_ms
+        ));
     }
     Ok(())
 }
@@ -305,7 +329,12 @@ async fn run_send(
     let headers = send
         .headers
         .iter()
-        .map(|(name, value)| Ok((name.clone(), value.render(scope, rng).map_err(|e| e.to_string())?)))
+        .map(|(name, value)| {
+            Ok((
+                name.clone(),
+                value.render(scope, rng).map_err(|e| e.to_string())?,
+            ))
+        })
         .collect::<Result<Vec<_>, String>>()?;
     let payload_patch = render_patch(send, scope, rng)?;
     let envelope_patch = match &send.envelope {
@@ -313,7 +342,9 @@ async fn run_send(
         None => None,
     };
     let raw_body = match &send.body {
-        Some(t) => Some(bytes::Bytes::from(t.render(scope, rng).map_err(|e| e.to_string())?)),
+        Some(t) => Some(bytes::Bytes::from(
+            t.render(scope, rng).map_err(|e| e.to_string())?,
+        )),
         None => None,
     };
     let plan_for = |content: Content| SendPlan {
@@ -354,7 +385,13 @@ async fn run_send(
                         Some(bytes) => Content::Raw(bytes.clone()),
                         None => Content::Generated(*kind),
                     };
-                    composed.push(compose::compose(&plan_for(content), &compose_ctx(unix_now()), None, None, rng));
+                    composed.push(compose::compose(
+                        &plan_for(content),
+                        &compose_ctx(unix_now()),
+                        None,
+                        None,
+                        rng,
+                    ));
                 }
             }
         }
@@ -362,7 +399,12 @@ async fn run_send(
             let earlier = earlier_send(scope, reference.index, &reference.name)?;
             let plan = plan_for(Content::Raw(earlier.body.clone()));
             for _ in 0..send.repeat.max(1) {
-                composed.push(compose::redeliver(&earlier, &plan, &compose_ctx(unix_now()), rng));
+                composed.push(compose::redeliver(
+                    &earlier,
+                    &plan,
+                    &compose_ctx(unix_now()),
+                    rng,
+                ));
             }
         }
         SendSource::Replay(reference) => {
@@ -390,7 +432,11 @@ fn earlier_send(scope: &Scope<'_>, index: usize, name: &str) -> Result<Composed,
         .ok_or_else(|| format!("step \"{name}\" sent nothing to refer to"))
 }
 
-fn render_patch(send: &SendStep, scope: &Scope<'_>, rng: &mut SeededRng) -> Result<Option<Value>, String> {
+fn render_patch(
+    send: &SendStep,
+    scope: &Scope<'_>,
+    rng: &mut SeededRng,
+) -> Result<Option<Value>, String> {
     let mut patch: Option<Value> = send.payload_file.clone();
     if let Some(template) = &send.payload {
         let rendered = template.render(scope, rng).map_err(|e| e.to_string())?;
@@ -403,7 +449,11 @@ fn render_patch(send: &SendStep, scope: &Scope<'_>, rng: &mut SeededRng) -> Resu
 }
 
 /// Sends attempts with at most `concurrency` in flight; results in input order.
-async fn send_all(client: &crate::delivery::client::Client, attempts: Vec<Attempt>, concurrency: usize) -> Vec<Exchange> {
+async fn send_all(
+    client: &crate::delivery::client::Client,
+    attempts: Vec<Attempt>,
+    concurrency: usize,
+) -> Vec<Exchange> {
     futures::stream::iter(attempts)
         .map(|attempt| {
             let client = client.clone();
@@ -470,14 +520,18 @@ async fn run_observe(
     }
 }
 
-fn observe_problem(exchange: &Exchange, expect: &Expect, expected: &[(String, Value)]) -> Option<String> {
+fn observe_problem(
+    exchange: &Exchange,
+    expect: &Expect,
+    expected: &[(String, Value)],
+) -> Option<String> {
     let Some(response) = &exchange.response else {
         return Some(format!("no answer: {}", exchange.outcome_text()));
     };
-    if let Some(status) = &expect.status {
-        if !status.matches(response.status) {
-            return Some(format!("expected {status}, got {}", response.status_line()));
-        }
+    if let Some(status) = &expect.status
+        && !status.matches(response.status)
+    {
+        return Some(format!("expected {status}, got {}", response.status_line()));
     }
     if expected.is_empty() {
         return None;
@@ -500,9 +554,13 @@ fn observe_problem(exchange: &Exchange, expect: &Expect, expected: &[(String, Va
 fn json_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_equal(a, b)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_equal(a, b))
+        }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
         }
         _ => a == b,
     }

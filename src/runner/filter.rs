@@ -15,25 +15,33 @@ pub struct CheckFilter {
 
 impl CheckFilter {
     /// Builds the filter; a malformed glob is a setup error.
-    pub fn new(only: &[String], skip: &[String], tags: &[String]) -> Result<CheckFilter, SetupError> {
+    pub fn new(
+        only: &[String],
+        skip: &[String],
+        tags: &[String],
+    ) -> Result<CheckFilter, SetupError> {
         Ok(CheckFilter {
             only: globs("--only", only)?,
             skip: globs("--skip", skip)?,
-            tags: tags.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect(),
+            tags: tags
+                .iter()
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty())
+                .collect(),
         })
     }
 
     /// Whether the check runs. Tags match the check's tags or its suite name.
     pub fn selects(&self, info: &CheckInfo) -> bool {
-        if let Some(only) = &self.only {
-            if !only.is_match(&info.id) {
-                return false;
-            }
+        if let Some(only) = &self.only
+            && !only.is_match(&info.id)
+        {
+            return false;
         }
-        if let Some(skip) = &self.skip {
-            if skip.is_match(&info.id) {
-                return false;
-            }
+        if let Some(skip) = &self.skip
+            && skip.is_match(&info.id)
+        {
+            return false;
         }
         self.tags.is_empty()
             || self
@@ -44,7 +52,11 @@ impl CheckFilter {
 }
 
 fn globs(flag: &str, patterns: &[String]) -> Result<Option<GlobSet>, SetupError> {
-    let patterns: Vec<&str> = patterns.iter().map(|p| p.trim()).filter(|p| !p.is_empty()).collect();
+    let patterns: Vec<&str> = patterns
+        .iter()
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+        .collect();
     if patterns.is_empty() {
         return Ok(None);
     }

@@ -161,7 +161,10 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
     });
 
     if !options.terminal.quiet {
-        print!("{}", terminal::render_header(&endpoint, receiver.is_some(), seed));
+        print!(
+            "{}",
+            terminal::render_header(&endpoint, receiver.is_some(), seed)
+        );
     }
     let started_at = time::OffsetDateTime::now_utc();
     let clock = Instant::now();
@@ -170,7 +173,9 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
     let mut checks: Vec<CheckResult> = Vec::new();
     let mut tls_json = None;
     let mut blocked: Option<String> = None;
-    let tls_wanted = tls_probe::check_infos().iter().any(|info| filter.selects(info));
+    let tls_wanted = tls_probe::check_infos()
+        .iter()
+        .any(|info| filter.selects(info));
     if tls_wanted {
         let report = tls_probe::probe(
             &endpoint,
@@ -209,8 +214,7 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
             }
         }
         None => {
-            let slots: execute::Slots =
-                Arc::new(std::sync::Mutex::new(vec![None; selected.len()]));
+            let slots: execute::Slots = Arc::new(std::sync::Mutex::new(vec![None; selected.len()]));
             let run = execute::run_scenarios(&selected, &context, options.jobs, &slots);
             tokio::pin!(run);
             tokio::select! {
@@ -257,7 +261,10 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
     let mut failed_write = false;
     for target in &options.reports {
         if let Err(err) = target.write(&report) {
-            eprintln!("error: cannot write report {}: {err}", target.path.display());
+            eprintln!(
+                "error: cannot write report {}: {err}",
+                target.path.display()
+            );
             failed_write = true;
         }
     }
@@ -274,18 +281,17 @@ fn load_scenarios(options: &RunOptions) -> Result<Vec<Scenario>, SetupError> {
         Vec::new()
     };
     for path in &options.scenario_paths {
-        let loaded = crate::scenario::load_path(path)
-            .map_err(|err| SetupError::new(err.render(false)))?;
+        let loaded =
+            crate::scenario::load_path(path).map_err(|err| SetupError::new(err.render(false)))?;
         scenarios.extend(loaded);
     }
     let mut seen = std::collections::HashSet::new();
     for scenario in &scenarios {
         if !seen.insert(scenario.id.clone()) {
-            return Err(SetupError::new(format!(
-                "check id `{}` is defined twice",
-                scenario.id
-            ))
-            .with_hint("give each scenario file its own id"));
+            return Err(
+                SetupError::new(format!("check id `{}` is defined twice", scenario.id))
+                    .with_hint("give each scenario file its own id"),
+            );
         }
     }
     Ok(scenarios)
@@ -318,7 +324,9 @@ pub fn validate_endpoint(endpoint: &str) -> Result<(), SetupError> {
         )));
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(SetupError::new(format!("--endpoint `{endpoint}` has no host")));
+        return Err(SetupError::new(format!(
+            "--endpoint `{endpoint}` has no host"
+        )));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(SetupError::new(
@@ -330,7 +338,12 @@ pub fn validate_endpoint(endpoint: &str) -> Result<(), SetupError> {
 
 /// Marks checks the run did not reach (interrupted) — used when a run is cut short.
 pub fn interrupted(info: crate::check::CheckInfo) -> CheckResult {
-    let mut result = CheckResult::new(info, Verdict::Skipped("run interrupted".into()), Duration::ZERO, Vec::new());
+    let mut result = CheckResult::new(
+        info,
+        Verdict::Skipped("run interrupted".into()),
+        Duration::ZERO,
+        Vec::new(),
+    );
     result.status = Status::Interrupted;
     result
 }
