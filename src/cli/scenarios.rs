@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use crate::check::Level;
 use crate::error::{SetupError, exit};
 use crate::scenario::{self, Scenario, ScenarioError};
 
@@ -34,40 +33,6 @@ pub enum ScenariosCommand {
     },
 }
 
-/// The TLS probe's checks (run by the TLS module, not by scenario files), listed so that
-/// `scenarios list` shows every check id. Same ids, levels and titles as DESIGN.md.
-pub const PROBE_CHECKS: [(&str, Level, &str); 6] = [
-    (
-        "tls.https-required",
-        Level::Required,
-        "The endpoint is https://; a plain http:// endpoint fails",
-    ),
-    (
-        "tls.tls12-supported",
-        Level::Required,
-        "A TLS 1.2 handshake succeeds",
-    ),
-    (
-        "tls.tls13-supported",
-        Level::Recommended,
-        "A TLS 1.3 handshake succeeds",
-    ),
-    (
-        "tls.legacy-refused",
-        Level::Recommended,
-        "TLS 1.0 and TLS 1.1 handshakes are refused",
-    ),
-    (
-        "tls.certificate-valid",
-        Level::Required,
-        "The chain verifies, the name matches, and it is within its validity period",
-    ),
-    (
-        "tls.certificate-expiry",
-        Level::Recommended,
-        "The leaf certificate is valid for 30 more days",
-    ),
-];
 
 /// Runs `spotcheck scenarios …`: prints problems to stderr and returns exit 2 when a file is wrong.
 pub async fn run(args: ScenariosArgs) -> Result<u8, SetupError> {
@@ -129,14 +94,15 @@ pub fn print_error(err: &ScenarioError) {
 
 /// The `list` table: the TLS probe checks, then `scenarios` (built-ins, then user files).
 pub fn list_table(scenarios: &[Scenario]) -> String {
-    let mut rows: Vec<[String; 4]> = PROBE_CHECKS
-        .iter()
-        .map(|(id, level, title)| {
+    // The TLS probe's checks come from the probe itself, so the list cannot drift.
+    let mut rows: Vec<[String; 4]> = crate::tls_probe::check_infos()
+        .into_iter()
+        .map(|info| {
             [
-                (*id).to_owned(),
-                level.as_str().to_owned(),
+                info.id,
+                info.level.as_str().to_owned(),
                 "(probe)".to_owned(),
-                (*title).to_owned(),
+                info.title,
             ]
         })
         .collect();
