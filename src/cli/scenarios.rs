@@ -33,7 +33,6 @@ pub enum ScenariosCommand {
     },
 }
 
-
 /// Runs `spotcheck scenarios …`: prints problems to stderr and returns exit 2 when a file is wrong.
 pub async fn run(args: ScenariosArgs) -> Result<u8, SetupError> {
     match args.command {

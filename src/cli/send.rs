@@ -168,23 +168,14 @@ async fn send_to_reference(
 /// Checks that the endpoint is an absolute `http(s)://` URL; notes on stderr when it is
 /// plain HTTP (Spotnana delivers over HTTPS only).
 pub fn check_endpoint(endpoint: &str) -> Result<(), SetupError> {
-    let url = reqwest::Url::parse(endpoint).map_err(|err| {
-        SetupError::new(format!("--endpoint `{endpoint}` is not a valid URL: {err}"))
-            .with_hint("write the full URL, e.g. https://partner.example/webhooks")
-    })?;
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" => {
-            eprintln!(
-                "note: {endpoint} is plain http://; Spotnana delivers only over HTTPS (TLS 1.2+), \
-                 so use this for a local dev server only"
-            );
-            Ok(())
-        }
-        other => Err(SetupError::new(format!(
-            "--endpoint `{endpoint}` uses `{other}:`; Spotnana delivers to https:// URLs"
-        ))),
+    let url = crate::delivery::endpoint::parse_endpoint(endpoint)?;
+    if url.scheme() == "http" {
+        eprintln!(
+            "note: {endpoint} is plain http://; Spotnana delivers only over HTTPS (TLS 1.2+), \
+             so use this for a local dev server only"
+        );
     }
+    Ok(())
 }
 
 fn read_payload(path: &std::path::Path) -> Result<Value, SetupError> {

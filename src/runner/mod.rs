@@ -140,7 +140,7 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
             url
         }
     };
-    validate_endpoint(&endpoint)?;
+    crate::delivery::endpoint::parse_endpoint(&endpoint)?;
     let client = Client::new(&ClientOptions {
         timeout: options.timeout,
         ca_cert_pem: ca_pem.clone(),
@@ -309,31 +309,6 @@ fn parse_events(raw: &[String]) -> Result<Vec<EventType>, SetupError> {
                 .map_err(|err| SetupError::new(format!("--events: {err}")))
         })
         .collect()
-}
-
-/// Refuses URLs spotcheck cannot or must not send to.
-pub fn validate_endpoint(endpoint: &str) -> Result<(), SetupError> {
-    let url = reqwest::Url::parse(endpoint).map_err(|err| {
-        SetupError::new(format!("--endpoint `{endpoint}` is not a URL: {err}"))
-            .with_hint("write the full URL, e.g. https://staging.partner.example/webhooks")
-    })?;
-    if !matches!(url.scheme(), "https" | "http") {
-        return Err(SetupError::new(format!(
-            "--endpoint scheme `{}` is not supported; Spotnana delivers over https",
-            url.scheme()
-        )));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(SetupError::new(format!(
-            "--endpoint `{endpoint}` has no host"
-        )));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(SetupError::new(
-            "--endpoint carries credentials in the URL; pass them with --header instead",
-        ));
-    }
-    Ok(())
 }
 
 /// Marks checks the run did not reach (interrupted) — used when a run is cut short.
