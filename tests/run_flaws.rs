@@ -5,10 +5,12 @@
 use std::process::Output;
 use std::time::Duration;
 
-use spotcheck::receiver::{self, Flaw, ReceiverConfig, TlsSetup};
-use spotcheck::signing::Secret;
+use spotcheck::receiver::Flaw;
 
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+#[path = "support/receiver.rs"]
+mod support;
+
+use support::status_of;
 
 struct Case {
     check: &'static str,
@@ -19,57 +21,36 @@ struct Case {
 }
 
 async fn run_against(flaws: Vec<Flaw>, only: &str, extra: &[&str]) -> (Output, serde_json::Value) {
-    spotcheck::init_crypto();
-    let config = ReceiverConfig {
-        secrets: vec![Secret::parse(SECRET).unwrap()],
-        state: true,
-        flaws,
-        ..ReceiverConfig::default()
-    };
-    let running = receiver::start(config, "127.0.0.1:0".parse().unwrap(), TlsSetup::Generated)
-        .await
-        .expect("receiver starts");
-    let dir = tempfile::tempdir().unwrap();
-    let ca = dir.path().join("ca.pem");
-    std::fs::write(&ca, running.ca_pem.clone().unwrap()).unwrap();
-    let report = dir.path().join("report.json");
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"));
-    command
-        .arg("run")
-        .arg("--endpoint")
-        .arg(running.webhook_url())
-        .arg("--ca-cert")
-        .arg(&ca)
-        .arg("--state-url")
-        .arg(running.state_url())
-        .arg("--only")
-        .arg(only)
-        .arg("--seed")
-        .arg("42")
-        .arg("--color")
-        .arg("never")
-        .arg("--report")
-        .arg(format!("json={}", report.display()))
-        .args(extra)
-        .env("SPOTNANA_WEBHOOK_SECRET", SECRET)
-        .kill_on_drop(true);
-    let output = tokio::time::timeout(Duration::from_secs(60), command.output())
-        .await
-        .expect("spotcheck run finishes within 60 s")
-        .expect("spotcheck runs");
-    running.shutdown().await;
+    let receiver = support::start(flaws).await;
+    let report = receiver.dir.path().join("report.json");
+    let url = receiver.running.webhook_url();
+    let state = receiver.running.state_url();
+    let ca = receiver.ca.display().to_string();
+    let report_arg = format!("json={}", report.display());
+    let mut args = vec![
+        "run",
+        "--endpoint",
+        &url,
+        "--ca-cert",
+        &ca,
+        "--state-url",
+        &state,
+        "--only",
+        only,
+        "--seed",
+        "42",
+        "--color",
+        "never",
+        "--report",
+        &report_arg,
+    ];
+    args.extend_from_slice(extra);
+    let output = support::spotcheck(&args).await;
     let json = std::fs::read(&report)
         .map(|b| serde_json::from_slice(&b).expect("report is JSON"))
         .unwrap_or(serde_json::Value::Null);
+    receiver.running.shutdown().await;
     (output, json)
-}
-
-fn status_of<'a>(report: &'a serde_json::Value, id: &str) -> &'a str {
-    report["checks"]
-        .as_array()
-        .and_then(|checks| checks.iter().find(|c| c["id"] == id))
-        .and_then(|c| c["status"].as_str())
-        .unwrap_or("absent")
 }
 
 fn cases() -> Vec<Case> {

@@ -52,7 +52,8 @@ pub struct RunArgs {
     /// Warnings (failed recommended checks) fail the run too.
     #[arg(long)]
     strict: bool,
-    /// Run the delivery suites even when the certificate does not verify.
+    /// Run the delivery suites even when the certificate does not verify (deliveries then
+    /// accept the certificate; the tls.* checks still report it).
     #[arg(long)]
     insecure_continue: bool,
     /// How many checks run at the same time.

@@ -141,11 +141,16 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
         }
     };
     crate::delivery::endpoint::parse_endpoint(&endpoint)?;
-    let client = Client::new(&ClientOptions {
+    let client_options = ClientOptions {
         timeout: options.timeout,
         ca_cert_pem: ca_pem.clone(),
         connect_timeout: None,
-    })?;
+    };
+    let client = if options.insecure_continue {
+        Client::new_accepting_invalid_certs(&client_options)?
+    } else {
+        Client::new(&client_options)?
+    };
     let context = Arc::new(RunContext {
         client,
         endpoint: endpoint.clone(),
