@@ -280,26 +280,28 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
 }
 
 fn load_scenarios(options: &RunOptions) -> Result<Vec<Scenario>, SetupError> {
-    let mut scenarios = if options.builtin {
-        crate::scenario::builtin()
-    } else {
-        Vec::new()
+    let mistakes = |err: crate::scenario::ScenarioError| {
+        SetupError::new(format!(
+            "the scenario files have mistakes:\n{}",
+            err.render(use_stderr_color())
+        ))
     };
-    for path in &options.scenario_paths {
-        let loaded =
-            crate::scenario::load_path(path).map_err(|err| SetupError::new(err.render(false)))?;
-        scenarios.extend(loaded);
+    // All problems of all files at once; ids must be unique among them.
+    let user = if options.scenario_paths.is_empty() {
+        Vec::new()
+    } else {
+        crate::scenario::load_paths(&options.scenario_paths).map_err(mistakes)?
+    };
+    if options.builtin {
+        crate::scenario::with_builtin(user).map_err(mistakes)
+    } else {
+        Ok(user)
     }
-    let mut seen = std::collections::HashSet::new();
-    for scenario in &scenarios {
-        if !seen.insert(scenario.id.clone()) {
-            return Err(
-                SetupError::new(format!("check id `{}` is defined twice", scenario.id))
-                    .with_hint("give each scenario file its own id"),
-            );
-        }
-    }
-    Ok(scenarios)
+}
+
+fn use_stderr_color() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
 }
 
 fn parse_events(raw: &[String]) -> Result<Vec<EventType>, SetupError> {
