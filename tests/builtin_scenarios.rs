@@ -166,12 +166,12 @@ fn signature_variants() {
     assert_eq!(
         styles,
         [
-            BodyStyle::Pretty,
-            BodyStyle::Reordered,
-            BodyStyle::EscapedUnicode,
-            BodyStyle::FloatForms
+            Some(BodyStyle::Pretty),
+            Some(BodyStyle::Reordered),
+            Some(BodyStyle::EscapedUnicode),
+            Some(BodyStyle::FloatForms),
+            None, // compact, with raw non-ASCII text in the payload
         ]
-        .map(Some)
     );
 }
 

@@ -123,6 +123,12 @@ fn cases() -> Vec<Case> {
             "fail",
         ),
         case(
+            "signature.raw-body",
+            vec![Flaw::TrimBodyBeforeVerify],
+            &[],
+            "fail",
+        ),
+        case(
             "signature.rotation-accepted",
             vec![Flaw::FirstTokenOnly],
             &[],

@@ -76,7 +76,13 @@ impl fmt::Display for BodyStyle {
 pub fn write(value: &Value, style: BodyStyle) -> Vec<u8> {
     match style {
         BodyStyle::Compact => with_formatter(value, CompactFormatter),
-        BodyStyle::Pretty => with_formatter(value, SpacedPretty::new()),
+        BodyStyle::Pretty => {
+            // Many serializers end pretty output with a newline; receivers that trim
+            // the body before verifying fail on it.
+            let mut bytes = with_formatter(value, SpacedPretty::new());
+            bytes.push(b'\n');
+            bytes
+        }
         BodyStyle::Reordered => with_formatter(&reversed(value), CompactFormatter),
         BodyStyle::EscapedUnicode => with_formatter(value, AsciiEscaping),
         BodyStyle::FloatForms => with_formatter(value, FloatForms),
@@ -241,11 +247,11 @@ mod tests {
     }
 
     #[test]
-    fn pretty_uses_three_spaces_and_spaced_colons() {
+    fn pretty_uses_three_spaces_spaced_colons_and_a_final_newline() {
         let value = json!({"a": [1, {"b": true}], "c": {}});
         assert_eq!(
             text(&value, BodyStyle::Pretty),
-            "{\n   \"a\" : [\n      1,\n      {\n         \"b\" : true\n      }\n   ],\n   \"c\" : {}\n}"
+            "{\n   \"a\" : [\n      1,\n      {\n         \"b\" : true\n      }\n   ],\n   \"c\" : {}\n}\n"
         );
     }
 

@@ -37,6 +37,8 @@ pub enum Flaw {
     StrictFields,
     /// Accepts everything without checking any signature.
     SkipVerification,
+    /// Trims white space around the body before verifying (PHP `trim(file_get_contents(…))`).
+    TrimBodyBeforeVerify,
     /// Uses the whole `whsec_…` text as the HMAC key instead of Base64-decoding the
     /// part after the prefix (the most common first bug in a verifier).
     KeyNotDecoded,

@@ -430,6 +430,8 @@ fn verify(shared: &Shared, headers: &HeaderMap, body: &Bytes) -> Result<(), Refu
             .map_err(|_| Refusal::new(StatusCode::BAD_REQUEST, "invalid-json", "not JSON"))?;
         reserialized = serde_json::to_vec(&value).unwrap_or_default();
         &reserialized
+    } else if flaws.has(&Flaw::TrimBodyBeforeVerify) {
+        body.trim_ascii()
     } else {
         body
     };
