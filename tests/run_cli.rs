@@ -257,3 +257,42 @@ fn send_delivers_to_serve_over_https() {
     let _ = serve.kill();
     let _ = serve.wait();
 }
+
+#[tokio::test]
+async fn shards_split_the_suite_into_disjoint_complete_shares() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids_of = |path: &std::path::Path| -> Vec<String> {
+        read_report(path)["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let all_path = dir.path().join("all.json");
+    let all_arg = format!("json={}", all_path.display());
+    support::spotcheck(&["run", "--seed", "3", "--report", &all_arg]).await;
+    let mut all = ids_of(&all_path);
+    all.sort();
+    let mut union = Vec::new();
+    for k in 1..=3 {
+        let path = dir.path().join(format!("shard{k}.json"));
+        let arg = format!("json={}", path.display());
+        let shard = format!("{k}/3");
+        let output =
+            support::spotcheck(&["run", "--seed", "3", "--shard", &shard, "--report", &arg]).await;
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        let ids = ids_of(&path);
+        assert!(!ids.is_empty());
+        union.extend(ids);
+    }
+    union.sort();
+    assert_eq!(union, all, "shards are disjoint and together complete");
+    let output = support::spotcheck(&["run", "--shard", "4/3"]).await;
+    assert_eq!(output.status.code(), Some(2));
+}

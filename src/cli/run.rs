@@ -34,6 +34,9 @@ pub struct RunArgs {
     /// Only checks carrying one of these tags (comma-separated).
     #[arg(long, value_name = "TAG", value_delimiter = ',')]
     tags: Vec<String>,
+    /// Run only the K-th of N deterministic shares of the selected checks (spread a suite over CI runners).
+    #[arg(long, value_name = "K/N")]
+    shard: Option<crate::runner::filter::Shard>,
     /// Seed for every generated id and payload; the same seed replays the same bytes.
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
@@ -94,6 +97,7 @@ pub async fn run(args: RunArgs) -> Result<u8, SetupError> {
         only: args.only.clone(),
         skip: args.skip.clone(),
         tags: args.tags.clone(),
+        shard: args.shard,
         seed: args.seed,
         org_id: args.org_id.clone(),
         events: args.events.clone(),

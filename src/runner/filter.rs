@@ -11,6 +11,36 @@ pub struct CheckFilter {
     only: Option<GlobSet>,
     skip: Option<GlobSet>,
     tags: Vec<String>,
+    /// With `--shard`: the ids this shard owns.
+    owned: Option<std::collections::HashSet<String>>,
+}
+
+/// `--shard K/N`: the K-th of N deterministic shares of the selected checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// Which share, 1-based.
+    pub index: usize,
+    /// How many shares.
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Shard, String> {
+        let parsed = text.split_once('/').and_then(|(k, n)| {
+            Some((
+                k.trim().parse::<usize>().ok()?,
+                n.trim().parse::<usize>().ok()?,
+            ))
+        });
+        match parsed {
+            Some((index, count)) if index >= 1 && index <= count => Ok(Shard { index, count }),
+            _ => Err(format!(
+                "`{text}` is not a shard; write K/N with 1 ≤ K ≤ N, e.g. 2/4"
+            )),
+        }
+    }
 }
 
 impl CheckFilter {
@@ -28,11 +58,34 @@ impl CheckFilter {
                 .map(|t| t.trim().to_owned())
                 .filter(|t| !t.is_empty())
                 .collect(),
+            owned: None,
         })
+    }
+
+    /// Restricts the filter to one shard of `ids` (every check the filter selects):
+    /// sorted by id, the i-th goes to shard `i mod N`. Shards are disjoint, together
+    /// complete, and the same for the same set of checks on every CI runner.
+    pub fn sharded(mut self, shard: Shard, ids: impl IntoIterator<Item = String>) -> CheckFilter {
+        let mut ids: Vec<String> = ids.into_iter().collect();
+        ids.sort();
+        ids.dedup();
+        self.owned = Some(
+            ids.into_iter()
+                .enumerate()
+                .filter(|(i, _)| i % shard.count == shard.index - 1)
+                .map(|(_, id)| id)
+                .collect(),
+        );
+        self
     }
 
     /// Whether the check runs. Tags match the check's tags or its suite name.
     pub fn selects(&self, info: &CheckInfo) -> bool {
+        if let Some(owned) = &self.owned
+            && !owned.contains(&info.id)
+        {
+            return false;
+        }
         if let Some(only) = &self.only
             && !only.is_match(&info.id)
         {
@@ -101,5 +154,29 @@ mod tests {
         assert!(t.selects(&info("delivery.latency", &["fast"])));
         assert!(!t.selects(&info("delivery.large-payload", &[])));
         assert!(CheckFilter::new(&["[".into()], &[], &[]).is_err());
+    }
+
+    #[test]
+    fn shards_are_disjoint_and_complete() {
+        let ids: Vec<String> = (0..23).map(|i| format!("suite.check-{i:02}")).collect();
+        for count in 1..=5 {
+            let mut seen = Vec::new();
+            for index in 1..=count {
+                let filter = CheckFilter::new(&[], &[], &[])
+                    .unwrap()
+                    .sharded(Shard { index, count }, ids.clone());
+                seen.extend(
+                    ids.iter()
+                        .filter(|id| filter.selects(&info(id, &[])))
+                        .cloned(),
+                );
+            }
+            seen.sort();
+            assert_eq!(seen, ids, "{count} shards");
+        }
+        assert_eq!("2/4".parse(), Ok(Shard { index: 2, count: 4 }));
+        for bad in ["0/3", "4/3", "2", "a/b", "1/0"] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
     }
 }

@@ -47,6 +47,8 @@ pub struct RunOptions {
     pub skip: Vec<String>,
     /// `--tags`.
     pub tags: Vec<String>,
+    /// `--shard K/N`.
+    pub shard: Option<filter::Shard>,
     /// `--seed`.
     pub seed: Option<u64>,
     /// `--org-id`.
@@ -97,7 +99,16 @@ pub struct RunContext {
 /// Runs `spotcheck run` end to end: set-up, checks, terminal output, reports. Returns the exit code.
 pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
     let scenarios = load_scenarios(&options)?;
-    let filter = filter::CheckFilter::new(&options.only, &options.skip, &options.tags)?;
+    let mut filter = filter::CheckFilter::new(&options.only, &options.skip, &options.tags)?;
+    if let Some(shard) = options.shard {
+        let ids: Vec<String> = tls_probe::check_infos()
+            .into_iter()
+            .chain(scenarios.iter().map(Scenario::info))
+            .filter(|info| filter.selects(info))
+            .map(|info| info.id)
+            .collect();
+        filter = filter.sharded(shard, ids);
+    }
     let events = parse_events(&options.events)?;
     let seed = options.seed.unwrap_or_else(random::fresh_seed);
     let mut rng = random::rng_for(seed, "run");
