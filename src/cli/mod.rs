@@ -4,6 +4,7 @@
 //! or a [`SetupError`] (exit 2).
 
 pub mod common;
+pub mod completions;
 pub mod run;
 pub mod scenarios;
 pub mod send;
@@ -28,6 +29,10 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff).
+    Man(completions::ManArgs),
     /// Run the conformance suites against --endpoint (or the built-in reference receiver).
     Run(run::RunArgs),
     /// Send one signed event like Spotnana would and print the exchange.
@@ -61,6 +66,8 @@ pub fn main() -> u8 {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Run(args) => run::run(args).await,
+            Command::Completions(args) => completions::run(args).await,
+            Command::Man(args) => completions::run_man(args).await,
             Command::Send(args) => send::run(args).await,
             Command::Serve(args) => serve::run(*args).await,
             Command::Sign(args) => sign::run(args).await,

@@ -1,0 +1,46 @@
+//! Shell completions and the man page come from the CLI definition.
+
+use std::process::Command;
+
+fn spotcheck(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_spotcheck"))
+        .args(args)
+        .output()
+        .expect("spotcheck runs")
+}
+
+#[test]
+fn completion_scripts_name_every_command_and_bash_parses_its_own() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let output = spotcheck(&["completions", shell]);
+        assert_eq!(output.status.code(), Some(0), "{shell}");
+        let script = String::from_utf8(output.stdout).unwrap();
+        for command in ["run", "send", "serve", "verify", "tls", "scenarios"] {
+            assert!(script.contains(command), "{shell} lacks {command}");
+        }
+        assert!(script.contains("signature-format"), "{shell}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("spotcheck.bash");
+    std::fs::write(&path, spotcheck(&["completions", "bash"]).stdout).unwrap();
+    let syntax = Command::new("bash").arg("-n").arg(&path).output().unwrap();
+    assert!(
+        syntax.status.success(),
+        "{}",
+        String::from_utf8_lossy(&syntax.stderr)
+    );
+    assert_eq!(spotcheck(&["completions", "tcsh"]).status.code(), Some(2));
+}
+
+#[test]
+fn man_page_is_roff_with_the_commands() {
+    let output = spotcheck(&["man"]);
+    assert_eq!(output.status.code(), Some(0));
+    let page = String::from_utf8(output.stdout).unwrap();
+    assert!(page.contains(".TH spotcheck 1"), "{page}");
+    assert!(page.contains("Conformance harness and mock sender for Spotnana webhooks"));
+    assert!(
+        page.contains("spotcheck\\-run(1)") || page.contains("run"),
+        "{page}"
+    );
+}
