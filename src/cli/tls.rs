@@ -14,7 +14,7 @@ use crate::tls_probe::{self, ProbeOptions, TlsReport};
 /// Options of `spotcheck tls`.
 #[derive(Debug, Args)]
 pub struct TlsArgs {
-    /// The endpoint URL, e.g. https://partner.example/webhooks.
+    /// The endpoint URL, e.g. `https://partner.example/webhooks`.
     #[arg(value_name = "URL")]
     pub url: String,
     /// PEM file with a private CA to trust besides the system roots.

@@ -3,11 +3,11 @@
 //! - [`load_str`] / [`load_path`] / [`load_paths`] read files into the checked
 //!   [`model`]; every mistake becomes a [`Problem`] with file, line, column, the
 //!   offending text underlined, what was expected and a "did you mean".
-//! - [`builtin`] gives the built-in suites (the files under `scenarios/`).
+//! - [`builtin()`] gives the built-in suites (the files under `scenarios/`).
 //! - [`template`] parses `{{ … }}` at load time; the runner renders with a
 //!   [`TemplateContext`].
 //!
-//! Format rules that keep error positions exact: the serde model ([`raw`]) uses no
+//! Format rules that keep error positions exact: the serde model (`raw`) uses no
 //! `tag`/`untagged`/`flatten`, union fields have hand-written `Deserialize`s, values
 //! needing semantic checks are `toml::Spanned`, and every table denies unknown keys.
 

@@ -3,7 +3,7 @@
 //!
 //! Verification is rustls' WebPKI verifier over the system roots plus the `--ca-cert`
 //! certificates (added to, not replacing, the system roots). The probe's handshakes use a
-//! capture-only verifier ([`CapturingVerifier`]) that records the chain and the real
+//! capture-only verifier (`CapturingVerifier`) that records the chain and the real
 //! verifier's verdict and then lets the handshake go on, so the details of a certificate
 //! that does not verify can still be shown. It is never used for deliveries.
 

@@ -2,8 +2,8 @@
 //!
 //! For an `https://` endpoint [`probe`] makes four handshakes at once, one per version:
 //! TLS 1.0 and 1.1 through the system OpenSSL at security level 0 (rustls cannot speak
-//! them; see [`legacy`]), TLS 1.2 and 1.3 through rustls, the stack deliveries use (see
-//! [`modern`]). The rustls handshakes also capture the certificate chain and verify it
+//! them; see `legacy`), TLS 1.2 and 1.3 through rustls, the stack deliveries use (see
+//! `modern`). The rustls handshakes also capture the certificate chain and verify it
 //! against the system roots plus `--ca-cert` (see [`certificate`]). Each handshake ends in
 //! one [`Outcome`]: accepted (with the cipher), refused (an alert, a reset, a closed
 //! connection), unreachable (no TCP connection at all), or error (no TLS answer in time,
