@@ -296,3 +296,33 @@ async fn shards_split_the_suite_into_disjoint_complete_shares() {
     let output = support::spotcheck(&["run", "--shard", "4/3"]).await;
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[tokio::test]
+async fn starter_scenario_lints_and_passes_against_the_reference_receiver() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("booking-flow.toml");
+    let path_arg = path.display().to_string();
+    let output = support::spotcheck(&["scenarios", "new", &path_arg]).await;
+    assert_eq!(output.status.code(), Some(0));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("id = \"custom.booking-flow\""), "{text}");
+    assert_eq!(
+        support::spotcheck(&["scenarios", "check", &path_arg])
+            .await
+            .status
+            .code(),
+        Some(0)
+    );
+    // Never overwrites.
+    assert_eq!(
+        support::spotcheck(&["scenarios", "new", &path_arg])
+            .await
+            .status
+            .code(),
+        Some(2)
+    );
+    let output = support::spotcheck(&["run", "--scenarios", &path_arg, "--only", "custom.*"]).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("PASS  custom.booking-flow"), "{stdout}");
+}

@@ -25,6 +25,12 @@ pub enum ScenariosCommand {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
     },
+    /// Write a commented starter scenario to NAME.toml (or to the path given).
+    New {
+        /// The check name (used in the id `custom.NAME`) or a path ending in .toml.
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
     /// List every check: built-in, TLS probe, and those in --scenarios files.
     List {
         /// Scenario files or directories to add to the built-in checks.
@@ -36,6 +42,7 @@ pub enum ScenariosCommand {
 /// Runs `spotcheck scenarios …`: prints problems to stderr and returns exit 2 when a file is wrong.
 pub async fn run(args: ScenariosArgs) -> Result<u8, SetupError> {
     match args.command {
+        ScenariosCommand::New { name } => write_starter(&name),
         ScenariosCommand::Check { paths } => match scenario::load_paths(&paths) {
             Ok(found) => {
                 let files = count_files(&found);
@@ -141,4 +148,46 @@ pub fn list_table(scenarios: &[Scenario]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The starter scenario `scenarios new` writes (it loads cleanly: a test checks it).
+pub const STARTER: &str = include_str!("../scenario/starter.toml");
+
+fn write_starter(name: &str) -> Result<u8, SetupError> {
+    let path = if name.ends_with(".toml") {
+        PathBuf::from(name)
+    } else {
+        PathBuf::from(format!("{name}.toml"))
+    };
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("check")
+        .to_owned();
+    if stem.is_empty()
+        || !stem
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(SetupError::new(format!(
+            "`{stem}` cannot be a check name: use lowercase letters, digits and `-`"
+        )));
+    }
+    let text = STARTER.replace("custom.NAME", &format!("custom.{stem}"));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|err| {
+            SetupError::new(format!("cannot create {}: {err}", path.display()))
+                .with_hint("scenarios new never overwrites a file; pick another name")
+        })?;
+    std::io::Write::write_all(&mut file, text.as_bytes())
+        .map_err(|err| SetupError::new(format!("cannot write {}: {err}", path.display())))?;
+    println!(
+        "wrote {} (id custom.{stem}); run it with: spotcheck run --scenarios {}",
+        path.display(),
+        path.display()
+    );
+    Ok(exit::CONFORMANT)
 }
