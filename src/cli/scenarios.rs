@@ -25,6 +25,8 @@ pub enum ScenariosCommand {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
     },
+    /// Print the JSON Schema of the scenario format (for editors: taplo, Tombi, VS Code).
+    Schema,
     /// Write a commented starter scenario to NAME.toml (or to the path given).
     New {
         /// The check name (used in the id `custom.NAME`) or a path ending in .toml.
@@ -43,6 +45,10 @@ pub enum ScenariosCommand {
 pub async fn run(args: ScenariosArgs) -> Result<u8, SetupError> {
     match args.command {
         ScenariosCommand::New { name } => write_starter(&name),
+        ScenariosCommand::Schema => {
+            print!("{}", scenario::schema::render());
+            Ok(exit::CONFORMANT)
+        }
         ScenariosCommand::Check { paths } => match scenario::load_paths(&paths) {
             Ok(found) => {
                 let files = count_files(&found);

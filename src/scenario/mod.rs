@@ -18,6 +18,7 @@ pub mod json;
 pub mod load;
 pub mod model;
 mod raw;
+pub mod schema;
 pub mod status;
 pub mod template;
 mod validate;
