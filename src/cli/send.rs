@@ -266,7 +266,11 @@ pub fn render_response(exchange: &Exchange) -> String {
                 text.push_str(&format!("< {name}: {value}\n"));
             }
             if response.body_bytes_read > 0 {
-                let shown = response.body_excerpt.len();
+                // Bytes of the body the excerpt covers (its text may be longer once
+                // control characters are escaped).
+                let shown = response
+                    .body_bytes_read
+                    .min(crate::delivery::exchange::BODY_EXCERPT_LIMIT);
                 let more = if response.body_truncated {
                     format!(
                         "first {} bytes read, body is longer",
