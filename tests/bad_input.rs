@@ -39,15 +39,36 @@ fn cases() -> Vec<Case> {
         args
     };
     let run = |extra: &[&'static str]| {
-        let mut args = vec!["run", "--endpoint", ENDPOINT, "--only", "delivery.status-200"];
+        let mut args = vec![
+            "run",
+            "--endpoint",
+            ENDPOINT,
+            "--only",
+            "delivery.status-200",
+        ];
         args.extend_from_slice(extra);
         args
     };
     vec![
-        case("malformed secret", &send(&[]), Some("not-a-secret"), "does not start with `whsec_`"),
+        case(
+            "malformed secret",
+            &send(&[]),
+            Some("not-a-secret"),
+            "does not start with `whsec_`",
+        ),
         case("empty secret", &send(&[]), Some(""), "the secret is empty"),
-        case("secret prefix only", &run(&[]), Some("whsec_"), "nothing after `whsec_`"),
-        case("secret not base64", &run(&[]), Some("whsec_!!!!"), "malformed"),
+        case(
+            "secret prefix only",
+            &run(&[]),
+            Some("whsec_"),
+            "nothing after `whsec_`",
+        ),
+        case(
+            "secret not base64",
+            &run(&[]),
+            Some("whsec_!!!!"),
+            "malformed",
+        ),
         case("no secret", &run(&[]), None, "no signing secret"),
         case(
             "missing secret file",
@@ -81,7 +102,12 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "unsupported scheme (send)",
-            &["send", "PNR_V3/BOOKING_CREATED", "--endpoint", "ftp://127.0.0.1/hook"],
+            &[
+                "send",
+                "PNR_V3/BOOKING_CREATED",
+                "--endpoint",
+                "ftp://127.0.0.1/hook",
+            ],
             Some(SECRET),
             "ftp",
         ),
@@ -111,7 +137,12 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "credentials in the URL (send)",
-            &["send", "PNR_V3/BOOKING_CREATED", "--endpoint", "https://user:hunter2@127.0.0.1:9/hook"],
+            &[
+                "send",
+                "PNR_V3/BOOKING_CREATED",
+                "--endpoint",
+                "https://user:hunter2@127.0.0.1:9/hook",
+            ],
             Some(SECRET),
             "carries credentials in the URL",
         ),
@@ -121,19 +152,63 @@ fn cases() -> Vec<Case> {
             Some(SECRET),
             "carries credentials in the URL",
         ),
-        case("invalid duration", &send(&["--timeout", "5parsecs"]), Some(SECRET), "is not a duration"),
-        case("zero timeout", &run(&["--timeout", "0s"]), Some(SECRET), "is zero"),
-        case("enormous timeout", &send(&["--timeout", "500000000y"]), Some(SECRET), "10m limit"),
+        case(
+            "invalid duration",
+            &send(&["--timeout", "5parsecs"]),
+            Some(SECRET),
+            "is not a duration",
+        ),
+        case(
+            "zero timeout",
+            &run(&["--timeout", "0s"]),
+            Some(SECRET),
+            "is zero",
+        ),
+        case(
+            "enormous timeout",
+            &send(&["--timeout", "500000000y"]),
+            Some(SECRET),
+            "10m limit",
+        ),
         case(
             "report in a missing folder",
             &run(&["--report", "json=/nonexistent-spotcheck/dir/report.json"]),
             Some(SECRET),
             "folder /nonexistent-spotcheck/dir does not exist",
         ),
-        case("unknown report format", &run(&["--report", "xml=r.xml"]), Some(SECRET), "`xml` is unknown"),
-        case("report without a path", &run(&["--report", "json"]), Some(SECRET), "json"),
-        case("header without a colon", &send(&["--header", "X-Api-Key"]), Some(SECRET), "has no `:`"),
-        case("unknown event", &send(&[]).into_iter().map(|a| if a == "PNR_V3/BOOKING_CREATED" { "PNR_V9/NOPE" } else { a }).collect::<Vec<_>>(), Some(SECRET), "PNR_V9"),
+        case(
+            "unknown report format",
+            &run(&["--report", "xml=r.xml"]),
+            Some(SECRET),
+            "`xml` is unknown",
+        ),
+        case(
+            "report without a path",
+            &run(&["--report", "json"]),
+            Some(SECRET),
+            "json",
+        ),
+        case(
+            "header without a colon",
+            &send(&["--header", "X-Api-Key"]),
+            Some(SECRET),
+            "has no `:`",
+        ),
+        case(
+            "unknown event",
+            &send(&[])
+                .into_iter()
+                .map(|a| {
+                    if a == "PNR_V3/BOOKING_CREATED" {
+                        "PNR_V9/NOPE"
+                    } else {
+                        a
+                    }
+                })
+                .collect::<Vec<_>>(),
+            Some(SECRET),
+            "PNR_V9",
+        ),
     ]
 }
 
@@ -164,8 +239,14 @@ async fn every_bad_input_is_a_short_error_and_exit_2() {
         // Nothing was sent: no exchange printed, no run header.
         assert!(stdout.trim().is_empty(), "{name}: stdout: {stdout}");
         assert!(!stderr.contains("panicked"), "{name}: {stderr}");
-        assert!(!stderr.contains("hunter2"), "{name} echoes the URL password: {stderr}");
-        assert!(!stderr.contains(SECRET), "{name} echoes the secret: {stderr}");
+        assert!(
+            !stderr.contains("hunter2"),
+            "{name} echoes the URL password: {stderr}"
+        );
+        assert!(
+            !stderr.contains(SECRET),
+            "{name} echoes the secret: {stderr}"
+        );
         let lines: Vec<&str> = stderr
             .lines()
             .filter(|l| !l.is_empty() && !l.starts_with("note: "))

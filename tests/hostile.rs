@@ -361,8 +361,7 @@ async fn drips_one_byte_a_second() {
     let run = send(&url, &[]).await;
     assert_eq!(run.code, Some(1), "{}", run.all());
     assert!(
-        run.stdout
-            .contains("FAILED: timeout: no answer within 2s"),
+        run.stdout.contains("FAILED: timeout: no answer within 2s"),
         "{}",
         run.stdout
     );
@@ -373,7 +372,11 @@ async fn drips_one_byte_a_second() {
 async fn drips_the_body_one_byte_a_second() {
     // The head arrives at once; the body never finishes within the timeout.
     let url = http(|mut stream| async move {
-        write(&mut stream, b"HTTP/1.1 200 OK\r\nContent-Length: 60\r\n\r\n").await;
+        write(
+            &mut stream,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 60\r\n\r\n",
+        )
+        .await;
         for _ in 0..60 {
             if stream.write_all(b"x").await.is_err() {
                 return;
@@ -504,9 +507,8 @@ async fn redirect_loop() {
         let location = location.get().cloned().unwrap_or_default();
         counted.fetch_add(1, Ordering::Relaxed);
         async move {
-            let answer = format!(
-                "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n"
-            );
+            let answer =
+                format!("HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n");
             write(&mut stream, answer.as_bytes()).await;
         }
     })
@@ -572,7 +574,11 @@ async fn informational_storm_then_200() {
     let url = http(|mut stream| async move {
         let storm = b"HTTP/1.1 100 Continue\r\n\r\n".repeat(2_000);
         write(&mut stream, &storm).await;
-        write(&mut stream, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").await;
+        write(
+            &mut stream,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        )
+        .await;
     })
     .await;
     let run = send(&url, &[]).await;
@@ -630,7 +636,11 @@ async fn garbage_instead_of_a_tls_server_hello() {
     let addr = serve(|mut stream| async move {
         let mut buf = [0u8; 1024];
         let _ = stream.read(&mut buf).await; // the ClientHello
-        write(&mut stream, b"\x16\x03\x03\x00\x05garbage that is no ServerHello\r\n").await;
+        write(
+            &mut stream,
+            b"\x16\x03\x03\x00\x05garbage that is no ServerHello\r\n",
+        )
+        .await;
         hold(stream).await;
     })
     .await;
@@ -648,7 +658,11 @@ async fn garbage_instead_of_a_tls_server_hello() {
     let addr = serve(|mut stream| async move {
         let mut buf = [0u8; 1024];
         let _ = stream.read(&mut buf).await;
-        write(&mut stream, b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n").await;
+        write(
+            &mut stream,
+            b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",
+        )
+        .await;
     })
     .await;
     let url = format!("https://{addr}/hook");
@@ -681,8 +695,7 @@ async fn closes_right_after_the_tls_handshake() {
 #[tokio::test]
 async fn tls_handshake_then_silence() {
     let (url, _dir, ca) = tls(hold).await;
-    let (run, report) =
-        run_checks(&url, "delivery.status-200,tls.*", &["--ca-cert", &ca]).await;
+    let (run, report) = run_checks(&url, "delivery.status-200,tls.*", &["--ca-cert", &ca]).await;
     let status = check(&report, "delivery.status-200");
     assert_eq!(status["status"], "fail", "{status}");
     assert!(
@@ -711,12 +724,8 @@ async fn connection_close_on_every_answer_under_concurrency() {
         }
     })
     .await;
-    let (run, report) = run_checks(
-        &url,
-        "delivery.status-200,delivery.concurrent-burst",
-        &[],
-    )
-    .await;
+    let (run, report) =
+        run_checks(&url, "delivery.status-200,delivery.concurrent-burst", &[]).await;
     assert_eq!(check(&report, "delivery.status-200")["status"], "pass");
     assert_eq!(
         check(&report, "delivery.concurrent-burst")["status"],
@@ -750,7 +759,11 @@ async fn invalid_utf8_and_control_characters_are_escaped_everywhere() {
         run.stdout
     );
     assert!(run.stdout.contains('\u{fffd}'), "{}", run.stdout);
-    assert!(run.stdout.contains("< x-evil: a\\u{9b}2Jb"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("< x-evil: a\\u{9b}2Jb"),
+        "{}",
+        run.stdout
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let paths: Vec<(String, std::path::PathBuf)> = ["json", "junit", "markdown"]
@@ -789,6 +802,9 @@ fn assert_no_raw_controls(what: &str, text: &str) {
         .chars()
         .find(|c| c.is_control() && *c != '\n' && *c != '\t')
     {
-        panic!("{what} holds a raw control character U+{:04X}:\n{text}", c as u32);
+        panic!(
+            "{what} holds a raw control character U+{:04X}:\n{text}",
+            c as u32
+        );
     }
 }

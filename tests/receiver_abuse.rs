@@ -134,7 +134,10 @@ async fn valid_deliveries_get_200_during_a_garbage_flood() {
         flooder.await.unwrap();
     }
     let flood = sent.load(Ordering::Relaxed);
-    assert!(flood > 100, "the flood sent only {flood} garbage connections");
+    assert!(
+        flood > 100,
+        "the flood sent only {flood} garbage connections"
+    );
     assert!(
         slowest < Duration::from_secs(2),
         "slowest valid delivery took {slowest:?} during the flood"
@@ -186,7 +189,8 @@ async fn bodies_over_the_limit_get_413() {
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("body-too-large"), "{answer}");
     // Chunked with no length: refused once the limit is crossed.
-    let mut request = b"POST /webhooks HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let mut request =
+        b"POST /webhooks HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
     for _ in 0..4 {
         request.extend_from_slice(b"400\r\n");
         request.extend_from_slice(&[b'y'; 0x400]);

@@ -72,13 +72,25 @@ fn the_base_scenario_loads() {
 #[test]
 fn deep_nesting_is_an_error_not_a_stack_overflow() {
     for depth in [100, 1_000, 100_000] {
-        let arrays = format!("{BASE}\n[extra]\nx = {}1{}\n", "[".repeat(depth), "]".repeat(depth));
+        let arrays = format!(
+            "{BASE}\n[extra]\nx = {}1{}\n",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        );
         refused(&arrays);
-        let tables = format!("{BASE}\n[extra]\nx = {}1{}\n", "{ a = ".repeat(depth), " }".repeat(depth));
+        let tables = format!(
+            "{BASE}\n[extra]\nx = {}1{}\n",
+            "{ a = ".repeat(depth),
+            " }".repeat(depth)
+        );
         refused(&tables);
         let payload = BASE.replace(
             r#"payload = { pnrId = "{{ pnr }}" }"#,
-            &format!("payload = {}1{}", "{ a = ".repeat(depth), " }".repeat(depth)),
+            &format!(
+                "payload = {}1{}",
+                "{ a = ".repeat(depth),
+                " }".repeat(depth)
+            ),
         );
         let _ = load_str("fuzz.toml", &payload);
         let template = BASE.replace("{{ pnr }}", &"{{ ".repeat(depth));

@@ -119,7 +119,11 @@ async fn run_with_every_report_and_verbose_leaks_nothing() {
     let secret_file = secret_file.display().to_string();
 
     let targets = [
-        (conformant.webhook_url(), vec!["--ca-cert", ca.as_str()], Some(0)),
+        (
+            conformant.webhook_url(),
+            vec!["--ca-cert", ca.as_str()],
+            Some(0),
+        ),
         (failing.webhook_url(), vec![], Some(1)),
     ];
     for (i, (url, extra, expected)) in targets.iter().enumerate() {
@@ -179,7 +183,13 @@ async fn send_sign_verify_tls_and_scenarios_leak_nothing() {
         assert_clean(&format!("send {url}"), &out.text);
     }
     // Unreachable and silent endpoints, and the built-in receiver.
-    let out = spotcheck(&["send", "PNR_V3/BOOKING_TICKETED", "--endpoint", "http://127.0.0.1:9/h"]).await;
+    let out = spotcheck(&[
+        "send",
+        "PNR_V3/BOOKING_TICKETED",
+        "--endpoint",
+        "http://127.0.0.1:9/h",
+    ])
+    .await;
     assert_eq!(out.code, Some(1), "{}", out.text);
     assert_clean("send (refused)", &out.text);
     let out = spotcheck(&["send", "TRAVELER_V2/TRAVELER_UPDATED"]).await;
@@ -249,7 +259,14 @@ async fn serve_leaks_nothing_in_output_or_log() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("events.jsonl");
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--plain", "--state", "--log"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--plain",
+            "--state",
+            "--log",
+        ])
         .arg(&log)
         .env("SPOTNANA_WEBHOOK_SECRET", SECRET)
         .stdin(Stdio::null())
@@ -299,7 +316,10 @@ async fn serve_leaks_nothing_in_output_or_log() {
     child.start_kill().unwrap();
     let output = child.wait_with_output().await.unwrap();
     seen.push_str(&String::from_utf8_lossy(&output.stderr));
-    assert!(seen.contains("PNR_V3"), "serve printed no event line: {seen}");
+    assert!(
+        seen.contains("PNR_V3"),
+        "serve printed no event line: {seen}"
+    );
     assert_clean("serve output", &seen);
     let logged = std::fs::read_to_string(&log).expect("event log written");
     assert!(logged.contains("BOOKING_CREATED"), "{logged}");

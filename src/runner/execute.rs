@@ -264,7 +264,10 @@ fn describe_send(send: &SendStep) -> String {
 /// follow them) and where it pointed, so a redirect loop or an http→https redirect is
 /// recognisable in the report. Empty for other answers.
 fn redirect_note(exchange: &Exchange) -> String {
-    let Some(response) = exchange.response.as_ref().filter(|r| (300..400).contains(&r.status))
+    let Some(response) = exchange
+        .response
+        .as_ref()
+        .filter(|r| (300..400).contains(&r.status))
     else {
         return String::new();
     };
