@@ -98,8 +98,29 @@ pub struct TargetArgs {
     #[arg(long = "header", value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
     /// Per-delivery timeout, connection set-up included (Spotnana uses 40 s).
-    #[arg(long, value_name = "DURATION", default_value = "40s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "40s", value_parser = parse_timeout)]
     pub timeout: Duration,
+}
+
+/// The longest `--timeout` accepted (see docs/limits.md).
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Parses a per-delivery `--timeout`: a duration above zero and at most 10 minutes.
+/// Zero would fail every delivery before it is sent; an enormous value would let a
+/// silent endpoint hold the run forever.
+pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let duration = parse_duration(text)?;
+    if duration.is_zero() {
+        return Err(format!(
+            "`{text}` is zero; give the endpoint time to answer, e.g. 40s (Spotnana's timeout)"
+        ));
+    }
+    if duration > MAX_TIMEOUT {
+        return Err(format!(
+            "`{text}` is longer than the 10m limit; Spotnana waits 40s, so e.g. 40s"
+        ));
+    }
+    Ok(duration)
 }
 
 /// Parses a duration such as `40s`, `500ms`, `2m`.

@@ -104,6 +104,9 @@ pub async fn run(args: SendArgs) -> Result<u8, SetupError> {
     let Some(endpoint) = args.target.endpoint.as_deref() else {
         return send_to_reference(&args, &delivery, seed, &mut rng).await;
     };
+    // The same refusals as `run` (scheme, no host, credentials in the URL) first, so
+    // a password in the URL is never sent nor echoed in the printout.
+    crate::runner::validate_endpoint(endpoint)?;
     check_endpoint(endpoint)?;
     let secret = args.secret.require()?;
     let ca_cert_pem = match &args.target.ca_cert {
@@ -257,7 +260,11 @@ pub fn render_response(exchange: &Exchange) -> String {
                 text.push_str(&format!("< {name}: {value}\n"));
             }
             if response.body_bytes_read > 0 {
-                let shown = response.body_excerpt.len();
+                // Bytes of the body the excerpt covers (its text may be longer once
+                // control characters are escaped).
+                let shown = response
+                    .body_bytes_read
+                    .min(crate::delivery::exchange::BODY_EXCERPT_LIMIT);
                 let more = if response.body_truncated {
                     format!(
                         "first {} bytes read, body is longer",

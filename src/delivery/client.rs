@@ -382,6 +382,15 @@ pub fn classify(err: &reqwest::Error, tls: bool) -> TransportError {
                     format!("the answer is not valid HTTP: {hyper_err}"),
                 );
             }
+            // hyper-util's pool reports a connection the peer closed before the
+            // request went out (e.g. right after the TLS handshake) as "canceled:
+            // connection was not ready": the peer hung up, so it is a reset.
+            if hyper_err.is_canceled() {
+                return make(
+                    ErrorClass::Reset,
+                    "connection closed by the peer before the request was sent".to_owned(),
+                );
+            }
             if hyper_err.is_timeout() {
                 return make(ErrorClass::Timeout, hyper_err.to_string());
             }

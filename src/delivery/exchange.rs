@@ -155,13 +155,31 @@ pub fn is_sensitive_header(name: &str) -> bool {
     .any(|part| name.contains(part))
 }
 
-/// The value to record for a header: redacted when sensitive.
+/// The value to record for a header: redacted when sensitive, control characters
+/// escaped otherwise.
+///
+/// HTTP allows bytes 0x80–0xFF in header values; once decoded as UTF-8 they can form
+/// C1 controls (U+009B is a terminal's CSI), so a hostile peer's header could drive
+/// the user's terminal when printed. They are escaped as `\u{..}` like body excerpts.
 pub fn recorded_value(name: &str, value: &str) -> String {
     if is_sensitive_header(name) {
         "***redacted***".to_owned()
     } else {
-        value.to_owned()
+        escape_controls(value)
     }
+}
+
+/// `text` with every control character except `\n` and `\t` written as `\u{..}`.
+pub fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The most response body bytes read per attempt; the rest is left unread.
@@ -176,13 +194,7 @@ pub fn excerpt(body: &[u8]) -> String {
     let mut out = String::with_capacity(head.len());
     let mut chunks = head.utf8_chunks().peekable();
     while let Some(chunk) = chunks.next() {
-        for c in chunk.valid().chars() {
-            if c.is_control() && c != '\n' && c != '\t' {
-                out.push_str(&format!("\\u{{{:x}}}", c as u32));
-            } else {
-                out.push(c);
-            }
-        }
+        out.push_str(&escape_controls(chunk.valid()));
         let invalid = chunk.invalid();
         // A multi-byte character split by the excerpt limit is not an encoding error.
         let split_at_end = cut && chunks.peek().is_none() && invalid.len() < 4;
@@ -223,5 +235,6 @@ mod tests {
         );
         assert_eq!(recorded_value("X-Api-Key", "abc"), "***redacted***");
         assert_eq!(recorded_value("API-Version", "2.0"), "2.0");
+        assert_eq!(recorded_value("X-Evil", "a\u{9b}2J\tb"), "a\\u{9b}2J\tb");
     }
 }

@@ -260,6 +260,26 @@ fn describe_send(send: &SendStep) -> String {
     parts.join(", ")
 }
 
+/// For a 3xx answer: says that redirects are not followed (as Spotnana does not
+/// follow them) and where it pointed, so a redirect loop or an http→https redirect is
+/// recognisable in the report. Empty for other answers.
+fn redirect_note(exchange: &Exchange) -> String {
+    let Some(response) = exchange
+        .response
+        .as_ref()
+        .filter(|r| (300..400).contains(&r.status))
+    else {
+        return String::new();
+    };
+    let location = response
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("location"))
+        .map(|(_, value)| format!(" to {value}"))
+        .unwrap_or_default();
+    format!(" (a redirect{location}: redirects are not followed)")
+}
+
 /// Checks every answer of a send step against its expectations.
 fn judge_sends(sent: &[Exchange], expect: &Expect, timeout: Duration) -> Result<(), String> {
     let within = expect.within.unwrap_or(timeout);
@@ -284,8 +304,23 @@ fn judge_sends(sent: &[Exchange], expect: &Expect, timeout: Duration) -> Result<
             && !expected.matches(status)
         {
             return Err(format!(
-                "{which}expected {expected}, got {}",
-                exchange.outcome_text()
+                "{which}expected {expected}, got {}{}",
+                exchange.outcome_text(),
+                redirect_note(exchange)
+            ));
+        }
+        // A status that arrived but whose answer then broke off (body reset, stalled
+        // past the timeout) is not a delivery: Spotnana's client fails the attempt and
+        // retries. Only matters where the step expects success; a refusal that
+        // breaks off is still a refusal.
+        if let (Some(error), Some(expected)) = (&exchange.error, &expect.status)
+            && expected.matches(200)
+        {
+            return Err(format!(
+                "{which}{} arrived but the answer did not complete: {} ({})",
+                exchange.outcome_text(),
+                error.message,
+                error.class.as_str()
             ));
         }
         if exchange.duration > within {

@@ -1,0 +1,338 @@
+//! The secret never leaks: every command is run with a known secret, against a
+//! conformant and a failing endpoint, with every report format and `--verbose`, and
+//! neither the `whsec_…` secret, nor its Base64 body, nor the decoded key in hex
+//! (either case) may appear in stdout, stderr, any report, or the receiver's log.
+//!
+//! Not covered: the OAuth client secret (the legacy OAuth suite does not exist yet).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use base64::Engine;
+use spotcheck::receiver::{self, ReceiverConfig, TlsSetup};
+use spotcheck::signing::Secret;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/// Another valid secret: the failing endpoint verifies with it, so every delivery is refused.
+const OTHER: &str = "whsec_c2VjcmV0LWtleS1mb3ItdGhlLWZhaWxpbmctZW5kcG9pbnQ=";
+
+/// Every form in which the secret could leak.
+fn forbidden() -> Vec<String> {
+    let body = SECRET.strip_prefix("whsec_").unwrap();
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .unwrap();
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    assert!(key.len() >= 16);
+    vec![
+        SECRET.to_owned(),
+        body.to_owned(),
+        // Also a long prefix of the Base64 body (a truncated echo still leaks).
+        body[..16].to_owned(),
+        hex.clone(),
+        hex.to_uppercase(),
+        // The key as raw text, if it were ever printed lossily.
+        String::from_utf8_lossy(&key).into_owned(),
+    ]
+}
+
+fn assert_clean(what: &str, text: &str) {
+    for needle in forbidden() {
+        assert!(
+            !text.contains(&needle),
+            "{what} leaks the secret (as `{needle}`):\n{text}"
+        );
+    }
+}
+
+struct Output {
+    code: Option<i32>,
+    text: String,
+}
+
+/// Runs `spotcheck ARGS` with the secret in the environment; returns exit code and
+/// stdout + stderr.
+async fn spotcheck(args: &[&str]) -> Output {
+    let output = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"))
+            .args(args)
+            .env("SPOTNANA_WEBHOOK_SECRET", SECRET)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("finished within 60 s")
+    .expect("spotcheck ran");
+    Output {
+        code: output.status.code(),
+        text: format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    }
+}
+
+async fn start(secret: &str, tls: TlsSetup) -> receiver::RunningReceiver {
+    spotcheck::init_crypto();
+    receiver::start(
+        ReceiverConfig {
+            secrets: vec![Secret::parse(secret).unwrap()],
+            state: true,
+            ..ReceiverConfig::default()
+        },
+        "127.0.0.1:0".parse().unwrap(),
+        tls,
+    )
+    .await
+    .unwrap()
+}
+
+/// Report arguments for all three formats, plus `-` (markdown to stdout).
+fn report_args(dir: &Path) -> (Vec<String>, Vec<PathBuf>) {
+    let mut args = Vec::new();
+    let mut paths = Vec::new();
+    for format in ["json", "junit", "markdown"] {
+        let path = dir.join(format!("report.{format}"));
+        args.push("--report".to_owned());
+        args.push(format!("{format}={}", path.display()));
+        paths.push(path);
+    }
+    (args, paths)
+}
+
+#[tokio::test]
+async fn run_with_every_report_and_verbose_leaks_nothing() {
+    let conformant = start(SECRET, TlsSetup::Generated).await;
+    let failing = start(OTHER, TlsSetup::Plain).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, conformant.ca_pem.clone().unwrap()).unwrap();
+    let ca = ca.display().to_string();
+    let secret_file = dir.path().join("secret");
+    std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
+    let secret_file = secret_file.display().to_string();
+
+    let targets = [
+        (
+            conformant.webhook_url(),
+            vec!["--ca-cert", ca.as_str()],
+            Some(0),
+        ),
+        (failing.webhook_url(), vec![], Some(1)),
+    ];
+    for (i, (url, extra, expected)) in targets.iter().enumerate() {
+        let sub = dir.path().join(format!("target{i}"));
+        std::fs::create_dir(&sub).unwrap();
+        let (reports, paths) = report_args(&sub);
+        let mut args: Vec<&str> = vec![
+            "run",
+            "--endpoint",
+            url,
+            "--verbose",
+            "--seed",
+            "5",
+            "--color",
+            "always",
+            "--report",
+            "markdown=-",
+            "--timeout",
+            "5s",
+        ];
+        args.extend(extra.iter().copied());
+        args.extend(reports.iter().map(String::as_str));
+        if i == 1 {
+            args.extend(["--secret-file", secret_file.as_str()]);
+        }
+        let out = spotcheck(&args).await;
+        assert_clean(&format!("run {url}"), &out.text);
+        if i == 0 {
+            assert_eq!(out.code, *expected, "{}", out.text);
+        } else {
+            assert_eq!(out.code, *expected, "{}", out.text);
+            assert!(out.text.contains("FAIL"), "{}", out.text);
+        }
+        for path in paths {
+            let text = std::fs::read_to_string(&path).expect("report written");
+            assert!(text.len() > 200, "{} is suspiciously short", path.display());
+            assert_clean(&path.display().to_string(), &text);
+        }
+    }
+    // The demo: no endpoint, the reference receiver in-process with this secret.
+    let out = spotcheck(&["run", "--verbose", "--only", "signature.*", "--seed", "5"]).await;
+    assert_eq!(out.code, Some(0), "{}", out.text);
+    assert_clean("run (reference receiver)", &out.text);
+    conformant.shutdown().await;
+    failing.shutdown().await;
+}
+
+#[tokio::test]
+async fn send_sign_verify_tls_and_scenarios_leak_nothing() {
+    let conformant = start(SECRET, TlsSetup::Plain).await;
+    let failing = start(OTHER, TlsSetup::Plain).await;
+    let dir = tempfile::tempdir().unwrap();
+
+    for (url, code) in [(conformant.webhook_url(), 0), (failing.webhook_url(), 1)] {
+        let out = spotcheck(&["send", "PNR_V3/BOOKING_TICKETED", "--endpoint", &url]).await;
+        assert_eq!(out.code, Some(code), "{}", out.text);
+        assert_clean(&format!("send {url}"), &out.text);
+    }
+    // Unreachable and silent endpoints, and the built-in receiver.
+    let out = spotcheck(&[
+        "send",
+        "PNR_V3/BOOKING_TICKETED",
+        "--endpoint",
+        "http://127.0.0.1:9/h",
+    ])
+    .await;
+    assert_eq!(out.code, Some(1), "{}", out.text);
+    assert_clean("send (refused)", &out.text);
+    let out = spotcheck(&["send", "TRAVELER_V2/TRAVELER_UPDATED"]).await;
+    assert_clean("send (reference receiver)", &out.text);
+
+    // sign, then verify: a match, a mismatch (explained step by step) and a stale one.
+    let body = dir.path().join("body.json");
+    std::fs::write(&body, br#"{"eventType":"PNR_V3","payload":{}}"#).unwrap();
+    let body = body.display().to_string();
+    let signed = spotcheck(&["sign", &body, "--id", "msg_1", "--timestamp", "1700000000"]).await;
+    assert_eq!(signed.code, Some(0), "{}", signed.text);
+    assert_clean("sign", &signed.text);
+    let signature = signed
+        .text
+        .lines()
+        .find_map(|l| l.strip_prefix("x-spotnana-webhook-signature: "))
+        .unwrap_or_else(|| panic!("no signature line in {}", signed.text))
+        .trim()
+        .to_owned();
+    let sig_header = format!("x-spotnana-webhook-signature: {signature}");
+    let verify = |header: String, now: &'static str| {
+        let body = body.clone();
+        async move {
+            spotcheck(&[
+                "verify",
+                &body,
+                "--header",
+                "x-spotnana-webhook-id: msg_1",
+                "--header",
+                "x-spotnana-webhook-timestamp: 1700000000",
+                "--header",
+                &header,
+                "--now",
+                now,
+            ])
+            .await
+        }
+    };
+    let ok = verify(sig_header.clone(), "1700000001").await;
+    assert_eq!(ok.code, Some(0), "{}", ok.text);
+    assert_clean("verify (match)", &ok.text);
+    let bad = verify(
+        "x-spotnana-webhook-signature: v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into(),
+        "1700000001",
+    )
+    .await;
+    assert_eq!(bad.code, Some(1), "{}", bad.text);
+    assert_clean("verify (mismatch)", &bad.text);
+    let stale = verify(sig_header, "1800000000").await;
+    assert_ne!(stale.code, Some(0), "{}", stale.text);
+    assert_clean("verify (stale)", &stale.text);
+
+    let out = spotcheck(&["tls", &conformant.webhook_url()]).await;
+    assert_clean("tls", &out.text);
+    let out = spotcheck(&["scenarios", "list"]).await;
+    assert_eq!(out.code, Some(0), "{}", out.text);
+    assert_clean("scenarios list", &out.text);
+    let out = spotcheck(&["scenarios", "check", "/nonexistent-spotcheck"]).await;
+    assert_clean("scenarios check", &out.text);
+
+    conformant.shutdown().await;
+    failing.shutdown().await;
+}
+
+#[tokio::test]
+async fn serve_leaks_nothing_in_output_or_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.jsonl");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--plain",
+            "--state",
+            "--log",
+        ])
+        .arg(&log)
+        .env("SPOTNANA_WEBHOOK_SECRET", SECRET)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = String::new();
+    let url = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            seen.push_str(&line);
+            seen.push('\n');
+            if let Some(url) = line.strip_prefix("listening on ") {
+                return url.trim().to_owned();
+            }
+        }
+        panic!("serve ended before listening: {seen}");
+    })
+    .await
+    .expect("serve listens within 20 s");
+    // A valid delivery, a forged one, and a raw garbage request.
+    let out = spotcheck(&["send", "PNR_V3/BOOKING_CREATED", "--endpoint", &url]).await;
+    assert_eq!(out.code, Some(0), "{}", out.text);
+    let forged = tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"))
+        .args(["send", "PNR_V3/BOOKING_CREATED", "--endpoint", &url])
+        .env("SPOTNANA_WEBHOOK_SECRET", OTHER)
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(forged.status.code(), Some(1));
+    let forged_text = String::from_utf8_lossy(&forged.stdout);
+    assert!(forged_text.contains("401"), "{forged_text}");
+    assert_clean("the forged delivery's answer", &forged_text);
+    // Collect what serve printed so far, then stop it.
+    let more = tokio::time::timeout(Duration::from_millis(500), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            seen.push_str(&line);
+            seen.push('\n');
+        }
+    })
+    .await;
+    drop(more);
+    child.start_kill().unwrap();
+    let output = child.wait_with_output().await.unwrap();
+    seen.push_str(&String::from_utf8_lossy(&output.stderr));
+    assert!(
+        seen.contains("PNR_V3"),
+        "serve printed no event line: {seen}"
+    );
+    assert_clean("serve output", &seen);
+    let logged = std::fs::read_to_string(&log).expect("event log written");
+    assert!(logged.contains("BOOKING_CREATED"), "{logged}");
+    assert_clean("serve event log", &logged);
+}
+
+/// The leak detector itself catches each form (so the tests above can fail).
+#[test]
+fn the_detector_catches_every_form() {
+    for needle in forbidden() {
+        let text = format!("before {needle} after");
+        let caught = std::panic::catch_unwind(|| assert_clean("sample", &text));
+        assert!(caught.is_err(), "`{needle}` not caught");
+    }
+    assert_clean("sample", "whsec_… redacted, v1,AAAA=");
+}
