@@ -115,7 +115,7 @@ fn cases() -> Vec<Case> {
             "unsupported scheme (run)",
             &["run", "--endpoint", "file:///etc/passwd"],
             Some(SECRET),
-            "scheme `file` is not supported",
+            "uses `file:`; Spotnana delivers to https:// URLs",
         ),
         case(
             "no host (send)",
@@ -133,7 +133,7 @@ fn cases() -> Vec<Case> {
             "not a URL",
             &["run", "--endpoint", "partner.example/webhooks"],
             Some(SECRET),
-            "is not a URL",
+            "is not a valid URL",
         ),
         case(
             "credentials in the URL (send)",

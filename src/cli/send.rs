@@ -106,7 +106,6 @@ pub async fn run(args: SendArgs) -> Result<u8, SetupError> {
     };
     // The same refusals as `run` (scheme, no host, credentials in the URL) first, so
     // a password in the URL is never sent nor echoed in the printout.
-    crate::runner::validate_endpoint(endpoint)?;
     check_endpoint(endpoint)?;
     let secret = args.secret.require()?;
     let ca_cert_pem = match &args.target.ca_cert {

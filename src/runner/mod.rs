@@ -291,12 +291,9 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
 }
 
 fn load_scenarios(options: &RunOptions) -> Result<Vec<Scenario>, SetupError> {
-    let mistakes = |err: crate::scenario::ScenarioError| {
-        SetupError::new(format!(
-            "the scenario files have mistakes:\n{}",
-            err.render(use_stderr_color())
-        ))
-    };
+    // The loader's diagnostics already say what and where (file:line:column).
+    let mistakes =
+        |err: crate::scenario::ScenarioError| SetupError::new(err.render(use_stderr_color()));
     // All problems of all files at once; ids must be unique among them.
     let user = if options.scenario_paths.is_empty() {
         Vec::new()
