@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod exchange;
+pub mod oauth;
 pub mod request;
 
 pub use client::{Client, ClientOptions};
