@@ -4,6 +4,7 @@
 //! or a [`SetupError`] (exit 2).
 
 pub mod common;
+pub mod oauth;
 pub mod run;
 pub mod scenarios;
 pub mod send;
