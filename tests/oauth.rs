@@ -51,7 +51,10 @@ impl Ran {
     fn assert_no_secret(&self) {
         let stderr = String::from_utf8_lossy(&self.output.stderr);
         for text in [&self.stdout, &self.report_text, &stderr.to_string()] {
-            assert!(!text.contains(CLIENT_SECRET), "client secret leaked:\n{text}");
+            assert!(
+                !text.contains(CLIENT_SECRET),
+                "client secret leaked:\n{text}"
+            );
             assert!(!text.contains(SECRET), "signing secret leaked");
         }
     }
@@ -121,10 +124,20 @@ async fn run_against(flaws: Vec<Flaw>, oauth: bool, extra: &[&str]) -> Ran {
 async fn the_oauth_suite_passes_against_the_reference_receiver() {
     let ran = run_against(vec![], true, &["--only", "oauth.*"]).await;
     for id in OAUTH_CHECKS {
-        assert_eq!(ran.status(id), "pass", "{id}: {}\n{}", ran.message(id), ran.stdout);
+        assert_eq!(
+            ran.status(id),
+            "pass",
+            "{id}: {}\n{}",
+            ran.message(id),
+            ran.stdout
+        );
     }
     assert_eq!(ran.code(), Some(0), "{}", ran.stdout);
-    assert!(ran.stdout.contains("PASS  oauth.bearer-required"), "{}", ran.stdout);
+    assert!(
+        ran.stdout.contains("PASS  oauth.bearer-required"),
+        "{}",
+        ran.stdout
+    );
     assert!(
         ran.message("oauth.concurrent-token-requests")
             .starts_with("16 answers as expected (200 ×16; slowest "),
@@ -132,14 +145,19 @@ async fn the_oauth_suite_passes_against_the_reference_receiver() {
         ran.message("oauth.concurrent-token-requests")
     );
     // The token requests are in the report, credentials redacted.
-    let exchanges = ran.check("oauth.token-issued")["exchanges"].as_array().unwrap();
+    let exchanges = ran.check("oauth.token-issued")["exchanges"]
+        .as_array()
+        .unwrap();
     let form = exchanges[0]["request"]["body_excerpt"].as_str().unwrap();
     assert_eq!(
         form,
         format!("grant_type=client_credentials&client_id={CLIENT_ID}&client_secret=***redacted***")
     );
     let answer = exchanges[0]["response"]["body_excerpt"].as_str().unwrap();
-    assert!(answer.contains(r#""access_token":"***redacted***""#), "{answer}");
+    assert!(
+        answer.contains(r#""access_token":"***redacted***""#),
+        "{answer}"
+    );
     assert!(answer.contains(r#""token_type":"Bearer""#), "{answer}");
     ran.assert_no_secret();
 }
@@ -148,7 +166,12 @@ async fn the_oauth_suite_passes_against_the_reference_receiver() {
 async fn every_delivery_of_a_run_carries_the_bearer_token() {
     // The reference receiver with OAuth on refuses deliveries without a token, so the
     // delivery and signature suites pass only if every delivery carries it.
-    let ran = run_against(vec![], true, &["--only", "delivery.status-200,signature.*,oauth.*"]).await;
+    let ran = run_against(
+        vec![],
+        true,
+        &["--only", "delivery.status-200,signature.*,oauth.*"],
+    )
+    .await;
     assert_eq!(ran.code(), Some(0), "{}", ran.stdout);
     assert_eq!(ran.status("delivery.status-200"), "pass");
     assert_eq!(ran.status("signature.missing-rejected"), "pass");
@@ -249,12 +272,30 @@ async fn each_flaw_fails_the_check_that_exists_for_it() {
 async fn flaws_that_do_not_touch_a_check_leave_it_passing() {
     // A lenient token endpoint fails only the credentials check; a token endpoint that
     // cannot take a burst fails only the burst check (checks run one at a time).
-    let any = run_against(vec![Flaw::TokenAnyCredentials], true, &["--only", "oauth.*"]).await;
-    for id in ["oauth.token-issued", "oauth.concurrent-token-requests", "oauth.bearer-required"] {
+    let any = run_against(
+        vec![Flaw::TokenAnyCredentials],
+        true,
+        &["--only", "oauth.*"],
+    )
+    .await;
+    for id in [
+        "oauth.token-issued",
+        "oauth.concurrent-token-requests",
+        "oauth.bearer-required",
+    ] {
         assert_eq!(any.status(id), "pass", "{id}: {}", any.message(id));
     }
-    let burst = run_against(vec![Flaw::TokenConcurrencyLimit(4)], true, &["--only", "oauth.*"]).await;
-    for id in ["oauth.token-issued", "oauth.bad-credentials-rejected", "oauth.bearer-required"] {
+    let burst = run_against(
+        vec![Flaw::TokenConcurrencyLimit(4)],
+        true,
+        &["--only", "oauth.*"],
+    )
+    .await;
+    for id in [
+        "oauth.token-issued",
+        "oauth.bad-credentials-rejected",
+        "oauth.bearer-required",
+    ] {
         assert_eq!(burst.status(id), "pass", "{id}: {}", burst.message(id));
     }
 }
@@ -284,7 +325,10 @@ async fn send_fetches_a_token_and_shows_it_redacted() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("> Authorization: ***redacted***"), "{stdout}");
+    assert!(
+        stdout.contains("> Authorization: ***redacted***"),
+        "{stdout}"
+    );
     assert!(stdout.contains("< 200 OK"), "{stdout}");
     assert!(!stdout.contains(CLIENT_SECRET));
 
@@ -309,7 +353,10 @@ async fn send_fetches_a_token_and_shows_it_redacted() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("no OAuth token from"), "{stdout}");
-    assert!(stdout.contains("expected 200, got 401 Unauthorized"), "{stdout}");
+    assert!(
+        stdout.contains("expected 200, got 401 Unauthorized"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("not-the-secret"));
     running.shutdown().await;
 }
@@ -362,7 +409,10 @@ async fn serve_with_oauth_is_a_peer_the_suite_passes_against() {
         if let Some(rest) = line.strip_prefix("OAuth token endpoint at ") {
             assert_eq!(
                 rest.split_once(' ').map(|(_, r)| r),
-                Some(format!("(client id {CLIENT_ID}); deliveries need Authorization: Bearer").as_str())
+                Some(
+                    format!("(client id {CLIENT_ID}); deliveries need Authorization: Bearer")
+                        .as_str()
+                )
             );
             token = rest.split(' ').next().map(str::to_owned);
         }
@@ -389,4 +439,48 @@ async fn serve_with_oauth_is_a_peer_the_suite_passes_against() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("4 passed, 0 failed"), "{stdout}");
+}
+
+#[test]
+fn the_scenario_format_checks_token_steps_and_authorization() {
+    use spotcheck::scenario::{Action, Authorization, TokenCredentials, load_str};
+    let head = "id = \"oauth.x\"\ntitle = \"t\"\nlevel = \"required\"\nwhy = \"w\"\nfix = \"f\"\n";
+    let good = format!(
+        "{head}requires = [\"oauth\"]\n\n[[step]]\ntoken = \"bad-credentials\"\nrepeat = 3\nconcurrency = 3\nexpect = {{ status = \"4xx\" }}\n\n[[step]]\nsend = \"PNR_V3/BOOKING_CREATED\"\nauthorization = \"forged\"\nexpect = {{ status = \"not-2xx\" }}\n"
+    );
+    let scenario = load_str("case.toml", &good).unwrap_or_else(|e| panic!("{}", e.render(false)));
+    assert!(scenario.needs_oauth());
+    let Action::Token(token) = &scenario.steps[0].action else {
+        panic!("a token step");
+    };
+    assert_eq!(token.credentials, TokenCredentials::WrongSecret);
+    assert_eq!((token.repeat, token.concurrency), (3, 3));
+    let Action::Send(send) = &scenario.steps[1].action else {
+        panic!("a send step");
+    };
+    assert_eq!(send.authorization, Authorization::Forged);
+
+    let without = format!("{head}\n[[step]]\ntoken = \"issued\"\n");
+    let err = load_str("case.toml", &without).unwrap_err().render(false);
+    assert!(
+        err.contains("`token` is used but the scenario does not require OAuth"),
+        "{err}"
+    );
+    assert!(err.contains("requires = [\"oauth\"]"), "{err}");
+
+    let typo = format!(
+        "{head}requires = [\"oauth\"]\n\n[[step]]\nsend = \"PNR_V3/BOOKING_CREATED\"\nauthorization = \"forget\"\n"
+    );
+    let err = load_str("case.toml", &typo).unwrap_err().render(false);
+    assert!(err.contains("unknown authorization \"forget\""), "{err}");
+    assert!(err.contains("did you mean \"forged\"?"), "{err}");
+
+    let misplaced = format!(
+        "{head}requires = [\"oauth\"]\n\n[[step]]\ntoken = \"issued\"\nauthorization = \"none\"\n"
+    );
+    let err = load_str("case.toml", &misplaced).unwrap_err().render(false);
+    assert!(
+        err.contains("`authorization` does not apply to a `token` step"),
+        "{err}"
+    );
 }

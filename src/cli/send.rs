@@ -143,12 +143,10 @@ async fn send_to_reference(
     let config = crate::receiver::ReceiverConfig {
         secrets: vec![secret.clone()],
         print_events: true,
-        oauth: oauth
-            .as_ref()
-            .map(|o| crate::receiver::OAuthServerConfig {
-                client_id: o.client_id.clone(),
-                client_secret: o.client_secret.clone(),
-            }),
+        oauth: oauth.as_ref().map(|o| crate::receiver::OAuthServerConfig {
+            client_id: o.client_id.clone(),
+            client_secret: o.client_secret.clone(),
+        }),
         ..crate::receiver::ReceiverConfig::default()
     };
     let receiver = crate::receiver::start(

@@ -326,7 +326,11 @@ pub fn parse_token_response(exchange: &Exchange) -> Result<IssuedToken, String> 
     let expires_in = match object.get("expires_in") {
         Some(Value::Number(n)) => match n.as_f64() {
             Some(secs) if secs > 0.0 => secs,
-            _ => return Err(format!("expires_in is {n}, expected a positive number of seconds")),
+            _ => {
+                return Err(format!(
+                    "expires_in is {n}, expected a positive number of seconds"
+                ));
+            }
         },
         Some(other) => {
             return Err(format!(
@@ -348,7 +352,12 @@ pub fn parse_token_response(exchange: &Exchange) -> Result<IssuedToken, String> 
                 "token_type is \"{s}\", expected \"Bearer\" (Spotnana sends the token as Authorization: Bearer)"
             ));
         }
-        Some(other) => return Err(format!("token_type is a {}, expected \"Bearer\"", kind(other))),
+        Some(other) => {
+            return Err(format!(
+                "token_type is a {}, expected \"Bearer\"",
+                kind(other)
+            ));
+        }
         None => {
             return Err(
                 "token_type is missing; add \"token_type\": \"Bearer\" to the token response"
@@ -456,7 +465,10 @@ mod tests {
         let redacted = redact_token_exchange(ok);
         assert!(!redacted.response.unwrap().body_excerpt.contains("abc"));
         for (body, problem) in [
-            (r#"{"access_token":"abc","expires_in":3600}"#, "token_type is missing"),
+            (
+                r#"{"access_token":"abc","expires_in":3600}"#,
+                "token_type is missing",
+            ),
             (
                 r#"{"access_token":"abc","expires_in":0,"token_type":"Bearer"}"#,
                 "expected a positive number",
@@ -465,7 +477,10 @@ mod tests {
                 r#"{"access_token":"abc","expires_in":"3600","token_type":"Bearer"}"#,
                 "expires_in is a string",
             ),
-            (r#"{"expires_in":3600,"token_type":"Bearer"}"#, "access_token is missing"),
+            (
+                r#"{"expires_in":3600,"token_type":"Bearer"}"#,
+                "access_token is missing",
+            ),
             (
                 r#"{"access_token":"a","expires_in":1,"token_type":"MAC"}"#,
                 "expected \"Bearer\"",
@@ -490,7 +505,10 @@ mod tests {
             Bytes::new(),
         );
         let out = with_bearer(&attempt, "tok");
-        assert_eq!(out.headers[1], ("Authorization".into(), "Bearer tok".into()));
+        assert_eq!(
+            out.headers[1],
+            ("Authorization".into(), "Bearer tok".into())
+        );
         assert_eq!(out.headers.len(), 2);
     }
 

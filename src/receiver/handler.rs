@@ -224,13 +224,11 @@ async fn handle(shared: &Shared, request: Request) -> Result<Response, Refusal> 
         ));
     }
     if let Some(issuer) = &shared.oauth {
-        super::oauth::check_bearer(issuer, flaws, &headers).map_err(
-            |(status, step, detail)| {
-                let mut refusal = Refusal::new(status, step, detail);
-                refusal.bearer = true;
-                refusal
-            },
-        )?;
+        super::oauth::check_bearer(issuer, flaws, &headers).map_err(|(status, step, detail)| {
+            let mut refusal = Refusal::new(status, step, detail);
+            refusal.bearer = true;
+            refusal
+        })?;
     }
     let body = read_body(&headers, body, shared.body_limit).await?;
     verify(shared, &headers, &body).map_err(|mut refusal| {

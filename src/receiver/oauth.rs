@@ -161,7 +161,10 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
 }
 
 /// `POST /oauth/token`.
-pub(crate) async fn token_endpoint(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+pub(crate) async fn token_endpoint(
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+) -> Response {
     let Some(issuer) = shared.oauth.as_ref() else {
         return oauth_error(StatusCode::NOT_FOUND, "not_found", "OAuth is not enabled");
     };
@@ -189,7 +192,13 @@ pub(crate) async fn token_endpoint(State(shared): State<Arc<Shared>>, request: R
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .unwrap_or_default();
     let json_only = flaws.has(&Flaw::TokenJsonOnly);
     let expected = if json_only {
@@ -265,10 +274,13 @@ pub(crate) async fn token_endpoint(State(shared): State<Arc<Shared>>, request: R
 }
 
 async fn read(body: Body) -> Option<bytes::Bytes> {
-    tokio::time::timeout(FORM_READ_TIMEOUT, axum::body::to_bytes(body, MAX_FORM_BYTES))
-        .await
-        .ok()?
-        .ok()
+    tokio::time::timeout(
+        FORM_READ_TIMEOUT,
+        axum::body::to_bytes(body, MAX_FORM_BYTES),
+    )
+    .await
+    .ok()?
+    .ok()
 }
 
 fn form_fields(body: &[u8]) -> Vec<(String, String)> {

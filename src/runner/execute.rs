@@ -577,15 +577,17 @@ async fn run_token(
             TokenCredentials::WrongSecret => Some(format!("wrong-{}", random::hex(rng, 32))),
         })
         .collect();
-    let answers: Vec<(Exchange, Result<crate::delivery::oauth::IssuedToken, String>)> =
-        futures::stream::iter(secrets)
-            .map(|secret| {
-                let oauth = oauth.clone();
-                async move { oauth.request_token(secret.as_deref()).await }
-            })
-            .buffered(token.concurrency.max(1) as usize)
-            .collect()
-            .await;
+    let answers: Vec<(
+        Exchange,
+        Result<crate::delivery::oauth::IssuedToken, String>,
+    )> = futures::stream::iter(secrets)
+        .map(|secret| {
+            let oauth = oauth.clone();
+            async move { oauth.request_token(secret.as_deref()).await }
+        })
+        .buffered(token.concurrency.max(1) as usize)
+        .collect()
+        .await;
     let within = expect.within.unwrap_or(ctx.timeout);
     let total = answers.len();
     let mut failures: Vec<String> = Vec::new();

@@ -146,13 +146,10 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
             let config = ReceiverConfig {
                 secrets: vec![secret.clone()],
                 state: true,
-                oauth: options
-                    .oauth
-                    .as_ref()
-                    .map(|o| receiver::OAuthServerConfig {
-                        client_id: o.client_id.clone(),
-                        client_secret: o.client_secret.clone(),
-                    }),
+                oauth: options.oauth.as_ref().map(|o| receiver::OAuthServerConfig {
+                    client_id: o.client_id.clone(),
+                    client_secret: o.client_secret.clone(),
+                }),
                 ..ReceiverConfig::default()
             };
             let running = receiver::start(

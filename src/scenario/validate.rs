@@ -18,8 +18,9 @@ use super::diagnostic::Problem;
 use super::duration::{Offset, format_size, parse_duration, parse_size};
 use super::json::{JsonKind, JsonNode, JsonTemplate, OneOrMany};
 use super::model::{
-    Action, Authorization, BodyStyle, Capability, Expect, Observe, Origin, Product, RESERVED_HEADERS, Scenario,
-    SendSource, SendStep, SignatureSpec, SignatureToken, Step, StepRef, Tamper, TokenCredentials, TokenStep, Var, limits,
+    Action, Authorization, BodyStyle, Capability, Expect, Observe, Origin, Product,
+    RESERVED_HEADERS, Scenario, SendSource, SendStep, SignatureSpec, SignatureToken, Step, StepRef,
+    Tamper, TokenCredentials, TokenStep, Var, limits,
 };
 use super::raw::{RawExpect, RawScenario, RawStep};
 use super::status::StatusExpect;
@@ -329,8 +330,7 @@ pub(crate) fn validate(v: &mut Validator<'_>, raw: RawScenario) -> Option<Scenar
             r,
             "capability",
             &[("state", Capability::State), ("oauth", Capability::OAuth)],
-        )
-            && !requires.contains(&cap)
+        ) && !requires.contains(&cap)
         {
             requires.push(cap);
         }
