@@ -11,7 +11,7 @@ use spotcheck::scenario::{
 };
 use spotcheck::signing::SignatureFormat;
 
-const EXPECTED: [(&str, Level); 26] = [
+const EXPECTED: [(&str, Level); 30] = [
     ("delivery.status-200", Level::Required),
     ("delivery.latency", Level::Required),
     ("delivery.fast-ack", Level::Recommended),
@@ -38,6 +38,10 @@ const EXPECTED: [(&str, Level); 26] = [
     ("ordering.out-of-order-accepted", Level::Required),
     ("ordering.interleaved-organizations", Level::Required),
     ("ordering.newest-timestamp-wins", Level::Required),
+    ("oauth.token-issued", Level::Required),
+    ("oauth.concurrent-token-requests", Level::Required),
+    ("oauth.bad-credentials-rejected", Level::Required),
+    ("oauth.bearer-required", Level::Required),
 ];
 
 fn get(id: &str) -> Scenario {

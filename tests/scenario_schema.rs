@@ -102,10 +102,20 @@ fn schema_vocabularies_load() {
             lines.push(format!("{key} = {value}"));
         }
     }
+    // OAuth keys need `requires = ["oauth"]`.
+    let head = head.replace("[[step]]", "requires = [\"oauth\"]\n[[step]]");
     for line in lines {
         let text = format!("{head}{line}\n");
         if let Err(err) = scenario::load_str("vocabulary.toml", &text) {
             panic!("{line}: {}", err.render(false));
+        }
+    }
+    for value in schema::TOKEN_VALUES {
+        let text = format!(
+            "id = \"custom.x\"\ntitle = \"t\"\nlevel = \"required\"\nwhy = \"w\"\nfix = \"f\"\nrequires = [\"oauth\"]\n[[step]]\ntoken = \"{value}\"\n"
+        );
+        if let Err(err) = scenario::load_str("token.toml", &text) {
+            panic!("token = {value}: {}", err.render(false));
         }
     }
 }

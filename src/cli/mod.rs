@@ -5,6 +5,7 @@
 
 pub mod common;
 pub mod completions;
+pub mod oauth;
 pub mod run;
 pub mod scenarios;
 pub mod send;

@@ -19,6 +19,8 @@ pub struct RunArgs {
     secret: SecretArgs,
     #[command(flatten)]
     format: FormatArgs,
+    #[command(flatten)]
+    oauth: super::oauth::OAuthArgs,
     /// Extra scenario files or folders (repeatable), run after the built-in suites.
     #[arg(long, value_name = "PATH", num_args = 1..)]
     scenarios: Vec<PathBuf>,
@@ -111,6 +113,8 @@ pub async fn run(args: RunArgs) -> Result<u8, SetupError> {
             verbose: args.verbose,
             quiet: args.quiet,
         },
+        oauth: args.oauth.options(args.target.endpoint.is_some())?,
+        no_hmac: args.oauth.no_hmac,
     };
     runner::run_cli(options).await
 }

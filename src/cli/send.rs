@@ -32,6 +32,9 @@ pub struct SendArgs {
     /// Signature token form and envelope spelling.
     #[command(flatten)]
     pub format: FormatArgs,
+    /// Legacy OAuth: bearer token from the partner's token URL.
+    #[command(flatten)]
+    pub oauth: super::oauth::OAuthArgs,
     /// JSON file (`-` for standard input) merged over the generated event's `payload` object
     /// (RFC 7396: objects merge, `null` removes a key).
     #[arg(long, value_name = "FILE|-")]
@@ -101,8 +104,9 @@ pub async fn run(args: SendArgs) -> Result<u8, SetupError> {
         custom_headers,
     };
 
+    let oauth = args.oauth.options(args.target.endpoint.is_some())?;
     let Some(endpoint) = args.target.endpoint.as_deref() else {
-        return send_to_reference(&args, &delivery, seed, &mut rng).await;
+        return send_to_reference(&args, oauth, &delivery, seed, &mut rng).await;
     };
     // The same refusals as `run` (scheme, no host, credentials in the URL) first, so
     // a password in the URL is never sent nor echoed in the printout.
@@ -117,7 +121,11 @@ pub async fn run(args: SendArgs) -> Result<u8, SetupError> {
         ca_cert_pem,
         connect_timeout: None,
     })?;
-    Ok(deliver_and_print(&client, endpoint, &secret, &delivery, seed, &mut rng).await)
+    let how = How {
+        oauth: oauth_client(oauth, None, &client)?,
+        hmac: !args.oauth.no_hmac,
+    };
+    Ok(deliver_and_print_with(&client, &how, endpoint, &secret, &delivery, seed, &mut rng).await)
 }
 
 /// The embedded default: starts the reference receiver in-process on loopback HTTPS
@@ -125,6 +133,7 @@ pub async fn run(args: SendArgs) -> Result<u8, SetupError> {
 /// and shows both sides: the exchange, then the receiver's log line for the event.
 async fn send_to_reference(
     args: &SendArgs,
+    oauth: Option<crate::runner::OAuthOptions>,
     delivery: &Delivery,
     seed: u64,
     rng: &mut SeededRng,
@@ -136,6 +145,10 @@ async fn send_to_reference(
     let config = crate::receiver::ReceiverConfig {
         secrets: vec![secret.clone()],
         print_events: true,
+        oauth: oauth.as_ref().map(|o| crate::receiver::OAuthServerConfig {
+            client_id: o.client_id.clone(),
+            client_secret: o.client_secret.clone(),
+        }),
         ..crate::receiver::ReceiverConfig::default()
     };
     let receiver = crate::receiver::start(
@@ -153,8 +166,13 @@ async fn send_to_reference(
         ca_cert_pem: receiver.ca_pem.clone().map(String::into_bytes),
         connect_timeout: None,
     })?;
-    let code = deliver_and_print(
+    let how = How {
+        oauth: oauth_client(oauth, Some(receiver.token_url()), &client)?,
+        hmac: !args.oauth.no_hmac,
+    };
+    let code = deliver_and_print_with(
         &client,
+        &how,
         &receiver.webhook_url(),
         &secret,
         delivery,
@@ -203,6 +221,39 @@ pub fn apply_payload(event: &mut Value, patch: &Value, replace: bool) {
     }
 }
 
+/// How `send` delivers beyond signing: legacy OAuth bearer tokens, HMAC on or off.
+#[derive(Debug, Clone, Default)]
+pub struct How {
+    /// Attach `Authorization: Bearer <token>` from this client (refetched once on 401).
+    pub oauth: Option<crate::delivery::oauth::OAuthClient>,
+    /// Whether the signature headers are sent (`false` with `--no-hmac`).
+    pub hmac: bool,
+}
+
+fn oauth_client(
+    options: Option<crate::runner::OAuthOptions>,
+    fallback_url: Option<String>,
+    client: &Client,
+) -> Result<Option<crate::delivery::oauth::OAuthClient>, SetupError> {
+    let Some(options) = options else {
+        return Ok(None);
+    };
+    let Some(token_url) = options.token_url.or(fallback_url) else {
+        return Err(SetupError::new("OAuth needs the partner's token URL")
+            .with_hint("pass --oauth-token-url URL"));
+    };
+    check_endpoint(&token_url)
+        .map_err(|err| SetupError::new(err.message.replace("--endpoint", "--oauth-token-url")))?;
+    Ok(Some(crate::delivery::oauth::OAuthClient::new(
+        crate::delivery::oauth::OAuthConfig {
+            token_url,
+            client_id: options.client_id,
+            client_secret: options.client_secret,
+        },
+        client.clone(),
+    )))
+}
+
 /// Signs `delivery` with `secret` at the current time, sends it to `endpoint`,
 /// prints the exchange and a verdict to standard output, and returns the exit code:
 /// 0 for `200 OK`, 1 for anything else. B3 ids come from `rng`.
@@ -214,7 +265,26 @@ pub async fn deliver_and_print(
     seed: u64,
     rng: &mut SeededRng,
 ) -> u8 {
-    let attempt = signed_attempt(
+    let how = How {
+        oauth: None,
+        hmac: true,
+    };
+    deliver_and_print_with(client, &how, endpoint, secret, delivery, seed, rng).await
+}
+
+/// [`deliver_and_print`] with a bearer token from `how.oauth` (fetched before the
+/// delivery, shown redacted, refetched once on a `401`) and without signature headers
+/// when `how.hmac` is off.
+pub async fn deliver_and_print_with(
+    client: &Client,
+    how: &How,
+    endpoint: &str,
+    secret: &Secret,
+    delivery: &Delivery,
+    seed: u64,
+    rng: &mut SeededRng,
+) -> u8 {
+    let mut attempt = signed_attempt(
         endpoint,
         &[secret],
         &delivery.webhook_id,
@@ -224,8 +294,24 @@ pub async fn deliver_and_print(
         &delivery.custom_headers,
         rng,
     );
+    if !how.hmac {
+        attempt.headers.retain(|(name, _)| {
+            !name.eq_ignore_ascii_case(crate::signing::HEADER_SIGNATURE)
+                && !name.eq_ignore_ascii_case(crate::signing::HEADER_TIMESTAMP)
+        });
+    }
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "seed {seed} (replay with --seed {seed})");
+    if let Some(oauth) = &how.oauth {
+        let _ = writeln!(
+            out,
+            "OAuth: bearer token from {} (client id {})",
+            oauth.config().token_url,
+            oauth.config().client_id
+        );
+        // Shown in the printout below (redacted); the token itself is attached by the client.
+        attempt = crate::delivery::oauth::with_bearer(&attempt, "pending");
+    }
     let request = attempt.record();
     let _ = writeln!(out, "> {} {}", request.method, request.url);
     for (name, value) in &request.headers {
@@ -235,7 +321,10 @@ pub async fn deliver_and_print(
     let _ = out.flush();
     drop(out);
 
-    let exchange = client.send(&attempt).await;
+    let exchange = match &how.oauth {
+        Some(oauth) => oauth.send(&attempt).await,
+        None => client.send(&attempt).await,
+    };
     let (delivered, verdict) = verdict(&exchange);
     let mut out = std::io::stdout().lock();
     let _ = write!(out, "{}", render_response(&exchange));

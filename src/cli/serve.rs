@@ -47,6 +47,9 @@ pub struct ServeArgs {
     /// The signing secret.
     #[command(flatten)]
     pub secret: SecretArgs,
+    /// Legacy OAuth: a token endpoint and bearer checks.
+    #[command(flatten)]
+    pub oauth: super::oauth::ServeOAuthArgs,
     /// How far a delivery's timestamp may be from this clock, either way.
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
     pub tolerance: Duration,
@@ -101,6 +104,7 @@ fn read_pem(path: &PathBuf, what: &str) -> Result<String, SetupError> {
 
 /// Runs `spotcheck serve`.
 pub async fn run(args: ServeArgs) -> Result<u8, SetupError> {
+    let oauth = args.oauth.config()?;
     let secret = match args.secret.load()? {
         Some(secret) => secret,
         None => {
@@ -131,6 +135,7 @@ pub async fn run(args: ServeArgs) -> Result<u8, SetupError> {
         state: args.state,
         log_path: args.log.clone(),
         print_events: !args.quiet,
+        oauth: oauth.clone(),
         ..ReceiverConfig::default()
     };
     let running = receiver::start(config, args.listen, tls).await?;
@@ -142,6 +147,13 @@ pub async fn run(args: ServeArgs) -> Result<u8, SetupError> {
     println!("listening on {}", running.webhook_url());
     if args.state {
         println!("state at {}", running.state_url());
+    }
+    if let Some(oauth) = &oauth {
+        println!(
+            "OAuth token endpoint at {} (client id {}); deliveries need Authorization: Bearer",
+            running.token_url(),
+            oauth.client_id
+        );
     }
     match (&args.ca_out, &running.ca_pem) {
         (Some(path), Some(_)) => println!("CA certificate written to {}", path.display()),

@@ -3,6 +3,7 @@
 pub mod client;
 pub mod endpoint;
 pub mod exchange;
+pub mod oauth;
 pub mod request;
 
 pub use client::{Client, ClientOptions};

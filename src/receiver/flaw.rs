@@ -84,6 +84,19 @@ pub enum Flaw {
     /// Answers `500` to the first n valid deliveries of each webhook id, then `200`
     /// (a flaky dependency; for retry tests).
     FailFirst(usize),
+    /// The token endpoint accepts only JSON bodies and answers `415` to the form
+    /// Spotnana sends (legacy OAuth).
+    TokenJsonOnly,
+    /// The token response omits `token_type` (legacy OAuth).
+    TokenNoType,
+    /// The token endpoint issues a token whatever the client secret (legacy OAuth).
+    TokenAnyCredentials,
+    /// The token endpoint answers `503` when more than this many token requests
+    /// overlap; each is held ~30 ms so concurrent requests do (legacy OAuth).
+    TokenConcurrencyLimit(usize),
+    /// Deliveries without an `Authorization` header are accepted; a token that is
+    /// present is still checked (legacy OAuth).
+    BearerNotRequired,
 }
 
 /// Headers a [`Flaw::RejectTraceHeaders`] receiver lets through.
@@ -167,6 +180,13 @@ impl Flaws {
     pub(crate) fn fail_first(&self) -> Option<usize> {
         self.list.iter().find_map(|f| match f {
             Flaw::FailFirst(n) => Some(*n),
+            _ => None,
+        })
+    }
+
+    pub(crate) fn token_concurrency_limit(&self) -> Option<usize> {
+        self.list.iter().find_map(|f| match f {
+            Flaw::TokenConcurrencyLimit(n) => Some(*n),
             _ => None,
         })
     }

@@ -63,6 +63,8 @@ pub(crate) struct Shared {
     pub(crate) flaw_state: Mutex<FlawState>,
     pub(crate) in_flight: AtomicUsize,
     pub(crate) queue: mpsc::Sender<Queued>,
+    /// Legacy OAuth token issuing and bearer checking, when configured.
+    pub(crate) oauth: Option<super::oauth::TokenIssuer>,
 }
 
 impl Shared {
@@ -97,6 +99,7 @@ impl Shared {
             }),
             in_flight: AtomicUsize::new(0),
             queue,
+            oauth: config.oauth.clone().map(super::oauth::TokenIssuer::new),
         }
     }
 
@@ -116,6 +119,8 @@ struct Refusal {
     step: &'static str,
     detail: String,
     retry_after: bool,
+    /// A bearer-token refusal (answered with `WWW-Authenticate: Bearer`).
+    bearer: bool,
 }
 
 impl Refusal {
@@ -125,6 +130,7 @@ impl Refusal {
             step,
             detail: detail.into(),
             retry_after: false,
+            bearer: false,
         }
     }
 
@@ -139,6 +145,9 @@ impl Refusal {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if self.bearer {
+            super::oauth::challenge(&mut response);
         }
         response
     }
@@ -213,6 +222,13 @@ async fn handle(shared: &Shared, request: Request) -> Result<Response, Refusal> 
             "unexpected-header",
             format!("header `{name}` is not allowed"),
         ));
+    }
+    if let Some(issuer) = &shared.oauth {
+        super::oauth::check_bearer(issuer, flaws, &headers).map_err(|(status, step, detail)| {
+            let mut refusal = Refusal::new(status, step, detail);
+            refusal.bearer = true;
+            refusal
+        })?;
     }
     let body = read_body(&headers, body, shared.body_limit).await?;
     verify(shared, &headers, &body).map_err(|mut refusal| {

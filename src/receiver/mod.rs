@@ -31,6 +31,7 @@
 mod flaw;
 mod handler;
 pub mod log;
+pub mod oauth;
 pub mod pki;
 mod processor;
 mod server;
@@ -43,6 +44,7 @@ use crate::signing::{DEFAULT_TOLERANCE, Secret};
 
 pub use flaw::{Flaw, HEADER_ALLOWLIST, KNOWN_ENVELOPE_KEYS};
 pub use log::EventRecord;
+pub use oauth::OAuthServerConfig;
 pub use pki::{GeneratedPki, generate_localhost_pki};
 pub use server::{RunningReceiver, start};
 pub use state::{PnrView, ReceiverStats, WebhookView};
@@ -78,6 +80,9 @@ pub struct ReceiverConfig {
     pub print_events: bool,
     /// Deliberate flaws (test-only); empty for the conformant receiver.
     pub flaws: Vec<Flaw>,
+    /// Legacy OAuth: serve `POST /oauth/token` for these credentials and require
+    /// `Authorization: Bearer <issued token>` on deliveries. `None`: no OAuth.
+    pub oauth: Option<OAuthServerConfig>,
 }
 
 impl Default for ReceiverConfig {
@@ -92,6 +97,7 @@ impl Default for ReceiverConfig {
             log_path: None,
             print_events: false,
             flaws: Vec::new(),
+            oauth: None,
         }
     }
 }

@@ -177,6 +177,12 @@ async fn rustls_config(cert_pem: &str, key_pem: &str) -> Result<RustlsConfig, Se
 
 fn router(shared: Arc<Shared>, expose_state: bool) -> Router {
     let mut router = Router::new();
+    if shared.oauth.is_some() {
+        router = router.route(
+            super::oauth::TOKEN_PATH,
+            axum::routing::any(super::oauth::token_endpoint),
+        );
+    }
     if expose_state {
         router = router
             .route("/state", get(state_summary))

@@ -16,7 +16,10 @@ use crate::delivery::request::Attempt;
 use crate::event::EventKind;
 use crate::event::random::{self, SeededRng};
 use crate::report::Latency;
-use crate::scenario::model::{Action, Expect, Observe, Scenario, SendSource, SendStep, Step};
+use crate::scenario::model::{
+    Action, Authorization, Expect, Observe, Scenario, SendSource, SendStep, Step, TokenCredentials,
+    TokenStep,
+};
 use crate::scenario::template::{StepField, TemplateContext};
 use crate::signing::unix_now;
 
@@ -96,6 +99,14 @@ pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> CheckResult 
             "needs an observation endpoint: pass --state-url (your read-back URL of what was processed)"
                 .to_owned(),
         )
+    } else if scenario.needs_oauth() && ctx.oauth.is_none() {
+        Verdict::Skipped(
+            "needs the legacy OAuth flow: pass --oauth-token-url, --oauth-client-id and \
+             --oauth-client-secret-env (or --oauth-client-secret-file)"
+                .to_owned(),
+        )
+    } else if !ctx.hmac && scenario.suite() == "signature" {
+        Verdict::Skipped("--no-hmac: deliveries carry no signature to check".to_owned())
     } else {
         execute(scenario, ctx, &mut exchanges).await
     };
@@ -120,6 +131,28 @@ async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exch
         let label = step.label(index);
         match &step.action {
             Action::Sleep(duration) => tokio::time::sleep(*duration).await,
+            Action::Token(token) => {
+                let scope = Scope {
+                    scenario,
+                    vars: &vars,
+                    state_url: ctx.state_url.as_deref(),
+                    records: &records,
+                };
+                let (sent, judged) = run_token(token, &step.expect, &scope, ctx, &mut rng).await;
+                answered += sent.iter().filter(|e| e.response.is_some()).count();
+                let first_status = sent.first().and_then(Exchange::status);
+                exchanges.extend(sent);
+                if let Err(message) = judged {
+                    return Verdict::Failed(format!(
+                        "{label} ({}): {message}",
+                        describe_token(token)
+                    ));
+                }
+                records[index] = Some(StepRecord {
+                    first: None,
+                    status: first_status,
+                });
+            }
             Action::Observe(observe) => {
                 let scope = Scope {
                     scenario,
@@ -453,8 +486,33 @@ async fn run_send(
             }
         }
     }
-    let attempts: Vec<Attempt> = composed.iter().map(|c| c.attempt.clone()).collect();
-    let exchanges = send_all(&ctx.client, attempts, send.concurrency.max(1) as usize).await;
+    let mut attempts: Vec<Attempt> = composed.iter().map(|c| c.attempt.clone()).collect();
+    if !ctx.hmac {
+        for attempt in &mut attempts {
+            attempt.headers.retain(|(name, _)| {
+                !name.eq_ignore_ascii_case(crate::signing::HEADER_SIGNATURE)
+                    && !name.eq_ignore_ascii_case(crate::signing::HEADER_TIMESTAMP)
+            });
+        }
+    }
+    let oauth = match send.authorization {
+        Authorization::Default | Authorization::Issued => ctx.oauth.as_ref(),
+        Authorization::None => None,
+        Authorization::Forged => {
+            for attempt in &mut attempts {
+                let forged = random::hex(rng, 40);
+                *attempt = crate::delivery::oauth::with_bearer(attempt, &forged);
+            }
+            None
+        }
+    };
+    let exchanges = send_all(
+        &ctx.client,
+        oauth,
+        attempts,
+        send.concurrency.max(1) as usize,
+    )
+    .await;
     Ok((composed.into_iter().next(), exchanges))
 }
 
@@ -484,19 +542,166 @@ fn render_patch(
 }
 
 /// Sends attempts with at most `concurrency` in flight; results in input order.
+/// With `oauth`, each carries the run's bearer token (refetched once on a 401).
 async fn send_all(
     client: &crate::delivery::client::Client,
+    oauth: Option<&crate::delivery::oauth::OAuthClient>,
     attempts: Vec<Attempt>,
     concurrency: usize,
 ) -> Vec<Exchange> {
     futures::stream::iter(attempts)
         .map(|attempt| {
             let client = client.clone();
-            async move { client.send(&attempt).await }
+            let oauth = oauth.cloned();
+            async move {
+                match oauth {
+                    Some(oauth) => oauth.send(&attempt).await,
+                    None => client.send(&attempt).await,
+                }
+            }
         })
         .buffered(concurrency)
         .collect()
         .await
+}
+
+fn describe_token(token: &TokenStep) -> String {
+    let mut text = match token.credentials {
+        TokenCredentials::Configured => "token request with the configured client credentials",
+        TokenCredentials::WrongSecret => "token request with a wrong client secret",
+    }
+    .to_owned();
+    if token.repeat > 1 {
+        text.push_str(&format!(
+            ", ×{} at concurrency {}",
+            token.repeat, token.concurrency
+        ));
+    }
+    text
+}
+
+/// Sends a token step's requests (at most `concurrency` at once) and judges every
+/// answer. Returns the secret-free exchanges, in order, and the finding.
+async fn run_token(
+    token: &TokenStep,
+    expect: &Expect,
+    scope: &Scope<'_>,
+    ctx: &RunContext,
+    rng: &mut SeededRng,
+) -> (Vec<Exchange>, Result<(), String>) {
+    let Some(oauth) = ctx.oauth.as_ref() else {
+        return (Vec::new(), Err("OAuth is not configured".to_owned()));
+    };
+    let expected: Vec<(String, Value)> = match expect
+        .json
+        .iter()
+        .map(|(pointer, value)| Ok((pointer.clone(), value.render(scope, rng)?)))
+        .collect::<Result<_, crate::scenario::template::RenderError>>()
+    {
+        Ok(expected) => expected,
+        Err(err) => {
+            return (
+                Vec::new(),
+                Err(format!("cannot build the expected values: {err}")),
+            );
+        }
+    };
+    let secrets: Vec<Option<String>> = (0..token.repeat.max(1))
+        .map(|_| match token.credentials {
+            TokenCredentials::Configured => None,
+            TokenCredentials::WrongSecret => Some(format!("wrong-{}", random::hex(rng, 32))),
+        })
+        .collect();
+    let answers: Vec<(
+        Exchange,
+        Result<crate::delivery::oauth::IssuedToken, String>,
+    )> = futures::stream::iter(secrets)
+        .map(|secret| {
+            let oauth = oauth.clone();
+            async move { oauth.request_token(secret.as_deref()).await }
+        })
+        .buffered(token.concurrency.max(1) as usize)
+        .collect()
+        .await;
+    let within = expect.within.unwrap_or(ctx.timeout);
+    let total = answers.len();
+    let mut failures: Vec<String> = Vec::new();
+    for (i, (exchange, parsed)) in answers.iter().enumerate() {
+        let which = if total > 1 {
+            format!("request {} of {total}: ", i + 1)
+        } else {
+            String::new()
+        };
+        if let Some(problem) = token_problem(exchange, parsed, expect, &expected, within) {
+            failures.push(format!("{which}{problem}"));
+        }
+    }
+    let exchanges = answers.into_iter().map(|(e, _)| e).collect();
+    let verdict = match failures.as_slice() {
+        [] => Ok(()),
+        [one] => Err(one.clone()),
+        [first, ..] => Err(format!(
+            "{} of {total} token requests failed; first: {first}",
+            failures.len()
+        )),
+    };
+    (exchanges, verdict)
+}
+
+fn token_problem(
+    exchange: &Exchange,
+    parsed: &Result<crate::delivery::oauth::IssuedToken, String>,
+    expect: &Expect,
+    expected: &[(String, Value)],
+    within: Duration,
+) -> Option<String> {
+    let Some(response) = &exchange.response else {
+        return Some(format!(
+            "no answer after {} ms: {}",
+            exchange.duration.as_millis(),
+            exchange.outcome_text()
+        ));
+    };
+    let wants_token = expect.status.as_ref().is_none_or(|s| s.matches(200));
+    if let Some(status) = &expect.status
+        && !status.matches(response.status)
+    {
+        return Some(match parsed {
+            Err(problem) if wants_token => problem.clone(),
+            Ok(_) => format!(
+                "expected {status}, got {}: a token was issued",
+                response.status_line()
+            ),
+            Err(_) => format!("expected {status}, got {}", response.status_line()),
+        });
+    }
+    if wants_token
+        && response.status == 200
+        && let Err(problem) = parsed
+    {
+        return Some(format!("the token response is not usable: {problem}"));
+    }
+    if !expected.is_empty() {
+        let observed: Value = match serde_json::from_slice(&response.body) {
+            Ok(value) => value,
+            Err(err) => return Some(format!("the answer is not JSON: {err}")),
+        };
+        for (pointer, want) in expected {
+            match observed.pointer(pointer) {
+                Some(got) if json_equal(got, want) => {}
+                Some(got) => return Some(format!("{pointer} is {got}, expected {want}")),
+                None => return Some(format!("{pointer} is absent, expected {want}")),
+            }
+        }
+    }
+    if exchange.duration > within {
+        return Some(format!(
+            "answered in {} ms, over the {} ms limit",
+            exchange.duration.as_millis(),
+            within.as_millis()
+        ));
+    }
+    None
 }
 
 struct Failure {

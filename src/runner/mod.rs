@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::check::{CheckResult, Status, Verdict};
 use crate::delivery::client::{Client, ClientOptions};
+use crate::delivery::oauth::{ClientSecret, OAuthClient, OAuthConfig};
 use crate::error::SetupError;
 use crate::event::{EnvelopeStyle, EventType, random};
 use crate::receiver::{self, ReceiverConfig, RunningReceiver, TlsSetup};
@@ -67,6 +68,21 @@ pub struct RunOptions {
     pub reports: Vec<ReportTarget>,
     /// Terminal output.
     pub terminal: TerminalOptions,
+    /// Legacy OAuth client credentials; `None`: no bearer tokens, `oauth.*` left out.
+    pub oauth: Option<OAuthOptions>,
+    /// `--no-hmac`: deliveries carry no signature headers (legacy OAuth-only partners).
+    pub no_hmac: bool,
+}
+
+/// The legacy OAuth settings of a run.
+#[derive(Debug, Clone)]
+pub struct OAuthOptions {
+    /// The partner's token URL; `None` only with the reference receiver (its own).
+    pub token_url: Option<String>,
+    /// `client_id`.
+    pub client_id: String,
+    /// `client_secret` (redacted).
+    pub client_secret: ClientSecret,
 }
 
 /// What every check of one run shares.
@@ -94,6 +110,10 @@ pub struct RunContext {
     pub state_url: Option<String>,
     /// The run's seed.
     pub seed: u64,
+    /// Legacy OAuth: fetches, caches and attaches bearer tokens to deliveries.
+    pub oauth: Option<OAuthClient>,
+    /// Whether deliveries carry the HMAC signature headers (`false` with `--no-hmac`).
+    pub hmac: bool,
 }
 
 /// Runs `spotcheck run` end to end: set-up, checks, terminal output, reports. Returns the exit code.
@@ -130,12 +150,17 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
         None => None,
     };
     let mut state_url = options.state_url.clone();
+    let mut token_url = options.oauth.as_ref().and_then(|o| o.token_url.clone());
     let endpoint = match &options.endpoint {
         Some(endpoint) => endpoint.clone(),
         None => {
             let config = ReceiverConfig {
                 secrets: vec![secret.clone()],
                 state: true,
+                oauth: options.oauth.as_ref().map(|o| receiver::OAuthServerConfig {
+                    client_id: o.client_id.clone(),
+                    client_secret: o.client_secret.clone(),
+                }),
                 ..ReceiverConfig::default()
             };
             let running = receiver::start(
@@ -146,6 +171,9 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
             .await?;
             ca_pem = running.ca_pem.clone().map(String::into_bytes);
             state_url.get_or_insert_with(|| running.state_url());
+            if options.oauth.is_some() {
+                token_url.get_or_insert_with(|| running.token_url());
+            }
             let url = running.webhook_url();
             receiver = Some(running);
             url
@@ -162,6 +190,29 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
     } else {
         Client::new(&client_options)?
     };
+    let oauth = match (&options.oauth, token_url) {
+        (Some(o), Some(token_url)) => {
+            validate_token_url(&token_url)?;
+            Some(OAuthClient::new(
+                OAuthConfig {
+                    token_url,
+                    client_id: o.client_id.clone(),
+                    client_secret: o.client_secret.clone(),
+                },
+                client.clone(),
+            ))
+        }
+        (Some(_), None) => {
+            return Err(SetupError::new("OAuth needs the partner's token URL")
+                .with_hint("pass --oauth-token-url URL with --endpoint"));
+        }
+        (None, _) => None,
+    };
+    // Best effort: a warm token cache keeps later token bursts from racing the
+    // deliveries' first fetch. A failure here is what oauth.token-issued reports.
+    if let Some(oauth) = &oauth {
+        let _ = oauth.bearer().await;
+    }
     let context = Arc::new(RunContext {
         client,
         endpoint: endpoint.clone(),
@@ -174,6 +225,8 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
         events: events.clone(),
         state_url,
         seed,
+        oauth: oauth.clone(),
+        hmac: !options.no_hmac,
     });
 
     if !options.terminal.quiet {
@@ -215,6 +268,8 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
     let selected: Vec<Scenario> = scenarios
         .into_iter()
         .filter(|s| filter.selects(&s.info()))
+        // The legacy OAuth suite runs only when OAuth is configured.
+        .filter(|s| oauth.is_some() || !s.needs_oauth())
         .collect();
     match &blocked {
         Some(reason) => {
@@ -324,6 +379,16 @@ fn parse_events(raw: &[String]) -> Result<Vec<EventType>, SetupError> {
                 .map_err(|err| SetupError::new(format!("--events: {err}")))
         })
         .collect()
+}
+
+/// Refuses token URLs spotcheck cannot use (the same rules as the endpoint).
+fn validate_token_url(url: &str) -> Result<(), SetupError> {
+    crate::delivery::endpoint::parse_endpoint(url)
+        .map(drop)
+        .map_err(|err| {
+            SetupError::new(err.message.replace("--endpoint", "--oauth-token-url"))
+                .with_hint("write the token URL in full, e.g. https://partner.example/oauth/token")
+        })
 }
 
 /// Marks checks the run did not reach (interrupted) — used when a run is cut short.

@@ -40,6 +40,10 @@ pub const FILES: &[(&str, &str)] = embed![
     "scenarios/ordering/out-of-order-accepted.toml",
     "scenarios/ordering/interleaved-organizations.toml",
     "scenarios/ordering/newest-timestamp-wins.toml",
+    "scenarios/oauth/token-issued.toml",
+    "scenarios/oauth/concurrent-token-requests.toml",
+    "scenarios/oauth/bad-credentials-rejected.toml",
+    "scenarios/oauth/bearer-required.toml",
 ];
 
 /// Loads the built-in scenarios (or the problems, which a test rules out).

@@ -83,6 +83,11 @@ impl Scenario {
         self.requires.contains(&Capability::State)
     }
 
+    /// Whether it needs OAuth configured (`requires = ["oauth"]`).
+    pub fn needs_oauth(&self) -> bool {
+        self.requires.contains(&Capability::OAuth)
+    }
+
     /// The index of the step called `name`.
     pub fn step_index(&self, name: &str) -> Option<usize> {
         self.steps
@@ -143,6 +148,8 @@ pub struct Origin {
 pub enum Capability {
     /// `state`: an observation endpoint (`--state-url`).
     State,
+    /// `oauth`: the legacy OAuth client-credentials flow (`--oauth-token-url`).
+    OAuth,
 }
 
 impl Capability {
@@ -150,6 +157,7 @@ impl Capability {
     pub fn as_str(self) -> &'static str {
         match self {
             Capability::State => "state",
+            Capability::OAuth => "oauth",
         }
     }
 }
@@ -193,6 +201,46 @@ pub enum Action {
     Sleep(Duration),
     /// Read the partner's observation endpoint.
     Observe(Observe),
+    /// Ask the partner's OAuth token endpoint for a token (`token = …`).
+    Token(TokenStep),
+}
+
+/// `token = "issued" | "bad-credentials"`: client-credentials token requests.
+///
+/// With `expect.status` 200 (the default) every answer must also be a valid token
+/// response: `access_token` (non-empty string), `expires_in` (positive number) and
+/// `token_type` `Bearer` (any case). `expect.json` compares fields of each answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenStep {
+    /// Which credentials are sent.
+    pub credentials: TokenCredentials,
+    /// How many token requests; at least 1.
+    pub repeat: u32,
+    /// How many are in flight at once; at least 1.
+    pub concurrency: u32,
+}
+
+/// The credentials of a token request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenCredentials {
+    /// `issued`: the configured client id and secret.
+    Configured,
+    /// `bad-credentials`: the configured client id with a wrong (random) secret.
+    WrongSecret,
+}
+
+/// `authorization = …` on a send: the `Authorization` header of the delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Authorization {
+    /// Not written: the run's bearer token when OAuth is configured, else none.
+    #[default]
+    Default,
+    /// `issued`: the token the partner issued (fetched and cached by the run).
+    Issued,
+    /// `none`: no `Authorization` header.
+    None,
+    /// `forged`: `Bearer` with a random token the partner never issued.
+    Forged,
 }
 
 /// Which event a send step delivers.
@@ -265,6 +313,8 @@ pub struct SendStep {
     pub repeat: u32,
     /// How many of the `repeat` deliveries are in flight at once; at least 1.
     pub concurrency: u32,
+    /// The `Authorization` header (legacy OAuth).
+    pub authorization: Authorization,
 }
 
 /// Header names a step cannot set with `header` (content and signature headers are

@@ -38,6 +38,8 @@ pub(crate) const STEP_KEYS: &[&str] = &[
     "repeat",
     "concurrency",
     "expect",
+    "token",
+    "authorization",
 ];
 
 /// `expect` keys.
@@ -87,6 +89,8 @@ pub(crate) struct RawStep {
     pub repeat: Option<Spanned<i64>>,
     pub concurrency: Option<Spanned<i64>>,
     pub expect: Option<Spanned<RawExpect>>,
+    pub token: Option<Spanned<String>>,
+    pub authorization: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -30,7 +30,11 @@ pub const SIGNATURE_TOKENS: &[&str] = &[
 /// `tamper` values.
 pub const TAMPER_VALUES: &[&str] = &["body", "id", "timestamp"];
 /// `requires` values.
-pub const CAPABILITIES: &[&str] = &["state"];
+pub const CAPABILITIES: &[&str] = &["state", "oauth"];
+/// `token = "…"` values (legacy OAuth: request a token with the configured or a wrong secret).
+pub const TOKEN_VALUES: &[&str] = &["issued", "bad-credentials"];
+/// `authorization = "…"` values (legacy OAuth: which bearer token a send carries).
+pub const AUTHORIZATION_VALUES: &[&str] = &["issued", "none", "forged"];
 
 const DURATION: &str = r"^\s*\d+(\.\d+)?\s*(ns|us|µs|ms|s|sec|secs|m|min|mins|h|hr|hrs|d)(\s*\d+(\.\d+)?\s*(ns|us|µs|ms|s|sec|secs|m|min|mins|h|hr|hrs|d))*\s*$";
 
@@ -108,7 +112,7 @@ fn top_key(key: &str) -> Value {
         "requires" => json!({
             "type": "array",
             "items": { "type": "string", "enum": CAPABILITIES },
-            "description": "Capabilities the run needs (state: --state-url); otherwise the check is skipped.",
+            "description": "Capabilities the run needs (state: --state-url; oauth: --oauth-*); otherwise the check is skipped.",
         }),
         "vars" => json!({
             "type": "object",
@@ -197,6 +201,14 @@ fn step_key(key: &str) -> Value {
         "concurrency" => {
             json!({ "type": "integer", "minimum": 1, "maximum": super::model::limits::MAX_CONCURRENCY, "description": "How many in flight at once." })
         }
+        "token" => one_of_strings(
+            TOKEN_VALUES,
+            "Legacy OAuth: request a token from --oauth-token-url with the configured secret (issued) or a wrong one.",
+        ),
+        "authorization" => one_of_strings(
+            AUTHORIZATION_VALUES,
+            "Legacy OAuth: the bearer token this send carries (the issued one, none, or a forged one).",
+        ),
         "expect" => json!({ "$ref": "#/$defs/expect" }),
         _ => json!({ "description": "See the README's \"Scenario files\"." }),
     }

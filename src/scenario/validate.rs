@@ -18,8 +18,9 @@ use super::diagnostic::Problem;
 use super::duration::{Offset, format_size, parse_duration, parse_size};
 use super::json::{JsonKind, JsonNode, JsonTemplate, OneOrMany};
 use super::model::{
-    Action, BodyStyle, Capability, Expect, Observe, Origin, Product, RESERVED_HEADERS, Scenario,
-    SendSource, SendStep, SignatureSpec, SignatureToken, Step, StepRef, Tamper, Var, limits,
+    Action, Authorization, BodyStyle, Capability, Expect, Observe, Origin, Product,
+    RESERVED_HEADERS, Scenario, SendSource, SendStep, SignatureSpec, SignatureToken, Step, StepRef,
+    Tamper, TokenCredentials, TokenStep, Var, limits,
 };
 use super::raw::{RawExpect, RawScenario, RawStep};
 use super::status::StatusExpect;
@@ -61,6 +62,8 @@ struct Scope<'s> {
     /// The index of the step the template is in; `None` in `[vars]`.
     current_step: Option<usize>,
     state: bool,
+    /// Whether the scenario requires `oauth` (for `token` and `authorization`).
+    oauth: bool,
 }
 
 fn choice<T: Copy>(
@@ -322,13 +325,18 @@ pub(crate) fn validate(v: &mut Validator<'_>, raw: RawScenario) -> Option<Scenar
         .collect();
     let mut requires = Vec::new();
     for r in &raw.requires {
-        if let Some(cap) = choice(v, r, "capability", &[("state", Capability::State)])
-            && !requires.contains(&cap)
+        if let Some(cap) = choice(
+            v,
+            r,
+            "capability",
+            &[("state", Capability::State), ("oauth", Capability::OAuth)],
+        ) && !requires.contains(&cap)
         {
             requires.push(cap);
         }
     }
     let state = requires.contains(&Capability::State);
+    let oauth = requires.contains(&Capability::OAuth);
 
     // Steps: names first, so references can be checked in any order.
     if raw.step.is_empty() {
@@ -416,6 +424,7 @@ pub(crate) fn validate(v: &mut Validator<'_>, raw: RawScenario) -> Option<Scenar
                 all_vars: &all_vars,
                 current_step: None,
                 state,
+                oauth,
             };
             if let Some(t) = v.template(value, &scope) {
                 vars.push(Var {
@@ -434,6 +443,7 @@ pub(crate) fn validate(v: &mut Validator<'_>, raw: RawScenario) -> Option<Scenar
             all_vars: &all_vars,
             current_step: Some(index),
             state,
+            oauth,
         };
         if let Some(step) = validate_step(v, raw_step, index, &scope, &raw.step) {
             steps.push(step);
@@ -484,7 +494,7 @@ fn check_id(v: &mut Validator<'_>, id: &Spanned<String>) -> bool {
 }
 
 /// Which keys set the action.
-const ACTIONS: [&str; 5] = ["send", "redeliver", "replay", "sleep", "observe"];
+const ACTIONS: [&str; 6] = ["send", "redeliver", "replay", "sleep", "observe", "token"];
 
 fn validate_step(
     v: &mut Validator<'_>,
@@ -501,6 +511,7 @@ fn validate_step(
         ("replay", &raw.replay),
         ("sleep", &raw.sleep),
         ("observe", &raw.observe),
+        ("token", &raw.token),
     ]
     .into_iter()
     .filter_map(|(k, val)| val.as_ref().map(|s| (k, s)))
@@ -561,6 +572,10 @@ fn validate_step(
         ),
         ("repeat", raw.repeat.as_ref().map(Spanned::span)),
         ("concurrency", raw.concurrency.as_ref().map(Spanned::span)),
+        (
+            "authorization",
+            raw.authorization.as_ref().map(Spanned::span),
+        ),
     ];
     let present = |name: &str| {
         send_only
@@ -572,6 +587,9 @@ fn validate_step(
     let is_send = matches!(kind, "send" | "redeliver" | "replay");
     if !is_send {
         for (name, span) in &send_only {
+            if kind == "token" && matches!(*name, "repeat" | "concurrency") {
+                continue;
+            }
             if let Some(span) = span {
                 v.error_help(
                     key_span(v, span.clone(), name),
@@ -706,6 +724,7 @@ fn validate_step(
                 url: url.unwrap_or_else(|| Template::literal("")),
             })
         }
+        "token" => Action::Token(token_step(v, raw, action_value, scope)?),
         _ => {
             let source = match kind {
                 "send" => send_source(v, action_value),
@@ -973,6 +992,28 @@ fn send_step(
         )
     });
     let org_id = raw.org_id.as_ref().and_then(|o| v.template(o, scope));
+    let authorization = match &raw.authorization {
+        None => Authorization::Default,
+        Some(a) => {
+            needs_oauth(
+                v,
+                key_span(v, a.span(), "authorization"),
+                "`authorization`",
+                scope,
+            );
+            choice(
+                v,
+                a,
+                "authorization",
+                &[
+                    ("issued", Authorization::Issued),
+                    ("none", Authorization::None),
+                    ("forged", Authorization::Forged),
+                ],
+            )
+            .unwrap_or_default()
+        }
+    };
     let mut headers: Vec<(String, crate::scenario::Template)> = Vec::new();
     if let Some(table) = &raw.header {
         for (key, value) in &table.get_ref().0 {
@@ -1063,6 +1104,59 @@ fn send_step(
         org_id,
         headers,
         omit_headers,
+        repeat,
+        concurrency,
+        authorization,
+    })
+}
+
+fn needs_oauth(v: &mut Validator<'_>, span: Range<usize>, what: &str, scope: &Scope<'_>) {
+    if !scope.oauth {
+        v.error_help(
+            span,
+            format!("{what} is used but the scenario does not require OAuth"),
+            "needs the legacy OAuth flow",
+            "add `requires = [\"oauth\"]` at the top so runs without --oauth-token-url leave this check out",
+        );
+    }
+}
+
+fn token_step(
+    v: &mut Validator<'_>,
+    raw: &RawStep,
+    value: &Spanned<String>,
+    scope: &Scope<'_>,
+) -> Option<TokenStep> {
+    needs_oauth(v, key_span(v, value.span(), "token"), "`token`", scope);
+    let credentials = choice(
+        v,
+        value,
+        "token request",
+        &[
+            ("issued", TokenCredentials::Configured),
+            ("bad-credentials", TokenCredentials::WrongSecret),
+        ],
+    );
+    let repeat = count(v, raw.repeat.as_ref(), "repeat", limits::MAX_REPEAT);
+    let concurrency = count(
+        v,
+        raw.concurrency.as_ref(),
+        "concurrency",
+        limits::MAX_CONCURRENCY,
+    );
+    if let Some(c) = &raw.concurrency
+        && concurrency > 1
+        && repeat == 1
+    {
+        v.error_help(
+            c.span(),
+            "`concurrency` without `repeat` has nothing to run at once",
+            "only one token request",
+            "add `repeat = N` (the number of requests); `concurrency` is how many are in flight at once",
+        );
+    }
+    Some(TokenStep {
+        credentials: credentials?,
         repeat,
         concurrency,
     })
@@ -1269,7 +1363,7 @@ fn validate_expect(
         let raw = raw.get_ref();
         expect.status = raw.status.as_ref().map(|s| s.get_ref().clone());
         if let Some(json) = &raw.json {
-            if kind != "observe" {
+            if !matches!(kind, "observe" | "token") {
                 v.error_help(
                     key_span(v, json.span(), "json"),
                     "`expect.json` applies to observe steps",
