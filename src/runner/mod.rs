@@ -163,11 +163,25 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
         seed,
     });
 
+    // A report written to stdout (`--report json=-`) keeps stdout for itself: the
+    // terminal output goes to stderr then.
+    let report_on_stdout = options
+        .reports
+        .iter()
+        .any(|target| target.path.as_os_str() == "-");
+    let show = |text: String| {
+        if report_on_stdout {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
+    };
     if !options.terminal.quiet {
-        print!(
-            "{}",
-            terminal::render_header(&endpoint, receiver.is_some(), seed)
-        );
+        show(terminal::render_header(
+            &endpoint,
+            receiver.is_some(),
+            seed,
+        ));
     }
     let started_at = time::OffsetDateTime::now_utc();
     let clock = Instant::now();
@@ -281,7 +295,7 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
         tls: tls_json,
         latency,
     };
-    print!("{}", terminal::render(&report, options.terminal));
+    show(terminal::render(&report, options.terminal));
     let mut failed_write = false;
     for target in &options.reports {
         if let Err(err) = target.write(&report) {
