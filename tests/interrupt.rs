@@ -27,7 +27,7 @@ async fn sigint_writes_partial_reports_and_exits_130() {
     let json = dir.path().join("report.json");
     let junit = dir.path().join("report.xml");
     let markdown = dir.path().join("report.md");
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"))
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"))
         .arg("run")
         .arg("--endpoint")
         .arg(running.webhook_url())
@@ -66,9 +66,16 @@ async fn sigint_writes_partial_reports_and_exits_130() {
 
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(130), "stdout: {stdout}\nstderr: {stderr}");
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
     assert!(took < Duration::from_secs(3), "took {took:?} after SIGINT");
-    assert!(stderr.contains("interrupted: finishing exchanges in flight"), "{stderr}");
+    assert!(
+        stderr.contains("interrupted: finishing exchanges in flight"),
+        "{stderr}"
+    );
     assert!(stdout.trim_end().ends_with("— INTERRUPTED"), "{stdout}");
 
     // JSON: the TLS checks (done before the signal) kept their outcome; every delivery
@@ -85,22 +92,36 @@ async fn sigint_writes_partial_reports_and_exits_130() {
     };
     assert_eq!(status("tls.tls12-supported"), "pass");
     assert_eq!(status("delivery.status-200"), "interrupted");
-    let interrupted = checks.iter().filter(|c| c["status"] == "interrupted").count();
+    let interrupted = checks
+        .iter()
+        .filter(|c| c["status"] == "interrupted")
+        .count();
     assert!(interrupted >= 20, "{interrupted} interrupted");
     assert_eq!(report["summary"]["interrupted"], interrupted);
     assert_eq!(report["summary"]["conformant"], false);
 
     // JUnit: interrupted checks are skipped with type="interrupted", not failures.
     let xml = std::fs::read_to_string(&junit).expect("JUnit report written");
-    assert_eq!(xml.matches(r#"type="interrupted""#).count(), interrupted, "{xml}");
+    assert_eq!(
+        xml.matches(r#"type="interrupted""#).count(),
+        interrupted,
+        "{xml}"
+    );
     assert!(xml.contains(r#"failures="0""#), "{xml}");
     assert!(xml.contains(r#"<testcase name="delivery.status-200" classname="delivery""#));
 
     // Markdown: says plainly that the run proves nothing.
     let md = std::fs::read_to_string(&markdown).expect("Markdown report written");
     assert!(md.contains("**INTERRUPTED**"), "{md}");
-    assert!(md.contains("| ⏹ interrupted | `delivery.status-200` |"), "{md}");
-    assert!(!dir.path().read_dir().unwrap().any(|e| {
-        e.unwrap().file_name().to_string_lossy().starts_with(".tmp")
-    }), "no temporary files are left behind");
+    assert!(
+        md.contains("| ⏹ interrupted | `delivery.status-200` |"),
+        "{md}"
+    );
+    assert!(
+        !dir.path()
+            .read_dir()
+            .unwrap()
+            .any(|e| { e.unwrap().file_name().to_string_lossy().starts_with(".tmp") }),
+        "no temporary files are left behind"
+    );
 }

@@ -163,8 +163,11 @@ fn snapshot(name: &str, text: &str) {
 /// Validates a JSON report against docs/report.schema.json; returns the errors.
 fn schema_errors(report: &serde_json::Value) -> Vec<String> {
     let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/report.schema.json"))
-            .expect("docs/report.schema.json exists"),
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/docs/report.schema.json"
+        ))
+        .expect("docs/report.schema.json exists"),
     )
     .expect("the schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("the schema is a valid JSON Schema");
@@ -193,7 +196,9 @@ fn xsd_validate(path: &Path) -> Option<Result<(), String>> {
     {
         Ok(output) => output,
         Err(_) => {
-            eprintln!("xmllint not installed (Debian: libxml2-utils): JUnit XSD validation skipped");
+            eprintln!(
+                "xmllint not installed (Debian: libxml2-utils): JUnit XSD validation skipped"
+            );
             return None;
         }
     };
@@ -241,17 +246,21 @@ async fn failing_endpoint_snapshots() {
     assert_eq!(run.code(), Some(1), "stdout: {}", run.stdout());
     let report = run.report();
     assert_schema_valid(&report);
-    assert_eq!(status_of(&report, "delivery.unknown-fields-tolerated"), "fail");
+    assert_eq!(
+        status_of(&report, "delivery.unknown-fields-tolerated"),
+        "fail"
+    );
     assert_eq!(status_of(&report, "delivery.large-payload"), "fail");
     assert_eq!(report["summary"]["failed"], 2, "{}", run.stdout());
     assert_eq!(report["summary"]["passed"], 11, "{}", run.stdout());
     assert_eq!(status_of(&report, "signature.rejection-is-4xx"), "warn");
-    assert_eq!(status_of(&report, "signature.stale-timestamp-rejected"), "warn");
+    assert_eq!(
+        status_of(&report, "signature.stale-timestamp-rejected"),
+        "warn"
+    );
     assert_eq!(report["summary"]["conformant"], false);
     assert!(
-        run.stdout()
-            .trim_end()
-            .ends_with("— NOT conformant"),
+        run.stdout().trim_end().ends_with("— NOT conformant"),
         "{}",
         run.stdout()
     );
@@ -262,7 +271,11 @@ async fn failing_endpoint_snapshots() {
 
     // JUnit: the failure carries the message and the exchange; warnings pass with a note.
     assert!(run.junit.contains(r#"failures="2""#), "{}", run.junit);
-    assert!(run.junit.contains("&lt; 413 Payload Too Large"), "{}", run.junit);
+    assert!(
+        run.junit.contains("&lt; 413 Payload Too Large"),
+        "{}",
+        run.junit
+    );
     assert!(run.junit.contains("X-B3-TraceId"), "{}", run.junit);
     assert_eq!(run.junit.matches("<system-out>WARNING").count(), 2);
     if let Some(result) = xsd_validate(&run.junit_path) {
@@ -295,7 +308,12 @@ async fn full_demo_run_matches_schema_and_xsd() {
     broken["checks"][0]["status"] = "passed".into();
     broken["tls"]["versions"][0]["outcome"] = serde_json::Value::Null;
     broken.as_object_mut().unwrap().remove("summary");
-    assert_eq!(schema_errors(&broken).len(), 3, "{:?}", schema_errors(&broken));
+    assert_eq!(
+        schema_errors(&broken).len(),
+        3,
+        "{:?}",
+        schema_errors(&broken)
+    );
     let bad_xml = run.junit_path.with_file_name("bad.xml");
     std::fs::write(
         &bad_xml,
@@ -340,15 +358,29 @@ async fn plain_http_endpoint_reports_validate() {
 #[tokio::test]
 async fn terminal_options() {
     let only = ["--only", "delivery.status-200,signature.missing-rejected"];
-    let quiet = run_against(vec![], &[&only[..], &["--quiet", "--color", "never"]].concat()).await;
+    let quiet = run_against(
+        vec![],
+        &[&only[..], &["--quiet", "--color", "never"]].concat(),
+    )
+    .await;
     assert_eq!(quiet.code(), Some(0));
-    let lines: Vec<&str> = quiet.output.stdout.split(|b| *b == b'\n').map(|l| std::str::from_utf8(l).unwrap()).filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&str> = quiet
+        .output
+        .stdout
+        .split(|b| *b == b'\n')
+        .map(|l| std::str::from_utf8(l).unwrap())
+        .filter(|l| !l.is_empty())
+        .collect();
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert!(lines[0].starts_with("latency: "), "{lines:?}");
     assert!(lines[1].starts_with("2 passed, 0 failed, 0 warned, 0 skipped in "));
     assert!(lines[1].ends_with("— conformant"), "{lines:?}");
 
-    let verbose = run_against(vec![], &[&only[..], &["--verbose", "--color", "always"]].concat()).await;
+    let verbose = run_against(
+        vec![],
+        &[&only[..], &["--verbose", "--color", "always"]].concat(),
+    )
+    .await;
     let out = verbose.stdout();
     assert!(out.contains("> POST https://127.0.0.1:"), "{out}");
     assert!(out.contains("< 401 Unauthorized"), "{out}");
@@ -357,9 +389,16 @@ async fn terminal_options() {
 
     let plain = run_against(vec![], &[&only[..], &["--color", "never"]].concat()).await;
     assert!(!plain.stdout().contains('\u{1b}'));
-    assert!(!plain.stdout().contains("> POST"), "passing checks show no exchanges without --verbose");
+    assert!(
+        !plain.stdout().contains("> POST"),
+        "passing checks show no exchanges without --verbose"
+    );
     // Not a terminal: no progress bar, and nothing but the reports' own errors on stderr.
-    assert!(plain.output.stderr.is_empty(), "{}", String::from_utf8_lossy(&plain.output.stderr));
+    assert!(
+        plain.output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&plain.output.stderr)
+    );
 
     let json_stdout = run_against(vec![], &[&only[..], &["--report", "json=-"]].concat()).await;
     let parsed: serde_json::Value = serde_json::from_slice(&json_stdout.output.stdout)
@@ -377,7 +416,10 @@ fn report_folder_must_exist() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("folder /nonexistent-folder does not exist"), "{stderr}");
+    assert!(
+        stderr.contains("folder /nonexistent-folder does not exist"),
+        "{stderr}"
+    );
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"))
         .args(["run", "--report", "yaml=r.yaml"])
         .output()

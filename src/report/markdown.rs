@@ -110,8 +110,11 @@ pub fn render(report: &RunReport) -> String {
         );
     }
     for (heading, wanted) in [("Failures", Status::Fail), ("Warnings", Status::Warn)] {
-        let problems: Vec<&CheckResult> =
-            report.checks.iter().filter(|c| c.status == wanted).collect();
+        let problems: Vec<&CheckResult> = report
+            .checks
+            .iter()
+            .filter(|c| c.status == wanted)
+            .collect();
         if problems.is_empty() {
             continue;
         }
@@ -185,17 +188,16 @@ fn render_tls(out: &mut String, tls: &serde_json::Value) {
             }
         }
         None => {
-            let _ = writeln!(out, "\nNo certificate was seen (no TLS 1.2 or 1.3 handshake completed).");
+            let _ = writeln!(
+                out,
+                "\nNo certificate was seen (no TLS 1.2 or 1.3 handshake completed)."
+            );
         }
     }
 }
 
 fn render_problem(out: &mut String, check: &CheckResult) {
-    let _ = writeln!(
-        out,
-        "\n### `{}`: {}\n",
-        check.info.id, check.info.title
-    );
+    let _ = writeln!(out, "\n### `{}`: {}\n", check.info.id, check.info.title);
     let _ = writeln!(
         out,
         "{} ({} check). {}\n",
@@ -226,7 +228,10 @@ fn render_problem(out: &mut String, check: &CheckResult) {
             );
         }
     }
-    let _ = writeln!(out, "\nRequest sent (the signing secret is never recorded):\n\n```http");
+    let _ = writeln!(
+        out,
+        "\nRequest sent (the signing secret is never recorded):\n\n```http"
+    );
     let _ = writeln!(out, "{} {}", exchange.request.method, exchange.request.url);
     for (name, value) in &exchange.request.headers {
         let _ = writeln!(out, "{name}: {value}");

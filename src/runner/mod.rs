@@ -177,11 +177,7 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
         }
     };
     if !options.terminal.quiet {
-        show(terminal::render_header(
-            &endpoint,
-            receiver.is_some(),
-            seed,
-        ));
+        show(terminal::render_header(&endpoint, receiver.is_some(), seed));
     }
     let started_at = time::OffsetDateTime::now_utc();
     let clock = Instant::now();
