@@ -46,9 +46,16 @@ fn test_case(check: &CheckResult, strict: bool) -> TestCase {
             status.set_description(details(check));
             status
         }
-        Status::Skip | Status::Interrupted => {
+        Status::Skip => {
             let mut status = TestCaseStatus::skipped();
             status.set_message(check.message.clone());
+            status
+        }
+        // Not a failure of the endpoint: the run was cut short (the exit code, 130, says so).
+        Status::Interrupted => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(format!("interrupted: {}", check.message));
+            status.set_type("interrupted");
             status
         }
     };
@@ -57,7 +64,7 @@ fn test_case(check: &CheckResult, strict: bool) -> TestCase {
     case.set_time(check.duration);
     if check.status == Status::Warn && !strict {
         case.set_system_out(format!(
-            "WARNING (recommended check failed): {}\n{}",
+            "WARNING (recommended check failed; does not fail the run without --strict): {}\n{}",
             check.message,
             details(check)
         ));
@@ -65,15 +72,54 @@ fn test_case(check: &CheckResult, strict: bool) -> TestCase {
     case
 }
 
+/// The failure text: the exchanges that tell the story (earlier ones in one line each,
+/// the last in full, secret-free), then why it matters and how to fix it.
 fn details(check: &CheckResult) -> String {
     let mut text = String::new();
-    for exchange in &check.exchanges {
+    let count = check.exchanges.len();
+    for (index, exchange) in check.exchanges.iter().enumerate() {
+        if index + 1 < count {
+            text.push_str(&format!(
+                "> {} {}\n< {}\n",
+                exchange.request.method,
+                exchange.request.url,
+                exchange.outcome_text()
+            ));
+            continue;
+        }
         text.push_str(&format!(
-            "> {} {}\n< {}\n",
-            exchange.request.method,
-            exchange.request.url,
-            exchange.outcome_text()
+            "> {} {}\n",
+            exchange.request.method, exchange.request.url
         ));
+        for (name, value) in &exchange.request.headers {
+            text.push_str(&format!("> {name}: {value}\n"));
+        }
+        if !exchange.request.body_excerpt.is_empty() {
+            text.push_str(&format!(
+                "> body ({} bytes): {}\n",
+                exchange.request.body_len, exchange.request.body_excerpt
+            ));
+        }
+        match &exchange.response {
+            Some(response) => {
+                text.push_str(&format!(
+                    "< {} ({} ms)\n",
+                    response.status_line(),
+                    exchange.duration.as_millis()
+                ));
+                for (name, value) in &response.headers {
+                    text.push_str(&format!("< {name}: {value}\n"));
+                }
+                if !response.body_excerpt.is_empty() {
+                    text.push_str(&format!("< body: {}\n", response.body_excerpt));
+                }
+            }
+            None => text.push_str(&format!(
+                "< no answer: {} after {} ms\n",
+                exchange.outcome_text(),
+                exchange.duration.as_millis()
+            )),
+        }
     }
     text.push_str(&format!(
         "why: {}\nfix: {}\n",

@@ -11,13 +11,14 @@ pub fn render(report: &RunReport) -> String {
     let mut out = String::new();
     let s = &report.summary;
     let verdict = if s.interrupted > 0 {
-        "**INTERRUPTED** (incomplete)"
+        "**INTERRUPTED**: the run was stopped before every check finished, so it proves nothing about conformance"
     } else if s.conformant {
-        "**conformant**"
+        "**Conformant**: every required check passed"
     } else {
-        "**NOT conformant**"
+        "**NOT conformant**: see the failures below"
     };
     let _ = writeln!(out, "# Spotnana webhook conformance report\n");
+    let _ = writeln!(out, "{verdict}.\n");
     let _ = writeln!(out, "| | |\n| --- | --- |");
     let _ = writeln!(
         out,
@@ -36,7 +37,25 @@ pub fn render(report: &RunReport) -> String {
         report.tool.name, report.tool.version
     );
     let _ = writeln!(out, "| Seed | `{}` |", report.seed);
-    let _ = writeln!(out, "| Subscribed events | {} |", report.events.join(", "));
+    let _ = writeln!(
+        out,
+        "| Subscribed events | {} |",
+        report
+            .events
+            .iter()
+            .map(|e| format!("`{e}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "| Mode | {} |",
+        if report.strict {
+            "strict (warnings fail the run)"
+        } else {
+            "standard (warnings do not fail the run)"
+        }
+    );
     let _ = writeln!(
         out,
         "| Duration | {:.1} s |",
@@ -44,43 +63,37 @@ pub fn render(report: &RunReport) -> String {
     );
     let _ = writeln!(
         out,
-        "| Result | {verdict}: {} passed, {} failed, {} warned, {} skipped |",
-        s.passed, s.failed, s.warned, s.skipped
-    );
-    if let Some(latency) = &report.latency {
-        let _ = writeln!(
-            out,
-            "| Latency | p50 {} ms, p95 {} ms, max {} ms ({} answered deliveries) |",
-            latency.p50_ms, latency.p95_ms, latency.max_ms, latency.samples
-        );
-    }
-    if let Some(tls) = &report.tls {
-        let _ = writeln!(out, "\n## TLS\n");
-        if let Some(versions) = tls.get("versions").and_then(|v| v.as_array()) {
-            let _ = writeln!(out, "| Version | Outcome | Cipher |\n| --- | --- | --- |");
-            for v in versions {
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | {} |",
-                    text(v.get("version")),
-                    text(v.get("outcome")),
-                    text(v.get("cipher"))
-                );
-            }
+        "| Result | {} passed, {} failed, {} warned, {} skipped{} |",
+        s.passed,
+        s.failed,
+        s.warned,
+        s.skipped,
+        if s.interrupted > 0 {
+            format!(", {} interrupted", s.interrupted)
+        } else {
+            String::new()
         }
-        if let Some(cert) = tls.get("certificate").filter(|c| !c.is_null()) {
+    );
+    match &report.latency {
+        Some(latency) => {
             let _ = writeln!(
                 out,
-                "\nCertificate: subject `{}`, issuer `{}`, valid until {} ({} days left), verified: {}.",
-                text(cert.get("subject")),
-                text(cert.get("issuer")),
-                text(cert.get("not_after")),
-                text(cert.get("days_left")),
-                text(cert.get("verified"))
+                "| Latency | p50 {} ms, p95 {} ms, max {} ms over {} answered deliveries |",
+                latency.p50_ms, latency.p95_ms, latency.max_ms, latency.samples
             );
         }
+        None => {
+            let _ = writeln!(out, "| Latency | no delivery was answered |");
+        }
+    }
+    if let Some(tls) = &report.tls {
+        render_tls(&mut out, tls);
     }
     let _ = writeln!(out, "\n## Checks\n");
+    let _ = writeln!(
+        out,
+        "A failed *required* check fails the run; a failed *recommended* check is a warning.\n"
+    );
     let _ = writeln!(
         out,
         "| Outcome | Check | Level | Time | Finding |\n| --- | --- | --- | --- | --- |"
@@ -96,49 +109,181 @@ pub fn render(report: &RunReport) -> String {
             cell(&check.message)
         );
     }
-    let problems: Vec<&CheckResult> = report
-        .checks
-        .iter()
-        .filter(|c| matches!(c.status, Status::Fail | Status::Warn))
-        .collect();
-    if !problems.is_empty() {
-        let _ = writeln!(out, "\n## Failures and warnings\n");
+    for (heading, wanted) in [("Failures", Status::Fail), ("Warnings", Status::Warn)] {
+        let problems: Vec<&CheckResult> = report
+            .checks
+            .iter()
+            .filter(|c| c.status == wanted)
+            .collect();
+        if problems.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n## {heading}");
         for check in problems {
-            let _ = writeln!(
-                out,
-                "### {} `{}`: {}\n",
-                outcome(check.status),
-                check.info.id,
-                check.info.title
-            );
-            let _ = writeln!(out, "{}\n", check.message);
-            let _ = writeln!(out, "**Why it matters.** {}\n", check.info.why);
-            let _ = writeln!(out, "**How to fix.** {}\n", check.info.fix);
-            if let Some(exchange) = check.exchanges.last() {
-                let _ = writeln!(out, "Last exchange:\n\n```http");
-                let _ = writeln!(out, "{} {}", exchange.request.method, exchange.request.url);
-                for (name, value) in &exchange.request.headers {
-                    let _ = writeln!(out, "{name}: {value}");
-                }
-                let _ = writeln!(out, "\n{}", fence_safe(&exchange.request.body_excerpt));
-                let _ = writeln!(out, "```\n\n```http");
-                match &exchange.response {
-                    Some(response) => {
-                        let _ = writeln!(out, "HTTP {}", response.status_line());
-                        for (name, value) in &response.headers {
-                            let _ = writeln!(out, "{name}: {value}");
-                        }
-                        let _ = writeln!(out, "\n{}", fence_safe(&response.body_excerpt));
-                    }
-                    None => {
-                        let _ = writeln!(out, "(no answer: {})", exchange.outcome_text());
-                    }
-                }
-                let _ = writeln!(out, "```\n");
-            }
+            render_problem(&mut out, check);
         }
     }
+    let _ = writeln!(out, "\n## Reproduce\n");
+    let _ = writeln!(
+        out,
+        "```sh\nspotcheck run --endpoint {} --seed {}{}\n```",
+        report.endpoint,
+        report.seed,
+        if report.strict { " --strict" } else { "" }
+    );
+    let _ = writeln!(
+        out,
+        "\nThe same seed sends the same event ids and payloads (timestamps and signatures are fresh)."
+    );
     out
+}
+
+fn render_tls(out: &mut String, tls: &serde_json::Value) {
+    let _ = writeln!(out, "\n## TLS\n");
+    if let Some(versions) = tls.get("versions").and_then(|v| v.as_array()) {
+        let _ = writeln!(
+            out,
+            "| Version | Outcome | Cipher suite | Key exchange | Detail |\n| --- | --- | --- | --- | --- |"
+        );
+        for v in versions {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                text(v.get("version")),
+                text(v.get("outcome")),
+                text(v.get("cipher")),
+                text(v.get("key_exchange")),
+                cell(&text(v.get("detail")))
+            );
+        }
+    }
+    match tls.get("certificate").filter(|c| !c.is_null()) {
+        Some(cert) => {
+            let _ = writeln!(out, "\n| Certificate | |\n| --- | --- |");
+            let rows = [
+                ("Subject", text(cert.get("subject"))),
+                ("Issuer", text(cert.get("issuer"))),
+                ("Names", list(cert.get("sans"))),
+                ("Key", text(cert.get("key"))),
+                ("Valid from", text(cert.get("not_before"))),
+                (
+                    "Valid until",
+                    format!(
+                        "{} ({} days left)",
+                        text(cert.get("not_after")),
+                        text(cert.get("days_left"))
+                    ),
+                ),
+                ("Chain sent", list(cert.get("chain"))),
+                (
+                    "Verified",
+                    match cert.get("verified").and_then(|v| v.as_bool()) {
+                        Some(true) => "yes".to_owned(),
+                        _ => format!("**no**: {}", text(cert.get("verify_error"))),
+                    },
+                ),
+            ];
+            for (name, value) in rows {
+                let _ = writeln!(out, "| {name} | {} |", cell(&value));
+            }
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "\nNo certificate was seen (no TLS 1.2 or 1.3 handshake completed)."
+            );
+        }
+    }
+}
+
+fn render_problem(out: &mut String, check: &CheckResult) {
+    let _ = writeln!(out, "\n### `{}`: {}\n", check.info.id, check.info.title);
+    let _ = writeln!(
+        out,
+        "{} ({} check). {}\n",
+        outcome(check.status),
+        check.info.level.as_str(),
+        check.message
+    );
+    let _ = writeln!(out, "**Why it matters.** {}\n", check.info.why);
+    let _ = writeln!(out, "**How to fix.** {}", check.info.fix);
+    let Some(exchange) = check.exchanges.last() else {
+        return;
+    };
+    if check.exchanges.len() > 1 {
+        let _ = writeln!(
+            out,
+            "\nExchanges ({}), the last one in full below:\n",
+            check.exchanges.len()
+        );
+        for (index, e) in check.exchanges.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{}. `{} {}` → {} ({} ms)",
+                index + 1,
+                e.request.method,
+                e.request.url,
+                e.outcome_text(),
+                e.duration.as_millis()
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nRequest sent (the signing secret is never recorded):\n\n```http"
+    );
+    let _ = writeln!(out, "{} {}", exchange.request.method, exchange.request.url);
+    for (name, value) in &exchange.request.headers {
+        let _ = writeln!(out, "{name}: {value}");
+    }
+    if !exchange.request.body_excerpt.is_empty() {
+        let shown = exchange.request.body_excerpt.len();
+        let _ = writeln!(out, "\n{}", fence_safe(&exchange.request.body_excerpt));
+        if exchange.request.body_len > shown {
+            let _ = writeln!(
+                out,
+                "… ({} bytes in all; the first KiB is shown)",
+                exchange.request.body_len
+            );
+        }
+    }
+    let _ = writeln!(out, "```\n\nAnswer:\n\n```http");
+    match &exchange.response {
+        Some(response) => {
+            let _ = writeln!(
+                out,
+                "HTTP {}    ({} ms)",
+                response.status_line(),
+                exchange.duration.as_millis()
+            );
+            for (name, value) in &response.headers {
+                let _ = writeln!(out, "{name}: {value}");
+            }
+            if !response.body_excerpt.is_empty() {
+                let _ = writeln!(out, "\n{}", fence_safe(&response.body_excerpt));
+            }
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "(no answer: {} after {} ms)",
+                exchange.outcome_text(),
+                exchange.duration.as_millis()
+            );
+        }
+    }
+    let _ = writeln!(out, "```");
+}
+
+fn list(value: Option<&serde_json::Value>) -> String {
+    match value.and_then(|v| v.as_array()) {
+        Some(items) if !items.is_empty() => items
+            .iter()
+            .map(|i| text(Some(i)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => "—".to_owned(),
+    }
 }
 
 fn outcome(status: Status) -> &'static str {

@@ -5,6 +5,7 @@
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod progress;
 pub mod terminal;
 pub mod write;
 

@@ -7,6 +7,7 @@ pub mod filter;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::check::{CheckResult, Status, Verdict};
@@ -15,6 +16,7 @@ use crate::delivery::oauth::{ClientSecret, OAuthClient, OAuthConfig};
 use crate::error::SetupError;
 use crate::event::{EnvelopeStyle, EventType, random};
 use crate::receiver::{self, ReceiverConfig, RunningReceiver, TlsSetup};
+use crate::report::progress::Progress;
 use crate::report::terminal::{self, TerminalOptions};
 use crate::report::{Latency, ReportTarget, RunReport, Summary, ToolInfo};
 use crate::scenario::Scenario;
@@ -118,6 +120,7 @@ pub struct RunContext {
 
 /// Runs `spotcheck run` end to end: set-up, checks, terminal output, reports. Returns the exit code.
 pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
+    let interrupt = Interrupt::listen();
     let scenarios = load_scenarios(&options)?;
     let mut filter = filter::CheckFilter::new(&options.only, &options.skip, &options.tags)?;
     if let Some(shard) = options.shard {
@@ -229,11 +232,21 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
         hmac: !options.no_hmac,
     });
 
+    // A report written to stdout (`--report json=-`) keeps stdout for itself: the
+    // terminal output goes to stderr then.
+    let report_on_stdout = options
+        .reports
+        .iter()
+        .any(|target| target.path.as_os_str() == "-");
+    let show = |text: String| {
+        if report_on_stdout {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
+    };
     if !options.terminal.quiet {
-        print!(
-            "{}",
-            terminal::render_header(&endpoint, receiver.is_some(), seed)
-        );
+        show(terminal::render_header(&endpoint, receiver.is_some(), seed));
     }
     let started_at = time::OffsetDateTime::now_utc();
     let clock = Instant::now();
@@ -242,27 +255,34 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
     let mut checks: Vec<CheckResult> = Vec::new();
     let mut tls_json = None;
     let mut blocked: Option<String> = None;
-    let tls_wanted = tls_probe::check_infos()
-        .iter()
-        .any(|info| filter.selects(info));
-    if tls_wanted {
-        let report = tls_probe::probe(
-            &endpoint,
-            &tls_probe::ProbeOptions {
-                timeout: options.timeout.min(Duration::from_secs(10)),
-                ca_cert_pem: ca_pem.clone(),
-            },
-        )
-        .await?;
-        if !options.insecure_continue {
-            blocked = tls_probe::certificate_blocks_delivery(&report);
+    let tls_infos: Vec<_> = tls_probe::check_infos()
+        .into_iter()
+        .filter(|info| filter.selects(info))
+        .collect();
+    if !tls_infos.is_empty() {
+        let probe_options = tls_probe::ProbeOptions {
+            timeout: options.timeout.min(Duration::from_secs(10)),
+            ca_cert_pem: ca_pem.clone(),
+        };
+        let probe = tls_probe::probe(&endpoint, &probe_options);
+        tokio::select! {
+            report = probe => {
+                let report = report?;
+                if !options.insecure_continue {
+                    blocked = tls_probe::certificate_blocks_delivery(&report);
+                }
+                checks.extend(
+                    tls_probe::checks(&report)
+                        .into_iter()
+                        .filter(|c| filter.selects(&c.info)),
+                );
+                tls_json = serde_json::to_value(&report).ok();
+            }
+            () = interrupt.wait() => {
+                eprintln!("interrupted: writing reports");
+                checks.extend(tls_infos.into_iter().map(interrupted));
+            }
         }
-        checks.extend(
-            tls_probe::checks(&report)
-                .into_iter()
-                .filter(|c| filter.selects(&c.info)),
-        );
-        tls_json = serde_json::to_value(&report).ok();
     }
 
     let selected: Vec<Scenario> = scenarios
@@ -272,6 +292,9 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
         .filter(|s| oauth.is_some() || !s.needs_oauth())
         .collect();
     match &blocked {
+        _ if interrupt.is_set() => {
+            checks.extend(selected.iter().map(|s| interrupted(s.info())));
+        }
         Some(reason) => {
             for scenario in &selected {
                 checks.push(CheckResult::new(
@@ -286,15 +309,26 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
         }
         None => {
             let slots: execute::Slots = Arc::new(std::sync::Mutex::new(vec![None; selected.len()]));
-            let run = execute::run_scenarios(&selected, &context, options.jobs, &slots);
+            let stop = Arc::new(AtomicBool::new(false));
+            let run = run_until_stopped(&selected, &context, options.jobs, &slots, &stop);
             tokio::pin!(run);
-            tokio::select! {
-                () = &mut run => {}
-                _ = tokio::signal::ctrl_c() => {
-                    eprintln!("interrupted: finishing exchanges in flight (1 s at most), then writing reports");
-                    let _ = tokio::time::timeout(Duration::from_secs(1), &mut run).await;
+            let mut progress = Progress::new(selected.len(), !options.terminal.quiet);
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            loop {
+                tokio::select! {
+                    () = &mut run => break,
+                    _ = tick.tick() => progress.update(done(&slots)),
+                    () = interrupt.wait() => {
+                        // Start nothing new; give exchanges in flight a second to finish.
+                        stop.store(true, Ordering::SeqCst);
+                        progress.finish();
+                        eprintln!("interrupted: finishing exchanges in flight (1 s at most), then writing reports");
+                        let _ = tokio::time::timeout(Duration::from_secs(1), &mut run).await;
+                        break;
+                    }
                 }
             }
+            progress.finish();
             let finished = slots.lock().map(|s| s.clone()).unwrap_or_default();
             for (scenario, result) in selected.iter().zip(finished) {
                 checks.push(result.unwrap_or_else(|| interrupted(scenario.info())));
@@ -328,7 +362,7 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
         tls: tls_json,
         latency,
     };
-    print!("{}", terminal::render(&report, options.terminal));
+    show(terminal::render(&report, options.terminal));
     let mut failed_write = false;
     for target in &options.reports {
         if let Err(err) = target.write(&report) {
@@ -342,7 +376,78 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
     if failed_write {
         return Ok(crate::exit::SETUP);
     }
+    if interrupt.is_set() {
+        return Ok(crate::exit::INTERRUPTED);
+    }
     Ok(report.exit_code())
+}
+
+/// Ctrl-C (SIGINT), listened for from the start of the run.
+struct Interrupt {
+    received: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Interrupt {
+    fn listen() -> Interrupt {
+        let (sender, received) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                let _ = sender.send(true);
+                // Keep the handler installed (a second Ctrl-C must not kill the
+                // process while reports are being written) until the run ends.
+                std::future::pending::<()>().await;
+            }
+        });
+        Interrupt { received }
+    }
+
+    /// Whether Ctrl-C was pressed.
+    fn is_set(&self) -> bool {
+        *self.received.borrow()
+    }
+
+    /// Resolves when Ctrl-C is pressed (never, if the handler could not be installed).
+    async fn wait(&self) {
+        let mut received = self.received.clone();
+        if received.wait_for(|set| *set).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// Runs the scenarios `jobs` at a time, starting none once `stop` is set; each result
+/// lands in its slot as soon as it is finished.
+async fn run_until_stopped(
+    scenarios: &[Scenario],
+    ctx: &Arc<RunContext>,
+    jobs: usize,
+    slots: &execute::Slots,
+    stop: &Arc<AtomicBool>,
+) {
+    use futures::StreamExt as _;
+    futures::stream::iter(scenarios.iter().enumerate())
+        .for_each_concurrent(jobs.max(1), |(index, scenario)| {
+            let ctx = Arc::clone(ctx);
+            let slots = Arc::clone(slots);
+            let stop = Arc::clone(stop);
+            async move {
+                if stop.load(Ordering::SeqCst) {
+                    return;
+                }
+                let result = execute::run_scenario(scenario, &ctx).await;
+                if let Ok(mut slots) = slots.lock() {
+                    slots[index] = Some(result);
+                }
+            }
+        })
+        .await;
+}
+
+fn done(slots: &execute::Slots) -> usize {
+    slots
+        .lock()
+        .map(|s| s.iter().filter(|r| r.is_some()).count())
+        .unwrap_or(0)
 }
 
 fn load_scenarios(options: &RunOptions) -> Result<Vec<Scenario>, SetupError> {

@@ -1,0 +1,429 @@
+//! The reports a user gets from `spotcheck run`: JSON (validated against
+//! docs/report.schema.json), JUnit XML (validated against docs/junit.xsd with xmllint),
+//! the Markdown sign-off report and the terminal output, as insta snapshots in
+//! `snapshots/` for a fixed seed against a conformant and a flawed receiver over real
+//! HTTPS on loopback. Volatile parts (ports, clocks, signatures, durations) are
+//! replaced by placeholders in the snapshots; everything else is what the user sees.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::Duration;
+
+use spotcheck::receiver::{self, Flaw, ReceiverConfig, TlsSetup};
+use spotcheck::signing::Secret;
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// A handful of checks covering TLS, a plain delivery, a rejection, a recommended
+/// check and a redelivery: enough for every report section, small enough to review.
+const SNAPSHOT_CHECKS: &str = "tls.*,delivery.status-200,delivery.trace-headers-tolerated,\
+delivery.unknown-fields-tolerated,delivery.large-payload,signature.valid-accepted,signature.missing-rejected,signature.stale-timestamp-rejected,\
+signature.rejection-is-4xx,retry.redelivery-idempotent";
+
+/// What one `spotcheck run` left behind.
+struct Run {
+    output: Output,
+    json: String,
+    junit: String,
+    markdown: String,
+    junit_path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Run {
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+
+    fn code(&self) -> Option<i32> {
+        self.output.status.code()
+    }
+
+    fn report(&self) -> serde_json::Value {
+        serde_json::from_str(&self.json).expect("the JSON report parses")
+    }
+}
+
+/// Runs the binary against a reference receiver with these flaws, writing all three reports.
+async fn run_against(flaws: Vec<Flaw>, extra: &[&str]) -> Run {
+    spotcheck::init_crypto();
+    let config = ReceiverConfig {
+        secrets: vec![Secret::parse(SECRET).unwrap()],
+        state: true,
+        flaws,
+        ..ReceiverConfig::default()
+    };
+    let running = receiver::start(config, "127.0.0.1:0".parse().unwrap(), TlsSetup::Generated)
+        .await
+        .expect("receiver starts");
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, running.ca_pem.clone().unwrap()).unwrap();
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"));
+    command
+        .arg("run")
+        .arg("--endpoint")
+        .arg(running.webhook_url())
+        .arg("--ca-cert")
+        .arg(&ca)
+        .arg("--state-url")
+        .arg(running.state_url())
+        .args(extra)
+        .env("SPOTNANA_WEBHOOK_SECRET", SECRET)
+        .env_remove("NO_COLOR")
+        .kill_on_drop(true);
+    let run = finish(command, dir).await;
+    running.shutdown().await;
+    run
+}
+
+/// Adds the three `--report` options, runs the command (60 s at most) and reads the reports.
+async fn finish(mut command: tokio::process::Command, dir: tempfile::TempDir) -> Run {
+    let json = dir.path().join("report.json");
+    let junit = dir.path().join("report.xml");
+    let markdown = dir.path().join("report.md");
+    command
+        .arg("--report")
+        .arg(format!("json={}", json.display()))
+        .arg("--report")
+        .arg(format!("junit={}", junit.display()))
+        .arg("--report")
+        .arg(format!("markdown={}", markdown.display()));
+    let output = tokio::time::timeout(Duration::from_secs(60), command.output())
+        .await
+        .expect("spotcheck run finishes within 60 s")
+        .expect("spotcheck runs");
+    let read = |path: &Path| {
+        std::fs::read_to_string(path).unwrap_or_else(|err| {
+            panic!(
+                "report {} missing ({err}); stderr: {}",
+                path.display(),
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })
+    };
+    Run {
+        json: read(&json),
+        junit: read(&junit),
+        markdown: read(&markdown),
+        junit_path: junit,
+        output,
+        _dir: dir,
+    }
+}
+
+fn snapshot_args() -> Vec<&'static str> {
+    vec![
+        "--only",
+        SNAPSHOT_CHECKS,
+        "--seed",
+        "20261129",
+        "--jobs",
+        "1",
+        "--color",
+        "never",
+    ]
+}
+
+/// Snapshots a report with the volatile parts replaced by placeholders.
+fn snapshot(name: &str, text: &str) {
+    let filters: Vec<(&str, &str)> = vec![
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
+        (
+            r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?",
+            "[timestamp]",
+        ),
+        (r"\b\d{4}-\d{2}-\d{2}\b", "[date]"),
+        (
+            r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT",
+            "[http-date]",
+        ),
+        (r"v1,[A-Za-z0-9+/]{43}=", "v1,[signature]"),
+        (r"\b1\d{9}\b", "[unix-time]"),
+        (r#""([a-z0-9_]*_ms)": [0-9.]+"#, r#""$1": "[ms]""#),
+        (r#""port": \d+"#, r#""port": "[port]""#),
+        (r#""seconds_left": -?\d+"#, r#""seconds_left": "[seconds]""#),
+        (r"\d+ (more )?days", "[n] ${1}days"),
+        (r#""days_left": -?\d+"#, r#""days_left": "[days]""#),
+        (r" +\d+(\.\d+)? ms", " [ms]"),
+        (r"\b\d+(\.\d+)? ms", "[ms]"),
+        (r"\b\d+\.\d s\b", "[s]"),
+        (r#"time="[0-9.]+""#, r#"time="[s]""#),
+    ];
+    insta::with_settings!({
+        snapshot_path => "../snapshots",
+        prepend_module_to_snapshot => true,
+        omit_expression => true,
+        filters => filters,
+    }, {
+        insta::assert_snapshot!(name, text);
+    });
+}
+
+/// Validates a JSON report against docs/report.schema.json; returns the errors.
+fn schema_errors(report: &serde_json::Value) -> Vec<String> {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/docs/report.schema.json"
+        ))
+        .expect("docs/report.schema.json exists"),
+    )
+    .expect("the schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("the schema is a valid JSON Schema");
+    validator
+        .iter_errors(report)
+        .map(|err| format!("{} at {}", err, err.instance_path()))
+        .collect()
+}
+
+fn assert_schema_valid(report: &serde_json::Value) {
+    let errors = schema_errors(report);
+    assert!(
+        errors.is_empty(),
+        "report does not match docs/report.schema.json:\n{}",
+        errors.join("\n")
+    );
+}
+
+/// Runs `xmllint --schema docs/junit.xsd`; `None` when xmllint is not installed.
+fn xsd_validate(path: &Path) -> Option<Result<(), String>> {
+    let xsd = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/junit.xsd");
+    let output = match std::process::Command::new("xmllint")
+        .args(["--noout", "--schema", xsd])
+        .arg(path)
+        .output()
+    {
+        Ok(output) => output,
+        Err(_) => {
+            eprintln!(
+                "xmllint not installed (Debian: libxml2-utils): JUnit XSD validation skipped"
+            );
+            return None;
+        }
+    };
+    let text = String::from_utf8_lossy(&output.stderr).into_owned();
+    Some(if output.status.success() {
+        Ok(())
+    } else {
+        Err(text)
+    })
+}
+
+fn status_of<'a>(report: &'a serde_json::Value, id: &str) -> &'a str {
+    report["checks"]
+        .as_array()
+        .and_then(|checks| checks.iter().find(|c| c["id"] == id))
+        .and_then(|c| c["status"].as_str())
+        .unwrap_or("absent")
+}
+
+#[tokio::test]
+async fn conformant_endpoint_snapshots() {
+    let run = run_against(vec![], &snapshot_args()).await;
+    assert_eq!(run.code(), Some(0), "stdout: {}", run.stdout());
+    let report = run.report();
+    assert_schema_valid(&report);
+    assert_eq!(report["summary"]["conformant"], true);
+    assert_eq!(report["summary"]["passed"], 15);
+    snapshot("conformant_json", &run.json);
+    snapshot("conformant_junit", &run.junit);
+    snapshot("conformant_markdown", &run.markdown);
+    snapshot("conformant_terminal", &run.stdout());
+}
+
+/// A strict deserializer and a 100 KiB body limit (two required failures), refusals
+/// answered 500 and stale timestamps accepted (two warnings).
+#[tokio::test]
+async fn failing_endpoint_snapshots() {
+    let flaws = vec![
+        Flaw::StrictFields,
+        Flaw::BodyLimit(100 * 1024),
+        Flaw::RejectWith500,
+        Flaw::NoTimestampCheck,
+    ];
+    let run = run_against(flaws, &snapshot_args()).await;
+    assert_eq!(run.code(), Some(1), "stdout: {}", run.stdout());
+    let report = run.report();
+    assert_schema_valid(&report);
+    assert_eq!(
+        status_of(&report, "delivery.unknown-fields-tolerated"),
+        "fail"
+    );
+    assert_eq!(status_of(&report, "delivery.large-payload"), "fail");
+    assert_eq!(report["summary"]["failed"], 2, "{}", run.stdout());
+    assert_eq!(report["summary"]["passed"], 11, "{}", run.stdout());
+    assert_eq!(status_of(&report, "signature.rejection-is-4xx"), "warn");
+    assert_eq!(
+        status_of(&report, "signature.stale-timestamp-rejected"),
+        "warn"
+    );
+    assert_eq!(report["summary"]["conformant"], false);
+    assert!(
+        run.stdout().trim_end().ends_with("— NOT conformant"),
+        "{}",
+        run.stdout()
+    );
+    snapshot("failing_json", &run.json);
+    snapshot("failing_junit", &run.junit);
+    snapshot("failing_markdown", &run.markdown);
+    snapshot("failing_terminal", &run.stdout());
+
+    // JUnit: the failure carries the message and the exchange; warnings pass with a note.
+    assert!(run.junit.contains(r#"failures="2""#), "{}", run.junit);
+    assert!(
+        run.junit.contains("&lt; 413 Payload Too Large"),
+        "{}",
+        run.junit
+    );
+    assert!(run.junit.contains("X-B3-TraceId"), "{}", run.junit);
+    assert_eq!(run.junit.matches("<system-out>WARNING").count(), 2);
+    if let Some(result) = xsd_validate(&run.junit_path) {
+        result.expect("JUnit report validates against docs/junit.xsd");
+    }
+}
+
+/// Every built-in check against the in-process reference receiver (the demo): the
+/// whole JSON report, every exchange included, matches the schema, and the JUnit
+/// report matches the XSD.
+#[tokio::test]
+async fn full_demo_run_matches_schema_and_xsd() {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"));
+    command
+        .args(["run", "--seed", "3", "--color", "never"])
+        .kill_on_drop(true);
+    let run = finish(command, tempfile::tempdir().unwrap()).await;
+    assert_eq!(run.code(), Some(0), "stdout: {}", run.stdout());
+    let report = run.report();
+    assert_schema_valid(&report);
+    assert_eq!(report["reference_receiver"], true);
+    assert!(report["tls"]["certificate"]["verified"] == true);
+    assert!(report["latency"]["samples"].as_u64().unwrap() > 50);
+    if let Some(result) = xsd_validate(&run.junit_path) {
+        result.expect("JUnit report validates against docs/junit.xsd");
+    }
+
+    // The validators do reject what does not conform (so the checks above can fail).
+    let mut broken = report.clone();
+    broken["checks"][0]["status"] = "passed".into();
+    broken["tls"]["versions"][0]["outcome"] = serde_json::Value::Null;
+    broken.as_object_mut().unwrap().remove("summary");
+    assert_eq!(
+        schema_errors(&broken).len(),
+        3,
+        "{:?}",
+        schema_errors(&broken)
+    );
+    let bad_xml = run.junit_path.with_file_name("bad.xml");
+    std::fs::write(
+        &bad_xml,
+        run.junit
+            .replacen(r#"<testcase name=""#, r#"<testcase title=""#, 1),
+    )
+    .unwrap();
+    if let Some(result) = xsd_validate(&bad_xml) {
+        let err = result.expect_err("a test case without a name does not validate");
+        assert!(err.contains("'name' is required"), "{err}");
+    }
+}
+
+/// A plain-HTTP endpoint: the TLS block has no certificate, the delivery checks are
+/// skipped, and every report still validates; skips are `<skipped>` in JUnit.
+#[tokio::test]
+async fn plain_http_endpoint_reports_validate() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"));
+    command
+        .args(["run", "--only", "tls.*", "--color", "never", "--endpoint"])
+        .arg(format!("http://127.0.0.1:{port}/hooks"))
+        .env("SPOTNANA_WEBHOOK_SECRET", SECRET)
+        .kill_on_drop(true);
+    let run = finish(command, tempfile::tempdir().unwrap()).await;
+    assert_eq!(run.code(), Some(1));
+    let report = run.report();
+    assert_schema_valid(&report);
+    assert!(report["tls"]["certificate"].is_null());
+    assert_eq!(status_of(&report, "tls.https-required"), "fail");
+    assert_eq!(run.junit.matches("<skipped").count(), 5, "{}", run.junit);
+    assert!(run.markdown.contains("No certificate was seen"));
+    if let Some(result) = xsd_validate(&run.junit_path) {
+        result.expect("JUnit report validates against docs/junit.xsd");
+    }
+}
+
+/// `--quiet` prints the summary only; `--verbose` every exchange; `--color always`
+/// colours, `never` does not; `--report json=-` puts the JSON alone on stdout.
+#[tokio::test]
+async fn terminal_options() {
+    let only = ["--only", "delivery.status-200,signature.missing-rejected"];
+    let quiet = run_against(
+        vec![],
+        &[&only[..], &["--quiet", "--color", "never"]].concat(),
+    )
+    .await;
+    assert_eq!(quiet.code(), Some(0));
+    let lines: Vec<&str> = quiet
+        .output
+        .stdout
+        .split(|b| *b == b'\n')
+        .map(|l| std::str::from_utf8(l).unwrap())
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].starts_with("latency: "), "{lines:?}");
+    assert!(lines[1].starts_with("2 passed, 0 failed, 0 warned, 0 skipped in "));
+    assert!(lines[1].ends_with("— conformant"), "{lines:?}");
+
+    let verbose = run_against(
+        vec![],
+        &[&only[..], &["--verbose", "--color", "always"]].concat(),
+    )
+    .await;
+    let out = verbose.stdout();
+    assert!(out.contains("> POST https://127.0.0.1:"), "{out}");
+    assert!(out.contains("< 401 Unauthorized"), "{out}");
+    assert!(out.contains("\u{1b}[32mPASS\u{1b}[0m"), "{out}");
+    assert!(!out.contains(SECRET) && !out.contains(&SECRET[6..]));
+
+    let plain = run_against(vec![], &[&only[..], &["--color", "never"]].concat()).await;
+    assert!(!plain.stdout().contains('\u{1b}'));
+    assert!(
+        !plain.stdout().contains("> POST"),
+        "passing checks show no exchanges without --verbose"
+    );
+    // Not a terminal: no progress bar, and nothing but the reports' own errors on stderr.
+    assert!(
+        plain.output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&plain.output.stderr)
+    );
+
+    let json_stdout = run_against(vec![], &[&only[..], &["--report", "json=-"]].concat()).await;
+    let parsed: serde_json::Value = serde_json::from_slice(&json_stdout.output.stdout)
+        .expect("with --report json=- stdout holds only the JSON report");
+    assert_schema_valid(&parsed);
+    assert!(String::from_utf8_lossy(&json_stdout.output.stderr).contains("— conformant"));
+}
+
+/// A report path in a missing folder fails before any delivery, with exit code 2.
+#[test]
+fn report_folder_must_exist() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"))
+        .args(["run", "--report", "json=/nonexistent-folder/r.json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("folder /nonexistent-folder does not exist"),
+        "{stderr}"
+    );
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"))
+        .args(["run", "--report", "yaml=r.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("expected json, junit or markdown"));
+}
