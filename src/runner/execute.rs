@@ -29,20 +29,26 @@ const POLL_INTERVAL: Duration = Duration::from_millis(25);
 /// Finished results by scenario index; what an interrupted run still has.
 pub type Slots = Arc<std::sync::Mutex<Vec<Option<CheckResult>>>>;
 
-/// Runs the scenarios, `jobs` at a time, storing each result in its slot (input order)
-/// as soon as it is known, so an interrupted run keeps what it found.
+/// Runs the scenarios `jobs` at a time, storing each result in its slot (input order)
+/// as soon as it is known, so an interrupted run keeps what it found. Once `stop` is
+/// set (Ctrl-C), no further scenario starts.
 pub async fn run_scenarios(
     scenarios: &[Scenario],
     ctx: &Arc<RunContext>,
     jobs: usize,
     slots: &Slots,
+    stop: &Arc<std::sync::atomic::AtomicBool>,
 ) {
-    futures::stream::iter(scenarios.iter().cloned().enumerate())
+    futures::stream::iter(scenarios.iter().enumerate())
         .for_each_concurrent(jobs.max(1), |(index, scenario)| {
             let ctx = Arc::clone(ctx);
             let slots = Arc::clone(slots);
+            let stop = Arc::clone(stop);
             async move {
-                let result = run_scenario(&scenario, &ctx).await;
+                if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    return;
+                }
+                let result = run_scenario(scenario, &ctx).await;
                 if let Ok(mut slots) = slots.lock() {
                     slots[index] = Some(result);
                 }

@@ -310,7 +310,7 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
         None => {
             let slots: execute::Slots = Arc::new(std::sync::Mutex::new(vec![None; selected.len()]));
             let stop = Arc::new(AtomicBool::new(false));
-            let run = run_until_stopped(&selected, &context, options.jobs, &slots, &stop);
+            let run = execute::run_scenarios(&selected, &context, options.jobs, &slots, &stop);
             tokio::pin!(run);
             let mut progress = Progress::new(selected.len(), !options.terminal.quiet);
             let mut tick = tokio::time::interval(Duration::from_millis(100));
@@ -413,34 +413,6 @@ impl Interrupt {
             std::future::pending::<()>().await;
         }
     }
-}
-
-/// Runs the scenarios `jobs` at a time, starting none once `stop` is set; each result
-/// lands in its slot as soon as it is finished.
-async fn run_until_stopped(
-    scenarios: &[Scenario],
-    ctx: &Arc<RunContext>,
-    jobs: usize,
-    slots: &execute::Slots,
-    stop: &Arc<AtomicBool>,
-) {
-    use futures::StreamExt as _;
-    futures::stream::iter(scenarios.iter().enumerate())
-        .for_each_concurrent(jobs.max(1), |(index, scenario)| {
-            let ctx = Arc::clone(ctx);
-            let slots = Arc::clone(slots);
-            let stop = Arc::clone(stop);
-            async move {
-                if stop.load(Ordering::SeqCst) {
-                    return;
-                }
-                let result = execute::run_scenario(scenario, &ctx).await;
-                if let Ok(mut slots) = slots.lock() {
-                    slots[index] = Some(result);
-                }
-            }
-        })
-        .await;
 }
 
 fn done(slots: &execute::Slots) -> usize {
