@@ -116,7 +116,7 @@ impl Stats {
         self.status.iter().sum::<u64>() + self.errors.iter().sum::<u64>()
     }
 
-    /// `(status, count)` for every status seen, ascending; `0` stands for a status
+    /// `(status, count)` for every status seen, ascending, then `0` for any status
     /// outside 100–599.
     pub fn status_counts(&self) -> Vec<(u16, u64)> {
         self.status
@@ -236,7 +236,7 @@ mod tests {
         a.merge(&b);
         assert_eq!(a.requests(), 5);
         assert_eq!(a.ok(), 2);
-        assert_eq!(a.status_counts(), vec![(0, 1), (200, 2), (500, 1)]);
+        assert_eq!(a.status_counts(), vec![(200, 2), (500, 1), (0, 1)]);
         assert_eq!(a.error_counts(), vec![(ErrorClass::Timeout, 1)]);
         assert_eq!(a.late, 2);
         // The 500 s timeout is clamped to the tracked maximum, not lost.
