@@ -15,7 +15,9 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-async fn answer(request: Request<hyper::body::Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn answer(
+    request: Request<hyper::body::Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     // Read (and drop) the whole body, as a real receiver would.
     let _ = request.into_body().collect().await;
     Ok(Response::new(Full::new(Bytes::from_static(b"ok"))))

@@ -87,7 +87,10 @@ fn assert_consistent(report: &Value) {
         .iter()
         .map(|k| l[*k].as_f64().unwrap_or_else(|| panic!("latency_ms.{k}")))
         .collect();
-    assert!(p.windows(2).all(|w| w[0] <= w[1]), "percentiles ordered: {p:?}");
+    assert!(
+        p.windows(2).all(|w| w[0] <= w[1]),
+        "percentiles ordered: {p:?}"
+    );
     if requests > 0 {
         assert!(p[0] > 0.0);
     }
@@ -98,7 +101,12 @@ async fn in_process_receiver_over_https_verifies_every_request() {
     let (output, report) = load(&["--requests", "2000", "--concurrency", "8", "--seed", "5"]).await;
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{text}");
-    assert!(text.contains("no --endpoint: loading the built-in reference receiver at https://127.0.0.1:"), "{text}");
+    assert!(
+        text.contains(
+            "no --endpoint: loading the built-in reference receiver at https://127.0.0.1:"
+        ),
+        "{text}"
+    );
     assert!(text.contains("requests      2000 in "), "{text}");
     assert!(text.contains("status        200: 2000"), "{text}");
     assert!(text.contains("latency (ms)  p50 "), "{text}");
@@ -138,7 +146,10 @@ async fn a_receiver_answering_500_shows_500s_and_fails() {
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(1), "{text}");
     assert!(text.contains("status        500: 300"), "{text}");
-    assert!(text.contains("not every request was answered 200 OK"), "{text}");
+    assert!(
+        text.contains("not every request was answered 200 OK"),
+        "{text}"
+    );
     assert!(!text.contains("plain http://"), "{text}");
     assert_consistent(&report);
     assert_eq!(report["status_counts"], serde_json::json!({"500": 300}));
@@ -175,7 +186,10 @@ async fn plain_http_wiremock_gets_signed_requests_and_mixed_statuses_add_up() {
     .await;
     let text = stdout(&output);
     assert_eq!(output.status.code(), Some(1), "{text}");
-    assert!(text.contains("is plain http://; Spotnana delivers only over HTTPS"), "{text}");
+    assert!(
+        text.contains("is plain http://; Spotnana delivers only over HTTPS"),
+        "{text}"
+    );
     assert!(text.contains("status        200: 300, 503: 100"), "{text}");
     assert_consistent(&report);
     assert_eq!(report["requests"], 400);
@@ -218,7 +232,10 @@ async fn plain_http_wiremock_gets_signed_requests_and_mixed_statuses_add_up() {
         }
     }
     // Weight 3 of 7: about 171 of 400.
-    assert!((110..240).contains(&ticketed), "{ticketed} BOOKING_TICKETED of 400");
+    assert!(
+        (110..240).contains(&ticketed),
+        "{ticketed} BOOKING_TICKETED of 400"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -231,8 +248,17 @@ async fn rate_mode_counts_late_requests_instead_of_dropping_them() {
     )
     .await;
     let url = running.webhook_url();
-    let (output, report) =
-        load(&["--endpoint", &url, "--rate", "200/s", "-c", "1", "--requests", "20"]).await;
+    let (output, report) = load(&[
+        "--endpoint",
+        &url,
+        "--rate",
+        "200/s",
+        "-c",
+        "1",
+        "--requests",
+        "20",
+    ])
+    .await;
     let accepted = running.stats().accepted;
     running.shutdown().await;
     let text = stdout(&output);
@@ -247,7 +273,12 @@ async fn rate_mode_counts_late_requests_instead_of_dropping_them() {
     let late = rate["late"].as_u64().unwrap();
     assert!(late >= 15, "{late} late of 20: {report:#}");
     assert!(report["duration_ms"].as_u64().unwrap() >= 20 * 50);
-    assert!(text.contains(&format!("{late} late (sent > 10 ms after schedule), 0 dropped")), "{text}");
+    assert!(
+        text.contains(&format!(
+            "{late} late (sent > 10 ms after schedule), 0 dropped"
+        )),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -275,7 +306,10 @@ async fn rate_mode_keeps_its_pace_when_the_endpoint_keeps_up() {
     let requests = report["requests"].as_u64().unwrap();
     let abandoned = report["abandoned"].as_u64().unwrap();
     assert!((95..=102).contains(&scheduled), "{report:#}");
-    assert_eq!(requests + rate["dropped"].as_u64().unwrap() + abandoned, scheduled);
+    assert_eq!(
+        requests + rate["dropped"].as_u64().unwrap() + abandoned,
+        scheduled
+    );
     assert!(requests >= 90, "{report:#}");
 }
 

@@ -100,24 +100,30 @@ pub fn parse_mix(text: &str) -> Result<Vec<WeightedKind>, SetupError> {
     for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let (name, weight) = match item.split_once('=') {
             Some((name, weight)) => {
-                let weight: u32 = weight.trim().parse().ok().filter(|w| (1..=1000).contains(w)).ok_or_else(|| {
-                    SetupError::new(format!(
-                        "--events: the weight in `{item}` is not a whole number from 1 to 1000"
-                    ))
-                })?;
+                let weight: u32 = weight
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|w| (1..=1000).contains(w))
+                    .ok_or_else(|| {
+                        SetupError::new(format!(
+                            "--events: the weight in `{item}` is not a whole number from 1 to 1000"
+                        ))
+                    })?;
                 (name.trim(), weight)
             }
             None => (item, 1),
         };
         if name.contains('/') {
-            let kind: EventKind = name
-                .parse()
-                .map_err(|err: crate::event::UnknownEvent| SetupError::new(format!("--events: {err}")))?;
+            let kind: EventKind = name.parse().map_err(|err: crate::event::UnknownEvent| {
+                SetupError::new(format!("--events: {err}"))
+            })?;
             mix.push(WeightedKind { kind, weight });
         } else {
-            let event_type: EventType = name
-                .parse()
-                .map_err(|err: crate::event::UnknownEvent| SetupError::new(format!("--events: {err}")))?;
+            let event_type: EventType =
+                name.parse().map_err(|err: crate::event::UnknownEvent| {
+                    SetupError::new(format!("--events: {err}"))
+                })?;
             mix.extend(
                 EventKind::all_of(&[event_type])
                     .into_iter()
@@ -167,7 +173,9 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
             let name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| SetupError::new(format!("--header name `{name}` is not valid")))?;
             let value = HeaderValue::from_str(&value).map_err(|_| {
-                SetupError::new(format!("--header `{name}` has a value that is not valid in HTTP"))
+                SetupError::new(format!(
+                    "--header `{name}` has a value that is not valid in HTTP"
+                ))
             })?;
             Ok((name, value))
         })
@@ -202,7 +210,9 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
             .await?;
             let url = receiver.webhook_url();
             let ca = receiver.ca_pem.clone().map(String::into_bytes);
-            println!("no --endpoint: loading the built-in reference receiver at {url} (in this process, sharing its CPU)");
+            println!(
+                "no --endpoint: loading the built-in reference receiver at {url} (in this process, sharing its CPU)"
+            );
             (url, secret, ca, Some(receiver))
         }
     };
@@ -234,9 +244,15 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
         timeout: args.timeout,
         seed,
     };
-    let events: Vec<String> = mix.iter().map(|m| format!("{}={}", m.kind, m.weight)).collect();
+    let events: Vec<String> = mix
+        .iter()
+        .map(|m| format!("{}={}", m.kind, m.weight))
+        .collect();
     let model = match args.rate {
-        Some(rate) => format!("open model, {rate} req/s, at most {} in flight", options.concurrency),
+        Some(rate) => format!(
+            "open model, {rate} req/s, at most {} in flight",
+            options.concurrency
+        ),
         None => format!("closed model, concurrency {}", options.concurrency),
     };
     let what = match stop {
@@ -287,7 +303,9 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
 }
 
 /// The receiver's counters once its background processing has caught up (or after 2 s).
-async fn settled_stats(receiver: &crate::receiver::RunningReceiver) -> crate::receiver::ReceiverStats {
+async fn settled_stats(
+    receiver: &crate::receiver::RunningReceiver,
+) -> crate::receiver::ReceiverStats {
     let give_up = tokio::time::Instant::now() + Duration::from_secs(2);
     loop {
         let stats = receiver.stats();
@@ -346,7 +364,9 @@ mod progress {
                 if let Some(latest) = live.take_p99_ms() {
                     p99 = Some(latest);
                 }
-                let p99 = p99.map(|p| format!("{p:.1} ms")).unwrap_or_else(|| "-".into());
+                let p99 = p99
+                    .map(|p| format!("{p:.1} ms"))
+                    .unwrap_or_else(|| "-".into());
                 bar.set_message(format!("{:.0} req/s  p99 {p99}", live_rate(&live, start)));
             }
             bar.finish_and_clear();

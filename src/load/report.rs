@@ -144,7 +144,11 @@ impl LoadReport {
         LoadReport {
             tool: concat!("spotcheck ", env!("CARGO_PKG_VERSION")).to_owned(),
             endpoint: info.endpoint.clone(),
-            model: if info.rate.is_some() { "open" } else { "closed" },
+            model: if info.rate.is_some() {
+                "open"
+            } else {
+                "closed"
+            },
             concurrency: info.concurrency,
             seed: info.seed,
             events: info.events.clone(),

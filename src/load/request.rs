@@ -155,7 +155,7 @@ impl RequestMaker {
 
     /// A freshly signed request: new webhook id, the current timestamp, the HMAC of
     /// `{id}.{timestamp}.{body}`, new B3 trace and span ids.
-    pub fn next(&mut self) -> Request<Full<Bytes>> {
+    pub fn make(&mut self) -> Request<Full<Bytes>> {
         let plan = &*self.plan;
         let body = plan.templates.pick(&mut self.rng);
 
@@ -257,17 +257,15 @@ mod tests {
         let verifier = Verifier::new(vec![secret]);
         let mut ids = std::collections::HashSet::new();
         for _ in 0..20 {
-            let (parts, body) = maker.next().into_parts();
+            let (parts, body) = maker.make().into_parts();
             let h = |name: &str| parts.headers[name].to_str().unwrap().to_owned();
             assert!(h(HEADER_SIGNATURE).starts_with("v1,"));
             assert_eq!(h("x-b3-traceid").len(), 32);
             assert_eq!(h("x-b3-spanid").len(), 16);
             assert!(ids.insert(h(HEADER_ID)), "webhook ids repeat");
-            let body = futures::executor::block_on(http_body_util::BodyExt::collect(
-                body,
-            ))
-            .unwrap()
-            .to_bytes();
+            let body = futures::executor::block_on(http_body_util::BodyExt::collect(body))
+                .unwrap()
+                .to_bytes();
             let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
             assert_eq!(value["operation"], "BOOKING_TICKETED");
             verifier

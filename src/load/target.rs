@@ -61,17 +61,22 @@ impl Target {
                 )));
             }
         };
-        let authority = uri.authority().ok_or_else(|| {
-            SetupError::new(format!("--endpoint `{endpoint}` has no host"))
-        })?;
-        let host_name = authority.host().trim_start_matches('[').trim_end_matches(']');
+        let authority = uri
+            .authority()
+            .ok_or_else(|| SetupError::new(format!("--endpoint `{endpoint}` has no host")))?;
+        let host_name = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
         let port = authority.port_u16().unwrap_or(if plain { 80 } else { 443 });
         let addr = tokio::net::lookup_host((host_name, port))
             .await
             .ok()
             .and_then(|mut addrs| addrs.next())
             .ok_or_else(|| {
-                SetupError::new(format!("cannot resolve the host of --endpoint `{endpoint}`"))
+                SetupError::new(format!(
+                    "cannot resolve the host of --endpoint `{endpoint}`"
+                ))
             })?;
         let path: Uri = uri
             .path_and_query()
@@ -87,7 +92,10 @@ impl Target {
             let server_name = ServerName::try_from(host_name.to_owned()).map_err(|_| {
                 SetupError::new(format!("--endpoint `{endpoint}` has an invalid host name"))
             })?;
-            Some((TlsConnector::from(Arc::new(tls_config(ca_pem)?)), server_name))
+            Some((
+                TlsConnector::from(Arc::new(tls_config(ca_pem)?)),
+                server_name,
+            ))
         };
         Ok(Target {
             addr,

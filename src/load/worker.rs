@@ -132,7 +132,7 @@ impl Worker {
     }
 
     async fn one(&mut self, scheduled: Option<Instant>) {
-        let request = self.maker.next();
+        let request = self.maker.make();
         let start = Instant::now();
         if let Some(at) = scheduled
             && start.saturating_duration_since(at) > LATE_AFTER
