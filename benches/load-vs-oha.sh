@@ -31,9 +31,16 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 
-body=$(mktemp)
-printf '%s' '{"eventType":"PNR_V3","operation":"BOOKING_TICKETED","payload":{"pnrId":"1234567890"}}' > "$body"
 export SPOTNANA_WEBHOOK_SECRET="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+# oha posts one fixed body of the same size as spotcheck's mean event body, so both
+# move the same bytes.
+probe=$(mktemp)
+"$bin" load --endpoint "$url" --requests 1 -c 1 --seed 1 --quiet --report "json=$probe" >/dev/null
+size=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mean_body_bytes"])' "$probe")
+rm -f "$probe"
+body=$(mktemp)
+python3 -c 'import sys; n=int(sys.argv[1]); head="{\"eventType\":\"PNR_V3\",\"pad\":\""; sys.stdout.write(head + "x"*max(0, n-len(head)-2) + "\"}")' "$size" > "$body"
+echo "body ${size} bytes, concurrency ${concurrency}, ${secs}s per run, ${rounds} rounds each, alternating"
 
 oha_rps=()
 spot_rps=()

@@ -20,7 +20,7 @@ pub mod target;
 pub mod worker;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{Mutex, mpsc};
@@ -30,7 +30,7 @@ pub use report::LoadReport;
 pub use request::{RequestMaker, RequestPlan, Templates, WeightedKind};
 pub use stats::{Live, Stats};
 pub use target::Target;
-pub use worker::{Budget, LATE_AFTER, Pace, Worker};
+pub use worker::{Budget, LATE_AFTER, Pace, SharedState, Worker, WorkerState};
 
 use crate::event::random;
 
@@ -97,7 +97,7 @@ pub async fn run(
             total,
             taken: Arc::new(AtomicU64::new(0)),
         },
-        Stop::Duration(duration) => Budget::Until(start + duration),
+        Stop::Duration(_) => Budget::UntilStopped(Arc::new(AtomicBool::new(false))),
     };
     let mut ticker = None;
     let mut permits_left = None;
@@ -113,23 +113,37 @@ pub async fn run(
         }
     };
     let mut workers = Vec::with_capacity(concurrency);
+    let mut states = Vec::with_capacity(concurrency);
     for index in 0..concurrency {
         let maker = RequestMaker::new(
             plan.clone(),
             random::rng_for(options.seed, &format!("load-worker-{index}")),
         );
-        let worker = Worker::new(target.clone(), maker, options.timeout, live.clone());
+        let state = SharedState::default();
+        states.push(state.clone());
+        let worker = Worker::new(target.clone(), maker, options.timeout, live.clone(), state);
         workers.push(tokio::spawn(worker.run(budget.clone(), pace.clone())));
     }
-    let mut stats = Stats::new();
-    let mut abandoned = 0;
-    for worker in workers {
-        if let Ok(result) = worker.await {
-            stats.merge(&result.stats);
-            abandoned += result.abandoned;
+    if let (Stop::Duration(duration), Budget::UntilStopped(flag)) = (options.stop, &budget) {
+        // No timer per request: one sleep here, then a flag and an abort (oha's way).
+        // The ticker stops by itself at the deadline and returns its counts.
+        tokio::time::sleep_until(start + duration).await;
+        flag.store(true, Ordering::Relaxed);
+        for worker in &workers {
+            worker.abort();
         }
     }
+    for worker in workers {
+        let _ = worker.await;
+    }
     let elapsed = start.elapsed();
+    let mut stats = Stats::new();
+    let mut abandoned = 0;
+    for state in &states {
+        let state = state.lock().unwrap_or_else(|e| e.into_inner());
+        stats.merge(&state.stats);
+        abandoned += u64::from(state.in_flight);
+    }
     let rate = match (ticker, permits_left) {
         (Some(ticker), Some(rx)) => {
             let mut counts = ticker.await.unwrap_or_default();

@@ -14,7 +14,6 @@ use hyper::{Method, Request, Uri};
 use rand::{Rng, RngCore};
 use sha2::Sha256;
 
-use crate::delivery::request::{HEADER_SPAN_ID, HEADER_TRACE_ID};
 use crate::event::{self, EnvelopeStyle, EventKind, EventSpec, SeededRng, random};
 use crate::signing::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, Secret, SignatureFormat};
 
@@ -141,6 +140,13 @@ pub struct RequestMaker {
     timestamp: (i64, HeaderValue),
 }
 
+// Parsed once at compile time rather than on every insert.
+const NAME_ID: HeaderName = HeaderName::from_static(HEADER_ID);
+const NAME_TIMESTAMP: HeaderName = HeaderName::from_static(HEADER_TIMESTAMP);
+const NAME_SIGNATURE: HeaderName = HeaderName::from_static(HEADER_SIGNATURE);
+const NAME_TRACE_ID: HeaderName = HeaderName::from_static("x-b3-traceid");
+const NAME_SPAN_ID: HeaderName = HeaderName::from_static("x-b3-spanid");
+
 const USER_AGENT_VALUE: &str = concat!("spotcheck/", env!("CARGO_PKG_VERSION"), " (load)");
 
 impl RequestMaker {
@@ -197,15 +203,25 @@ impl RequestMaker {
         let mut span = [0u8; 16];
         hex_into(&self.rng.next_u64().to_be_bytes(), &mut span);
 
+        debug_assert!(
+            NAME_TRACE_ID
+                .as_str()
+                .eq_ignore_ascii_case(crate::delivery::request::HEADER_TRACE_ID)
+        );
+        debug_assert!(
+            NAME_SPAN_ID
+                .as_str()
+                .eq_ignore_ascii_case(crate::delivery::request::HEADER_SPAN_ID)
+        );
         let mut headers = HeaderMap::with_capacity(8 + plan.custom.len());
         headers.insert(HOST, plan.host.clone());
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
-        headers.insert(HEADER_ID, header_value(id.as_bytes()));
-        headers.insert(HEADER_TIMESTAMP, self.timestamp.1.clone());
-        headers.insert(HEADER_SIGNATURE, header_value(signature));
-        headers.insert(HEADER_TRACE_ID, header_value(&trace));
-        headers.insert(HEADER_SPAN_ID, header_value(&span));
+        headers.insert(NAME_ID, header_value(id.as_bytes()));
+        headers.insert(NAME_TIMESTAMP, self.timestamp.1.clone());
+        headers.insert(NAME_SIGNATURE, header_value(signature));
+        headers.insert(NAME_TRACE_ID, header_value(&trace));
+        headers.insert(NAME_SPAN_ID, header_value(&span));
         for (name, value) in &plan.custom {
             headers.append(name.clone(), value.clone());
         }

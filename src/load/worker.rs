@@ -1,7 +1,7 @@
 //! One worker: one connection, requests one after another, its own stats.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
 use http_body_util::BodyExt;
@@ -10,6 +10,7 @@ use tokio::time::Instant;
 
 use super::request::RequestMaker;
 use super::stats::{Live, LiveRecent, PUBLISH_EVERY, Stats};
+
 use super::target::{Connection, Target};
 use crate::delivery::exchange::ErrorClass;
 
@@ -23,8 +24,9 @@ pub enum Budget {
         /// Requests taken so far.
         taken: Arc<AtomicU64>,
     },
-    /// At this instant; requests still in flight then are abandoned and not counted.
-    Until(Instant),
+    /// Until this flag is set; the run then aborts the workers, and a request still
+    /// in flight is abandoned and not counted (as oha does).
+    UntilStopped(Arc<AtomicBool>),
 }
 
 /// Where a worker's next request comes from.
@@ -39,14 +41,19 @@ pub enum Pace {
 /// A request is late when it starts more than this after its scheduled time.
 pub const LATE_AFTER: Duration = Duration::from_millis(10);
 
-/// What a worker hands back.
-#[derive(Debug)]
-pub struct WorkerResult {
+/// A worker's measurements, readable after the worker was aborted. Only the worker
+/// locks it while running (once per request, never across an await), so the lock
+/// is uncontended.
+#[derive(Debug, Default)]
+pub struct WorkerState {
     /// Its measurements.
     pub stats: Stats,
-    /// Requests abandoned in flight when the duration ended (not in `stats`).
-    pub abandoned: u64,
+    /// Whether a request was in flight (abandoned if the worker was aborted).
+    pub in_flight: bool,
 }
+
+/// Shared handle to a [`WorkerState`].
+pub type SharedState = Arc<StdMutex<WorkerState>>;
 
 /// One worker's state.
 pub struct Worker {
@@ -56,7 +63,7 @@ pub struct Worker {
     live: Arc<Live>,
     recent: LiveRecent,
     last_publish: Instant,
-    stats: Stats,
+    state: SharedState,
     conn: Option<Connection>,
 }
 
@@ -67,6 +74,7 @@ impl Worker {
         maker: RequestMaker,
         timeout: Duration,
         live: Arc<Live>,
+        state: SharedState,
     ) -> Worker {
         Worker {
             target,
@@ -75,69 +83,53 @@ impl Worker {
             live,
             recent: LiveRecent::default(),
             last_publish: Instant::now(),
-            stats: Stats::new(),
+            state,
             conn: None,
         }
     }
 
     /// Sends requests until the budget or the pace says stop.
-    pub async fn run(mut self, budget: Budget, pace: Pace) -> WorkerResult {
-        let mut abandoned = 0;
+    pub async fn run(mut self, budget: Budget, pace: Pace) {
         loop {
             let scheduled = match &pace {
                 Pace::Closed => None,
-                Pace::Open(permits) => {
-                    let next = async { permits.lock().await.recv().await };
-                    let permit = match &budget {
-                        Budget::Until(deadline) => tokio::select! {
-                            permit = next => permit,
-                            _ = tokio::time::sleep_until(*deadline) => None,
-                        },
-                        Budget::Requests { .. } => next.await,
-                    };
-                    match permit {
-                        Some(at) => Some(at),
-                        None => break,
-                    }
-                }
+                Pace::Open(permits) => match permits.lock().await.recv().await {
+                    Some(at) => Some(at),
+                    None => break,
+                },
             };
             match &budget {
                 Budget::Requests { total, taken } => {
                     if taken.fetch_add(1, Ordering::Relaxed) >= *total {
                         break;
                     }
-                    self.one(scheduled).await;
                 }
-                Budget::Until(deadline) => {
-                    if Instant::now() >= *deadline {
-                        break;
-                    }
-                    let deadline = *deadline;
-                    let done = tokio::select! {
-                        _ = self.one(scheduled) => true,
-                        _ = tokio::time::sleep_until(deadline) => false,
-                    };
-                    if !done {
-                        abandoned += 1;
+                Budget::UntilStopped(stop) => {
+                    if stop.load(Ordering::Relaxed) {
                         break;
                     }
                 }
             }
+            self.one(scheduled).await;
         }
         self.live.publish(&mut self.recent);
-        WorkerResult {
-            stats: self.stats,
-            abandoned,
-        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, WorkerState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     async fn one(&mut self, scheduled: Option<Instant>) {
         let request = self.maker.make();
         let start = Instant::now();
-        if let Some(at) = scheduled
-            && start.saturating_duration_since(at) > LATE_AFTER
         {
-            self.stats.late += 1;
+            let mut state = self.state();
+            state.in_flight = true;
+            if let Some(at) = scheduled
+                && start.saturating_duration_since(at) > LATE_AFTER
+            {
+                state.stats.late += 1;
+            }
         }
         let outcome = match tokio::time::timeout(self.timeout, self.exchange(request)).await {
             Ok(outcome) => outcome,
@@ -149,11 +141,15 @@ impl Worker {
         };
         let end = Instant::now();
         let latency = end - start;
-        match outcome {
-            Ok(status) => self.stats.record_status(status, latency),
-            Err(class) => {
-                self.conn = None;
-                self.stats.record_error(class, latency);
+        if outcome.is_err() {
+            self.conn = None;
+        }
+        {
+            let mut state = self.state();
+            state.in_flight = false;
+            match outcome {
+                Ok(status) => state.stats.record_status(status, latency),
+                Err(class) => state.stats.record_error(class, latency),
             }
         }
         self.recent.record(latency);
