@@ -76,6 +76,7 @@ pub mod cli;
 pub mod delivery;
 pub mod error;
 pub mod event;
+pub mod load;
 pub mod receiver;
 pub mod report;
 pub mod runner;

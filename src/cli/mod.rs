@@ -5,6 +5,7 @@
 
 pub mod common;
 pub mod completions;
+pub mod load;
 pub mod oauth;
 pub mod run;
 pub mod scenarios;
@@ -48,6 +49,8 @@ pub enum Command {
     Scenarios(scenarios::ScenariosArgs),
     /// Probe an endpoint's TLS: versions accepted and refused, certificate, the tls.* checks.
     Tls(tls::TlsArgs),
+    /// Load an endpoint with freshly signed events at a concurrency or a rate: throughput, statuses, latency percentiles.
+    Load(Box<load::LoadArgs>),
 }
 
 /// Parses the command line, runs the command and returns the process exit code.
@@ -75,6 +78,7 @@ pub fn main() -> u8 {
             Command::Verify(args) => verify::run(args).await,
             Command::Scenarios(args) => scenarios::run(args).await,
             Command::Tls(args) => tls::run(args).await,
+            Command::Load(args) => load::run(*args).await,
         }
     });
     // Do not wait for lingering connections or blocking tasks at exit.

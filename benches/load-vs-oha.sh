@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Side-by-side: oha vs `spotcheck load` against one loopback HTTP sink
+# (examples/sink.rs, answers 200 at once), same concurrency and duration,
+# alternating rounds. spotcheck signs every request (fresh id, timestamp, HMAC,
+# B3 ids); oha sends one fixed body. Prints req/s per round, medians and the ratio
+# (target: spotcheck >= 0.9x oha).
+#
+# Usage: benches/load-vs-oha.sh [ROUNDS] [CONCURRENCY] [DURATION_SECONDS]
+# Only ever targets 127.0.0.1. Installs oha with `cargo install oha --locked` if missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-3}
+concurrency=${2:-32}
+secs=${3:-5}
+port=${SINK_PORT:-18080}
+url="http://127.0.0.1:${port}/webhooks"
+
+if ! command -v oha >/dev/null 2>&1; then
+  echo "oha not found: cargo install oha --locked (takes a few minutes)"
+  cargo install oha --locked
+fi
+cargo build --release --locked --quiet --bin spotcheck --example sink
+bin=target/release/spotcheck
+sink=target/release/examples/sink
+
+"$sink" "$port" >/dev/null &
+sink_pid=$!
+trap 'kill "$sink_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do
+  (echo > "/dev/tcp/127.0.0.1/${port}") 2>/dev/null && break
+  sleep 0.1
+done
+
+export SPOTNANA_WEBHOOK_SECRET="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+# oha posts one fixed body of the same size as spotcheck's mean event body, so both
+# move the same bytes.
+probe=$(mktemp)
+"$bin" load --endpoint "$url" --requests 1 -c 1 --seed 1 --quiet --report "json=$probe" >/dev/null
+size=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mean_body_bytes"])' "$probe")
+rm -f "$probe"
+body=$(mktemp)
+python3 -c 'import sys; n=int(sys.argv[1]); head="{\"eventType\":\"PNR_V3\",\"pad\":\""; sys.stdout.write(head + "x"*max(0, n-len(head)-2) + "\"}")' "$size" > "$body"
+echo "body ${size} bytes, concurrency ${concurrency}, ${secs}s per run, ${rounds} rounds each, alternating"
+
+oha_rps=()
+spot_rps=()
+for i in $(seq 1 "$rounds"); do
+  json=$(oha --no-tui --output-format json -c "$concurrency" -z "${secs}s" -m POST \
+    -H 'Content-Type: application/json' -D "$body" "$url")
+  o=$(printf '%s' "$json" | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["summary"]["requestsPerSec"],1))')
+  oha_rps+=("$o")
+  report=$(mktemp)
+  "$bin" load --endpoint "$url" -c "$concurrency" --duration "${secs}s" --seed "$i" --quiet \
+    --report "json=$report" >/dev/null || true
+  s=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["throughput_rps"])' "$report")
+  rm -f "$report"
+  spot_rps+=("$s")
+  echo "round $i: oha ${o} req/s, spotcheck ${s} req/s"
+done
+rm -f "$body"
+
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+om=$(median "${oha_rps[@]}")
+sm=$(median "${spot_rps[@]}")
+ratio=$(python3 -c "print(round($sm/$om, 3))")
+echo "median over ${rounds} rounds, concurrency ${concurrency}, ${secs}s each:"
+echo "  oha        ${om} req/s"
+echo "  spotcheck  ${sm} req/s (every request signed)"
+echo "  ratio      ${ratio}x (target >= 0.9)"

@@ -1,0 +1,384 @@
+//! `spotcheck load`: sustained signed deliveries at a concurrency or a rate, with
+//! throughput, status counts, error classes and latency percentiles.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use hyper::header::{HeaderName, HeaderValue};
+
+use super::common::{FormatArgs, SecretArgs, parse_duration, parse_headers};
+use crate::delivery::client::load_ca_cert;
+use crate::delivery::request::check_custom_headers;
+use crate::error::{SetupError, exit};
+use crate::event::{EventKind, EventType, random};
+use crate::load::report::RunInfo;
+use crate::load::{
+    self, Live, LoadOptions, LoadReport, RequestPlan, Stop, Target, Templates, WeightedKind,
+};
+use crate::signing::Secret;
+
+/// Default number of connections.
+pub const DEFAULT_CONCURRENCY: usize = 32;
+/// Most connections allowed.
+pub const MAX_CONCURRENCY: usize = 4096;
+/// Default run length when neither --duration nor --requests is given.
+pub const DEFAULT_DURATION: Duration = Duration::from_secs(10);
+
+/// Options of `spotcheck load`.
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// The endpoint (https://…; http:// is allowed for local testing). Without it, the
+    /// built-in reference receiver is started on loopback and loaded.
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// PEM file with a private CA to trust for the endpoint's certificate.
+    #[arg(long, value_name = "PEM")]
+    pub ca_cert: Option<PathBuf>,
+    /// Extra header on every delivery, `Name: value` (repeatable).
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Per-request timeout, connecting included.
+    #[arg(long, value_name = "DURATION", default_value = "40s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Open model: a constant arrival rate, e.g. `500/s` (or `500`). Requests that
+    /// cannot start on time are still sent and counted as late.
+    #[arg(long, value_name = "N/s", value_parser = parse_rate)]
+    pub rate: Option<f64>,
+    /// Connections. Closed model: requests in flight at all times. With --rate: the
+    /// most requests in flight.
+    #[arg(long, short = 'c', value_name = "C", default_value_t = DEFAULT_CONCURRENCY as u64,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_CONCURRENCY as u64))]
+    pub concurrency: u64,
+    /// How long to run (default 10s).
+    #[arg(long, short = 'z', value_name = "DURATION", value_parser = parse_duration,
+          conflicts_with = "requests")]
+    pub duration: Option<Duration>,
+    /// How many requests to send.
+    #[arg(long, short = 'n', value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub requests: Option<u64>,
+    /// Event mix: comma-separated `EVENT/OPERATION` or `EVENT` (all its operations),
+    /// each optionally `=WEIGHT`, e.g. `PNR_V3/BOOKING_TICKETED=3,TRIP`. Default: every kind.
+    #[arg(long, value_name = "MIX")]
+    pub events: Option<String>,
+    /// Seed for ids and body choice (default: random; printed).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Write a report: `json=PATH`.
+    #[arg(long, value_name = "FORMAT=PATH")]
+    pub report: Vec<String>,
+    /// Also print spotcheck's peak resident memory.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Where the signing secret comes from.
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    /// Signature token form and envelope spelling.
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+/// Parses `500/s`, `500` or `2.5/s`.
+pub fn parse_rate(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches("/s").trim();
+    match number.parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 && rate <= 10_000_000.0 => Ok(rate),
+        _ => Err(format!(
+            "`{text}` is not a rate; write requests per second, e.g. 500/s"
+        )),
+    }
+}
+
+/// Parses the `--events` mix.
+pub fn parse_mix(text: &str) -> Result<Vec<WeightedKind>, SetupError> {
+    let mut mix = Vec::new();
+    for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (name, weight) = match item.split_once('=') {
+            Some((name, weight)) => {
+                let weight: u32 = weight
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|w| (1..=1000).contains(w))
+                    .ok_or_else(|| {
+                        SetupError::new(format!(
+                            "--events: the weight in `{item}` is not a whole number from 1 to 1000"
+                        ))
+                    })?;
+                (name.trim(), weight)
+            }
+            None => (item, 1),
+        };
+        if name.contains('/') {
+            let kind: EventKind = name.parse().map_err(|err: crate::event::UnknownEvent| {
+                SetupError::new(format!("--events: {err}"))
+            })?;
+            mix.push(WeightedKind { kind, weight });
+        } else {
+            let event_type: EventType =
+                name.parse().map_err(|err: crate::event::UnknownEvent| {
+                    SetupError::new(format!("--events: {err}"))
+                })?;
+            mix.extend(
+                EventKind::all_of(&[event_type])
+                    .into_iter()
+                    .map(|kind| WeightedKind { kind, weight }),
+            );
+        }
+    }
+    if mix.is_empty() {
+        return Err(SetupError::new("--events names no event")
+            .with_hint("e.g. --events PNR_V3/BOOKING_TICKETED=3,TRIP"));
+    }
+    Ok(mix)
+}
+
+fn report_path(reports: &[String]) -> Result<Option<PathBuf>, SetupError> {
+    let mut json = None;
+    for report in reports {
+        match report.split_once('=') {
+            Some(("json", path)) if !path.is_empty() => json = Some(PathBuf::from(path)),
+            _ => {
+                return Err(SetupError::new(format!(
+                    "--report `{report}`: load writes `json=PATH` reports"
+                )));
+            }
+        }
+    }
+    if let Some(path) = &json {
+        crate::report::write::check_writable(path)?;
+    }
+    Ok(json)
+}
+
+/// Runs `spotcheck load`.
+pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
+    let json_path = report_path(&args.report)?;
+    let mix = match &args.events {
+        Some(text) => parse_mix(text)?,
+        None => EventKind::all()
+            .map(|kind| WeightedKind { kind, weight: 1 })
+            .collect(),
+    };
+    let custom = parse_headers(&args.headers)?;
+    check_custom_headers(&custom)?;
+    let custom = custom
+        .into_iter()
+        .map(|(name, value)| {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| SetupError::new(format!("--header name `{name}` is not valid")))?;
+            let value = HeaderValue::from_str(&value).map_err(|_| {
+                SetupError::new(format!(
+                    "--header `{name}` has a value that is not valid in HTTP"
+                ))
+            })?;
+            Ok((name, value))
+        })
+        .collect::<Result<Vec<_>, SetupError>>()?;
+    let seed = args.seed.unwrap_or_else(random::fresh_seed);
+
+    let (endpoint, secret, ca_pem, receiver) = match &args.endpoint {
+        Some(endpoint) => {
+            let secret = args.secret.require()?;
+            let ca = match &args.ca_cert {
+                Some(path) => Some(load_ca_cert(path)?),
+                None => None,
+            };
+            (endpoint.clone(), secret, ca, None)
+        }
+        None => {
+            let secret = match args.secret.load()? {
+                Some(secret) => secret,
+                None => Secret::generate(&mut random::rng_for(seed, "load-secret")),
+            };
+            let config = crate::receiver::ReceiverConfig {
+                secrets: vec![secret.clone()],
+                // Room for bursts: the receiver acknowledges first and processes later.
+                queue_capacity: 65_536,
+                ..crate::receiver::ReceiverConfig::default()
+            };
+            let receiver = crate::receiver::start(
+                config,
+                std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+                crate::receiver::TlsSetup::Generated,
+            )
+            .await?;
+            let url = receiver.webhook_url();
+            let ca = receiver.ca_pem.clone().map(String::into_bytes);
+            println!(
+                "no --endpoint: loading the built-in reference receiver at {url} (in this process, sharing its CPU)"
+            );
+            (url, secret, ca, Some(receiver))
+        }
+    };
+    let target = Target::resolve(&endpoint, ca_pem.as_deref()).await?;
+    if target.plain {
+        println!(
+            "note: {endpoint} is plain http://; Spotnana delivers only over HTTPS (TLS 1.2+), so this measures a local test setup"
+        );
+    }
+    let templates = Templates::build(&mix, args.format.envelope, seed);
+    let mean_body_bytes = templates.mean_body_bytes();
+    let plan = RequestPlan::new(
+        target.path.clone(),
+        target.host.clone(),
+        &secret,
+        args.format.signature_format,
+        templates,
+        custom,
+    );
+    let stop = match (args.requests, args.duration) {
+        (Some(n), _) => Stop::Requests(n),
+        (None, Some(d)) => Stop::Duration(d),
+        (None, None) => Stop::Duration(DEFAULT_DURATION),
+    };
+    let options = LoadOptions {
+        concurrency: args.concurrency as usize,
+        rate: args.rate,
+        stop,
+        timeout: args.timeout,
+        seed,
+    };
+    let events: Vec<String> = mix
+        .iter()
+        .map(|m| format!("{}={}", m.kind, m.weight))
+        .collect();
+    let model = match args.rate {
+        Some(rate) => format!(
+            "open model, {rate} req/s, at most {} in flight",
+            options.concurrency
+        ),
+        None => format!("closed model, concurrency {}", options.concurrency),
+    };
+    let what = match stop {
+        Stop::Requests(n) => format!("{n} requests"),
+        Stop::Duration(d) => humantime::format_duration(d).to_string(),
+    };
+    println!(
+        "load: {what} to {endpoint} ({model}), {} event kinds, mean body {mean_body_bytes} bytes, seed {seed}",
+        mix.len()
+    );
+
+    let live = Arc::new(Live::default());
+    let progress = (!args.quiet).then(|| progress::start(live.clone(), stop));
+    let outcome = load::run(&options, Arc::new(target), Arc::new(plan), live).await;
+    if let Some(progress) = progress {
+        progress.finish().await;
+    }
+
+    let info = RunInfo {
+        endpoint,
+        concurrency: options.concurrency,
+        rate: args.rate,
+        seed,
+        events,
+        mean_body_bytes,
+    };
+    let mut report = LoadReport::new(&info, &outcome);
+    if let Some(receiver) = receiver {
+        report.receiver = Some(settled_stats(&receiver).await);
+        receiver.shutdown().await;
+    }
+    if args.verbose {
+        report.peak_rss_kib = load::peak_rss_kib();
+    }
+    print!("{}", report.render_text());
+    if let Some(path) = &json_path {
+        crate::report::write::write_atomic(path, report.to_json().as_bytes()).map_err(|err| {
+            SetupError::new(format!("cannot write the report {}: {err}", path.display()))
+        })?;
+        println!("report        {}", path.display());
+    }
+    Ok(if report.requests > 0 && report.ok == report.requests {
+        exit::CONFORMANT
+    } else {
+        println!("not every request was answered 200 OK");
+        exit::NOT_CONFORMANT
+    })
+}
+
+/// The receiver's counters once its background processing has caught up (or after 2 s).
+async fn settled_stats(
+    receiver: &crate::receiver::RunningReceiver,
+) -> crate::receiver::ReceiverStats {
+    let give_up = tokio::time::Instant::now() + Duration::from_secs(2);
+    loop {
+        let stats = receiver.stats();
+        if stats.processed + stats.duplicates >= stats.accepted
+            || tokio::time::Instant::now() >= give_up
+        {
+            return stats;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+mod progress {
+    //! The progress bar: live rate and the p99 of the last interval, on stderr
+    //! (hidden when stderr is not a terminal).
+
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use indicatif::{ProgressBar, ProgressStyle};
+    use tokio::sync::oneshot;
+    use tokio::task::JoinHandle;
+    use tokio::time::Instant;
+
+    use crate::load::{Live, Stop, live_rate};
+
+    /// A running progress display.
+    pub struct Progress {
+        stop: oneshot::Sender<()>,
+        task: JoinHandle<()>,
+    }
+
+    /// Starts drawing.
+    pub fn start(live: Arc<Live>, stop: Stop) -> Progress {
+        let (len, template) = match stop {
+            Stop::Requests(n) => (n, "{bar:30} {pos}/{len} requests  {msg}"),
+            Stop::Duration(d) => (d.as_millis() as u64, "{bar:30} {elapsed}  {msg}"),
+        };
+        let bar = ProgressBar::new(len);
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            bar.set_style(style);
+        }
+        let (tx, mut rx) = oneshot::channel();
+        let task = tokio::spawn(async move {
+            let start = Instant::now();
+            let mut p99 = None;
+            loop {
+                tokio::select! {
+                    _ = &mut rx => break,
+                    _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+                }
+                match stop {
+                    Stop::Requests(_) => bar.set_position(live.completed()),
+                    Stop::Duration(_) => bar.set_position(start.elapsed().as_millis() as u64),
+                }
+                if let Some(latest) = live.take_p99_ms() {
+                    p99 = Some(latest);
+                }
+                let p99 = p99
+                    .map(|p| format!("{p:.1} ms"))
+                    .unwrap_or_else(|| "-".into());
+                bar.set_message(format!("{:.0} req/s  p99 {p99}", live_rate(&live, start)));
+            }
+            bar.finish_and_clear();
+        });
+        Progress { stop: tx, task }
+    }
+
+    impl Progress {
+        /// Stops and clears the bar.
+        pub async fn finish(self) {
+            let _ = self.stop.send(());
+            let _ = self.task.await;
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! Load mode: sustained signed deliveries at a fixed concurrency (closed model) or
+//! a constant arrival rate (open model), measured with HDR histograms.
+//!
+//! The shape follows oha: one hyper HTTP/1.1 connection per worker, no pool and no
+//! lock on the hot path; bodies pre-serialized once per event kind; per request only
+//! the webhook id, timestamp, HMAC and B3 ids are new. Each worker keeps its own
+//! histogram and fixed-size counters, merged at the end, so memory does not grow
+//! with the number of requests.
+//!
+//! Open model: a ticker issues one permit per scheduled request (carrying its
+//! scheduled time) into a bounded backlog. A request that starts more than
+//! [`LATE_AFTER`] after its scheduled time is counted `late`; a permit that finds the
+//! backlog full, or is still waiting when the duration ends, is counted `dropped`.
+//! Nothing disappears: `requests + dropped + abandoned == scheduled`.
+
+pub mod report;
+pub mod request;
+pub mod stats;
+pub mod target;
+pub mod worker;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{Mutex, mpsc};
+use tokio::time::Instant;
+
+pub use report::LoadReport;
+pub use request::{RequestMaker, RequestPlan, Templates, WeightedKind};
+pub use stats::{Live, Stats};
+pub use target::Target;
+pub use worker::{Budget, LATE_AFTER, Pace, SharedState, Worker, WorkerState};
+
+use crate::event::random;
+
+/// Largest open-model backlog of scheduled requests waiting for a free worker.
+pub const MAX_BACKLOG: usize = 65_536;
+
+/// When a run stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// After this many requests.
+    Requests(u64),
+    /// After this long.
+    Duration(Duration),
+}
+
+/// How a load run is driven.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// Connections (workers). In the open model, the most requests in flight.
+    pub concurrency: usize,
+    /// Open model: requests per second. `None` for the closed model.
+    pub rate: Option<f64>,
+    /// When to stop.
+    pub stop: Stop,
+    /// Per-request timeout (connecting included).
+    pub timeout: Duration,
+    /// Seed for ids and body choice.
+    pub seed: u64,
+}
+
+/// Open-model counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RateCounts {
+    /// Permits the ticker issued (requests scheduled).
+    pub scheduled: u64,
+    /// Scheduled requests never sent: the backlog was full, or the run ended first.
+    pub dropped: u64,
+}
+
+/// What a run measured.
+#[derive(Debug)]
+pub struct LoadOutcome {
+    /// Every worker's stats merged.
+    pub stats: Stats,
+    /// Wall time from the first request to the last.
+    pub elapsed: Duration,
+    /// Requests abandoned in flight when the duration ended (not counted as requests).
+    pub abandoned: u64,
+    /// Open model only.
+    pub rate: Option<RateCounts>,
+}
+
+/// Runs the load. `live` is updated as requests complete (for a progress display).
+pub async fn run(
+    options: &LoadOptions,
+    target: Arc<Target>,
+    plan: Arc<RequestPlan>,
+    live: Arc<Live>,
+) -> LoadOutcome {
+    let concurrency = options.concurrency.max(1);
+    let start = Instant::now();
+    let budget = match options.stop {
+        Stop::Requests(total) => Budget::Requests {
+            total,
+            taken: Arc::new(AtomicU64::new(0)),
+        },
+        Stop::Duration(_) => Budget::UntilStopped(Arc::new(AtomicBool::new(false))),
+    };
+    let mut ticker = None;
+    let mut permits_left = None;
+    let pace = match options.rate {
+        None => Pace::Closed,
+        Some(rate) => {
+            let backlog = backlog_capacity(rate, concurrency, options.stop);
+            let (tx, rx) = mpsc::channel(backlog);
+            let rx = Arc::new(Mutex::new(rx));
+            permits_left = Some(rx.clone());
+            ticker = Some(tokio::spawn(tick(rate, options.stop, start, tx)));
+            Pace::Open(rx)
+        }
+    };
+    let mut workers = Vec::with_capacity(concurrency);
+    let mut states = Vec::with_capacity(concurrency);
+    for index in 0..concurrency {
+        let maker = RequestMaker::new(
+            plan.clone(),
+            random::rng_for(options.seed, &format!("load-worker-{index}")),
+        );
+        let state = SharedState::default();
+        states.push(state.clone());
+        let worker = Worker::new(target.clone(), maker, options.timeout, live.clone(), state);
+        workers.push(tokio::spawn(worker.run(budget.clone(), pace.clone())));
+    }
+    if let (Stop::Duration(duration), Budget::UntilStopped(flag)) = (options.stop, &budget) {
+        // No timer per request: one sleep here, then a flag and an abort (oha's way).
+        // The ticker stops by itself at the deadline and returns its counts.
+        tokio::time::sleep_until(start + duration).await;
+        flag.store(true, Ordering::Relaxed);
+        for worker in &workers {
+            worker.abort();
+        }
+    }
+    for worker in workers {
+        let _ = worker.await;
+    }
+    let elapsed = start.elapsed();
+    let mut stats = Stats::new();
+    let mut abandoned = 0;
+    for state in &states {
+        let state = state.lock().unwrap_or_else(|e| e.into_inner());
+        stats.merge(&state.stats);
+        abandoned += u64::from(state.in_flight);
+    }
+    let rate = match (ticker, permits_left) {
+        (Some(ticker), Some(rx)) => {
+            let mut counts = ticker.await.unwrap_or_default();
+            let mut rx = rx.lock().await;
+            rx.close();
+            while rx.try_recv().is_ok() {
+                counts.dropped += 1;
+            }
+            Some(counts)
+        }
+        _ => None,
+    };
+    LoadOutcome {
+        stats,
+        elapsed,
+        abandoned,
+        rate,
+    }
+}
+
+fn backlog_capacity(rate: f64, concurrency: usize, stop: Stop) -> usize {
+    let one_second = rate.ceil().min(MAX_BACKLOG as f64) as usize;
+    let wanted = one_second.max(concurrency).clamp(1, MAX_BACKLOG);
+    match stop {
+        Stop::Requests(total) => wanted.min(usize::try_from(total).unwrap_or(usize::MAX).max(1)),
+        Stop::Duration(_) => wanted,
+    }
+}
+
+/// The open-model ticker: one permit per scheduled request, on time, whatever the
+/// workers are doing; a permit that finds the backlog full is counted as dropped.
+async fn tick(rate: f64, stop: Stop, start: Instant, tx: mpsc::Sender<Instant>) -> RateCounts {
+    let mut counts = RateCounts::default();
+    let limit = match stop {
+        Stop::Requests(total) => Some(total),
+        Stop::Duration(_) => None,
+    };
+    let deadline = match stop {
+        Stop::Duration(duration) => Some(start + duration),
+        Stop::Requests(_) => None,
+    };
+    let interval = 1.0 / rate.max(1e-9);
+    loop {
+        let now = Instant::now();
+        if deadline.is_some_and(|deadline| now >= deadline) {
+            break;
+        }
+        // Every request whose scheduled time has come (the first at once).
+        let mut due = ((now - start).as_secs_f64() * rate) as u64 + 1;
+        if let Some(limit) = limit {
+            due = due.min(limit);
+        }
+        while counts.scheduled < due {
+            let at = start + Duration::from_secs_f64(counts.scheduled as f64 * interval);
+            counts.scheduled += 1;
+            match tx.try_send(at) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => counts.dropped += 1,
+                Err(mpsc::error::TrySendError::Closed(_)) => return counts,
+            }
+        }
+        if limit.is_some_and(|limit| counts.scheduled >= limit) {
+            break;
+        }
+        let next = start + Duration::from_secs_f64(counts.scheduled as f64 * interval);
+        let next = match deadline {
+            Some(deadline) => next.min(deadline),
+            None => next,
+        };
+        tokio::time::sleep_until(next).await;
+    }
+    counts
+}
+
+/// Peak resident memory of this process (`VmHWM`, KiB), where the OS reports it.
+pub fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// Completed requests per second so far (for progress displays).
+pub fn live_rate(live: &Live, since: Instant) -> f64 {
+    let secs = since.elapsed().as_secs_f64();
+    if secs > 0.0 {
+        live.completed.load(Ordering::Relaxed) as f64 / secs
+    } else {
+        0.0
+    }
+}

@@ -1,0 +1,247 @@
+//! The load report: a JSON document (`--report json=PATH`) and the terminal summary.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::{LoadOutcome, RateCounts};
+use crate::receiver::ReceiverStats;
+
+/// Latency percentiles in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Latency {
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// 99.9th percentile.
+    pub p999: f64,
+    /// Slowest request.
+    pub max: f64,
+    /// Mean.
+    pub mean: f64,
+}
+
+/// Open-model figures.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RateReport {
+    /// Target arrival rate (requests per second).
+    pub target_rps: f64,
+    /// Requests the ticker scheduled.
+    pub scheduled: u64,
+    /// Requests sent more than `late_after_ms` after their scheduled time (still sent and counted).
+    pub late: u64,
+    /// The lateness threshold.
+    pub late_after_ms: u64,
+    /// Scheduled requests never sent (backlog full, or the run ended first).
+    pub dropped: u64,
+}
+
+/// What `spotcheck load` reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LoadReport {
+    /// `spotcheck <version>`.
+    pub tool: String,
+    /// The endpoint loaded.
+    pub endpoint: String,
+    /// `closed` (fixed concurrency) or `open` (fixed arrival rate).
+    pub model: &'static str,
+    /// Connections (workers).
+    pub concurrency: usize,
+    /// Seed of ids and body choice.
+    pub seed: u64,
+    /// The event mix, `EVENT/OPERATION=weight`.
+    pub events: Vec<String>,
+    /// Mean body size in bytes.
+    pub mean_body_bytes: usize,
+    /// Requests completed (answered or failed); the sum of `status_counts` and `errors`.
+    pub requests: u64,
+    /// Requests answered `200 OK`.
+    pub ok: u64,
+    /// Wall time of the run.
+    pub duration_ms: u64,
+    /// `requests` per second of `duration_ms`.
+    pub throughput_rps: f64,
+    /// Count per HTTP status (`"0"` for a status outside 100–599).
+    pub status_counts: BTreeMap<String, u64>,
+    /// Count per error class (`connect`, `tls`, `timeout`, `reset`, `protocol`, `body`, …).
+    pub errors: BTreeMap<String, u64>,
+    /// Latency percentiles of all completed requests.
+    pub latency_ms: Latency,
+    /// Requests still in flight when the duration ended (not in `requests`).
+    pub abandoned: u64,
+    /// Open model only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate: Option<RateReport>,
+    /// The in-process reference receiver's counters, when it was the target.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receiver: Option<ReceiverStats>,
+    /// Peak resident memory of spotcheck (KiB), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_rss_kib: Option<u64>,
+}
+
+/// How the run was set up, for the report.
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    /// The endpoint.
+    pub endpoint: String,
+    /// Connections.
+    pub concurrency: usize,
+    /// Open-model rate.
+    pub rate: Option<f64>,
+    /// Seed.
+    pub seed: u64,
+    /// Event mix.
+    pub events: Vec<String>,
+    /// Mean body size.
+    pub mean_body_bytes: usize,
+}
+
+fn ms(micros: u64) -> f64 {
+    (micros as f64 / 1000.0 * 1000.0).round() / 1000.0
+}
+
+impl LoadReport {
+    /// Builds the report from a run's outcome.
+    pub fn new(info: &RunInfo, outcome: &LoadOutcome) -> LoadReport {
+        let stats = &outcome.stats;
+        let requests = stats.requests();
+        let secs = outcome.elapsed.as_secs_f64();
+        let h = &stats.latency;
+        let latency_ms = if h.is_empty() {
+            Latency {
+                p50: 0.0,
+                p90: 0.0,
+                p99: 0.0,
+                p999: 0.0,
+                max: 0.0,
+                mean: 0.0,
+            }
+        } else {
+            Latency {
+                p50: ms(h.value_at_quantile(0.50)),
+                p90: ms(h.value_at_quantile(0.90)),
+                p99: ms(h.value_at_quantile(0.99)),
+                p999: ms(h.value_at_quantile(0.999)),
+                max: ms(h.max()),
+                mean: ms(h.mean().round() as u64),
+            }
+        };
+        let rate = match (info.rate, outcome.rate) {
+            (Some(target_rps), Some(RateCounts { scheduled, dropped })) => Some(RateReport {
+                target_rps,
+                scheduled,
+                late: stats.late,
+                late_after_ms: super::LATE_AFTER.as_millis() as u64,
+                dropped,
+            }),
+            _ => None,
+        };
+        LoadReport {
+            tool: concat!("spotcheck ", env!("CARGO_PKG_VERSION")).to_owned(),
+            endpoint: info.endpoint.clone(),
+            model: if info.rate.is_some() {
+                "open"
+            } else {
+                "closed"
+            },
+            concurrency: info.concurrency,
+            seed: info.seed,
+            events: info.events.clone(),
+            mean_body_bytes: info.mean_body_bytes,
+            requests,
+            ok: stats.ok(),
+            duration_ms: outcome.elapsed.as_millis() as u64,
+            throughput_rps: if secs > 0.0 {
+                (requests as f64 / secs * 10.0).round() / 10.0
+            } else {
+                0.0
+            },
+            status_counts: stats
+                .status_counts()
+                .into_iter()
+                .map(|(status, count)| (status.to_string(), count))
+                .collect(),
+            errors: stats
+                .error_counts()
+                .into_iter()
+                .map(|(class, count)| (class.as_str().to_owned(), count))
+                .collect(),
+            latency_ms,
+            abandoned: outcome.abandoned,
+            rate,
+            receiver: None,
+            peak_rss_kib: None,
+        }
+    }
+
+    /// The report as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".to_owned())
+    }
+
+    /// The terminal summary.
+    pub fn render_text(&self) -> String {
+        let mut out = String::new();
+        let secs = self.duration_ms as f64 / 1000.0;
+        let _ = writeln!(
+            out,
+            "requests      {} in {secs:.2} s, {:.1} req/s ({} answered 200 OK)",
+            self.requests, self.throughput_rps, self.ok
+        );
+        let statuses = if self.status_counts.is_empty() {
+            "none".to_owned()
+        } else {
+            join(&self.status_counts)
+        };
+        let _ = writeln!(out, "status        {statuses}");
+        let errors = if self.errors.is_empty() {
+            "none".to_owned()
+        } else {
+            join(&self.errors)
+        };
+        let _ = writeln!(out, "errors        {errors}");
+        let l = &self.latency_ms;
+        let _ = writeln!(
+            out,
+            "latency (ms)  p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
+            l.p50, l.p90, l.p99, l.p999, l.max
+        );
+        if let Some(rate) = &self.rate {
+            let _ = writeln!(
+                out,
+                "rate          target {} req/s: {} scheduled, {} late (sent > {} ms after schedule), {} dropped (never sent)",
+                rate.target_rps, rate.scheduled, rate.late, rate.late_after_ms, rate.dropped
+            );
+        }
+        if self.abandoned > 0 {
+            let _ = writeln!(
+                out,
+                "abandoned     {} in flight when the duration ended (not counted)",
+                self.abandoned
+            );
+        }
+        if let Some(r) = &self.receiver {
+            let _ = writeln!(
+                out,
+                "receiver      {} received, {} verified and accepted, {} refused, {} processed",
+                r.received, r.accepted, r.rejected, r.processed
+            );
+        }
+        if let Some(kib) = self.peak_rss_kib {
+            let _ = writeln!(out, "peak RSS      {:.1} MiB", kib as f64 / 1024.0);
+        }
+        out
+    }
+}
+
+fn join(map: &BTreeMap<String, u64>) -> String {
+    map.iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,246 @@
+//! Per-worker measurements: an HDR latency histogram, status counts and error
+//! classes in fixed arrays. Nothing is stored per request, so memory stays flat
+//! however long the run; workers merge their stats once, at the end.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+
+use crate::delivery::exchange::ErrorClass;
+
+/// Highest latency the histograms track (longer ones are recorded as this).
+pub const MAX_TRACKED: Duration = Duration::from_secs(120);
+/// Status codes counted one by one: 100 to 599; anything else goes to one slot.
+const STATUS_BASE: u16 = 100;
+const STATUS_SLOTS: usize = 500;
+const OTHER_STATUS: usize = STATUS_SLOTS;
+
+/// The error classes a load request can end with, in report order.
+pub const ERROR_CLASSES: [ErrorClass; 8] = [
+    ErrorClass::Dns,
+    ErrorClass::Connect,
+    ErrorClass::Tls,
+    ErrorClass::Timeout,
+    ErrorClass::Reset,
+    ErrorClass::Protocol,
+    ErrorClass::Body,
+    ErrorClass::Other,
+];
+
+fn error_index(class: ErrorClass) -> usize {
+    ERROR_CLASSES
+        .iter()
+        .position(|c| *c == class)
+        .unwrap_or(ERROR_CLASSES.len() - 1)
+}
+
+/// A latency histogram in microseconds, 1 µs to [`MAX_TRACKED`], 3 significant digits
+/// (about 136 KiB, whatever the number of requests).
+pub fn latency_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_TRACKED.as_micros() as u64, 3)
+        .expect("static histogram bounds are valid")
+}
+
+/// A coarse histogram (2 significant digits) for the live p99 shown while running.
+fn live_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_TRACKED.as_micros() as u64, 2)
+        .expect("static histogram bounds are valid")
+}
+
+fn micros(latency: Duration) -> u64 {
+    (latency.as_micros().min(u128::from(u64::MAX)) as u64).max(1)
+}
+
+/// What one worker (or, after merging, the whole run) measured.
+#[derive(Debug, Clone)]
+pub struct Stats {
+    /// Latency of every completed request (answered or failed), in µs.
+    pub latency: Histogram<u64>,
+    status: Box<[u64; STATUS_SLOTS + 1]>,
+    errors: [u64; ERROR_CLASSES.len()],
+    /// Open model: requests sent more than [`super::LATE_AFTER`] after their scheduled time.
+    pub late: u64,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats::new()
+    }
+}
+
+impl Stats {
+    /// Empty stats.
+    pub fn new() -> Stats {
+        Stats {
+            latency: latency_histogram(),
+            status: Box::new([0; STATUS_SLOTS + 1]),
+            errors: [0; ERROR_CLASSES.len()],
+            late: 0,
+        }
+    }
+
+    /// Records a request answered with `status`.
+    pub fn record_status(&mut self, status: u16, latency: Duration) {
+        let slot = status
+            .checked_sub(STATUS_BASE)
+            .map(usize::from)
+            .filter(|slot| *slot < STATUS_SLOTS)
+            .unwrap_or(OTHER_STATUS);
+        self.status[slot] += 1;
+        self.latency.saturating_record(micros(latency));
+    }
+
+    /// Records a request that ended without a complete answer.
+    pub fn record_error(&mut self, class: ErrorClass, latency: Duration) {
+        self.errors[error_index(class)] += 1;
+        self.latency.saturating_record(micros(latency));
+    }
+
+    /// Adds another worker's stats to these.
+    pub fn merge(&mut self, other: &Stats) {
+        // Same bounds on both sides, so this cannot fail.
+        let _ = self.latency.add(&other.latency);
+        for (mine, theirs) in self.status.iter_mut().zip(other.status.iter()) {
+            *mine += theirs;
+        }
+        for (mine, theirs) in self.errors.iter_mut().zip(other.errors.iter()) {
+            *mine += theirs;
+        }
+        self.late += other.late;
+    }
+
+    /// Requests completed (answered or failed).
+    pub fn requests(&self) -> u64 {
+        self.status.iter().sum::<u64>() + self.errors.iter().sum::<u64>()
+    }
+
+    /// `(status, count)` for every status seen, ascending, then `0` for any status
+    /// outside 100–599.
+    pub fn status_counts(&self) -> Vec<(u16, u64)> {
+        self.status
+            .iter()
+            .enumerate()
+            .filter(|(_, count)| **count > 0)
+            .map(|(slot, count)| {
+                let status = if slot == OTHER_STATUS {
+                    0
+                } else {
+                    STATUS_BASE + slot as u16
+                };
+                (status, *count)
+            })
+            .collect()
+    }
+
+    /// `(class, count)` for every error class seen, in [`ERROR_CLASSES`] order.
+    pub fn error_counts(&self) -> Vec<(ErrorClass, u64)> {
+        ERROR_CLASSES
+            .iter()
+            .zip(self.errors.iter())
+            .filter(|(_, count)| **count > 0)
+            .map(|(class, count)| (*class, *count))
+            .collect()
+    }
+
+    /// Requests answered `200 OK`.
+    pub fn ok(&self) -> u64 {
+        self.status[usize::from(200 - STATUS_BASE)]
+    }
+}
+
+/// What the progress display reads while workers run: a completion counter and a
+/// coarse histogram of the latest interval that workers flush into now and then
+/// (one lock per worker every [`PUBLISH_EVERY`], never per request).
+#[derive(Debug)]
+pub struct Live {
+    /// Requests completed so far.
+    pub completed: AtomicU64,
+    interval: Mutex<Histogram<u64>>,
+}
+
+/// How often a worker flushes its recent latencies into [`Live`].
+pub const PUBLISH_EVERY: Duration = Duration::from_millis(100);
+
+impl Default for Live {
+    fn default() -> Self {
+        Live {
+            completed: AtomicU64::new(0),
+            interval: Mutex::new(live_histogram()),
+        }
+    }
+}
+
+impl Live {
+    /// Adds a worker's recent latencies and resets them.
+    pub fn publish(&self, recent: &mut LiveRecent) {
+        if let Ok(mut shared) = self.interval.lock() {
+            let _ = shared.add(&recent.histogram);
+        }
+        recent.histogram.reset();
+    }
+
+    /// The p99 (ms) of latencies published since the last call, and resets them.
+    pub fn take_p99_ms(&self) -> Option<f64> {
+        let mut shared = self.interval.lock().ok()?;
+        if shared.is_empty() {
+            return None;
+        }
+        let p99 = shared.value_at_quantile(0.99) as f64 / 1000.0;
+        shared.reset();
+        Some(p99)
+    }
+
+    /// Requests completed so far.
+    pub fn completed(&self) -> u64 {
+        self.completed.load(Ordering::Relaxed)
+    }
+}
+
+/// A worker's latencies since it last published to [`Live`].
+#[derive(Debug)]
+pub struct LiveRecent {
+    histogram: Histogram<u64>,
+}
+
+impl Default for LiveRecent {
+    fn default() -> Self {
+        LiveRecent {
+            histogram: live_histogram(),
+        }
+    }
+}
+
+impl LiveRecent {
+    /// Records one latency.
+    pub fn record(&mut self, latency: Duration) {
+        self.histogram.saturating_record(micros(latency));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_add_up_and_merge() {
+        let mut a = Stats::new();
+        a.record_status(200, Duration::from_millis(1));
+        a.record_status(500, Duration::from_millis(2));
+        a.record_status(42, Duration::from_millis(2));
+        let mut b = Stats::new();
+        b.record_status(200, Duration::from_millis(3));
+        b.record_error(ErrorClass::Timeout, Duration::from_secs(500));
+        b.late = 2;
+        a.merge(&b);
+        assert_eq!(a.requests(), 5);
+        assert_eq!(a.ok(), 2);
+        assert_eq!(a.status_counts(), vec![(200, 2), (500, 1), (0, 1)]);
+        assert_eq!(a.error_counts(), vec![(ErrorClass::Timeout, 1)]);
+        assert_eq!(a.late, 2);
+        // The 500 s timeout is clamped to the tracked maximum, not lost.
+        assert_eq!(a.latency.len(), 5);
+        assert!(a.latency.max() >= MAX_TRACKED.as_micros() as u64 * 99 / 100);
+    }
+}

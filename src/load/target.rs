@@ -1,0 +1,166 @@
+//! The endpoint under load: resolved once, and one HTTP/1.1 connection per worker
+//! (plain TCP or rustls), `TCP_NODELAY` set, no pool.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper::header::HeaderValue;
+use hyper::{Uri, http::uri::Scheme};
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::ServerName;
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+
+use crate::delivery::exchange::ErrorClass;
+use crate::error::SetupError;
+
+/// Where requests go and how to connect there.
+#[derive(Clone)]
+pub struct Target {
+    /// The socket address (resolved once, before the run).
+    pub addr: SocketAddr,
+    /// Origin-form request target (path and query).
+    pub path: Uri,
+    /// The `Host` header value.
+    pub host: HeaderValue,
+    /// Whether the endpoint is plain `http://`.
+    pub plain: bool,
+    tls: Option<(TlsConnector, ServerName<'static>)>,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("addr", &self.addr)
+            .field("path", &self.path)
+            .field("plain", &self.plain)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A worker's connection: the request half of a hyper HTTP/1 connection.
+pub type Connection = SendRequest<Full<Bytes>>;
+
+impl Target {
+    /// Parses `endpoint` (`http://` or `https://`), resolves its host once and, for
+    /// HTTPS, prepares a TLS 1.2+ client trusting the system roots plus `ca_pem`.
+    pub async fn resolve(endpoint: &str, ca_pem: Option<&[u8]>) -> Result<Target, SetupError> {
+        let uri: Uri = endpoint.parse().map_err(|err| {
+            SetupError::new(format!("--endpoint `{endpoint}` is not a valid URL: {err}"))
+                .with_hint("write the full URL, e.g. https://partner.example/webhooks")
+        })?;
+        let plain = match uri.scheme() {
+            Some(s) if *s == Scheme::HTTPS => false,
+            Some(s) if *s == Scheme::HTTP => true,
+            _ => {
+                return Err(SetupError::new(format!(
+                    "--endpoint `{endpoint}` must start with https:// (or http:// for local testing)"
+                )));
+            }
+        };
+        let authority = uri
+            .authority()
+            .ok_or_else(|| SetupError::new(format!("--endpoint `{endpoint}` has no host")))?;
+        let host_name = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
+        let port = authority.port_u16().unwrap_or(if plain { 80 } else { 443 });
+        let addr = tokio::net::lookup_host((host_name, port))
+            .await
+            .ok()
+            .and_then(|mut addrs| addrs.next())
+            .ok_or_else(|| {
+                SetupError::new(format!(
+                    "cannot resolve the host of --endpoint `{endpoint}`"
+                ))
+            })?;
+        let path: Uri = uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/")
+            .parse()
+            .unwrap_or_else(|_| Uri::from_static("/"));
+        let host = HeaderValue::from_str(authority.as_str())
+            .map_err(|_| SetupError::new(format!("--endpoint `{endpoint}` has an invalid host")))?;
+        let tls = if plain {
+            None
+        } else {
+            let server_name = ServerName::try_from(host_name.to_owned()).map_err(|_| {
+                SetupError::new(format!("--endpoint `{endpoint}` has an invalid host name"))
+            })?;
+            Some((
+                TlsConnector::from(Arc::new(tls_config(ca_pem)?)),
+                server_name,
+            ))
+        };
+        Ok(Target {
+            addr,
+            path,
+            host,
+            plain,
+            tls,
+        })
+    }
+
+    /// Opens a new connection. The connection task runs in the background and ends
+    /// when the returned sender is dropped or the peer closes.
+    pub async fn connect(&self) -> Result<Connection, ErrorClass> {
+        let stream = TcpStream::connect(self.addr)
+            .await
+            .map_err(|_| ErrorClass::Connect)?;
+        let _ = stream.set_nodelay(true);
+        match &self.tls {
+            None => {
+                let (sender, conn) = http1::handshake(TokioIo::new(stream))
+                    .await
+                    .map_err(|_| ErrorClass::Protocol)?;
+                tokio::spawn(conn);
+                Ok(sender)
+            }
+            Some((connector, name)) => {
+                let stream = connector
+                    .connect(name.clone(), stream)
+                    .await
+                    .map_err(|_| ErrorClass::Tls)?;
+                let (sender, conn) = http1::handshake(TokioIo::new(stream))
+                    .await
+                    .map_err(|_| ErrorClass::Protocol)?;
+                tokio::spawn(conn);
+                Ok(sender)
+            }
+        }
+    }
+}
+
+fn tls_config(ca_pem: Option<&[u8]>) -> Result<rustls::ClientConfig, SetupError> {
+    crate::init_crypto();
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(cert);
+    }
+    if let Some(pem) = ca_pem {
+        let mut reader = std::io::BufReader::new(pem);
+        for cert in rustls_pemfile::certs(&mut reader) {
+            let cert = cert.map_err(|err| {
+                SetupError::new(format!("the --ca-cert file is not valid PEM ({err})"))
+            })?;
+            roots.add(cert).map_err(|err| {
+                SetupError::new(format!(
+                    "the --ca-cert file holds a certificate that cannot be used: {err}"
+                ))
+            })?;
+        }
+    }
+    let mut config = rustls::ClientConfig::builder_with_protocol_versions(&[
+        &rustls::version::TLS13,
+        &rustls::version::TLS12,
+    ])
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}

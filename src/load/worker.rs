@@ -1,0 +1,193 @@
+//! One worker: one connection, requests one after another, its own stats.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex as StdMutex};
+use std::time::Duration;
+
+use http_body_util::BodyExt;
+use tokio::sync::{Mutex, mpsc};
+use tokio::time::Instant;
+
+use super::request::RequestMaker;
+use super::stats::{Live, LiveRecent, PUBLISH_EVERY, Stats};
+
+use super::target::{Connection, Target};
+use crate::delivery::exchange::ErrorClass;
+
+/// When the run stops.
+#[derive(Debug, Clone)]
+pub enum Budget {
+    /// After this many requests in total (workers take them from a shared counter).
+    Requests {
+        /// The total.
+        total: u64,
+        /// Requests taken so far.
+        taken: Arc<AtomicU64>,
+    },
+    /// Until this flag is set; the run then aborts the workers, and a request still
+    /// in flight is abandoned and not counted (as oha does).
+    UntilStopped(Arc<AtomicBool>),
+}
+
+/// Where a worker's next request comes from.
+#[derive(Debug, Clone)]
+pub enum Pace {
+    /// Closed model: the next request as soon as the previous one is done.
+    Closed,
+    /// Open model: a permit carrying its scheduled send time, from the ticker.
+    Open(Arc<Mutex<mpsc::Receiver<Instant>>>),
+}
+
+/// A request is late when it starts more than this after its scheduled time.
+pub const LATE_AFTER: Duration = Duration::from_millis(10);
+
+/// A worker's measurements, readable after the worker was aborted. Only the worker
+/// locks it while running (once per request, never across an await), so the lock
+/// is uncontended.
+#[derive(Debug, Default)]
+pub struct WorkerState {
+    /// Its measurements.
+    pub stats: Stats,
+    /// Whether a request was in flight (abandoned if the worker was aborted).
+    pub in_flight: bool,
+}
+
+/// Shared handle to a [`WorkerState`].
+pub type SharedState = Arc<StdMutex<WorkerState>>;
+
+/// One worker's state.
+pub struct Worker {
+    target: Arc<Target>,
+    maker: RequestMaker,
+    timeout: Duration,
+    live: Arc<Live>,
+    recent: LiveRecent,
+    last_publish: Instant,
+    state: SharedState,
+    conn: Option<Connection>,
+}
+
+impl Worker {
+    /// A worker without a connection yet (it connects on its first request).
+    pub fn new(
+        target: Arc<Target>,
+        maker: RequestMaker,
+        timeout: Duration,
+        live: Arc<Live>,
+        state: SharedState,
+    ) -> Worker {
+        Worker {
+            target,
+            maker,
+            timeout,
+            live,
+            recent: LiveRecent::default(),
+            last_publish: Instant::now(),
+            state,
+            conn: None,
+        }
+    }
+
+    /// Sends requests until the budget or the pace says stop.
+    pub async fn run(mut self, budget: Budget, pace: Pace) {
+        loop {
+            let scheduled = match &pace {
+                Pace::Closed => None,
+                Pace::Open(permits) => match permits.lock().await.recv().await {
+                    Some(at) => Some(at),
+                    None => break,
+                },
+            };
+            match &budget {
+                Budget::Requests { total, taken } => {
+                    if taken.fetch_add(1, Ordering::Relaxed) >= *total {
+                        break;
+                    }
+                }
+                Budget::UntilStopped(stop) => {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                }
+            }
+            self.one(scheduled).await;
+        }
+        self.live.publish(&mut self.recent);
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, WorkerState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    async fn one(&mut self, scheduled: Option<Instant>) {
+        let request = self.maker.make();
+        let start = Instant::now();
+        {
+            let mut state = self.state();
+            state.in_flight = true;
+            if let Some(at) = scheduled
+                && start.saturating_duration_since(at) > LATE_AFTER
+            {
+                state.stats.late += 1;
+            }
+        }
+        let outcome = match tokio::time::timeout(self.timeout, self.exchange(request)).await {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                // The connection is in an unknown state: start over.
+                self.conn = None;
+                Err(ErrorClass::Timeout)
+            }
+        };
+        let end = Instant::now();
+        let latency = end - start;
+        if outcome.is_err() {
+            self.conn = None;
+        }
+        {
+            let mut state = self.state();
+            state.in_flight = false;
+            match outcome {
+                Ok(status) => state.stats.record_status(status, latency),
+                Err(class) => state.stats.record_error(class, latency),
+            }
+        }
+        self.recent.record(latency);
+        self.live.completed.fetch_add(1, Ordering::Relaxed);
+        if end - self.last_publish >= PUBLISH_EVERY {
+            self.live.publish(&mut self.recent);
+            self.last_publish = end;
+        }
+    }
+
+    /// Sends one request on the worker's connection (reconnecting when the previous
+    /// one was lost) and reads the whole answer. Returns the status.
+    async fn exchange(
+        &mut self,
+        request: hyper::Request<http_body_util::Full<bytes::Bytes>>,
+    ) -> Result<u16, ErrorClass> {
+        // A kept-alive connection the peer closed meanwhile is replaced silently.
+        if let Some(conn) = &mut self.conn
+            && (conn.is_closed() || conn.ready().await.is_err())
+        {
+            self.conn = None;
+        }
+        let conn = match &mut self.conn {
+            Some(conn) => conn,
+            None => self.conn.insert(self.target.connect().await?),
+        };
+        let response = conn.send_request(request).await.map_err(|err| {
+            if err.is_parse() || err.is_parse_status() || err.is_parse_too_large() {
+                ErrorClass::Protocol
+            } else {
+                ErrorClass::Reset
+            }
+        })?;
+        let status = response.status().as_u16();
+        let mut body = response.into_body();
+        while let Some(frame) = body.frame().await {
+            frame.map_err(|_| ErrorClass::Body)?;
+        }
+        Ok(status)
+    }
+}

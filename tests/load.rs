@@ -1,0 +1,343 @@
+//! `spotcheck load` as a user runs it: against the in-process reference receiver
+//! over HTTPS, a flawed receiver, plain-HTTP wiremock partners and a closed port.
+//! Every run is short (a few thousand requests at most) and on 127.0.0.1 only.
+
+use std::process::Output;
+use std::time::Duration;
+
+use serde_json::Value;
+use spotcheck::receiver::{self, Flaw, ReceiverConfig, RunningReceiver, TlsSetup};
+use spotcheck::signing::{Secret, Verifier};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// Runs `spotcheck load ARGS --report json=…` and returns the output and the report.
+async fn load(args: &[&str]) -> (Output, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("load.json");
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"));
+    command
+        .arg("load")
+        .args(args)
+        .arg("--quiet")
+        .arg("--report")
+        .arg(format!("json={}", report.display()))
+        .env("SPOTNANA_WEBHOOK_SECRET", SECRET)
+        .kill_on_drop(true);
+    let output = tokio::time::timeout(Duration::from_secs(60), command.output())
+        .await
+        .expect("spotcheck load finishes within 60 s")
+        .expect("spotcheck runs");
+    let json = std::fs::read(&report)
+        .map(|b| serde_json::from_slice(&b).expect("report is JSON"))
+        .unwrap_or(Value::Null);
+    (output, json)
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+async fn flawed_receiver(flaws: Vec<Flaw>, tls: TlsSetup) -> RunningReceiver {
+    spotcheck::init_crypto();
+    let config = ReceiverConfig {
+        secrets: vec![Secret::parse(SECRET).unwrap()],
+        flaws,
+        queue_capacity: 65_536,
+        ..ReceiverConfig::default()
+    };
+    receiver::start(config, "127.0.0.1:0".parse().unwrap(), tls)
+        .await
+        .expect("receiver starts")
+}
+
+fn count(map: &Value, key: &str) -> u64 {
+    map.get(key).and_then(Value::as_u64).unwrap_or(0)
+}
+
+/// The fields the issue requires, present and consistent with each other.
+fn assert_consistent(report: &Value) {
+    let requests = report["requests"].as_u64().expect("requests");
+    let statuses: u64 = report["status_counts"]
+        .as_object()
+        .expect("status_counts")
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    let errors: u64 = report["errors"]
+        .as_object()
+        .expect("errors")
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(statuses + errors, requests, "counts add up: {report:#}");
+    let duration_ms = report["duration_ms"].as_u64().expect("duration_ms");
+    let rps = report["throughput_rps"].as_f64().expect("throughput_rps");
+    if duration_ms > 50 {
+        let expected = requests as f64 * 1000.0 / duration_ms as f64;
+        assert!(
+            (rps - expected).abs() <= expected * 0.05 + 1.0,
+            "throughput {rps} vs {expected}"
+        );
+    }
+    let l = &report["latency_ms"];
+    let p: Vec<f64> = ["p50", "p90", "p99", "p999", "max"]
+        .iter()
+        .map(|k| l[*k].as_f64().unwrap_or_else(|| panic!("latency_ms.{k}")))
+        .collect();
+    assert!(
+        p.windows(2).all(|w| w[0] <= w[1]),
+        "percentiles ordered: {p:?}"
+    );
+    if requests > 0 {
+        assert!(p[0] > 0.0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_process_receiver_over_https_verifies_every_request() {
+    let (output, report) = load(&["--requests", "2000", "--concurrency", "8", "--seed", "5"]).await;
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(
+            "no --endpoint: loading the built-in reference receiver at https://127.0.0.1:"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("requests      2000 in "), "{text}");
+    assert!(text.contains("status        200: 2000"), "{text}");
+    assert!(text.contains("latency (ms)  p50 "), "{text}");
+    assert_consistent(&report);
+    assert_eq!(report["requests"], 2000);
+    assert_eq!(report["ok"], 2000);
+    assert_eq!(report["status_counts"], serde_json::json!({"200": 2000}));
+    assert_eq!(report["errors"], serde_json::json!({}));
+    assert_eq!(report["model"], "closed");
+    // The receiver verified every signature and saw every webhook id once.
+    assert_eq!(report["receiver"]["received"], 2000);
+    assert_eq!(report["receiver"]["accepted"], 2000);
+    assert_eq!(report["receiver"]["rejected"], 0);
+    assert_eq!(report["receiver"]["duplicates"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_answering_500_shows_500s_and_fails() {
+    let running = flawed_receiver(vec![Flaw::Status(500)], TlsSetup::Generated).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, running.ca_pem.clone().unwrap()).unwrap();
+    let url = running.webhook_url();
+    let (output, report) = load(&[
+        "--endpoint",
+        &url,
+        "--ca-cert",
+        ca.to_str().unwrap(),
+        "--requests",
+        "300",
+        "-c",
+        "4",
+    ])
+    .await;
+    let stats = running.stats();
+    running.shutdown().await;
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("status        500: 300"), "{text}");
+    assert!(
+        text.contains("not every request was answered 200 OK"),
+        "{text}"
+    );
+    assert!(!text.contains("plain http://"), "{text}");
+    assert_consistent(&report);
+    assert_eq!(report["status_counts"], serde_json::json!({"500": 300}));
+    assert_eq!(report["ok"], 0);
+    // They were still correctly signed: the receiver verified all of them.
+    assert_eq!(stats.accepted, 300);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_http_wiremock_gets_signed_requests_and_mixed_statuses_add_up() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(100)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let url = format!("{}/hooks", server.uri());
+    let (output, report) = load(&[
+        "--endpoint",
+        &url,
+        "--requests",
+        "400",
+        "-c",
+        "4",
+        "--events",
+        "PNR_V3/BOOKING_TICKETED=3,TRAVELER_V2",
+    ])
+    .await;
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("is plain http://; Spotnana delivers only over HTTPS"),
+        "{text}"
+    );
+    assert!(text.contains("status        200: 300, 503: 100"), "{text}");
+    assert_consistent(&report);
+    assert_eq!(report["requests"], 400);
+    assert_eq!(count(&report["status_counts"], "503"), 100);
+    assert_eq!(count(&report["status_counts"], "200"), 300);
+    assert_eq!(
+        report["events"],
+        serde_json::json!([
+            "PNR_V3/BOOKING_TICKETED=3",
+            "TRAVELER_V2/CREATE=1",
+            "TRAVELER_V2/UPDATE=1",
+            "TRAVELER_V2/DELETE=1",
+            "TRAVELER_V2/PURGE=1"
+        ])
+    );
+
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 400);
+    let verifier = Verifier::new(vec![Secret::parse(SECRET).unwrap()]);
+    let mut ids = std::collections::HashSet::new();
+    let mut ticketed = 0;
+    for request in &received {
+        assert_eq!(request.url.path(), "/hooks");
+        let h = |name: &str| request.headers.get(name).and_then(|v| v.to_str().ok());
+        assert_eq!(h("content-type"), Some("application/json"));
+        assert_eq!(h("x-b3-traceid").map(str::len), Some(32));
+        verifier
+            .verify(
+                h("x-spotnana-webhook-id"),
+                h("x-spotnana-webhook-timestamp"),
+                h("x-spotnana-webhook-signature"),
+                &request.body,
+                spotcheck::signing::unix_now(),
+            )
+            .expect("every request verifies");
+        assert!(ids.insert(h("x-spotnana-webhook-id").unwrap().to_owned()));
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        if body["operation"] == "BOOKING_TICKETED" {
+            ticketed += 1;
+        }
+    }
+    // Weight 3 of 7: about 171 of 400.
+    assert!(
+        (110..240).contains(&ticketed),
+        "{ticketed} BOOKING_TICKETED of 400"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_mode_counts_late_requests_instead_of_dropping_them() {
+    // One connection to a receiver that takes 50 ms per answer cannot keep 200/s:
+    // every request is still sent, and those that start behind schedule are late.
+    let running = flawed_receiver(
+        vec![Flaw::SlowAck(Duration::from_millis(50))],
+        TlsSetup::Plain,
+    )
+    .await;
+    let url = running.webhook_url();
+    let (output, report) = load(&[
+        "--endpoint",
+        &url,
+        "--rate",
+        "200/s",
+        "-c",
+        "1",
+        "--requests",
+        "20",
+    ])
+    .await;
+    let accepted = running.stats().accepted;
+    running.shutdown().await;
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert_consistent(&report);
+    assert_eq!(report["model"], "open");
+    assert_eq!(report["requests"], 20);
+    assert_eq!(accepted, 20);
+    let rate = &report["rate"];
+    assert_eq!(rate["scheduled"], 20);
+    assert_eq!(rate["dropped"], 0);
+    let late = rate["late"].as_u64().unwrap();
+    assert!(late >= 15, "{late} late of 20: {report:#}");
+    assert!(report["duration_ms"].as_u64().unwrap() >= 20 * 50);
+    assert!(
+        text.contains(&format!(
+            "{late} late (sent > 10 ms after schedule), 0 dropped"
+        )),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_mode_keeps_its_pace_when_the_endpoint_keeps_up() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let (output, report) = load(&[
+        "--endpoint",
+        &server.uri(),
+        "--rate",
+        "100",
+        "-c",
+        "4",
+        "--duration",
+        "1s",
+    ])
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert_consistent(&report);
+    let rate = &report["rate"];
+    let scheduled = rate["scheduled"].as_u64().unwrap();
+    let requests = report["requests"].as_u64().unwrap();
+    let abandoned = report["abandoned"].as_u64().unwrap();
+    assert!((95..=102).contains(&scheduled), "{report:#}");
+    assert_eq!(
+        requests + rate["dropped"].as_u64().unwrap() + abandoned,
+        scheduled
+    );
+    assert!(requests >= 90, "{report:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_port_is_counted_as_connect_errors() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let url = format!("http://127.0.0.1:{port}/");
+    let (output, report) = load(&["--endpoint", &url, "--requests", "50", "-c", "2"]).await;
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("errors        connect: 50"), "{text}");
+    assert_consistent(&report);
+    assert_eq!(report["errors"], serde_json::json!({"connect": 50}));
+    assert_eq!(report["status_counts"], serde_json::json!({}));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_options_are_setup_errors() {
+    let (output, _) = load(&["--events", "PNR_V3/NOPE", "--requests", "1"]).await;
+    assert_eq!(output.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("--events"), "{err}");
+    let (output, _) = load(&["--rate", "fast", "--requests", "1"]).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is not a rate"));
+    let (output, _) = load(&["--endpoint", "ftp://127.0.0.1/", "--requests", "1"]).await;
+    assert_eq!(output.status.code(), Some(2));
+}
