@@ -375,6 +375,7 @@ mod tests {
                 headers: vec![],
                 body_len: 2,
                 body_excerpt: "{}".into(),
+                body: Bytes::from_static(b"{}"),
             },
             response: status.map(|status| ResponseRecord {
                 status,

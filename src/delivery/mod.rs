@@ -2,7 +2,10 @@
 
 pub mod client;
 pub mod exchange;
+pub mod park;
 pub mod request;
+pub mod retry;
 
 pub use client::{Client, ClientOptions};
 pub use request::Attempt;
+pub use retry::RetryPolicy;
