@@ -127,7 +127,8 @@ pub fn print_error(err: &ScenarioError) {
     eprint!("{}", err.render(color));
 }
 
-/// The `list` table: the TLS probe checks, then `scenarios` (built-ins, then user files).
+/// The `list` table: the TLS probe checks, the runner's own checks, then `scenarios`
+/// (built-ins, then user files).
 pub fn list_table(scenarios: &[Scenario]) -> String {
     let mut rows: Vec<[String; 4]> = PROBE_CHECKS
         .iter()
@@ -140,6 +141,14 @@ pub fn list_table(scenarios: &[Scenario]) -> String {
             ]
         })
         .collect();
+    // Checks the runner itself runs after the scenarios.
+    let recovery = crate::runner::recovery::info();
+    rows.push([
+        recovery.id,
+        recovery.level.as_str().to_owned(),
+        "(run)".to_owned(),
+        recovery.title,
+    ]);
     rows.extend(scenarios.iter().map(|s| {
         [
             s.id.clone(),

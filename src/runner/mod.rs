@@ -4,6 +4,7 @@
 pub mod compose;
 pub mod execute;
 pub mod filter;
+pub mod recovery;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -65,6 +66,9 @@ pub struct RunOptions {
     pub reports: Vec<ReportTarget>,
     /// Terminal output.
     pub terminal: TerminalOptions,
+    /// `--retry-time-scale`: every delay of the `retry.recovers-after-failure`
+    /// retries is divided by this ([`recovery::DEFAULT_TIME_SCALE`] by default).
+    pub retry_time_scale: f64,
 }
 
 /// What every check of one run shares.
@@ -173,6 +177,7 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
     let mut checks: Vec<CheckResult> = Vec::new();
     let mut tls_json = None;
     let mut blocked: Option<String> = None;
+    let mut cut_short = false;
     let tls_wanted = tls_probe::check_infos()
         .iter()
         .any(|info| filter.selects(info));
@@ -220,6 +225,7 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
             tokio::select! {
                 () = &mut run => {}
                 _ = tokio::signal::ctrl_c() => {
+                    cut_short = true;
                     eprintln!("interrupted: finishing exchanges in flight (1 s at most), then writing reports");
                     let _ = tokio::time::timeout(Duration::from_secs(1), &mut run).await;
                 }
@@ -229,6 +235,28 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
                 checks.push(result.unwrap_or_else(|| interrupted(scenario.info())));
             }
         }
+    }
+
+    // After the scenarios: retry the first delivery that failed, on Spotnana's schedule.
+    let recovery_info = recovery::info();
+    if filter.selects(&recovery_info) {
+        let result = match &blocked {
+            Some(reason) => CheckResult::new(
+                recovery_info,
+                Verdict::Skipped(format!("{reason}; delivery checks skipped")),
+                Duration::ZERO,
+                Vec::new(),
+            ),
+            None if cut_short => interrupted(recovery_info),
+            None => {
+                let run = recovery::run(&checks, &context, options.retry_time_scale);
+                tokio::select! {
+                    result = run => result,
+                    _ = tokio::signal::ctrl_c() => interrupted(recovery::info()),
+                }
+            }
+        };
+        checks.push(result);
     }
 
     if let Some(running) = receiver.take() {
