@@ -569,7 +569,7 @@ async fn run_check_stops_at_its_time_cap_against_a_hanging_endpoint() {
     let recovery = check(&report, "retry.recovers-after-failure");
     assert_eq!(recovery["status"], "warn", "{}", run.stdout);
     let message = recovery["message"].as_str().unwrap();
-    assert!(message.starts_with("still failing after "), "{message}");
+    assert!(message.starts_with("still failing after ") && message.contains("attempts: last attempt got no answer (timeout: "), "{message}");
     assert!(
         message.contains("the check stopped at its time cap of 3s (6 × --timeout, at most 30 s)"),
         "{message}"
@@ -592,6 +592,46 @@ async fn run_check_is_skipped_when_nothing_failed() {
     assert_eq!(
         recovery["message"],
         "no delivery failed during the run, so there was nothing to retry"
+    );
+    receiver.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_forgeries_are_not_retried() {
+    // RejectWith500 answers 500 to forged deliveries: the rejection check warns, but
+    // no correctly signed delivery failed, so nothing is retried (a forgery must not be).
+    let receiver = reference(vec![Flaw::RejectWith500]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let report_arg = format!("json={}", report.display());
+    let url = receiver.webhook_url();
+    let run = spotcheck(
+        &[
+            "run",
+            "--endpoint",
+            &url,
+            "--only",
+            "signature.*,retry.recovers-after-failure",
+            "--seed",
+            "7",
+            "--report",
+            &report_arg,
+        ],
+        Duration::from_secs(60),
+    )
+    .await;
+    let report: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(
+        check(&report, "signature.rejection-is-4xx")["status"],
+        "warn",
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        check(&report, "retry.recovers-after-failure")["status"],
+        "skip",
+        "{}",
+        run.stdout
     );
     receiver.shutdown().await;
 }

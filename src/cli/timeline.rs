@@ -27,10 +27,11 @@ pub fn render_schedule(policy: &RetryPolicy, scale: f64) -> String {
     }
     out.push('\n');
     let scaled_column = scale > 1.0;
-    out.push_str(&format!("{:>7}  {:<12}  {:<12}", "attempt", "offset", "gap"));
+    let mut header = format!("{:>7}  {:<12}  {:<12}", "attempt", "offset", "gap");
     if scaled_column {
-        out.push_str("  scaled offset");
+        header.push_str("  scaled offset");
     }
+    out.push_str(header.trim_end());
     out.push('\n');
     let mut previous = None;
     for (index, offset) in schedule.iter().enumerate() {
@@ -39,10 +40,11 @@ pub fn render_schedule(policy: &RetryPolicy, scale: f64) -> String {
             Some(previous) if *offset == previous => "immediate".to_owned(),
             Some(previous) => human(*offset - previous),
         };
-        out.push_str(&format!("{:>7}  {:<12}  {:<12}", index + 1, human(*offset), gap));
+        let mut row = format!("{:>7}  {:<12}  {:<12}", index + 1, human(*offset), gap);
         if scaled_column {
-            out.push_str(&format!("  {}", human(scaled(*offset, scale))));
+            row.push_str(&format!("  {}", human(scaled(*offset, scale))));
         }
+        out.push_str(row.trim_end());
         out.push('\n');
         previous = Some(*offset);
     }

@@ -175,9 +175,13 @@ fn judge(
         String::new()
     };
     let total = attempts.last().map_or(1, |a| a.number);
-    let last = attempts
-        .last()
-        .map_or_else(|| failed.outcome.clone(), |a| a.exchange.outcome_text());
+    let last = match attempts.last().map(|a| &a.exchange) {
+        Some(exchange) if exchange.response.is_some() => {
+            format!("last status {}", exchange.outcome_text())
+        }
+        Some(exchange) => format!("last attempt got no answer ({})", exchange.outcome_text()),
+        None => format!("last status {}", failed.outcome),
+    };
     match end {
         RetryEnd::Delivered { attempt } => {
             let offset = attempts.last().map(|a| a.offset).unwrap_or_default();
@@ -190,14 +194,14 @@ fn judge(
             ))
         }
         RetryEnd::Exhausted => Verdict::Failed(format!(
-            "still failing after {total} attempts: last status {last}; {origin}, and every retry \
+            "still failing after {total} attempts: {last}; {origin}, and every retry \
              of Spotnana's {} schedule{scale} failed, so Spotnana would park the message",
             human(policy.horizon)
         )),
         RetryEnd::OutOfTime => {
             let reached = attempts.last().map(|a| a.offset).unwrap_or_default();
             Verdict::Failed(format!(
-                "still failing after {total} attempts: last status {last}; {origin}; the check \
+                "still failing after {total} attempts: {last}; {origin}; the check \
                  stopped at its time cap of {} (6 × --timeout, at most 30 s) having reached {} of \
                  Spotnana's {} schedule{scale} (it lasts {} at this scale)",
                 human(cap),
