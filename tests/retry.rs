@@ -149,7 +149,11 @@ async fn dry_run_prints_the_schedule_and_sends_nothing() {
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("so 14d lasts 12.096s"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("so 14d lasts 12.096s"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.ends_with("dry run: nothing was sent\n"));
     assert!(server.received_requests().await.unwrap().is_empty());
 
@@ -190,8 +194,16 @@ async fn endpoint_failing_twice_accepts_the_third_attempt() {
     assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
     let rows = timeline(&run.stdout);
     assert_eq!(rows.len(), 3, "{}", run.stdout);
-    assert!(rows[0].1.ends_with("500 Internal Server Error"), "{}", rows[0].1);
-    assert!(rows[1].1.ends_with("500 Internal Server Error"), "{}", rows[1].1);
+    assert!(
+        rows[0].1.ends_with("500 Internal Server Error"),
+        "{}",
+        rows[0].1
+    );
+    assert!(
+        rows[1].1.ends_with("500 Internal Server Error"),
+        "{}",
+        rows[1].1
+    );
     assert!(rows[2].1.ends_with("200 OK"), "{}", rows[2].1);
     assert!(
         run.stdout.contains("delivered on attempt 3 of at most 42"),
@@ -296,7 +308,10 @@ async fn endpoint_failing_forever_is_parked_then_redelivered_with_its_id() {
     assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
     let rows = timeline(&run.stdout);
     assert_eq!(rows.len(), 42, "{}", run.stdout);
-    assert!(rows.iter().all(|(_, l)| l.ends_with("500 Internal Server Error")));
+    assert!(
+        rows.iter()
+            .all(|(_, l)| l.ends_with("500 Internal Server Error"))
+    );
     assert!(
         run.stdout.contains(
             "FAILED: no attempt got 200 OK in 42 attempts over 14d; Spotnana parks the message"
@@ -326,10 +341,18 @@ async fn endpoint_failing_forever_is_parked_then_redelivered_with_its_id() {
         .collect();
     assert_eq!(files.len(), 1);
     let file = &files[0];
-    assert_eq!(file.file_name().unwrap().to_str().unwrap(), format!("{id}.json"));
+    assert_eq!(
+        file.file_name().unwrap().to_str().unwrap(),
+        format!("{id}.json")
+    );
     assert!(run.stdout.contains(&format!("parked: {}", file.display())));
     let text = std::fs::read_to_string(file).unwrap();
-    for secret_part in [SECRET, KEY_PART, "partner-key-1", "x-spotnana-webhook-signature"] {
+    for secret_part in [
+        SECRET,
+        KEY_PART,
+        "partner-key-1",
+        "x-spotnana-webhook-signature",
+    ] {
         assert!(!text.contains(secret_part), "{secret_part} in {text}");
     }
     let parked: Value = serde_json::from_str(&text).unwrap();
@@ -359,7 +382,9 @@ async fn endpoint_failing_forever_is_parked_then_redelivered_with_its_id() {
     .await;
     assert_eq!(refused.code, Some(2), "{}", refused.stdout);
     assert!(
-        refused.stderr.contains("`X-Api-Key` was redacted when the message was parked"),
+        refused
+            .stderr
+            .contains("`X-Api-Key` was redacted when the message was parked"),
         "{}",
         refused.stderr
     );
@@ -513,10 +538,15 @@ async fn run_check_passes_when_the_endpoint_recovers() {
     assert_eq!(recovery["level"], "recommended");
     let message = recovery["message"].as_str().unwrap();
     assert!(
-        message.starts_with("accepted on attempt 3 after 2 failed attempts: the delivery of webhook id "),
+        message.starts_with(
+            "accepted on attempt 3 after 2 failed attempts: the delivery of webhook id "
+        ),
         "{message}"
     );
-    assert!(message.contains("in delivery.status-200 got 500 Internal Server Error"), "{message}");
+    assert!(
+        message.contains("in delivery.status-200 got 500 Internal Server Error"),
+        "{message}"
+    );
     // Attempts 2 and 3 were made by the check, with the original id.
     let exchanges = recovery["exchanges"].as_array().unwrap();
     assert_eq!(exchanges.len(), 2);
@@ -533,31 +563,38 @@ async fn run_check_passes_when_the_endpoint_recovers() {
     assert_eq!(id_of(&exchanges[0]), id_of(original));
     assert_eq!(id_of(&exchanges[1]), id_of(original));
     assert_eq!(receiver.webhook(&id_of(original)).deliveries, 1);
-    assert!(run.stdout.contains("PASS  retry.recovers-after-failure"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("PASS  retry.recovers-after-failure"),
+        "{}",
+        run.stdout
+    );
     receiver.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_check_warns_when_the_endpoint_never_recovers() {
     let receiver = reference(vec![Flaw::Status(500)]).await;
-    let (run, report) = run_recovery(
-        &receiver.webhook_url(),
-        &["--retry-time-scale", "1000000"],
-    )
-    .await;
+    let (run, report) =
+        run_recovery(&receiver.webhook_url(), &["--retry-time-scale", "1000000"]).await;
     assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
     let recovery = check(&report, "retry.recovers-after-failure");
     assert_eq!(recovery["status"], "warn", "{}", run.stdout);
     let message = recovery["message"].as_str().unwrap();
     assert!(
-        message.starts_with(
-            "still failing after 42 attempts: last status 500 Internal Server Error;"
-        ),
+        message
+            .starts_with("still failing after 42 attempts: last status 500 Internal Server Error;"),
         "{message}"
     );
-    assert!(message.contains("Spotnana would park the message"), "{message}");
+    assert!(
+        message.contains("Spotnana would park the message"),
+        "{message}"
+    );
     assert_eq!(recovery["exchanges"].as_array().unwrap().len(), 41);
-    assert!(run.stdout.contains("WARN  retry.recovers-after-failure"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("WARN  retry.recovers-after-failure"),
+        "{}",
+        run.stdout
+    );
     receiver.shutdown().await;
 }
 
@@ -569,7 +606,11 @@ async fn run_check_stops_at_its_time_cap_against_a_hanging_endpoint() {
     let recovery = check(&report, "retry.recovers-after-failure");
     assert_eq!(recovery["status"], "warn", "{}", run.stdout);
     let message = recovery["message"].as_str().unwrap();
-    assert!(message.starts_with("still failing after ") && message.contains("attempts: last attempt got no answer (timeout: "), "{message}");
+    assert!(
+        message.starts_with("still failing after ")
+            && message.contains("attempts: last attempt got no answer (timeout: "),
+        "{message}"
+    );
     assert!(
         message.contains("the check stopped at its time cap of 3s (6 × --timeout, at most 30 s)"),
         "{message}"

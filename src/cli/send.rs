@@ -80,7 +80,7 @@ pub async fn run(args: SendArgs) -> Result<u8, SetupError> {
         let text = super::timeline::render_schedule(&RetryPolicy::default(), args.time_scale);
         // A closed pipe (`| head`) is not an error worth a panic.
         let mut out = std::io::stdout().lock();
-        let _ = write!(out, "{text}dry run: nothing was sent\n");
+        let _ = writeln!(out, "{text}dry run: nothing was sent");
         let _ = out.flush();
         return Ok(exit::CONFORMANT);
     }

@@ -208,8 +208,16 @@ mod tests {
             .collect();
         assert_eq!(rows.len(), 42, "{text}");
         assert!(rows[1].contains("immediate"), "{}", rows[1]);
-        assert!(rows[6].contains("1m") && rows[6].contains("600µs"), "{}", rows[6]);
-        assert!(rows[41].starts_with("     42  13d 17h 3m    12h "), "{}", rows[41]);
+        assert!(
+            rows[6].contains("1m") && rows[6].contains("600µs"),
+            "{}",
+            rows[6]
+        );
+        assert!(
+            rows[41].starts_with("     42  13d 17h 3m    12h "),
+            "{}",
+            rows[41]
+        );
         assert!(text.contains("14d lasts 12.096s"), "{text}");
         assert!(text.contains("42 attempts within 14d"), "{text}");
         assert!(!render_schedule(&RetryPolicy::default(), 1.0).contains("scaled offset"));

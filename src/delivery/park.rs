@@ -156,8 +156,7 @@ impl ParkedMessage {
     ) -> Result<RetryMessage, String> {
         let mut headers: Vec<(String, String)> = Vec::new();
         for (name, value) in &self.headers {
-            if let Some((_, given)) = overrides.iter().find(|(n, _)| n.eq_ignore_ascii_case(name))
-            {
+            if let Some((_, given)) = overrides.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
                 headers.push((name.clone(), given.clone()));
             } else if value == REDACTED && is_sensitive_header(name) {
                 return Err(format!(
@@ -216,11 +215,8 @@ pub fn read(path: &Path) -> Result<ParkedMessage, SetupError> {
     let bytes = std::fs::read(path)
         .map_err(|err| SetupError::new(format!("cannot read {}: {err}", path.display())))?;
     let parked: ParkedMessage = serde_json::from_slice(&bytes).map_err(|err| {
-        SetupError::new(format!(
-            "{} is not a parked message: {err}",
-            path.display()
-        ))
-        .with_hint("pass files written by `spotcheck send --retry` into its --park-dir")
+        SetupError::new(format!("{} is not a parked message: {err}", path.display()))
+            .with_hint("pass files written by `spotcheck send --retry` into its --park-dir")
     })?;
     if parked.spotcheck_parked != FORMAT_VERSION {
         return Err(SetupError::new(format!(
@@ -278,7 +274,10 @@ mod tests {
     #[test]
     fn round_trip_keeps_bytes_and_redacts_credentials() {
         let dir = tempfile::tempdir().unwrap();
-        for body in [&b"{\"a\": \"\\u00e9 \xc3\xa9\"}"[..], &b"\xff\x00binary"[..]] {
+        for body in [
+            &b"{\"a\": \"\\u00e9 \xc3\xa9\"}"[..],
+            &b"\xff\x00binary"[..],
+        ] {
             let parked = ParkedMessage::new(&message(body), &[], "test");
             let path = write(dir.path(), &parked).unwrap();
             assert!(path.starts_with(dir.path()));
@@ -321,7 +320,10 @@ mod tests {
         let path = dir.path().join("x.json");
         std::fs::write(&path, "{\"webhook_id\": 3}").unwrap();
         let err = read(&path).unwrap_err();
-        assert!(err.message.contains("x.json is not a parked message"), "{err}");
+        assert!(
+            err.message.contains("x.json is not a parked message"),
+            "{err}"
+        );
         let bad = ParkedBody::Base64 { data: "@@".into() };
         assert!(bad.bytes().unwrap_err().contains("does not decode"));
     }

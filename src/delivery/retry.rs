@@ -122,12 +122,8 @@ pub fn human(d: Duration) -> String {
         let text = text.trim_end_matches('0').trim_end_matches('.');
         return format!("{text}s");
     }
-    let (days, hours, minutes, seconds) = (
-        secs / 86_400,
-        secs / 3600 % 24,
-        secs / 60 % 60,
-        secs % 60,
-    );
+    let (days, hours, minutes, seconds) =
+        (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
     let mut parts = Vec::new();
     for (value, unit) in [(days, "d"), (hours, "h"), (minutes, "m"), (seconds, "s")] {
         if value > 0 {
