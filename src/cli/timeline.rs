@@ -204,7 +204,9 @@ mod tests {
         let text = render_schedule(&RetryPolicy::default(), 100_000.0);
         let rows: Vec<&str> = text
             .lines()
-            .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+            .filter(|l| {
+                l.starts_with(' ') && l.trim_start().starts_with(|c: char| c.is_ascii_digit())
+            })
             .collect();
         assert_eq!(rows.len(), 42, "{text}");
         assert!(rows[1].contains("immediate"), "{}", rows[1]);
