@@ -7,11 +7,13 @@ pub mod common;
 pub mod completions;
 pub mod load;
 pub mod oauth;
+pub mod redeliver;
 pub mod run;
 pub mod scenarios;
 pub mod send;
 pub mod serve;
 pub mod sign;
+pub mod timeline;
 pub mod tls;
 pub mod verify;
 
@@ -41,6 +43,8 @@ pub enum Command {
     Send(send::SendArgs),
     /// Run the reference receiver: verifies, acknowledges at once, deduplicates, logs.
     Serve(Box<serve::ServeArgs>),
+    /// Send parked messages (written by `send --retry`) again with their original webhook ids.
+    Redeliver(redeliver::RedeliverArgs),
     /// Compute the signature headers of a body.
     Sign(sign::SignArgs),
     /// Check the signature headers of a body and explain each step of a mismatch.
@@ -74,6 +78,7 @@ pub fn main() -> u8 {
             Command::Man(args) => completions::run_man(args).await,
             Command::Send(args) => send::run(args).await,
             Command::Serve(args) => serve::run(*args).await,
+            Command::Redeliver(args) => redeliver::run(args).await,
             Command::Sign(args) => sign::run(args).await,
             Command::Verify(args) => verify::run(args).await,
             Command::Scenarios(args) => scenarios::run(args).await,

@@ -70,6 +70,10 @@ pub struct RunArgs {
     /// Show only failures and the summary.
     #[arg(long, short)]
     quiet: bool,
+    /// Divide every delay of the retry.recovers-after-failure retries by N (1 or more; the
+    /// default replays Spotnana's two weeks in about 12 s; the check stops after 6 × --timeout or 30 s).
+    #[arg(long, value_name = "N", default_value_t = crate::runner::recovery::DEFAULT_TIME_SCALE, value_parser = crate::delivery::retry::parse_time_scale)]
+    retry_time_scale: f64,
     /// Colour: auto (terminal and no NO_COLOR), always, never.
     #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
     color: String,
@@ -115,6 +119,7 @@ pub async fn run(args: RunArgs) -> Result<u8, SetupError> {
         },
         oauth: args.oauth.options(args.target.endpoint.is_some())?,
         no_hmac: args.oauth.no_hmac,
+        retry_time_scale: args.retry_time_scale,
     };
     runner::run_cli(options).await
 }

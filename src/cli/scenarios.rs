@@ -104,7 +104,8 @@ pub fn print_error(err: &ScenarioError) {
     eprint!("{}", err.render(color));
 }
 
-/// The `list` table: the TLS probe checks, then `scenarios` (built-ins, then user files).
+/// The `list` table: the TLS probe checks, the runner's own checks, then `scenarios`
+/// (built-ins, then user files).
 pub fn list_table(scenarios: &[Scenario]) -> String {
     // The TLS probe's checks come from the probe itself, so the list cannot drift.
     let mut rows: Vec<[String; 4]> = crate::tls_probe::check_infos()
@@ -118,6 +119,14 @@ pub fn list_table(scenarios: &[Scenario]) -> String {
             ]
         })
         .collect();
+    // Checks the runner itself runs after the scenarios.
+    let recovery = crate::runner::recovery::info();
+    rows.push([
+        recovery.id,
+        recovery.level.as_str().to_owned(),
+        "(run)".to_owned(),
+        recovery.title,
+    ]);
     rows.extend(scenarios.iter().map(|s| {
         [
             s.id.clone(),

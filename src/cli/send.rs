@@ -12,7 +12,8 @@ use super::common::{FormatArgs, SecretArgs, TargetArgs, parse_headers, read_inpu
 use crate::delivery::client::load_ca_cert;
 use crate::delivery::exchange::{ErrorClass, Exchange};
 use crate::delivery::request::{check_custom_headers, signed_attempt};
-use crate::delivery::{Client, ClientOptions};
+use crate::delivery::retry::RetryMessage;
+use crate::delivery::{Client, ClientOptions, RetryPolicy};
 use crate::error::{SetupError, exit};
 use crate::event::{self, EventKind, EventSpec, SeededRng, random};
 use crate::signing::{Secret, SignatureFormat, unix_now};
@@ -20,9 +21,9 @@ use crate::signing::{Secret, SignatureFormat, unix_now};
 /// Options of `spotcheck send`.
 #[derive(Debug, Args)]
 pub struct SendArgs {
-    /// The event to send, e.g. `PNR_V3/BOOKING_TICKETED`.
-    #[arg(value_name = "EVENT/OPERATION")]
-    pub event: String,
+    /// The event to send, e.g. `PNR_V3/BOOKING_TICKETED` (not needed with --dry-run).
+    #[arg(value_name = "EVENT/OPERATION", required_unless_present = "dry_run")]
+    pub event: Option<String>,
     /// Endpoint, CA, custom headers and timeout.
     #[command(flatten)]
     pub target: TargetArgs,
@@ -48,6 +49,19 @@ pub struct SendArgs {
     /// Seed for every generated id and value (default: random; printed so a run can be replayed).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Follow Spotnana's retry policy on anything but 200 OK: 5 immediate retries, then
+    /// backoff from 1 minute doubling (at most 12 h apart) for 14 days, then park the message.
+    #[arg(long)]
+    pub retry: bool,
+    /// Divide every retry delay by N (1 or more; 100000 replays two weeks in about 12 s).
+    #[arg(long, value_name = "N", default_value = "1", value_parser = crate::delivery::retry::parse_time_scale, requires = "retry")]
+    pub time_scale: f64,
+    /// Print the retry schedule (attempt, offset) and exit without sending.
+    #[arg(long, requires = "retry")]
+    pub dry_run: bool,
+    /// Folder a message is parked in (as JSON) when every retry failed.
+    #[arg(long, value_name = "DIR", default_value = crate::delivery::park::DEFAULT_PARK_DIR, requires = "retry")]
+    pub park_dir: PathBuf,
 }
 
 /// What `send` delivers once the event is built: the body and how to sign it.
@@ -65,8 +79,18 @@ pub struct Delivery {
 
 /// Runs `spotcheck send`.
 pub async fn run(args: SendArgs) -> Result<u8, SetupError> {
+    if args.dry_run {
+        let text = super::timeline::render_schedule(&RetryPolicy::default(), args.time_scale);
+        // A closed pipe (`| head`) is not an error worth a panic.
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{text}dry run: nothing was sent");
+        let _ = out.flush();
+        return Ok(exit::CONFORMANT);
+    }
     let kind: EventKind = args
         .event
+        .as_deref()
+        .unwrap_or_default()
         .parse()
         .map_err(|err: event::UnknownEvent| SetupError::new(err.to_string()))?;
     let custom_headers = parse_headers(&args.target.headers)?;
@@ -125,7 +149,56 @@ pub async fn run(args: SendArgs) -> Result<u8, SetupError> {
         oauth: oauth_client(oauth, None, &client)?,
         hmac: !args.oauth.no_hmac,
     };
-    Ok(deliver_and_print_with(&client, &how, endpoint, &secret, &delivery, seed, &mut rng).await)
+    deliver(
+        &args, &client, &how, endpoint, &secret, &delivery, seed, &mut rng,
+    )
+    .await
+}
+
+/// Delivers once ([`deliver_and_print`]) or, with `--retry`, on Spotnana's retry policy.
+#[allow(clippy::too_many_arguments)] // each is a distinct input of one delivery; a struct would only rename them
+async fn deliver(
+    args: &SendArgs,
+    client: &Client,
+    how: &How,
+    endpoint: &str,
+    secret: &Secret,
+    delivery: &Delivery,
+    seed: u64,
+    rng: &mut SeededRng,
+) -> Result<u8, SetupError> {
+    if !args.retry {
+        return Ok(
+            deliver_and_print_with(client, how, endpoint, secret, delivery, seed, rng).await,
+        );
+    }
+    if how.oauth.is_some() || !how.hmac {
+        return Err(
+            SetupError::new("--retry does not support OAuth (--oauth-*) or --no-hmac yet")
+                .with_hint("send once without --retry, or retry an HMAC-signed delivery"),
+        );
+    }
+    println!("seed {seed} (replay with --seed {seed})");
+    let message = RetryMessage {
+        endpoint: endpoint.to_owned(),
+        webhook_id: delivery.webhook_id.clone(),
+        body: delivery.body.clone(),
+        format: delivery.format,
+        custom_headers: delivery.custom_headers.clone(),
+    };
+    let policy = RetryPolicy::default();
+    super::timeline::retry_and_print(
+        client,
+        secret,
+        &message,
+        &super::timeline::RetryPrintOptions {
+            policy: &policy,
+            time_scale: args.time_scale,
+            park_dir: &args.park_dir,
+        },
+        rng,
+    )
+    .await
 }
 
 /// The embedded default: starts the reference receiver in-process on loopback HTTPS
@@ -170,7 +243,8 @@ async fn send_to_reference(
         oauth: oauth_client(oauth, Some(receiver.token_url()), &client)?,
         hmac: !args.oauth.no_hmac,
     };
-    let code = deliver_and_print_with(
+    let code = deliver(
+        args,
         &client,
         &how,
         &receiver.webhook_url(),
@@ -182,7 +256,7 @@ async fn send_to_reference(
     .await;
     // Shutting down drains the processing queue, so the receiver's log line is printed.
     receiver.shutdown().await;
-    Ok(code)
+    code
 }
 
 /// Checks that the endpoint is an absolute `http(s)://` URL; notes on stderr when it is
@@ -461,6 +535,7 @@ mod tests {
                 headers: vec![],
                 body_len: 2,
                 body_excerpt: "{}".into(),
+                body: Bytes::from_static(b"{}"),
             },
             response: status.map(|status| ResponseRecord {
                 status,

@@ -62,6 +62,10 @@ pub struct RequestRecord {
     pub body_len: usize,
     /// The first KiB of the body, as text (invalid UTF-8 replaced).
     pub body_excerpt: String,
+    /// The exact body bytes sent (shared with the attempt, not copied), so a failed
+    /// delivery can be verified and retried; not serialized.
+    #[serde(skip)]
+    pub body: bytes::Bytes,
 }
 
 /// The response head and the start of its body.

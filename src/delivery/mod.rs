@@ -4,7 +4,10 @@ pub mod client;
 pub mod endpoint;
 pub mod exchange;
 pub mod oauth;
+pub mod park;
 pub mod request;
+pub mod retry;
 
 pub use client::{Client, ClientOptions};
 pub use request::Attempt;
+pub use retry::RetryPolicy;

@@ -132,6 +132,7 @@ impl Attempt {
                 .collect(),
             body_len: self.body.len(),
             body_excerpt: excerpt(&self.body),
+            body: self.body.clone(),
         }
     }
 }

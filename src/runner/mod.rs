@@ -4,6 +4,7 @@
 pub mod compose;
 pub mod execute;
 pub mod filter;
+pub mod recovery;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -74,6 +75,9 @@ pub struct RunOptions {
     pub oauth: Option<OAuthOptions>,
     /// `--no-hmac`: deliveries carry no signature headers (legacy OAuth-only partners).
     pub no_hmac: bool,
+    /// `--retry-time-scale`: every delay of the `retry.recovers-after-failure`
+    /// retries is divided by this ([`recovery::DEFAULT_TIME_SCALE`] by default).
+    pub retry_time_scale: f64,
 }
 
 /// The legacy OAuth settings of a run.
@@ -127,6 +131,7 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
         let ids: Vec<String> = tls_probe::check_infos()
             .into_iter()
             .chain(scenarios.iter().map(Scenario::info))
+            .chain([recovery::info()])
             .filter(|info| filter.selects(info))
             .map(|info| info.id)
             .collect();
@@ -334,6 +339,28 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
                 checks.push(result.unwrap_or_else(|| interrupted(scenario.info())));
             }
         }
+    }
+
+    // After the scenarios: retry the first delivery that failed, on Spotnana's schedule.
+    let recovery_info = recovery::info();
+    if filter.selects(&recovery_info) {
+        let result = match &blocked {
+            Some(reason) => CheckResult::new(
+                recovery_info,
+                Verdict::Skipped(format!("{reason}; delivery checks skipped")),
+                Duration::ZERO,
+                Vec::new(),
+            ),
+            None if interrupt.is_set() => interrupted(recovery_info),
+            None => {
+                let run = recovery::run(&checks, &context, options.retry_time_scale);
+                tokio::select! {
+                    result = run => result,
+                    () = interrupt.wait() => interrupted(recovery::info()),
+                }
+            }
+        };
+        checks.push(result);
     }
 
     if let Some(running) = receiver.take() {

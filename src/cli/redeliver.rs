@@ -1,0 +1,126 @@
+//! `spotcheck redeliver FILE…`: sends parked messages (written by `send --retry`)
+//! again, with their original webhook ids and bodies and a fresh timestamp and
+//! signature, the way Spotnana redelivers a parked message after manual intervention.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::common::{SecretArgs, parse_duration, parse_headers};
+use crate::delivery::client::load_ca_cert;
+use crate::delivery::park;
+use crate::delivery::request::{check_custom_headers, signed_attempt};
+use crate::delivery::retry::{RetryMessage, delivered, parse_time_scale};
+use crate::delivery::{Client, ClientOptions, RetryPolicy};
+use crate::error::{SetupError, exit};
+use crate::event::random;
+use crate::signing::unix_now;
+
+/// Options of `spotcheck redeliver`.
+#[derive(Debug, Args)]
+pub struct RedeliverArgs {
+    /// Parked message files (JSON written into `send --retry`'s --park-dir).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Send to this URL instead of the endpoint stored in each file.
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// PEM file with a private CA to trust for the endpoint's certificate.
+    #[arg(long, value_name = "PEM")]
+    pub ca_cert: Option<PathBuf>,
+    /// Header to send, `Name: value` (repeatable): replaces a stored header of that name;
+    /// needed for credential headers, which are stored redacted.
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Per-delivery timeout, connection set-up included (Spotnana uses 40 s).
+    #[arg(long, value_name = "DURATION", default_value = "40s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Where the signing secret comes from.
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    /// Follow Spotnana's retry policy again for each message instead of sending it once.
+    #[arg(long)]
+    pub retry: bool,
+    /// With --retry: divide every retry delay by N (1 or more).
+    #[arg(long, value_name = "N", default_value = "1", value_parser = parse_time_scale, requires = "retry")]
+    pub time_scale: f64,
+    /// With --retry: folder a message is parked in again when every retry failed.
+    #[arg(long, value_name = "DIR", default_value = park::DEFAULT_PARK_DIR, requires = "retry")]
+    pub park_dir: PathBuf,
+}
+
+/// Runs `spotcheck redeliver`: every file is read and checked before anything is sent.
+/// Exit 0 when every message got `200 OK`, 1 otherwise.
+pub async fn run(args: RedeliverArgs) -> Result<u8, SetupError> {
+    let overrides = parse_headers(&args.headers)?;
+    check_custom_headers(&overrides)?;
+    let mut messages: Vec<(PathBuf, RetryMessage)> = Vec::new();
+    for path in &args.files {
+        let parked = park::read(path)?;
+        let message = parked
+            .to_message(args.endpoint.as_deref(), &overrides)
+            .map_err(|problem| SetupError::new(format!("{}: {problem}", path.display())))?;
+        super::send::check_endpoint(&message.endpoint)?;
+        messages.push((path.clone(), message));
+    }
+    let secret = args.secret.require()?;
+    let ca_cert_pem = match &args.ca_cert {
+        Some(path) => Some(load_ca_cert(path)?),
+        None => None,
+    };
+    let client = Client::new(&ClientOptions {
+        timeout: args.timeout,
+        ca_cert_pem,
+        connect_timeout: None,
+    })?;
+    let mut rng = random::rng(random::fresh_seed());
+    let policy = RetryPolicy::default();
+    let mut all_delivered = true;
+    for (path, message) in &messages {
+        println!(
+            "{}: webhook id {} → POST {}",
+            path.display(),
+            message.webhook_id,
+            message.endpoint
+        );
+        if args.retry {
+            let code = super::timeline::retry_and_print(
+                &client,
+                &secret,
+                message,
+                &super::timeline::RetryPrintOptions {
+                    policy: &policy,
+                    time_scale: args.time_scale,
+                    park_dir: &args.park_dir,
+                },
+                &mut rng,
+            )
+            .await?;
+            if code == exit::INTERRUPTED {
+                return Ok(code);
+            }
+            all_delivered &= code == exit::CONFORMANT;
+            continue;
+        }
+        let attempt = signed_attempt(
+            &message.endpoint,
+            &[&secret],
+            &message.webhook_id,
+            unix_now(),
+            message.body.clone(),
+            message.format,
+            &message.custom_headers,
+            &mut rng,
+        );
+        let exchange = client.send(&attempt).await;
+        print!("{}", super::send::render_response(&exchange));
+        println!("{}", super::send::verdict(&exchange).1);
+        all_delivered &= delivered(&exchange);
+    }
+    Ok(if all_delivered {
+        exit::CONFORMANT
+    } else {
+        exit::NOT_CONFORMANT
+    })
+}

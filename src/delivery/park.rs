@@ -1,0 +1,330 @@
+//! Parked messages: what Spotnana keeps "for manual intervention" when every retry
+//! failed, written as one JSON file per message so `spotcheck redeliver` can send it
+//! again with its original webhook id.
+//!
+//! A parked file never holds the signing secret, nor the signature headers (each
+//! redelivery is signed afresh). Custom headers whose name looks like a credential
+//! (`Authorization`, `X-Api-Key`, names containing `token`…) are stored redacted and
+//! must be given again with `--header` when redelivering.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use super::exchange::{is_sensitive_header, recorded_value};
+use super::request::is_reserved;
+use super::retry::{AttemptReport, RetryMessage};
+use crate::error::SetupError;
+use crate::signing::SignatureFormat;
+
+/// The value stored for a header whose value was redacted.
+pub const REDACTED: &str = "***redacted***";
+/// The default folder parked messages are written to.
+pub const DEFAULT_PARK_DIR: &str = "spotcheck-parked";
+/// The format version written in every parked file.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// One parked message, as stored on disk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParkedMessage {
+    /// The file format version ([`FORMAT_VERSION`]).
+    pub spotcheck_parked: u32,
+    /// `x-spotnana-webhook-id`, reused by every redelivery.
+    pub webhook_id: String,
+    /// Where the message was going.
+    pub endpoint: String,
+    /// When it was parked (RFC 3339, UTC).
+    pub parked_at: String,
+    /// Why it was parked.
+    pub reason: String,
+    /// The signature token form it was sent with.
+    pub signature_format: SignatureFormat,
+    /// The exact body.
+    pub body: ParkedBody,
+    /// The subscription's custom headers (credential values redacted). Content-Type,
+    /// the signature headers and the B3 trace headers are not stored: they are set
+    /// afresh on every delivery.
+    pub headers: Vec<(String, String)>,
+    /// Every attempt made before parking.
+    pub attempts: Vec<ParkedAttempt>,
+}
+
+/// The body of a parked message: UTF-8 text when it is, Base64 otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "encoding", rename_all = "lowercase")]
+pub enum ParkedBody {
+    /// The body as text (its bytes are exactly the UTF-8 of `text`).
+    #[serde(rename = "utf-8")]
+    Utf8 {
+        /// The body.
+        text: String,
+    },
+    /// The body as standard Base64.
+    Base64 {
+        /// The body.
+        data: String,
+    },
+}
+
+impl ParkedBody {
+    /// Stores `body` as text when it is valid UTF-8, as Base64 otherwise.
+    pub fn of(body: &[u8]) -> ParkedBody {
+        match std::str::from_utf8(body) {
+            Ok(text) => ParkedBody::Utf8 {
+                text: text.to_owned(),
+            },
+            Err(_) => ParkedBody::Base64 {
+                data: STANDARD.encode(body),
+            },
+        }
+    }
+
+    /// The exact body bytes, or why the stored Base64 is unusable.
+    pub fn bytes(&self) -> Result<Bytes, String> {
+        match self {
+            ParkedBody::Utf8 { text } => Ok(Bytes::from(text.clone().into_bytes())),
+            ParkedBody::Base64 { data } => STANDARD
+                .decode(data.trim())
+                .map(Bytes::from)
+                .map_err(|err| format!("the Base64 body does not decode ({err})")),
+        }
+    }
+}
+
+/// A summary of one attempt made before parking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParkedAttempt {
+    /// 1-based attempt number.
+    pub attempt: usize,
+    /// Offset from the first attempt on Spotnana's (unscaled) schedule, in milliseconds.
+    pub offset_ms: u64,
+    /// When it was sent (Unix milliseconds).
+    pub started_at_ms: i64,
+    /// The `x-spotnana-webhook-timestamp` it carried.
+    pub timestamp: i64,
+    /// The HTTP status, if an answer came.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub status: Option<u16>,
+    /// `500 Internal Server Error`, `timeout: no answer within 40s`, …
+    pub outcome: String,
+    /// Answer time in milliseconds.
+    pub latency_ms: u64,
+}
+
+impl ParkedMessage {
+    /// The parked form of `message` after `attempts`.
+    pub fn new(message: &RetryMessage, attempts: &[AttemptReport], reason: &str) -> ParkedMessage {
+        ParkedMessage {
+            spotcheck_parked: FORMAT_VERSION,
+            webhook_id: message.webhook_id.clone(),
+            endpoint: message.endpoint.clone(),
+            parked_at: crate::event::envelope::format_timestamp(time::OffsetDateTime::now_utc()),
+            reason: reason.to_owned(),
+            signature_format: message.format,
+            body: ParkedBody::of(&message.body),
+            headers: message
+                .custom_headers
+                .iter()
+                .filter(|(name, _)| !is_reserved(name))
+                .map(|(name, value)| (name.clone(), recorded_value(name, value)))
+                .collect(),
+            attempts: attempts
+                .iter()
+                .map(|a| ParkedAttempt {
+                    attempt: a.number,
+                    offset_ms: a.offset.as_millis() as u64,
+                    started_at_ms: a.exchange.started_at_ms,
+                    timestamp: a.timestamp,
+                    status: a.exchange.status(),
+                    outcome: a.exchange.outcome_text(),
+                    latency_ms: a.exchange.duration.as_millis() as u64,
+                })
+                .collect(),
+        }
+    }
+
+    /// The message to send again: stored headers with `overrides` (from `--header`)
+    /// replacing those of the same name. A redacted header that is not given again is
+    /// an error naming it. `endpoint` replaces the stored one when given.
+    pub fn to_message(
+        &self,
+        endpoint: Option<&str>,
+        overrides: &[(String, String)],
+    ) -> Result<RetryMessage, String> {
+        let mut headers: Vec<(String, String)> = Vec::new();
+        for (name, value) in &self.headers {
+            if let Some((_, given)) = overrides.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+                headers.push((name.clone(), given.clone()));
+            } else if value == REDACTED && is_sensitive_header(name) {
+                return Err(format!(
+                    "header `{name}` was redacted when the message was parked; \
+                     give it again with --header '{name}: …'"
+                ));
+            } else {
+                headers.push((name.clone(), value.clone()));
+            }
+        }
+        for (name, value) in overrides {
+            if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+                headers.push((name.clone(), value.clone()));
+            }
+        }
+        Ok(RetryMessage {
+            endpoint: endpoint.unwrap_or(&self.endpoint).to_owned(),
+            webhook_id: self.webhook_id.clone(),
+            body: self.body.bytes()?,
+            format: self.signature_format,
+            custom_headers: headers,
+        })
+    }
+}
+
+/// Writes `parked` into `dir` (created if needed) as `<webhook id>.json`, atomically;
+/// an existing file of that name gets a `-2`, `-3`… sibling instead. Returns the path.
+pub fn write(dir: &Path, parked: &ParkedMessage) -> Result<PathBuf, SetupError> {
+    std::fs::create_dir_all(dir).map_err(|err| {
+        SetupError::new(format!(
+            "cannot create the park folder {}: {err}",
+            dir.display()
+        ))
+    })?;
+    let stem = file_stem(&parked.webhook_id);
+    let mut path = dir.join(format!("{stem}.json"));
+    let mut n = 2;
+    while path.exists() && n < 10_000 {
+        path = dir.join(format!("{stem}-{n}.json"));
+        n += 1;
+    }
+    let mut json = serde_json::to_vec_pretty(parked)
+        .map_err(|err| SetupError::new(format!("cannot serialize the parked message: {err}")))?;
+    json.push(b'\n');
+    crate::report::write::write_atomic(&path, &json).map_err(|err| {
+        SetupError::new(format!(
+            "cannot write the parked message to {}: {err}",
+            path.display()
+        ))
+    })?;
+    Ok(path)
+}
+
+/// Reads a parked message file; errors name the file and the problem.
+pub fn read(path: &Path) -> Result<ParkedMessage, SetupError> {
+    let bytes = std::fs::read(path)
+        .map_err(|err| SetupError::new(format!("cannot read {}: {err}", path.display())))?;
+    let parked: ParkedMessage = serde_json::from_slice(&bytes).map_err(|err| {
+        SetupError::new(format!("{} is not a parked message: {err}", path.display()))
+            .with_hint("pass files written by `spotcheck send --retry` into its --park-dir")
+    })?;
+    if parked.spotcheck_parked != FORMAT_VERSION {
+        return Err(SetupError::new(format!(
+            "{} is parked-message format {}, this spotcheck reads format {FORMAT_VERSION}",
+            path.display(),
+            parked.spotcheck_parked
+        )));
+    }
+    if parked.webhook_id.trim().is_empty() {
+        return Err(SetupError::new(format!(
+            "{} has an empty webhook_id",
+            path.display()
+        )));
+    }
+    Ok(parked)
+}
+
+/// A file name made of the id's safe characters (letters, digits, `-`, `_`, `.`).
+fn file_stem(id: &str) -> String {
+    let stem: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(100)
+        .collect();
+    if stem.is_empty() {
+        "message".to_owned()
+    } else {
+        stem
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(body: &[u8]) -> RetryMessage {
+        RetryMessage {
+            endpoint: "https://partner.test/hook".into(),
+            webhook_id: "evt/../1".into(),
+            body: Bytes::copy_from_slice(body),
+            format: SignatureFormat::Bare,
+            custom_headers: vec![
+                ("API-Version".into(), "2.0".into()),
+                ("X-Api-Key".into(), "k-123".into()),
+            ],
+        }
+    }
+
+    #[test]
+    fn round_trip_keeps_bytes_and_redacts_credentials() {
+        let dir = tempfile::tempdir().unwrap();
+        for body in [
+            &b"{\"a\": \"\\u00e9 \xc3\xa9\"}"[..],
+            &b"\xff\x00binary"[..],
+        ] {
+            let parked = ParkedMessage::new(&message(body), &[], "test");
+            let path = write(dir.path(), &parked).unwrap();
+            assert!(path.starts_with(dir.path()));
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(!text.contains("k-123"), "{text}");
+            let back = read(&path).unwrap();
+            assert_eq!(back, parked);
+            let err = back.to_message(None, &[]).unwrap_err();
+            assert!(err.contains("`X-Api-Key` was redacted"), "{err}");
+            let again = back
+                .to_message(
+                    Some("http://127.0.0.1:1/"),
+                    &[("x-api-key".into(), "k-9".into())],
+                )
+                .unwrap();
+            assert_eq!(&again.body[..], body);
+            assert_eq!(again.webhook_id, "evt/../1");
+            assert_eq!(again.endpoint, "http://127.0.0.1:1/");
+            assert_eq!(again.format, SignatureFormat::Bare);
+            assert_eq!(
+                again.custom_headers,
+                vec![
+                    ("API-Version".to_owned(), "2.0".to_owned()),
+                    ("X-Api-Key".to_owned(), "k-9".to_owned())
+                ]
+            );
+        }
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names.len(), 2);
+        assert!(names.contains(&"evt____1.json".to_owned()), "{names:?}");
+        assert!(names.contains(&"evt____1-2.json".to_owned()), "{names:?}");
+    }
+
+    #[test]
+    fn bad_files_say_what_is_wrong() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.json");
+        std::fs::write(&path, "{\"webhook_id\": 3}").unwrap();
+        let err = read(&path).unwrap_err();
+        assert!(
+            err.message.contains("x.json is not a parked message"),
+            "{err}"
+        );
+        let bad = ParkedBody::Base64 { data: "@@".into() };
+        assert!(bad.bytes().unwrap_err().contains("does not decode"));
+    }
+}

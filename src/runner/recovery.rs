@@ -1,0 +1,233 @@
+//! The `retry.recovers-after-failure` check: after the scenarios ran, the first
+//! correctly signed delivery that did not get `200 OK` is retried on Spotnana's
+//! policy (time-scaled), and the check says whether, and on which attempt, the
+//! endpoint accepted it.
+//!
+//! Which delivery qualifies: an exchange of a failed (or warned) check whose request
+//! verifies with the run's secret and whose timestamp was fresh (within 5 minutes)
+//! when it was sent, so it was a delivery Spotnana would make and expect `200` for
+//! (forgeries, tampered and stale deliveries never verify), and whose answer was not
+//! `200 OK` (another status, or none). Its original delivery counts as attempt 1.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use super::RunContext;
+use crate::check::{CheckInfo, CheckResult, Level, Status, Verdict};
+use crate::delivery::exchange::Exchange;
+use crate::delivery::retry::{
+    AttemptReport, RetryEnd, RetryMessage, RetryPolicy, RetryRun, delivered, human, run_retries,
+    scaled,
+};
+use crate::event::random;
+use crate::signing::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, SignatureFormat, Verifier};
+
+/// The check's id (a public contract).
+pub const CHECK_ID: &str = "retry.recovers-after-failure";
+/// The default `--retry-time-scale` of `spotcheck run`: two weeks in about 12 s.
+pub const DEFAULT_TIME_SCALE: f64 = 100_000.0;
+/// The longest the check may take, whatever the timeout.
+pub const MAX_CHECK_TIME: Duration = Duration::from_secs(30);
+
+/// What the check is.
+pub fn info() -> CheckInfo {
+    CheckInfo {
+        id: CHECK_ID.to_owned(),
+        title: "After answering non-200, the endpoint accepts the retried delivery".to_owned(),
+        level: Level::Recommended,
+        why: "Spotnana retries a failed delivery with the same webhook id (5 immediate retries, \
+              then backoff over 14 days) and then parks it: an endpoint that keeps refusing \
+              the retries of a message loses that event."
+            .to_owned(),
+        fix: "Make failures transient: answer 200 as soon as a delivery is safely stored, and \
+              never remember a failed webhook id as seen or bad; a retry must be handled like a \
+              first delivery (deduplicate only ids you processed)."
+            .to_owned(),
+        tags: vec!["retry".to_owned()],
+    }
+}
+
+/// The real-time cap of the check: six delivery timeouts or 30 s, whichever is smaller.
+pub fn time_cap(timeout: Duration) -> Duration {
+    timeout.saturating_mul(6).min(MAX_CHECK_TIME)
+}
+
+/// A failed delivery found in the run, ready to retry.
+#[derive(Debug, Clone)]
+pub struct FailedDelivery {
+    /// The check whose exchange it was.
+    pub check_id: String,
+    /// The webhook id it carried.
+    pub webhook_id: String,
+    /// The exact body.
+    pub body: Bytes,
+    /// The signature token form that verified.
+    pub format: SignatureFormat,
+    /// What the endpoint answered (or why it did not).
+    pub outcome: String,
+}
+
+/// The first correctly signed, fresh delivery of a failed check that did not get `200 OK`.
+pub fn find_failed_delivery(checks: &[CheckResult], ctx: &RunContext) -> Option<FailedDelivery> {
+    let verifier = Verifier::new(vec![ctx.secret.clone()]);
+    checks
+        .iter()
+        .filter(|c| matches!(c.status, Status::Fail | Status::Warn))
+        .flat_map(|c| c.exchanges.iter().map(move |e| (c, e)))
+        .filter(|(_, e)| e.request.method == "POST" && !delivered(e))
+        .find_map(|(check, exchange)| {
+            let format = verifies(&verifier, exchange)?;
+            Some(FailedDelivery {
+                check_id: check.info.id.clone(),
+                webhook_id: header(exchange, HEADER_ID)?.to_owned(),
+                body: exchange.request.body.clone(),
+                format,
+                outcome: exchange.outcome_text(),
+            })
+        })
+}
+
+fn header<'a>(exchange: &'a Exchange, name: &str) -> Option<&'a str> {
+    exchange
+        .request
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// The format of the token that verifies, when the request was correctly signed and
+/// its timestamp was fresh at the moment it was sent.
+fn verifies(verifier: &Verifier, exchange: &Exchange) -> Option<SignatureFormat> {
+    if exchange.request.body.len() != exchange.request.body_len {
+        return None;
+    }
+    verifier
+        .verify(
+            header(exchange, HEADER_ID),
+            header(exchange, HEADER_TIMESTAMP),
+            header(exchange, HEADER_SIGNATURE),
+            &exchange.request.body,
+            exchange.started_at_ms.div_euclid(1000),
+        )
+        .ok()
+}
+
+/// Runs the check over the run's finished checks: retries the first failed delivery
+/// on Spotnana's policy with every delay divided by `time_scale`, within [`time_cap`].
+pub async fn run(checks: &[CheckResult], ctx: &RunContext, time_scale: f64) -> CheckResult {
+    let started = Instant::now();
+    let Some(failed) = find_failed_delivery(checks, ctx) else {
+        return CheckResult::new(
+            info(),
+            Verdict::Skipped(
+                "no delivery failed during the run, so there was nothing to retry".to_owned(),
+            ),
+            started.elapsed(),
+            Vec::new(),
+        );
+    };
+    let policy = RetryPolicy::default();
+    let cap = time_cap(ctx.timeout);
+    let run = RetryRun {
+        client: &ctx.client,
+        secret: &ctx.secret,
+        policy: &policy,
+        time_scale,
+        first_attempt: 2,
+        budget: Some(cap),
+    };
+    let message = RetryMessage {
+        endpoint: ctx.endpoint.clone(),
+        webhook_id: failed.webhook_id.clone(),
+        body: failed.body.clone(),
+        format: failed.format,
+        custom_headers: ctx.headers.clone(),
+    };
+    let mut rng = random::rng_for(ctx.seed, CHECK_ID);
+    let mut attempts: Vec<AttemptReport> = Vec::new();
+    let end = run_retries(&run, &message, &mut rng, &mut attempts, &mut |_| {}).await;
+    let verdict = judge(&failed, &policy, time_scale, cap, end, &attempts);
+    CheckResult::new(
+        info(),
+        verdict,
+        started.elapsed(),
+        attempts.into_iter().map(|a| a.exchange).collect(),
+    )
+}
+
+fn judge(
+    failed: &FailedDelivery,
+    policy: &RetryPolicy,
+    time_scale: f64,
+    cap: Duration,
+    end: RetryEnd,
+    attempts: &[AttemptReport],
+) -> Verdict {
+    let origin = format!(
+        "the delivery of webhook id {} in {} got {}",
+        failed.webhook_id, failed.check_id, failed.outcome
+    );
+    let scale = if time_scale > 1.0 {
+        format!(" (delays divided by {time_scale})")
+    } else {
+        String::new()
+    };
+    let total = attempts.last().map_or(1, |a| a.number);
+    let last = match attempts.last().map(|a| &a.exchange) {
+        Some(exchange) if exchange.response.is_some() => {
+            format!("last status {}", exchange.outcome_text())
+        }
+        Some(exchange) => format!("last attempt got no answer ({})", exchange.outcome_text()),
+        None => format!("last status {}", failed.outcome),
+    };
+    match end {
+        RetryEnd::Delivered { attempt } => {
+            let offset = attempts.last().map(|a| a.offset).unwrap_or_default();
+            Verdict::Passed(format!(
+                "accepted on attempt {attempt} after {} failed {}: {origin}; retried on Spotnana's \
+                 schedule{scale}, the accepted attempt is due {} after the first",
+                attempt - 1,
+                if attempt == 2 { "attempt" } else { "attempts" },
+                human(offset)
+            ))
+        }
+        RetryEnd::Exhausted => Verdict::Failed(format!(
+            "still failing after {total} attempts: {last}; {origin}, and every retry \
+             of Spotnana's {} schedule{scale} failed, so Spotnana would park the message",
+            human(policy.horizon)
+        )),
+        RetryEnd::OutOfTime => {
+            let reached = attempts.last().map(|a| a.offset).unwrap_or_default();
+            Verdict::Failed(format!(
+                "still failing after {total} attempts: {last}; {origin}; the check \
+                 stopped at its time cap of {} (6 × --timeout, at most 30 s) having reached {} of \
+                 Spotnana's {} schedule{scale} (it lasts {} at this scale)",
+                human(cap),
+                human(reached),
+                human(policy.horizon),
+                human(scaled(policy.horizon, time_scale))
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cap_is_six_timeouts_or_30_seconds() {
+        assert_eq!(time_cap(Duration::from_secs(1)), Duration::from_secs(6));
+        assert_eq!(time_cap(Duration::from_secs(40)), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn info_matches_the_design_table() {
+        let info = info();
+        assert_eq!(info.id, "retry.recovers-after-failure");
+        assert_eq!(info.level, Level::Recommended);
+        assert_eq!(info.suite(), "retry");
+    }
+}
