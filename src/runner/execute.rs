@@ -135,15 +135,16 @@ async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exch
     let mut answered = 0usize;
     for (index, step) in scenario.steps.iter().enumerate() {
         let label = step.label(index);
+        // What templates of this step may refer to: vars and the steps before it.
+        let scope = Scope {
+            scenario,
+            vars: &vars,
+            state_url: ctx.state_url.as_deref(),
+            records: &records,
+        };
         match &step.action {
             Action::Sleep(duration) => tokio::time::sleep(*duration).await,
             Action::Token(token) => {
-                let scope = Scope {
-                    scenario,
-                    vars: &vars,
-                    state_url: ctx.state_url.as_deref(),
-                    records: &records,
-                };
                 let (sent, judged) = run_token(token, &step.expect, &scope, ctx, &mut rng).await;
                 answered += sent.iter().filter(|e| e.response.is_some()).count();
                 let first_status = sent.first().and_then(Exchange::status);
@@ -160,12 +161,6 @@ async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exch
                 });
             }
             Action::Observe(observe) => {
-                let scope = Scope {
-                    scenario,
-                    vars: &vars,
-                    state_url: ctx.state_url.as_deref(),
-                    records: &records,
-                };
                 match run_observe(observe, &step.expect, &scope, ctx, &mut rng).await {
                     Ok((exchange, status)) => {
                         exchanges.push(exchange);
@@ -181,12 +176,6 @@ async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exch
                 }
             }
             Action::Send(send) => {
-                let scope = Scope {
-                    scenario,
-                    vars: &vars,
-                    state_url: ctx.state_url.as_deref(),
-                    records: &records,
-                };
                 let outcome = run_send(send, step, &scope, ctx, &mut rng).await;
                 let (composed, sent) = match outcome {
                     Ok(pair) => pair,
