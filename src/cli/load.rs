@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::Args;
 use hyper::header::{HeaderName, HeaderValue};
 
-use super::common::{FormatArgs, SecretArgs, parse_duration, parse_headers};
+use super::common::{FormatArgs, SecretArgs, TargetArgs, parse_duration, parse_headers};
 use crate::delivery::client::load_ca_cert;
 use crate::delivery::request::check_custom_headers;
 use crate::error::{SetupError, exit};
@@ -29,19 +29,10 @@ pub const DEFAULT_DURATION: Duration = Duration::from_secs(10);
 /// Options of `spotcheck load`.
 #[derive(Debug, Args)]
 pub struct LoadArgs {
-    /// The endpoint (https://…; http:// is allowed for local testing). Without it, the
-    /// built-in reference receiver is started on loopback and loaded.
-    #[arg(long, value_name = "URL")]
-    pub endpoint: Option<String>,
-    /// PEM file with a private CA to trust for the endpoint's certificate.
-    #[arg(long, value_name = "PEM")]
-    pub ca_cert: Option<PathBuf>,
-    /// Extra header on every delivery, `Name: value` (repeatable).
-    #[arg(long = "header", value_name = "NAME: VALUE")]
-    pub headers: Vec<String>,
-    /// Per-request timeout, connecting included.
-    #[arg(long, value_name = "DURATION", default_value = "40s", value_parser = parse_duration)]
-    pub timeout: Duration,
+    /// Endpoint (https://…; http:// is allowed here for local testing), CA, headers,
+    /// per-request timeout. Without --endpoint the reference receiver is loaded.
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Open model: a constant arrival rate, e.g. `500/s` (or `500`). Requests that
     /// cannot start on time are still sent and counted as late.
     #[arg(long, value_name = "N/s", value_parser = parse_rate)]
@@ -165,7 +156,7 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
             .map(|kind| WeightedKind { kind, weight: 1 })
             .collect(),
     };
-    let custom = parse_headers(&args.headers)?;
+    let custom = parse_headers(&args.target.headers)?;
     check_custom_headers(&custom)?;
     let custom = custom
         .into_iter()
@@ -182,10 +173,10 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
         .collect::<Result<Vec<_>, SetupError>>()?;
     let seed = args.seed.unwrap_or_else(random::fresh_seed);
 
-    let (endpoint, secret, ca_pem, receiver) = match &args.endpoint {
+    let (endpoint, secret, ca_pem, receiver) = match &args.target.endpoint {
         Some(endpoint) => {
             let secret = args.secret.require()?;
-            let ca = match &args.ca_cert {
+            let ca = match &args.target.ca_cert {
                 Some(path) => Some(load_ca_cert(path)?),
                 None => None,
             };
@@ -241,7 +232,7 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
         concurrency: args.concurrency as usize,
         rate: args.rate,
         stop,
-        timeout: args.timeout,
+        timeout: args.target.timeout,
         seed,
     };
     let events: Vec<String> = mix
