@@ -3,7 +3,7 @@
 //! Spotnana POSTs `application/x-www-form-urlencoded` `client_id`, `client_secret`,
 //! `grant_type=client_credentials` to the partner's token URL, expects `200` with JSON
 //! `{"access_token", "expires_in", "token_type": "Bearer"}`, and delivers with
-//! `Authorization: Bearer <token>`. [choice] The token is reused until shortly before
+//! `Authorization: Bearer <token>`. \[choice\] The token is reused until shortly before
 //! `expires_in`; a `401` on delivery fetches a new token once and resends.
 //!
 //! Secrets stay out of output: [`ClientSecret`] redacts itself, the form body is
