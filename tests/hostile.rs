@@ -684,8 +684,13 @@ async fn closes_right_after_the_tls_handshake() {
     .await;
     let run = send(&url, &["--ca-cert", &ca]).await;
     assert_eq!(run.code, Some(1), "{}", run.all());
+    // Whether the kernel reports the peer's close as a reset or as an early EOF is a
+    // race; either way the finding is the `reset` class.
     assert!(
-        run.stdout.contains("FAILED: reset: connection closed"),
+        run.stdout.contains("FAILED: reset: connection closed")
+            || run
+                .stdout
+                .contains("FAILED: reset: connection reset by peer"),
         "{}",
         run.stdout
     );
