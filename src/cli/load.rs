@@ -193,12 +193,7 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
                 queue_capacity: 65_536,
                 ..crate::receiver::ReceiverConfig::default()
             };
-            let receiver = crate::receiver::start(
-                config,
-                std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-                crate::receiver::TlsSetup::Generated,
-            )
-            .await?;
+            let receiver = crate::receiver::start_on_loopback(config).await?;
             let url = receiver.webhook_url();
             let ca = receiver.ca_pem.clone().map(String::into_bytes);
             println!(

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::common::{SecretArgs, parse_duration, parse_headers};
+use super::common::{SecretArgs, parse_headers, parse_timeout};
 use crate::delivery::client::load_ca_cert;
 use crate::delivery::park;
 use crate::delivery::request::{check_custom_headers, signed_attempt};
@@ -34,7 +34,7 @@ pub struct RedeliverArgs {
     #[arg(long = "header", value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
     /// Per-delivery timeout, connection set-up included (Spotnana uses 40 s).
-    #[arg(long, value_name = "DURATION", default_value = "40s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "40s", value_parser = parse_timeout)]
     pub timeout: Duration,
     /// Where the signing secret comes from.
     #[command(flatten)]

@@ -224,12 +224,7 @@ async fn send_to_reference(
         }),
         ..crate::receiver::ReceiverConfig::default()
     };
-    let receiver = crate::receiver::start(
-        config,
-        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-        crate::receiver::TlsSetup::Generated,
-    )
-    .await?;
+    let receiver = crate::receiver::start_on_loopback(config).await?;
     println!(
         "no --endpoint: delivering to the built-in reference receiver at {}\n",
         receiver.webhook_url()

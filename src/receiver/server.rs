@@ -59,6 +59,18 @@ impl std::fmt::Debug for RunningReceiver {
 /// `localhost` resolving to `::1` first. With [`TlsSetup::Pem`] on a loopback
 /// address the URL says `localhost` instead, since a developer certificate usually
 /// names only that. An unspecified address (`0.0.0.0`) is shown as loopback.
+/// The embedded default target of `run`, `send` and `load`: a receiver on a free
+/// loopback port, over HTTPS with a freshly generated CA (see [`RunningReceiver::ca_pem`]).
+pub async fn start_on_loopback(config: ReceiverConfig) -> Result<RunningReceiver, SetupError> {
+    start(
+        config,
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        TlsSetup::Generated,
+    )
+    .await
+}
+
+/// Starts a receiver on `listen`.
 pub async fn start(
     config: ReceiverConfig,
     listen: SocketAddr,

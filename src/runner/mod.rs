@@ -16,7 +16,7 @@ use crate::delivery::client::{Client, ClientOptions};
 use crate::delivery::oauth::{ClientSecret, OAuthClient, OAuthConfig};
 use crate::error::SetupError;
 use crate::event::{EnvelopeStyle, EventType, random};
-use crate::receiver::{self, ReceiverConfig, RunningReceiver, TlsSetup};
+use crate::receiver::{self, ReceiverConfig, RunningReceiver};
 use crate::report::progress::Progress;
 use crate::report::terminal::{self, TerminalOptions};
 use crate::report::{Latency, ReportTarget, RunReport, Summary, ToolInfo};
@@ -171,12 +171,7 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
                 }),
                 ..ReceiverConfig::default()
             };
-            let running = receiver::start(
-                config,
-                "127.0.0.1:0".parse().expect("loopback address"),
-                TlsSetup::Generated,
-            )
-            .await?;
+            let running = receiver::start_on_loopback(config).await?;
             ca_pem = running.ca_pem.clone().map(String::into_bytes);
             state_url.get_or_insert_with(|| running.state_url());
             if options.oauth.is_some() {
