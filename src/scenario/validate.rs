@@ -786,18 +786,28 @@ fn header_span(v: &Validator<'_>, span: Range<usize>) -> Range<usize> {
     }
 }
 
-fn duration(v: &mut Validator<'_>, value: &Spanned<String>) -> Option<Duration> {
-    match parse_duration(value.get_ref()) {
-        Ok(d) => Some(d),
+/// Parses a string value, reporting "`text` is not WHAT" with the parser's message.
+fn parsed<T>(
+    v: &mut Validator<'_>,
+    value: &Spanned<String>,
+    what: &str,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Option<T> {
+    match parse(value.get_ref()) {
+        Ok(parsed) => Some(parsed),
         Err(message) => {
             v.error(
                 value.span(),
-                format!("`{}` is not a duration", value.get_ref()),
+                format!("`{}` is not {what}", value.get_ref()),
                 message,
             );
             None
         }
     }
+}
+
+fn duration(v: &mut Validator<'_>, value: &Spanned<String>) -> Option<Duration> {
+    parsed(v, value, "a duration", parse_duration)
 }
 
 fn within(v: &mut Validator<'_>, value: &Spanned<String>) -> Option<Duration> {
@@ -820,17 +830,7 @@ fn within(v: &mut Validator<'_>, value: &Spanned<String>) -> Option<Duration> {
 }
 
 fn offset(v: &mut Validator<'_>, value: &Spanned<String>) -> Option<Offset> {
-    match Offset::parse(value.get_ref()) {
-        Ok(o) => Some(o),
-        Err(message) => {
-            v.error(
-                value.span(),
-                format!("`{}` is not a time offset", value.get_ref()),
-                message,
-            );
-            None
-        }
-    }
+    parsed(v, value, "a time offset", Offset::parse)
 }
 
 fn send_source(v: &mut Validator<'_>, value: &Spanned<String>) -> Option<SendSource> {
