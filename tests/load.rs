@@ -341,3 +341,132 @@ async fn bad_options_are_setup_errors() {
     let (output, _) = load(&["--endpoint", "ftp://127.0.0.1/", "--requests", "1"]).await;
     assert_eq!(output.status.code(), Some(2));
 }
+
+/// Runs `spotcheck load merge ARGS` and returns its output.
+fn merge(args: &[&std::path::Path]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"))
+        .args(["load", "merge"])
+        .args(args)
+        .output()
+        .expect("spotcheck runs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_of_two_runners_merge_into_one_with_their_histograms_added() {
+    // Two "CI runners" load the same endpoint, each with its own seed; the first
+    // one's endpoint answers 503 to a share of the requests.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(40)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let endpoint = format!("{}/webhooks", server.uri());
+    let (first_out, first) = load(&[
+        "--endpoint",
+        &endpoint,
+        "--requests",
+        "300",
+        "-c",
+        "4",
+        "--seed",
+        "1",
+    ])
+    .await;
+    let (_, second) = load(&[
+        "--endpoint",
+        &endpoint,
+        "--requests",
+        "500",
+        "-c",
+        "2",
+        "--seed",
+        "2",
+    ])
+    .await;
+    assert_eq!(first_out.status.code(), Some(1), "{}", stdout(&first_out));
+    for report in [&first, &second] {
+        let histogram = &report["histogram"];
+        assert_eq!(histogram["encoding"], "hdrhistogram-v2-deflate-base64");
+        assert_eq!(histogram["unit"], "us");
+        assert!(histogram["data"].as_str().unwrap().starts_with("HISTF"));
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.json");
+    let b = dir.path().join("b.json");
+    let total = dir.path().join("total.json");
+    std::fs::write(&a, first.to_string()).unwrap();
+    std::fs::write(&b, second.to_string()).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"))
+        .args(["load", "merge"])
+        .arg(&a)
+        .arg(&b)
+        .arg("--report")
+        .arg(format!("json={}", total.display()))
+        .output()
+        .unwrap();
+    let text = stdout(&output);
+    // 40 of the 800 requests got 503: not every request was answered 200 OK.
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("load merge: 2 reports of"), "{text}");
+    assert!(text.contains("requests      800 in"), "{text}");
+    assert!(text.contains("status        200: 760, 503: 40"), "{text}");
+    assert!(text.contains("merged        2 runs"), "{text}");
+    assert!(text.contains("a.json  300 requests"), "{text}");
+
+    let merged: Value = serde_json::from_slice(&std::fs::read(&total).unwrap()).unwrap();
+    assert_consistent(&merged);
+    assert_eq!(merged["requests"], 800);
+    assert_eq!(merged["ok"], 760);
+    assert_eq!(merged["concurrency"], 6);
+    assert_eq!(merged["seed"], Value::Null);
+    assert_eq!(
+        merged["status_counts"],
+        serde_json::json!({"200": 760, "503": 40})
+    );
+    let longest = first["duration_ms"]
+        .as_u64()
+        .unwrap()
+        .max(second["duration_ms"].as_u64().unwrap());
+    assert_eq!(merged["duration_ms"].as_u64().unwrap(), longest);
+    let max = |r: &Value| r["latency_ms"]["max"].as_f64().unwrap();
+    assert_eq!(max(&merged), max(&first).max(max(&second)));
+    let p50 = |r: &Value| r["latency_ms"]["p50"].as_f64().unwrap();
+    assert!(p50(&merged) >= p50(&first).min(p50(&second)));
+    assert!(p50(&merged) <= p50(&first).max(p50(&second)));
+    let parts = merged["merged_from"].as_array().unwrap();
+    assert_eq!(parts.len(), 2);
+    assert_eq!(parts[1]["seed"], 2);
+    assert_eq!(parts[1]["requests"], 500);
+
+    // A merged report merges again: the same numbers come out.
+    let again = merge(&[&total]);
+    assert!(
+        stdout(&again).contains("requests      800 in"),
+        "{}",
+        stdout(&again)
+    );
+}
+
+#[test]
+fn merging_a_broken_or_foreign_report_is_a_setup_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, "{\n  \"requests\": \"many\"\n}").unwrap();
+    let output = merge(&[&broken]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("broken.json:"), "{err}");
+    assert!(err.contains("not a spotcheck load report"), "{err}");
+    assert!(err.contains("spotcheck load --report json=PATH"), "{err}");
+
+    let missing = dir.path().join("missing.json");
+    let output = merge(&[&missing]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("missing.json"));
+}

@@ -15,7 +15,7 @@ use crate::error::{SetupError, exit};
 use crate::event::{EventKind, EventType, random};
 use crate::load::report::RunInfo;
 use crate::load::{
-    self, Live, LoadOptions, LoadReport, RequestPlan, Stop, Target, Templates, WeightedKind,
+    self, Live, LoadOptions, LoadReport, RequestPlan, Stop, Target, Templates, WeightedKind, merge,
 };
 use crate::signing::Secret;
 
@@ -28,7 +28,11 @@ pub const DEFAULT_DURATION: Duration = Duration::from_secs(10);
 
 /// Options of `spotcheck load`.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct LoadArgs {
+    /// `merge`: combine reports instead of loading.
+    #[command(subcommand)]
+    pub action: Option<LoadAction>,
     /// Endpoint (https://…; http:// is allowed here for local testing), CA, headers,
     /// per-request timeout. Without --endpoint the reference receiver is loaded.
     #[command(flatten)]
@@ -72,6 +76,28 @@ pub struct LoadArgs {
     /// Signature token form and envelope spelling.
     #[command(flatten)]
     pub format: FormatArgs,
+}
+
+/// Subcommands of `spotcheck load`.
+#[derive(Debug, clap::Subcommand)]
+pub enum LoadAction {
+    /// Combine load reports of concurrent runs (a CI matrix) into one, with exact percentiles.
+    #[command(after_help = MERGE_EXAMPLE)]
+    Merge(MergeArgs),
+}
+
+const MERGE_EXAMPLE: &str = "Example:
+  spotcheck load merge runner-*/load.json --report json=load-total.json";
+
+/// Options of `spotcheck load merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Load reports written by `spotcheck load --report json=PATH`.
+    #[arg(value_name = "REPORT", required = true, num_args = 1..)]
+    pub reports: Vec<PathBuf>,
+    /// Write the merged report: `json=PATH`.
+    #[arg(long, value_name = "FORMAT=PATH")]
+    pub report: Vec<String>,
 }
 
 /// Parses `500/s`, `500` or `2.5/s`.
@@ -147,8 +173,11 @@ fn report_path(reports: &[String]) -> Result<Option<PathBuf>, SetupError> {
     Ok(json)
 }
 
-/// Runs `spotcheck load`.
+/// Runs `spotcheck load` (or `spotcheck load merge`).
 pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
+    if let Some(LoadAction::Merge(merge)) = args.action {
+        return run_merge(merge);
+    }
     let json_path = report_path(&args.report)?;
     let mix = match &args.events {
         Some(text) => parse_mix(text)?,
@@ -273,8 +302,13 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
     if args.verbose {
         report.peak_rss_kib = load::peak_rss_kib();
     }
+    finish(&report, json_path.as_deref())
+}
+
+/// Prints the summary, writes the JSON report and gives the exit code.
+fn finish(report: &LoadReport, json_path: Option<&std::path::Path>) -> Result<u8, SetupError> {
     print!("{}", report.render_text());
-    if let Some(path) = &json_path {
+    if let Some(path) = json_path {
         crate::report::write::write_atomic(path, report.to_json().as_bytes()).map_err(|err| {
             SetupError::new(format!("cannot write the report {}: {err}", path.display()))
         })?;
@@ -286,6 +320,39 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
         println!("not every request was answered 200 OK");
         exit::NOT_CONFORMANT
     })
+}
+
+/// Runs `spotcheck load merge`.
+fn run_merge(args: MergeArgs) -> Result<u8, SetupError> {
+    let json_path = report_path(&args.report)?;
+    let mut reports = Vec::with_capacity(args.reports.len());
+    for path in &args.reports {
+        let report = merge::read_report(path).map_err(merge_error)?;
+        reports.push((path.display().to_string(), report));
+    }
+    let merged = merge::merge(&reports).map_err(merge_error)?;
+    println!(
+        "load merge: {} reports of {}",
+        reports.len(),
+        merged.endpoint
+    );
+    let shared = merge::shared_seeds(&reports);
+    if !shared.is_empty() {
+        println!(
+            "note: several runs used seed {}: they sent the same webhook ids, so an endpoint that deduplicates saw fewer distinct events (give each runner its own --seed)",
+            shared
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    finish(&merged, json_path.as_deref())
+}
+
+fn merge_error(err: merge::MergeError) -> SetupError {
+    SetupError::new(err.to_string())
+        .with_hint("merge reports written by `spotcheck load --report json=PATH`, one per run")
 }
 
 /// The receiver's counters once its background processing has caught up (or after 2 s).

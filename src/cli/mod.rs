@@ -34,26 +34,49 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(
+        after_help = "Example:\n  spotcheck completions bash > ~/.local/share/bash-completion/completions/spotcheck"
+    )]
     Completions(completions::CompletionsArgs),
     /// Print the man page (roff).
+    #[command(after_help = "Example:\n  spotcheck man > spotcheck.1 && man ./spotcheck.1")]
     Man(completions::ManArgs),
     /// Run the conformance suites against --endpoint (or the built-in reference receiver).
+    #[command(
+        after_help = "Example:\n  spotcheck run --endpoint https://staging.partner.example/webhooks --report junit=spotcheck.xml"
+    )]
     Run(run::RunArgs),
     /// Send one signed event like Spotnana would and print the exchange.
+    #[command(
+        after_help = "Example:\n  spotcheck send PNR_V3/BOOKING_TICKETED --endpoint https://staging.partner.example/webhooks"
+    )]
     Send(send::SendArgs),
     /// Run the reference receiver: verifies, acknowledges at once, deduplicates, logs.
+    #[command(after_help = "Example:\n  spotcheck serve --listen 127.0.0.1:8443")]
     Serve(Box<serve::ServeArgs>),
     /// Send parked messages (written by `send --retry`) again with their original webhook ids.
+    #[command(
+        after_help = "Example:\n  spotcheck redeliver --endpoint https://staging.partner.example/webhooks spotcheck-parked/*.json"
+    )]
     Redeliver(redeliver::RedeliverArgs),
     /// Compute the signature headers of a body.
+    #[command(after_help = "Example:\n  spotcheck sign event.json --id msg_2f1c --timestamp 1735689600")]
     Sign(sign::SignArgs),
     /// Check the signature headers of a body and explain each step of a mismatch.
+    #[command(
+        after_help = "Example:\n  spotcheck verify event.json --now 1735689600 --header 'x-spotnana-webhook-id: msg_2f1c' \\\n    --header 'x-spotnana-webhook-timestamp: 1735689600' --header 'x-spotnana-webhook-signature: v1,…'"
+    )]
     Verify(verify::VerifyArgs),
     /// Lint scenario files and list every check.
+    #[command(after_help = "Example:\n  spotcheck scenarios check my-scenarios/")]
     Scenarios(scenarios::ScenariosArgs),
     /// Probe an endpoint's TLS: versions accepted and refused, certificate, the tls.* checks.
+    #[command(after_help = "Example:\n  spotcheck tls https://staging.partner.example/webhooks")]
     Tls(tls::TlsArgs),
     /// Load an endpoint with freshly signed events at a concurrency or a rate: throughput, statuses, latency percentiles.
+    #[command(
+        after_help = "Example:\n  spotcheck load --endpoint https://staging.partner.example/webhooks --rate 200/s --duration 30s"
+    )]
     Load(Box<load::LoadArgs>),
 }
 

@@ -20,20 +20,28 @@ pub struct ScenariosArgs {
 #[derive(Debug, Subcommand)]
 pub enum ScenariosCommand {
     /// Check scenario files (or directories of *.toml) and print every mistake.
+    #[command(
+        after_help = "Example:\n  spotcheck scenarios check scenarios/ my-checks/refunds.toml"
+    )]
     Check {
         /// Files or directories to check.
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
     },
     /// Print the JSON Schema of the scenario format (for editors: taplo, Tombi, VS Code).
+    #[command(
+        after_help = "Example:\n  spotcheck scenarios schema > spotcheck-scenario.schema.json"
+    )]
     Schema,
     /// Write a commented starter scenario to NAME.toml (or to the path given).
+    #[command(after_help = "Example:\n  spotcheck scenarios new refund-processed")]
     New {
         /// The check name (used in the id `custom.NAME`) or a path ending in .toml.
         #[arg(value_name = "NAME")]
         name: String,
     },
     /// List every check: built-in, TLS probe, and those in --scenarios files.
+    #[command(after_help = "Example:\n  spotcheck scenarios list --scenarios my-checks/")]
     List {
         /// Scenario files or directories to add to the built-in checks.
         #[arg(long = "scenarios", value_name = "PATH", num_args = 1..)]

@@ -13,6 +13,8 @@
 //! backlog full, or is still waiting when the duration ends, is counted `dropped`.
 //! Nothing disappears: `requests + dropped + abandoned == scheduled`.
 
+pub mod histogram;
+pub mod merge;
 pub mod report;
 pub mod request;
 pub mod stats;

@@ -3,13 +3,14 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use super::histogram::EncodedHistogram;
 use super::{LoadOutcome, RateCounts};
 use crate::receiver::ReceiverStats;
 
 /// Latency percentiles in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Latency {
     /// Median.
     pub p50: f64,
@@ -26,7 +27,7 @@ pub struct Latency {
 }
 
 /// Open-model figures.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RateReport {
     /// Target arrival rate (requests per second).
     pub target_rps: f64,
@@ -41,18 +42,18 @@ pub struct RateReport {
 }
 
 /// What `spotcheck load` reports.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoadReport {
     /// `spotcheck <version>`.
     pub tool: String,
     /// The endpoint loaded.
     pub endpoint: String,
-    /// `closed` (fixed concurrency) or `open` (fixed arrival rate).
-    pub model: &'static str,
-    /// Connections (workers).
+    /// `closed` (fixed concurrency) or `open` (fixed arrival rate); a merge of both is `mixed`.
+    pub model: String,
+    /// Connections (workers); for a merged report, the sum over its parts.
     pub concurrency: usize,
-    /// Seed of ids and body choice.
-    pub seed: u64,
+    /// Seed of ids and body choice; `null` in a merged report (each part lists its own).
+    pub seed: Option<u64>,
     /// The event mix, `EVENT/OPERATION=weight`.
     pub events: Vec<String>,
     /// Mean body size in bytes.
@@ -74,14 +75,21 @@ pub struct LoadReport {
     /// Requests still in flight when the duration ended (not in `requests`).
     pub abandoned: u64,
     /// Open model only.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate: Option<RateReport>,
     /// The in-process reference receiver's counters, when it was the target.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver: Option<ReceiverStats>,
     /// Peak resident memory of spotcheck (KiB), when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_rss_kib: Option<u64>,
+    /// The latency histogram itself (µs, HdrHistogram V2 + DEFLATE, base64), so that
+    /// `spotcheck load merge` can add runs with exact percentiles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram: Option<EncodedHistogram>,
+    /// A merged report: the runs it adds up, in the order given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_from: Option<Vec<super::merge::Part>>,
 }
 
 /// How the run was set up, for the report.
@@ -105,32 +113,42 @@ fn ms(micros: u64) -> f64 {
     (micros as f64 / 1000.0 * 1000.0).round() / 1000.0
 }
 
-impl LoadReport {
-    /// Builds the report from a run's outcome.
-    pub fn new(info: &RunInfo, outcome: &LoadOutcome) -> LoadReport {
-        let stats = &outcome.stats;
-        let requests = stats.requests();
-        let secs = outcome.elapsed.as_secs_f64();
-        let h = &stats.latency;
-        let latency_ms = if h.is_empty() {
-            Latency {
+/// Rounds to one decimal (how rates are reported).
+pub(super) fn round1(value: f64) -> f64 {
+    (value * 10.0).round() / 10.0
+}
+
+impl Latency {
+    /// The percentiles of a latency histogram in µs (all zero when it is empty).
+    pub fn of(h: &hdrhistogram::Histogram<u64>) -> Latency {
+        if h.is_empty() {
+            return Latency {
                 p50: 0.0,
                 p90: 0.0,
                 p99: 0.0,
                 p999: 0.0,
                 max: 0.0,
                 mean: 0.0,
-            }
-        } else {
-            Latency {
-                p50: ms(h.value_at_quantile(0.50)),
-                p90: ms(h.value_at_quantile(0.90)),
-                p99: ms(h.value_at_quantile(0.99)),
-                p999: ms(h.value_at_quantile(0.999)),
-                max: ms(h.max()),
-                mean: ms(h.mean().round() as u64),
-            }
-        };
+            };
+        }
+        Latency {
+            p50: ms(h.value_at_quantile(0.50)),
+            p90: ms(h.value_at_quantile(0.90)),
+            p99: ms(h.value_at_quantile(0.99)),
+            p999: ms(h.value_at_quantile(0.999)),
+            max: ms(h.max()),
+            mean: ms(h.mean().round() as u64),
+        }
+    }
+}
+
+impl LoadReport {
+    /// Builds the report from a run's outcome.
+    pub fn new(info: &RunInfo, outcome: &LoadOutcome) -> LoadReport {
+        let stats = &outcome.stats;
+        let requests = stats.requests();
+        let secs = outcome.elapsed.as_secs_f64();
+        let latency_ms = Latency::of(&stats.latency);
         let rate = match (info.rate, outcome.rate) {
             (Some(target_rps), Some(RateCounts { scheduled, dropped })) => Some(RateReport {
                 target_rps,
@@ -148,16 +166,17 @@ impl LoadReport {
                 "open"
             } else {
                 "closed"
-            },
+            }
+            .to_owned(),
             concurrency: info.concurrency,
-            seed: info.seed,
+            seed: Some(info.seed),
             events: info.events.clone(),
             mean_body_bytes: info.mean_body_bytes,
             requests,
             ok: stats.ok(),
             duration_ms: outcome.elapsed.as_millis() as u64,
             throughput_rps: if secs > 0.0 {
-                (requests as f64 / secs * 10.0).round() / 10.0
+                round1(requests as f64 / secs)
             } else {
                 0.0
             },
@@ -176,6 +195,8 @@ impl LoadReport {
             rate,
             receiver: None,
             peak_rss_kib: None,
+            histogram: Some(EncodedHistogram::encode(&stats.latency)),
+            merged_from: None,
         }
     }
 
@@ -231,6 +252,25 @@ impl LoadReport {
                 "receiver      {} received, {} verified and accepted, {} refused, {} processed",
                 r.received, r.accepted, r.rejected, r.processed
             );
+        }
+        if let Some(parts) = &self.merged_from {
+            let _ = writeln!(
+                out,
+                "merged        {} runs, taken as simultaneous (duration: the longest run; throughput: all requests over it)",
+                parts.len()
+            );
+            for part in parts {
+                let seed = part.seed.map_or_else(|| "-".to_owned(), |s| s.to_string());
+                let _ = writeln!(
+                    out,
+                    "  {}  {} requests in {:.2} s, {:.1} req/s, p99 {} ms, seed {seed}",
+                    part.source,
+                    part.requests,
+                    part.duration_ms as f64 / 1000.0,
+                    part.throughput_rps,
+                    part.p99_ms
+                );
+            }
         }
         if let Some(kib) = self.peak_rss_kib {
             let _ = writeln!(out, "peak RSS      {:.1} MiB", kib as f64 / 1024.0);
