@@ -2,7 +2,7 @@
 //! a constant arrival rate (open model), measured with HDR histograms.
 //!
 //! The shape follows oha: one hyper HTTP/1.1 connection per worker, no pool and no
-//! lock on the hot path; bodies pre-serialized once per event kind; per request only
+//! lock on the hot path, workers spread over one single-threaded runtime per core; bodies pre-serialized once per event kind; per request only
 //! the webhook id, timestamp, HMAC and B3 ids are new. Each worker keeps its own
 //! histogram and fixed-size counters, merged at the end, so memory does not grow
 //! with the number of requests.
@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::{Mutex, mpsc};
+use tokio::sync::{Mutex, mpsc, oneshot, watch};
 use tokio::time::Instant;
 
 pub use report::LoadReport;
@@ -114,8 +114,8 @@ pub async fn run(
             Pace::Open(rx)
         }
     };
-    let mut workers = Vec::with_capacity(concurrency);
     let mut states = Vec::with_capacity(concurrency);
+    let mut workers = Vec::with_capacity(concurrency);
     for index in 0..concurrency {
         let maker = RequestMaker::new(
             plan.clone(),
@@ -123,20 +123,20 @@ pub async fn run(
         );
         let state = SharedState::default();
         states.push(state.clone());
-        let worker = Worker::new(target.clone(), maker, options.timeout, live.clone(), state);
-        workers.push(tokio::spawn(worker.run(budget.clone(), pace.clone())));
+        workers.push(Worker::new(target.clone(), maker, options.timeout, live.clone(), state));
     }
+    let (cancel, cancelled) = watch::channel(false);
+    let threads = spawn_threads(workers, &budget, &pace, &cancelled);
     if let (Stop::Duration(duration), Budget::UntilStopped(flag)) = (options.stop, &budget) {
-        // No timer per request: one sleep here, then a flag and an abort (oha's way).
-        // The ticker stops by itself at the deadline and returns its counts.
+        // No timer per request: one sleep here, then a flag and a cancel that aborts
+        // the requests in flight (oha's way). The ticker stops by itself at the
+        // deadline and returns its counts.
         tokio::time::sleep_until(start + duration).await;
         flag.store(true, Ordering::Relaxed);
-        for worker in &workers {
-            worker.abort();
-        }
+        let _ = cancel.send(true);
     }
-    for worker in workers {
-        let _ = worker.await;
+    for done in threads {
+        let _ = done.await;
     }
     let elapsed = start.elapsed();
     let mut stats = Stats::new();
@@ -164,6 +164,72 @@ pub async fn run(
         abandoned,
         rate,
     }
+}
+
+/// Runs the workers on one thread per core, each with its own single-threaded
+/// runtime (oha's layout): a worker and its connection task always share a thread,
+/// so no request wakes another core, and nothing is stolen between threads. Each
+/// returned receiver completes when its thread's workers are done (or cancelled).
+fn spawn_threads(
+    workers: Vec<Worker>,
+    budget: &Budget,
+    pace: &Pace,
+    cancelled: &watch::Receiver<bool>,
+) -> Vec<oneshot::Receiver<()>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(workers.len())
+        .max(1);
+    let mut shares: Vec<Vec<Worker>> = (0..threads).map(|_| Vec::new()).collect();
+    for (index, worker) in workers.into_iter().enumerate() {
+        shares[index % threads].push(worker);
+    }
+    let mut done = Vec::with_capacity(threads);
+    for (index, share) in shares.into_iter().enumerate() {
+        let (tx, rx) = oneshot::channel();
+        let budget = budget.clone();
+        let pace = pace.clone();
+        let mut cancelled = cancelled.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("load-{index}"))
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    // Without a runtime this share sends nothing; the others go on.
+                    Err(_) => return,
+                };
+                runtime.block_on(async move {
+                    let mut tasks: Vec<_> = share
+                        .into_iter()
+                        .map(|worker| tokio::spawn(worker.run(budget.clone(), pace.clone())))
+                        .collect();
+                    let all_done = async {
+                        for task in &mut tasks {
+                            let _ = task.await;
+                        }
+                    };
+                    tokio::select! {
+                        _ = all_done => {}
+                        _ = cancelled.wait_for(|stop| *stop) => {
+                            for task in &tasks {
+                                task.abort();
+                            }
+                            for task in tasks {
+                                let _ = task.await;
+                            }
+                        }
+                    }
+                });
+                let _ = tx.send(());
+            });
+        if spawned.is_ok() {
+            done.push(rx);
+        }
+    }
+    done
 }
 
 fn backlog_capacity(rate: f64, concurrency: usize, stop: Stop) -> usize {
