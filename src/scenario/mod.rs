@@ -28,7 +28,7 @@ pub use diagnostic::{Problem, ScenarioError};
 pub use json::JsonTemplate;
 pub use load::{check_unique_ids, load_path, load_paths, load_str, with_builtin};
 pub use model::{
-    Action, Authorization, BodyStyle, Capability, Expect, Observe, Origin, Product, Scenario,
+    Action, Authorization, BodyStyle, Capability, ExecStep, Expect, Observe, Origin, Product, Scenario,
     SendSource, SendStep, SignatureSpec, SignatureToken, Step, StepRef, Tamper, TokenCredentials,
     TokenStep, Var,
 };
