@@ -209,9 +209,10 @@ fn exchange_json(exchange: &Exchange) -> Value {
             "body_truncated": r.body_truncated,
         })
     });
-    let error = exchange.error.as_ref().map(|e| {
-        json!({ "class": e.class.as_str(), "message": e.message })
-    });
+    let error = exchange
+        .error
+        .as_ref()
+        .map(|e| json!({ "class": e.class.as_str(), "message": e.message }));
     json!({
         "request": {
             "method": request.method,
@@ -256,7 +257,8 @@ impl Capture {
             }
         } else {
             let room = self.limit.saturating_sub(self.bytes.len());
-            self.bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            self.bytes
+                .extend_from_slice(&chunk[..chunk.len().min(room)]);
             self.dropped |= chunk.len() > room;
         }
     }
@@ -402,8 +404,10 @@ pub async fn run(invocation: Invocation) -> Outcome {
     let grace = deadline
         .saturating_duration_since(tokio::time::Instant::now())
         .min(PIPE_GRACE);
-    let _ = tokio::time::timeout(grace, async { while readers.join_next().await.is_some() {} })
-        .await;
+    let _ = tokio::time::timeout(grace, async {
+        while readers.join_next().await.is_some() {}
+    })
+    .await;
     readers.abort_all();
     tasks.abort_all();
     let stdout = stdout.lock().map(|c| c.text()).unwrap_or_default();

@@ -309,7 +309,9 @@ async fn run_exec(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| exec.program.display().to_string());
     match outcome {
-        Outcome::Passed { .. } => ExecResult::Passed(outcome.note().map(|n| format!("{name}: {n}"))),
+        Outcome::Passed { .. } => {
+            ExecResult::Passed(outcome.note().map(|n| format!("{name}: {n}")))
+        }
         Outcome::Failed {
             status,
             stdout,

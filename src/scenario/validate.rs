@@ -64,6 +64,9 @@ struct Scope<'s> {
     state: bool,
     /// Whether the scenario requires `oauth` (for `token` and `authorization`).
     oauth: bool,
+    /// Whether the current step's own values may be used (in `exec` arguments, which
+    /// run after the step's deliveries).
+    own_values: bool,
 }
 
 fn choice<T: Copy>(
@@ -232,6 +235,9 @@ impl Validator<'_> {
                         );
                         continue;
                     };
+                    if scope.own_values && self.step_names.get(step) == Some(&current) {
+                        continue;
+                    }
                     self.step_ref_ok(step, span, current, "values");
                 }
             }
@@ -425,6 +431,7 @@ pub(crate) fn validate(v: &mut Validator<'_>, raw: RawScenario) -> Option<Scenar
                 current_step: None,
                 state,
                 oauth,
+                own_values: false,
             };
             if let Some(t) = v.template(value, &scope) {
                 vars.push(Var {
@@ -444,6 +451,7 @@ pub(crate) fn validate(v: &mut Validator<'_>, raw: RawScenario) -> Option<Scenar
             current_step: Some(index),
             state,
             oauth,
+            own_values: false,
         };
         if let Some(step) = validate_step(v, raw_step, index, &scope, &raw.step) {
             steps.push(step);
@@ -685,9 +693,10 @@ fn validate_step(
             let after = Scope {
                 vars: scope.vars,
                 all_vars: scope.all_vars,
-                current_step: scope.current_step.map(|i| i + 1),
+                current_step: scope.current_step,
                 state: scope.state,
                 oauth: scope.oauth,
+                own_values: true,
             };
             exec_step(v, raw, value, &after)
         }
@@ -851,9 +860,26 @@ fn exec_step(
 ) -> Option<ExecStep> {
     let timeout = match &raw.exec_timeout {
         None => Some(limits::DEFAULT_EXEC_TIMEOUT),
-        Some(t) => duration(v, t).and_then(|d| {
+        Some(t) => match parse_duration(t.get_ref()) {
+            Ok(d) => Some(d),
+            Err(message) => {
+                v.error_help(
+                    t.span(),
+                    format!("`{}` is not a duration", t.get_ref()),
+                    message,
+                    "exec_timeout is how long the program may run before it is killed: \
+                     e.g. \"30s\" (default 10s, at most 5m)",
+                );
+                None
+            }
+        }
+        .and_then(|d| {
             if d.is_zero() {
-                v.error(t.span(), "an `exec_timeout` of zero leaves no time to run", "must be more than 0");
+                v.error(
+                    t.span(),
+                    "an `exec_timeout` of zero leaves no time to run",
+                    "must be more than 0",
+                );
                 None
             } else if d > limits::MAX_EXEC_TIMEOUT {
                 v.error_help(
@@ -870,10 +896,7 @@ fn exec_step(
     };
     let items = match value.get_ref() {
         OneOrMany::One(text) => {
-            let words: Vec<String> = text
-                .split_whitespace()
-                .map(|w| format!("{w:?}"))
-                .collect();
+            let words: Vec<String> = text.split_whitespace().map(|w| format!("{w:?}")).collect();
             let example = if words.is_empty() {
                 "[\"./check.sh\", \"arg\"]".to_owned()
             } else {
@@ -903,7 +926,11 @@ fn exec_step(
     if items.len() > limits::MAX_EXEC_ARGS {
         v.error(
             value.span(),
-            format!("`exec` has {} items (at most {})", items.len(), limits::MAX_EXEC_ARGS),
+            format!(
+                "`exec` has {} items (at most {})",
+                items.len(),
+                limits::MAX_EXEC_ARGS
+            ),
             "too many arguments",
         );
         return None;
