@@ -74,6 +74,10 @@ pub struct RunArgs {
     /// default replays Spotnana's two weeks in about 12 s; the check stops after 6 × --timeout or 30 s).
     #[arg(long, value_name = "N", default_value_t = crate::runner::recovery::DEFAULT_TIME_SCALE, value_parser = crate::delivery::retry::parse_time_scale)]
     retry_time_scale: f64,
+    /// Let scenario `exec` steps run their programs (without it, checks that run a
+    /// program are skipped: scenario files from elsewhere never run programs silently).
+    #[arg(long)]
+    allow_exec: bool,
     /// Colour: auto (terminal and no NO_COLOR), always, never.
     #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
     color: String,
@@ -120,6 +124,10 @@ pub async fn run(args: RunArgs) -> Result<u8, SetupError> {
         oauth: args.oauth.options(args.target.endpoint.is_some())?,
         no_hmac: args.oauth.no_hmac,
         retry_time_scale: args.retry_time_scale,
+        allow_exec: args.allow_exec,
+        exec_hide_env: std::iter::once(args.secret.secret_env.clone())
+            .chain(args.oauth.secret.oauth_client_secret_env.clone())
+            .collect(),
     };
     runner::run_cli(options).await
 }

@@ -66,6 +66,7 @@ pub async fn run(args: ScenariosArgs) -> Result<u8, SetupError> {
                     if found.len() == 1 { "check" } else { "checks" },
                     if files == 1 { "file" } else { "files" }
                 );
+                print!("{}", programs_note(&found));
                 Ok(exit::CONFORMANT)
             }
             Err(err) => {
@@ -97,6 +98,30 @@ pub async fn run(args: ScenariosArgs) -> Result<u8, SetupError> {
             }
         }
     }
+}
+
+/// For `scenarios check`: which checks run programs (`exec` steps), one line each,
+/// so a reviewer sees it before `spotcheck run --allow-exec`. Empty when none do.
+pub fn programs_note(found: &[Scenario]) -> String {
+    let mut out = String::new();
+    for scenario in found.iter().filter(|s| s.runs_programs()) {
+        let commands: Vec<String> = scenario
+            .exec_steps()
+            .map(|e| format!("`{}`", e.display))
+            .collect();
+        out.push_str(&format!(
+            "runs programs: {} ({}): {}\n",
+            scenario.id,
+            scenario.origin.file,
+            commands.join(", ")
+        ));
+    }
+    if !out.is_empty() {
+        out.push_str(
+            "checks that run programs are skipped unless `spotcheck run` gets --allow-exec\n",
+        );
+    }
+    out
 }
 
 fn count_files(found: &[Scenario]) -> usize {

@@ -100,7 +100,14 @@ impl TemplateContext for Scope<'_> {
 pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> CheckResult {
     let started = Instant::now();
     let mut exchanges = Vec::new();
-    let verdict = if scenario.needs_state() && ctx.state_url.is_none() {
+    let verdict = if let Some(exec) = scenario.exec_steps().next()
+        && !ctx.allow_exec
+    {
+        Verdict::Skipped(format!(
+            "runs a program (`{}`); pass --allow-exec to allow it",
+            short_command(&exec.display)
+        ))
+    } else if scenario.needs_state() && ctx.state_url.is_none() {
         Verdict::Skipped(
             "needs an observation endpoint: pass --state-url (your read-back URL of what was processed)"
                 .to_owned(),
@@ -133,6 +140,7 @@ async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exch
     };
     let mut records: Vec<Option<StepRecord>> = vec![None; scenario.steps.len()];
     let mut answered = 0usize;
+    let mut notes: Vec<String> = Vec::new();
     for (index, step) in scenario.steps.iter().enumerate() {
         let label = step.label(index);
         // What templates of this step may refer to: vars and the steps before it.
@@ -142,7 +150,11 @@ async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exch
             state_url: ctx.state_url.as_deref(),
             records: &records,
         };
+        // The exchange an `exec` on this step judges: the step's first delivery, or
+        // for an `exec` alone the scenario's most recent exchange.
+        let mut exec_exchange: Option<usize> = exchanges.len().checked_sub(1);
         match &step.action {
+            Action::Exec => {}
             Action::Sleep(duration) => tokio::time::sleep(*duration).await,
             Action::Token(token) => {
                 let (sent, judged) = run_token(token, &step.expect, &scope, ctx, &mut rng).await;
@@ -186,6 +198,7 @@ async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exch
                 let first_status = sent.first().and_then(Exchange::status);
                 let judged = judge_sends(&sent, &step.expect, ctx.timeout);
                 answered += sent.iter().filter(|e| e.response.is_some()).count();
+                exec_exchange = (!sent.is_empty()).then_some(exchanges.len());
                 exchanges.extend(sent);
                 if let Err(message) = judged {
                     return Verdict::Failed(format!(
@@ -199,8 +212,125 @@ async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exch
                 });
             }
         }
+        if let Some(exec) = &step.exec {
+            let scope = Scope {
+                scenario,
+                vars: &vars,
+                state_url: ctx.state_url.as_deref(),
+                records: &records,
+            };
+            let exchange = exec_exchange.and_then(|i| exchanges.get(i));
+            match run_exec(exec, step, index, scenario, &scope, ctx, exchange, &mut rng).await {
+                ExecResult::Passed(note) => notes.extend(note),
+                ExecResult::Failed(message) => {
+                    return Verdict::Failed(format!(
+                        "{label} (`{}`): {message}",
+                        short_command(&exec.display)
+                    ));
+                }
+                ExecResult::ScenarioError(message) => {
+                    return Verdict::Skipped(format!("scenario error in {label}: {message}"));
+                }
+            }
+        }
     }
-    Verdict::Passed(summarize(exchanges, answered))
+    let summary = summarize(exchanges, answered);
+    if notes.is_empty() {
+        Verdict::Passed(summary)
+    } else {
+        Verdict::Passed(format!("{summary}; {}", notes.join("; ")))
+    }
+}
+
+/// A command as written, cut to a readable length for one-line messages.
+fn short_command(display: &str) -> String {
+    const MAX: usize = 60;
+    if display.chars().count() <= MAX {
+        display.to_owned()
+    } else {
+        let cut: String = display.chars().take(MAX).collect();
+        format!("{cut} …")
+    }
+}
+
+/// How a step's program judged its exchange.
+enum ExecResult {
+    /// Exit 0, with the note to show (the first line of stdout), if any.
+    Passed(Option<String>),
+    /// The check fails with this message.
+    Failed(String),
+    /// An argument could not be rendered.
+    ScenarioError(String),
+}
+
+/// Runs a step's `exec` program on `exchange` (see [`super::exec`]).
+#[allow(clippy::too_many_arguments)]
+async fn run_exec(
+    exec: &crate::scenario::ExecStep,
+    step: &Step,
+    index: usize,
+    scenario: &Scenario,
+    scope: &Scope<'_>,
+    ctx: &RunContext,
+    exchange: Option<&Exchange>,
+    rng: &mut SeededRng,
+) -> ExecResult {
+    use super::exec::{self, Outcome};
+    let mut args = Vec::with_capacity(exec.args.len());
+    for arg in &exec.args {
+        match arg.render(scope, rng) {
+            Ok(text) => args.push(text),
+            Err(err) => return ExecResult::ScenarioError(err.to_string()),
+        }
+    }
+    let input = exec::InputContext {
+        check_id: &scenario.id,
+        step_name: step.name.as_deref(),
+        step_number: index + 1,
+        seed: ctx.seed,
+        endpoint: &ctx.endpoint,
+        state_url: ctx.state_url.as_deref(),
+    };
+    let document = exec::input_document(&input, exchange);
+    let mut stdin = serde_json::to_vec(&document).unwrap_or_default();
+    stdin.push(b'\n');
+    let outcome = exec::run(exec::Invocation {
+        program: exec.program.clone(),
+        args,
+        stdin,
+        env: exec::environment(&input, exchange),
+        hide_env: exec::hidden_variables(&ctx.exec_hide_env),
+        timeout: exec.timeout,
+    })
+    .await;
+    let name = exec
+        .program
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| exec.program.display().to_string());
+    match outcome {
+        Outcome::Passed { .. } => {
+            ExecResult::Passed(outcome.note().map(|n| format!("{name}: {n}")))
+        }
+        Outcome::Failed {
+            status,
+            stdout,
+            stderr_tail,
+        } => {
+            let stdout = stdout.trim();
+            let stderr = stderr_tail.trim();
+            ExecResult::Failed(match (stdout.is_empty(), stderr.is_empty()) {
+                (false, _) => format!("{status}: {stdout}"),
+                (true, false) => format!("{status} (no output); stderr: {stderr}"),
+                (true, true) => format!("{status} (no output)"),
+            })
+        }
+        Outcome::TimedOut => ExecResult::Failed(format!(
+            "exec timed out after {}",
+            humantime::format_duration(exec.timeout)
+        )),
+        Outcome::NotStarted(why) => ExecResult::Failed(format!("cannot run the program: {why}")),
+    }
 }
 
 fn summarize(exchanges: &[Exchange], answered: usize) -> String {

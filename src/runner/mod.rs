@@ -2,6 +2,7 @@
 //! concurrently where independent, and collects their outcomes into a report.
 
 pub mod compose;
+pub mod exec;
 pub mod execute;
 pub mod filter;
 pub mod recovery;
@@ -78,6 +79,12 @@ pub struct RunOptions {
     /// `--retry-time-scale`: every delay of the `retry.recovers-after-failure`
     /// retries is divided by this ([`recovery::DEFAULT_TIME_SCALE`] by default).
     pub retry_time_scale: f64,
+    /// `--allow-exec`: scenario `exec` steps may run programs; without it a check
+    /// with an `exec` step is skipped.
+    pub allow_exec: bool,
+    /// Environment variables `exec` programs must not see (the secret's `--secret-env`,
+    /// OAuth secret variables); any variable holding a `whsec_…` value is hidden too.
+    pub exec_hide_env: Vec<String>,
 }
 
 /// The legacy OAuth settings of a run.
@@ -120,6 +127,10 @@ pub struct RunContext {
     pub oauth: Option<OAuthClient>,
     /// Whether deliveries carry the HMAC signature headers (`false` with `--no-hmac`).
     pub hmac: bool,
+    /// Whether `exec` steps may run programs (`--allow-exec`).
+    pub allow_exec: bool,
+    /// Environment variables `exec` programs must not see (see [`RunOptions::exec_hide_env`]).
+    pub exec_hide_env: Vec<String>,
 }
 
 /// Runs `spotcheck run` end to end: set-up, checks, terminal output, reports. Returns the exit code.
@@ -230,6 +241,8 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
         seed,
         oauth: oauth.clone(),
         hmac: !options.no_hmac,
+        allow_exec: options.allow_exec,
+        exec_hide_env: options.exec_hide_env.clone(),
     });
 
     // A report written to stdout (`--report json=-`) keeps stdout for itself: the

@@ -28,9 +28,9 @@ pub use diagnostic::{Problem, ScenarioError};
 pub use json::JsonTemplate;
 pub use load::{check_unique_ids, load_path, load_paths, load_str, with_builtin};
 pub use model::{
-    Action, Authorization, BodyStyle, Capability, Expect, Observe, Origin, Product, Scenario,
-    SendSource, SendStep, SignatureSpec, SignatureToken, Step, StepRef, Tamper, TokenCredentials,
-    TokenStep, Var,
+    Action, Authorization, BodyStyle, Capability, ExecStep, Expect, Observe, Origin, Product,
+    Scenario, SendSource, SendStep, SignatureSpec, SignatureToken, Step, StepRef, Tamper,
+    TokenCredentials, TokenStep, Var,
 };
 pub use status::{StatusClass, StatusExpect};
 pub use template::{MapContext, RenderError, StepField, Template, TemplateContext};

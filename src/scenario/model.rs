@@ -33,6 +33,12 @@ pub mod limits {
     pub const MAX_WITHIN: Duration = Duration::from_secs(600);
     /// Largest scenario file or `payload_file`.
     pub const MAX_FILE: u64 = 16 << 20;
+    /// `exec_timeout` when none is written.
+    pub const DEFAULT_EXEC_TIMEOUT: Duration = Duration::from_secs(10);
+    /// Longest `exec_timeout`.
+    pub const MAX_EXEC_TIMEOUT: Duration = Duration::from_secs(300);
+    /// Most arguments (program included) of one `exec`.
+    pub const MAX_EXEC_ARGS: usize = 64;
 }
 
 /// One check, as written in one scenario file.
@@ -81,6 +87,17 @@ impl Scenario {
     /// Whether it needs `--state-url` (`requires = ["state"]`).
     pub fn needs_state(&self) -> bool {
         self.requires.contains(&Capability::State)
+    }
+
+    /// The programs its `exec` steps run, in step order (empty when it runs none).
+    /// A check that runs programs is skipped unless the run allows it (`--allow-exec`).
+    pub fn exec_steps(&self) -> impl Iterator<Item = &ExecStep> {
+        self.steps.iter().filter_map(|s| s.exec.as_ref())
+    }
+
+    /// Whether any step runs a program (`exec`).
+    pub fn runs_programs(&self) -> bool {
+        self.exec_steps().next().is_some()
     }
 
     /// Whether it needs OAuth configured (`requires = ["oauth"]`).
@@ -180,6 +197,10 @@ pub struct Step {
     pub action: Action,
     /// What must hold afterwards.
     pub expect: Expect,
+    /// `exec = […]`: a partner program run after the step's action (and its
+    /// expectations) with the step's exchange on stdin; its exit code is the outcome.
+    /// Always set when `action` is [`Action::Exec`].
+    pub exec: Option<ExecStep>,
 }
 
 impl Step {
@@ -203,6 +224,28 @@ pub enum Action {
     Observe(Observe),
     /// Ask the partner's OAuth token endpoint for a token (`token = …`).
     Token(TokenStep),
+    /// Nothing but its [`Step::exec`] program: a step with `exec` and no other action.
+    /// The program gets the scenario's most recent exchange (`null` before any).
+    Exec,
+}
+
+/// `exec = ["program", "arg", …]`: a partner-supplied program that judges an exchange.
+///
+/// Run with no shell: the program gets the exchange as one JSON document on stdin and
+/// `SPOTCHECK_*` variables in its environment (never the signing secret). Exit 0
+/// passes (the first line of stdout is the note), anything else fails the check with
+/// its stdout as the message; past `timeout` it is killed and the check fails.
+#[derive(Debug, Clone)]
+pub struct ExecStep {
+    /// The program: a path (resolved against the scenario file's directory at load
+    /// time when it holds a `/` and is relative) or a bare name looked up on `PATH`.
+    pub program: std::path::PathBuf,
+    /// The arguments after the program; `{{ … }}` templates render like other step values.
+    pub args: Vec<Template>,
+    /// How long the program may run (default 10 s, at most 5 min).
+    pub timeout: Duration,
+    /// The command as written in the file (`./check-db.sh --table events`), for messages.
+    pub display: String,
 }
 
 /// `token = "issued" | "bad-credentials"`: client-credentials token requests.

@@ -40,6 +40,8 @@ pub(crate) const STEP_KEYS: &[&str] = &[
     "expect",
     "token",
     "authorization",
+    "exec",
+    "exec_timeout",
 ];
 
 /// `expect` keys.
@@ -91,6 +93,9 @@ pub(crate) struct RawStep {
     pub expect: Option<Spanned<RawExpect>>,
     pub token: Option<Spanned<String>>,
     pub authorization: Option<Spanned<String>>,
+    /// `exec = ["program", "arg", …]` (a string is read too, to refuse it with a hint).
+    pub exec: Option<Spanned<OneOrMany>>,
+    pub exec_timeout: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -210,6 +210,17 @@ fn step_key(key: &str) -> Value {
             "Legacy OAuth: the bearer token this send carries (the issued one, none, or a forged one).",
         ),
         "expect" => json!({ "$ref": "#/$defs/expect" }),
+        "exec" => json!({
+            "type": "array",
+            "minItems": 1,
+            "maxItems": super::model::limits::MAX_EXEC_ARGS,
+            "items": { "type": "string" },
+            "description": "Run a program (no shell) with the step's exchange as JSON on stdin: exit 0 passes, anything else fails the check with its stdout. A program path with a / is relative to this file; a bare name is looked up on PATH. Needs --allow-exec (otherwise the check is skipped). See docs/exec.md.",
+        }),
+        "exec_timeout" => json!({
+            "$ref": "#/$defs/duration",
+            "description": "How long the exec program may run before it is killed and the check fails (default 10s, at most 5m).",
+        }),
         _ => json!({ "description": "See the README's \"Scenario files\"." }),
     }
 }
