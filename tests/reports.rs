@@ -425,5 +425,5 @@ fn report_folder_must_exist() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("expected json, junit or markdown"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("expected json, junit, markdown, tap or html"));
 }

@@ -78,6 +78,8 @@ pub struct RunOptions {
     /// `--retry-time-scale`: every delay of the `retry.recovers-after-failure`
     /// retries is divided by this ([`recovery::DEFAULT_TIME_SCALE`] by default).
     pub retry_time_scale: f64,
+    /// The flags a replay of one check repeats (see [`crate::report::repro`]).
+    pub replay: crate::report::repro::Replay,
 }
 
 /// The legacy OAuth settings of a run.
@@ -383,6 +385,7 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
         checks,
         tls: tls_json,
         latency,
+        replay: options.replay.clone(),
     };
     show(terminal::render(&report, options.terminal));
     let mut failed_write = false;
