@@ -29,8 +29,9 @@ p.verdict.conformant { background: #e6f6ea; border-color: #4ac26b; }
 p.verdict.not-conformant { background: #fdecec; border-color: #e5534b; }
 p.verdict.interrupted { background: #fff8e1; border-color: #d4a72c; }
 table { border-collapse: collapse; margin: 0.8em 0; width: 100%; }
-th, td { border: 1px solid #d0d7de; padding: 4px 8px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
-th { background: #f6f8fa; }
+th, td { border: 1px solid #d0d7de; padding: 4px 8px; text-align: left; vertical-align: top; overflow-wrap: break-word; }
+th { background: #f6f8fa; white-space: nowrap; }
+tr.check td:not(:last-child) { white-space: nowrap; }
 tr.check.pass td:first-child { color: #1a7f37; }
 tr.check.fail { background: #fdecec; }
 tr.check.warn { background: #fff8e1; }
