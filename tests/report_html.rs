@@ -48,8 +48,13 @@ async fn run_html(dir: &Path, args: &[&str]) -> (Output, String, String) {
 /// script, no remote font or image, and a policy forbidding them anyway.
 fn assert_self_contained(html: &str) {
     let lower = html.to_ascii_lowercase();
-    for forbidden in ["<link", "<script", "<img", "<iframe", "<a ", "@import", "url("] {
-        assert!(!lower.contains(forbidden), "`{forbidden}` in the HTML report");
+    for forbidden in [
+        "<link", "<script", "<img", "<iframe", "<a ", "@import", "url(",
+    ] {
+        assert!(
+            !lower.contains(forbidden),
+            "`{forbidden}` in the HTML report"
+        );
     }
     assert!(lower.starts_with("<!doctype html>"));
     assert!(lower.contains("<style>"));
@@ -138,7 +143,10 @@ async fn chromium_renders_the_report() {
     let Some(dom) = chromium_dom(&dir, &dir.join("report.html")).await else {
         return;
     };
-    let rows = |status: &str| dom.matches(&format!("<tr class=\"check {status}\"")).count();
+    let rows = |status: &str| {
+        dom.matches(&format!("<tr class=\"check {status}\""))
+            .count()
+    };
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(rows("fail"), 1, "{stdout}");
     assert!(rows("warn") >= 2, "{stdout}");
@@ -153,9 +161,14 @@ async fn chromium_renders_the_report() {
     );
 
     let png = dir.join("report.png");
-    if chromium(&dir, &["--screenshot", "--window-size=1200,1600"], &png, &dir.join("report.html"))
-        .await
-        .is_some()
+    if chromium(
+        &dir,
+        &["--screenshot", "--window-size=1200,1600"],
+        &png,
+        &dir.join("report.html"),
+    )
+    .await
+    .is_some()
     {
         let bytes = std::fs::read(&png).expect("chromium wrote the screenshot");
         assert!(bytes.len() > 10_000, "a screenshot of a page, not a blank");
@@ -201,16 +214,13 @@ async fn chromium(dir: &Path, args: &[&str], png: &Path, html: &Path) -> Option<
             "--disable-dev-shm-usage",
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(
-            args.iter()
-                .map(|a| {
-                    if *a == "--screenshot" {
-                        format!("--screenshot={}", png.display())
-                    } else {
-                        (*a).to_owned()
-                    }
-                }),
-        )
+        .args(args.iter().map(|a| {
+            if *a == "--screenshot" {
+                format!("--screenshot={}", png.display())
+            } else {
+                (*a).to_owned()
+            }
+        }))
         .arg(format!("file://{}", html.display()))
         .kill_on_drop(true);
     let output = tokio::time::timeout(Duration::from_secs(60), command.output())

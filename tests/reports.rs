@@ -246,7 +246,10 @@ async fn conformant_endpoint_snapshots() {
     snapshot("conformant_tap", &run.tap);
     let tap = parse_tap(&run.tap);
     assert_eq!(tap.len(), 15);
-    assert!(tap.iter().all(|p| p.ok && p.directive.is_empty() && p.yaml.is_empty()));
+    assert!(
+        tap.iter()
+            .all(|p| p.ok && p.directive.is_empty() && p.yaml.is_empty())
+    );
     assert!(!run.html.contains("class=\"repro\""));
     assert_eq!(run.html.matches("<tr class=\"check pass\"").count(), 15);
 }
@@ -281,7 +284,9 @@ fn parse_tap(text: &str) -> Vec<TapPoint> {
             continue;
         }
         if line == "  ---" {
-            let point = points.last_mut().expect("a YAML block follows a test point");
+            let point = points
+                .last_mut()
+                .expect("a YAML block follows a test point");
             loop {
                 let line = lines.next().expect("the YAML block ends with `  ...`");
                 if line == "  ..." {
@@ -395,13 +400,25 @@ async fn failing_endpoint_snapshots() {
                 && repro.contains(&format!(" --seed 20261129 --only {id} --ca-cert ")),
             "{repro}"
         );
-        assert!(run.stdout().contains(&format!("  repro: {repro}\n")), "{id}");
-        assert!(run.markdown.contains(&format!("```sh\n{repro}\n```")), "{id}");
         assert!(
-            run.junit.contains(&format!("repro: {}", repro.replace('\'', "&apos;"))),
+            run.stdout().contains(&format!("  repro: {repro}\n")),
             "{id}"
         );
-        assert!(run.html.contains(&format!("data-check-id=\"{id}\"><code class=\"language-sh\">{repro}")), "{id}");
+        assert!(
+            run.markdown.contains(&format!("```sh\n{repro}\n```")),
+            "{id}"
+        );
+        assert!(
+            run.junit
+                .contains(&format!("repro: {}", repro.replace('\'', "&apos;"))),
+            "{id}"
+        );
+        assert!(
+            run.html.contains(&format!(
+                "data-check-id=\"{id}\"><code class=\"language-sh\">{repro}"
+            )),
+            "{id}"
+        );
         let tap = parse_tap(&run.tap);
         let point = tap
             .iter()
@@ -420,12 +437,18 @@ async fn failing_endpoint_snapshots() {
     // TAP: failures `not ok`, warnings `not ok # TODO` (harness stays green), passes `ok`.
     let tap = parse_tap(&run.tap);
     assert_eq!(tap.len(), 15);
-    let failing: Vec<&TapPoint> = tap.iter().filter(|p| !p.ok && p.directive.is_empty()).collect();
+    let failing: Vec<&TapPoint> = tap
+        .iter()
+        .filter(|p| !p.ok && p.directive.is_empty())
+        .collect();
     assert_eq!(failing.len(), 2, "{tap:?}");
     assert_eq!(yaml(failing[0], "severity"), "fail");
     assert_eq!(yaml(failing[0], "level"), "required");
     assert!(!yaml(failing[0], "fix").is_empty());
-    let todo: Vec<&TapPoint> = tap.iter().filter(|p| p.directive.starts_with("TODO warning")).collect();
+    let todo: Vec<&TapPoint> = tap
+        .iter()
+        .filter(|p| p.directive.starts_with("TODO warning"))
+        .collect();
     assert_eq!(todo.len(), 2, "{tap:?}");
     assert!(todo.iter().all(|p| !p.ok && yaml(p, "severity") == "warn"));
     assert_eq!(tap.iter().filter(|p| p.ok).count(), 11);
@@ -586,5 +609,8 @@ fn report_folder_must_exist() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("expected json, junit, markdown, tap or html"));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("expected json, junit, markdown, tap or html")
+    );
 }

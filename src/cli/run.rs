@@ -10,8 +10,8 @@ use crate::error::SetupError;
 use crate::event::EnvelopeStyle;
 use crate::report::ReportTarget;
 use crate::report::repro::Replay;
-use crate::signing::SignatureFormat;
 use crate::runner::{self, RunOptions};
+use crate::signing::SignatureFormat;
 
 /// Options of `spotcheck run`.
 #[derive(Debug, Args)]

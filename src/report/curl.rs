@@ -31,7 +31,10 @@ pub fn command(request: &RequestRecord, ca_cert: Option<&Path>, indent: &str) ->
         shell_quote(&request.url)
     )];
     if let Some(ca) = ca_cert {
-        parts.push(format!("--cacert {}", shell_quote(&ca.display().to_string())));
+        parts.push(format!(
+            "--cacert {}",
+            shell_quote(&ca.display().to_string())
+        ));
     }
     let mut user_agent = false;
     for (name, value) in &request.headers {

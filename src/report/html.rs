@@ -250,8 +250,67 @@ fn attr(text: &str) -> String {
 mod tests {
     use super::*;
 
+    use crate::check::{CheckInfo, CheckResult, Level, Verdict};
+    use crate::report::{RunReport, Summary, ToolInfo};
+
+    fn report_with_message(message: &str) -> RunReport {
+        let check = CheckResult::new(
+            CheckInfo {
+                id: "custom.hostile".into(),
+                title: "A <b>title</b> from a scenario file".into(),
+                level: Level::Required,
+                why: "why".into(),
+                fix: "fix".into(),
+                tags: vec![],
+            },
+            Verdict::Failed(message.into()),
+            std::time::Duration::ZERO,
+            vec![],
+        );
+        let checks = vec![check];
+        RunReport {
+            tool: ToolInfo::current(),
+            endpoint: "https://127.0.0.1:1/h?a=<x>".into(),
+            reference_receiver: false,
+            seed: 1,
+            started_at: "2026-01-01T00:00:00Z".into(),
+            duration_ms: 0,
+            events: vec![],
+            strict: false,
+            summary: Summary::of(&checks, false),
+            checks,
+            tls: None,
+            latency: None,
+            replay: Default::default(),
+        }
+    }
+
+    #[test]
+    fn hostile_messages_are_text() {
+        let html = render(&report_with_message(
+            "got <script>alert(1)</script> and [x](javascript:alert(2)) and <img src=x onerror=y> ![i](http://e.example/i.png)\n\n<iframe src=//e.example>",
+        ));
+        let lower = html.to_ascii_lowercase();
+        for tag in ["<script", "<img", "<iframe", "<a ", "<b>"] {
+            assert!(!lower.contains(tag), "{tag} in {html}");
+        }
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{html}"
+        );
+        assert!(html.contains(
+            "<title>Spotnana webhook conformance report: https://127.0.0.1:1/h?a=&lt;x&gt;</title>"
+        ));
+        assert!(html.contains("<tr class=\"check fail\" data-check-id=\"custom.hostile\">"));
+        assert!(html.contains("<h3 id=\"check-custom.hostile\">"));
+        assert!(html.contains("<pre class=\"repro\" data-check-id=\"custom.hostile\"><code class=\"language-sh\">spotcheck run --seed 1 --only custom.hostile\n"));
+    }
+
     #[test]
     fn attributes_are_escaped() {
-        assert_eq!(attr(r#"<a href="x">'&"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;");
+        assert_eq!(
+            attr(r#"<a href="x">'&"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;"
+        );
     }
 }

@@ -82,7 +82,8 @@ impl Replay {
 
 /// The replay command of a failed or warned check; `None` for every other outcome.
 pub fn for_check(replay: &Replay, seed: u64, check: &CheckResult) -> Option<String> {
-    matches!(check.status, Status::Fail | Status::Warn).then(|| replay.command(seed, &check.info.id))
+    matches!(check.status, Status::Fail | Status::Warn)
+        .then(|| replay.command(seed, &check.info.id))
 }
 
 /// Quotes one word for a POSIX shell: unchanged when it holds only characters no shell
@@ -160,7 +161,10 @@ mod tests {
         replay.push_header("API-Version", "2.0");
         let line = replay.command(3, "a.b");
         assert!(!line.contains("hunter2"), "{line}");
-        assert!(line.ends_with(r#"--header "X-Api-Key: $X_API_KEY" --header 'API-Version: 2.0'"#), "{line}");
+        assert!(
+            line.ends_with(r#"--header "X-Api-Key: $X_API_KEY" --header 'API-Version: 2.0'"#),
+            "{line}"
+        );
     }
 
     #[test]
