@@ -481,6 +481,12 @@ async fn full_demo_run_matches_schema_and_xsd() {
     let report = run.report();
     assert_schema_valid(&report);
     assert_eq!(report["reference_receiver"], true);
+    // The reference receiver's URL dies with the run: the command to reproduce it has none.
+    assert!(
+        run.markdown.contains("```sh\nspotcheck run --seed 3\n```"),
+        "{}",
+        run.markdown
+    );
     assert!(report["tls"]["certificate"]["verified"] == true);
     assert!(report["latency"]["samples"].as_u64().unwrap() > 50);
     if let Some(result) = xsd_validate(&run.junit_path) {

@@ -51,6 +51,30 @@ fn read_json(path: &Path) -> serde_json::Value {
         .expect("the report is JSON")
 }
 
+/// `text` with every `YYYY-MM-DDTHH:MM:SS` replaced by `[time]`.
+fn without_times(text: &str) -> String {
+    const SHAPE: &[u8] = b"dddd-dd-ddTdd:dd:dd";
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let fits = bytes.len() - i >= SHAPE.len()
+            && SHAPE.iter().zip(&bytes[i..]).all(|(shape, b)| match shape {
+                b'd' => b.is_ascii_digit(),
+                other => other == b,
+            });
+        if fits {
+            out.push_str("[time]");
+            i += SHAPE.len();
+        } else {
+            let c = text[i..].chars().next().unwrap();
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
 /// Every text form of the test secret that must never be printed.
 fn secret_forms() -> Vec<String> {
     let key = &SECRET["whsec_".len()..];
@@ -191,10 +215,10 @@ async fn printed_repro_replays_exactly_the_failed_check() {
         header(again, "x-spotnana-webhook-id"),
         header(failed, "x-spotnana-webhook-id")
     );
-    assert_eq!(
-        request(again)["body_excerpt"],
-        request(failed)["body_excerpt"]
-    );
+    // The same bytes but for the times derived from the clock.
+    let body =
+        |check: &serde_json::Value| without_times(request(check)["body_excerpt"].as_str().unwrap());
+    assert_eq!(body(again), body(failed));
     assert_eq!(request(again)["body_len"], request(failed)["body_len"]);
     assert!(
         request(again)["body_excerpt"]
@@ -297,6 +321,31 @@ async fn exported_curl_sends_the_same_request() {
     copy_headers.sort();
     assert_eq!(copy_headers, original_headers, "the same headers");
     assert!(original_headers.contains(&("x-api-key".into(), "hunter2".into())));
+
+    // --quiet still leaves one line per failure with its replay command.
+    let quiet = support::spotcheck(&[
+        "run",
+        "--endpoint",
+        &endpoint,
+        "--only",
+        "delivery.status-200",
+        "--seed",
+        "9",
+        "--quiet",
+        "--color",
+        "never",
+    ])
+    .await;
+    let stdout = String::from_utf8_lossy(&quiet.stdout).into_owned();
+    let lines: Vec<&str> = stdout.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert_eq!(
+        lines[0],
+        format!(
+            "FAIL  delivery.status-200  repro: spotcheck run --endpoint {} --seed 9 --only delivery.status-200",
+            shell_quote(&endpoint)
+        )
+    );
 }
 
 proptest! {

@@ -133,8 +133,14 @@ pub fn render(report: &RunReport) -> String {
     let _ = writeln!(out, "\n## Reproduce\n");
     let _ = writeln!(
         out,
-        "```sh\nspotcheck run --endpoint {} --seed {}{}\n```",
-        report.endpoint,
+        "```sh\nspotcheck run {}--seed {}{}\n```",
+        // The built-in reference receiver's loopback URL does not outlive the run;
+        // without --endpoint the same seed starts it again.
+        if report.reference_receiver {
+            String::new()
+        } else {
+            format!("--endpoint {} ", report.endpoint)
+        },
         report.seed,
         if report.strict { " --strict" } else { "" }
     );

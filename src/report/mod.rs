@@ -185,6 +185,24 @@ mod tests {
         assert_eq!((one.p50_ms, one.p95_ms, one.max_ms), (7.0, 7.0, 7.0));
         assert!(Latency::of(vec![]).is_none());
     }
+
+    #[test]
+    fn tap_and_html_targets_parse() {
+        assert_eq!(
+            ReportTarget::parse("tap=-").unwrap().format,
+            ReportFormat::Tap
+        );
+        assert_eq!(
+            ReportTarget::parse("HTML=-").unwrap().format,
+            ReportFormat::Html
+        );
+        let err = ReportTarget::parse("pdf=-").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("expected json, junit, markdown, tap or html"),
+            "{err}"
+        );
+    }
 }
 
 /// A report format.

@@ -105,6 +105,19 @@ pub fn render(report: &RunReport, options: TerminalOptions) -> String {
         .iter()
         .filter(|c| matches!(c.status, Status::Fail | Status::Warn) || options.verbose)
         .collect();
+    if options.quiet {
+        // Even in quiet mode, each failure and warning leaves its replay command.
+        for check in &report.checks {
+            if let Some(repro) = report.repro(check) {
+                let _ = writeln!(
+                    out,
+                    "{}  {}  repro: {repro}",
+                    paint.status(check.status),
+                    check.info.id
+                );
+            }
+        }
+    }
     if !noteworthy.is_empty() && !options.quiet {
         out.push('\n');
         for check in noteworthy {
