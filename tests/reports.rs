@@ -1,6 +1,7 @@
 //! The reports a user gets from `spotcheck run`: JSON (validated against
 //! docs/report.schema.json), JUnit XML (validated against docs/junit.xsd with xmllint),
-//! the Markdown sign-off report and the terminal output, as insta snapshots in
+//! the Markdown sign-off report, TAP 14 (parsed: plan, numbering, YAML blocks), the HTML
+//! sign-off page and the terminal output, as insta snapshots in
 //! `snapshots/` for a fixed seed against a conformant and a flawed receiver over real
 //! HTTPS on loopback. Volatile parts (ports, clocks, signatures, durations) are
 //! replaced by placeholders in the snapshots; everything else is what the user sees.
@@ -26,6 +27,8 @@ struct Run {
     json: String,
     junit: String,
     markdown: String,
+    tap: String,
+    html: String,
     junit_path: PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -77,18 +80,24 @@ async fn run_against(flaws: Vec<Flaw>, extra: &[&str]) -> Run {
     run
 }
 
-/// Adds the three `--report` options, runs the command (60 s at most) and reads the reports.
+/// Adds the five `--report` options, runs the command (60 s at most) and reads the reports.
 async fn finish(mut command: tokio::process::Command, dir: tempfile::TempDir) -> Run {
     let json = dir.path().join("report.json");
     let junit = dir.path().join("report.xml");
     let markdown = dir.path().join("report.md");
+    let tap = dir.path().join("report.tap");
+    let html = dir.path().join("report.html");
     command
         .arg("--report")
         .arg(format!("json={}", json.display()))
         .arg("--report")
         .arg(format!("junit={}", junit.display()))
         .arg("--report")
-        .arg(format!("markdown={}", markdown.display()));
+        .arg(format!("markdown={}", markdown.display()))
+        .arg("--report")
+        .arg(format!("tap={}", tap.display()))
+        .arg("--report")
+        .arg(format!("html={}", html.display()));
     let output = tokio::time::timeout(Duration::from_secs(60), command.output())
         .await
         .expect("spotcheck run finishes within 60 s")
@@ -106,6 +115,8 @@ async fn finish(mut command: tokio::process::Command, dir: tempfile::TempDir) ->
         json: read(&json),
         junit: read(&junit),
         markdown: read(&markdown),
+        tap: read(&tap),
+        html: read(&html),
         junit_path: junit,
         output,
         _dir: dir,
@@ -128,6 +139,7 @@ fn snapshot_args() -> Vec<&'static str> {
 /// Snapshots a report with the volatile parts replaced by placeholders.
 fn snapshot(name: &str, text: &str) {
     let filters: Vec<(&str, &str)> = vec![
+        (r"(/[^\s\x22'/]+)*/\.tmp[A-Za-z0-9]{6}", "[tmpdir]"),
         (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
         (
             r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?",
@@ -141,6 +153,7 @@ fn snapshot(name: &str, text: &str) {
         (r"v1,[A-Za-z0-9+/]{43}=", "v1,[signature]"),
         (r"\b1\d{9}\b", "[unix-time]"),
         (r#""([a-z0-9_]*_ms)": [0-9.]+"#, r#""$1": "[ms]""#),
+        (r"(?m)^  duration_ms: \d+$", "  duration_ms: [ms]"),
         (r#""port": \d+"#, r#""port": "[port]""#),
         (r#""seconds_left": -?\d+"#, r#""seconds_left": "[seconds]""#),
         (r"\d+ (more )?days", "[n] ${1}days"),
@@ -230,6 +243,102 @@ async fn conformant_endpoint_snapshots() {
     snapshot("conformant_junit", &run.junit);
     snapshot("conformant_markdown", &run.markdown);
     snapshot("conformant_terminal", &run.stdout());
+    snapshot("conformant_tap", &run.tap);
+    let tap = parse_tap(&run.tap);
+    assert_eq!(tap.len(), 15);
+    assert!(
+        tap.iter()
+            .all(|p| p.ok && p.directive.is_empty() && p.yaml.is_empty())
+    );
+    assert!(!run.html.contains("class=\"repro\""));
+    assert_eq!(run.html.matches("<tr class=\"check pass\"").count(), 15);
+}
+
+/// One TAP test point.
+#[derive(Debug)]
+struct TapPoint {
+    ok: bool,
+    description: String,
+    /// `# SKIP …` / `# TODO …`, empty when none.
+    directive: String,
+    /// The YAML diagnostic block as key → decoded string value.
+    yaml: Vec<(String, String)>,
+}
+
+/// Parses TAP 14 strictly enough to catch mistakes: the version line, one plan that
+/// matches the number of test points, points numbered 1..N in order, YAML blocks
+/// indented by two spaces between `---` and `...` whose values are quoted strings or
+/// numbers, and nothing else but comments.
+fn parse_tap(text: &str) -> Vec<TapPoint> {
+    let mut lines = text.lines().peekable();
+    assert_eq!(lines.next(), Some("TAP version 14"), "{text}");
+    let plan = lines.next().expect("a plan line");
+    let planned: usize = plan
+        .strip_prefix("1..")
+        .and_then(|n| n.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("bad plan `{plan}`"));
+    let mut points: Vec<TapPoint> = Vec::new();
+    while let Some(line) = lines.next() {
+        if line.starts_with("# ") {
+            continue;
+        }
+        if line == "  ---" {
+            let point = points
+                .last_mut()
+                .expect("a YAML block follows a test point");
+            loop {
+                let line = lines.next().expect("the YAML block ends with `  ...`");
+                if line == "  ..." {
+                    break;
+                }
+                let (key, value) = line
+                    .strip_prefix("  ")
+                    .and_then(|l| l.split_once(": "))
+                    .unwrap_or_else(|| panic!("bad YAML line `{line}`"));
+                let value = if value.starts_with('"') {
+                    serde_json::from_str::<String>(value).expect("a quoted YAML string")
+                } else {
+                    assert!(value.parse::<u64>().is_ok(), "bad YAML value `{line}`");
+                    value.to_owned()
+                };
+                point.yaml.push((key.to_owned(), value));
+            }
+            continue;
+        }
+        let (ok, rest) = match line.strip_prefix("not ok ") {
+            Some(rest) => (false, rest),
+            None => (
+                true,
+                line.strip_prefix("ok ")
+                    .unwrap_or_else(|| panic!("not a TAP line: `{line}`")),
+            ),
+        };
+        let (number, rest) = rest.split_once(" - ").expect("`N - description`");
+        assert_eq!(number.parse::<usize>().unwrap(), points.len() + 1, "{line}");
+        // A directive starts at the first unescaped ` # `.
+        let (description, directive) = match rest.find(" # ") {
+            Some(at) if !rest[..at].ends_with('\\') => (&rest[..at], &rest[at + 3..]),
+            _ => (rest, ""),
+        };
+        points.push(TapPoint {
+            ok,
+            description: description.to_owned(),
+            directive: directive.to_owned(),
+            yaml: Vec::new(),
+        });
+    }
+    assert_eq!(points.len(), planned, "the plan matches the test points");
+    points
+}
+
+fn yaml<'a>(point: &'a TapPoint, key: &str) -> &'a str {
+    point
+        .yaml
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| panic!("no `{key}` in {point:?}"))
 }
 
 /// A strict deserializer and a 100 KiB body limit (two required failures), refusals
@@ -268,6 +377,81 @@ async fn failing_endpoint_snapshots() {
     snapshot("failing_junit", &run.junit);
     snapshot("failing_markdown", &run.markdown);
     snapshot("failing_terminal", &run.stdout());
+    snapshot("failing_tap", &run.tap);
+    snapshot("failing_html", &run.html);
+
+    // Every failure and warning carries the command that replays it, in every format.
+    for id in [
+        "delivery.unknown-fields-tolerated",
+        "delivery.large-payload",
+        "signature.rejection-is-4xx",
+        "signature.stale-timestamp-rejected",
+    ] {
+        let repro = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .and_then(|c| c["repro"].as_str())
+            .unwrap_or_else(|| panic!("{id} has a repro"))
+            .to_owned();
+        assert!(
+            repro.starts_with("spotcheck run --endpoint https://127.0.0.1:")
+                && repro.contains(&format!(" --seed 20261129 --only {id} --ca-cert ")),
+            "{repro}"
+        );
+        assert!(
+            run.stdout().contains(&format!("  repro: {repro}\n")),
+            "{id}"
+        );
+        assert!(
+            run.markdown.contains(&format!("```sh\n{repro}\n```")),
+            "{id}"
+        );
+        assert!(
+            run.junit
+                .contains(&format!("repro: {}", repro.replace('\'', "&apos;"))),
+            "{id}"
+        );
+        assert!(
+            run.html.contains(&format!(
+                "data-check-id=\"{id}\"><code class=\"language-sh\">{repro}"
+            )),
+            "{id}"
+        );
+        let tap = parse_tap(&run.tap);
+        let point = tap
+            .iter()
+            .find(|p| p.description.starts_with(&format!("{id} ")))
+            .unwrap();
+        assert_eq!(yaml(point, "repro"), repro);
+    }
+    let passing = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c.get("repro").is_some())
+        .count();
+    assert_eq!(passing, 4, "only failures and warnings carry a repro");
+
+    // TAP: failures `not ok`, warnings `not ok # TODO` (harness stays green), passes `ok`.
+    let tap = parse_tap(&run.tap);
+    assert_eq!(tap.len(), 15);
+    let failing: Vec<&TapPoint> = tap
+        .iter()
+        .filter(|p| !p.ok && p.directive.is_empty())
+        .collect();
+    assert_eq!(failing.len(), 2, "{tap:?}");
+    assert_eq!(yaml(failing[0], "severity"), "fail");
+    assert_eq!(yaml(failing[0], "level"), "required");
+    assert!(!yaml(failing[0], "fix").is_empty());
+    let todo: Vec<&TapPoint> = tap
+        .iter()
+        .filter(|p| p.directive.starts_with("TODO warning"))
+        .collect();
+    assert_eq!(todo.len(), 2, "{tap:?}");
+    assert!(todo.iter().all(|p| !p.ok && yaml(p, "severity") == "warn"));
+    assert_eq!(tap.iter().filter(|p| p.ok).count(), 11);
 
     // JUnit: the failure carries the message and the exchange; warnings pass with a note.
     assert!(run.junit.contains(r#"failures="2""#), "{}", run.junit);
@@ -297,6 +481,12 @@ async fn full_demo_run_matches_schema_and_xsd() {
     let report = run.report();
     assert_schema_valid(&report);
     assert_eq!(report["reference_receiver"], true);
+    // The reference receiver's URL dies with the run: the command to reproduce it has none.
+    assert!(
+        run.markdown.contains("```sh\nspotcheck run --seed 3\n```"),
+        "{}",
+        run.markdown
+    );
     assert!(report["tls"]["certificate"]["verified"] == true);
     assert!(report["latency"]["samples"].as_u64().unwrap() > 50);
     if let Some(result) = xsd_validate(&run.junit_path) {
@@ -425,5 +615,8 @@ fn report_folder_must_exist() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("expected json, junit or markdown"));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("expected json, junit, markdown, tap or html")
+    );
 }

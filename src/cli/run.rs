@@ -7,8 +7,11 @@ use clap::Args;
 
 use super::common::{FormatArgs, SecretArgs, TargetArgs};
 use crate::error::SetupError;
+use crate::event::EnvelopeStyle;
 use crate::report::ReportTarget;
+use crate::report::repro::Replay;
 use crate::runner::{self, RunOptions};
+use crate::signing::SignatureFormat;
 
 /// Options of `spotcheck run`.
 #[derive(Debug, Args)]
@@ -51,7 +54,8 @@ pub struct RunArgs {
     /// Partner read-back URL for observation checks (what the endpoint processed).
     #[arg(long, value_name = "URL")]
     state_url: Option<String>,
-    /// Write a report: `json=PATH`, `junit=PATH`, `markdown=PATH` (`-` for stdout); repeatable.
+    /// Write a report: `json=PATH`, `junit=PATH`, `markdown=PATH`, `tap=PATH` (TAP 14) or
+    /// `html=PATH` (self-contained sign-off page); `-` for stdout; repeatable.
     #[arg(long = "report", value_name = "FORMAT=PATH")]
     reports: Vec<String>,
     /// Warnings (failed recommended checks) fail the run too.
@@ -78,6 +82,10 @@ pub struct RunArgs {
     /// program are skipped: scenario files from elsewhere never run programs silently).
     #[arg(long)]
     allow_exec: bool,
+    /// Under each failed or warned check, print its last request as a `curl` command
+    /// (headers and body as sent; credential headers as `$NAME` references).
+    #[arg(long)]
+    export_curl: bool,
     /// Colour: auto (terminal and no NO_COLOR), always, never.
     #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
     color: String,
@@ -120,6 +128,7 @@ pub async fn run(args: RunArgs) -> Result<u8, SetupError> {
             color: crate::report::terminal::use_color(&args.color),
             verbose: args.verbose,
             quiet: args.quiet,
+            export_curl: args.export_curl,
         },
         oauth: args.oauth.options(args.target.endpoint.is_some())?,
         no_hmac: args.oauth.no_hmac,
@@ -128,6 +137,90 @@ pub async fn run(args: RunArgs) -> Result<u8, SetupError> {
         exec_hide_env: std::iter::once(args.secret.secret_env.clone())
             .chain(args.oauth.secret.oauth_client_secret_env.clone())
             .collect(),
+        replay: replay(&args),
     };
     runner::run_cli(options).await
+}
+
+/// The flags of this run a replay of one check must repeat: everything that changes
+/// the bytes sent, the target or the verdict; never a secret (only where it comes from).
+fn replay(args: &RunArgs) -> Replay {
+    let mut replay = Replay {
+        endpoint: args.target.endpoint.clone(),
+        args: Vec::new(),
+        ca_cert: args.target.ca_cert.clone(),
+    };
+    let path = |p: &PathBuf| p.display().to_string();
+    if let Some(ca) = &args.target.ca_cert {
+        replay.push("--ca-cert", &path(ca));
+    }
+    for (name, value) in super::common::parse_headers(&args.target.headers).unwrap_or_default() {
+        replay.push_header(&name, &value);
+    }
+    if args.target.timeout != std::time::Duration::from_secs(40) {
+        replay.push(
+            "--timeout",
+            &humantime::format_duration(args.target.timeout).to_string(),
+        );
+    }
+    if let Some(file) = &args.secret.secret_file {
+        replay.push("--secret-file", &path(file));
+    } else if args.secret.secret_env != super::common::DEFAULT_SECRET_ENV {
+        replay.push("--secret-env", &args.secret.secret_env);
+    }
+    let format = args.format.signature_format;
+    if format != SignatureFormat::V1 {
+        replay.push("--signature-format", &value_name(&format));
+    }
+    let envelope = args.format.envelope;
+    if envelope != EnvelopeStyle::EventType {
+        replay.push("--envelope", &value_name(&envelope));
+    }
+    if let Some(url) = &args.oauth.oauth_token_url {
+        replay.push("--oauth-token-url", url);
+    }
+    if let Some(id) = &args.oauth.oauth_client_id {
+        replay.push("--oauth-client-id", id);
+    }
+    if let Some(file) = &args.oauth.secret.oauth_client_secret_file {
+        replay.push("--oauth-client-secret-file", &path(file));
+    } else if let Some(name) = &args.oauth.secret.oauth_client_secret_env {
+        replay.push("--oauth-client-secret-env", name);
+    }
+    if args.oauth.no_hmac {
+        replay.push_flag("--no-hmac");
+    }
+    for scenarios in &args.scenarios {
+        replay.push("--scenarios", &path(scenarios));
+    }
+    if let Some(org) = &args.org_id {
+        replay.push("--org-id", org);
+    }
+    if !args.events.is_empty() {
+        replay.push("--events", &args.events.join(","));
+    }
+    if let Some(url) = &args.state_url {
+        replay.push("--state-url", url);
+    }
+    if args.strict {
+        replay.push_flag("--strict");
+    }
+    if args.insecure_continue {
+        replay.push_flag("--insecure-continue");
+    }
+    if args.allow_exec {
+        replay.push_flag("--allow-exec");
+    }
+    if args.retry_time_scale != crate::runner::recovery::DEFAULT_TIME_SCALE {
+        replay.push("--retry-time-scale", &args.retry_time_scale.to_string());
+    }
+    replay
+}
+
+/// The command-line spelling of a `ValueEnum` value.
+fn value_name<T: clap::ValueEnum>(value: &T) -> String {
+    value
+        .to_possible_value()
+        .map(|v| v.get_name().to_owned())
+        .unwrap_or_default()
 }

@@ -23,7 +23,11 @@ pub fn render(report: &RunReport) -> Vec<u8> {
                 suites.len() - 1
             }
         };
-        suites[index].add_test_case(test_case(check, report.strict_warnings()));
+        suites[index].add_test_case(test_case(
+            check,
+            report.strict_warnings(),
+            report.repro(check),
+        ));
     }
     junit.add_test_suites(suites);
     junit.set_time(std::time::Duration::from_millis(report.duration_ms));
@@ -35,7 +39,7 @@ pub fn render(report: &RunReport) -> Vec<u8> {
         })
 }
 
-fn test_case(check: &CheckResult, strict: bool) -> TestCase {
+fn test_case(check: &CheckResult, strict: bool, repro: Option<String>) -> TestCase {
     let status = match check.status {
         Status::Pass => TestCaseStatus::success(),
         Status::Warn if !strict => TestCaseStatus::success(),
@@ -43,7 +47,7 @@ fn test_case(check: &CheckResult, strict: bool) -> TestCase {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
             status.set_message(check.message.clone());
             status.set_type(check.info.level.as_str());
-            status.set_description(details(check));
+            status.set_description(details(check, repro.as_deref()));
             status
         }
         Status::Skip => {
@@ -66,15 +70,16 @@ fn test_case(check: &CheckResult, strict: bool) -> TestCase {
         case.set_system_out(format!(
             "WARNING (recommended check failed; does not fail the run without --strict): {}\n{}",
             check.message,
-            details(check)
+            details(check, repro.as_deref())
         ));
     }
     case
 }
 
 /// The failure text: the exchanges that tell the story (earlier ones in one line each,
-/// the last in full, secret-free), then why it matters and how to fix it.
-fn details(check: &CheckResult) -> String {
+/// the last in full, secret-free), then why it matters, how to fix it and the command
+/// that replays the check.
+fn details(check: &CheckResult, repro: Option<&str>) -> String {
     let mut text = String::new();
     let count = check.exchanges.len();
     for (index, exchange) in check.exchanges.iter().enumerate() {
@@ -125,5 +130,8 @@ fn details(check: &CheckResult) -> String {
         "why: {}\nfix: {}\n",
         check.info.why, check.info.fix
     ));
+    if let Some(repro) = repro {
+        text.push_str(&format!("repro: {repro}\n"));
+    }
     text
 }

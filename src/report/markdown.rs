@@ -6,6 +6,13 @@ use crate::check::{CheckResult, Status};
 
 use super::RunReport;
 
+/// The heading of the section with the table of every check (one row per check, in
+/// run order); the HTML report finds the table by it.
+pub(crate) const CHECKS_HEADING: &str = "Checks";
+
+/// The bold lead-in of the paragraph before each failure's replay command.
+pub(crate) const REPRO_LEAD: &str = "Reproduce this check";
+
 /// The report as Markdown.
 pub fn render(report: &RunReport) -> String {
     let mut out = String::new();
@@ -89,7 +96,7 @@ pub fn render(report: &RunReport) -> String {
     if let Some(tls) = &report.tls {
         render_tls(&mut out, tls);
     }
-    let _ = writeln!(out, "\n## Checks\n");
+    let _ = writeln!(out, "\n## {CHECKS_HEADING}\n");
     let _ = writeln!(
         out,
         "A failed *required* check fails the run; a failed *recommended* check is a warning.\n"
@@ -120,14 +127,20 @@ pub fn render(report: &RunReport) -> String {
         }
         let _ = writeln!(out, "\n## {heading}");
         for check in problems {
-            render_problem(&mut out, check);
+            render_problem(&mut out, check, report.repro(check));
         }
     }
     let _ = writeln!(out, "\n## Reproduce\n");
     let _ = writeln!(
         out,
-        "```sh\nspotcheck run --endpoint {} --seed {}{}\n```",
-        report.endpoint,
+        "```sh\nspotcheck run {}--seed {}{}\n```",
+        // The built-in reference receiver's loopback URL does not outlive the run;
+        // without --endpoint the same seed starts it again.
+        if report.reference_receiver {
+            String::new()
+        } else {
+            format!("--endpoint {} ", report.endpoint)
+        },
         report.seed,
         if report.strict { " --strict" } else { "" }
     );
@@ -196,7 +209,7 @@ fn render_tls(out: &mut String, tls: &serde_json::Value) {
     }
 }
 
-fn render_problem(out: &mut String, check: &CheckResult) {
+fn render_problem(out: &mut String, check: &CheckResult, repro: Option<String>) {
     let _ = writeln!(out, "\n### `{}`: {}\n", check.info.id, check.info.title);
     let _ = writeln!(
         out,
@@ -207,6 +220,13 @@ fn render_problem(out: &mut String, check: &CheckResult) {
     );
     let _ = writeln!(out, "**Why it matters.** {}\n", check.info.why);
     let _ = writeln!(out, "**How to fix.** {}", check.info.fix);
+    if let Some(repro) = repro {
+        let _ = writeln!(
+            out,
+            "\n**{REPRO_LEAD}** (same seed; the secret comes from the same environment variable or file):\n\n```sh\n{}\n```",
+            fence_safe(&repro)
+        );
+    }
     let Some(exchange) = check.exchanges.last() else {
         return;
     };

@@ -2,10 +2,14 @@
 //!
 //! Reports know nothing of how an outcome was produced: they read a [`RunReport`].
 
+pub mod curl;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod progress;
+pub mod repro;
+pub mod tap;
 pub mod terminal;
 pub mod write;
 
@@ -136,9 +140,18 @@ pub struct RunReport {
     /// Answer times over every answered delivery.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency: Option<Latency>,
+    /// The flags a replay of one check repeats (rendered per check as `repro`).
+    #[serde(skip)]
+    pub replay: repro::Replay,
 }
 
 impl RunReport {
+    /// The command that replays `check` with the same seed, for a failed or warned
+    /// check; `None` otherwise.
+    pub fn repro(&self, check: &CheckResult) -> Option<String> {
+        repro::for_check(&self.replay, self.seed, check)
+    }
+
     /// Whether warnings count as failures.
     pub fn strict_warnings(&self) -> bool {
         self.strict
@@ -172,6 +185,24 @@ mod tests {
         assert_eq!((one.p50_ms, one.p95_ms, one.max_ms), (7.0, 7.0, 7.0));
         assert!(Latency::of(vec![]).is_none());
     }
+
+    #[test]
+    fn tap_and_html_targets_parse() {
+        assert_eq!(
+            ReportTarget::parse("tap=-").unwrap().format,
+            ReportFormat::Tap
+        );
+        assert_eq!(
+            ReportTarget::parse("HTML=-").unwrap().format,
+            ReportFormat::Html
+        );
+        let err = ReportTarget::parse("pdf=-").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("expected json, junit, markdown, tap or html"),
+            "{err}"
+        );
+    }
 }
 
 /// A report format.
@@ -183,6 +214,10 @@ pub enum ReportFormat {
     Junit,
     /// The Markdown sign-off report.
     Markdown,
+    /// TAP version 14, a test point per check.
+    Tap,
+    /// The sign-off report as one self-contained HTML file.
+    Html,
 }
 
 /// One `--report FORMAT=PATH`.
@@ -197,7 +232,7 @@ pub struct ReportTarget {
 impl ReportTarget {
     /// Parses `FORMAT=PATH` and checks that the folder exists.
     pub fn parse(text: &str) -> Result<ReportTarget, crate::SetupError> {
-        let hint = "write --report json=PATH, --report junit=PATH or --report markdown=PATH (- for stdout)";
+        let hint = "write --report FORMAT=PATH with FORMAT json, junit, markdown, tap or html (- for stdout)";
         let (format, path) = text.split_once('=').ok_or_else(|| {
             crate::SetupError::new(format!("--report `{text}` is not FORMAT=PATH")).with_hint(hint)
         })?;
@@ -205,9 +240,11 @@ impl ReportTarget {
             "json" => ReportFormat::Json,
             "junit" => ReportFormat::Junit,
             "markdown" | "md" => ReportFormat::Markdown,
+            "tap" => ReportFormat::Tap,
+            "html" => ReportFormat::Html,
             other => {
                 return Err(crate::SetupError::new(format!(
-                    "--report format `{other}` is unknown; expected json, junit or markdown"
+                    "--report format `{other}` is unknown; expected json, junit, markdown, tap or html"
                 ))
                 .with_hint(hint));
             }
@@ -228,6 +265,8 @@ impl ReportTarget {
             ReportFormat::Json => json::render(report),
             ReportFormat::Junit => junit::render(report),
             ReportFormat::Markdown => markdown::render(report).into_bytes(),
+            ReportFormat::Tap => tap::render(report).into_bytes(),
+            ReportFormat::Html => html::render(report).into_bytes(),
         };
         write::write_atomic(&self.path, &bytes)
     }

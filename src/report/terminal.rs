@@ -17,6 +17,8 @@ pub struct TerminalOptions {
     pub verbose: bool,
     /// Only the summary line (and failures' one-liners).
     pub quiet: bool,
+    /// Under each failed or warned check, its last request as a `curl` command.
+    pub export_curl: bool,
 }
 
 /// Whether to colour output for `--color auto|always|never` on standard output.
@@ -103,10 +105,23 @@ pub fn render(report: &RunReport, options: TerminalOptions) -> String {
         .iter()
         .filter(|c| matches!(c.status, Status::Fail | Status::Warn) || options.verbose)
         .collect();
+    if options.quiet {
+        // Even in quiet mode, each failure and warning leaves its replay command.
+        for check in &report.checks {
+            if let Some(repro) = report.repro(check) {
+                let _ = writeln!(
+                    out,
+                    "{}  {}  repro: {repro}",
+                    paint.status(check.status),
+                    check.info.id
+                );
+            }
+        }
+    }
     if !noteworthy.is_empty() && !options.quiet {
         out.push('\n');
         for check in noteworthy {
-            render_details(&mut out, check, &paint, options.verbose);
+            render_details(&mut out, report, check, &paint, options);
         }
     }
     if let Some(latency) = &report.latency {
@@ -141,7 +156,14 @@ pub fn render(report: &RunReport, options: TerminalOptions) -> String {
     out
 }
 
-fn render_details(out: &mut String, check: &CheckResult, paint: &Paint, verbose: bool) {
+fn render_details(
+    out: &mut String,
+    report: &RunReport,
+    check: &CheckResult,
+    paint: &Paint,
+    options: TerminalOptions,
+) {
+    let verbose = options.verbose;
     let _ = writeln!(
         out,
         "{} {} ({}): {}",
@@ -174,6 +196,31 @@ fn render_details(out: &mut String, check: &CheckResult, paint: &Paint, verbose:
     if matches!(check.status, Status::Fail | Status::Warn) {
         let _ = writeln!(out, "  why: {}", check.info.why);
         let _ = writeln!(out, "  fix: {}", check.info.fix);
+    }
+    if let Some(repro) = report.repro(check) {
+        let _ = writeln!(out, "  repro: {repro}");
+    }
+    if options.export_curl && matches!(check.status, Status::Fail | Status::Warn) {
+        match check.exchanges.last() {
+            Some(exchange) => {
+                let _ = writeln!(
+                    out,
+                    "  curl (the last request of this check, signature and timestamp as sent):"
+                );
+                let _ = writeln!(
+                    out,
+                    "    {}",
+                    super::curl::command(
+                        &exchange.request,
+                        report.replay.ca_cert.as_deref(),
+                        "    "
+                    )
+                );
+            }
+            None => {
+                let _ = writeln!(out, "  curl: this check sent no request");
+            }
+        }
     }
     out.push('\n');
 }

@@ -85,6 +85,8 @@ pub struct RunOptions {
     /// Environment variables `exec` programs must not see (the secret's `--secret-env`,
     /// OAuth secret variables); any variable holding a `whsec_…` value is hidden too.
     pub exec_hide_env: Vec<String>,
+    /// The flags a replay of one check repeats (see [`crate::report::repro`]).
+    pub replay: crate::report::repro::Replay,
 }
 
 /// The legacy OAuth settings of a run.
@@ -396,6 +398,7 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
         checks,
         tls: tls_json,
         latency,
+        replay: options.replay.clone(),
     };
     show(terminal::render(&report, options.terminal));
     let mut failed_write = false;

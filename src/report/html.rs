@@ -1,0 +1,316 @@
+//! The HTML sign-off report: the Markdown report rendered to HTML (one copy of the
+//! wording), in one self-contained file with an inline style sheet, no script and no
+//! external asset, readable offline.
+//!
+//! Everything from the endpoint is escaped: raw HTML in the Markdown (an endpoint's
+//! answer quoted in a finding) becomes text, links and images become their text, and a
+//! Content-Security-Policy forbids scripts and remote loads should anything slip
+//! through. Stable hooks for tools and tests: `<p class="verdict conformant|not-conformant|interrupted">`,
+//! `<tr class="check STATUS" data-check-id="ID">` per check, `<h3 id="check-ID">`
+//! per failure or warning, and `<pre class="repro" data-check-id="ID">` around its
+//! replay command.
+
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+use crate::check::Status;
+
+use super::RunReport;
+use super::markdown::{self, CHECKS_HEADING};
+
+const STYLE: &str = r#"
+:root { color-scheme: light; }
+body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: #1b1f24; background: #fff; margin: 0; }
+main { max-width: 1100px; margin: 0 auto; padding: 24px 32px 64px; }
+h1 { font-size: 1.7em; margin: 0.2em 0 0.6em; }
+h2 { font-size: 1.35em; border-bottom: 1px solid #d0d7de; padding-bottom: 0.2em; margin-top: 1.8em; }
+h3 { font-size: 1.1em; margin-top: 1.6em; }
+p.verdict { font-size: 1.15em; padding: 10px 14px; border-radius: 6px; border: 1px solid; }
+p.verdict.conformant { background: #e6f6ea; border-color: #4ac26b; }
+p.verdict.not-conformant { background: #fdecec; border-color: #e5534b; }
+p.verdict.interrupted { background: #fff8e1; border-color: #d4a72c; }
+table { border-collapse: collapse; margin: 0.8em 0; width: 100%; }
+th, td { border: 1px solid #d0d7de; padding: 4px 8px; text-align: left; vertical-align: top; overflow-wrap: break-word; }
+th { background: #f6f8fa; white-space: nowrap; }
+tr.check td:not(:last-child) { white-space: nowrap; }
+tr.check.pass td:first-child { color: #1a7f37; }
+tr.check.fail { background: #fdecec; }
+tr.check.warn { background: #fff8e1; }
+tr.check.skip, tr.check.interrupted { color: #57606a; }
+code { font: 0.92em ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; background: #f6f8fa; padding: 0 3px; border-radius: 3px; }
+pre { background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 6px; padding: 10px 12px; white-space: pre-wrap; overflow-wrap: anywhere; }
+pre code { background: none; padding: 0; }
+pre.repro { background: #eef4ff; border-color: #8cb4ff; }
+@media print { main { max-width: none; padding: 0; } pre { break-inside: avoid; } }
+"#;
+
+/// The report as one self-contained HTML document.
+pub fn render(report: &RunReport) -> String {
+    let source = markdown::render(report);
+    let events: Vec<Event> = Parser::new_ext(&source, Options::ENABLE_TABLES).collect();
+    let mut body = String::new();
+    pulldown_cmark::html::push_html(&mut body, Annotate::new(report, events));
+    let verdict_class = verdict_class(report);
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n\
+         <meta name=\"generator\" content=\"{} {}\">\n\
+         <title>Spotnana webhook conformance report: {}</title>\n\
+         <style>{STYLE}</style>\n</head>\n<body class=\"{verdict_class}\">\n<main>\n{body}</main>\n</body>\n</html>\n",
+        attr(report.tool.name),
+        attr(report.tool.version),
+        attr(&report.endpoint),
+    )
+}
+
+fn verdict_class(report: &RunReport) -> &'static str {
+    if report.summary.interrupted > 0 {
+        "interrupted"
+    } else if report.summary.conformant {
+        "conformant"
+    } else {
+        "not-conformant"
+    }
+}
+
+/// The Markdown events with raw HTML, links and images neutralised and the stable
+/// hooks added.
+struct Annotate<'a, 'r> {
+    report: &'r RunReport,
+    events: std::vec::IntoIter<Event<'a>>,
+    /// Lookahead (a heading's first inline event).
+    pending: Option<Event<'a>>,
+    /// The text of the last `##` heading.
+    section: String,
+    /// Collecting a `##` heading's text.
+    in_h2: bool,
+    /// Inside the checks table.
+    in_checks_table: bool,
+    /// The next check row.
+    next_check: usize,
+    /// The check of the current `###` section.
+    problem: Option<String>,
+    /// Whether the verdict paragraph (the first) was seen.
+    verdict_done: bool,
+}
+
+impl<'a, 'r> Annotate<'a, 'r> {
+    fn new(report: &'r RunReport, events: Vec<Event<'a>>) -> Self {
+        Annotate {
+            report,
+            events: events.into_iter(),
+            pending: None,
+            section: String::new(),
+            in_h2: false,
+            in_checks_table: false,
+            next_check: 0,
+            problem: None,
+            verdict_done: false,
+        }
+    }
+
+    fn pull(&mut self) -> Option<Event<'a>> {
+        self.pending.take().or_else(|| self.events.next())
+    }
+
+    fn transform(&mut self, event: Event<'a>) -> Option<Event<'a>> {
+        Some(match event {
+            // Raw HTML from a finding is shown as text, never interpreted.
+            Event::Html(text) | Event::InlineHtml(text) => Event::Text(text),
+            Event::Start(Tag::Link { .. } | Tag::Image { .. })
+            | Event::End(TagEnd::Link | TagEnd::Image) => return None,
+            Event::Start(Tag::Paragraph) if !self.verdict_done => {
+                self.verdict_done = true;
+                Event::Html(format!("<p class=\"verdict {}\">", verdict_class(self.report)).into())
+            }
+            Event::Start(Tag::Heading {
+                level,
+                id,
+                classes,
+                attrs,
+            }) => {
+                let mut id = id;
+                match level {
+                    HeadingLevel::H2 => {
+                        self.in_h2 = true;
+                        self.section.clear();
+                        self.problem = None;
+                    }
+                    HeadingLevel::H3 => {
+                        let next = self.events.next();
+                        self.problem = match &next {
+                            Some(Event::Code(code)) => Some(code.to_string()),
+                            _ => None,
+                        };
+                        if let Some(check) = &self.problem {
+                            id = Some(CowStr::from(format!("check-{check}")));
+                        }
+                        self.pending = next;
+                    }
+                    _ => {}
+                }
+                Event::Start(Tag::Heading {
+                    level,
+                    id,
+                    classes,
+                    attrs,
+                })
+            }
+            Event::End(TagEnd::Heading(level)) => {
+                if level == HeadingLevel::H2 {
+                    self.in_h2 = false;
+                }
+                Event::End(TagEnd::Heading(level))
+            }
+            Event::Text(text) if self.in_h2 => {
+                self.section.push_str(&text);
+                Event::Text(text)
+            }
+            Event::Start(Tag::Table(alignments)) => {
+                self.in_checks_table = self.section == CHECKS_HEADING;
+                Event::Start(Tag::Table(alignments))
+            }
+            Event::End(TagEnd::Table) => {
+                self.in_checks_table = false;
+                Event::End(TagEnd::Table)
+            }
+            Event::Start(Tag::TableRow) if self.in_checks_table => {
+                match self.report.checks.get(self.next_check) {
+                    Some(check) => {
+                        self.next_check += 1;
+                        Event::Html(
+                            format!(
+                                "<tr class=\"check {}\" data-check-id=\"{}\">",
+                                status_class(check.status),
+                                attr(&check.info.id)
+                            )
+                            .into(),
+                        )
+                    }
+                    None => Event::Start(Tag::TableRow),
+                }
+            }
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(lang)))
+                if &*lang == "sh" && self.problem.is_some() =>
+            {
+                let check = self.problem.as_deref().unwrap_or_default();
+                Event::Html(
+                    format!(
+                        "<pre class=\"repro\" data-check-id=\"{}\"><code class=\"language-sh\">",
+                        attr(check)
+                    )
+                    .into(),
+                )
+            }
+            other => other,
+        })
+    }
+}
+
+impl<'a> Iterator for Annotate<'a, '_> {
+    type Item = Event<'a>;
+
+    fn next(&mut self) -> Option<Event<'a>> {
+        loop {
+            let event = self.pull()?;
+            if let Some(event) = self.transform(event) {
+                return Some(event);
+            }
+        }
+    }
+}
+
+fn status_class(status: Status) -> &'static str {
+    match status {
+        Status::Pass => "pass",
+        Status::Fail => "fail",
+        Status::Warn => "warn",
+        Status::Skip => "skip",
+        Status::Interrupted => "interrupted",
+    }
+}
+
+/// Escapes text for an HTML attribute value or element content.
+fn attr(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::check::{CheckInfo, CheckResult, Level, Verdict};
+    use crate::report::{RunReport, Summary, ToolInfo};
+
+    fn report_with_message(message: &str) -> RunReport {
+        let check = CheckResult::new(
+            CheckInfo {
+                id: "custom.hostile".into(),
+                title: "A <b>title</b> from a scenario file".into(),
+                level: Level::Required,
+                why: "why".into(),
+                fix: "fix".into(),
+                tags: vec![],
+            },
+            Verdict::Failed(message.into()),
+            std::time::Duration::ZERO,
+            vec![],
+        );
+        let checks = vec![check];
+        RunReport {
+            tool: ToolInfo::current(),
+            endpoint: "https://127.0.0.1:1/h?a=<x>".into(),
+            reference_receiver: false,
+            seed: 1,
+            started_at: "2026-01-01T00:00:00Z".into(),
+            duration_ms: 0,
+            events: vec![],
+            strict: false,
+            summary: Summary::of(&checks, false),
+            checks,
+            tls: None,
+            latency: None,
+            replay: Default::default(),
+        }
+    }
+
+    #[test]
+    fn hostile_messages_are_text() {
+        let html = render(&report_with_message(
+            "got <script>alert(1)</script> and [x](javascript:alert(2)) and <img src=x onerror=y> ![i](http://e.example/i.png)\n\n<iframe src=//e.example>",
+        ));
+        let lower = html.to_ascii_lowercase();
+        for tag in ["<script", "<img", "<iframe", "<a ", "<b>"] {
+            assert!(!lower.contains(tag), "{tag} in {html}");
+        }
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{html}"
+        );
+        assert!(html.contains(
+            "<title>Spotnana webhook conformance report: https://127.0.0.1:1/h?a=&lt;x&gt;</title>"
+        ));
+        assert!(html.contains("<tr class=\"check fail\" data-check-id=\"custom.hostile\">"));
+        assert!(html.contains("<h3 id=\"check-custom.hostile\">"));
+        assert!(html.contains("<pre class=\"repro\" data-check-id=\"custom.hostile\"><code class=\"language-sh\">spotcheck run --seed 1 --only custom.hostile\n"));
+    }
+
+    #[test]
+    fn attributes_are_escaped() {
+        assert_eq!(
+            attr(r#"<a href="x">'&"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;"
+        );
+    }
+}
