@@ -71,6 +71,26 @@
 //! # Ok(()) }
 //! ```
 
+/// `println!` for the command's own output that does not panic when stdout is closed
+/// (`spotcheck … | head`): the line is dropped and the command goes on, so reports
+/// are still written and the exit code still tells the verdict.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `print!` that does not panic when stdout is closed (see `outln!`).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        let _ = write!(stdout, $($arg)*);
+        let _ = stdout.flush();
+    }};
+}
+
 pub mod check;
 pub mod cli;
 pub mod delivery;

@@ -326,3 +326,28 @@ async fn starter_scenario_lints_and_passes_against_the_reference_receiver() {
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("PASS  custom.booking-flow"), "{stdout}");
 }
+
+#[test]
+fn a_closed_stdout_is_not_a_panic_and_reports_are_still_written() {
+    // `spotcheck run | head -1`: the reader goes away after the first line.
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spotcheck"))
+        .args(["run", "--only", "signature.*", "--seed", "5", "--report"])
+        .arg(format!("json={}", report.display()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("spotcheck "), "{first}");
+    // The pipe is closed here; every later line hits EPIPE.
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(read_report(&report)["summary"]["conformant"], true);
+}

@@ -225,7 +225,7 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
             let receiver = crate::receiver::start_on_loopback(config).await?;
             let url = receiver.webhook_url();
             let ca = receiver.ca_pem.clone().map(String::into_bytes);
-            println!(
+            outln!(
                 "no --endpoint: loading the built-in reference receiver at {url} (in this process, sharing its CPU)"
             );
             (url, secret, ca, Some(receiver))
@@ -233,7 +233,7 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
     };
     let target = Target::resolve(&endpoint, ca_pem.as_deref()).await?;
     if target.plain {
-        println!(
+        outln!(
             "note: {endpoint} is plain http://; Spotnana delivers only over HTTPS (TLS 1.2+), so this measures a local test setup"
         );
     }
@@ -274,7 +274,7 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
         Stop::Requests(n) => format!("{n} requests"),
         Stop::Duration(d) => humantime::format_duration(d).to_string(),
     };
-    println!(
+    outln!(
         "load: {what} to {endpoint} ({model}), {} event kinds, mean body {mean_body_bytes} bytes, seed {seed}",
         mix.len()
     );
@@ -307,17 +307,17 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
 
 /// Prints the summary, writes the JSON report and gives the exit code.
 fn finish(report: &LoadReport, json_path: Option<&std::path::Path>) -> Result<u8, SetupError> {
-    print!("{}", report.render_text());
+    out!("{}", report.render_text());
     if let Some(path) = json_path {
         crate::report::write::write_atomic(path, report.to_json().as_bytes()).map_err(|err| {
             SetupError::new(format!("cannot write the report {}: {err}", path.display()))
         })?;
-        println!("report        {}", path.display());
+        outln!("report        {}", path.display());
     }
     Ok(if report.requests > 0 && report.ok == report.requests {
         exit::CONFORMANT
     } else {
-        println!("not every request was answered 200 OK");
+        outln!("not every request was answered 200 OK");
         exit::NOT_CONFORMANT
     })
 }
@@ -331,14 +331,14 @@ fn run_merge(args: MergeArgs) -> Result<u8, SetupError> {
         reports.push((path.display().to_string(), report));
     }
     let merged = merge::merge(&reports).map_err(merge_error)?;
-    println!(
+    outln!(
         "load merge: {} reports of {}",
         reports.len(),
         merged.endpoint
     );
     let shared = merge::shared_seeds(&reports);
     if !shared.is_empty() {
-        println!(
+        outln!(
             "note: several runs used seed {}: they sent the same webhook ids, so an endpoint that deduplicates saw fewer distinct events (give each runner its own --seed)",
             shared
                 .iter()

@@ -60,7 +60,9 @@ pub enum Command {
     )]
     Redeliver(redeliver::RedeliverArgs),
     /// Compute the signature headers of a body.
-    #[command(after_help = "Example:\n  spotcheck sign event.json --id msg_2f1c --timestamp 1735689600")]
+    #[command(
+        after_help = "Example:\n  spotcheck sign event.json --id msg_2f1c --timestamp 1735689600"
+    )]
     Sign(sign::SignArgs),
     /// Check the signature headers of a body and explain each step of a mismatch.
     #[command(

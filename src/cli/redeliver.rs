@@ -78,7 +78,7 @@ pub async fn run(args: RedeliverArgs) -> Result<u8, SetupError> {
     let policy = RetryPolicy::default();
     let mut all_delivered = true;
     for (path, message) in &messages {
-        println!(
+        outln!(
             "{}: webhook id {} → POST {}",
             path.display(),
             message.webhook_id,
@@ -114,8 +114,8 @@ pub async fn run(args: RedeliverArgs) -> Result<u8, SetupError> {
             &mut rng,
         );
         let exchange = client.send(&attempt).await;
-        print!("{}", super::send::render_response(&exchange));
-        println!("{}", super::send::verdict(&exchange).1);
+        out!("{}", super::send::render_response(&exchange));
+        outln!("{}", super::send::verdict(&exchange).1);
         all_delivered &= delivered(&exchange);
     }
     Ok(if all_delivered {

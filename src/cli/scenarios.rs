@@ -54,19 +54,19 @@ pub async fn run(args: ScenariosArgs) -> Result<u8, SetupError> {
     match args.command {
         ScenariosCommand::New { name } => write_starter(&name),
         ScenariosCommand::Schema => {
-            print!("{}", scenario::schema::render());
+            out!("{}", scenario::schema::render());
             Ok(exit::CONFORMANT)
         }
         ScenariosCommand::Check { paths } => match scenario::load_paths(&paths) {
             Ok(found) => {
                 let files = count_files(&found);
-                println!(
+                outln!(
                     "ok: {} {} in {files} {}",
                     found.len(),
                     if found.len() == 1 { "check" } else { "checks" },
                     if files == 1 { "file" } else { "files" }
                 );
-                print!("{}", programs_note(&found));
+                out!("{}", programs_note(&found));
                 Ok(exit::CONFORMANT)
             }
             Err(err) => {
@@ -88,7 +88,7 @@ pub async fn run(args: ScenariosArgs) -> Result<u8, SetupError> {
             };
             match scenario::with_builtin(user) {
                 Ok(all) => {
-                    print!("{}", list_table(&all));
+                    out!("{}", list_table(&all));
                     Ok(exit::CONFORMANT)
                 }
                 Err(err) => {
@@ -232,7 +232,7 @@ fn write_starter(name: &str) -> Result<u8, SetupError> {
         })?;
     std::io::Write::write_all(&mut file, text.as_bytes())
         .map_err(|err| SetupError::new(format!("cannot write {}: {err}", path.display())))?;
-    println!(
+    outln!(
         "wrote {} (id custom.{stem}); run it with: spotcheck run --scenarios {}",
         path.display(),
         path.display()

@@ -178,7 +178,7 @@ async fn deliver(
                 .with_hint("send once without --retry, or retry an HMAC-signed delivery"),
         );
     }
-    println!("seed {seed} (replay with --seed {seed})");
+    outln!("seed {seed} (replay with --seed {seed})");
     let message = RetryMessage {
         endpoint: endpoint.to_owned(),
         webhook_id: delivery.webhook_id.clone(),
@@ -225,7 +225,7 @@ async fn send_to_reference(
         ..crate::receiver::ReceiverConfig::default()
     };
     let receiver = crate::receiver::start_on_loopback(config).await?;
-    println!(
+    outln!(
         "no --endpoint: delivering to the built-in reference receiver at {}\n",
         receiver.webhook_url()
     );

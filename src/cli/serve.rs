@@ -144,19 +144,19 @@ pub async fn run(args: ServeArgs) -> Result<u8, SetupError> {
             SetupError::new(format!("cannot write --ca-out {}: {err}", path.display()))
         })?;
     }
-    println!("listening on {}", running.webhook_url());
+    outln!("listening on {}", running.webhook_url());
     if args.state {
-        println!("state at {}", running.state_url());
+        outln!("state at {}", running.state_url());
     }
     if let Some(oauth) = &oauth {
-        println!(
+        outln!(
             "OAuth token endpoint at {} (client id {}); deliveries need Authorization: Bearer",
             running.token_url(),
             oauth.client_id
         );
     }
     match (&args.ca_out, &running.ca_pem) {
-        (Some(path), Some(_)) => println!("CA certificate written to {}", path.display()),
+        (Some(path), Some(_)) => outln!("CA certificate written to {}", path.display()),
         (None, Some(_)) => eprintln!(
             "note: the generated CA is not saved; pass --ca-out PATH to trust it (--ca-cert PATH)"
         ),

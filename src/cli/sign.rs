@@ -43,7 +43,7 @@ pub async fn run(args: SignArgs) -> Result<u8, SetupError> {
     let timestamp = args.timestamp.unwrap_or_else(unix_now);
     let headers = SignedHeaders::new(&[&secret], &id, timestamp, &body, args.signature_format);
     for (name, value) in headers.pairs() {
-        println!("{name}: {value}");
+        outln!("{name}: {value}");
     }
     Ok(exit::CONFORMANT)
 }

@@ -61,9 +61,9 @@ pub async fn run(args: TlsArgs) -> Result<u8, SetupError> {
         };
         let text = serde_json::to_string_pretty(&output)
             .map_err(|err| SetupError::new(format!("cannot write the JSON report: {err}")))?;
-        println!("{text}");
+        outln!("{text}");
     } else {
-        print!("{}", tls_probe::render_text(&report, &checks));
+        out!("{}", tls_probe::render_text(&report, &checks));
     }
     Ok(if conformant {
         exit::CONFORMANT

@@ -61,7 +61,7 @@ pub async fn run(args: VerifyArgs) -> Result<u8, SetupError> {
         now: args.now.unwrap_or_else(unix_now),
     };
     let (valid, text) = explain(&input);
-    print!("{text}");
+    out!("{text}");
     Ok(if valid {
         exit::CONFORMANT
     } else {

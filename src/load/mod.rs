@@ -123,7 +123,13 @@ pub async fn run(
         );
         let state = SharedState::default();
         states.push(state.clone());
-        workers.push(Worker::new(target.clone(), maker, options.timeout, live.clone(), state));
+        workers.push(Worker::new(
+            target.clone(),
+            maker,
+            options.timeout,
+            live.clone(),
+            state,
+        ));
     }
     let (cancel, cancelled) = watch::channel(false);
     let threads = spawn_threads(workers, &budget, &pace, &cancelled);

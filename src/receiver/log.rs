@@ -98,7 +98,7 @@ impl EventLog {
     /// failure and never stops the receiver.
     pub(crate) async fn write(&mut self, record: &EventRecord) {
         if self.print {
-            println!("{}", record.summary());
+            outln!("{}", record.summary());
         }
         if let Some(file) = &mut self.file {
             let mut line = serde_json::to_vec(record).unwrap_or_default();

@@ -257,7 +257,7 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
         if report_on_stdout {
             eprint!("{text}");
         } else {
-            print!("{text}");
+            out!("{text}");
         }
     };
     if !options.terminal.quiet {
