@@ -141,15 +141,15 @@ impl Suite {
 
     /// Whether Mozilla's "intermediate" profile (v5.7) allows this suite at TLS 1.2:
     /// ECDHE-ECDSA/ECDHE-RSA with AES-128-GCM, AES-256-GCM or ChaCha20-Poly1305, and
-    /// DHE-RSA with the same three.
+    /// DHE-RSA with AES-128-GCM or AES-256-GCM.
     pub fn mozilla_intermediate(&self) -> bool {
         MOZILLA_INTERMEDIATE_TLS12.contains(&self.id)
     }
 }
 
 /// The TLS 1.2 suites of Mozilla's intermediate profile (v5.7), in its order.
-pub const MOZILLA_INTERMEDIATE_TLS12: [u16; 9] = [
-    0xC02B, 0xC02F, 0xC02C, 0xC030, 0xCCA9, 0xCCA8, 0x009E, 0x009F, 0xCCAA,
+pub const MOZILLA_INTERMEDIATE_TLS12: [u16; 8] = [
+    0xC02B, 0xC02F, 0xC02C, 0xC030, 0xCCA9, 0xCCA8, 0x009E, 0x009F,
 ];
 
 /// The suite with this id, if it is in the table.
