@@ -120,6 +120,7 @@ pub async fn run(args: RunArgs) -> Result<u8, SetupError> {
         oauth: args.oauth.options(args.target.endpoint.is_some())?,
         no_hmac: args.oauth.no_hmac,
         retry_time_scale: args.retry_time_scale,
+        client_identity: args.target.client_cert.load()?,
     };
     runner::run_cli(options).await
 }

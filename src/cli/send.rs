@@ -144,6 +144,7 @@ pub async fn run(args: SendArgs) -> Result<u8, SetupError> {
         timeout: args.target.timeout,
         ca_cert_pem,
         connect_timeout: None,
+        client_identity: args.target.client_cert.load()?,
     })?;
     let how = How {
         oauth: oauth_client(oauth, None, &client)?,
@@ -233,6 +234,7 @@ async fn send_to_reference(
         timeout: args.target.timeout,
         ca_cert_pem: receiver.ca_pem.clone().map(String::into_bytes),
         connect_timeout: None,
+        client_identity: args.target.client_cert.load()?,
     })?;
     let how = How {
         oauth: oauth_client(oauth, Some(receiver.token_url()), &client)?,

@@ -19,6 +19,7 @@ pub mod certificate;
 mod checks;
 pub mod cipher_scan;
 mod hello;
+mod identity;
 mod legacy;
 mod modern;
 mod render;
@@ -37,6 +38,7 @@ use crate::error::SetupError;
 pub use certificate::CertificateInfo;
 pub use checks::{EXPIRY_WARN_DAYS, certificate_blocks_delivery, check_infos, checks};
 pub use cipher_scan::{AcceptedSuite, SuiteScan};
+pub use identity::ClientIdentity;
 pub use render::render_text;
 
 /// The default time allowed for each handshake (TCP connection included).
@@ -50,6 +52,9 @@ pub struct ProbeOptions {
     pub timeout: Duration,
     /// PEM with one or more CA certificates to trust besides the system roots (`--ca-cert`).
     pub ca_cert_pem: Option<Vec<u8>>,
+    /// The client certificate to present when the server asks for one (`--client-cert`
+    /// / `--client-key`), so a mutual-TLS endpoint does not look broken.
+    pub client_identity: Option<ClientIdentity>,
 }
 
 impl Default for ProbeOptions {
@@ -57,6 +62,7 @@ impl Default for ProbeOptions {
         ProbeOptions {
             timeout: DEFAULT_TIMEOUT,
             ca_cert_pem: None,
+            client_identity: None,
         }
     }
 }
@@ -297,11 +303,24 @@ pub async fn probe(url: &str, options: &ProbeOptions) -> Result<TlsReport, Setup
         return Ok(report);
     }
     let timeout = options.timeout;
+    let identity = options.client_identity.as_ref();
     let (tls10, tls11, (tls12, cert12), (tls13, cert13), scan10, scan11, scan12) = tokio::join!(
-        timed(legacy::probe(&target, TlsVersion::Tls10, timeout)),
-        timed(legacy::probe(&target, TlsVersion::Tls11, timeout)),
-        timed(modern::probe(&target, TlsVersion::Tls12, &trust, timeout)),
-        timed(modern::probe(&target, TlsVersion::Tls13, &trust, timeout)),
+        timed(legacy::probe(&target, TlsVersion::Tls10, identity, timeout)),
+        timed(legacy::probe(&target, TlsVersion::Tls11, identity, timeout)),
+        timed(modern::probe(
+            &target,
+            TlsVersion::Tls12,
+            &trust,
+            identity,
+            timeout
+        )),
+        timed(modern::probe(
+            &target,
+            TlsVersion::Tls13,
+            &trust,
+            identity,
+            timeout
+        )),
         cipher_scan::scan(&target, TlsVersion::Tls10, timeout),
         cipher_scan::scan(&target, TlsVersion::Tls11, timeout),
         cipher_scan::scan(&target, TlsVersion::Tls12, timeout),

@@ -10,6 +10,7 @@ use rustls::pki_types::ServerName;
 use tokio_rustls::TlsConnector;
 
 use super::certificate::{CapturingVerifier, CertificateInfo, Trust};
+use super::identity::ClientIdentity;
 use super::wire::{self, FirstBytes, Received, Recording};
 use super::{Outcome, Target, TlsVersion, VersionResult};
 
@@ -19,6 +20,7 @@ pub(super) async fn probe(
     target: &Target,
     version: TlsVersion,
     trust: &Arc<Trust>,
+    identity: Option<&ClientIdentity>,
     timeout: Duration,
 ) -> (VersionResult, Option<CertificateInfo>) {
     let started = Instant::now();
@@ -36,10 +38,24 @@ pub(super) async fn probe(
     let config = match ClientConfig::builder_with_provider(trust.provider())
         .with_protocol_versions(&[protocol])
     {
-        Ok(builder) => builder
-            .dangerous()
-            .with_custom_certificate_verifier(verifier.clone())
-            .with_no_client_auth(),
+        Ok(builder) => {
+            let builder = builder
+                .dangerous()
+                .with_custom_certificate_verifier(verifier.clone());
+            match identity {
+                None => builder.with_no_client_auth(),
+                Some(identity) => {
+                    let (chain, key) = identity.rustls_parts();
+                    match builder.with_client_auth_cert(chain, key) {
+                        Ok(config) => config,
+                        Err(_) => {
+                            let detail = "cannot use the client certificate with rustls";
+                            return (VersionResult::new(version, Outcome::Error, detail), None);
+                        }
+                    }
+                }
+            }
+        }
         Err(err) => {
             let detail = format!("cannot configure the TLS client: {err}");
             return (VersionResult::new(version, Outcome::Error, detail), None);
