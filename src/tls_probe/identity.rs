@@ -127,6 +127,15 @@ impl ClientIdentity {
         (self.chain.clone(), self.key.clone_key())
     }
 
+    /// The chain and key as a rustls [`CertifiedKey`] for `provider`.
+    pub(crate) fn certified_key(
+        &self,
+        provider: &rustls::crypto::CryptoProvider,
+    ) -> Result<Arc<CertifiedKey>, rustls::Error> {
+        let (chain, key) = self.rustls_parts();
+        CertifiedKey::from_der(chain, key, provider).map(Arc::new)
+    }
+
     /// The identity for reqwest (the delivery client).
     pub fn reqwest_identity(&self) -> Result<reqwest::Identity, SetupError> {
         reqwest::Identity::from_pem(&self.normalized_pem()).map_err(|_| {

@@ -520,3 +520,99 @@ pub async fn hostile_after_pick(suite: u16, then: &'static [u8]) -> Server {
     });
     Server { addr, task }
 }
+
+impl Leaf {
+    /// A client certificate (extended key usage clientAuth) for `name`, signed by `ca`.
+    pub fn client_signed(ca: &TestCa, name: &str) -> Leaf {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        params.use_authority_key_identifier_extension = true;
+        params.not_before = days(-1);
+        params.not_after = days(365);
+        let key = key_pair(KeyKind::Ecdsa);
+        let cert = params.signed_by(&key, &ca.issuer).unwrap();
+        Leaf {
+            chain: vec![cert.der().clone(), ca.der.clone()],
+            chain_pem: format!("{}{}", cert.pem(), ca.pem),
+            key_der: key.serialize_der(),
+            key_pem: key.serialize_pem(),
+        }
+    }
+}
+
+/// A mutual-TLS HTTPS server: presents `leaf`, demands a client certificate issued by
+/// `client_ca` (rustls `WebPkiClientVerifier`), and answers every request `200 OK`.
+/// `requests` counts the requests answered.
+pub async fn mtls_server(
+    leaf: &Leaf,
+    client_ca: &TestCa,
+) -> (Server, Arc<std::sync::atomic::AtomicUsize>) {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(client_ca.der.clone()).unwrap();
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .unwrap();
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(TLS12_AND_13)
+        .unwrap()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(leaf.chain.clone(), leaf.key())
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let requests = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = requests.clone();
+    let task = tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let _ = tokio::time::timeout(Duration::from_secs(10), async move {
+                    let mut tls = acceptor.accept(tcp).await.ok()?;
+                    // Read one request: headers, then Content-Length bytes of body.
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 8192];
+                    let header_end = loop {
+                        let n = tls.read(&mut chunk).await.ok()?;
+                        if n == 0 {
+                            return None;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break at + 4;
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&buf[..header_end]).to_ascii_lowercase();
+                    let length: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse().ok())
+                        .unwrap_or(0);
+                    while buf.len() < header_end + length {
+                        let n = tls.read(&mut chunk).await.ok()?;
+                        if n == 0 {
+                            return None;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                    }
+                    counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    tls.write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                    )
+                    .await
+                    .ok()?;
+                    tls.shutdown().await.ok()
+                })
+                .await;
+            });
+        }
+    });
+    (Server { addr, task }, requests)
+}
