@@ -667,6 +667,7 @@ mod tests {
             timeout: Duration::from_secs(5),
             ca_cert_pem: Some(ca_pem.clone().into_bytes()),
             connect_timeout: None,
+            client_identity: None,
         })
         .unwrap();
         let exchange = with_ca.send(&attempt(&url)).await;
@@ -683,6 +684,7 @@ mod tests {
             timeout: Duration::from_secs(5),
             ca_cert_pem: Some(ca_pem.into_bytes()),
             connect_timeout: None,
+            client_identity: None,
         })
         .unwrap()
         .send(&attempt(&url))

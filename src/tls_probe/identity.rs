@@ -170,3 +170,57 @@ fn pem_block(out: &mut String, label: &str, der: &[u8]) {
     }
     out.push_str(&format!("-----END {label}-----\n"));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair(name: &str) -> (String, String) {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let cert = rcgen::CertificateParams::new(vec![name.to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+
+    #[test]
+    fn loads_a_matching_pair_and_never_shows_the_key() {
+        let (cert, key) = pair("client.example");
+        let identity = ClientIdentity::from_pem(cert.as_bytes(), key.as_bytes()).unwrap();
+        assert_eq!(identity.subject(), "CN=rcgen self signed cert");
+        let debug = format!("{identity:?}");
+        assert!(debug.contains("[redacted]"), "{debug}");
+        let body = key.lines().nth(1).unwrap();
+        assert!(!debug.contains(body));
+        // The normalized PEM is what reqwest accepts.
+        assert!(identity.reqwest_identity().is_ok());
+        let pem = String::from_utf8(identity.normalized_pem()).unwrap();
+        assert!(pem.starts_with("-----BEGIN CERTIFICATE-----\n"), "{pem}");
+        assert!(pem.contains("-----BEGIN PRIVATE KEY-----\n"));
+    }
+
+    #[test]
+    fn mismatched_or_missing_parts_are_named() {
+        let (cert, _) = pair("a.example");
+        let (_, other_key) = pair("b.example");
+        let err = ClientIdentity::from_pem(cert.as_bytes(), other_key.as_bytes()).unwrap_err();
+        assert_eq!(
+            err.message,
+            "the private key does not belong to the certificate"
+        );
+        let err = ClientIdentity::from_pem(b"nothing", other_key.as_bytes()).unwrap_err();
+        assert!(
+            err.message.contains("holds no PEM certificate"),
+            "{}",
+            err.message
+        );
+        let err = ClientIdentity::from_pem(cert.as_bytes(), cert.as_bytes()).unwrap_err();
+        assert!(
+            err.message.contains("holds no PEM private key"),
+            "{}",
+            err.message
+        );
+        assert!(!err.message.contains(cert.lines().nth(1).unwrap()));
+    }
+}
