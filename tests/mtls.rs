@@ -181,6 +181,17 @@ async fn tls_probe_presents_the_client_certificate_and_works_without_it() {
         with.stdout
     );
     assert_eq!(json["tls"]["certificate"]["verified"], true);
+    // The OpenSSL legacy probes load the client certificate too (refused, not a set-up error).
+    assert_eq!(
+        json["tls"]["versions"][0]["outcome"], "refused",
+        "{}",
+        with.stdout
+    );
+    assert_eq!(
+        json["tls"]["versions"][1]["outcome"], "refused",
+        "{}",
+        with.stdout
+    );
     setup.assert_no_key(&with.all());
 
     // Without the client certificate the probe still runs, verifies the server's
