@@ -238,7 +238,7 @@ async fn conformant_endpoint_snapshots() {
     let report = run.report();
     assert_schema_valid(&report);
     assert_eq!(report["summary"]["conformant"], true);
-    assert_eq!(report["summary"]["passed"], 15);
+    assert_eq!(report["summary"]["passed"], 18);
     snapshot("conformant_json", &run.json);
     snapshot("conformant_junit", &run.junit);
     snapshot("conformant_markdown", &run.markdown);
@@ -361,7 +361,7 @@ async fn failing_endpoint_snapshots() {
     );
     assert_eq!(status_of(&report, "delivery.large-payload"), "fail");
     assert_eq!(report["summary"]["failed"], 2, "{}", run.stdout());
-    assert_eq!(report["summary"]["passed"], 11, "{}", run.stdout());
+    assert_eq!(report["summary"]["passed"], 14, "{}", run.stdout());
     assert_eq!(status_of(&report, "signature.rejection-is-4xx"), "warn");
     assert_eq!(
         status_of(&report, "signature.stale-timestamp-rejected"),
@@ -536,7 +536,7 @@ async fn plain_http_endpoint_reports_validate() {
     assert_schema_valid(&report);
     assert!(report["tls"]["certificate"].is_null());
     assert_eq!(status_of(&report, "tls.https-required"), "fail");
-    assert_eq!(run.junit.matches("<skipped").count(), 5, "{}", run.junit);
+    assert_eq!(run.junit.matches("<skipped").count(), 8, "{}", run.junit);
     assert!(run.markdown.contains("No certificate was seen"));
     if let Some(result) = xsd_validate(&run.junit_path) {
         result.expect("JUnit report validates against docs/junit.xsd");

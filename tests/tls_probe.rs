@@ -30,17 +30,26 @@ async fn probe(url: &str, ca: Option<&TestCa>, timeout: Duration) -> (TlsReport,
     let options = ProbeOptions {
         timeout,
         ca_cert_pem: ca.map(|ca| ca.pem.clone().into_bytes()),
+        ..ProbeOptions::default()
     };
     let report = tls_probe::probe(url, &options).await.expect("probe set-up");
     let checks = tls_probe::checks(&report);
     (report, checks)
 }
 
-/// Asserts the six statuses in order, showing what a user would see on mismatch.
+/// The three strength checks that follow the six (tests/tls_strength.rs covers them).
+const STRENGTH_IDS: [&str; 3] = [
+    "tls.forward-secrecy",
+    "tls.no-weak-ciphers",
+    "tls.mozilla-intermediate",
+];
+
+/// Asserts the first six statuses in order, showing what a user would see on mismatch.
 fn assert_statuses(report: &TlsReport, checks: &[CheckResult], expected: [Status; 6]) {
     let ids: Vec<&str> = checks.iter().map(|c| c.info.id.as_str()).collect();
-    assert_eq!(ids, IDS);
-    let got: Vec<Status> = checks.iter().map(|c| c.status).collect();
+    assert_eq!(ids[..6], IDS);
+    assert_eq!(ids[6..], STRENGTH_IDS);
+    let got: Vec<Status> = checks.iter().take(6).map(|c| c.status).collect();
     assert_eq!(
         got,
         expected,
@@ -588,6 +597,7 @@ async fn spotcheck_tls_command_prints_json_and_sets_the_exit_code() {
         .collect();
     let expected: Vec<(String, String)> = IDS
         .iter()
+        .chain(&STRENGTH_IDS)
         .map(|id| (id.to_string(), "pass".to_owned()))
         .collect();
     assert_eq!(checks, expected);
@@ -602,7 +612,7 @@ async fn spotcheck_tls_command_prints_json_and_sets_the_exit_code() {
     // Without the CA: the certificate does not verify, a required check fails → exit 1.
     let (code, stdout, _) = run_binary(&["tls", &url, "--timeout", "5s"]).await;
     assert_eq!(code, Some(1), "{stdout}");
-    assert!(stdout.contains("FAIL tls.certificate-valid   the certificate is issued by `CN=spotcheck test CA`, which does not chain"), "{stdout}");
+    assert!(stdout.contains("FAIL tls.certificate-valid     the certificate is issued by `CN=spotcheck test CA`, which does not chain"), "{stdout}");
     assert!(
         stdout.contains("  TLS 1.3  accepted     TLS_AES_256_GCM_SHA384"),
         "{stdout}"

@@ -85,6 +85,31 @@ pub struct FormatArgs {
     pub envelope: EnvelopeStyle,
 }
 
+/// The client certificate for endpoints that require mutual TLS.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ClientCertArgs {
+    /// PEM client certificate (leaf first, then intermediates) to present when the endpoint requires mutual TLS. Needs --client-key.
+    #[arg(long, value_name = "PEM", requires = "client_key")]
+    pub client_cert: Option<PathBuf>,
+    /// PEM private key of --client-cert (PKCS#8, RSA or EC). Needs --client-cert.
+    #[arg(long, value_name = "PEM", requires = "client_cert")]
+    pub client_key: Option<PathBuf>,
+}
+
+impl ClientCertArgs {
+    /// Loads and checks the pair; `Ok(None)` when neither flag is given. Errors (exit 2)
+    /// name the file and the problem, never the key.
+    pub fn load(&self) -> Result<Option<crate::tls_probe::ClientIdentity>, SetupError> {
+        match (&self.client_cert, &self.client_key) {
+            (Some(cert), Some(key)) => crate::tls_probe::ClientIdentity::load(cert, key).map(Some),
+            (None, None) => Ok(None),
+            _ => Err(SetupError::new(
+                "--client-cert and --client-key go together".to_owned(),
+            )),
+        }
+    }
+}
+
 /// Where and how deliveries go.
 #[derive(Debug, Clone, Args)]
 pub struct TargetArgs {
@@ -100,6 +125,9 @@ pub struct TargetArgs {
     /// Per-delivery timeout, connection set-up included (Spotnana uses 40 s).
     #[arg(long, value_name = "DURATION", default_value = "40s", value_parser = parse_timeout)]
     pub timeout: Duration,
+    /// Client certificate for mutual TLS.
+    #[command(flatten)]
+    pub client_cert: ClientCertArgs,
 }
 
 /// The longest `--timeout` accepted (see docs/limits.md).

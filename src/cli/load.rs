@@ -231,7 +231,9 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
             (url, secret, ca, Some(receiver))
         }
     };
-    let target = Target::resolve(&endpoint, ca_pem.as_deref()).await?;
+    let identity = args.target.client_cert.load()?;
+    let target =
+        Target::resolve_with_identity(&endpoint, ca_pem.as_deref(), identity.as_ref()).await?;
     if target.plain {
         outln!(
             "note: {endpoint} is plain http://; Spotnana delivers only over HTTPS (TLS 1.2+), so this measures a local test setup"

@@ -36,6 +36,9 @@ pub struct RedeliverArgs {
     /// Per-delivery timeout, connection set-up included (Spotnana uses 40 s).
     #[arg(long, value_name = "DURATION", default_value = "40s", value_parser = parse_timeout)]
     pub timeout: Duration,
+    /// Client certificate for mutual TLS.
+    #[command(flatten)]
+    pub client_cert: super::common::ClientCertArgs,
     /// Where the signing secret comes from.
     #[command(flatten)]
     pub secret: SecretArgs,
@@ -73,6 +76,7 @@ pub async fn run(args: RedeliverArgs) -> Result<u8, SetupError> {
         timeout: args.timeout,
         ca_cert_pem,
         connect_timeout: None,
+        client_identity: args.client_cert.load()?,
     })?;
     let mut rng = random::rng(random::fresh_seed());
     let policy = RetryPolicy::default();

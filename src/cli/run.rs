@@ -138,6 +138,7 @@ pub async fn run(args: RunArgs) -> Result<u8, SetupError> {
             .chain(args.oauth.secret.oauth_client_secret_env.clone())
             .collect(),
         replay: replay(&args),
+        client_identity: args.target.client_cert.load()?,
     };
     runner::run_cli(options).await
 }
@@ -149,10 +150,17 @@ fn replay(args: &RunArgs) -> Replay {
         endpoint: args.target.endpoint.clone(),
         args: Vec::new(),
         ca_cert: args.target.ca_cert.clone(),
+        client_cert: None,
     };
     let path = |p: &PathBuf| p.display().to_string();
     if let Some(ca) = &args.target.ca_cert {
         replay.push("--ca-cert", &path(ca));
+    }
+    let client = &args.target.client_cert;
+    if let (Some(cert), Some(key)) = (&client.client_cert, &client.client_key) {
+        replay.push("--client-cert", &path(cert));
+        replay.push("--client-key", &path(key));
+        replay.client_cert = Some((cert.clone(), key.clone()));
     }
     for (name, value) in super::common::parse_headers(&args.target.headers).unwrap_or_default() {
         replay.push_header(&name, &value);

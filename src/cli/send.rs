@@ -144,6 +144,7 @@ pub async fn run(args: SendArgs) -> Result<u8, SetupError> {
         timeout: args.target.timeout,
         ca_cert_pem,
         connect_timeout: None,
+        client_identity: args.target.client_cert.load()?,
     })?;
     let how = How {
         oauth: oauth_client(oauth, None, &client)?,
@@ -233,6 +234,7 @@ async fn send_to_reference(
         timeout: args.target.timeout,
         ca_cert_pem: receiver.ca_pem.clone().map(String::into_bytes),
         connect_timeout: None,
+        client_identity: args.target.client_cert.load()?,
     })?;
     let how = How {
         oauth: oauth_client(oauth, Some(receiver.token_url()), &client)?,
@@ -488,6 +490,10 @@ pub fn verdict(exchange: &Exchange) -> (bool, String) {
             let advice = match error.class {
                 ErrorClass::Timeout => {
                     "; Spotnana waits 40 s per attempt: answer 200 at once and process later"
+                }
+                ErrorClass::Tls if error.message.contains("CertificateRequired") => {
+                    "; the endpoint requires a client certificate (mutual TLS): \
+                     pass --client-cert and --client-key"
                 }
                 ErrorClass::Tls => {
                     "; Spotnana needs a certificate that verifies and TLS 1.2 or newer \

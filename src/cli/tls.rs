@@ -7,7 +7,7 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::check::{CheckResult, Status};
-use crate::cli::common::parse_duration;
+use crate::cli::common::{ClientCertArgs, parse_duration};
 use crate::error::{SetupError, exit};
 use crate::tls_probe::{self, ProbeOptions, TlsReport};
 
@@ -26,6 +26,9 @@ pub struct TlsArgs {
     /// Print the report and the checks as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Client certificate for mutual TLS (presented by the handshakes when asked for).
+    #[command(flatten)]
+    pub client_cert: ClientCertArgs,
 }
 
 /// The JSON form of `spotcheck tls --json`.
@@ -49,6 +52,7 @@ pub async fn run(args: TlsArgs) -> Result<u8, SetupError> {
     let options = ProbeOptions {
         timeout: args.timeout,
         ca_cert_pem,
+        client_identity: args.client_cert.load()?,
     };
     let report = tls_probe::probe(&args.url, &options).await?;
     let checks = tls_probe::checks(&report);

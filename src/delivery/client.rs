@@ -30,6 +30,8 @@ pub struct ClientOptions {
     pub ca_cert_pem: Option<Vec<u8>>,
     /// A shorter limit for connection set-up alone, if wanted.
     pub connect_timeout: Option<Duration>,
+    /// The client certificate to present to a mutual-TLS endpoint (`--client-cert`).
+    pub client_identity: Option<crate::tls_probe::ClientIdentity>,
 }
 
 impl Default for ClientOptions {
@@ -38,6 +40,7 @@ impl Default for ClientOptions {
             timeout: SPOTNANA_TIMEOUT,
             ca_cert_pem: None,
             connect_timeout: None,
+            client_identity: None,
         }
     }
 }
@@ -118,6 +121,9 @@ impl Client {
             }
             // Merge: the system roots stay trusted beside the private CA.
             builder = builder.tls_certs_merge(certs);
+        }
+        if let Some(identity) = &options.client_identity {
+            builder = builder.identity(identity.reqwest_identity()?);
         }
         let inner = builder.build().map_err(|err| {
             SetupError::new(format!(
@@ -661,6 +667,7 @@ mod tests {
             timeout: Duration::from_secs(5),
             ca_cert_pem: Some(ca_pem.clone().into_bytes()),
             connect_timeout: None,
+            client_identity: None,
         })
         .unwrap();
         let exchange = with_ca.send(&attempt(&url)).await;
@@ -677,6 +684,7 @@ mod tests {
             timeout: Duration::from_secs(5),
             ca_cert_pem: Some(ca_pem.into_bytes()),
             connect_timeout: None,
+            client_identity: None,
         })
         .unwrap()
         .send(&attempt(&url))

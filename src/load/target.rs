@@ -48,6 +48,16 @@ impl Target {
     /// Parses `endpoint` (`http://` or `https://`), resolves its host once and, for
     /// HTTPS, prepares a TLS 1.2+ client trusting the system roots plus `ca_pem`.
     pub async fn resolve(endpoint: &str, ca_pem: Option<&[u8]>) -> Result<Target, SetupError> {
+        Target::resolve_with_identity(endpoint, ca_pem, None).await
+    }
+
+    /// [`Target::resolve`], presenting `identity` when the endpoint asks for a client
+    /// certificate (mutual TLS, `--client-cert`).
+    pub async fn resolve_with_identity(
+        endpoint: &str,
+        ca_pem: Option<&[u8]>,
+        identity: Option<&crate::tls_probe::ClientIdentity>,
+    ) -> Result<Target, SetupError> {
         let uri: Uri = endpoint.parse().map_err(|err| {
             SetupError::new(format!("--endpoint `{endpoint}` is not a valid URL: {err}"))
                 .with_hint("write the full URL, e.g. https://partner.example/webhooks")
@@ -93,7 +103,7 @@ impl Target {
                 SetupError::new(format!("--endpoint `{endpoint}` has an invalid host name"))
             })?;
             Some((
-                TlsConnector::from(Arc::new(tls_config(ca_pem)?)),
+                TlsConnector::from(Arc::new(tls_config(ca_pem, identity)?)),
                 server_name,
             ))
         };
@@ -136,7 +146,10 @@ impl Target {
     }
 }
 
-fn tls_config(ca_pem: Option<&[u8]>) -> Result<rustls::ClientConfig, SetupError> {
+fn tls_config(
+    ca_pem: Option<&[u8]>,
+    identity: Option<&crate::tls_probe::ClientIdentity>,
+) -> Result<rustls::ClientConfig, SetupError> {
     crate::init_crypto();
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls_native_certs::load_native_certs().certs {
@@ -155,12 +168,20 @@ fn tls_config(ca_pem: Option<&[u8]>) -> Result<rustls::ClientConfig, SetupError>
             })?;
         }
     }
-    let mut config = rustls::ClientConfig::builder_with_protocol_versions(&[
+    let config = rustls::ClientConfig::builder_with_protocol_versions(&[
         &rustls::version::TLS13,
         &rustls::version::TLS12,
     ])
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    .with_root_certificates(roots);
+    let mut config = match identity {
+        None => config.with_no_client_auth(),
+        Some(identity) => {
+            let (chain, key) = identity.rustls_parts();
+            config.with_client_auth_cert(chain, key).map_err(|_| {
+                SetupError::new("the client certificate cannot be used for TLS".to_owned())
+            })?
+        }
+    };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
 }

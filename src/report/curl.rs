@@ -23,8 +23,13 @@ const USER_AGENT: &str = concat!("spotcheck/", env!("CARGO_PKG_VERSION"));
 
 /// The request as a `curl` command (lines joined with ` \` continuations, each after
 /// the first indented by `indent`). `ca_cert` is the `--ca-cert` of the run, passed
-/// on as `--cacert`.
-pub fn command(request: &RequestRecord, ca_cert: Option<&Path>, indent: &str) -> String {
+/// on as `--cacert`; `client` its `--client-cert`/`--client-key`, as `--cert`/`--key`.
+pub fn command(
+    request: &RequestRecord,
+    ca_cert: Option<&Path>,
+    client: Option<(&Path, &Path)>,
+    indent: &str,
+) -> String {
     let mut parts: Vec<String> = vec![format!(
         "curl --silent --show-error --include --request {} {}",
         shell_quote(&request.method),
@@ -34,6 +39,13 @@ pub fn command(request: &RequestRecord, ca_cert: Option<&Path>, indent: &str) ->
         parts.push(format!(
             "--cacert {}",
             shell_quote(&ca.display().to_string())
+        ));
+    }
+    if let Some((cert, key)) = client {
+        parts.push(format!(
+            "--cert {} --key {}",
+            shell_quote(&cert.display().to_string()),
+            shell_quote(&key.display().to_string())
         ));
     }
     let mut user_agent = false;
@@ -129,12 +141,14 @@ mod tests {
                 br#"{"a":"it's"}"#,
             ),
             Some(Path::new("/tmp/ca.pem")),
+            Some((Path::new("/tmp/client.pem"), Path::new("/tmp/my key.pem"))),
             "",
         );
         assert_eq!(
             line,
             "curl --silent --show-error --include --request POST https://127.0.0.1:8443/hook \\\n  \
              --cacert /tmp/ca.pem \\\n  \
+             --cert /tmp/client.pem --key '/tmp/my key.pem' \\\n  \
              --header 'Content-Type: application/json' \\\n  \
              --header \"Authorization: $AUTHORIZATION\" \\\n  \
              --header 'User-Agent: spotcheck/0.1.0' \\\n  \
@@ -150,7 +164,12 @@ mod tests {
 
     #[test]
     fn huge_bodies_are_left_out_with_a_note() {
-        let line = command(&record(&[], &vec![b'x'; CURL_BODY_LIMIT + 1]), None, "");
+        let line = command(
+            &record(&[], &vec![b'x'; CURL_BODY_LIMIT + 1]),
+            None,
+            None,
+            "",
+        );
         assert!(!line.contains("--data-binary"), "{line}");
         assert!(line.contains("# body of 65537 bytes not shown"), "{line}");
     }

@@ -19,6 +19,8 @@ pub struct Replay {
     pub args: Vec<String>,
     /// The run's `--ca-cert`, for `--export-curl`'s `--cacert`.
     pub ca_cert: Option<std::path::PathBuf>,
+    /// The run's `--client-cert` and `--client-key`, for `--export-curl`'s `--cert`/`--key`.
+    pub client_cert: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
 
 /// Checks whose outcome depends on the rest of the run: their replay runs every check.

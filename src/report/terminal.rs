@@ -213,6 +213,11 @@ fn render_details(
                     super::curl::command(
                         &exchange.request,
                         report.replay.ca_cert.as_deref(),
+                        report
+                            .replay
+                            .client_cert
+                            .as_ref()
+                            .map(|(cert, key)| (cert.as_path(), key.as_path())),
                         "    "
                     )
                 );

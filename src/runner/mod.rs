@@ -87,6 +87,9 @@ pub struct RunOptions {
     pub exec_hide_env: Vec<String>,
     /// The flags a replay of one check repeats (see [`crate::report::repro`]).
     pub replay: crate::report::repro::Replay,
+    /// `--client-cert`/`--client-key`: presented to a mutual-TLS endpoint by the TLS
+    /// probe and every delivery (not to the built-in reference receiver).
+    pub client_identity: Option<tls_probe::ClientIdentity>,
 }
 
 /// The legacy OAuth settings of a run.
@@ -200,6 +203,7 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
         timeout: options.timeout,
         ca_cert_pem: ca_pem.clone(),
         connect_timeout: None,
+        client_identity: options.client_identity.clone(),
     };
     let client = if options.insecure_continue {
         Client::new_accepting_invalid_certs(&client_options)?
@@ -278,6 +282,7 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
         let probe_options = tls_probe::ProbeOptions {
             timeout: options.timeout.min(Duration::from_secs(10)),
             ca_cert_pem: ca_pem.clone(),
+            client_identity: options.client_identity.clone(),
         };
         let probe = tls_probe::probe(&endpoint, &probe_options);
         tokio::select! {

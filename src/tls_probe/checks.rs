@@ -1,10 +1,11 @@
-//! The six `tls.*` checks, judged from a [`TlsReport`].
+//! The nine `tls.*` checks, judged from a [`TlsReport`] (the three strength checks in
+//! `strength`).
 
 use std::time::Duration;
 
 use crate::check::{CheckInfo, CheckResult, Level, Verdict};
 
-use super::{Outcome, TlsReport, TlsVersion, VersionResult};
+use super::{Outcome, TlsReport, TlsVersion, VersionResult, strength};
 
 /// `tls.certificate-expiry` warns when the leaf has fewer days left than this.
 pub const EXPIRY_WARN_DAYS: i64 = 30;
@@ -15,8 +16,11 @@ const TLS13_SUPPORTED: &str = "tls.tls13-supported";
 const LEGACY_REFUSED: &str = "tls.legacy-refused";
 const CERTIFICATE_VALID: &str = "tls.certificate-valid";
 const CERTIFICATE_EXPIRY: &str = "tls.certificate-expiry";
+const FORWARD_SECRECY: &str = "tls.forward-secrecy";
+const NO_WEAK_CIPHERS: &str = "tls.no-weak-ciphers";
+const MOZILLA_INTERMEDIATE: &str = "tls.mozilla-intermediate";
 
-/// The six `tls.*` checks, in DESIGN.md order.
+/// The nine `tls.*` checks, in DESIGN.md order (the three strength checks last).
 pub fn check_infos() -> Vec<CheckInfo> {
     let info = |id: &str, title: &str, level: Level, why: &str, fix: &str| CheckInfo {
         id: id.to_owned(),
@@ -69,13 +73,35 @@ pub fn check_infos() -> Vec<CheckInfo> {
             "A certificate that lapses stops every delivery; 30 days leaves time to renew.",
             "Renew the certificate now and automate renewal (e.g. ACME) well before it expires.",
         ),
+        info(
+            FORWARD_SECRECY,
+            "Every TLS 1.2 suite has forward secrecy (ECDHE or DHE)",
+            Level::Recommended,
+            "With RSA or static (EC)DH key exchange, anyone who records the traffic and later obtains the server's private key can decrypt every recorded event; ECDHE/DHE session keys die with the connection.",
+            "Offer only ECDHE (and DHE) suites at TLS 1.2 (nginx: `ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;`; on a cloud load balancer pick a policy without `RSA`/`AES128-SHA` suites).",
+        ),
+        info(
+            NO_WEAK_CIPHERS,
+            "No NULL, EXPORT, RC4, DES, 3DES or anonymous suite is accepted",
+            Level::Recommended,
+            "These suites give no or breakable encryption (NULL, EXPORT, RC4, DES, 3DES/Sweet32) or no server authentication (anonymous DH/ECDH); a client or attacker can pick them even when better ones are offered.",
+            "Remove them from the server's cipher list (OpenSSL syntax: append `:!aNULL:!eNULL:!EXPORT:!RC4:!DES:!3DES`, or better use Mozilla's intermediate list), and never lower OpenSSL's security level to 0.",
+        ),
+        info(
+            MOZILLA_INTERMEDIATE,
+            "Versions and suites fit Mozilla's intermediate profile",
+            Level::Recommended,
+            "Mozilla's intermediate profile (v5.7) is the widely used baseline for servers that any modern client can reach: TLS 1.2 and 1.3 only, and at TLS 1.2 only ECDHE/DHE with AES-GCM or ChaCha20-Poly1305. (The DH group size of DHE suites is not measured; the profile asks for 2048 bits or more.)",
+            "Configure the server from https://ssl-config.mozilla.org/ with the \"Intermediate\" setting: `ssl_protocols TLSv1.2 TLSv1.3;` and its `ssl_ciphers` list; on a cloud load balancer pick the TLS 1.2+ policy with GCM/ChaCha20 suites only.",
+        ),
     ]
 }
 
-/// Judges the six `tls.*` checks from a probe report, in DESIGN.md order.
+/// Judges the nine `tls.*` checks from a probe report, in DESIGN.md order.
 ///
-/// For a plain `http://` endpoint `tls.https-required` fails and the other five are
-/// skipped ("endpoint is plain HTTP").
+/// For a plain `http://` endpoint `tls.https-required` fails and the other eight are
+/// skipped ("endpoint is plain HTTP"). The three strength checks also skip when TLS 1.2
+/// is not reachable.
 pub fn checks(report: &TlsReport) -> Vec<CheckResult> {
     let verdicts: Vec<(Verdict, Duration)> = if report.is_https() {
         vec![
@@ -88,6 +114,18 @@ pub fn checks(report: &TlsReport) -> Vec<CheckResult> {
             legacy_check(report),
             (certificate_valid(report), Duration::ZERO),
             (certificate_expiry(report), Duration::ZERO),
+            (
+                strength::forward_secrecy(report),
+                strength::duration(report),
+            ),
+            (
+                strength::no_weak_ciphers(report),
+                strength::duration(report),
+            ),
+            (
+                strength::mozilla_intermediate(report),
+                strength::duration(report),
+            ),
         ]
     } else {
         let skipped = || {
@@ -104,6 +142,9 @@ pub fn checks(report: &TlsReport) -> Vec<CheckResult> {
                 )),
                 Duration::ZERO,
             ),
+            skipped(),
+            skipped(),
+            skipped(),
             skipped(),
             skipped(),
             skipped(),

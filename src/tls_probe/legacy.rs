@@ -16,6 +16,7 @@ use openssl::ssl::{
     ErrorCode, HandshakeError, Ssl, SslContext, SslMethod, SslVerifyMode, SslVersion,
 };
 
+use super::identity::ClientIdentity;
 use super::modern::{closed, not_tls, silent};
 use super::wire::{self, FirstBytes, Received, Recording};
 use super::{Outcome, Target, TlsVersion, VersionResult};
@@ -27,9 +28,12 @@ const ALERT_REASON_OFFSET: i32 = 1000;
 pub(super) async fn probe(
     target: &Target,
     version: TlsVersion,
+    identity: Option<&ClientIdentity>,
     timeout: Duration,
 ) -> VersionResult {
     let started = Instant::now();
+    // Certificates then key, as PEM (never printed).
+    let identity_pem = identity.map(ClientIdentity::normalized_pem);
     let ssl_version = match version {
         TlsVersion::Tls10 => SslVersion::TLS1,
         TlsVersion::Tls11 => SslVersion::TLS1_1,
@@ -61,8 +65,14 @@ pub(super) async fn probe(
     let received = Received::default();
     let recording = Recording::new(std_stream, received.clone());
     let sni = (!target.host_is_ip).then(|| target.host.clone());
-    let task =
-        tokio::task::spawn_blocking(move || handshake(recording, ssl_version, sni.as_deref()));
+    let task = tokio::task::spawn_blocking(move || {
+        handshake(
+            recording,
+            ssl_version,
+            sni.as_deref(),
+            identity_pem.as_deref(),
+        )
+    });
     let result = match tokio::time::timeout(remaining, task).await {
         Ok(Ok(Ok(accepted))) => accepted.into_result(version),
         Ok(Ok(Err(Failure::Setup(err)))) => VersionResult::new(
@@ -142,8 +152,9 @@ fn handshake(
     stream: Recording<std::net::TcpStream>,
     version: SslVersion,
     sni: Option<&str>,
+    identity_pem: Option<&[u8]>,
 ) -> Result<Accepted, Failure> {
-    let ssl = configure(version, sni).map_err(Failure::Setup)?;
+    let ssl = configure(version, sni, identity_pem).map_err(Failure::Setup)?;
     match ssl.connect(stream) {
         Ok(tls) => {
             let ssl = tls.ssl();
@@ -176,8 +187,23 @@ fn handshake(
     }
 }
 
-fn configure(version: SslVersion, sni: Option<&str>) -> Result<Ssl, ErrorStack> {
+fn configure(
+    version: SslVersion,
+    sni: Option<&str>,
+    identity_pem: Option<&[u8]>,
+) -> Result<Ssl, ErrorStack> {
     let mut builder = SslContext::builder(SslMethod::tls_client())?;
+    if let Some(pem) = identity_pem {
+        let mut chain = openssl::x509::X509::stack_from_pem(pem)?.into_iter();
+        if let Some(leaf) = chain.next() {
+            builder.set_certificate(&leaf)?;
+        }
+        for extra in chain {
+            builder.add_extra_chain_cert(extra)?;
+        }
+        let key = openssl::pkey::PKey::private_key_from_pem(pem)?;
+        builder.set_private_key(&key)?;
+    }
     builder.set_min_proto_version(Some(version))?;
     builder.set_max_proto_version(Some(version))?;
     builder.set_security_level(0);

@@ -7,16 +7,24 @@
 //! against the system roots plus `--ca-cert` (see [`certificate`]). Each handshake ends in
 //! one [`Outcome`]: accepted (with the cipher), refused (an alert, a reset, a closed
 //! connection), unreachable (no TCP connection at all), or error (no TLS answer in time,
-//! or an answer that is not TLS). [`checks`] turns the report into the six `tls.*` checks.
+//! or an answer that is not TLS). At the same time the cipher scan (see `cipher_scan`)
+//! lists every TLS 1.0–1.2 suite the server accepts with hand-built ClientHellos, so weak
+//! suites are found even though no local library can negotiate them. [`checks`] turns
+//! the report into the nine `tls.*` checks.
 //!
 //! A plain `http://` endpoint is not probed: its report has every version `not-tested`,
 //! and the checks fail `tls.https-required` and skip the rest.
 
 pub mod certificate;
 mod checks;
+pub mod cipher_scan;
+mod hello;
+mod identity;
 mod legacy;
 mod modern;
 mod render;
+mod strength;
+pub mod suites;
 mod wire;
 
 use std::fmt;
@@ -29,6 +37,8 @@ use crate::error::SetupError;
 
 pub use certificate::CertificateInfo;
 pub use checks::{EXPIRY_WARN_DAYS, certificate_blocks_delivery, check_infos, checks};
+pub use cipher_scan::{AcceptedSuite, SuiteScan};
+pub use identity::ClientIdentity;
 pub use render::render_text;
 
 /// The default time allowed for each handshake (TCP connection included).
@@ -42,6 +52,9 @@ pub struct ProbeOptions {
     pub timeout: Duration,
     /// PEM with one or more CA certificates to trust besides the system roots (`--ca-cert`).
     pub ca_cert_pem: Option<Vec<u8>>,
+    /// The client certificate to present when the server asks for one (`--client-cert`
+    /// / `--client-key`), so a mutual-TLS endpoint does not look broken.
+    pub client_identity: Option<ClientIdentity>,
 }
 
 impl Default for ProbeOptions {
@@ -49,6 +62,7 @@ impl Default for ProbeOptions {
         ProbeOptions {
             timeout: DEFAULT_TIMEOUT,
             ca_cert_pem: None,
+            client_identity: None,
         }
     }
 }
@@ -186,12 +200,22 @@ pub struct TlsReport {
     /// The leaf certificate and what verification said; `None` when no TLS 1.2/1.3
     /// handshake got as far as the certificate (or the endpoint is plain HTTP).
     pub certificate: Option<CertificateInfo>,
+    /// The cipher scan at TLS 1.0, 1.1 and 1.2 (in that order): every suite the server
+    /// accepted. Empty for a plain `http://` endpoint.
+    pub cipher_suites: Vec<SuiteScan>,
     /// The whole probe's wall time.
     #[serde(rename = "duration_ms", serialize_with = "serialize_ms")]
     pub duration: Duration,
 }
 
 impl TlsReport {
+    /// The cipher scan at one version (TLS 1.0, 1.1 or 1.2).
+    pub fn suite_scan(&self, version: TlsVersion) -> Option<&SuiteScan> {
+        self.cipher_suites
+            .iter()
+            .find(|scan| scan.version == version)
+    }
+
     /// Whether the endpoint is `https://`.
     pub fn is_https(&self) -> bool {
         self.scheme == "https"
@@ -266,6 +290,7 @@ pub async fn probe(url: &str, options: &ProbeOptions) -> Result<TlsReport, Setup
         port: target.port,
         versions: Vec::new(),
         certificate: None,
+        cipher_suites: Vec::new(),
         duration: Duration::ZERO,
     };
     if !report.is_https() {
@@ -278,15 +303,32 @@ pub async fn probe(url: &str, options: &ProbeOptions) -> Result<TlsReport, Setup
         return Ok(report);
     }
     let timeout = options.timeout;
-    let (tls10, tls11, (tls12, cert12), (tls13, cert13)) = tokio::join!(
-        timed(legacy::probe(&target, TlsVersion::Tls10, timeout)),
-        timed(legacy::probe(&target, TlsVersion::Tls11, timeout)),
-        timed(modern::probe(&target, TlsVersion::Tls12, &trust, timeout)),
-        timed(modern::probe(&target, TlsVersion::Tls13, &trust, timeout)),
+    let identity = options.client_identity.as_ref();
+    let (tls10, tls11, (tls12, cert12), (tls13, cert13), scan10, scan11, scan12) = tokio::join!(
+        timed(legacy::probe(&target, TlsVersion::Tls10, identity, timeout)),
+        timed(legacy::probe(&target, TlsVersion::Tls11, identity, timeout)),
+        timed(modern::probe(
+            &target,
+            TlsVersion::Tls12,
+            &trust,
+            identity,
+            timeout
+        )),
+        timed(modern::probe(
+            &target,
+            TlsVersion::Tls13,
+            &trust,
+            identity,
+            timeout
+        )),
+        cipher_scan::scan(&target, TlsVersion::Tls10, timeout),
+        cipher_scan::scan(&target, TlsVersion::Tls11, timeout),
+        cipher_scan::scan(&target, TlsVersion::Tls12, timeout),
     );
     // Prefer the chain seen over TLS 1.3 (what a modern client gets), else TLS 1.2's.
     report.certificate = cert13.or(cert12);
     report.versions = vec![tls10, tls11, tls12, tls13];
+    report.cipher_suites = vec![scan10, scan11, scan12];
     report.duration = started.elapsed();
     Ok(report)
 }

@@ -5,11 +5,16 @@ use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use rustls::ClientConfig;
+use rustls::client::ResolvesClientCert;
 use rustls::pki_types::ServerName;
+use rustls::sign::CertifiedKey;
 use tokio_rustls::TlsConnector;
 
 use super::certificate::{CapturingVerifier, CertificateInfo, Trust};
+use super::identity::ClientIdentity;
 use super::wire::{self, FirstBytes, Received, Recording};
 use super::{Outcome, Target, TlsVersion, VersionResult};
 
@@ -19,6 +24,7 @@ pub(super) async fn probe(
     target: &Target,
     version: TlsVersion,
     trust: &Arc<Trust>,
+    identity: Option<&ClientIdentity>,
     timeout: Duration,
 ) -> (VersionResult, Option<CertificateInfo>) {
     let started = Instant::now();
@@ -33,13 +39,30 @@ pub(super) async fn probe(
         }
     };
     let verifier = Arc::new(CapturingVerifier::new(trust.clone()));
-    let config = match ClientConfig::builder_with_provider(trust.provider())
+    let (config, asked) = match ClientConfig::builder_with_provider(trust.provider())
         .with_protocol_versions(&[protocol])
     {
-        Ok(builder) => builder
-            .dangerous()
-            .with_custom_certificate_verifier(verifier.clone())
-            .with_no_client_auth(),
+        Ok(builder) => {
+            let builder = builder
+                .dangerous()
+                .with_custom_certificate_verifier(verifier.clone());
+            let key = match identity.map(|id| id.certified_key(&trust.provider())) {
+                None => None,
+                Some(Ok(key)) => Some(key),
+                Some(Err(_)) => {
+                    let detail = "cannot use the client certificate with rustls";
+                    return (VersionResult::new(version, Outcome::Error, detail), None);
+                }
+            };
+            let resolver = Arc::new(AskRecorder {
+                key,
+                asked: AtomicBool::new(false),
+            });
+            (
+                builder.with_client_cert_resolver(resolver.clone()),
+                resolver,
+            )
+        }
         Err(err) => {
             let detail = format!("cannot configure the TLS client: {err}");
             return (VersionResult::new(version, Outcome::Error, detail), None);
@@ -83,13 +106,62 @@ pub(super) async fn probe(
             // like `openssl s_server`, serve one connection at a time).
             result
         }
-        Ok(Err(err)) => failure(version, &err, &received.snapshot()),
+        Ok(Err(err)) => {
+            let result = failure(version, &err, &received.snapshot());
+            client_certificate_hint(result, asked.asked.load(Ordering::Relaxed), identity)
+        }
         Err(_) => silent(version, timeout, &received.snapshot()),
     };
     let certificate = verifier
         .take()
         .map(|captured| CertificateInfo::describe(&captured, target, trust, version));
     (result, certificate)
+}
+
+/// Answers the server's certificate request with the client certificate, if any, and
+/// remembers that the server asked (so a refusal can say a client certificate is needed).
+#[derive(Debug)]
+struct AskRecorder {
+    key: Option<Arc<CertifiedKey>>,
+    asked: AtomicBool,
+}
+
+impl ResolvesClientCert for AskRecorder {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        _sigschemes: &[rustls::SignatureScheme],
+    ) -> Option<Arc<CertifiedKey>> {
+        self.asked.store(true, Ordering::Relaxed);
+        self.key.clone()
+    }
+
+    fn has_certs(&self) -> bool {
+        self.key.is_some()
+    }
+}
+
+/// A refusal after the server asked for a client certificate: say so.
+fn client_certificate_hint(
+    mut result: VersionResult,
+    asked: bool,
+    identity: Option<&ClientIdentity>,
+) -> VersionResult {
+    if !asked || result.outcome == Outcome::Accepted {
+        return result;
+    }
+    result.detail = match identity {
+        None => format!(
+            "{}; the server asked for a client certificate (mutual TLS): pass --client-cert and --client-key",
+            result.detail
+        ),
+        Some(identity) => format!(
+            "{}; the server did not accept the client certificate `{}`",
+            result.detail,
+            identity.subject()
+        ),
+    };
+    result
 }
 
 /// rustls' name for a suite, written as IANA does (`TLS_AES_128_GCM_SHA256`).

@@ -7,7 +7,8 @@ use crate::check::CheckResult;
 
 use super::TlsReport;
 
-/// Renders the versions table, the certificate details and one line per check.
+/// Renders the versions table, the accepted cipher suites, the certificate details and
+/// one line per check.
 pub fn render_text(report: &TlsReport, checks: &[CheckResult]) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -29,6 +30,30 @@ pub fn render_text(report: &TlsReport, checks: &[CheckResult]) -> String {
             result.outcome.as_str(),
             detail
         );
+    }
+    for scan in &report.cipher_suites {
+        if scan.accepted.is_empty() && scan.complete {
+            continue;
+        }
+        let _ = writeln!(out);
+        let _ = writeln!(out, "  {} suites: {}", scan.version, scan.detail);
+        for suite in &scan.accepted {
+            let mut notes = vec![format!(
+                "{}, {}",
+                suite.key_exchange.as_str(),
+                suite.cipher.as_str()
+            )];
+            if let Some(weakness) = suite.weakness {
+                notes.push(format!("weak: {weakness}"));
+            }
+            let _ = writeln!(
+                out,
+                "    0x{:04X} {:<45} {}",
+                suite.id,
+                suite.name,
+                notes.join("; ")
+            );
+        }
     }
     if let Some(cert) = &report.certificate {
         let _ = writeln!(out);

@@ -158,7 +158,7 @@ pub(super) fn classify(bytes: &[u8]) -> FirstBytes {
 }
 
 /// A printable one-line excerpt of raw bytes (at most 40 characters).
-fn printable(bytes: &[u8]) -> String {
+pub(super) fn printable(bytes: &[u8]) -> String {
     let text: String = bytes
         .iter()
         .take(40)

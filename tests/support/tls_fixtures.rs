@@ -352,3 +352,267 @@ impl Drop for OpensslServer {
         let _ = self.child.wait();
     }
 }
+
+/// A TLS server built with the `openssl` crate in this process (no `openssl` command
+/// needed): presents `leaf`, speaks `min..=max`, accepts the suites of `cipher_list`
+/// (OpenSSL syntax; security level 0, so NULL, anonymous and legacy suites can be
+/// served). Each connection is handshaken on its own thread and then closed. Stops on
+/// drop.
+pub struct OpensslCrateServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl OpensslCrateServer {
+    /// Starts the server.
+    pub fn start(
+        leaf: &Leaf,
+        min: openssl::ssl::SslVersion,
+        max: openssl::ssl::SslVersion,
+        cipher_list: &str,
+    ) -> OpensslCrateServer {
+        use openssl::ssl::{SslAcceptor, SslMethod};
+        let mut builder = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server()).unwrap();
+        builder.clear_options(
+            openssl::ssl::SslOptions::NO_TLSV1 | openssl::ssl::SslOptions::NO_TLSV1_1,
+        );
+        builder.set_security_level(0);
+        builder.set_min_proto_version(Some(min)).unwrap();
+        builder.set_max_proto_version(Some(max)).unwrap();
+        builder.set_cipher_list(cipher_list).unwrap();
+        builder
+            .set_tmp_dh(&openssl::dh::Dh::get_2048_256().unwrap())
+            .unwrap();
+        let key = openssl::pkey::PKey::private_key_from_pem(leaf.key_pem.as_bytes()).unwrap();
+        let mut chain = openssl::x509::X509::stack_from_pem(leaf.chain_pem.as_bytes()).unwrap();
+        let rest = chain.split_off(1);
+        builder.set_certificate(&chain[0]).unwrap();
+        for cert in rest {
+            builder.add_extra_chain_cert(cert).unwrap();
+        }
+        builder.set_private_key(&key).unwrap();
+        let acceptor = Arc::new(builder.build());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        std::thread::spawn(move || {
+            while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((tcp, _)) => {
+                        let acceptor = acceptor.clone();
+                        std::thread::spawn(move || {
+                            let _ = tcp.set_nonblocking(false);
+                            let _ = tcp.set_read_timeout(Some(Duration::from_secs(5)));
+                            let _ = tcp.set_write_timeout(Some(Duration::from_secs(5)));
+                            let _ = acceptor.accept(tcp);
+                        });
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        OpensslCrateServer { addr, stop }
+    }
+
+    /// `https://127.0.0.1:PORT/webhooks`.
+    pub fn https_url(&self) -> String {
+        format!("https://{}/webhooks", self.addr)
+    }
+}
+
+impl Drop for OpensslCrateServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A ServerHello record at `version` picking `suite` (what a server sends first).
+pub fn server_hello_record(version: u16, suite: u16) -> Vec<u8> {
+    let mut body = version.to_be_bytes().to_vec();
+    body.extend_from_slice(&[7; 32]);
+    body.push(0);
+    body.extend_from_slice(&suite.to_be_bytes());
+    body.push(0);
+    let mut record = vec![0x16, 0x03, 0x03];
+    record.extend_from_slice(&((body.len() + 4) as u16).to_be_bytes());
+    record.push(2);
+    record.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    record.extend_from_slice(&body);
+    record
+}
+
+/// Reads one ClientHello record; returns its version and offered suites (`None` when
+/// what came is not one).
+async fn read_client_hello(tcp: &mut tokio::net::TcpStream) -> Option<(u16, Vec<u16>)> {
+    let mut header = [0u8; 5];
+    tcp.read_exact(&mut header).await.ok()?;
+    let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
+    let mut record = vec![0u8; len];
+    tcp.read_exact(&mut record).await.ok()?;
+    let version = u16::from_be_bytes([*record.get(4)?, *record.get(5)?]);
+    let session = usize::from(*record.get(38)?);
+    let at = 39 + session;
+    let suites_len = usize::from(u16::from_be_bytes([*record.get(at)?, *record.get(at + 1)?]));
+    let suites = record
+        .get(at + 2..at + 2 + suites_len)?
+        .chunks(2)
+        .map(|pair| u16::from_be_bytes([pair[0], pair[1]]))
+        .collect();
+    Some((version, suites))
+}
+
+/// A fake TLS server that answers a ClientHello only up to its ServerHello: it speaks the
+/// highest of `versions` (wire form, e.g. `0x0303`) the client offers and picks the first
+/// suite of `suites` the client offers (an alert 40 when none, 70 when no version fits),
+/// then closes. It can claim suites no real library serves any more (RC4, EXPORT, …).
+pub async fn fake_suite_server(versions: &'static [u16], suites: &'static [u16]) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(Some((client, offered))) =
+                    tokio::time::timeout(Duration::from_secs(5), read_client_hello(&mut tcp)).await
+                else {
+                    return;
+                };
+                let answer = match versions.iter().filter(|&&v| v <= client).max() {
+                    None => vec![0x15, 3, 3, 0, 2, 2, 70],
+                    Some(&version) => match suites.iter().find(|s| offered.contains(s)) {
+                        Some(&suite) => server_hello_record(version, suite),
+                        None => vec![0x15, 3, 3, 0, 2, 2, 40],
+                    },
+                };
+                let _ = tcp.write_all(&answer).await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            });
+        }
+    });
+    Server { addr, task }
+}
+
+/// A server that answers a ClientHello offering `suite` with a TLS 1.2 ServerHello
+/// picking it, and any other ClientHello (the cipher scan's next round) with `then`
+/// (garbage, an oversized record header, …), holding the connection open.
+pub async fn hostile_after_pick(suite: u16, then: &'static [u8]) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(Some((_, offered))) =
+                    tokio::time::timeout(Duration::from_secs(5), read_client_hello(&mut tcp)).await
+                else {
+                    return;
+                };
+                let answer = if offered.contains(&suite) {
+                    server_hello_record(0x0303, suite)
+                } else {
+                    then.to_vec()
+                };
+                let _ = tcp.write_all(&answer).await;
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            });
+        }
+    });
+    Server { addr, task }
+}
+
+impl Leaf {
+    /// A client certificate (extended key usage clientAuth) for `name`, signed by `ca`.
+    pub fn client_signed(ca: &TestCa, name: &str) -> Leaf {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        params.use_authority_key_identifier_extension = true;
+        params.not_before = days(-1);
+        params.not_after = days(365);
+        let key = key_pair(KeyKind::Ecdsa);
+        let cert = params.signed_by(&key, &ca.issuer).unwrap();
+        Leaf {
+            chain: vec![cert.der().clone(), ca.der.clone()],
+            chain_pem: format!("{}{}", cert.pem(), ca.pem),
+            key_der: key.serialize_der(),
+            key_pem: key.serialize_pem(),
+        }
+    }
+}
+
+/// A mutual-TLS HTTPS server: presents `leaf`, demands a client certificate issued by
+/// `client_ca` (rustls `WebPkiClientVerifier`), and answers every request `200 OK`.
+/// `requests` counts the requests answered.
+pub async fn mtls_server(
+    leaf: &Leaf,
+    client_ca: &TestCa,
+) -> (Server, Arc<std::sync::atomic::AtomicUsize>) {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(client_ca.der.clone()).unwrap();
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .unwrap();
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(TLS12_AND_13)
+        .unwrap()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(leaf.chain.clone(), leaf.key())
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let requests = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = requests.clone();
+    let task = tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let _ = tokio::time::timeout(Duration::from_secs(10), async move {
+                    let mut tls = acceptor.accept(tcp).await.ok()?;
+                    // Read one request: headers, then Content-Length bytes of body.
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 8192];
+                    let header_end = loop {
+                        let n = tls.read(&mut chunk).await.ok()?;
+                        if n == 0 {
+                            return None;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                        if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break at + 4;
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&buf[..header_end]).to_ascii_lowercase();
+                    let length: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse().ok())
+                        .unwrap_or(0);
+                    while buf.len() < header_end + length {
+                        let n = tls.read(&mut chunk).await.ok()?;
+                        if n == 0 {
+                            return None;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                    }
+                    counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    tls.write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                    )
+                    .await
+                    .ok()?;
+                    tls.shutdown().await.ok()
+                })
+                .await;
+            });
+        }
+    });
+    (Server { addr, task }, requests)
+}
