@@ -245,13 +245,13 @@ async fn conformant_endpoint_snapshots() {
     snapshot("conformant_terminal", &run.stdout());
     snapshot("conformant_tap", &run.tap);
     let tap = parse_tap(&run.tap);
-    assert_eq!(tap.len(), 15);
+    assert_eq!(tap.len(), 18);
     assert!(
         tap.iter()
             .all(|p| p.ok && p.directive.is_empty() && p.yaml.is_empty())
     );
     assert!(!run.html.contains("class=\"repro\""));
-    assert_eq!(run.html.matches("<tr class=\"check pass\"").count(), 15);
+    assert_eq!(run.html.matches("<tr class=\"check pass\"").count(), 18);
 }
 
 /// One TAP test point.
@@ -436,7 +436,7 @@ async fn failing_endpoint_snapshots() {
 
     // TAP: failures `not ok`, warnings `not ok # TODO` (harness stays green), passes `ok`.
     let tap = parse_tap(&run.tap);
-    assert_eq!(tap.len(), 15);
+    assert_eq!(tap.len(), 18);
     let failing: Vec<&TapPoint> = tap
         .iter()
         .filter(|p| !p.ok && p.directive.is_empty())
@@ -451,7 +451,7 @@ async fn failing_endpoint_snapshots() {
         .collect();
     assert_eq!(todo.len(), 2, "{tap:?}");
     assert!(todo.iter().all(|p| !p.ok && yaml(p, "severity") == "warn"));
-    assert_eq!(tap.iter().filter(|p| p.ok).count(), 11);
+    assert_eq!(tap.iter().filter(|p| p.ok).count(), 14);
 
     // JUnit: the failure carries the message and the exchange; warnings pass with a note.
     assert!(run.junit.contains(r#"failures="2""#), "{}", run.junit);
