@@ -281,8 +281,9 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
         mix.len()
     );
 
-    let live = Arc::new(Live::default());
-    let progress = (!args.quiet).then(|| progress::start(live.clone(), stop));
+    // Live figures are recorded only when there is a progress bar to show them.
+    let live = (!args.quiet).then(|| Arc::new(Live::default()));
+    let progress = live.clone().map(|live| progress::start(live, stop));
     let outcome = load::run(&options, Arc::new(target), Arc::new(plan), live).await;
     if let Some(progress) = progress {
         progress.finish().await;

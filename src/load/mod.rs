@@ -85,12 +85,13 @@ pub struct LoadOutcome {
     pub rate: Option<RateCounts>,
 }
 
-/// Runs the load. `live` is updated as requests complete (for a progress display).
+/// Runs the load. `live`, when given, is updated as requests complete (for a progress
+/// display; every [`stats::PUBLISH_EVERY`] per worker).
 pub async fn run(
     options: &LoadOptions,
     target: Arc<Target>,
     plan: Arc<RequestPlan>,
-    live: Arc<Live>,
+    live: Option<Arc<Live>>,
 ) -> LoadOutcome {
     let concurrency = options.concurrency.max(1);
     let start = Instant::now();

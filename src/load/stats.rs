@@ -152,10 +152,11 @@ impl Stats {
 
 /// What the progress display reads while workers run: a completion counter and a
 /// coarse histogram of the latest interval that workers flush into now and then
-/// (one lock per worker every [`PUBLISH_EVERY`], never per request).
+/// (one lock and one shared-counter update per worker every [`PUBLISH_EVERY`],
+/// never per request, so cores do not trade a cache line on every request).
 #[derive(Debug)]
 pub struct Live {
-    /// Requests completed so far.
+    /// Requests completed so far (as of the workers' last publish).
     pub completed: AtomicU64,
     interval: Mutex<Histogram<u64>>,
 }
@@ -173,8 +174,13 @@ impl Default for Live {
 }
 
 impl Live {
-    /// Adds a worker's recent latencies and resets them.
+    /// Adds a worker's recent latencies and completions, and resets them.
     pub fn publish(&self, recent: &mut LiveRecent) {
+        if recent.histogram.is_empty() {
+            return;
+        }
+        self.completed
+            .fetch_add(recent.histogram.len(), Ordering::Relaxed);
         if let Ok(mut shared) = self.interval.lock() {
             let _ = shared.add(&recent.histogram);
         }

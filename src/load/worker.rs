@@ -60,7 +60,8 @@ pub struct Worker {
     target: Arc<Target>,
     maker: RequestMaker,
     timeout: Duration,
-    live: Arc<Live>,
+    /// `None` when nothing is displayed while running: then nothing is recorded for it.
+    live: Option<Arc<Live>>,
     recent: LiveRecent,
     last_publish: Instant,
     state: SharedState,
@@ -73,7 +74,7 @@ impl Worker {
         target: Arc<Target>,
         maker: RequestMaker,
         timeout: Duration,
-        live: Arc<Live>,
+        live: Option<Arc<Live>>,
         state: SharedState,
     ) -> Worker {
         Worker {
@@ -112,7 +113,9 @@ impl Worker {
             }
             self.one(scheduled).await;
         }
-        self.live.publish(&mut self.recent);
+        if let Some(live) = &self.live {
+            live.publish(&mut self.recent);
+        }
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, WorkerState> {
@@ -152,11 +155,12 @@ impl Worker {
                 Err(class) => state.stats.record_error(class, latency),
             }
         }
-        self.recent.record(latency);
-        self.live.completed.fetch_add(1, Ordering::Relaxed);
-        if end - self.last_publish >= PUBLISH_EVERY {
-            self.live.publish(&mut self.recent);
-            self.last_publish = end;
+        if let Some(live) = &self.live {
+            self.recent.record(latency);
+            if end - self.last_publish >= PUBLISH_EVERY {
+                live.publish(&mut self.recent);
+                self.last_publish = end;
+            }
         }
     }
 
