@@ -3,7 +3,8 @@
 //! neither the `whsec_…` secret, nor its Base64 body, nor the decoded key in hex
 //! (either case) may appear in stdout, stderr, any report, or the receiver's log.
 //!
-//! Not covered: the OAuth client secret (the legacy OAuth suite does not exist yet).
+//! The OAuth client secret and bearer tokens are checked the same way in
+//! tests/oauth.rs, and the environment of `exec` programs in tests/exec_step.rs.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -93,11 +94,11 @@ async fn start(secret: &str, tls: TlsSetup) -> receiver::RunningReceiver {
     .unwrap()
 }
 
-/// Report arguments for all three formats, plus `-` (markdown to stdout).
+/// Report arguments for every file format (markdown also goes to stdout, below).
 fn report_args(dir: &Path) -> (Vec<String>, Vec<PathBuf>) {
     let mut args = Vec::new();
     let mut paths = Vec::new();
-    for format in ["json", "junit", "markdown"] {
+    for format in ["json", "junit", "markdown", "tap", "html"] {
         let path = dir.join(format!("report.{format}"));
         args.push("--report".to_owned());
         args.push(format!("{format}={}", path.display()));
@@ -135,6 +136,7 @@ async fn run_with_every_report_and_verbose_leaks_nothing() {
             "--endpoint",
             url,
             "--verbose",
+            "--export-curl",
             "--seed",
             "5",
             "--color",
@@ -156,6 +158,9 @@ async fn run_with_every_report_and_verbose_leaks_nothing() {
         } else {
             assert_eq!(out.code, *expected, "{}", out.text);
             assert!(out.text.contains("FAIL"), "{}", out.text);
+            // The failures were exported as curl commands and carry repro commands.
+            assert!(out.text.contains("curl --silent"), "{}", out.text);
+            assert!(out.text.contains("repro: spotcheck run"), "{}", out.text);
         }
         for path in paths {
             let text = std::fs::read_to_string(&path).expect("report written");
