@@ -346,6 +346,36 @@ async fn exported_curl_sends_the_same_request() {
             shell_quote(&endpoint)
         )
     );
+
+    // --quiet with --export-curl: the repro line, then the curl command asked for.
+    let quiet_curl = support::spotcheck(&[
+        "run",
+        "--endpoint",
+        &endpoint,
+        "--only",
+        "delivery.status-200",
+        "--seed",
+        "9",
+        "--quiet",
+        "--export-curl",
+        "--color",
+        "never",
+    ])
+    .await;
+    let stdout = String::from_utf8_lossy(&quiet_curl.stdout).into_owned();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("FAIL  delivery.status-200  repro: "),
+        "{stdout}"
+    );
+    assert!(
+        lines[2].trim_start().starts_with("curl --silent"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("--header 'x-spotnana-webhook-signature: v1,"),
+        "{stdout}"
+    );
 }
 
 proptest! {

@@ -115,6 +115,9 @@ pub fn render(report: &RunReport, options: TerminalOptions) -> String {
                     paint.status(check.status),
                     check.info.id
                 );
+                if options.export_curl {
+                    render_curl(&mut out, report, check);
+                }
             }
         }
     }
@@ -200,32 +203,8 @@ fn render_details(
     if let Some(repro) = report.repro(check) {
         let _ = writeln!(out, "  repro: {repro}");
     }
-    if options.export_curl && matches!(check.status, Status::Fail | Status::Warn) {
-        match check.exchanges.last() {
-            Some(exchange) => {
-                let _ = writeln!(
-                    out,
-                    "  curl (the last request of this check, signature and timestamp as sent):"
-                );
-                let _ = writeln!(
-                    out,
-                    "    {}",
-                    super::curl::command(
-                        &exchange.request,
-                        report.replay.ca_cert.as_deref(),
-                        report
-                            .replay
-                            .client_cert
-                            .as_ref()
-                            .map(|(cert, key)| (cert.as_path(), key.as_path())),
-                        "    "
-                    )
-                );
-            }
-            None => {
-                let _ = writeln!(out, "  curl: this check sent no request");
-            }
-        }
+    if options.export_curl {
+        render_curl(out, report, check);
     }
     out.push('\n');
 }
@@ -298,4 +277,36 @@ fn excerpt(text: &str, max: usize) -> String {
         }
     }
     out
+}
+
+/// `--export-curl`: the last request of a failed or warned check as a `curl` command.
+fn render_curl(out: &mut String, report: &RunReport, check: &CheckResult) {
+    if !matches!(check.status, Status::Fail | Status::Warn) {
+        return;
+    }
+    match check.exchanges.last() {
+        Some(exchange) => {
+            let _ = writeln!(
+                out,
+                "  curl (the last request of this check, signature and timestamp as sent):"
+            );
+            let _ = writeln!(
+                out,
+                "    {}",
+                super::curl::command(
+                    &exchange.request,
+                    report.replay.ca_cert.as_deref(),
+                    report
+                        .replay
+                        .client_cert
+                        .as_ref()
+                        .map(|(cert, key)| (cert.as_path(), key.as_path())),
+                    "    "
+                )
+            );
+        }
+        None => {
+            let _ = writeln!(out, "  curl: this check sent no request");
+        }
+    }
 }
