@@ -68,19 +68,7 @@ pub fn render(report: &RunReport) -> String {
         "| Duration | {:.1} s |",
         report.duration_ms as f64 / 1000.0
     );
-    let _ = writeln!(
-        out,
-        "| Result | {} passed, {} failed, {} warned, {} skipped{} |",
-        s.passed,
-        s.failed,
-        s.warned,
-        s.skipped,
-        if s.interrupted > 0 {
-            format!(", {} interrupted", s.interrupted)
-        } else {
-            String::new()
-        }
-    );
+    let _ = writeln!(out, "| Result | {} |", s.counts());
     match &report.latency {
         Some(latency) => {
             let _ = writeln!(

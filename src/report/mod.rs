@@ -72,6 +72,19 @@ impl Summary {
             summary.failed == 0 && summary.interrupted == 0 && (!strict || summary.warned == 0);
         summary
     }
+
+    /// `N passed, N failed, N warned, N skipped` (and `, N interrupted` when any were),
+    /// as every format writes it.
+    pub fn counts(&self) -> String {
+        let mut text = format!(
+            "{} passed, {} failed, {} warned, {} skipped",
+            self.passed, self.failed, self.warned, self.skipped
+        );
+        if self.interrupted > 0 {
+            text.push_str(&format!(", {} interrupted", self.interrupted));
+        }
+        text
+    }
 }
 
 /// Answer-time figures over every answered delivery of the run.

@@ -46,19 +46,7 @@ pub fn render(report: &RunReport) -> String {
     } else {
         "NOT conformant"
     };
-    let _ = writeln!(
-        out,
-        "# {} passed, {} failed, {} warned, {} skipped{} — {verdict}",
-        s.passed,
-        s.failed,
-        s.warned,
-        s.skipped,
-        if s.interrupted > 0 {
-            format!(", {} interrupted", s.interrupted)
-        } else {
-            String::new()
-        }
-    );
+    let _ = writeln!(out, "# {} — {verdict}", s.counts());
     out
 }
 

@@ -144,16 +144,8 @@ pub fn render(report: &RunReport, options: TerminalOptions) -> String {
     };
     let _ = writeln!(
         out,
-        "{} passed, {} failed, {} warned, {} skipped{} in {:.1} s — {verdict}",
-        s.passed,
-        s.failed,
-        s.warned,
-        s.skipped,
-        if s.interrupted > 0 {
-            format!(", {} interrupted", s.interrupted)
-        } else {
-            String::new()
-        },
+        "{} in {:.1} s — {verdict}",
+        s.counts(),
         report.duration_ms as f64 / 1000.0,
     );
     out
