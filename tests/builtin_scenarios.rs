@@ -279,3 +279,40 @@ fn interleaved_organizations_use_distinct_seeded_ids() {
     ids.dedup();
     assert_eq!(ids.len(), 3);
 }
+
+#[test]
+fn scenarios_list_verbose_gives_every_check_its_why_and_fix() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"))
+        .args(["scenarios", "list", "--verbose"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    let (table, details) = text.split_once("\n\n").expect("table, then details");
+    let ids: Vec<&str> = table
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    for id in [
+        "tls.forward-secrecy",
+        "tls.no-weak-ciphers",
+        "tls.mozilla-intermediate",
+    ] {
+        assert!(ids.contains(&id), "{id} missing from the table");
+    }
+    // Every check of the table comes back with a non-empty why and fix.
+    for id in &ids {
+        let block = details
+            .split("\n\n")
+            .find(|b| b.starts_with(&format!("{id} (")))
+            .unwrap_or_else(|| panic!("no details for {id}"));
+        let lines: Vec<&str> = block.lines().collect();
+        assert!(lines[1].len() > "  why: ".len() + 10, "{block}");
+        assert!(lines[1].starts_with("  why: "), "{block}");
+        assert!(
+            lines[2].starts_with("  fix: ") && lines[2].len() > 17,
+            "{block}"
+        );
+    }
+}

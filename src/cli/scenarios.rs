@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
+use crate::check::CheckInfo;
 use crate::error::{SetupError, exit};
 use crate::scenario::{self, Scenario, ScenarioError};
 
@@ -41,11 +42,14 @@ pub enum ScenariosCommand {
         name: String,
     },
     /// List every check: built-in, TLS probe, and those in --scenarios files.
-    #[command(after_help = "Example:\n  spotcheck scenarios list --scenarios my-checks/")]
+    #[command(after_help = "Example:\n  spotcheck scenarios list --scenarios my-checks/ --verbose")]
     List {
         /// Scenario files or directories to add to the built-in checks.
         #[arg(long = "scenarios", value_name = "PATH", num_args = 1..)]
         scenarios: Vec<PathBuf>,
+        /// After the table, each check again with why it matters and how to fix a failure.
+        #[arg(long, short)]
+        verbose: bool,
     },
 }
 
@@ -74,7 +78,7 @@ pub async fn run(args: ScenariosArgs) -> Result<u8, SetupError> {
                 Ok(exit::SETUP)
             }
         },
-        ScenariosCommand::List { scenarios } => {
+        ScenariosCommand::List { scenarios, verbose } => {
             let user = if scenarios.is_empty() {
                 Vec::new()
             } else {
@@ -88,7 +92,7 @@ pub async fn run(args: ScenariosArgs) -> Result<u8, SetupError> {
             };
             match scenario::with_builtin(user) {
                 Ok(all) => {
-                    out!("{}", list_table(&all));
+                    out!("{}", list_table(&all, verbose));
                     Ok(exit::CONFORMANT)
                 }
                 Err(err) => {
@@ -138,28 +142,26 @@ pub fn print_error(err: &ScenarioError) {
 }
 
 /// The `list` table: the TLS probe checks, the runner's own checks, then `scenarios`
-/// (built-ins, then user files).
-pub fn list_table(scenarios: &[Scenario]) -> String {
-    // The TLS probe's checks come from the probe itself, so the list cannot drift.
-    let mut rows: Vec<[String; 4]> = crate::tls_probe::check_infos()
+/// (built-ins, then user files). `verbose` adds each check's why and fix under it.
+pub fn list_table(scenarios: &[Scenario], verbose: bool) -> String {
+    // (id, level, source, title, why, fix). The TLS probe's checks come from the probe
+    // itself, so the list cannot drift.
+    let row = |info: CheckInfo, source: String| {
+        [
+            info.id,
+            info.level.as_str().to_owned(),
+            source,
+            info.title,
+            info.why,
+            info.fix,
+        ]
+    };
+    let mut rows: Vec<[String; 6]> = crate::tls_probe::check_infos()
         .into_iter()
-        .map(|info| {
-            [
-                info.id,
-                info.level.as_str().to_owned(),
-                "(probe)".to_owned(),
-                info.title,
-            ]
-        })
+        .map(|info| row(info, "(probe)".to_owned()))
         .collect();
     // Checks the runner itself runs after the scenarios.
-    let recovery = crate::runner::recovery::info();
-    rows.push([
-        recovery.id,
-        recovery.level.as_str().to_owned(),
-        "(run)".to_owned(),
-        recovery.title,
-    ]);
+    rows.push(row(crate::runner::recovery::info(), "(run)".to_owned()));
     rows.extend(scenarios.iter().map(|s| {
         [
             s.id.clone(),
@@ -170,30 +172,42 @@ pub fn list_table(scenarios: &[Scenario]) -> String {
                 s.origin.file.clone()
             },
             s.title.clone(),
+            s.why.clone(),
+            s.fix.clone(),
         ]
     }));
-    let header = [
-        "ID".to_owned(),
-        "LEVEL".to_owned(),
-        "SOURCE".to_owned(),
-        "TITLE".to_owned(),
-    ];
+    let header = ["ID", "LEVEL", "SOURCE", "TITLE"].map(str::to_owned);
     let widths: Vec<usize> = (0..3)
         .map(|i| {
             rows.iter()
-                .chain(std::iter::once(&header))
-                .map(|r| r[i].chars().count())
+                .map(|r| &r[i])
+                .chain(&header[..3])
+                .map(|cell| cell.chars().count())
                 .max()
                 .unwrap_or(0)
         })
         .collect();
     let mut out = String::new();
-    for row in std::iter::once(&header).chain(rows.iter()) {
-        for (i, width) in widths.iter().enumerate() {
-            out.push_str(&format!("{:<width$}  ", row[i], width = *width));
+    let mut line = |cells: &[String]| {
+        for (cell, width) in cells.iter().zip(&widths) {
+            out.push_str(&format!("{cell:<width$}  ", width = *width));
         }
-        out.push_str(&row[3]);
+        out.push_str(&cells[3]);
         out.push('\n');
+    };
+    line(&header);
+    for r in &rows {
+        line(&r[..4]);
+    }
+    if verbose {
+        // Again, each check followed by its why and fix (the table stays scannable).
+        out.push('\n');
+        for r in &rows {
+            out.push_str(&format!(
+                "{} ({}): {}\n  why: {}\n  fix: {}\n\n",
+                r[0], r[1], r[3], r[4], r[5]
+            ));
+        }
     }
     out
 }
