@@ -83,6 +83,12 @@ impl Spotcheck {
         }
     }
 
+    /// Appends one more argument (e.g. a path that is not UTF-8 text).
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Spotcheck {
+        self.args.push(arg.as_ref().to_owned());
+        self
+    }
+
     /// Sets an environment variable.
     pub fn env(mut self, name: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Spotcheck {
         self.env
