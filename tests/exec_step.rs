@@ -7,14 +7,16 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::time::{Duration, Instant};
 
 use spotcheck::scenario::{self, load_str, schema};
 
+#[path = "support/cli.rs"]
+mod cli;
 #[path = "support/receiver.rs"]
 mod support;
 
+use cli::Spotcheck;
 use support::SECRET;
 
 const HEAD: &str = r#"id = "custom.exec-check"
@@ -58,7 +60,7 @@ impl Folder {
 }
 
 struct Run {
-    output: Output,
+    output: cli::Run,
     report: serde_json::Value,
     elapsed: Duration,
 }
@@ -74,7 +76,7 @@ impl Run {
         self.check()["message"].as_str().unwrap()
     }
     fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.output.stdout).into_owned()
+        self.output.stdout.clone()
     }
 }
 
@@ -105,19 +107,14 @@ async fn run(folder: &Folder, scenario: &str, extra: &[&str]) -> Run {
         &report_arg,
     ];
     args.extend_from_slice(extra);
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"));
-    command
-        .args(&args)
-        .env("SPOTNANA_WEBHOOK_SECRET", SECRET)
+    let output = Spotcheck::new(&args)
+        .secret(SECRET)
         .env("OTHER_WEBHOOK_KEY", SECRET)
-        .env("NO_COLOR", "1")
-        .kill_on_drop(true);
-    let started = Instant::now();
-    let output = tokio::time::timeout(Duration::from_secs(60), command.output())
-        .await
-        .expect("spotcheck finishes within 60 s")
-        .expect("spotcheck runs");
-    let elapsed = started.elapsed();
+        .no_color()
+        .timeout(Duration::from_secs(60))
+        .run()
+        .await;
+    let elapsed = output.elapsed;
     receiver.running.shutdown().await;
     let report = std::fs::read(&report)
         .map(|b| serde_json::from_slice(&b).expect("report is JSON"))
@@ -141,7 +138,7 @@ async fn exit_zero_passes_with_the_first_line_as_the_note() {
         "[[step]]\nsend = \"PNR_V3/BOOKING_CREATED\"\nexec = [\"./check.sh\"]\n",
     );
     let run = run(&folder, &file, &["--allow-exec"]).await;
-    assert_eq!(run.output.status.code(), Some(0), "{}", run.stdout());
+    assert_eq!(run.output.code, Some(0), "{}", run.stdout());
     assert_eq!(run.status(), "pass");
     assert!(
         run.message().ends_with("; check.sh: row found"),
@@ -164,7 +161,7 @@ async fn non_zero_exit_fails_with_the_program_output() {
         "[[step]]\nname = \"first\"\nsend = \"PNR_V3/BOOKING_CREATED\"\nexec = [\"./check.sh\", \"--table\", \"events\"]\n",
     );
     let run = run(&folder, &file, &["--allow-exec"]).await;
-    assert_eq!(run.output.status.code(), Some(1));
+    assert_eq!(run.output.code, Some(1));
     assert_eq!(run.status(), "fail");
     assert_eq!(
         run.message(),
@@ -209,7 +206,7 @@ async fn a_program_past_its_timeout_is_killed_with_its_children() {
         "[[step]]\nsend = \"PNR_V3/BOOKING_CREATED\"\nexec = [\"./slow.sh\"]\nexec_timeout = \"300ms\"\n",
     );
     let run = run(&folder, &file, &["--allow-exec"]).await;
-    assert_eq!(run.output.status.code(), Some(1));
+    assert_eq!(run.output.code, Some(1));
     assert_eq!(run.status(), "fail");
     assert_eq!(
         run.message(),
@@ -250,11 +247,7 @@ async fn without_allow_exec_the_check_is_skipped_and_nothing_runs() {
         "[[step]]\nsend = \"PNR_V3/BOOKING_CREATED\"\nexec = [\"./check.sh\", \"db\"]\n",
     );
     let run = run(&folder, &file, &[]).await;
-    assert_eq!(
-        run.output.status.code(),
-        Some(0),
-        "a skip does not fail the run"
-    );
+    assert_eq!(run.output.code, Some(0), "a skip does not fail the run");
     assert_eq!(run.status(), "skip");
     assert_eq!(
         run.message(),
@@ -563,18 +556,11 @@ fn the_schema_knows_exec() {
 #[test]
 fn the_database_example_passes_scenarios_check_and_says_it_runs_programs() {
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/exec/processed.toml");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"))
-        .args(["scenarios", "check", example])
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = Spotcheck::new(["scenarios", "check", example])
+        .no_color()
+        .run_blocking();
+    let stdout = &output.stdout;
+    assert_eq!(output.code, Some(0), "{stdout}{}", output.stderr);
     assert!(stdout.starts_with("ok: 1 check in 1 file\n"), "{stdout}");
     assert!(
         stdout.contains("runs programs: custom.event-stored ("),

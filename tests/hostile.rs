@@ -3,14 +3,18 @@
 //! as a user would. Every case asserts the finding (error class and words), the exit
 //! code and a bounded run time; none may panic or hang.
 
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::net::SocketAddr;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+
+use cli::{Run, Spotcheck};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 /// The `--timeout` given to every run.
@@ -18,69 +22,16 @@ const TIMEOUT: &str = "2s";
 /// A run against a hostile peer must end within this (2 s timeout + process start + slack).
 const BOUND: Duration = Duration::from_secs(12);
 
-/// What one `spotcheck` process did.
-#[derive(Debug)]
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    elapsed: Duration,
-    /// Peak resident memory (VmHWM) of the process in KiB, sampled while it ran.
-    peak_kib: u64,
-}
-
-impl Run {
-    fn all(&self) -> String {
-        format!("{}\n{}", self.stdout, self.stderr)
-    }
-}
-
 /// Runs `spotcheck ARGS` with the secret in the environment, sampling its peak memory;
 /// killed after 40 s.
 async fn spotcheck(args: &[&str]) -> Run {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"));
-    command
-        .args(args)
-        .env("SPOTNANA_WEBHOOK_SECRET", SECRET)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    let started = Instant::now();
-    let child = command.spawn().expect("spotcheck starts");
-    let pid = child.id().expect("child pid");
-    let peak = Arc::new(AtomicU64::new(0));
-    let sampler = {
-        let peak = peak.clone();
-        tokio::spawn(async move {
-            loop {
-                if let Some(kib) = vm_hwm_kib(pid) {
-                    peak.fetch_max(kib, Ordering::Relaxed);
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        })
-    };
-    let output = tokio::time::timeout(Duration::from_secs(40), child.wait_with_output())
+    Spotcheck::new(args)
+        .secret(SECRET)
+        .no_color()
+        .sample_peak_memory()
+        .timeout(Duration::from_secs(40))
+        .run()
         .await
-        .expect("spotcheck finished within 40 s (it hung)")
-        .expect("spotcheck ran");
-    sampler.abort();
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        elapsed: started.elapsed(),
-        peak_kib: peak.load(Ordering::Relaxed),
-    }
-}
-
-/// `VmHWM` (peak resident set) of a process, in KiB.
-fn vm_hwm_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// `spotcheck send` of one event to `url`.

@@ -2,7 +2,9 @@
 //! over HTTPS, a flawed receiver, plain-HTTP wiremock partners and a closed port.
 //! Every run is short (a few thousand requests at most) and on 127.0.0.1 only.
 
-use std::process::Output;
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::time::Duration;
 
 use serde_json::Value;
@@ -11,33 +13,31 @@ use spotcheck::signing::{Secret, Verifier};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use cli::{Run, Spotcheck};
+
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-/// Runs `spotcheck load ARGS --report json=…` and returns the output and the report.
-async fn load(args: &[&str]) -> (Output, Value) {
+/// Runs `spotcheck load ARGS --quiet --report json=…` with the secret in the environment
+/// (within 60 s) and returns the run and the report.
+async fn load(args: &[&str]) -> (Run, Value) {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("load.json");
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"));
-    command
-        .arg("load")
-        .args(args)
-        .arg("--quiet")
-        .arg("--report")
-        .arg(format!("json={}", report.display()))
-        .env("SPOTNANA_WEBHOOK_SECRET", SECRET)
-        .kill_on_drop(true);
-    let output = tokio::time::timeout(Duration::from_secs(60), command.output())
-        .await
-        .expect("spotcheck load finishes within 60 s")
-        .expect("spotcheck runs");
+    let report_arg = format!("json={}", report.display());
+    let output =
+        Spotcheck::new(
+            ["load"]
+                .iter()
+                .chain(args)
+                .chain(&["--quiet", "--report", &report_arg]),
+        )
+        .secret(SECRET)
+        .timeout(Duration::from_secs(60))
+        .run()
+        .await;
     let json = std::fs::read(&report)
         .map(|b| serde_json::from_slice(&b).expect("report is JSON"))
         .unwrap_or(Value::Null);
     (output, json)
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 async fn flawed_receiver(flaws: Vec<Flaw>, tls: TlsSetup) -> RunningReceiver {
@@ -99,8 +99,8 @@ fn assert_consistent(report: &Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_process_receiver_over_https_verifies_every_request() {
     let (output, report) = load(&["--requests", "2000", "--concurrency", "8", "--seed", "5"]).await;
-    let text = stdout(&output);
-    assert_eq!(output.status.code(), Some(0), "{text}");
+    let text = output.stdout.clone();
+    assert_eq!(output.code, Some(0), "{text}");
     assert!(
         text.contains(
             "no --endpoint: loading the built-in reference receiver at https://127.0.0.1:"
@@ -143,8 +143,8 @@ async fn a_receiver_answering_500_shows_500s_and_fails() {
     .await;
     let stats = running.stats();
     running.shutdown().await;
-    let text = stdout(&output);
-    assert_eq!(output.status.code(), Some(1), "{text}");
+    let text = output.stdout.clone();
+    assert_eq!(output.code, Some(1), "{text}");
     assert!(text.contains("status        500: 300"), "{text}");
     assert!(
         text.contains("not every request was answered 200 OK"),
@@ -184,8 +184,8 @@ async fn plain_http_wiremock_gets_signed_requests_and_mixed_statuses_add_up() {
         "PNR_V3/BOOKING_TICKETED=3,TRAVELER_V2",
     ])
     .await;
-    let text = stdout(&output);
-    assert_eq!(output.status.code(), Some(1), "{text}");
+    let text = output.stdout.clone();
+    assert_eq!(output.code, Some(1), "{text}");
     assert!(
         text.contains("is plain http://; Spotnana delivers only over HTTPS"),
         "{text}"
@@ -261,8 +261,8 @@ async fn rate_mode_counts_late_requests_instead_of_dropping_them() {
     .await;
     let accepted = running.stats().accepted;
     running.shutdown().await;
-    let text = stdout(&output);
-    assert_eq!(output.status.code(), Some(0), "{text}");
+    let text = output.stdout.clone();
+    assert_eq!(output.code, Some(0), "{text}");
     assert_consistent(&report);
     assert_eq!(report["model"], "open");
     assert_eq!(report["requests"], 20);
@@ -299,7 +299,7 @@ async fn rate_mode_keeps_its_pace_when_the_endpoint_keeps_up() {
         "1s",
     ])
     .await;
-    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert_eq!(output.code, Some(0), "{}", output.stdout.clone());
     assert_consistent(&report);
     let rate = &report["rate"];
     let scheduled = rate["scheduled"].as_u64().unwrap();
@@ -321,8 +321,8 @@ async fn a_closed_port_is_counted_as_connect_errors() {
     };
     let url = format!("http://127.0.0.1:{port}/");
     let (output, report) = load(&["--endpoint", &url, "--requests", "50", "-c", "2"]).await;
-    let text = stdout(&output);
-    assert_eq!(output.status.code(), Some(1), "{text}");
+    let text = output.stdout.clone();
+    assert_eq!(output.code, Some(1), "{text}");
     assert!(text.contains("errors        connect: 50"), "{text}");
     assert_consistent(&report);
     assert_eq!(report["errors"], serde_json::json!({"connect": 50}));
@@ -332,23 +332,22 @@ async fn a_closed_port_is_counted_as_connect_errors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_options_are_setup_errors() {
     let (output, _) = load(&["--events", "PNR_V3/NOPE", "--requests", "1"]).await;
-    assert_eq!(output.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.code, Some(2));
+    let err = &output.stderr;
     assert!(err.contains("--events"), "{err}");
     let (output, _) = load(&["--rate", "fast", "--requests", "1"]).await;
-    assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("is not a rate"));
+    assert_eq!(output.code, Some(2));
+    assert!(output.stderr.contains("is not a rate"));
     let (output, _) = load(&["--endpoint", "ftp://127.0.0.1/", "--requests", "1"]).await;
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.code, Some(2));
 }
 
-/// Runs `spotcheck load merge ARGS` and returns its output.
-fn merge(args: &[&std::path::Path]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"))
-        .args(["load", "merge"])
-        .args(args)
-        .output()
-        .expect("spotcheck runs")
+/// `spotcheck load merge ARGS…`, ready to run.
+fn merge(args: &[&std::path::Path]) -> Spotcheck {
+    args.iter()
+        .fold(Spotcheck::new(["load", "merge"]), |command, arg| {
+            command.arg(arg)
+        })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -388,7 +387,7 @@ async fn reports_of_two_runners_merge_into_one_with_their_histograms_added() {
         "2",
     ])
     .await;
-    assert_eq!(first_out.status.code(), Some(1), "{}", stdout(&first_out));
+    assert_eq!(first_out.code, Some(1), "{}", first_out.stdout.clone());
     for report in [&first, &second] {
         let histogram = &report["histogram"];
         assert_eq!(histogram["encoding"], "hdrhistogram-v2-deflate-base64");
@@ -402,17 +401,14 @@ async fn reports_of_two_runners_merge_into_one_with_their_histograms_added() {
     let total = dir.path().join("total.json");
     std::fs::write(&a, first.to_string()).unwrap();
     std::fs::write(&b, second.to_string()).unwrap();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"))
-        .args(["load", "merge"])
-        .arg(&a)
-        .arg(&b)
+    let output = merge(&[&a, &b])
         .arg("--report")
         .arg(format!("json={}", total.display()))
-        .output()
-        .unwrap();
-    let text = stdout(&output);
+        .run()
+        .await;
+    let text = output.stdout.clone();
     // 40 of the 800 requests got 503: not every request was answered 200 OK.
-    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert_eq!(output.code, Some(1), "{text}");
     assert!(text.contains("load merge: 2 reports of"), "{text}");
     assert!(text.contains("requests      800 in"), "{text}");
     assert!(text.contains("status        200: 760, 503: 40"), "{text}");
@@ -445,11 +441,11 @@ async fn reports_of_two_runners_merge_into_one_with_their_histograms_added() {
     assert_eq!(parts[1]["requests"], 500);
 
     // A merged report merges again: the same numbers come out.
-    let again = merge(&[&total]);
+    let again = merge(&[&total]).run().await;
     assert!(
-        stdout(&again).contains("requests      800 in"),
+        again.stdout.clone().contains("requests      800 in"),
         "{}",
-        stdout(&again)
+        again.stdout.clone()
     );
 }
 
@@ -458,15 +454,15 @@ fn merging_a_broken_or_foreign_report_is_a_setup_error_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let broken = dir.path().join("broken.json");
     std::fs::write(&broken, "{\n  \"requests\": \"many\"\n}").unwrap();
-    let output = merge(&[&broken]);
-    assert_eq!(output.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&output.stderr);
+    let output = merge(&[&broken]).run_blocking();
+    assert_eq!(output.code, Some(2));
+    let err = &output.stderr;
     assert!(err.contains("broken.json:"), "{err}");
     assert!(err.contains("not a spotcheck load report"), "{err}");
     assert!(err.contains("spotcheck load --report json=PATH"), "{err}");
 
     let missing = dir.path().join("missing.json");
-    let output = merge(&[&missing]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("missing.json"));
+    let output = merge(&[&missing]).run_blocking();
+    assert_eq!(output.code, Some(2));
+    assert!(output.stderr.contains("missing.json"));
 }

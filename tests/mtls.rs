@@ -1,48 +1,22 @@
 //! Mutual TLS: `--client-cert` / `--client-key` against a loopback server that demands a
 //! client certificate (rustls `WebPkiClientVerifier`, test CAs made by rcgen).
 
+#[path = "support/cli.rs"]
+mod cli;
 #[path = "support/tls_fixtures.rs"]
 mod tls_fixtures;
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
+use cli::{Run, Spotcheck};
 use tls_fixtures::*;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn all(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr)
-    }
-}
-
+/// `spotcheck ARGS…` with the secret in the environment, within 60 s.
 async fn spotcheck(args: &[&str]) -> Run {
-    let output = tokio::time::timeout(
-        Duration::from_secs(60),
-        tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"))
-            .args(args)
-            .env("SPOTNANA_WEBHOOK_SECRET", SECRET)
-            .stdin(Stdio::null())
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .expect("spotcheck finished within 60 s")
-    .unwrap();
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Spotcheck::new(args).secret(SECRET).run().await
 }
 
 /// Everything a test needs: the server CA, the client certificate files, and the
@@ -93,6 +67,11 @@ impl Setup {
             assert!(!text.contains(line), "key material printed:\n{text}");
         }
     }
+}
+
+/// `--client-cert CERT --client-key KEY`.
+fn client<'a>(cert: &'a str, key: &'a str) -> Vec<&'a str> {
+    vec!["--client-cert", cert, "--client-key", key]
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -239,39 +218,19 @@ async fn bad_client_certificate_files_are_setup_errors() {
     ];
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
-            vec![
-                "--client-cert",
-                Setup::s(&setup.cert),
-                "--client-key",
-                Setup::s(&other_key),
-            ],
+            client(Setup::s(&setup.cert), Setup::s(&other_key)),
             "the private key does not belong to the certificate",
         ),
         (
-            vec![
-                "--client-cert",
-                Setup::s(&not_pem),
-                "--client-key",
-                Setup::s(&setup.key),
-            ],
+            client(Setup::s(&not_pem), Setup::s(&setup.key)),
             "holds no PEM certificate",
         ),
         (
-            vec![
-                "--client-cert",
-                Setup::s(&setup.cert),
-                "--client-key",
-                Setup::s(&not_pem),
-            ],
+            client(Setup::s(&setup.cert), Setup::s(&not_pem)),
             "holds no PEM private key",
         ),
         (
-            vec![
-                "--client-cert",
-                "/nonexistent/c.pem",
-                "--client-key",
-                Setup::s(&setup.key),
-            ],
+            client("/nonexistent/c.pem", Setup::s(&setup.key)),
             "cannot read --client-cert /nonexistent/c.pem",
         ),
         (vec!["--client-cert", Setup::s(&setup.cert)], "--client-key"),

@@ -13,6 +13,8 @@ use spotcheck::receiver::Flaw;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+#[path = "support/cli.rs"]
+mod cli;
 #[path = "support/receiver.rs"]
 mod support;
 
@@ -23,7 +25,7 @@ const HOSTILE: &str = r#"<script>document.title="pwned"</script><img src=x onerr
 
 /// Runs `spotcheck run ARGS --report html=… --report markdown=…` and returns the
 /// output, the HTML and the Markdown.
-async fn run_html(dir: &Path, args: &[&str]) -> (Output, String, String) {
+async fn run_html(dir: &Path, args: &[&str]) -> (cli::Run, String, String) {
     let html = dir.join("report.html");
     let markdown = dir.join("report.md");
     let html_arg = format!("html={}", html.display());
@@ -32,13 +34,8 @@ async fn run_html(dir: &Path, args: &[&str]) -> (Output, String, String) {
     all.extend(["--report", &html_arg, "--report", &markdown_arg]);
     let output = support::spotcheck(&all).await;
     let read = |p: &Path| {
-        std::fs::read_to_string(p).unwrap_or_else(|err| {
-            panic!(
-                "{} missing ({err}): {}",
-                p.display(),
-                String::from_utf8_lossy(&output.stderr)
-            )
-        })
+        std::fs::read_to_string(p)
+            .unwrap_or_else(|err| panic!("{} missing ({err}): {}", p.display(), output.stderr))
     };
     let (h, m) = (read(&html), read(&markdown));
     (output, h, m)
@@ -89,7 +86,7 @@ async fn hostile_answers_are_escaped() {
         ],
     )
     .await;
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.code, Some(1));
     assert!(
         markdown.contains(HOSTILE),
         "the Markdown quotes the answer verbatim"
@@ -138,7 +135,7 @@ async fn chromium_renders_the_report() {
     )
     .await;
     receiver.running.shutdown().await;
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.code, Some(1));
     assert_self_contained(&html);
     let Some(dom) = chromium_dom(&dir, &dir.join("report.html")).await else {
         return;
@@ -147,7 +144,7 @@ async fn chromium_renders_the_report() {
         dom.matches(&format!("<tr class=\"check {status}\""))
             .count()
     };
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = &output.stdout;
     assert_eq!(rows("fail"), 1, "{stdout}");
     assert!(rows("warn") >= 2, "{stdout}");
     assert!(rows("pass") >= 5, "{stdout}");

@@ -15,6 +15,8 @@ use spotcheck::report::repro::{Replay, shell_quote};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+#[path = "support/cli.rs"]
+mod cli;
 #[path = "support/receiver.rs"]
 mod support;
 
@@ -44,6 +46,22 @@ fn with_binary(repro: &str) -> String {
         .strip_prefix("spotcheck ")
         .unwrap_or_else(|| panic!("a repro starts with `spotcheck `: {repro}"));
     format!("{} {rest}", shell_quote(env!("CARGO_BIN_EXE_spotcheck")))
+}
+
+/// `spotcheck run --endpoint ENDPOINT --only delivery.status-200 --seed 9 EXTRA… --color never`.
+async fn run_status_200(endpoint: &str, extra: &[&str]) -> cli::Run {
+    let mut args = vec![
+        "run",
+        "--endpoint",
+        endpoint,
+        "--only",
+        "delivery.status-200",
+        "--seed",
+        "9",
+    ];
+    args.extend_from_slice(extra);
+    args.extend(["--color", "never"]);
+    support::spotcheck(&args).await
 }
 
 fn read_json(path: &Path) -> serde_json::Value {
@@ -135,8 +153,8 @@ async fn printed_repro_replays_exactly_the_failed_check() {
         &first_arg,
     ])
     .await;
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let stdout = output.stdout.clone();
+    assert_eq!(output.code, Some(1), "{stdout}");
     assert!(!stdout.contains("hunter2"), "{stdout}");
     assert_secret_free(&stdout);
     let report = read_json(&first);
@@ -250,25 +268,19 @@ async fn exported_curl_sends_the_same_request() {
         .mount(&server)
         .await;
     let endpoint = format!("{}/hooks/spotnana?tenant=a&b=1", server.uri());
-    let output = support::spotcheck(&[
-        "run",
-        "--endpoint",
+    let output = run_status_200(
         &endpoint,
-        "--only",
-        "delivery.status-200",
-        "--seed",
-        "9",
-        "--export-curl",
-        "--header",
-        "X-Api-Key: hunter2",
-        "--header",
-        "API-Version: 2.0",
-        "--color",
-        "never",
-    ])
+        &[
+            "--export-curl",
+            "--header",
+            "X-Api-Key: hunter2",
+            "--header",
+            "API-Version: 2.0",
+        ],
+    )
     .await;
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let stdout = output.stdout.clone();
+    assert_eq!(output.code, Some(1), "{stdout}");
     assert!(!stdout.contains("hunter2"), "{stdout}");
     assert_secret_free(&stdout);
     // The command: from `curl ` to the first line without a continuation.
@@ -323,20 +335,8 @@ async fn exported_curl_sends_the_same_request() {
     assert!(original_headers.contains(&("x-api-key".into(), "hunter2".into())));
 
     // --quiet still leaves one line per failure with its replay command.
-    let quiet = support::spotcheck(&[
-        "run",
-        "--endpoint",
-        &endpoint,
-        "--only",
-        "delivery.status-200",
-        "--seed",
-        "9",
-        "--quiet",
-        "--color",
-        "never",
-    ])
-    .await;
-    let stdout = String::from_utf8_lossy(&quiet.stdout).into_owned();
+    let quiet = run_status_200(&endpoint, &["--quiet"]).await;
+    let stdout = quiet.stdout.clone();
     let lines: Vec<&str> = stdout.lines().filter(|l| !l.is_empty()).collect();
     assert_eq!(lines.len(), 3, "{stdout}");
     assert_eq!(
@@ -348,21 +348,8 @@ async fn exported_curl_sends_the_same_request() {
     );
 
     // --quiet with --export-curl: the repro line, then the curl command asked for.
-    let quiet_curl = support::spotcheck(&[
-        "run",
-        "--endpoint",
-        &endpoint,
-        "--only",
-        "delivery.status-200",
-        "--seed",
-        "9",
-        "--quiet",
-        "--export-curl",
-        "--color",
-        "never",
-    ])
-    .await;
-    let stdout = String::from_utf8_lossy(&quiet_curl.stdout).into_owned();
+    let quiet_curl = run_status_200(&endpoint, &["--quiet", "--export-curl"]).await;
+    let stdout = quiet_curl.stdout.clone();
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(
         lines[0].starts_with("FAIL  delivery.status-200  repro: "),

@@ -3,9 +3,11 @@
 //! `redeliver`; the `retry.recovers-after-failure` check of `run`. Everything talks
 //! to servers on 127.0.0.1.
 
-use std::process::Stdio;
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 use spotcheck::receiver::{self, Flaw, ReceiverConfig, RunningReceiver, TlsSetup};
@@ -14,38 +16,19 @@ use tokio::io::AsyncReadExt;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+use cli::{Run, Spotcheck};
+
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 /// The base64 key part of SECRET: must never appear in a parked file either.
 const KEY_PART: &str = "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    elapsed: Duration,
-}
-
 /// Runs `spotcheck ARGS…` with the secret in the environment, killed after `limit`.
 async fn spotcheck(args: &[&str], limit: Duration) -> Run {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"));
-    command
-        .args(args)
-        .env("SPOTNANA_WEBHOOK_SECRET", SECRET)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    let started = Instant::now();
-    let output = tokio::time::timeout(limit, command.output())
+    Spotcheck::new(args)
+        .secret(SECRET)
+        .timeout(limit)
+        .run()
         .await
-        .unwrap_or_else(|_| panic!("spotcheck {args:?} finished within {limit:?}"))
-        .expect("spotcheck runs");
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        elapsed: started.elapsed(),
-    }
 }
 
 async fn reference(flaws: Vec<Flaw>) -> RunningReceiver {

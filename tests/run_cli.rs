@@ -5,9 +5,12 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "support/cli.rs"]
+mod cli;
 #[path = "support/receiver.rs"]
 mod support;
 
+use cli::Spotcheck;
 use support::status_of;
 
 fn read_report(path: &std::path::Path) -> serde_json::Value {
@@ -31,8 +34,8 @@ async fn certificate_that_does_not_verify_skips_delivery_suites_unless_insecure_
         &report_arg,
     ])
     .await;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let stdout = &output.stdout;
+    assert_eq!(output.code, Some(1), "{stdout}");
     let json = read_report(&report);
     assert_eq!(
         status_of(&json, "tls.certificate-valid"),
@@ -57,11 +60,7 @@ async fn certificate_that_does_not_verify_skips_delivery_suites_unless_insecure_
     ])
     .await;
     let json = read_report(&report);
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "the certificate still fails the run"
-    );
+    assert_eq!(output.code, Some(1), "the certificate still fails the run");
     assert_eq!(status_of(&json, "tls.certificate-valid"), "fail");
     assert_eq!(status_of(&json, "delivery.status-200"), "pass");
     receiver.running.shutdown().await;
@@ -73,8 +72,8 @@ async fn demo_run_without_endpoint_is_conformant_and_replays_with_the_seed() {
     let report = dir.path().join("demo.json");
     let report_arg = format!("json={}", report.display());
     let output = support::spotcheck(&["run", "--seed", "11", "--report", &report_arg]).await;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let stdout = &output.stdout;
+    assert_eq!(output.code, Some(0), "{stdout}");
     assert!(stdout.contains("seed 11"), "{stdout}");
     assert!(stdout.contains("(built-in reference receiver)"), "{stdout}");
     assert!(
@@ -153,19 +152,17 @@ async fn setup_errors_exit_2_with_what_and_where() {
     ];
     for (args, expected) in cases {
         let output = support::spotcheck(&args).await;
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        let stderr = &output.stderr;
+        assert_eq!(output.code, Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
     // A malformed secret with an endpoint: exit 2, and the secret is not echoed.
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"))
-        .args(["run", "--endpoint", "https://127.0.0.1:9/"])
-        .env("SPOTNANA_WEBHOOK_SECRET", "whsec_not$base64-s3cr3t")
-        .output()
-        .await
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2));
+    let output = Spotcheck::new(["run", "--endpoint", "https://127.0.0.1:9/"])
+        .secret("whsec_not$base64-s3cr3t")
+        .run()
+        .await;
+    let stderr = &output.stderr;
+    assert_eq!(output.code, Some(2));
     assert!(
         stderr.contains("malformed") && !stderr.contains("s3cr3t"),
         "{stderr}"
@@ -205,22 +202,20 @@ fn send_delivers_to_serve_over_https() {
             "serve did not start"
         );
     };
-    let output = Command::new(env!("CARGO_BIN_EXE_spotcheck"))
-        .args([
-            "send",
-            "PNR_V3/BOOKING_TICKETED",
-            "--seed",
-            "5",
-            "--endpoint",
-            &url,
-            "--ca-cert",
-        ])
-        .arg(&ca)
-        .env("SPOTNANA_WEBHOOK_SECRET", support::SECRET)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let output = Spotcheck::new([
+        "send",
+        "PNR_V3/BOOKING_TICKETED",
+        "--seed",
+        "5",
+        "--endpoint",
+        &url,
+        "--ca-cert",
+    ])
+    .arg(&ca)
+    .env("SPOTNANA_WEBHOOK_SECRET", support::SECRET)
+    .run_blocking();
+    let stdout = &output.stdout;
+    assert_eq!(output.code, Some(0), "{stdout}");
     assert!(stdout.contains("< 200 OK"), "{stdout}");
     // The receiver logged the event it verified: one summary line naming it.
     let logged = loop {
@@ -236,23 +231,21 @@ fn send_delivers_to_serve_over_https() {
     let id = id_line.trim_start_matches("> x-spotnana-webhook-id: ");
     assert!(logged.contains(id), "{logged} / {id}");
     // A wrong secret is refused by serve with 401, and send says so with exit 1.
-    let output = Command::new(env!("CARGO_BIN_EXE_spotcheck"))
-        .args([
-            "send",
-            "PNR_V3/BOOKING_TICKETED",
-            "--endpoint",
-            &url,
-            "--ca-cert",
-        ])
-        .arg(&ca)
-        .env(
-            "SPOTNANA_WEBHOOK_SECRET",
-            "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
-        )
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let output = Spotcheck::new([
+        "send",
+        "PNR_V3/BOOKING_TICKETED",
+        "--endpoint",
+        &url,
+        "--ca-cert",
+    ])
+    .arg(&ca)
+    .env(
+        "SPOTNANA_WEBHOOK_SECRET",
+        "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+    )
+    .run_blocking();
+    let stdout = &output.stdout;
+    assert_eq!(output.code, Some(1), "{stdout}");
     assert!(stdout.contains("401"), "{stdout}");
     let _ = serve.kill();
     let _ = serve.wait();
@@ -281,12 +274,7 @@ async fn shards_split_the_suite_into_disjoint_complete_shares() {
         let shard = format!("{k}/3");
         let output =
             support::spotcheck(&["run", "--seed", "3", "--shard", &shard, "--report", &arg]).await;
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&output.stdout)
-        );
+        assert_eq!(output.code, Some(0), "{}", output.stdout);
         let ids = ids_of(&path);
         assert!(!ids.is_empty());
         union.extend(ids);
@@ -294,7 +282,7 @@ async fn shards_split_the_suite_into_disjoint_complete_shares() {
     union.sort();
     assert_eq!(union, all, "shards are disjoint and together complete");
     let output = support::spotcheck(&["run", "--shard", "4/3"]).await;
-    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(output.code, Some(2));
 }
 
 #[tokio::test]
@@ -303,27 +291,25 @@ async fn starter_scenario_lints_and_passes_against_the_reference_receiver() {
     let path = dir.path().join("booking-flow.toml");
     let path_arg = path.display().to_string();
     let output = support::spotcheck(&["scenarios", "new", &path_arg]).await;
-    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(output.code, Some(0));
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.contains("id = \"custom.booking-flow\""), "{text}");
     assert_eq!(
         support::spotcheck(&["scenarios", "check", &path_arg])
             .await
-            .status
-            .code(),
+            .code,
         Some(0)
     );
     // Never overwrites.
     assert_eq!(
         support::spotcheck(&["scenarios", "new", &path_arg])
             .await
-            .status
-            .code(),
+            .code,
         Some(2)
     );
     let output = support::spotcheck(&["run", "--scenarios", &path_arg, "--only", "custom.*"]).await;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let stdout = &output.stdout;
+    assert_eq!(output.code, Some(0), "{stdout}");
     assert!(stdout.contains("PASS  custom.booking-flow"), "{stdout}");
 }
 

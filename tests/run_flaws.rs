@@ -2,11 +2,12 @@
 //! reference receiver with exactly the flaw the check exists to catch, over real
 //! HTTPS on loopback, and the check's outcome and exit code as a user sees them.
 
-use std::process::Output;
 use std::time::Duration;
 
 use spotcheck::receiver::Flaw;
 
+#[path = "support/cli.rs"]
+mod cli;
 #[path = "support/receiver.rs"]
 mod support;
 
@@ -20,7 +21,11 @@ struct Case {
     expect: &'static str,
 }
 
-async fn run_against(flaws: Vec<Flaw>, only: &str, extra: &[&str]) -> (Output, serde_json::Value) {
+async fn run_against(
+    flaws: Vec<Flaw>,
+    only: &str,
+    extra: &[&str],
+) -> (cli::Run, serde_json::Value) {
     let receiver = support::start(flaws).await;
     let report = receiver.dir.path().join("report.json");
     let url = receiver.running.webhook_url();
@@ -248,7 +253,7 @@ async fn each_check_catches_its_flaw() {
         .await;
     for (case, output, report) in results {
         let status = status_of(&report, case.check);
-        let code = output.status.code();
+        let code = output.code;
         let expected_code = if case.expect == "fail" {
             Some(1)
         } else {
@@ -260,7 +265,7 @@ async fn each_check_catches_its_flaw() {
                 case.check,
                 case.flaws,
                 case.expect,
-                String::from_utf8_lossy(&output.stdout)
+                output.stdout
             ));
         }
     }
@@ -270,8 +275,8 @@ async fn each_check_catches_its_flaw() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conformant_receiver_passes_every_check_including_observations() {
     let (output, report) = run_against(Vec::new(), "*", &[]).await;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let stdout = &output.stdout;
+    assert_eq!(output.code, Some(0), "{stdout}");
     for check in report["checks"].as_array().unwrap() {
         let id = check["id"].as_str().unwrap();
         let status = check["status"].as_str().unwrap();

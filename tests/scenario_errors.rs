@@ -1,9 +1,12 @@
 //! What a user sees for each kind of mistake in a scenario file (insta snapshots in
 //! `snapshots/`), plus `spotcheck scenarios check` exit codes.
 
-use std::process::Command;
-use std::time::{Duration, Instant};
+#[path = "support/cli.rs"]
+mod cli;
 
+use std::time::Duration;
+
+use cli::Spotcheck;
 use spotcheck::scenario::{self, check_unique_ids, load_str};
 
 const HEAD: &str = r#"id = "custom.example"
@@ -208,31 +211,13 @@ fn user_file_cannot_reuse_a_builtin_id() {
     );
 }
 
+/// `spotcheck ARGS…` without colour, within 30 s: exit code (-1 if none), stdout, stderr.
 fn spotcheck(args: &[&str]) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spotcheck"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn spotcheck");
-    let started = Instant::now();
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            break;
-        }
-        if started.elapsed() > Duration::from_secs(30) {
-            let _ = child.kill();
-            panic!("spotcheck {args:?} did not finish in 30 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().expect("output");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let run = Spotcheck::new(args)
+        .no_color()
+        .timeout(Duration::from_secs(30))
+        .run_blocking();
+    (run.code.unwrap_or(-1), run.stdout, run.stderr)
 }
 
 #[test]

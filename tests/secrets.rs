@@ -6,6 +6,9 @@
 //! The OAuth client secret and bearer tokens are checked the same way in
 //! tests/oauth.rs, and the environment of `exec` programs in tests/exec_step.rs.
 
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -14,6 +17,8 @@ use base64::Engine;
 use spotcheck::receiver::{self, ReceiverConfig, TlsSetup};
 use spotcheck::signing::Secret;
 use tokio::io::{AsyncBufReadExt, BufReader};
+
+use cli::{Run, Spotcheck};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 /// Another valid secret: the failing endpoint verifies with it, so every delivery is refused.
@@ -48,35 +53,10 @@ fn assert_clean(what: &str, text: &str) {
     }
 }
 
-struct Output {
-    code: Option<i32>,
-    text: String,
-}
-
-/// Runs `spotcheck ARGS` with the secret in the environment; returns exit code and
-/// stdout + stderr.
-async fn spotcheck(args: &[&str]) -> Output {
-    let output = tokio::time::timeout(
-        Duration::from_secs(60),
-        tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"))
-            .args(args)
-            .env("SPOTNANA_WEBHOOK_SECRET", SECRET)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .expect("finished within 60 s")
-    .expect("spotcheck ran");
-    Output {
-        code: output.status.code(),
-        text: format!(
-            "{}\n{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ),
-    }
+/// Runs `spotcheck ARGS` with the secret in the environment, within 60 s; [`Run::all`]
+/// is stdout + stderr.
+async fn spotcheck(args: &[&str]) -> Run {
+    Spotcheck::new(args).secret(SECRET).no_color().run().await
 }
 
 async fn start(secret: &str, tls: TlsSetup) -> receiver::RunningReceiver {
@@ -152,15 +132,15 @@ async fn run_with_every_report_and_verbose_leaks_nothing() {
             args.extend(["--secret-file", secret_file.as_str()]);
         }
         let out = spotcheck(&args).await;
-        assert_clean(&format!("run {url}"), &out.text);
+        assert_clean(&format!("run {url}"), &out.all());
         if i == 0 {
-            assert_eq!(out.code, *expected, "{}", out.text);
+            assert_eq!(out.code, *expected, "{}", out.all());
         } else {
-            assert_eq!(out.code, *expected, "{}", out.text);
-            assert!(out.text.contains("FAIL"), "{}", out.text);
+            assert_eq!(out.code, *expected, "{}", out.all());
+            assert!(out.all().contains("FAIL"), "{}", out.all());
             // The failures were exported as curl commands and carry repro commands.
-            assert!(out.text.contains("curl --silent"), "{}", out.text);
-            assert!(out.text.contains("repro: spotcheck run"), "{}", out.text);
+            assert!(out.all().contains("curl --silent"), "{}", out.all());
+            assert!(out.all().contains("repro: spotcheck run"), "{}", out.all());
         }
         for path in paths {
             let text = std::fs::read_to_string(&path).expect("report written");
@@ -170,8 +150,8 @@ async fn run_with_every_report_and_verbose_leaks_nothing() {
     }
     // The demo: no endpoint, the reference receiver in-process with this secret.
     let out = spotcheck(&["run", "--verbose", "--only", "signature.*", "--seed", "5"]).await;
-    assert_eq!(out.code, Some(0), "{}", out.text);
-    assert_clean("run (reference receiver)", &out.text);
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert_clean("run (reference receiver)", &out.all());
     conformant.shutdown().await;
     failing.shutdown().await;
 }
@@ -184,8 +164,8 @@ async fn send_sign_verify_tls_and_scenarios_leak_nothing() {
 
     for (url, code) in [(conformant.webhook_url(), 0), (failing.webhook_url(), 1)] {
         let out = spotcheck(&["send", "PNR_V3/BOOKING_TICKETED", "--endpoint", &url]).await;
-        assert_eq!(out.code, Some(code), "{}", out.text);
-        assert_clean(&format!("send {url}"), &out.text);
+        assert_eq!(out.code, Some(code), "{}", out.all());
+        assert_clean(&format!("send {url}"), &out.all());
     }
     // Unreachable and silent endpoints, and the built-in receiver.
     let out = spotcheck(&[
@@ -195,23 +175,23 @@ async fn send_sign_verify_tls_and_scenarios_leak_nothing() {
         "http://127.0.0.1:9/h",
     ])
     .await;
-    assert_eq!(out.code, Some(1), "{}", out.text);
-    assert_clean("send (refused)", &out.text);
+    assert_eq!(out.code, Some(1), "{}", out.all());
+    assert_clean("send (refused)", &out.all());
     let out = spotcheck(&["send", "TRAVELER_V2/TRAVELER_UPDATED"]).await;
-    assert_clean("send (reference receiver)", &out.text);
+    assert_clean("send (reference receiver)", &out.all());
 
     // sign, then verify: a match, a mismatch (explained step by step) and a stale one.
     let body = dir.path().join("body.json");
     std::fs::write(&body, br#"{"eventType":"PNR_V3","payload":{}}"#).unwrap();
     let body = body.display().to_string();
     let signed = spotcheck(&["sign", &body, "--id", "msg_1", "--timestamp", "1700000000"]).await;
-    assert_eq!(signed.code, Some(0), "{}", signed.text);
-    assert_clean("sign", &signed.text);
+    assert_eq!(signed.code, Some(0), "{}", signed.all());
+    assert_clean("sign", &signed.all());
     let signature = signed
-        .text
+        .all()
         .lines()
         .find_map(|l| l.strip_prefix("x-spotnana-webhook-signature: "))
-        .unwrap_or_else(|| panic!("no signature line in {}", signed.text))
+        .unwrap_or_else(|| panic!("no signature line in {}", signed.all()))
         .trim()
         .to_owned();
     let sig_header = format!("x-spotnana-webhook-signature: {signature}");
@@ -234,26 +214,26 @@ async fn send_sign_verify_tls_and_scenarios_leak_nothing() {
         }
     };
     let ok = verify(sig_header.clone(), "1700000001").await;
-    assert_eq!(ok.code, Some(0), "{}", ok.text);
-    assert_clean("verify (match)", &ok.text);
+    assert_eq!(ok.code, Some(0), "{}", ok.all());
+    assert_clean("verify (match)", &ok.all());
     let bad = verify(
         "x-spotnana-webhook-signature: v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into(),
         "1700000001",
     )
     .await;
-    assert_eq!(bad.code, Some(1), "{}", bad.text);
-    assert_clean("verify (mismatch)", &bad.text);
+    assert_eq!(bad.code, Some(1), "{}", bad.all());
+    assert_clean("verify (mismatch)", &bad.all());
     let stale = verify(sig_header, "1800000000").await;
-    assert_ne!(stale.code, Some(0), "{}", stale.text);
-    assert_clean("verify (stale)", &stale.text);
+    assert_ne!(stale.code, Some(0), "{}", stale.all());
+    assert_clean("verify (stale)", &stale.all());
 
     let out = spotcheck(&["tls", &conformant.webhook_url()]).await;
-    assert_clean("tls", &out.text);
+    assert_clean("tls", &out.all());
     let out = spotcheck(&["scenarios", "list"]).await;
-    assert_eq!(out.code, Some(0), "{}", out.text);
-    assert_clean("scenarios list", &out.text);
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert_clean("scenarios list", &out.all());
     let out = spotcheck(&["scenarios", "check", "/nonexistent-spotcheck"]).await;
-    assert_clean("scenarios check", &out.text);
+    assert_clean("scenarios check", &out.all());
 
     conformant.shutdown().await;
     failing.shutdown().await;
@@ -296,19 +276,15 @@ async fn serve_leaks_nothing_in_output_or_log() {
     .expect("serve listens within 20 s");
     // A valid delivery, a forged one, and a raw garbage request.
     let out = spotcheck(&["send", "PNR_V3/BOOKING_CREATED", "--endpoint", &url]).await;
-    assert_eq!(out.code, Some(0), "{}", out.text);
-    let forged = tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"))
-        .args(["send", "PNR_V3/BOOKING_CREATED", "--endpoint", &url])
-        .env("SPOTNANA_WEBHOOK_SECRET", OTHER)
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output()
-        .await
-        .unwrap();
-    assert_eq!(forged.status.code(), Some(1));
-    let forged_text = String::from_utf8_lossy(&forged.stdout);
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    let forged = Spotcheck::new(["send", "PNR_V3/BOOKING_CREATED", "--endpoint", &url])
+        .secret(OTHER)
+        .run()
+        .await;
+    assert_eq!(forged.code, Some(1));
+    let forged_text = &forged.stdout;
     assert!(forged_text.contains("401"), "{forged_text}");
-    assert_clean("the forged delivery's answer", &forged_text);
+    assert_clean("the forged delivery's answer", forged_text);
     // Collect what serve printed so far, then stop it.
     let more = tokio::time::timeout(Duration::from_millis(500), async {
         while let Ok(Some(line)) = lines.next_line().await {

@@ -1,48 +1,31 @@
 //! `spotcheck send` against partners on 127.0.0.1 (wiremock), as a user runs it.
 
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+#[path = "support/cli.rs"]
+mod cli;
+
+use std::time::Duration;
 
 use serde_json::Value;
 use spotcheck::signing::{Secret, SignatureFormat, Verifier};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+use cli::{Run, Spotcheck};
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    elapsed: Duration,
-}
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 /// Runs `spotcheck send …` with the secret in the environment (unless `secret` is
 /// `None`), killed after 20 s.
 async fn send(args: &[&str], secret: Option<&str>) -> Run {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"));
-    command
-        .arg("send")
-        .args(args)
+    let command = Spotcheck::new(["send"].iter().chain(args))
         .env_remove("SPOTNANA_WEBHOOK_SECRET")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    if let Some(secret) = secret {
-        command.env("SPOTNANA_WEBHOOK_SECRET", secret);
+        .timeout(Duration::from_secs(20));
+    match secret {
+        Some(secret) => command.secret(secret),
+        None => command,
     }
-    let started = Instant::now();
-    let output = tokio::time::timeout(Duration::from_secs(20), command.output())
-        .await
-        .expect("spotcheck send finished within 20 s")
-        .expect("spotcheck runs");
-    Run {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        elapsed: started.elapsed(),
-    }
+    .run()
+    .await
 }
 
 async fn partner(status: u16) -> MockServer {

@@ -3,10 +3,13 @@
 //! The known answers come from `tests/data/signing-vectors.json`, a copy of the
 //! shared vectors computed with an independent implementation (Python's `hmac`).
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+#[path = "support/cli.rs"]
+mod cli;
 
+use std::path::Path;
+use std::time::Duration;
+
+use cli::{Run, Spotcheck};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -29,34 +32,16 @@ fn vectors() -> Vec<Vector> {
         .vectors
 }
 
-/// Runs the binary with `args` and the given environment, killing it after 20 s.
-fn spotcheck(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_spotcheck"));
-    command
-        .args(args)
+/// Runs the binary with `args` and the given environment (and no inherited
+/// `SPOTNANA_WEBHOOK_SECRET`), killing it after 20 s.
+fn spotcheck(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = Spotcheck::new(args)
         .env_remove("SPOTNANA_WEBHOOK_SECRET")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .timeout(Duration::from_secs(20));
     for (name, value) in env {
-        command.env(name, value);
+        command = command.env(name, value);
     }
-    let mut child = command.spawn().expect("spawn spotcheck");
-    let started = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if started.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            panic!("spotcheck {args:?} did not finish within 20 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    command.run_blocking()
 }
 
 fn write_body(dir: &Path, name: &str, body: &[u8]) -> String {
@@ -87,9 +72,9 @@ fn sign_reproduces_every_vector_in_both_forms() {
                 ],
                 &[("SPOTNANA_WEBHOOK_SECRET", &v.secret)],
             );
-            assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+            assert_eq!(out.code, Some(0), "{}", out.stderr.clone());
             assert_eq!(
-                text(&out.stdout),
+                out.stdout.clone(),
                 format!(
                     "x-spotnana-webhook-id: {}\nx-spotnana-webhook-timestamp: {}\nx-spotnana-webhook-signature: {token}\n",
                     v.webhook_id, v.timestamp
@@ -109,8 +94,8 @@ fn sign_defaults_to_a_fresh_uuid_and_now() {
         .unwrap()
         .as_secs();
     let out = spotcheck(&["sign", &file], &[("SPOTNANA_WEBHOOK_SECRET", &v.secret)]);
-    assert_eq!(out.status.code(), Some(0));
-    let stdout = text(&out.stdout);
+    assert_eq!(out.code, Some(0));
+    let stdout = out.stdout.clone();
     let lines: Vec<&str> = stdout.lines().collect();
     let id = lines[0].strip_prefix("x-spotnana-webhook-id: ").unwrap();
     assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
@@ -155,8 +140,8 @@ fn verify_says_valid_for_every_vector() {
                 &verify_args(&file, &headers, &["--now", &v.timestamp]),
                 &[("SPOTNANA_WEBHOOK_SECRET", &v.secret)],
             );
-            let stdout = text(&out.stdout);
-            assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+            let stdout = out.stdout.clone();
+            assert_eq!(out.code, Some(0), "{stdout}{}", out.stderr.clone());
             assert!(
                 stdout.ends_with(&format!("valid (token 1, form {form})\n")),
                 "{stdout}"
@@ -178,8 +163,8 @@ fn verify_explains_a_tampered_body() {
         &verify_args(&file, &headers, &["--now", &v.timestamp]),
         &[("SPOTNANA_WEBHOOK_SECRET", &v.secret)],
     );
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let stdout = out.stdout.clone();
+    assert_eq!(out.code, Some(1), "{stdout}");
     assert!(
         stdout.contains("token 1: v1 form, does not match"),
         "{stdout}"
@@ -203,8 +188,8 @@ fn verify_finds_a_trailing_newline_added_by_an_editor() {
         &verify_args(&file, &headers, &["--no-tolerance"]),
         &[("SPOTNANA_WEBHOOK_SECRET", &v.secret)],
     );
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(1));
+    let stdout = out.stdout.clone();
+    assert_eq!(out.code, Some(1));
     assert!(
         stdout.contains("FOUND: the signature matches the body without its final newline"),
         "{stdout}"
@@ -222,8 +207,8 @@ fn verify_explains_a_wrong_secret() {
         &verify_args(&file, &headers, &["--now", &v.timestamp]),
         &[("SPOTNANA_WEBHOOK_SECRET", &other.secret)],
     );
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(1));
+    let stdout = out.stdout.clone();
+    assert_eq!(out.code, Some(1));
     assert!(
         stdout.contains(
             "secret: decoded from environment variable SPOTNANA_WEBHOOK_SECRET (46-byte key)"
@@ -245,8 +230,8 @@ fn verify_explains_a_stale_timestamp() {
         &verify_args(&file, &headers, &["--now", &now]),
         &[("SPOTNANA_WEBHOOK_SECRET", &v.secret)],
     );
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(1));
+    let stdout = out.stdout.clone();
+    assert_eq!(out.code, Some(1));
     assert!(
         stdout.contains(
             "timestamp: 1614265330 is 600 s old (now 1614265930); OUTSIDE the 5m tolerance"
@@ -263,7 +248,7 @@ fn verify_explains_a_stale_timestamp() {
         &verify_args(&file, &headers, &["--now", &now, "--tolerance", "15m"]),
         &[("SPOTNANA_WEBHOOK_SECRET", &v.secret)],
     );
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert_eq!(out.code, Some(0), "{}", out.stdout.clone());
 }
 
 #[test]
@@ -279,8 +264,8 @@ fn verify_names_a_missing_header() {
         &verify_args(&file, &headers, &["--no-tolerance"]),
         &[("SPOTNANA_WEBHOOK_SECRET", &v.secret)],
     );
-    let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(1));
+    let stdout = out.stdout.clone();
+    assert_eq!(out.code, Some(1));
     assert!(
         stdout.contains("  x-spotnana-webhook-signature: MISSING"),
         "{stdout}"
@@ -306,8 +291,8 @@ fn malformed_secret_is_a_setup_error_that_does_not_echo_it() {
         ],
     ] {
         let out = spotcheck(&args, &[("SPOTNANA_WEBHOOK_SECRET", bad)]);
-        let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        let stderr = out.stderr.clone();
+        assert_eq!(out.code, Some(2), "{stderr}");
         assert!(
             stderr.contains(
                 "the secret in environment variable SPOTNANA_WEBHOOK_SECRET is malformed"
@@ -315,10 +300,14 @@ fn malformed_secret_is_a_setup_error_that_does_not_echo_it() {
             "{stderr}"
         );
         assert!(!stderr.contains("ecretValue"), "secret echoed: {stderr}");
-        assert!(!text(&out.stdout).contains("ecretValue"));
+        assert!(!out.stdout.clone().contains("ecretValue"));
     }
     // No secret at all: exit 2 with the hint.
     let out = spotcheck(&["sign", &file], &[]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("hint: export SPOTNANA_WEBHOOK_SECRET=whsec_…"));
+    assert_eq!(out.code, Some(2));
+    assert!(
+        out.stderr
+            .clone()
+            .contains("hint: export SPOTNANA_WEBHOOK_SECRET=whsec_…")
+    );
 }

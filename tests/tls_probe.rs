@@ -3,11 +3,14 @@
 //! certificates that are fine, expiring, expired, not yet valid, misnamed, self-signed
 //! or from an unknown CA, and endpoints that do not answer TLS at all.
 
+#[path = "support/cli.rs"]
+mod cli;
 #[path = "support/tls_fixtures.rs"]
 mod tls_fixtures;
 
 use std::time::{Duration, Instant};
 
+use cli::{Run, Spotcheck};
 use spotcheck::check::{CheckResult, Status};
 use spotcheck::tls_probe::{
     self, Outcome, ProbeOptions, TlsReport, TlsVersion, certificate_blocks_delivery,
@@ -540,22 +543,13 @@ async fn bad_urls_and_ca_files_are_setup_errors() {
     );
 }
 
-async fn run_binary(args: &[&str]) -> (Option<i32>, String, String) {
-    let output = tokio::time::timeout(
-        Duration::from_secs(30),
-        tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"))
-            .args(args)
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .expect("spotcheck tls finished within 30 s")
-    .unwrap();
-    (
-        output.status.code(),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
+/// `spotcheck ARGS…` within 30 s; its output must be UTF-8.
+async fn run_binary(args: &[&str]) -> Run {
+    Spotcheck::new(args)
+        .strict_utf8()
+        .timeout(Duration::from_secs(30))
+        .run()
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -569,7 +563,12 @@ async fn spotcheck_tls_command_prints_json_and_sets_the_exit_code() {
     let server = rustls_server(&leaf, TLS12_AND_13).await;
     let url = format!("https://127.0.0.1:{}", server.addr.port());
 
-    let (code, stdout, stderr) = run_binary(&["tls", &url, "--ca-cert", ca_arg, "--json"]).await;
+    let Run {
+        code,
+        stdout,
+        stderr,
+        ..
+    } = run_binary(&["tls", &url, "--ca-cert", ca_arg, "--json"]).await;
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(json["conformant"], true);
@@ -610,7 +609,7 @@ async fn spotcheck_tls_command_prints_json_and_sets_the_exit_code() {
     );
 
     // Without the CA: the certificate does not verify, a required check fails → exit 1.
-    let (code, stdout, _) = run_binary(&["tls", &url, "--timeout", "5s"]).await;
+    let Run { code, stdout, .. } = run_binary(&["tls", &url, "--timeout", "5s"]).await;
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("FAIL tls.certificate-valid     the certificate is issued by `CN=spotcheck test CA`, which does not chain"), "{stdout}");
     assert!(
@@ -619,13 +618,14 @@ async fn spotcheck_tls_command_prints_json_and_sets_the_exit_code() {
     );
 
     // A CA file that does not exist, and a URL that is not one: exit 2.
-    let (code, _, stderr) = run_binary(&["tls", &url, "--ca-cert", "/nonexistent/ca.pem"]).await;
+    let Run { code, stderr, .. } =
+        run_binary(&["tls", &url, "--ca-cert", "/nonexistent/ca.pem"]).await;
     assert_eq!(code, Some(2));
     assert!(
         stderr.contains("cannot read --ca-cert /nonexistent/ca.pem"),
         "{stderr}"
     );
-    let (code, _, stderr) = run_binary(&["tls", "ftp://127.0.0.1/"]).await;
+    let Run { code, stderr, .. } = run_binary(&["tls", "ftp://127.0.0.1/"]).await;
     assert_eq!(code, Some(2));
     assert!(stderr.contains("has scheme `ftp`"), "{stderr}");
 }

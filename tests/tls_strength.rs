@@ -5,11 +5,14 @@
 //! fake servers that claim suites no local library serves any more (RC4, EXPORT, 3DES),
 //! and hostile servers (silent, garbage, oversized records).
 
+#[path = "support/cli.rs"]
+mod cli;
 #[path = "support/tls_fixtures.rs"]
 mod tls_fixtures;
 
 use std::time::{Duration, Instant};
 
+use cli::{Run, Spotcheck};
 use openssl::ssl::SslVersion;
 use spotcheck::check::{CheckResult, Status};
 use spotcheck::tls_probe::{self, ProbeOptions, TlsReport, TlsVersion};
@@ -80,6 +83,18 @@ fn rsa_leaf(ca: &TestCa) -> Leaf {
     )
 }
 
+/// Probes an OpenSSL server (RSA leaf from a fresh CA) limited to `min..=max` and `ciphers`.
+async fn probe_openssl(
+    min: SslVersion,
+    max: SslVersion,
+    ciphers: &str,
+) -> (TlsReport, Vec<CheckResult>) {
+    let ca = TestCa::new("spotcheck test CA");
+    let leaf = rsa_leaf(&ca);
+    let server = OpensslCrateServer::start(&leaf, min, max, ciphers);
+    probe(&server.https_url(), Some(&ca), T).await
+}
+
 #[tokio::test]
 async fn rustls_default_server_passes_all_three() {
     let ca = TestCa::new("spotcheck test CA");
@@ -125,15 +140,12 @@ async fn rustls_default_server_passes_all_three() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rsa_key_exchange_fails_forward_secrecy_and_mozilla() {
-    let ca = TestCa::new("spotcheck test CA");
-    let leaf = rsa_leaf(&ca);
-    let server = OpensslCrateServer::start(
-        &leaf,
+    let (report, checks) = probe_openssl(
         SslVersion::TLS1_2,
         SslVersion::TLS1_2,
         "ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA",
-    );
-    let (report, checks) = probe(&server.https_url(), Some(&ca), T).await;
+    )
+    .await;
 
     use Status::{Pass, Warn};
     statuses(&report, &checks, [Warn, Pass, Warn]);
@@ -156,15 +168,12 @@ async fn rsa_key_exchange_fails_forward_secrecy_and_mozilla() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls10_with_cbc_is_listed_as_mozilla_deviations() {
-    let ca = TestCa::new("spotcheck test CA");
-    let leaf = rsa_leaf(&ca);
-    let server = OpensslCrateServer::start(
-        &leaf,
+    let (report, checks) = probe_openssl(
         SslVersion::TLS1,
         SslVersion::TLS1_2,
         "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-SHA:@SECLEVEL=0",
-    );
-    let (report, checks) = probe(&server.https_url(), Some(&ca), T).await;
+    )
+    .await;
 
     use Status::{Pass, Warn};
     statuses(&report, &checks, [Pass, Pass, Warn]);
@@ -187,15 +196,12 @@ async fn tls10_with_cbc_is_listed_as_mozilla_deviations() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn null_and_anonymous_suites_fail_no_weak_ciphers() {
-    let ca = TestCa::new("spotcheck test CA");
-    let leaf = rsa_leaf(&ca);
-    let server = OpensslCrateServer::start(
-        &leaf,
+    let (report, checks) = probe_openssl(
         SslVersion::TLS1_2,
         SslVersion::TLS1_2,
         "ECDHE-RSA-AES128-GCM-SHA256:NULL-SHA256:ADH-AES128-GCM-SHA256:AECDH-AES128-SHA:@SECLEVEL=0",
-    );
-    let (report, checks) = probe(&server.https_url(), Some(&ca), T).await;
+    )
+    .await;
 
     use Status::Warn;
     statuses(&report, &checks, [Warn, Warn, Warn]);
@@ -320,22 +326,13 @@ async fn garbage_mid_scan_still_fails_on_what_was_seen() {
     );
 }
 
-async fn run_binary(args: &[&str]) -> (Option<i32>, String, String) {
-    let output = tokio::time::timeout(
-        Duration::from_secs(60),
-        tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"))
-            .args(args)
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .expect("spotcheck finished within 60 s")
-    .unwrap();
-    (
-        output.status.code(),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
+/// `spotcheck ARGS…` within 60 s; its output must be UTF-8.
+async fn run_binary(args: &[&str]) -> Run {
+    Spotcheck::new(args)
+        .strict_utf8()
+        .timeout(Duration::from_secs(60))
+        .run()
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -353,7 +350,12 @@ async fn spotcheck_tls_json_and_scenarios_list_show_the_three_checks() {
     );
     let url = format!("https://127.0.0.1:{}", server.addr.port());
 
-    let (code, stdout, stderr) = run_binary(&[
+    let Run {
+        code,
+        stdout,
+        stderr,
+        ..
+    } = run_binary(&[
         "tls",
         &url,
         "--ca-cert",
@@ -403,13 +405,19 @@ async fn spotcheck_tls_json_and_scenarios_list_show_the_three_checks() {
     );
 
     // The text form names the suite too.
-    let (_, stdout, _) = run_binary(&["tls", &url, "--ca-cert", ca_path.to_str().unwrap()]).await;
+    let Run { stdout, .. } =
+        run_binary(&["tls", &url, "--ca-cert", ca_path.to_str().unwrap()]).await;
     assert!(
         stdout.contains("WARN tls.forward-secrecy       TLS 1.2 accepts 1 suite without forward secrecy: TLS_RSA_WITH_AES_256_CBC_SHA256 (RSA key exchange)"),
         "{stdout}"
     );
 
-    let (code, stdout, stderr) = run_binary(&["scenarios", "list"]).await;
+    let Run {
+        code,
+        stdout,
+        stderr,
+        ..
+    } = run_binary(&["scenarios", "list"]).await;
     assert_eq!(code, Some(0), "{stderr}");
     for id in STRENGTH {
         assert!(stdout.contains(id), "{id} missing from:\n{stdout}");

@@ -1,10 +1,10 @@
 //! Shared test helper: a reference receiver on loopback HTTPS with its CA written to a
-//! temporary file, and the `spotcheck` binary run against it.
+//! temporary file, and the `spotcheck` binary run against it (through `cli.rs`, which the
+//! test crate includes as `mod cli` next to this one).
 
 #![allow(dead_code)]
 
 use std::path::PathBuf;
-use std::process::Output;
 use std::time::Duration;
 
 use spotcheck::receiver::{self, Flaw, ReceiverConfig, RunningReceiver, TlsSetup};
@@ -38,18 +38,15 @@ pub async fn start(flaws: Vec<Flaw>) -> TestReceiver {
     TestReceiver { running, dir, ca }
 }
 
-/// Runs `spotcheck ARGS…` with the test secret in the environment, within 60 s.
-pub async fn spotcheck(args: &[&str]) -> Output {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"));
-    command
-        .args(args)
-        .env("SPOTNANA_WEBHOOK_SECRET", SECRET)
-        .env("NO_COLOR", "1")
-        .kill_on_drop(true);
-    tokio::time::timeout(Duration::from_secs(60), command.output())
+/// Runs `spotcheck ARGS…` with the test secret in the environment and `NO_COLOR=1`,
+/// within 60 s. Needs `support/cli.rs` included as `cli` in the test crate.
+pub async fn spotcheck(args: &[&str]) -> crate::cli::Run {
+    crate::cli::Spotcheck::new(args)
+        .secret(SECRET)
+        .no_color()
+        .timeout(Duration::from_secs(60))
+        .run()
         .await
-        .expect("spotcheck finishes within 60 s")
-        .expect("spotcheck runs")
 }
 
 /// The status of check `id` in a JSON report (`absent` if missing).

@@ -1,0 +1,242 @@
+//! Shared test helper: runs the `spotcheck` binary as a user would, always within a
+//! timeout, and collects its exit code, stdout and stderr.
+//!
+//! Include it from a test file with
+//! `#[path = "support/cli.rs"] mod cli;`
+//! (tests/support/receiver.rs needs it included as `cli` next to it).
+//!
+//! `cli::spotcheck(&args).await` covers the common case; [`Spotcheck`] adds environment
+//! variables, stdin, a working directory, another timeout, strict UTF-8 and peak-memory
+//! sampling. Stdin is empty (closed) unless given; the child is killed when the test
+//! gives up on it; the environment is inherited apart from what is set or removed.
+
+#![allow(dead_code)]
+
+use std::ffi::{OsStr, OsString};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::io::AsyncWriteExt;
+
+/// How long a run may take unless [`Spotcheck::timeout`] says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What one `spotcheck` process did.
+#[derive(Debug)]
+pub struct Run {
+    /// The exit code (`None` if a signal ended it).
+    pub code: Option<i32>,
+    /// Standard output (lossy UTF-8 unless [`Spotcheck::strict_utf8`]).
+    pub stdout: String,
+    /// Standard error (lossy UTF-8 unless [`Spotcheck::strict_utf8`]).
+    pub stderr: String,
+    /// Wall time from start to exit.
+    pub elapsed: Duration,
+    /// Peak resident memory (VmHWM) in KiB, sampled while it ran; 0 unless
+    /// [`Spotcheck::sample_peak_memory`].
+    pub peak_kib: u64,
+}
+
+impl Run {
+    /// Stdout, a newline, then stderr: for messages and for "never printed" checks.
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// A `spotcheck` invocation being set up (builder); [`Spotcheck::run`] runs it.
+#[derive(Debug, Clone)]
+pub struct Spotcheck {
+    args: Vec<OsString>,
+    env: Vec<(OsString, Option<OsString>)>,
+    stdin: Option<Vec<u8>>,
+    dir: Option<PathBuf>,
+    timeout: Duration,
+    strict_utf8: bool,
+    sample_memory: bool,
+}
+
+/// Runs `spotcheck ARGS…` (inherited environment, no stdin) within [`DEFAULT_TIMEOUT`].
+pub async fn spotcheck<S: AsRef<OsStr>>(args: &[S]) -> Run {
+    Spotcheck::new(args).run().await
+}
+
+impl Spotcheck {
+    /// `spotcheck ARGS…` with the defaults: inherited environment, empty stdin, the
+    /// test's working directory, [`DEFAULT_TIMEOUT`], lossy UTF-8.
+    pub fn new<I, S>(args: I) -> Spotcheck
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        Spotcheck {
+            args: args.into_iter().map(|a| a.as_ref().to_owned()).collect(),
+            env: Vec::new(),
+            stdin: None,
+            dir: None,
+            timeout: DEFAULT_TIMEOUT,
+            strict_utf8: false,
+            sample_memory: false,
+        }
+    }
+
+    /// Appends one more argument (e.g. a path that is not UTF-8 text).
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Spotcheck {
+        self.args.push(arg.as_ref().to_owned());
+        self
+    }
+
+    /// Sets an environment variable.
+    pub fn env(mut self, name: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Spotcheck {
+        self.env
+            .push((name.as_ref().to_owned(), Some(value.as_ref().to_owned())));
+        self
+    }
+
+    /// Removes an environment variable the test process may have.
+    pub fn env_remove(mut self, name: impl AsRef<OsStr>) -> Spotcheck {
+        self.env.push((name.as_ref().to_owned(), None));
+        self
+    }
+
+    /// Sets `SPOTNANA_WEBHOOK_SECRET`.
+    pub fn secret(self, secret: &str) -> Spotcheck {
+        self.env("SPOTNANA_WEBHOOK_SECRET", secret)
+    }
+
+    /// Sets `NO_COLOR=1`.
+    pub fn no_color(self) -> Spotcheck {
+        self.env("NO_COLOR", "1")
+    }
+
+    /// Feeds these bytes on stdin, then closes it.
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Spotcheck {
+        self.stdin = Some(bytes.into());
+        self
+    }
+
+    /// Runs in this working directory.
+    pub fn current_dir(mut self, dir: impl Into<PathBuf>) -> Spotcheck {
+        self.dir = Some(dir.into());
+        self
+    }
+
+    /// Kills the process and fails the test after `limit` instead of [`DEFAULT_TIMEOUT`].
+    pub fn timeout(mut self, limit: Duration) -> Spotcheck {
+        self.timeout = limit;
+        self
+    }
+
+    /// Fails the test if stdout or stderr is not valid UTF-8.
+    pub fn strict_utf8(mut self) -> Spotcheck {
+        self.strict_utf8 = true;
+        self
+    }
+
+    /// Samples the process's peak resident memory into [`Run::peak_kib`] (Linux).
+    pub fn sample_peak_memory(mut self) -> Spotcheck {
+        self.sample_memory = true;
+        self
+    }
+
+    /// The configured command (stdout and stderr piped, killed on drop), not started.
+    pub fn command(&self) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"));
+        command
+            .args(&self.args)
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        for (name, value) in &self.env {
+            match value {
+                Some(value) => command.env(name, value),
+                None => command.env_remove(name),
+            };
+        }
+        if let Some(dir) = &self.dir {
+            command.current_dir(dir);
+        }
+        command
+    }
+
+    /// Runs it to the end; panics (killing it) if it outlives the timeout.
+    pub async fn run(self) -> Run {
+        let started = Instant::now();
+        let mut child = self.command().spawn().expect("spotcheck starts");
+        if let Some(bytes) = self.stdin.clone() {
+            let mut stdin = child.stdin.take().expect("stdin is piped");
+            // A program that exits without reading stdin is not an error here.
+            tokio::spawn(async move {
+                let _ = stdin.write_all(&bytes).await;
+            });
+        }
+        let peak = Arc::new(AtomicU64::new(0));
+        let sampler = match (self.sample_memory, child.id()) {
+            (true, Some(pid)) => {
+                let peak = peak.clone();
+                Some(tokio::spawn(async move {
+                    loop {
+                        if let Some(kib) = vm_hwm_kib(pid) {
+                            peak.fetch_max(kib, Ordering::Relaxed);
+                        }
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                }))
+            }
+            _ => None,
+        };
+        let output = tokio::time::timeout(self.timeout, child.wait_with_output())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "spotcheck {:?} did not finish within {:?} (it hung)",
+                    self.args, self.timeout
+                )
+            })
+            .expect("spotcheck runs");
+        if let Some(sampler) = sampler {
+            sampler.abort();
+        }
+        Run {
+            code: output.status.code(),
+            stdout: self.text("stdout", output.stdout),
+            stderr: self.text("stderr", output.stderr),
+            elapsed: started.elapsed(),
+            peak_kib: peak.load(Ordering::Relaxed),
+        }
+    }
+
+    /// [`Spotcheck::run`] for synchronous tests (on a runtime of its own; do not call
+    /// from inside a tokio runtime).
+    pub fn run_blocking(self) -> Run {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime")
+            .block_on(self.run())
+    }
+
+    fn text(&self, stream: &str, bytes: Vec<u8>) -> String {
+        if self.strict_utf8 {
+            String::from_utf8(bytes)
+                .unwrap_or_else(|e| panic!("spotcheck {:?}: {stream} is not UTF-8: {e}", self.args))
+        } else {
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+    }
+}
+
+/// `VmHWM` (peak resident set) of a process, in KiB.
+fn vm_hwm_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
