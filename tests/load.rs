@@ -466,3 +466,38 @@ fn merging_a_broken_or_foreign_report_is_a_setup_error_naming_the_file() {
     assert_eq!(output.code, Some(2));
     assert!(output.stderr.contains("missing.json"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_endpoint_is_counted_as_timeouts_right_after_the_timeout() {
+    // Accepts connections and reads, but never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    let endpoint = format!("http://127.0.0.1:{port}/webhooks");
+    let started = std::time::Instant::now();
+    let (output, report) = load(&[
+        "--endpoint",
+        &endpoint,
+        "--requests",
+        "6",
+        "-c",
+        "3",
+        "--timeout",
+        "400ms",
+    ])
+    .await;
+    let took = started.elapsed();
+    assert_eq!(output.code, Some(1), "{}", output.all());
+    assert_eq!(report["errors"], serde_json::json!({"timeout": 6}));
+    assert_eq!(report["requests"], 6);
+    // Two requests per connection, one after the other: each cut between 400 ms and
+    // 400 ms + the 4 ms slack, so about 0.8 s in all (and far from a hang).
+    let max = report["latency_ms"]["max"].as_f64().unwrap();
+    assert!((400.0..=480.0).contains(&max), "max latency {max} ms");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}

@@ -5,8 +5,10 @@ use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
 use http_body_util::BodyExt;
+use std::pin::Pin;
 use tokio::sync::{Mutex, mpsc};
-use tokio::time::Instant;
+
+use tokio::time::{Instant, Sleep};
 
 use super::request::RequestMaker;
 use super::stats::{Live, LiveRecent, PUBLISH_EVERY, Stats};
@@ -55,6 +57,12 @@ pub struct WorkerState {
 /// Shared handle to a [`WorkerState`].
 pub type SharedState = Arc<StdMutex<WorkerState>>;
 
+/// How late past the per-request timeout a request may be cut: 1 % of the timeout,
+/// at most 250 ms (so a 40 s timeout fires between 40 s and 40.25 s).
+pub fn deadline_slack(timeout: Duration) -> Duration {
+    (timeout / 100).min(Duration::from_millis(250))
+}
+
 /// One worker's state.
 pub struct Worker {
     target: Arc<Target>,
@@ -91,6 +99,7 @@ impl Worker {
 
     /// Sends requests until the budget or the pace says stop.
     pub async fn run(mut self, budget: Budget, pace: Pace) {
+        let mut deadline = Box::pin(tokio::time::sleep(self.timeout));
         loop {
             let scheduled = match &pace {
                 Pace::Closed => None,
@@ -111,7 +120,7 @@ impl Worker {
                     }
                 }
             }
-            self.one(scheduled).await;
+            self.one(scheduled, &mut deadline).await;
         }
         if let Some(live) = &self.live {
             live.publish(&mut self.recent);
@@ -122,7 +131,12 @@ impl Worker {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    async fn one(&mut self, scheduled: Option<Instant>) {
+    /// One request. `deadline` is the worker's timer, reused from request to request:
+    /// it is moved only when it would fire before `start + timeout`, and then to
+    /// `start + timeout + slack` (see [`deadline_slack`]), so most requests do not touch
+    /// the runtime's timer wheel at all. A request thus times out between `timeout`
+    /// and `timeout + slack` after it started.
+    async fn one(&mut self, scheduled: Option<Instant>, deadline: &mut Pin<Box<Sleep>>) {
         let request = self.maker.make();
         let start = Instant::now();
         {
@@ -134,9 +148,14 @@ impl Worker {
                 state.stats.late += 1;
             }
         }
-        let outcome = match tokio::time::timeout(self.timeout, self.exchange(request)).await {
-            Ok(outcome) => outcome,
-            Err(_) => {
+        let due = start + self.timeout;
+        if deadline.deadline() < due {
+            deadline.as_mut().reset(due + deadline_slack(self.timeout));
+        }
+        let outcome = tokio::select! {
+            biased;
+            outcome = self.exchange(request) => outcome,
+            () = deadline.as_mut() => {
                 // The connection is in an unknown state: start over.
                 self.conn = None;
                 Err(ErrorClass::Timeout)
