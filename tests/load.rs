@@ -501,3 +501,22 @@ async fn a_silent_endpoint_is_counted_as_timeouts_right_after_the_timeout() {
     assert!((400.0..=480.0).contains(&max), "max latency {max} ms");
     assert!(took < Duration::from_secs(5), "took {took:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duration_runs_end_cleanly_whichever_workers_finish_first() {
+    // At the deadline some workers see the stop flag and finish while others are cut
+    // in flight: the end of a run must never trip over either (no panic, counts add up).
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let endpoint = format!("{}/webhooks", server.uri());
+    for _ in 0..12 {
+        let (output, report) =
+            load(&["--endpoint", &endpoint, "--duration", "150ms", "-c", "16"]).await;
+        assert!(!output.stderr.contains("panicked"), "{}", output.all());
+        assert_eq!(output.code, Some(0), "{}", output.all());
+        assert_consistent(&report);
+    }
+}

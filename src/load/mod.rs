@@ -209,24 +209,17 @@ fn spawn_threads(
                     Err(_) => return,
                 };
                 runtime.block_on(async move {
-                    let mut tasks: Vec<_> = share
-                        .into_iter()
-                        .map(|worker| tokio::spawn(worker.run(budget.clone(), pace.clone())))
-                        .collect();
-                    let all_done = async {
-                        for task in &mut tasks {
-                            let _ = task.await;
-                        }
-                    };
+                    let mut tasks = tokio::task::JoinSet::new();
+                    for worker in share {
+                        tasks.spawn(worker.run(budget.clone(), pace.clone()));
+                    }
                     tokio::select! {
-                        _ = all_done => {}
+                        _ = async { while tasks.join_next().await.is_some() {} } => {}
                         _ = cancelled.wait_for(|stop| *stop) => {
-                            for task in &tasks {
-                                task.abort();
-                            }
-                            for task in tasks {
-                                let _ = task.await;
-                            }
+                            // Whatever is still running is cut; the finished ones
+                            // were already joined.
+                            tasks.abort_all();
+                            while tasks.join_next().await.is_some() {}
                         }
                     }
                 });
