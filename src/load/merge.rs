@@ -72,10 +72,27 @@ pub fn parse_report(source: &str, text: &str) -> Result<LoadReport, MergeError> 
     })
 }
 
+/// Largest report file read (a load report with its histogram is a few KiB).
+pub const MAX_REPORT_BYTES: u64 = 16 << 20;
+
 /// Reads and parses one load report file.
 pub fn read_report(path: &Path) -> Result<LoadReport, MergeError> {
+    use std::io::Read as _;
     let source = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|err| error(&source, format!("{err}")))?;
+    let file = std::fs::File::open(path).map_err(|err| error(&source, format!("{err}")))?;
+    let mut text = String::new();
+    file.take(MAX_REPORT_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|err| error(&source, format!("cannot read it as text: {err}")))?;
+    if text.len() as u64 > MAX_REPORT_BYTES {
+        return Err(error(
+            &source,
+            format!(
+                "is larger than {} MiB; a load report is a few KiB",
+                MAX_REPORT_BYTES >> 20
+            ),
+        ));
+    }
     parse_report(&source, &text)
 }
 
@@ -360,6 +377,20 @@ mod tests {
         let err = parse_report("a.json", "{\n  \"tool\": 3\n}").unwrap_err();
         assert_eq!(err.source.as_deref(), Some("a.json:2:11"));
         assert!(err.message.contains("not a spotcheck load report"));
+    }
+
+    #[test]
+    fn a_huge_file_is_refused_before_it_is_parsed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge.json");
+        let file = std::fs::File::create(&path).unwrap();
+        file.set_len(MAX_REPORT_BYTES + 10).unwrap();
+        let err = read_report(&path).unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("is larger than 16 MiB; a load report is a few KiB"),
+            "{err}"
+        );
     }
 
     #[test]
