@@ -47,7 +47,7 @@ const EXPECTED: [(&str, Level); 30] = [
 fn get(id: &str) -> Scenario {
     builtin()
         .into_iter()
-        .find(|s| s.id == id)
+        .find(|s| s.info.id == id)
         .unwrap_or_else(|| panic!("no built-in {id}"))
 }
 
@@ -64,19 +64,26 @@ fn sends(s: &Scenario) -> Vec<&spotcheck::scenario::SendStep> {
 #[test]
 fn every_builtin_loads_with_the_exact_ids_and_levels() {
     let all = try_builtin().unwrap_or_else(|e| panic!("{}", e.render(false)));
-    let got: Vec<(&str, Level)> = all.iter().map(|s| (s.id.as_str(), s.level)).collect();
+    let got: Vec<(&str, Level)> = all
+        .iter()
+        .map(|s| (s.info.id.as_str(), s.info.level))
+        .collect();
     assert_eq!(got, EXPECTED.to_vec());
     for s in &all {
-        assert!(s.origin.builtin, "{}", s.id);
+        assert!(s.origin.builtin, "{}", s.info.id);
         assert!(
-            s.why.len() > 20 && s.fix.len() > 20,
+            s.info.why.len() > 20 && s.info.fix.len() > 20,
             "{} needs a why and a fix",
-            s.id
+            s.info.id
         );
-        assert!(!s.title.is_empty() && !s.steps.is_empty(), "{}", s.id);
+        assert!(
+            !s.info.title.is_empty() && !s.steps.is_empty(),
+            "{}",
+            s.info.id
+        );
         assert_eq!(
             s.origin.file,
-            format!("scenarios/{}.toml", s.id.replacen('.', "/", 1))
+            format!("scenarios/{}.toml", s.info.id.replacen('.', "/", 1))
         );
         assert!(
             s.origin

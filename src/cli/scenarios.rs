@@ -115,7 +115,7 @@ pub fn programs_note(found: &[Scenario]) -> String {
             .collect();
         out.push_str(&format!(
             "runs programs: {} ({}): {}\n",
-            scenario.id,
+            scenario.info.id,
             scenario.origin.file,
             commands.join(", ")
         ));
@@ -163,18 +163,12 @@ pub fn list_table(scenarios: &[Scenario], verbose: bool) -> String {
     // Checks the runner itself runs after the scenarios.
     rows.push(row(crate::runner::recovery::info(), "(run)".to_owned()));
     rows.extend(scenarios.iter().map(|s| {
-        [
-            s.id.clone(),
-            s.level.as_str().to_owned(),
-            if s.origin.builtin {
-                "(built-in)".to_owned()
-            } else {
-                s.origin.file.clone()
-            },
-            s.title.clone(),
-            s.why.clone(),
-            s.fix.clone(),
-        ]
+        let source = if s.origin.builtin {
+            "(built-in)".to_owned()
+        } else {
+            s.origin.file.clone()
+        };
+        row(s.info.clone(), source)
     }));
     let header = ["ID", "LEVEL", "SOURCE", "TITLE"].map(str::to_owned);
     let widths: Vec<usize> = (0..3)

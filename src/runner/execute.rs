@@ -123,11 +123,11 @@ pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> CheckResult 
     } else {
         execute(scenario, ctx, &mut exchanges).await
     };
-    CheckResult::new(scenario.info(), verdict, started.elapsed(), exchanges)
+    CheckResult::new(scenario.info.clone(), verdict, started.elapsed(), exchanges)
 }
 
 async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exchange>) -> Verdict {
-    let mut rng = random::rng_for(ctx.seed, &scenario.id);
+    let mut rng = random::rng_for(ctx.seed, &scenario.info.id);
     let base = Scope {
         scenario,
         vars: &[],
@@ -284,7 +284,7 @@ async fn run_exec(
         }
     }
     let input = exec::InputContext {
-        check_id: &scenario.id,
+        check_id: &scenario.info.id,
         step_name: step.name.as_deref(),
         step_number: index + 1,
         seed: ctx.seed,

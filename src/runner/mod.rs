@@ -146,7 +146,7 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
     if let Some(shard) = options.shard {
         let ids: Vec<String> = tls_probe::check_infos()
             .into_iter()
-            .chain(scenarios.iter().map(Scenario::info))
+            .chain(scenarios.iter().map(|s| s.info.clone()))
             .chain([recovery::info()])
             .filter(|info| filter.selects(info))
             .map(|info| info.id)
@@ -307,18 +307,18 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
 
     let selected: Vec<Scenario> = scenarios
         .into_iter()
-        .filter(|s| filter.selects(&s.info()))
+        .filter(|s| filter.selects(&s.info))
         // The legacy OAuth suite runs only when OAuth is configured.
         .filter(|s| oauth.is_some() || !s.needs_oauth())
         .collect();
     match &blocked {
         _ if interrupt.is_set() => {
-            checks.extend(selected.iter().map(|s| interrupted(s.info())));
+            checks.extend(selected.iter().map(|s| interrupted(s.info.clone())));
         }
         Some(reason) => {
             for scenario in &selected {
                 checks.push(CheckResult::new(
-                    scenario.info(),
+                    scenario.info.clone(),
                     Verdict::Skipped(format!(
                         "{reason}; delivery checks skipped (--insecure-continue runs them anyway)"
                     )),
@@ -351,7 +351,7 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
             progress.finish();
             let finished = slots.lock().map(|s| s.clone()).unwrap_or_default();
             for (scenario, result) in selected.iter().zip(finished) {
-                checks.push(result.unwrap_or_else(|| interrupted(scenario.info())));
+                checks.push(result.unwrap_or_else(|| interrupted(scenario.info.clone())));
             }
         }
     }

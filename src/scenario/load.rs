@@ -160,11 +160,11 @@ pub fn check_unique_ids(scenarios: &[Scenario]) -> Result<(), ScenarioError> {
     let mut seen: HashMap<&str, &Scenario> = HashMap::new();
     let mut problems = Vec::new();
     for s in scenarios {
-        if let Some(first) = seen.get(s.id.as_str()) {
+        if let Some(first) = seen.get(s.info.id.as_str()) {
             let (line, column) =
                 super::diagnostic::line_column(&first.origin.text, first.origin.id_span.start);
             let where_first = if first.origin.builtin {
-                format!("built-in check {} ({})", first.id, first.origin.file)
+                format!("built-in check {} ({})", first.info.id, first.origin.file)
             } else {
                 format!("{}:{line}:{column}", first.origin.file)
             };
@@ -173,7 +173,7 @@ pub fn check_unique_ids(scenarios: &[Scenario]) -> Result<(), ScenarioError> {
                     &s.origin.file,
                     &s.origin.text,
                     s.origin.id_span.clone(),
-                    format!("duplicate check id `{}`", s.id),
+                    format!("duplicate check id `{}`", s.info.id),
                     "already defined",
                 )
                 .with_help(format!(
@@ -181,7 +181,7 @@ pub fn check_unique_ids(scenarios: &[Scenario]) -> Result<(), ScenarioError> {
                 )),
             );
         } else {
-            seen.insert(&s.id, s);
+            seen.insert(&s.info.id, s);
         }
     }
     if problems.is_empty() {

@@ -6,7 +6,7 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::check::{CheckInfo, Level};
+use crate::check::CheckInfo;
 use crate::event::{EventKind, SeededRng};
 use crate::signing::SignatureFormat;
 
@@ -44,18 +44,9 @@ pub mod limits {
 /// One check, as written in one scenario file.
 #[derive(Debug, Clone)]
 pub struct Scenario {
-    /// Stable id, `suite.name` (e.g. `ordering.out-of-order-accepted`).
-    pub id: String,
-    /// One-line title.
-    pub title: String,
-    /// Required or recommended.
-    pub level: Level,
-    /// Why it matters.
-    pub why: String,
-    /// How to fix a failure.
-    pub fix: String,
-    /// Free tags for `--tags`.
-    pub tags: Vec<String>,
+    /// What the check is: id (`suite.name`, e.g. `ordering.out-of-order-accepted`),
+    /// title, level, why, fix and tags, as every report shows them.
+    pub info: CheckInfo,
     /// Capabilities the run must have; without them the check is skipped with a reason.
     pub requires: Vec<Capability>,
     /// `[vars]`, in file order; each may use the ones before it.
@@ -67,21 +58,9 @@ pub struct Scenario {
 }
 
 impl Scenario {
-    /// The check description reports are built from.
-    pub fn info(&self) -> CheckInfo {
-        CheckInfo {
-            id: self.id.clone(),
-            title: self.title.clone(),
-            level: self.level,
-            why: self.why.clone(),
-            fix: self.fix.clone(),
-            tags: self.tags.clone(),
-        }
-    }
-
     /// The suite: the part of the id before the first `.`.
     pub fn suite(&self) -> &str {
-        self.id.split('.').next().unwrap_or(&self.id)
+        self.info.suite()
     }
 
     /// Whether it needs `--state-url` (`requires = ["state"]`).

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use crate::check::Level;
+use crate::check::{CheckInfo, Level};
 use crate::event::catalogue::closest;
 use crate::event::{EventKind, UnknownEvent};
 use crate::signing::SignatureFormat;
@@ -461,12 +461,14 @@ pub(crate) fn validate(v: &mut Validator<'_>, raw: RawScenario) -> Option<Scenar
     let ok = v.problems.is_empty() && id_ok;
     let level = level?;
     ok.then(|| Scenario {
-        id: raw.id.get_ref().clone(),
-        title: raw.title.get_ref().trim().to_owned(),
-        level,
-        why: raw.why.get_ref().trim().to_owned(),
-        fix: raw.fix.get_ref().trim().to_owned(),
-        tags,
+        info: CheckInfo {
+            id: raw.id.get_ref().clone(),
+            title: raw.title.get_ref().trim().to_owned(),
+            level,
+            why: raw.why.get_ref().trim().to_owned(),
+            fix: raw.fix.get_ref().trim().to_owned(),
+            tags,
+        },
         requires,
         vars,
         steps,
