@@ -306,23 +306,29 @@ async fn send_fetches_a_token_and_shows_it_redacted() {
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, running.ca_pem.clone().unwrap()).unwrap();
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"));
-    command
-        .args(["send", "PNR_V3/BOOKING_TICKETED", "--endpoint"])
-        .arg(running.webhook_url())
-        .arg("--ca-cert")
-        .arg(&ca)
-        .arg("--oauth-token-url")
-        .arg(running.token_url())
-        .args(["--oauth-client-id", CLIENT_ID])
-        .args(["--oauth-client-secret-env", "PARTNER_CLIENT_SECRET"])
-        .env("SPOTNANA_WEBHOOK_SECRET", SECRET)
-        .env("PARTNER_CLIENT_SECRET", CLIENT_SECRET)
-        .kill_on_drop(true);
-    let output = tokio::time::timeout(Duration::from_secs(30), command.output())
-        .await
-        .unwrap()
-        .unwrap();
+    // `spotcheck send` with the OAuth flags, the client secret in the environment.
+    let send = |client_secret: &str| {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"));
+        command
+            .args(["send", "PNR_V3/BOOKING_TICKETED", "--endpoint"])
+            .arg(running.webhook_url())
+            .arg("--ca-cert")
+            .arg(&ca)
+            .arg("--oauth-token-url")
+            .arg(running.token_url())
+            .args(["--oauth-client-id", CLIENT_ID])
+            .args(["--oauth-client-secret-env", "PARTNER_CLIENT_SECRET"])
+            .env("SPOTNANA_WEBHOOK_SECRET", SECRET)
+            .env("PARTNER_CLIENT_SECRET", client_secret)
+            .kill_on_drop(true);
+        async move {
+            tokio::time::timeout(Duration::from_secs(30), command.output())
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let output = send(CLIENT_SECRET).await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     assert!(
@@ -333,23 +339,7 @@ async fn send_fetches_a_token_and_shows_it_redacted() {
     assert!(!stdout.contains(CLIENT_SECRET));
 
     // A wrong client secret: no token, nothing delivered, exit 1 with the reason.
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"));
-    command
-        .args(["send", "PNR_V3/BOOKING_TICKETED", "--endpoint"])
-        .arg(running.webhook_url())
-        .arg("--ca-cert")
-        .arg(&ca)
-        .arg("--oauth-token-url")
-        .arg(running.token_url())
-        .args(["--oauth-client-id", CLIENT_ID])
-        .args(["--oauth-client-secret-env", "PARTNER_CLIENT_SECRET"])
-        .env("SPOTNANA_WEBHOOK_SECRET", SECRET)
-        .env("PARTNER_CLIENT_SECRET", "not-the-secret")
-        .kill_on_drop(true);
-    let output = tokio::time::timeout(Duration::from_secs(30), command.output())
-        .await
-        .unwrap()
-        .unwrap();
+    let output = send("not-the-secret").await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("no OAuth token from"), "{stdout}");

@@ -10,10 +10,14 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
-use spotcheck::receiver::{self, Flaw, ReceiverConfig, TlsSetup};
-use spotcheck::signing::Secret;
+use spotcheck::receiver::Flaw;
 
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+#[path = "support/cli.rs"]
+mod cli;
+#[path = "support/receiver.rs"]
+mod support;
+
+use support::SECRET;
 
 /// A handful of checks covering TLS, a plain delivery, a rejection, a recommended
 /// check and a redelivery: enough for every report section, small enough to review.
@@ -49,34 +53,22 @@ impl Run {
 
 /// Runs the binary against a reference receiver with these flaws, writing all three reports.
 async fn run_against(flaws: Vec<Flaw>, extra: &[&str]) -> Run {
-    spotcheck::init_crypto();
-    let config = ReceiverConfig {
-        secrets: vec![Secret::parse(SECRET).unwrap()],
-        state: true,
-        flaws,
-        ..ReceiverConfig::default()
-    };
-    let running = receiver::start(config, "127.0.0.1:0".parse().unwrap(), TlsSetup::Generated)
-        .await
-        .expect("receiver starts");
-    let dir = tempfile::tempdir().unwrap();
-    let ca = dir.path().join("ca.pem");
-    std::fs::write(&ca, running.ca_pem.clone().unwrap()).unwrap();
+    let receiver = support::start(flaws).await;
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"));
     command
         .arg("run")
         .arg("--endpoint")
-        .arg(running.webhook_url())
+        .arg(receiver.running.webhook_url())
         .arg("--ca-cert")
-        .arg(&ca)
+        .arg(&receiver.ca)
         .arg("--state-url")
-        .arg(running.state_url())
+        .arg(receiver.running.state_url())
         .args(extra)
         .env("SPOTNANA_WEBHOOK_SECRET", SECRET)
         .env_remove("NO_COLOR")
         .kill_on_drop(true);
-    let run = finish(command, dir).await;
-    running.shutdown().await;
+    let run = finish(command, tempfile::tempdir().unwrap()).await;
+    receiver.running.shutdown().await;
     run
 }
 
