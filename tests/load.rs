@@ -4,6 +4,8 @@
 
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/partner.rs"]
+mod partner;
 
 use std::time::Duration;
 
@@ -161,17 +163,7 @@ async fn a_receiver_answering_500_shows_500s_and_fails() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plain_http_wiremock_gets_signed_requests_and_mixed_statuses_add_up() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(100)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200))
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    partner::fails_then_accepts(&server, 503, 100).await;
     let url = format!("{}/hooks", server.uri());
     let (output, report) = load(&[
         "--endpoint",
@@ -355,15 +347,7 @@ async fn reports_of_two_runners_merge_into_one_with_their_histograms_added() {
     // Two "CI runners" load the same endpoint, each with its own seed; the first
     // one's endpoint answers 503 to a share of the requests.
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(40)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&server)
-        .await;
+    partner::fails_then_accepts(&server, 503, 40).await;
     let endpoint = format!("{}/webhooks", server.uri());
     let (first_out, first) = load(&[
         "--endpoint",

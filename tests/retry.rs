@@ -5,6 +5,8 @@
 
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/partner.rs"]
+mod partner;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -207,17 +209,7 @@ async fn signatures_are_recomputed_when_the_clock_moves_between_attempts() {
     // Six failures, then 200: attempt 7 is the first backoff attempt, due 1 minute
     // after the first; at ×30 that is 2 s, so its timestamp is a later second.
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(6)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200))
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    partner::fails_then_accepts(&server, 503, 6).await;
     let url = format!("{}/hook", server.uri());
     let run = spotcheck(
         &[
