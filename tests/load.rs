@@ -321,6 +321,56 @@ async fn a_closed_port_is_counted_as_connect_errors() {
     assert_eq!(report["status_counts"], serde_json::json!({}));
 }
 
+/// A raw loopback server: on each connection it reads one request head, then gives
+/// `answer` (if any) and closes, without saying `Connection: close`. Returns its URL.
+async fn one_answer_per_connection(answer: Option<&'static [u8]>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 16 * 1024];
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                if let Some(answer) = answer {
+                    let _ = stream.write_all(answer).await;
+                }
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_closing_kept_alive_connections_gets_every_request_on_a_new_one() {
+    // Node's keep-alive timeout, nginx's keepalive_requests: the server closes a
+    // connection it had kept open. The request then goes out again on a new one.
+    let url =
+        one_answer_per_connection(Some(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")).await;
+    let (output, report) = load(&["--endpoint", &url, "--requests", "60", "-c", "3"]).await;
+    assert_eq!(output.code, Some(0), "{}", output.stdout);
+    assert_consistent(&report);
+    assert_eq!(report["status_counts"], serde_json::json!({"200": 60}));
+    assert_eq!(report["errors"], serde_json::json!({}));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_closing_without_answering_is_counted_as_resets() {
+    let url = one_answer_per_connection(None).await;
+    let (output, report) = load(&["--endpoint", &url, "--requests", "30", "-c", "3"]).await;
+    let text = output.stdout.clone();
+    assert_eq!(output.code, Some(1), "{text}");
+    assert!(text.contains("errors        reset: 30"), "{text}");
+    assert_consistent(&report);
+    assert_eq!(report["errors"], serde_json::json!({"reset": 30}));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_options_are_setup_errors() {
     let (output, _) = load(&["--events", "PNR_V3/NOPE", "--requests", "1"]).await;

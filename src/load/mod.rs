@@ -1,9 +1,11 @@
 //! Load mode: sustained signed deliveries at a fixed concurrency (closed model) or
 //! a constant arrival rate (open model), measured with HDR histograms.
 //!
-//! The shape follows oha: one hyper HTTP/1.1 connection per worker, no pool and no
-//! lock on the hot path, workers spread over one single-threaded runtime per core; bodies pre-serialized once per event kind; per request only
-//! the webhook id, timestamp, HMAC and B3 ids are new. Each worker keeps its own
+//! The shape follows oha: one HTTP/1.1 connection per worker, no pool and no lock on
+//! the hot path, workers spread over one single-threaded runtime per core. Bodies are
+//! pre-serialized once per event kind; per request only the webhook id, timestamp,
+//! HMAC and B3 ids are new, written with the rest of the request into a buffer the
+//! worker reuses and sent by the small client of [`http1`]. Each worker keeps its own
 //! histogram and fixed-size counters, merged at the end, so memory does not grow
 //! with the number of requests.
 //!
@@ -14,6 +16,7 @@
 //! Nothing disappears: `requests + dropped + abandoned == scheduled`.
 
 pub mod histogram;
+pub mod http1;
 pub mod merge;
 pub mod report;
 pub mod request;

@@ -1,6 +1,7 @@
 //! Building each load request: the body comes from a few templates per event kind
 //! serialized once; per request only the webhook id, the timestamp, the HMAC
-//! signature and the B3 ids are fresh.
+//! signature and the B3 ids are fresh, and the whole request is written as HTTP/1.1
+//! bytes into a buffer the worker reuses.
 
 use std::sync::Arc;
 
@@ -8,9 +9,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use hmac::{Hmac, Mac};
-use http_body_util::Full;
-use hyper::header::{CONTENT_TYPE, HOST, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
-use hyper::{Method, Request, Uri};
+use hyper::Uri;
+use hyper::header::{CONTENT_TYPE, HOST, HeaderName, HeaderValue, USER_AGENT};
 use rand::{Rng, RngCore};
 use sha2::Sha256;
 
@@ -87,30 +87,27 @@ impl Templates {
         total / self.table.len()
     }
 
-    fn pick(&self, rng: &mut impl Rng) -> Bytes {
+    fn pick(&self, rng: &mut impl Rng) -> &[u8] {
         let index = self.table[rng.random_range(0..self.table.len())];
-        self.bodies[index as usize].clone()
+        &self.bodies[index as usize]
     }
 }
 
 /// Everything a worker needs to make requests, shared read-only.
 #[derive(Debug)]
 pub struct RequestPlan {
-    /// Request target (origin form: path and query).
-    pub path: Uri,
-    /// The `Host` header.
-    pub host: HeaderValue,
     /// Signature token form.
     pub format: SignatureFormat,
     /// Bodies to draw from.
     pub templates: Templates,
-    /// Subscription custom headers.
-    pub custom: Vec<(HeaderName, HeaderValue)>,
+    /// The request line and the fields that are the same on every request.
+    head: Vec<u8>,
     mac: Hmac<Sha256>,
 }
 
 impl RequestPlan {
-    /// A plan signing with `secret`.
+    /// A plan posting to `path` at `host`, signing with `secret` and adding the
+    /// subscription's `custom` headers to every request.
     pub fn new(
         path: Uri,
         host: HeaderValue,
@@ -121,31 +118,49 @@ impl RequestPlan {
     ) -> RequestPlan {
         let mac = Hmac::<Sha256>::new_from_slice(secret.expose_key())
             .expect("HMAC accepts keys of any length");
+        let target = path.path_and_query().map_or("/", |p| p.as_str());
+        let mut head = Vec::with_capacity(256);
+        head.extend_from_slice(b"POST ");
+        head.extend_from_slice(target.as_bytes());
+        head.extend_from_slice(b" HTTP/1.1\r\n");
+        let fixed = [
+            (HOST, host),
+            (CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE)),
+        ];
+        for (name, value) in fixed.iter().chain(&custom) {
+            field(&mut head, name.as_str().as_bytes(), value.as_bytes());
+        }
         RequestPlan {
-            path,
-            host,
             format,
             templates,
-            custom,
+            head,
             mac,
         }
     }
 }
 
-/// One worker's request maker: its own random stream and reused buffers.
+/// One worker's request maker: its own random stream and the current timestamp.
 #[derive(Debug)]
 pub struct RequestMaker {
     plan: Arc<RequestPlan>,
     rng: SeededRng,
-    timestamp: (i64, HeaderValue),
+    timestamp: (i64, String),
 }
 
-// Parsed once at compile time rather than on every insert.
-const NAME_ID: HeaderName = HeaderName::from_static(HEADER_ID);
-const NAME_TIMESTAMP: HeaderName = HeaderName::from_static(HEADER_TIMESTAMP);
-const NAME_SIGNATURE: HeaderName = HeaderName::from_static(HEADER_SIGNATURE);
-const NAME_TRACE_ID: HeaderName = HeaderName::from_static("x-b3-traceid");
-const NAME_SPAN_ID: HeaderName = HeaderName::from_static("x-b3-spanid");
+// Written in lowercase, as hyper writes every other sender's header names.
+const TRACE_ID: &str = "x-b3-traceid";
+const SPAN_ID: &str = "x-b3-spanid";
+const _: () = assert!(
+    TRACE_ID
+        .as_bytes()
+        .eq_ignore_ascii_case(crate::delivery::request::HEADER_TRACE_ID.as_bytes())
+);
+const _: () = assert!(
+    SPAN_ID
+        .as_bytes()
+        .eq_ignore_ascii_case(crate::delivery::request::HEADER_SPAN_ID.as_bytes())
+);
 
 const USER_AGENT_VALUE: &str = concat!("spotcheck/", env!("CARGO_PKG_VERSION"), " (load)");
 
@@ -155,13 +170,14 @@ impl RequestMaker {
         RequestMaker {
             plan,
             rng,
-            timestamp: (i64::MIN, HeaderValue::from_static("0")),
+            timestamp: (i64::MIN, String::new()),
         }
     }
 
-    /// A freshly signed request: new webhook id, the current timestamp, the HMAC of
-    /// `{id}.{timestamp}.{body}`, new B3 trace and span ids.
-    pub fn make(&mut self) -> Request<Full<Bytes>> {
+    /// Writes a freshly signed HTTP/1.1 request into `out` (cleared first): new
+    /// webhook id, the current timestamp, the HMAC of `{id}.{timestamp}.{body}`, new
+    /// B3 trace and span ids, then the body.
+    pub fn write_request(&mut self, out: &mut Vec<u8>) {
         let plan = &*self.plan;
         let body = plan.templates.pick(&mut self.rng);
 
@@ -174,7 +190,7 @@ impl RequestMaker {
 
         let now = crate::signing::unix_now();
         if self.timestamp.0 != now {
-            self.timestamp = (now, HeaderValue::from(now));
+            self.timestamp = (now, now.to_string());
         }
         let timestamp = self.timestamp.1.as_bytes();
 
@@ -183,7 +199,7 @@ impl RequestMaker {
         mac.update(b".");
         mac.update(timestamp);
         mac.update(b".");
-        mac.update(&body);
+        mac.update(body);
         let digest = mac.finalize().into_bytes();
         let mut sig_buf = [0u8; 3 + 44];
         let prefix = match plan.format {
@@ -203,39 +219,27 @@ impl RequestMaker {
         let mut span = [0u8; 16];
         hex_into(&self.rng.next_u64().to_be_bytes(), &mut span);
 
-        debug_assert!(
-            NAME_TRACE_ID
-                .as_str()
-                .eq_ignore_ascii_case(crate::delivery::request::HEADER_TRACE_ID)
-        );
-        debug_assert!(
-            NAME_SPAN_ID
-                .as_str()
-                .eq_ignore_ascii_case(crate::delivery::request::HEADER_SPAN_ID)
-        );
-        let mut headers = HeaderMap::with_capacity(8 + plan.custom.len());
-        headers.insert(HOST, plan.host.clone());
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
-        headers.insert(NAME_ID, header_value(id.as_bytes()));
-        headers.insert(NAME_TIMESTAMP, self.timestamp.1.clone());
-        headers.insert(NAME_SIGNATURE, header_value(signature));
-        headers.insert(NAME_TRACE_ID, header_value(&trace));
-        headers.insert(NAME_SPAN_ID, header_value(&span));
-        for (name, value) in &plan.custom {
-            headers.append(name.clone(), value.clone());
-        }
-        let mut request = Request::new(Full::new(body));
-        *request.method_mut() = Method::POST;
-        *request.uri_mut() = plan.path.clone();
-        *request.headers_mut() = headers;
-        request
+        out.clear();
+        out.reserve(plan.head.len() + 256 + body.len());
+        out.extend_from_slice(&plan.head);
+        field(out, HEADER_ID.as_bytes(), id.as_bytes());
+        field(out, HEADER_TIMESTAMP.as_bytes(), timestamp);
+        field(out, HEADER_SIGNATURE.as_bytes(), signature);
+        field(out, TRACE_ID.as_bytes(), &trace);
+        field(out, SPAN_ID.as_bytes(), &span);
+        let mut length = itoa::Buffer::new();
+        field(out, b"content-length", length.format(body.len()).as_bytes());
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(body);
     }
 }
 
-fn header_value(bytes: &[u8]) -> HeaderValue {
-    // Ids, hex and Base64 are always valid header bytes.
-    HeaderValue::from_bytes(bytes).unwrap_or_else(|_| HeaderValue::from_static(""))
+/// Appends the header line `name: value`.
+fn field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    out.extend_from_slice(name);
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
 }
 
 fn hex_into(bytes: &[u8], out: &mut [u8]) {
@@ -251,6 +255,29 @@ mod tests {
     use super::*;
     use crate::signing::Verifier;
 
+    /// Parses one request the maker wrote, as a server would.
+    fn parse(bytes: &[u8]) -> (String, Vec<(String, String)>, Vec<u8>) {
+        let mut headers = [httparse::EMPTY_HEADER; 32];
+        let mut request = httparse::Request::new(&mut headers);
+        let httparse::Status::Complete(head) = request.parse(bytes).unwrap() else {
+            panic!("incomplete request head");
+        };
+        assert_eq!(request.method, Some("POST"));
+        assert_eq!(request.version, Some(1));
+        let target = request.path.unwrap().to_owned();
+        let fields: Vec<(String, String)> = request
+            .headers
+            .iter()
+            .map(|h| {
+                (
+                    h.name.to_owned(),
+                    std::str::from_utf8(h.value).unwrap().to_owned(),
+                )
+            })
+            .collect();
+        (target, fields, bytes[head..].to_vec())
+    }
+
     #[test]
     fn every_request_is_freshly_signed_and_verifies() {
         let secret = Secret::from_key(b"load-secret".to_vec());
@@ -262,26 +289,38 @@ mod tests {
         );
         assert_eq!(templates.len(), VARIANTS_PER_KIND);
         let plan = Arc::new(RequestPlan::new(
-            Uri::from_static("/webhooks"),
+            Uri::from_static("/webhooks?tenant=a"),
             HeaderValue::from_static("127.0.0.1:1"),
             &secret,
             SignatureFormat::V1,
             templates,
-            vec![],
+            vec![(
+                HeaderName::from_static("x-partner-key"),
+                HeaderValue::from_static("k1"),
+            )],
         ));
         let mut maker = RequestMaker::new(plan, random::rng(1));
         let verifier = Verifier::new(vec![secret]);
         let mut ids = std::collections::HashSet::new();
+        let mut wire = Vec::new();
         for _ in 0..20 {
-            let (parts, body) = maker.make().into_parts();
-            let h = |name: &str| parts.headers[name].to_str().unwrap().to_owned();
+            maker.write_request(&mut wire);
+            let (target, fields, body) = parse(&wire);
+            assert_eq!(target, "/webhooks?tenant=a");
+            let h = |name: &str| {
+                let mut values = fields.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name));
+                let (_, value) = values.next().unwrap_or_else(|| panic!("no {name}"));
+                assert!(values.next().is_none(), "{name} sent twice");
+                value.clone()
+            };
+            assert_eq!(h("host"), "127.0.0.1:1");
+            assert_eq!(h("content-type"), "application/json");
+            assert_eq!(h("x-partner-key"), "k1");
+            assert_eq!(h("content-length"), body.len().to_string());
             assert!(h(HEADER_SIGNATURE).starts_with("v1,"));
             assert_eq!(h("x-b3-traceid").len(), 32);
             assert_eq!(h("x-b3-spanid").len(), 16);
             assert!(ids.insert(h(HEADER_ID)), "webhook ids repeat");
-            let body = futures::executor::block_on(http_body_util::BodyExt::collect(body))
-                .unwrap()
-                .to_bytes();
             let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
             assert_eq!(value["operation"], "BOOKING_TICKETED");
             verifier

@@ -1,19 +1,16 @@
 //! The endpoint under load: resolved once, and one HTTP/1.1 connection per worker
-//! (plain TCP or rustls), `TCP_NODELAY` set, no pool.
+//! (plain TCP or rustls, see [`super::http1`]), `TCP_NODELAY` set, no pool.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::client::conn::http1::{self, SendRequest};
 use hyper::header::HeaderValue;
 use hyper::{Uri, http::uri::Scheme};
-use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
+use super::http1::{Connection, Stream};
 use crate::delivery::exchange::ErrorClass;
 use crate::error::SetupError;
 
@@ -40,9 +37,6 @@ impl std::fmt::Debug for Target {
             .finish_non_exhaustive()
     }
 }
-
-/// A worker's connection: the request half of a hyper HTTP/1 connection.
-pub type Connection = SendRequest<Full<Bytes>>;
 
 impl Target {
     /// Parses `endpoint` (`http://` or `https://`), resolves its host once and, for
@@ -116,33 +110,22 @@ impl Target {
         })
     }
 
-    /// Opens a new connection. The connection task runs in the background and ends
-    /// when the returned sender is dropped or the peer closes.
+    /// Opens a new connection (TCP, then TLS for `https://`).
     pub async fn connect(&self) -> Result<Connection, ErrorClass> {
         let stream = TcpStream::connect(self.addr)
             .await
             .map_err(|_| ErrorClass::Connect)?;
         let _ = stream.set_nodelay(true);
-        match &self.tls {
-            None => {
-                let (sender, conn) = http1::handshake(TokioIo::new(stream))
-                    .await
-                    .map_err(|_| ErrorClass::Protocol)?;
-                tokio::spawn(conn);
-                Ok(sender)
-            }
-            Some((connector, name)) => {
-                let stream = connector
+        let stream = match &self.tls {
+            None => Stream::Plain(stream),
+            Some((connector, name)) => Stream::Tls(Box::new(
+                connector
                     .connect(name.clone(), stream)
                     .await
-                    .map_err(|_| ErrorClass::Tls)?;
-                let (sender, conn) = http1::handshake(TokioIo::new(stream))
-                    .await
-                    .map_err(|_| ErrorClass::Protocol)?;
-                tokio::spawn(conn);
-                Ok(sender)
-            }
-        }
+                    .map_err(|_| ErrorClass::Tls)?,
+            )),
+        };
+        Ok(Connection::new(stream))
     }
 }
 

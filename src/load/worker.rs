@@ -4,16 +4,15 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
 
-use http_body_util::BodyExt;
 use std::pin::Pin;
 use tokio::sync::{Mutex, mpsc};
 
 use tokio::time::{Instant, Sleep};
 
+use super::http1::{Connection, Failure};
 use super::request::RequestMaker;
 use super::stats::{Live, LiveRecent, PUBLISH_EVERY, Stats};
-
-use super::target::{Connection, Target};
+use super::target::Target;
 use crate::delivery::exchange::ErrorClass;
 
 /// When the run stops.
@@ -74,6 +73,8 @@ pub struct Worker {
     last_publish: Instant,
     state: SharedState,
     conn: Option<Connection>,
+    /// The request being sent, rewritten in place for each request.
+    request: Vec<u8>,
 }
 
 impl Worker {
@@ -94,6 +95,7 @@ impl Worker {
             last_publish: Instant::now(),
             state,
             conn: None,
+            request: Vec::new(),
         }
     }
 
@@ -137,7 +139,7 @@ impl Worker {
     /// the runtime's timer wheel at all. A request thus times out between `timeout`
     /// and `timeout + slack` after it started.
     async fn one(&mut self, scheduled: Option<Instant>, deadline: &mut Pin<Box<Sleep>>) {
-        let request = self.maker.make();
+        self.maker.write_request(&mut self.request);
         let start = Instant::now();
         {
             let mut state = self.state();
@@ -154,7 +156,7 @@ impl Worker {
         }
         let outcome = tokio::select! {
             biased;
-            outcome = self.exchange(request) => outcome,
+            outcome = self.exchange() => outcome,
             () = deadline.as_mut() => {
                 // The connection is in an unknown state: start over.
                 self.conn = None;
@@ -183,34 +185,35 @@ impl Worker {
         }
     }
 
-    /// Sends one request on the worker's connection (reconnecting when the previous
-    /// one was lost) and reads the whole answer. Returns the status.
-    async fn exchange(
-        &mut self,
-        request: hyper::Request<http_body_util::Full<bytes::Bytes>>,
-    ) -> Result<u16, ErrorClass> {
-        // A kept-alive connection the peer closed meanwhile is replaced silently.
-        if let Some(conn) = &mut self.conn
-            && (conn.is_closed() || conn.ready().await.is_err())
-        {
-            self.conn = None;
-        }
-        let conn = match &mut self.conn {
-            Some(conn) => conn,
-            None => self.conn.insert(self.target.connect().await?),
-        };
-        let response = conn.send_request(request).await.map_err(|err| {
-            if err.is_parse() || err.is_parse_status() || err.is_parse_too_large() {
-                ErrorClass::Protocol
-            } else {
-                ErrorClass::Reset
+    /// Sends the request on the worker's connection (connecting when it has none)
+    /// and reads the whole answer. Returns the status.
+    ///
+    /// When a connection that already served requests ends before any byte of the
+    /// answer, the server closed it while idle (a keep-alive timeout): the request is
+    /// sent once more on a new connection, and only a failure there counts.
+    async fn exchange(&mut self) -> Result<u16, ErrorClass> {
+        loop {
+            let conn = match &mut self.conn {
+                Some(conn) => conn,
+                None => self.conn.insert(self.target.connect().await?),
+            };
+            let reused = conn.served() > 0;
+            match conn.exchange(&self.request).await {
+                Ok(answer) => {
+                    if !answer.reusable {
+                        self.conn = None;
+                    }
+                    return Ok(answer.status);
+                }
+                Err(failure) => {
+                    self.conn = None;
+                    match failure {
+                        Failure::ClosedBeforeAnswer if reused => continue,
+                        Failure::ClosedBeforeAnswer => return Err(ErrorClass::Reset),
+                        Failure::Error(class) => return Err(class),
+                    }
+                }
             }
-        })?;
-        let status = response.status().as_u16();
-        let mut body = response.into_body();
-        while let Some(frame) = body.frame().await {
-            frame.map_err(|_| ErrorClass::Body)?;
         }
-        Ok(status)
     }
 }
