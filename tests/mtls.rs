@@ -294,3 +294,50 @@ async fn run_presents_the_client_certificate_to_probe_and_deliveries() {
     assert!(setup.requests.load(Ordering::SeqCst) >= 1);
     setup.assert_no_key(&run.all());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_presents_the_client_certificate_on_every_connection() {
+    let setup = Setup::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("load.json");
+    let report_arg = format!("json={}", report.display());
+    let load = async |with_cert: bool| {
+        let mut args = vec![
+            "load",
+            "--endpoint",
+            &setup.url,
+            "--ca-cert",
+            Setup::s(&setup.ca),
+            "--requests",
+            "20",
+            "-c",
+            "2",
+            "--quiet",
+            "--report",
+            &report_arg,
+        ];
+        if with_cert {
+            args.extend(client(Setup::s(&setup.cert), Setup::s(&setup.key)));
+        }
+        spotcheck(&args).await
+    };
+    // The server closes after each answer: 20 handshakes, each with the certificate.
+    let run = load(true).await;
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(
+        json["status_counts"],
+        serde_json::json!({"200": 20}),
+        "{json:#}"
+    );
+    assert_eq!(setup.requests.load(Ordering::SeqCst), 20);
+    setup.assert_no_key(&run.all());
+
+    // Without it, the server's alert is a TLS error on every request.
+    let run = load(false).await;
+    assert_eq!(run.code, Some(1), "{}", run.all());
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(json["errors"], serde_json::json!({"tls": 20}), "{json:#}");
+    assert_eq!(setup.requests.load(Ordering::SeqCst), 20);
+    drop(setup.server);
+}

@@ -160,6 +160,11 @@ impl Connection {
                 Err(_) => return Err(Failure::Error(ErrorClass::Protocol)),
             }
             match self.fill().await {
+                // Only TLS reports InvalidData: an alert (a refused client
+                // certificate arrives so, after the handshake) or a bad record.
+                Err(err) if err.kind() == io::ErrorKind::InvalidData => {
+                    return Err(Failure::Error(ErrorClass::Tls));
+                }
                 Ok(0) | Err(_) if !answered => return Err(Failure::ClosedBeforeAnswer),
                 Ok(0) | Err(_) => return Err(Failure::Error(ErrorClass::Reset)),
                 Ok(_) => answered = true,
