@@ -28,6 +28,7 @@
 //! test-only [`Flaw`]s, the deliberately broken endpoints that prove each
 //! conformance check can fail.
 
+mod fields;
 mod flaw;
 mod handler;
 pub mod log;

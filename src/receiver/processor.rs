@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
+use super::fields::{Parsed, parse};
 use super::flaw::Flaw;
 use super::handler::{Queued, Shared};
 use super::log::{EventLog, EventRecord};
@@ -36,40 +36,6 @@ pub(crate) async fn run(
             }
         }
     }
-}
-
-/// The parts of an envelope the receiver acts on.
-#[derive(Debug, Default)]
-struct Parsed {
-    event_type: Option<String>,
-    operation: Option<String>,
-    organization_id: Option<String>,
-    pnr_id: Option<String>,
-    timestamp: Option<String>,
-}
-
-fn parse(body: &[u8]) -> Result<Parsed, String> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|err| format!("the body is not JSON: {err}"))?;
-    let Value::Object(envelope) = value else {
-        return Err("the body is JSON but not an object".to_owned());
-    };
-    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
-    Ok(Parsed {
-        event_type: text(
-            envelope
-                .get("eventType")
-                .or_else(|| envelope.get("event_type")),
-        ),
-        operation: text(envelope.get("operation")),
-        organization_id: text(
-            envelope
-                .get("audience")
-                .and_then(|a| a.get("organizationId")),
-        ),
-        pnr_id: text(envelope.get("payload").and_then(|p| p.get("pnrId"))),
-        timestamp: text(envelope.get("timestamp")),
-    })
 }
 
 async fn process(shared: &Shared, seen: &mut BoundedSet<String>, log: &mut EventLog, item: Queued) {
