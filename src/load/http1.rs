@@ -301,6 +301,12 @@ fn framing(response: &httparse::Response<'_, '_>) -> Result<(Framing, bool), Fai
             }
         }
     }
+    // Transfer-Encoding beside a Content-Length, or in HTTP/1.0, is faulty framing
+    // (RFC 9112 §6.1, §6.3): the answer is read by its Transfer-Encoding, then the
+    // connection is not trusted with another request.
+    if chunked.is_some() && (length.is_some() || response.version == Some(0)) {
+        keep_alive = false;
+    }
     let status = response.code.unwrap_or(0);
     let framing = if matches!(status, 100..=199 | 204 | 304) {
         Framing::Empty
@@ -472,6 +478,15 @@ mod tests {
             ("HTTP/1.1 200 OK\r\n\r\nuntil the end", 200),
             (
                 "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nuntil the end",
+                200,
+            ),
+            // Both framings: chunked counts, and the connection is not reused.
+            (
+                "HTTP/1.1 200 OK\r\nContent-Length: 50\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+                200,
+            ),
+            (
+                "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
                 200,
             ),
             // More bytes than the answer: not safe to send another request after.
