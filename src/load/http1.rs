@@ -53,7 +53,8 @@ pub struct Answer {
     pub status: u16,
     /// Whether the connection can carry the next request: HTTP/1.1 without
     /// `Connection: close` (or HTTP/1.0 with `keep-alive`), a body that did not run
-    /// until the close, and nothing sent after it.
+    /// until the close, framing that is not faulty (not both `Transfer-Encoding` and
+    /// `Content-Length`), and nothing sent after it.
     pub reusable: bool,
 }
 
