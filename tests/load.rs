@@ -361,25 +361,23 @@ async fn a_server_closing_kept_alive_connections_gets_every_request_on_a_new_one
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_server_that_does_not_speak_http_is_counted_as_protocol_errors() {
-    let url = one_answer_per_connection(Some(b"SSH-2.0-OpenSSH_9.6\r\n")).await;
-    let (output, report) = load(&["--endpoint", &url, "--requests", "30", "-c", "3"]).await;
-    let text = output.stdout.clone();
-    assert_eq!(output.code, Some(1), "{text}");
-    assert!(text.contains("errors        protocol: 30"), "{text}");
-    assert_consistent(&report);
-    assert_eq!(report["errors"], serde_json::json!({"protocol": 30}));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_server_closing_without_answering_is_counted_as_resets() {
-    let url = one_answer_per_connection(None).await;
-    let (output, report) = load(&["--endpoint", &url, "--requests", "30", "-c", "3"]).await;
-    let text = output.stdout.clone();
-    assert_eq!(output.code, Some(1), "{text}");
-    assert!(text.contains("errors        reset: 30"), "{text}");
-    assert_consistent(&report);
-    assert_eq!(report["errors"], serde_json::json!({"reset": 30}));
+async fn servers_that_do_not_answer_in_http_are_counted_by_error_class() {
+    // A banner that is not HTTP, and a close with no answer at all.
+    for (answer, class) in [
+        (Some(&b"SSH-2.0-OpenSSH_9.6\r\n"[..]), "protocol"),
+        (None, "reset"),
+    ] {
+        let url = one_answer_per_connection(answer).await;
+        let (output, report) = load(&["--endpoint", &url, "--requests", "30", "-c", "3"]).await;
+        let text = output.stdout.clone();
+        assert_eq!(output.code, Some(1), "{text}");
+        assert!(
+            text.contains(&format!("errors        {class}: 30")),
+            "{text}"
+        );
+        assert_consistent(&report);
+        assert_eq!(report["errors"], serde_json::json!({ class: 30 }));
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
