@@ -61,6 +61,16 @@ impl Setup {
         path.to_str().unwrap()
     }
 
+    /// `--endpoint URL --ca-cert CA`: the mTLS server, its certificate trusted.
+    fn endpoint(&self) -> [&str; 4] {
+        ["--endpoint", &self.url, "--ca-cert", Setup::s(&self.ca)]
+    }
+
+    /// `--client-cert CERT --client-key KEY`: the client certificate it accepts.
+    fn identity(&self) -> Vec<&str> {
+        client(Setup::s(&self.cert), Setup::s(&self.key))
+    }
+
     /// Asserts no line of the private key appears in `text`.
     fn assert_no_key(&self, text: &str) {
         for line in self.key_pem.lines().filter(|l| !l.starts_with("-----")) {
@@ -83,18 +93,14 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_with_client_certificate_is_delivered() {
     let setup = Setup::new().await;
-    let run = spotcheck(&[
-        "send",
-        "PNR_V3/BOOKING_CREATED",
-        "--endpoint",
-        &setup.url,
-        "--ca-cert",
-        Setup::s(&setup.ca),
-        "--client-cert",
-        Setup::s(&setup.cert),
-        "--client-key",
-        Setup::s(&setup.key),
-    ])
+    let run = spotcheck(
+        &[
+            &["send", "PNR_V3/BOOKING_CREATED"][..],
+            &setup.endpoint(),
+            &setup.identity(),
+        ]
+        .concat(),
+    )
     .await;
     assert_eq!(run.code, Some(0), "{}", run.all());
     assert!(run.stdout.contains("200"), "{}", run.stdout);
@@ -106,15 +112,8 @@ async fn send_with_client_certificate_is_delivered() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_without_client_certificate_fails_clearly() {
     let setup = Setup::new().await;
-    let run = spotcheck(&[
-        "send",
-        "PNR_V3/BOOKING_CREATED",
-        "--endpoint",
-        &setup.url,
-        "--ca-cert",
-        Setup::s(&setup.ca),
-    ])
-    .await;
+    let run =
+        spotcheck(&[&["send", "PNR_V3/BOOKING_CREATED"][..], &setup.endpoint()].concat()).await;
     assert_eq!(run.code, Some(1), "{}", run.all());
     assert_eq!(setup.requests.load(Ordering::SeqCst), 0);
     // The server's certificate_required alert, or (when the request was already on its
@@ -141,17 +140,14 @@ async fn send_without_client_certificate_fails_clearly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_probe_presents_the_client_certificate_and_works_without_it() {
     let setup = Setup::new().await;
-    let with = spotcheck(&[
-        "tls",
-        &setup.url,
-        "--ca-cert",
-        Setup::s(&setup.ca),
-        "--client-cert",
-        Setup::s(&setup.cert),
-        "--client-key",
-        Setup::s(&setup.key),
-        "--json",
-    ])
+    let with = spotcheck(
+        &[
+            &["tls", &setup.url, "--ca-cert", Setup::s(&setup.ca)][..],
+            &setup.identity(),
+            &["--json"],
+        ]
+        .concat(),
+    )
     .await;
     assert_eq!(with.code, Some(0), "{}", with.all());
     let json: serde_json::Value = serde_json::from_str(&with.stdout).unwrap();
@@ -208,14 +204,7 @@ async fn bad_client_certificate_files_are_setup_errors() {
     let other = Leaf::client_signed(&TestCa::new("other"), "other");
     let other_key = write(setup.dir.path(), "other.key", &other.key_pem);
     let not_pem = write(setup.dir.path(), "not.pem", "hello");
-    let base = [
-        "send",
-        "PNR_V3/BOOKING_CREATED",
-        "--endpoint",
-        &setup.url,
-        "--ca-cert",
-        Setup::s(&setup.ca),
-    ];
+    let base = [&["send", "PNR_V3/BOOKING_CREATED"][..], &setup.endpoint()].concat();
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
             client(Setup::s(&setup.cert), Setup::s(&other_key)),
@@ -236,7 +225,7 @@ async fn bad_client_certificate_files_are_setup_errors() {
         (vec!["--client-cert", Setup::s(&setup.cert)], "--client-key"),
     ];
     for (extra, expected) in cases {
-        let args: Vec<&str> = base.iter().copied().chain(extra.iter().copied()).collect();
+        let args = [&base[..], &extra].concat();
         let run = spotcheck(&args).await;
         assert_eq!(run.code, Some(2), "{extra:?}: {}", run.all());
         assert!(run.stderr.contains(expected), "{extra:?}: {}", run.stderr);
@@ -250,23 +239,22 @@ async fn run_presents_the_client_certificate_to_probe_and_deliveries() {
     let setup = Setup::new().await;
     let report = setup.dir.path().join("report.json");
     let report_arg = format!("json={}", report.display());
-    let run = spotcheck(&[
-        "run",
-        "--endpoint",
-        &setup.url,
-        "--ca-cert",
-        Setup::s(&setup.ca),
-        "--client-cert",
-        Setup::s(&setup.cert),
-        "--client-key",
-        Setup::s(&setup.key),
-        "--only",
-        "tls.tls12-supported,delivery.status-200",
-        "--report",
-        &report_arg,
-        "--color",
-        "never",
-    ])
+    let run = spotcheck(
+        &[
+            &["run"][..],
+            &setup.endpoint(),
+            &setup.identity(),
+            &[
+                "--only",
+                "tls.tls12-supported,delivery.status-200",
+                "--report",
+                &report_arg,
+                "--color",
+                "never",
+            ],
+        ]
+        .concat(),
+    )
     .await;
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap_or_default())
@@ -298,26 +286,25 @@ async fn run_presents_the_client_certificate_to_probe_and_deliveries() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn load_presents_the_client_certificate_on_every_connection() {
     let setup = Setup::new().await;
-    let dir = tempfile::tempdir().unwrap();
-    let report = dir.path().join("load.json");
+    let report = setup.dir.path().join("load.json");
     let report_arg = format!("json={}", report.display());
     let load = async |with_cert: bool| {
-        let mut args = vec![
-            "load",
-            "--endpoint",
-            &setup.url,
-            "--ca-cert",
-            Setup::s(&setup.ca),
-            "--requests",
-            "20",
-            "-c",
-            "2",
-            "--quiet",
-            "--report",
-            &report_arg,
-        ];
+        let mut args = [
+            &["load"][..],
+            &setup.endpoint(),
+            &[
+                "-c",
+                "2",
+                "--requests",
+                "20",
+                "--quiet",
+                "--report",
+                &report_arg,
+            ],
+        ]
+        .concat();
         if with_cert {
-            args.extend(client(Setup::s(&setup.cert), Setup::s(&setup.key)));
+            args.extend(setup.identity());
         }
         spotcheck(&args).await
     };
