@@ -120,10 +120,7 @@ impl Connection {
 
     /// Reads more bytes into the buffer; `Ok(0)` at the end of the stream.
     async fn fill(&mut self) -> io::Result<usize> {
-        if self.buf.is_empty() {
-            // Everything read was consumed: start at the front again.
-            self.buf.clear();
-        }
+        // Once everything read was consumed, this reuses the buffer from its front.
         self.buf.reserve(READ_CHUNK);
         match &mut self.stream {
             Stream::Plain(stream) => stream.read_buf(&mut self.buf).await,

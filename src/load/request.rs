@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use bytes::Bytes;
 use hmac::{Hmac, Mac};
 use hyper::Uri;
 use hyper::header::{CONTENT_TYPE, HOST, HeaderName, HeaderValue, USER_AGENT};
@@ -32,7 +31,7 @@ pub struct WeightedKind {
 /// The pre-serialized bodies and a weighted table to draw from.
 #[derive(Debug)]
 pub struct Templates {
-    bodies: Vec<Bytes>,
+    bodies: Vec<Vec<u8>>,
     /// Indices into `bodies`, repeated by weight: a uniform draw gives the mix.
     table: Vec<u32>,
 }
@@ -57,7 +56,7 @@ impl Templates {
                     &mut rng,
                 );
                 let index = bodies.len() as u32;
-                bodies.push(Bytes::from(serde_json::to_vec(&value).unwrap_or_default()));
+                bodies.push(serde_json::to_vec(&value).unwrap_or_default());
                 table.extend(std::iter::repeat_n(index, item.weight.max(1) as usize));
             }
         }

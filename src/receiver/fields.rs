@@ -49,7 +49,7 @@ pub(crate) fn parse(body: &[u8]) -> Result<Parsed, String> {
         .and_then(|kept| deserializer.end().map(|()| kept))
         .map_err(|err| format!("the body is not JSON: {err}"))?;
     match kept {
-        Kept::Envelope(parsed) => Ok(*parsed),
+        Kept::Envelope(parsed) => Ok(parsed),
         _ => Err("the body is JSON but not an object".to_owned()),
     }
 }
@@ -69,7 +69,7 @@ enum Keep {
 enum Kept {
     Nothing,
     Text(String),
-    Envelope(Box<Parsed>),
+    Envelope(Parsed),
 }
 
 impl Kept {
@@ -181,7 +181,7 @@ impl<'de> Visitor<'de> for Keep {
                     }
                 }
                 parsed.event_type = camel.unwrap_or(snake);
-                Ok(Kept::Envelope(Box::new(parsed)))
+                Ok(Kept::Envelope(parsed))
             }
         }
     }
