@@ -8,6 +8,7 @@ pub mod envelope;
 pub mod fixtures;
 pub mod merge;
 pub mod random;
+pub mod schema;
 
 pub use catalogue::{EventKind, EventType, UnknownEvent};
 pub use envelope::{Envelope, EnvelopeStyle};
