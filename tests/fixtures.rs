@@ -217,11 +217,11 @@ fn pnr_payloads_have_one_product_block_that_fits_the_operation() {
                 _ => assert!(status.ends_with("_STATUS"), "{status}"),
             }
             if op == "INVOICE_GENERATED" {
-                assert!(!payload["invoiceInfos"].as_array().unwrap().is_empty());
-                let url = payload["documents"][0]["url"].as_str().unwrap();
-                assert!(
-                    url.starts_with("https://") && url.ends_with(".pdf"),
-                    "{url}"
+                let invoice = &payload["invoiceInfos"][0];
+                assert_eq!(invoice["productType"], "PNR", "{kind}");
+                assert_eq!(
+                    invoice["transactionFareDetail"]["amount"], payload["totalFare"],
+                    "{kind}: the invoice is for the whole fare"
                 );
             }
             let pnr_id = payload["pnrId"].as_str().unwrap();
