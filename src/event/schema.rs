@@ -6,7 +6,8 @@
 //! compiled once, on first use, because compiling the Trip API's 655 schemas costs
 //! tens of milliseconds that a run without validation should not pay.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use serde_json::Value;
 
@@ -53,23 +54,20 @@ impl PayloadSchema {
         }
     }
 
+    /// A component schema of the Trip API (`Money`, `UserOrgId`, `ApprovalInfo`, …): what
+    /// the payloads Spotnana documents without a schema are built from.
+    pub fn component(name: &'static str) -> PayloadSchema {
+        PayloadSchema {
+            name,
+            api: "Trip API v2",
+            document: TRIP_DOCUMENT,
+        }
+    }
+
     /// Every violation of this schema in `payload`, in document order; empty when the
     /// payload is valid.
     pub fn violations(self, payload: &Value) -> Vec<Violation> {
-        self.validator()
-            .iter_errors(payload)
-            .map(|error| Violation {
-                pointer: error.instance_path().to_string(),
-                value: error.instance().clone().into_owned(),
-                allowed: match error.kind() {
-                    jsonschema::error::ValidationErrorKind::Enum { options } => {
-                        options.as_array().cloned().unwrap_or_default()
-                    }
-                    _ => Vec::new(),
-                },
-                message: error.to_string(),
-            })
-            .collect()
+        violations_of(self.validator(), payload, "")
     }
 
     /// Whether `payload` is valid against this schema.
@@ -77,18 +75,127 @@ impl PayloadSchema {
         self.validator().is_valid(payload)
     }
 
-    /// The compiled validator, built once per schema for the whole process.
+    /// The compiled validator, built once per schema for the whole process. The three
+    /// payload schemas each have their own cell (the receiver validates with them on
+    /// every request); component schemas share a locked map.
     fn validator(self) -> &'static jsonschema::Validator {
         static PNR: OnceLock<jsonschema::Validator> = OnceLock::new();
         static TRIP: OnceLock<jsonschema::Validator> = OnceLock::new();
         static USER: OnceLock<jsonschema::Validator> = OnceLock::new();
-        let cell = match self.name {
-            "PnrData" => &PNR,
-            "TripV3DetailsResponse" => &TRIP,
-            _ => &USER,
+        static COMPONENTS: OnceLock<Mutex<HashMap<&'static str, &'static jsonschema::Validator>>> =
+            OnceLock::new();
+        let cell = match (self.name, self.api) {
+            ("PnrData", _) => &PNR,
+            ("TripV3DetailsResponse", _) => &TRIP,
+            ("UserProfile", _) => &USER,
+            (name, _) => {
+                let mut components = COMPONENTS
+                    .get_or_init(Mutex::default)
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                // Leaked once per component name: the map lives as long as the process.
+                return components
+                    .entry(name)
+                    .or_insert_with(|| Box::leak(Box::new(compile(self.document, name))));
+            }
         };
         cell.get_or_init(|| compile(self.document, self.name))
     }
+}
+
+/// Where the payloads Spotnana documents without a schema hold parts built from its
+/// published component schemas: `(JSON pointer, component schema)`, `*` standing for
+/// every item of an array. `docs/payloads.md` explains each.
+pub fn published_parts(event_type: EventType) -> &'static [(&'static str, &'static str)] {
+    match event_type {
+        EventType::PnrApproval => &[
+            ("/approvalInfo", "ApprovalInfo"),
+            ("/traveler/userOrgId", "UserOrgId"),
+            ("/traveler/name", "Name"),
+            ("/approvers/*/userOrgId", "UserOrgId"),
+            ("/approvers/*/name", "Name"),
+            ("/pnrTotal", "Money"),
+            ("/deadline", "DateTimeOffset"),
+        ],
+        EventType::AgentTaskDetails => &[
+            ("/primaryTraveler/userOrgId", "UserOrgId"),
+            ("/primaryTraveler/name", "Name"),
+            ("/organization", "OrganizationId"),
+            ("/travelStartDate", "DateModel"),
+            ("/bookingDate", "DateModel"),
+            ("/createdAt", "DateTimeOffset"),
+        ],
+        EventType::ServiceCharge => &[
+            ("/serviceFee", "ServiceFee"),
+            ("/amount", "Money"),
+            ("/organizationId", "OrganizationId"),
+            ("/chargedAt", "DateTimeOffset"),
+        ],
+        EventType::PnrV3 | EventType::TravelerV2 | EventType::TripDetailsV3 => &[],
+    }
+}
+
+/// Every violation of the [`published_parts`] of an event type in `payload`; a part
+/// that is absent (or an array on the way that is not one) is a violation too.
+pub fn part_violations(event_type: EventType, payload: &Value) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for (pattern, name) in published_parts(event_type) {
+        let validator = PayloadSchema::component(name).validator();
+        for (pointer, part) in resolve(payload, pattern) {
+            match part {
+                Some(part) => out.extend(violations_of(validator, part, &pointer)),
+                None => out.push(Violation {
+                    pointer,
+                    value: Value::Null,
+                    allowed: Vec::new(),
+                    message: format!("the {name} part is missing"),
+                }),
+            }
+        }
+    }
+    out
+}
+
+/// The values a [`published_parts`] pattern names in `value`, each with its concrete
+/// pointer (`None` where the path breaks off).
+fn resolve<'a>(value: &'a Value, pattern: &str) -> Vec<(String, Option<&'a Value>)> {
+    let mut found = vec![(String::new(), Some(value))];
+    for token in pattern.split('/').skip(1) {
+        found = found
+            .into_iter()
+            .flat_map(|(pointer, value)| match (token, value) {
+                ("*", Some(Value::Array(items))) => items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| (format!("{pointer}/{i}"), Some(item)))
+                    .collect(),
+                ("*", _) => vec![(pointer, None)],
+                (key, value) => {
+                    let next = value.and_then(|v| v.get(key));
+                    vec![(format!("{pointer}/{key}"), next)]
+                }
+            })
+            .collect();
+    }
+    found
+}
+
+/// The violations `validator` finds in `value`, their pointers prefixed with `at`.
+fn violations_of(validator: &jsonschema::Validator, value: &Value, at: &str) -> Vec<Violation> {
+    validator
+        .iter_errors(value)
+        .map(|error| Violation {
+            pointer: format!("{at}{}", error.instance_path()),
+            value: error.instance().clone().into_owned(),
+            allowed: match error.kind() {
+                jsonschema::error::ValidationErrorKind::Enum { options } => {
+                    options.as_array().cloned().unwrap_or_default()
+                }
+                _ => Vec::new(),
+            },
+            message: error.to_string(),
+        })
+        .collect()
 }
 
 /// One way a payload breaks a published schema.
@@ -175,5 +282,29 @@ mod tests {
     #[test]
     fn undocumented_payloads_have_no_schema() {
         assert_eq!(PayloadSchema::of(EventType::PnrApproval), None);
+    }
+
+    #[test]
+    fn parts_are_checked_through_arrays_and_missing_parts_are_named() {
+        let payload = json!({
+            "approvalInfo": {"approvalStatus": "APPROVAL_PENDING", "approvalType": "SOFT_APPROVAL"},
+            "traveler": {"userOrgId": {"userId": {"id": "u"}, "organizationId": {"id": "o"}},
+                         "name": {"given": "A", "family1": "B"}},
+            "approvers": [{"userOrgId": {"userId": {"id": "u"}}, "name": {"given": "C", "family1": "D"}}],
+            "pnrTotal": {"amount": 1.5, "currencyCode": "EUR"},
+        });
+        let violations = part_violations(EventType::PnrApproval, &payload);
+        let pointers: Vec<&str> = violations.iter().map(|v| v.pointer.as_str()).collect();
+        assert_eq!(
+            pointers,
+            ["/approvers/0/userOrgId", "/deadline"],
+            "{violations:?}"
+        );
+        assert!(violations[0].message.contains("organizationId"));
+        assert!(
+            violations[1]
+                .message
+                .contains("DateTimeOffset part is missing")
+        );
     }
 }
