@@ -1,5 +1,6 @@
 //! `spotcheck run` and `spotcheck send` end to end, as a user runs them: the demo,
-//! the certificate gate, setup errors, and `send` against `spotcheck serve`.
+//! the certificate gate, setup errors, `send` against `spotcheck serve`, and a full run
+//! against `serve --validate-payloads`.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -174,34 +175,8 @@ async fn setup_errors_exit_2_with_what_and_where() {
 #[test]
 fn send_delivers_to_serve_over_https() {
     let dir = tempfile::tempdir().unwrap();
-    let ca = dir.path().join("ca.pem");
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_spotcheck"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--tls",
-            "self-signed",
-            "--ca-out",
-        ])
-        .arg(&ca)
-        .env("SPOTNANA_WEBHOOK_SECRET", support::SECRET)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(serve.stdout.take().unwrap()).lines();
-    let started = Instant::now();
-    let url = loop {
-        let line = lines.next().expect("serve prints its URL").unwrap();
-        if let Some(rest) = line.strip_prefix("listening on ") {
-            break rest.trim().to_owned();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "serve did not start"
-        );
-    };
+    let mut serve = Serve::start(&dir, &[]);
+    let (url, ca) = (serve.url.clone(), serve.ca.clone());
     let output = Spotcheck::new([
         "send",
         "PNR_V3/BOOKING_TICKETED",
@@ -219,7 +194,7 @@ fn send_delivers_to_serve_over_https() {
     assert!(stdout.contains("< 200 OK"), "{stdout}");
     // The receiver logged the event it verified: one summary line naming it.
     let logged = loop {
-        let line = lines.next().expect("serve logs the event").unwrap();
+        let line = serve.lines.next().expect("serve logs the event").unwrap();
         if line.contains("PNR_V3/BOOKING_TICKETED") {
             break line;
         }
@@ -247,8 +222,154 @@ fn send_delivers_to_serve_over_https() {
     let stdout = &output.stdout;
     assert_eq!(output.code, Some(1), "{stdout}");
     assert!(stdout.contains("401"), "{stdout}");
-    let _ = serve.kill();
-    let _ = serve.wait();
+}
+
+/// A `spotcheck serve` process over HTTPS with a generated CA, the test secret and
+/// its state exposed, and what it printed on starting.
+struct Serve {
+    child: std::process::Child,
+    lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
+    url: String,
+    state_url: String,
+    ca: std::path::PathBuf,
+}
+
+impl Serve {
+    /// Starts `serve` with `extra` arguments and waits (at most 20 s) for its URLs.
+    fn start(dir: &tempfile::TempDir, extra: &[&str]) -> Serve {
+        let ca = dir.path().join("ca.pem");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_spotcheck"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--tls",
+                "self-signed",
+                "--state",
+                "--ca-out",
+            ])
+            .arg(&ca)
+            .args(extra)
+            .env("SPOTNANA_WEBHOOK_SECRET", support::SECRET)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let started = Instant::now();
+        let (mut url, mut state_url) = (None, None);
+        while url.is_none() || state_url.is_none() {
+            let line = lines.next().expect("serve prints its URLs").unwrap();
+            if let Some(rest) = line.strip_prefix("listening on ") {
+                url = Some(rest.trim().to_owned());
+            }
+            if let Some(rest) = line.strip_prefix("state at ") {
+                state_url = Some(rest.trim().to_owned());
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "serve did not start"
+            );
+        }
+        Serve {
+            child,
+            lines,
+            url: url.unwrap(),
+            state_url: state_url.unwrap(),
+            ca,
+        }
+    }
+
+    /// `spotcheck run` (seed 7) against this `serve`: its exit code and JSON report.
+    fn run(&self, dir: &tempfile::TempDir, name: &str) -> (Option<i32>, serde_json::Value) {
+        let report = dir.path().join(name);
+        let output = Spotcheck::new([
+            "run",
+            "--endpoint",
+            &self.url,
+            "--state-url",
+            &self.state_url,
+            "--seed",
+            "7",
+            "--color",
+            "never",
+            "--ca-cert",
+        ])
+        .arg(&self.ca)
+        .arg("--report")
+        .arg(format!("json={}", report.display()))
+        .env("SPOTNANA_WEBHOOK_SECRET", support::SECRET)
+        .timeout(Duration::from_secs(180))
+        .run_blocking();
+        (output.code, read_report(&report))
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A strict partner, played by `serve --validate-payloads`, that refuses every payload
+/// Spotnana's published schemas reject: the whole built-in suite raises no alarm
+/// against it, and every check ends exactly as against the same receiver without the
+/// option (passed, or skipped for the same reason).
+#[test]
+fn a_full_run_against_serve_validating_payloads_raises_no_alarm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut strict = Serve::start(&dir, &["--validate-payloads", "--quiet"]);
+    let said = strict
+        .lines
+        .by_ref()
+        .take(2)
+        .map_while(Result::ok)
+        .any(|line| line.starts_with("validating payloads against Spotnana's published schemas"));
+    assert!(said, "serve says it validates payloads");
+    let (code, strict_report) = strict.run(&dir, "strict.json");
+    drop(strict);
+    let plain_dir = tempfile::tempdir().unwrap();
+    let plain = Serve::start(&plain_dir, &["--quiet"]);
+    let (plain_code, plain_report) = plain.run(&plain_dir, "plain.json");
+    drop(plain);
+
+    let outcome = |report: &serde_json::Value| -> Vec<(String, String, String)> {
+        report["checks"]
+            .as_array()
+            .expect("the report lists its checks")
+            .iter()
+            .map(|c| {
+                let status = c["status"].as_str().unwrap_or_default().to_owned();
+                // A skip's message is its reason; other messages hold measured times.
+                let reason = match status.as_str() {
+                    "pass" => String::new(),
+                    _ => c["message"].as_str().unwrap_or_default().to_owned(),
+                };
+                (
+                    c["id"].as_str().unwrap_or_default().to_owned(),
+                    status,
+                    reason,
+                )
+            })
+            .collect()
+    };
+    let strict_checks = outcome(&strict_report);
+    let alarms: Vec<_> = strict_checks
+        .iter()
+        .filter(|(_, status, _)| status != "pass" && status != "skip")
+        .collect();
+    assert!(
+        alarms.is_empty(),
+        "alarms under --validate-payloads: {alarms:#?}"
+    );
+    assert_eq!(code, Some(0), "{alarms:?}");
+    assert_eq!(plain_code, Some(0));
+    assert_eq!(strict_checks, outcome(&plain_report));
+    assert!(
+        strict_checks.iter().filter(|(_, s, _)| s == "pass").count() > 30,
+        "{strict_checks:?}"
+    );
 }
 
 #[tokio::test]

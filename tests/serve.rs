@@ -437,6 +437,74 @@ async fn an_older_event_arriving_later_does_not_win() {
     running.shutdown().await;
 }
 
+/// `validate_payloads` (`serve --validate-payloads`): after the signature is verified,
+/// a payload Spotnana's published schema rejects gets `400` naming the first
+/// violation's pointer; generated events and types without a published schema pass.
+#[tokio::test]
+async fn validate_payloads_refuses_an_invalid_payload_after_verification() {
+    let (running, client) = https_receiver(ReceiverConfig {
+        validate_payloads: true,
+        ..config(vec![])
+    })
+    .await;
+    let url = running.webhook_url();
+    // `bookingStatus: CONFIRMED` is not a published UserFacingStatus (`CONFIRMED_STATUS` is).
+    let invalid = simple_event();
+    let reply = valid(&client, &url, &new_id(), &invalid).await;
+    assert_eq!(reply.status, 400, "{:?}", reply.json);
+    assert_eq!(reply.json["step"], "invalid-payload");
+    let detail = reply.json["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("/payload/bookingStatus: \"CONFIRMED\" is not one of"),
+        "{detail}"
+    );
+    assert!(detail.contains("PnrData"), "{detail}");
+
+    // The signature comes first: the same body with a wrong signature is a 401.
+    let now = unix_now();
+    let wrong = token(&other_secret(), "id", now, &invalid, SignatureFormat::V1);
+    let reply = deliver(
+        &client,
+        &url,
+        Some("id"),
+        Some(now),
+        Some(&wrong),
+        &invalid,
+        &[],
+    )
+    .await;
+    assert_eq!(reply.status, 401, "{:?}", reply.json);
+
+    // What spotcheck generates is valid, for every type.
+    for kind in spotcheck::event::EventKind::all() {
+        let spec = spotcheck::event::EventSpec {
+            kind,
+            organization_id: ORG,
+            message_time: time::OffsetDateTime::now_utc(),
+            style: spotcheck::event::EnvelopeStyle::EventType,
+            pnr_id: None,
+        };
+        let event = spotcheck::event::build_event(&spec, &mut spotcheck::event::random::rng(9));
+        let body = serde_json::to_vec(&event).unwrap();
+        let reply = valid(&client, &url, &new_id(), &body).await;
+        assert_eq!(reply.status, 200, "{kind}: {:?}", reply.json);
+    }
+
+    // No published schema for PNR_APPROVAL: any payload passes.
+    let mut approval: Value = serde_json::from_slice(&invalid).unwrap();
+    approval["eventType"] = json!("PNR_APPROVAL");
+    approval["operation"] = json!("SOFT_APPROVAL");
+    let body = serde_json::to_vec(&approval).unwrap();
+    assert_eq!(valid(&client, &url, &new_id(), &body).await.status, 200);
+    running.shutdown().await;
+
+    // Without the option the same invalid payload is accepted.
+    let (running, client) = https_receiver(config(vec![])).await;
+    let reply = valid(&client, &running.webhook_url(), &new_id(), &invalid).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    running.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_body_over_the_limit_gets_413() {
     let config = ReceiverConfig {

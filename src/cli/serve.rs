@@ -65,6 +65,11 @@ pub struct ServeArgs {
     /// Do not print a summary line per event.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Answer 400 with the first violation to a payload that Spotnana's published
+    /// schema for its event type rejects (PNR_V3, TRIP_DETAILS_V3, TRAVELER_V2), after
+    /// verifying the signature, as a strict partner does.
+    #[arg(long)]
+    pub validate_payloads: bool,
 }
 
 /// Parses a size such as `4MiB`, `100KiB`, `1MB` or `65536` (bytes).
@@ -136,6 +141,7 @@ pub async fn run(args: ServeArgs) -> Result<u8, SetupError> {
         log_path: args.log.clone(),
         print_events: !args.quiet,
         oauth: oauth.clone(),
+        validate_payloads: args.validate_payloads,
         ..ReceiverConfig::default()
     };
     let running = receiver::start(config, args.listen, tls).await?;
@@ -161,6 +167,9 @@ pub async fn run(args: ServeArgs) -> Result<u8, SetupError> {
             "note: the generated CA is not saved; pass --ca-out PATH to trust it (--ca-cert PATH)"
         ),
         _ => {}
+    }
+    if args.validate_payloads {
+        outln!("validating payloads against Spotnana's published schemas (400 on a violation)");
     }
     if args.plain {
         eprintln!("warning: plain HTTP; Spotnana delivers only over HTTPS (TLS 1.2+)");

@@ -16,6 +16,9 @@
 //! - `401` `{"error","step","detail"}` when verification fails; `step` is one of
 //!   `missing-header`, `bad-timestamp`, `stale-timestamp`, `future-timestamp`,
 //!   `no-signature`, `malformed-signature`, `signature-mismatch`. Never the secret.
+//! - `400` `{"error","step":"invalid-payload","detail"}` with `validate_payloads` on,
+//!   for a verified delivery whose payload breaks its published schema; `detail` names
+//!   the first violation's JSON pointer (from the body's root) and message.
 //! - `413` above `max_body_bytes`; `503` with `Retry-After: 1` when the queue is full;
 //!   `405` for methods other than POST.
 //!
@@ -84,6 +87,10 @@ pub struct ReceiverConfig {
     /// Legacy OAuth: serve `POST /oauth/token` for these credentials and require
     /// `Authorization: Bearer <issued token>` on deliveries. `None`: no OAuth.
     pub oauth: Option<OAuthServerConfig>,
+    /// Answer `400` (with the first violation) to a verified delivery whose payload
+    /// breaks the schema Spotnana publishes for its event type, as a strict partner
+    /// does; payloads of types without a published schema pass.
+    pub validate_payloads: bool,
 }
 
 impl Default for ReceiverConfig {
@@ -99,6 +106,7 @@ impl Default for ReceiverConfig {
             print_events: false,
             flaws: Vec::new(),
             oauth: None,
+            validate_payloads: false,
         }
     }
 }

@@ -18,6 +18,8 @@ use super::log::EventLog;
 use super::state::{PnrView, ReceiverStats, WebhookView};
 use super::{ReceiverConfig, TlsSetup, pki, processor};
 use crate::error::SetupError;
+use crate::event::EventType;
+use crate::event::schema::PayloadSchema;
 
 /// How long a connection may stay open before its first request.
 const FIRST_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -110,6 +112,14 @@ pub async fn start(
             ))
         })?;
     let (sender, receiver) = mpsc::channel(config.queue_capacity.max(1));
+    if config.validate_payloads {
+        // Compile the schemas now, not on the first delivery (tens of milliseconds).
+        for event_type in EventType::ALL {
+            if let Some(schema) = PayloadSchema::of(event_type) {
+                schema.is_valid(&serde_json::Value::Null);
+            }
+        }
+    }
     let shared = Arc::new(Shared::new(&config, sender));
     let (stop_processor, stop) = oneshot::channel();
     let processor = tokio::spawn(processor::run(
