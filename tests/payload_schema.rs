@@ -78,7 +78,7 @@ impl Tally {
             return;
         }
         let mut tally: Vec<_> = self.by_pointer.into_iter().collect();
-        tally.sort_by(|a, b| b.1.cmp(&a.1));
+        tally.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
         let tally: Vec<String> = tally.iter().map(|(k, n)| format!("{n:6} {k}")).collect();
         panic!(
             "{} of {} payloads are invalid; first ones:\n{}\nall violations:\n{}",
