@@ -40,6 +40,10 @@ pub enum Status {
     Skip,
     /// The run was interrupted before this check finished.
     Interrupted,
+    /// The check could not run: a runtime error in its scenario (a template that
+    /// refers to a value an earlier step did not record, an observation whose answer
+    /// cannot be read). Not a finding about the endpoint; the run exits 2.
+    Error,
 }
 
 impl Status {
@@ -51,6 +55,7 @@ impl Status {
             Status::Warn => "WARN",
             Status::Skip => "SKIP",
             Status::Interrupted => "INTR",
+            Status::Error => "ERR",
         }
     }
 }
@@ -101,8 +106,11 @@ pub enum Verdict {
     Passed(String),
     /// It does not; the message says what was seen instead.
     Failed(String),
-    /// It could not be judged; the message says why.
+    /// It could not be judged; the message says why (a missing capability, or a
+    /// precondition the endpoint did not meet: "could not judge: …").
     Skipped(String),
+    /// It could not run because of an error in its scenario; the message says what.
+    Error(String),
 }
 
 /// A finished check.
@@ -133,6 +141,7 @@ impl CheckResult {
         let (status, message) = match verdict {
             Verdict::Passed(m) => (Status::Pass, m),
             Verdict::Skipped(m) => (Status::Skip, m),
+            Verdict::Error(m) => (Status::Error, m),
             Verdict::Failed(m) => (
                 match info.level {
                     Level::Required => Status::Fail,

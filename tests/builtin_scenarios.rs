@@ -6,8 +6,8 @@ use std::time::Duration;
 use spotcheck::check::Level;
 use spotcheck::event::random::rng;
 use spotcheck::scenario::{
-    Action, BodyStyle, MapContext, Scenario, SendSource, SignatureSpec, SignatureToken,
-    StatusClass, StatusExpect, StepField, Tamper, builtin, builtin::try_builtin,
+    Action, BodyStyle, MapContext, Precondition, Scenario, SendSource, SignatureSpec,
+    SignatureToken, StatusClass, StatusExpect, StepField, Tamper, builtin, builtin::try_builtin,
 };
 use spotcheck::signing::SignatureFormat;
 
@@ -54,6 +54,18 @@ fn get(id: &str) -> Scenario {
 fn sends(s: &Scenario) -> Vec<&spotcheck::scenario::SendStep> {
     s.steps
         .iter()
+        .filter_map(|step| match &step.action {
+            Action::Send(send) => Some(&**send),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The send steps a check judges: those that are not a precondition (a control).
+fn judged(s: &Scenario) -> Vec<&spotcheck::scenario::SendStep> {
+    s.steps
+        .iter()
+        .filter(|step| step.precondition.is_none())
         .filter_map(|step| match &step.action {
             Action::Send(send) => Some(&**send),
             _ => None,
@@ -148,7 +160,7 @@ fn tampered_id_replays_the_first_step() {
 #[test]
 fn signature_variants() {
     let rotation = get("signature.rotation-accepted");
-    let tokens: Vec<_> = sends(&rotation)
+    let tokens: Vec<_> = judged(&rotation)
         .iter()
         .map(|s| s.signature.clone())
         .collect();
@@ -159,7 +171,7 @@ fn signature_variants() {
             SignatureSpec::Tokens(vec![SignatureToken::StaleKey, SignatureToken::Valid(None)]),
         ]
     );
-    let formats: Vec<_> = sends(&get("signature.format-tolerant"))
+    let formats: Vec<_> = judged(&get("signature.format-tolerant"))
         .iter()
         .map(|s| s.signature.clone())
         .collect();
@@ -170,7 +182,7 @@ fn signature_variants() {
             SignatureSpec::Valid(Some(SignatureFormat::V1))
         ]
     );
-    let styles: Vec<_> = sends(&get("signature.raw-body"))
+    let styles: Vec<_> = judged(&get("signature.raw-body"))
         .iter()
         .map(|s| s.body_style)
         .collect();
@@ -189,7 +201,7 @@ fn signature_variants() {
 #[test]
 fn delivery_checks() {
     assert_eq!(
-        sends(&get("delivery.every-subscribed-event"))[0].source,
+        judged(&get("delivery.every-subscribed-event"))[0].source,
         SendSource::EachSubscribed
     );
     let fast = get("delivery.fast-ack");
@@ -197,25 +209,25 @@ fn delivery_checks() {
         fast.steps[0].expect.p95_within,
         Some(Duration::from_secs(1))
     );
-    assert!(sends(&fast)[0].repeat >= 10);
-    let burst = sends(&get("delivery.concurrent-burst"))[0].clone();
+    assert!(judged(&fast)[0].repeat >= 10);
+    let burst = judged(&get("delivery.concurrent-burst"))[0].clone();
     assert!(burst.repeat > 1 && burst.concurrency == burst.repeat);
     assert_eq!(
-        sends(&get("delivery.large-payload"))[0].large,
+        judged(&get("delivery.large-payload"))[0].large,
         Some(300 * 1024)
     );
     let unknown = get("delivery.unknown-fields-tolerated");
-    let step = sends(&unknown)[0];
+    let step = judged(&unknown)[0];
     assert!(step.envelope.is_some() && step.payload.is_some());
     let op = get("delivery.unknown-operation-tolerated");
-    let env = sends(&op)[0].envelope.as_ref().unwrap();
+    let env = judged(&op)[0].envelope.as_ref().unwrap();
     let rendered = env.render(&MapContext::default(), &mut rng(1)).unwrap();
     assert_eq!(
         rendered,
         serde_json::json!({"operation": "BOOKING_TELEPORTED"})
     );
     let trace = get("delivery.trace-headers-tolerated");
-    let names: Vec<&str> = sends(&trace)[0]
+    let names: Vec<&str> = judged(&trace)[0]
         .headers
         .iter()
         .map(|(n, _)| n.as_str())
@@ -322,4 +334,80 @@ fn scenarios_list_verbose_gives_every_check_its_why_and_fix() {
             "{block}"
         );
     }
+}
+
+#[test]
+fn each_check_judges_its_own_subject_behind_named_preconditions() {
+    let all = builtin();
+    let known: Vec<String> = all
+        .iter()
+        .map(|s| s.info.id.clone())
+        .chain(
+            spotcheck::tls_probe::check_infos()
+                .into_iter()
+                .map(|i| i.id),
+        )
+        .collect();
+    let status_200 = Precondition {
+        status: StatusExpect::Code(200),
+        see: Some("delivery.status-200".into()),
+    };
+    for s in &all {
+        // Every file says what it judges, right under the schema line.
+        assert!(
+            s.origin
+                .text
+                .lines()
+                .nth(1)
+                .unwrap()
+                .starts_with("# Judges: "),
+            "{} does not say what it judges",
+            s.info.id
+        );
+        for step in &s.steps {
+            if let Some(see) = step.precondition.as_ref().and_then(|p| p.see.as_ref()) {
+                assert!(known.contains(see), "{}: unknown check {see}", s.info.id);
+                assert_ne!(see, &s.info.id, "{} refers to itself", s.info.id);
+            }
+        }
+    }
+    // Time only: no status judged.
+    for id in ["delivery.latency", "delivery.fast-ack"] {
+        for step in &get(id).steps {
+            assert_eq!(
+                step.expect.status,
+                Some(StatusExpect::Class(StatusClass::Any)),
+                "{id}"
+            );
+        }
+    }
+    // A refusal means something only after a correctly signed control got 200.
+    for id in [
+        "signature.missing-rejected",
+        "signature.invalid-rejected",
+        "signature.wrong-secret-rejected",
+        "signature.tampered-body-rejected",
+        "signature.tampered-id-rejected",
+        "signature.stale-timestamp-rejected",
+        "signature.future-timestamp-rejected",
+    ] {
+        let s = get(id);
+        assert_eq!(s.steps[0].precondition.as_ref(), Some(&status_200), "{id}");
+        assert!(
+            s.steps[1..].iter().all(|step| step.precondition.is_none()),
+            "{id}"
+        );
+    }
+    // The code of a refusal is judged only once the forgery was refused at all.
+    for step in &get("signature.rejection-is-4xx").steps {
+        assert_eq!(
+            step.precondition.as_ref().map(|p| &p.status),
+            Some(&StatusExpect::Class(StatusClass::NotSuccess))
+        );
+    }
+    // Accepting a signature is any 2xx; the exact 200 is delivery.status-200's.
+    assert_eq!(
+        get("signature.valid-accepted").steps[0].expect.status,
+        Some(StatusExpect::Class(StatusClass::Success))
+    );
 }

@@ -140,7 +140,7 @@ async fn the_oauth_suite_passes_against_the_reference_receiver() {
     );
     assert!(
         ran.message("oauth.concurrent-token-requests")
-            .starts_with("16 answers as expected (200 ×16; slowest "),
+            .starts_with("17 answers as expected (200 ×17; slowest "),
         "{}",
         ran.message("oauth.concurrent-token-requests")
     );
@@ -239,7 +239,7 @@ async fn each_flaw_fails_the_check_that_exists_for_it() {
         FlawCase {
             flaw: Flaw::BearerNotRequired,
             check: "oauth.bearer-required",
-            says: "step 1 (PNR_V3/BOOKING_CREATED): expected not-2xx, got 200 OK",
+            says: "step 2 (PNR_V3/BOOKING_CREATED): expected not-2xx, got 200 OK",
         },
     ];
     for case in cases {

@@ -223,6 +223,126 @@ async fn null_and_anonymous_suites_fail_no_weak_ciphers() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exactly_mozilla_intermediate_passes_all_three() {
+    // Mozilla's intermediate configuration (v5.7) as OpenSSL spells it, with TLS 1.3.
+    let (report, checks) = probe_openssl(
+        SslVersion::TLS1_2,
+        SslVersion::TLS1_3,
+        "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:\
+         ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:\
+         ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:\
+         DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305",
+    )
+    .await;
+
+    use Status::Pass;
+    statuses(&report, &checks, [Pass, Pass, Pass]);
+    // An RSA certificate: the six RSA-authenticated suites of the profile, DHE-RSA with
+    // ChaCha20-Poly1305 (0xCCAA) among them.
+    let mut tls12 = accepted(&report, TlsVersion::Tls12);
+    tls12.sort();
+    assert_eq!(
+        tls12,
+        [
+            "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+        ]
+    );
+    assert!(
+        message(&checks, "tls.mozilla-intermediate").starts_with("TLS 1.2 and 1.3 only"),
+        "{}",
+        message(&checks, "tls.mozilla-intermediate")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_an_anonymous_camellia_suite_fails_weak_ciphers_and_forward_secrecy() {
+    let (report, checks) = probe_openssl(
+        SslVersion::TLS1_2,
+        SslVersion::TLS1_2,
+        "ADH-CAMELLIA128-SHA256:@SECLEVEL=0",
+    )
+    .await;
+
+    use Status::Warn;
+    statuses(&report, &checks, [Warn, Warn, Warn]);
+    assert_eq!(
+        accepted(&report, TlsVersion::Tls12),
+        ["TLS_DH_anon_WITH_CAMELLIA_128_CBC_SHA256"]
+    );
+    assert_eq!(
+        message(&checks, "tls.no-weak-ciphers"),
+        "1 weak suite accepted: TLS_DH_anon_WITH_CAMELLIA_128_CBC_SHA256 \
+         (anonymous: the server is not authenticated; TLS 1.2)"
+    );
+    assert!(
+        message(&checks, "tls.forward-secrecy")
+            .contains("TLS_DH_anon_WITH_CAMELLIA_128_CBC_SHA256 (anonymous DH key exchange)"),
+        "{}",
+        message(&checks, "tls.forward-secrecy")
+    );
+}
+
+/// The scan offers every suite OpenSSL can negotiate at TLS 1.0–1.2, so a server
+/// configured with any of them is seen (a gap let anonymous Camellia-SHA256 through).
+#[test]
+fn the_scan_offers_every_suite_openssl_negotiates_below_tls13() {
+    let listing = std::process::Command::new("openssl")
+        .args(["ciphers", "-V", "ALL:COMPLEMENTOFALL:@SECLEVEL=0"])
+        .output();
+    let listing = match listing {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
+        other => {
+            let why = match other {
+                Ok(out) => format!(
+                    "`openssl ciphers` failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                ),
+                Err(err) => format!("`openssl` cannot run: {err}"),
+            };
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{why}; this test needs the `openssl` command in CI (.ci/run installs it)"
+            );
+            eprintln!("SKIPPED: {why} (install openssl to compare the scan's suite table)");
+            return;
+        }
+    };
+    let mut missing = Vec::new();
+    let mut compared = 0;
+    for line in listing.lines() {
+        // `0x00,0xBF - ADH-CAMELLIA128-SHA256 TLSv1.2 Kx=DH Au=None Enc=… Mac=…`
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [bytes, "-", name, protocol, ..] = fields.as_slice() else {
+            panic!("unexpected `openssl ciphers -V` line: {line}");
+        };
+        if *protocol == "TLSv1.3" {
+            continue;
+        }
+        let id = bytes
+            .split(',')
+            .map(|b| u16::from_str_radix(b.trim_start_matches("0x"), 16).unwrap())
+            .fold(0u16, |id, byte| (id << 8) | byte);
+        compared += 1;
+        if spotcheck::tls_probe::suites::lookup(id).is_none() {
+            missing.push(format!("0x{id:04X} {name} ({protocol})"));
+        }
+    }
+    assert!(compared > 50, "only {compared} suites listed:\n{listing}");
+    assert!(
+        missing.is_empty(),
+        "the cipher scan does not offer {} suite(s) OpenSSL negotiates at TLS 1.0–1.2; \
+         add them to src/tls_probe/suites.rs: {}",
+        missing.len(),
+        missing.join(", ")
+    );
+}
+
 /// RC4, EXPORT and 3DES cannot be served by the local OpenSSL or rustls: a fake server
 /// claims them in a real ServerHello on a real socket.
 #[tokio::test]

@@ -5,7 +5,7 @@
 //! Everything from the endpoint is escaped: raw HTML in the Markdown (an endpoint's
 //! answer quoted in a finding) becomes text, links and images become their text, and a
 //! Content-Security-Policy forbids scripts and remote loads should anything slip
-//! through. Stable hooks for tools and tests: `<p class="verdict conformant|not-conformant|interrupted">`,
+//! through. Stable hooks for tools and tests: `<p class="verdict conformant|not-conformant|error|interrupted">`,
 //! `<tr class="check STATUS" data-check-id="ID">` per check, `<h3 id="check-ID">`
 //! per failure or warning, and `<pre class="repro" data-check-id="ID">` around its
 //! replay command.
@@ -14,8 +14,8 @@ use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser
 
 use crate::check::Status;
 
-use super::RunReport;
 use super::markdown::{self, CHECKS_HEADING};
+use super::{RunReport, RunVerdict};
 
 const STYLE: &str = r#"
 :root { color-scheme: light; }
@@ -28,6 +28,7 @@ p.verdict { font-size: 1.15em; padding: 10px 14px; border-radius: 6px; border: 1
 p.verdict.conformant { background: #e6f6ea; border-color: #4ac26b; }
 p.verdict.not-conformant { background: #fdecec; border-color: #e5534b; }
 p.verdict.interrupted { background: #fff8e1; border-color: #d4a72c; }
+p.verdict.error { background: #f5e8ff; border-color: #8250df; }
 table { border-collapse: collapse; margin: 0.8em 0; width: 100%; }
 th, td { border: 1px solid #d0d7de; padding: 4px 8px; text-align: left; vertical-align: top; overflow-wrap: break-word; }
 th { background: #f6f8fa; white-space: nowrap; }
@@ -35,6 +36,7 @@ tr.check td:not(:last-child) { white-space: nowrap; }
 tr.check.pass td:first-child { color: #1a7f37; }
 tr.check.fail { background: #fdecec; }
 tr.check.warn { background: #fff8e1; }
+tr.check.error { background: #f5e8ff; }
 tr.check.skip, tr.check.interrupted { color: #57606a; }
 code { font: 0.92em ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; background: #f6f8fa; padding: 0 3px; border-radius: 3px; }
 pre { background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 6px; padding: 10px 12px; white-space: pre-wrap; overflow-wrap: anywhere; }
@@ -64,12 +66,11 @@ pub fn render(report: &RunReport) -> String {
 }
 
 fn verdict_class(report: &RunReport) -> &'static str {
-    if report.summary.interrupted > 0 {
-        "interrupted"
-    } else if report.summary.conformant {
-        "conformant"
-    } else {
-        "not-conformant"
+    match report.summary.verdict() {
+        RunVerdict::Interrupted => "interrupted",
+        RunVerdict::Error => "error",
+        RunVerdict::Conformant => "conformant",
+        RunVerdict::NotConformant => "not-conformant",
     }
 }
 
@@ -227,6 +228,7 @@ fn status_class(status: Status) -> &'static str {
         Status::Warn => "warn",
         Status::Skip => "skip",
         Status::Interrupted => "interrupted",
+        Status::Error => "error",
     }
 }
 

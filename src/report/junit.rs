@@ -2,7 +2,8 @@
 //!
 //! Failed required checks are failures; warnings pass with a `system-out` note (CI
 //! tabs count failures, and a warning must not fail the pipeline unless `--strict`);
-//! skipped checks are skipped.
+//! skipped checks are skipped; a check that could not run (status `error`) is an
+//! `<error>`.
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
@@ -53,6 +54,14 @@ fn test_case(check: &CheckResult, strict: bool, repro: Option<String>) -> TestCa
         Status::Skip => {
             let mut status = TestCaseStatus::skipped();
             status.set_message(check.message.clone());
+            status
+        }
+        // Not a finding about the endpoint: the check could not run (exit code 2).
+        Status::Error => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+            status.set_message(check.message.clone());
+            status.set_type("error");
+            status.set_description(details(check, repro.as_deref()));
             status
         }
         // Not a failure of the endpoint: the run was cut short (the exit code, 130, says so).

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use crate::check::{CheckResult, Status};
 
-use super::RunReport;
+use super::{RunReport, RunVerdict};
 
 /// The heading of the section with the table of every check (one row per check, in
 /// run order); the HTML report finds the table by it.
@@ -17,12 +17,15 @@ pub(crate) const REPRO_LEAD: &str = "Reproduce this check";
 pub fn render(report: &RunReport) -> String {
     let mut out = String::new();
     let s = &report.summary;
-    let verdict = if s.interrupted > 0 {
-        "**INTERRUPTED**: the run was stopped before every check finished, so it proves nothing about conformance"
-    } else if s.conformant {
-        "**Conformant**: every required check passed"
-    } else {
-        "**NOT conformant**: see the failures below"
+    let verdict = match s.verdict() {
+        RunVerdict::Interrupted => {
+            "**INTERRUPTED**: the run was stopped before every check finished, so it proves nothing about conformance"
+        }
+        RunVerdict::Error => {
+            "**ERROR**: a check could not run because of an error in its scenario (see the checks marked error), so the run proves nothing about conformance"
+        }
+        RunVerdict::Conformant => "**Conformant**: every required check passed",
+        RunVerdict::NotConformant => "**NOT conformant**: see the failures below",
     };
     let _ = writeln!(out, "# Spotnana webhook conformance report\n");
     let _ = writeln!(out, "{verdict}.\n");
@@ -301,6 +304,7 @@ fn outcome(status: Status) -> &'static str {
         Status::Warn => "⚠️ warn",
         Status::Skip => "⏭ skip",
         Status::Interrupted => "⏹ interrupted",
+        Status::Error => "🛑 ERROR",
     }
 }
 

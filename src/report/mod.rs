@@ -51,7 +51,10 @@ pub struct Summary {
     pub skipped: usize,
     /// Checks cut short by an interruption.
     pub interrupted: usize,
-    /// Whether the endpoint conforms: no failure (and, with `--strict`, no warning), not interrupted.
+    /// Checks that could not run because of an error in their scenario.
+    pub errors: usize,
+    /// Whether the endpoint conforms: no failure (and, with `--strict`, no warning), no
+    /// error, not interrupted.
     pub conformant: bool,
 }
 
@@ -66,15 +69,18 @@ impl Summary {
                 Status::Warn => summary.warned += 1,
                 Status::Skip => summary.skipped += 1,
                 Status::Interrupted => summary.interrupted += 1,
+                Status::Error => summary.errors += 1,
             }
         }
-        summary.conformant =
-            summary.failed == 0 && summary.interrupted == 0 && (!strict || summary.warned == 0);
+        summary.conformant = summary.failed == 0
+            && summary.interrupted == 0
+            && summary.errors == 0
+            && (!strict || summary.warned == 0);
         summary
     }
 
-    /// `N passed, N failed, N warned, N skipped` (and `, N interrupted` when any were),
-    /// as every format writes it.
+    /// `N passed, N failed, N warned, N skipped` (and `, N interrupted` and `, N errors`
+    /// when there were any), as every format writes it.
     pub fn counts(&self) -> String {
         let mut text = format!(
             "{} passed, {} failed, {} warned, {} skipped",
@@ -83,7 +89,50 @@ impl Summary {
         if self.interrupted > 0 {
             text.push_str(&format!(", {} interrupted", self.interrupted));
         }
+        if self.errors > 0 {
+            let noun = if self.errors == 1 { "error" } else { "errors" };
+            text.push_str(&format!(", {} {noun}", self.errors));
+        }
         text
+    }
+
+    /// The one-line verdict every format leads with: `INTERRUPTED`, `ERROR` (a check
+    /// could not run), `conformant` or `NOT conformant`.
+    pub fn verdict(&self) -> RunVerdict {
+        if self.interrupted > 0 {
+            RunVerdict::Interrupted
+        } else if self.errors > 0 {
+            RunVerdict::Error
+        } else if self.conformant {
+            RunVerdict::Conformant
+        } else {
+            RunVerdict::NotConformant
+        }
+    }
+}
+
+/// The run's overall verdict (see [`Summary::verdict`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunVerdict {
+    /// Every required check passed (with `--strict`: and no warning).
+    Conformant,
+    /// A required check failed (with `--strict`: or a recommended one).
+    NotConformant,
+    /// A check could not run because of an error in its scenario: exit code 2.
+    Error,
+    /// The run was stopped before every check finished: exit code 130.
+    Interrupted,
+}
+
+impl RunVerdict {
+    /// The exit code of `spotcheck run` for this verdict.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            RunVerdict::Conformant => crate::exit::CONFORMANT,
+            RunVerdict::NotConformant => crate::exit::NOT_CONFORMANT,
+            RunVerdict::Error => crate::exit::SETUP,
+            RunVerdict::Interrupted => crate::exit::INTERRUPTED,
+        }
     }
 }
 
@@ -172,13 +221,7 @@ impl RunReport {
 
     /// The process exit code this report implies.
     pub fn exit_code(&self) -> u8 {
-        if self.summary.interrupted > 0 {
-            crate::exit::INTERRUPTED
-        } else if self.summary.conformant {
-            crate::exit::CONFORMANT
-        } else {
-            crate::exit::NOT_CONFORMANT
-        }
+        self.summary.verdict().exit_code()
     }
 }
 

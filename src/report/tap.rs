@@ -8,12 +8,13 @@
 //! | `warn` | `not ok N - ID title # TODO warning: …` (a TODO point does not fail the harness), with `--strict` plain `not ok` |
 //! | `skip` | `ok N - ID title # SKIP reason` |
 //! | `interrupted` | `not ok N - ID title # SKIP interrupted: …` |
+//! | `error` | `not ok N - ID title` and a YAML block with `severity: error` (the check could not run) |
 
 use std::fmt::Write as _;
 
 use crate::check::{CheckResult, Status};
 
-use super::RunReport;
+use super::{RunReport, RunVerdict};
 
 /// The report as TAP 14.
 pub fn render(report: &RunReport) -> String {
@@ -39,12 +40,11 @@ pub fn render(report: &RunReport) -> String {
         render_point(&mut out, report, index + 1, check);
     }
     let s = &report.summary;
-    let verdict = if s.interrupted > 0 {
-        "INTERRUPTED"
-    } else if s.conformant {
-        "conformant"
-    } else {
-        "NOT conformant"
+    let verdict = match s.verdict() {
+        RunVerdict::Interrupted => "INTERRUPTED",
+        RunVerdict::Error => "ERROR (a check could not run)",
+        RunVerdict::Conformant => "conformant",
+        RunVerdict::NotConformant => "NOT conformant",
     };
     let _ = writeln!(out, "# {} — {verdict}", s.counts());
     out
@@ -66,9 +66,10 @@ fn render_point(out: &mut String, report: &RunReport, number: usize, check: &Che
             "not ok",
             format!(" # SKIP interrupted: {}", escape(&check.message)),
         ),
+        Status::Error => ("not ok", String::new()),
     };
     let _ = writeln!(out, "{ok} {number} - {description}{directive}");
-    if !matches!(check.status, Status::Fail | Status::Warn) {
+    if !matches!(check.status, Status::Fail | Status::Warn | Status::Error) {
         return;
     }
     out.push_str("  ---\n");
@@ -77,10 +78,10 @@ fn render_point(out: &mut String, report: &RunReport, number: usize, check: &Che
     };
     field(
         "severity",
-        if check.status == Status::Fail {
-            "fail"
-        } else {
-            "warn"
+        match check.status {
+            Status::Fail => "fail",
+            Status::Error => "error",
+            _ => "warn",
         },
     );
     field("level", check.info.level.as_str());

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use crate::check::{CheckResult, Status};
 use crate::delivery::exchange::Exchange;
 
-use super::RunReport;
+use super::{RunReport, RunVerdict};
 
 /// How much to show, and whether to colour it.
 #[derive(Debug, Clone, Copy, Default)]
@@ -42,8 +42,10 @@ impl Paint {
             Status::Fail => "31;1",
             Status::Warn => "33;1",
             Status::Skip | Status::Interrupted => "2",
+            Status::Error => "35;1",
         };
-        self.wrap(code, status.label())
+        // Padded to the width of the other labels, so the check ids line up.
+        self.wrap(code, &format!("{:<4}", status.label()))
     }
 
     fn dim(&self, text: &str) -> String {
@@ -103,7 +105,9 @@ pub fn render(report: &RunReport, options: TerminalOptions) -> String {
     let noteworthy: Vec<&CheckResult> = report
         .checks
         .iter()
-        .filter(|c| matches!(c.status, Status::Fail | Status::Warn) || options.verbose)
+        .filter(|c| {
+            matches!(c.status, Status::Fail | Status::Warn | Status::Error) || options.verbose
+        })
         .collect();
     if options.quiet {
         // Even in quiet mode, each failure and warning leaves its replay command.
@@ -135,12 +139,11 @@ pub fn render(report: &RunReport, options: TerminalOptions) -> String {
         );
     }
     let s = &report.summary;
-    let verdict = if s.interrupted > 0 {
-        paint.wrap("33;1", "INTERRUPTED")
-    } else if s.conformant {
-        paint.wrap("32;1", "conformant")
-    } else {
-        paint.wrap("31;1", "NOT conformant")
+    let verdict = match s.verdict() {
+        RunVerdict::Interrupted => paint.wrap("33;1", "INTERRUPTED"),
+        RunVerdict::Error => paint.wrap("35;1", "ERROR: a check could not run"),
+        RunVerdict::Conformant => paint.wrap("32;1", "conformant"),
+        RunVerdict::NotConformant => paint.wrap("31;1", "NOT conformant"),
     };
     let _ = writeln!(
         out,

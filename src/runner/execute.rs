@@ -17,8 +17,8 @@ use crate::event::EventKind;
 use crate::event::random::{self, SeededRng};
 use crate::report::Latency;
 use crate::scenario::model::{
-    Action, Authorization, Expect, Observe, Scenario, SendSource, SendStep, Step, TokenCredentials,
-    TokenStep,
+    Action, Authorization, Expect, Observe, Precondition, Scenario, SendSource, SendStep, Step,
+    TokenCredentials, TokenStep,
 };
 use crate::scenario::template::{StepField, TemplateContext};
 use crate::signing::unix_now;
@@ -136,7 +136,7 @@ async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exch
     };
     let vars = match scenario.resolve_vars(&base, &mut rng) {
         Ok(vars) => vars,
-        Err(err) => return Verdict::Skipped(format!("scenario error in [vars]: {err}")),
+        Err(err) => return Verdict::Error(format!("scenario error in [vars]: {err}")),
     };
     let mut records: Vec<Option<StepRecord>> = vec![None; scenario.steps.len()];
     let mut answered = 0usize;
@@ -157,15 +157,12 @@ async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exch
             Action::Exec => {}
             Action::Sleep(duration) => tokio::time::sleep(*duration).await,
             Action::Token(token) => {
-                let (sent, judged) = run_token(token, &step.expect, &scope, ctx, &mut rng).await;
+                let (sent, judged) = run_token(token, step, &scope, ctx, &mut rng).await;
                 answered += sent.iter().filter(|e| e.response.is_some()).count();
                 let first_status = sent.first().and_then(Exchange::status);
                 exchanges.extend(sent);
-                if let Err(message) = judged {
-                    return Verdict::Failed(format!(
-                        "{label} ({}): {message}",
-                        describe_token(token)
-                    ));
+                if let Some(verdict) = judged.verdict(&label, &describe_token(token), step) {
+                    return verdict;
                 }
                 records[index] = Some(StepRecord {
                     first: None,
@@ -181,9 +178,14 @@ async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exch
                             status: Some(status),
                         });
                     }
-                    Err(Failure { message, exchange }) => {
+                    Err(Failure {
+                        judgement,
+                        exchange,
+                    }) => {
                         exchanges.extend(exchange);
-                        return Verdict::Failed(format!("{label}: {message}"));
+                        if let Some(verdict) = judgement.verdict(&label, "", step) {
+                            return verdict;
+                        }
                     }
                 }
             }
@@ -192,19 +194,24 @@ async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exch
                 let (composed, sent) = match outcome {
                     Ok(pair) => pair,
                     Err(message) => {
-                        return Verdict::Skipped(format!("scenario error in {label}: {message}"));
+                        return Verdict::Error(format!("scenario error in {label}: {message}"));
                     }
                 };
                 let first_status = sent.first().and_then(Exchange::status);
-                let judged = judge_sends(&sent, &step.expect, ctx.timeout);
+                let judged = match step
+                    .precondition
+                    .as_ref()
+                    .and_then(|pre| unmet_precondition(&sent, pre))
+                {
+                    Some(unmet) => Judgement::NotJudged(unmet),
+                    None => judge_sends(&sent, &step.expect, ctx.timeout)
+                        .map_or_else(Judgement::Failed, |()| Judgement::Met),
+                };
                 answered += sent.iter().filter(|e| e.response.is_some()).count();
                 exec_exchange = (!sent.is_empty()).then_some(exchanges.len());
                 exchanges.extend(sent);
-                if let Err(message) = judged {
-                    return Verdict::Failed(format!(
-                        "{label} ({}): {message}",
-                        describe_send(send)
-                    ));
+                if let Some(verdict) = judged.verdict(&label, &describe_send(send), step) {
+                    return verdict;
                 }
                 records[index] = Some(StepRecord {
                     first: composed,
@@ -229,7 +236,7 @@ async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exch
                     ));
                 }
                 ExecResult::ScenarioError(message) => {
-                    return Verdict::Skipped(format!("scenario error in {label}: {message}"));
+                    return Verdict::Error(format!("scenario error in {label}: {message}"));
                 }
             }
         }
@@ -239,6 +246,78 @@ async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exch
         Verdict::Passed(summary)
     } else {
         Verdict::Passed(format!("{summary}; {}", notes.join("; ")))
+    }
+}
+
+/// How a step's answers measured up, before it becomes the check's verdict.
+enum Judgement {
+    /// Every expectation holds.
+    Met,
+    /// The check's own finding: what was seen instead.
+    Failed(String),
+    /// An answer did not meet the step's precondition: the check could not judge.
+    NotJudged(String),
+    /// The step could not run: a template that cannot be rendered, an observation
+    /// whose answer cannot be read. A mistake in the scenario, not a finding.
+    Error(String),
+}
+
+impl Judgement {
+    /// The check's verdict when this ends it (`None`: go on with the next step).
+    /// `what` describes the step's requests (empty when its label says enough).
+    fn verdict(self, label: &str, what: &str, step: &Step) -> Option<Verdict> {
+        let step_text = if what.is_empty() {
+            label.to_owned()
+        } else {
+            format!("{label} ({what})")
+        };
+        match self {
+            Judgement::Met => None,
+            Judgement::Failed(message) => Some(Verdict::Failed(format!("{step_text}: {message}"))),
+            Judgement::NotJudged(message) => {
+                let see = step
+                    .precondition
+                    .as_ref()
+                    .and_then(|p| p.see.as_deref())
+                    .map(|id| format!(" (see {id})"))
+                    .unwrap_or_default();
+                Some(Verdict::Skipped(format!(
+                    "could not judge: {step_text} {message}{see}"
+                )))
+            }
+            Judgement::Error(message) => Some(Verdict::Error(format!(
+                "scenario error in {label}: {message}"
+            ))),
+        }
+    }
+}
+
+/// What the first answer that does not meet `pre` got, when every delivery of the
+/// step was answered: a delivery without an answer is a failure of the check it
+/// belongs to (the step's own expectations say so), never a reason to skip it.
+fn unmet_precondition(sent: &[Exchange], pre: &Precondition) -> Option<String> {
+    if sent.iter().any(|e| e.response.is_none()) {
+        return None;
+    }
+    sent.iter().enumerate().find_map(|(i, exchange)| {
+        let status = exchange.status()?;
+        (!pre.status.matches(status)).then(|| {
+            format!(
+                "{}got {}, where {} is needed",
+                which("delivery", i, sent.len()),
+                exchange.outcome_text(),
+                pre.status
+            )
+        })
+    })
+}
+
+/// `delivery 2 of 5: ` for the `i`th of several requests of a step; empty for one.
+fn which(noun: &str, i: usize, total: usize) -> String {
+    if total > 1 {
+        format!("{noun} {} of {total}: ", i + 1)
+    } else {
+        String::new()
     }
 }
 
@@ -442,11 +521,7 @@ fn redirect_note(exchange: &Exchange) -> String {
 fn judge_sends(sent: &[Exchange], expect: &Expect, timeout: Duration) -> Result<(), String> {
     let within = expect.within.unwrap_or(timeout);
     for (i, exchange) in sent.iter().enumerate() {
-        let which = if sent.len() > 1 {
-            format!("delivery {} of {}: ", i + 1, sent.len())
-        } else {
-            String::new()
-        };
+        let which = which("delivery", i, sent.len());
         let Some(status) = exchange.status() else {
             let error = exchange
                 .error
@@ -709,13 +784,17 @@ fn describe_token(token: &TokenStep) -> String {
 /// answer. Returns the secret-free exchanges, in order, and the finding.
 async fn run_token(
     token: &TokenStep,
-    expect: &Expect,
+    step: &Step,
     scope: &Scope<'_>,
     ctx: &RunContext,
     rng: &mut SeededRng,
-) -> (Vec<Exchange>, Result<(), String>) {
+) -> (Vec<Exchange>, Judgement) {
+    let expect = &step.expect;
     let Some(oauth) = ctx.oauth.as_ref() else {
-        return (Vec::new(), Err("OAuth is not configured".to_owned()));
+        return (
+            Vec::new(),
+            Judgement::Error("OAuth is not configured".to_owned()),
+        );
     };
     let expected: Vec<(String, Value)> = match expect
         .json
@@ -727,7 +806,7 @@ async fn run_token(
         Err(err) => {
             return (
                 Vec::new(),
-                Err(format!("cannot build the expected values: {err}")),
+                Judgement::Error(format!("cannot build the expected values: {err}")),
             );
         }
     };
@@ -750,22 +829,42 @@ async fn run_token(
         .await;
     let within = expect.within.unwrap_or(ctx.timeout);
     let total = answers.len();
+    // A precondition is judged like an expectation of its status alone (with 200, a
+    // usable token), and only when every request was answered.
+    if let Some(pre) = &step.precondition
+        && answers.iter().all(|(e, _)| e.response.is_some())
+    {
+        let needed = Expect {
+            status: Some(pre.status.clone()),
+            ..Expect::default()
+        };
+        let unmet = answers
+            .iter()
+            .enumerate()
+            .find_map(|(i, (exchange, parsed))| {
+                token_problem(exchange, parsed, &needed, &[], Duration::MAX).map(|problem| {
+                    format!(
+                        "{}does not meet the precondition: {problem}",
+                        which("request", i, total)
+                    )
+                })
+            });
+        if let Some(unmet) = unmet {
+            let exchanges = answers.into_iter().map(|(e, _)| e).collect();
+            return (exchanges, Judgement::NotJudged(unmet));
+        }
+    }
     let mut failures: Vec<String> = Vec::new();
     for (i, (exchange, parsed)) in answers.iter().enumerate() {
-        let which = if total > 1 {
-            format!("request {} of {total}: ", i + 1)
-        } else {
-            String::new()
-        };
         if let Some(problem) = token_problem(exchange, parsed, expect, &expected, within) {
-            failures.push(format!("{which}{problem}"));
+            failures.push(format!("{}{problem}", which("request", i, total)));
         }
     }
     let exchanges = answers.into_iter().map(|(e, _)| e).collect();
     let verdict = match failures.as_slice() {
-        [] => Ok(()),
-        [one] => Err(one.clone()),
-        [first, ..] => Err(format!(
+        [] => Judgement::Met,
+        [one] => Judgement::Failed(one.clone()),
+        [first, ..] => Judgement::Failed(format!(
             "{} of {total} token requests failed; first: {first}",
             failures.len()
         )),
@@ -830,8 +929,17 @@ fn token_problem(
 }
 
 struct Failure {
-    message: String,
+    judgement: Judgement,
     exchange: Option<Exchange>,
+}
+
+/// Why an observation does not (yet) show what the step expects.
+enum ObserveProblem {
+    /// The answer cannot be read (no answer, or not JSON where JSON is expected): the
+    /// observation endpoint does not work, so nothing can be concluded.
+    Unreadable(String),
+    /// The answer says something other than expected: the check's finding.
+    Mismatch(String),
 }
 
 /// GETs the observation URL until the expectations hold or `within` runs out.
@@ -843,7 +951,7 @@ async fn run_observe(
     rng: &mut SeededRng,
 ) -> Result<(Exchange, u16), Failure> {
     let url = observe.url.render(scope, rng).map_err(|e| Failure {
-        message: format!("cannot build the observation URL: {e}"),
+        judgement: Judgement::Error(format!("cannot build the observation URL: {e}")),
         exchange: None,
     })?;
     let expected: Vec<(String, Value)> = expect
@@ -852,7 +960,7 @@ async fn run_observe(
         .map(|(pointer, value)| Ok((pointer.clone(), value.render(scope, rng)?)))
         .collect::<Result<_, crate::scenario::template::RenderError>>()
         .map_err(|e| Failure {
-            message: format!("cannot build the expected values: {e}"),
+            judgement: Judgement::Error(format!("cannot build the expected values: {e}")),
             exchange: None,
         })?;
     let deadline = Instant::now() + expect.within.unwrap_or(Duration::ZERO);
@@ -870,13 +978,21 @@ async fn run_observe(
                 let status = exchange.status().unwrap_or_default();
                 return Ok((exchange, status));
             }
-            Some(message) if Instant::now() >= deadline => {
+            Some(problem) if Instant::now() >= deadline => {
                 let waited = expect
                     .within
                     .map(|w| format!(" (waited {} ms)", w.as_millis()))
                     .unwrap_or_default();
+                let judgement = match problem {
+                    ObserveProblem::Unreadable(message) => Judgement::Error(format!(
+                        "the observation cannot be read: GET {url}: {message}{waited}"
+                    )),
+                    ObserveProblem::Mismatch(message) => {
+                        Judgement::Failed(format!("GET {url}: {message}{waited}"))
+                    }
+                };
                 return Err(Failure {
-                    message: format!("GET {url}: {message}{waited}"),
+                    judgement,
                     exchange: Some(exchange),
                 });
             }
@@ -889,27 +1005,34 @@ fn observe_problem(
     exchange: &Exchange,
     expect: &Expect,
     expected: &[(String, Value)],
-) -> Option<String> {
+) -> Option<ObserveProblem> {
+    use ObserveProblem::{Mismatch, Unreadable};
     let Some(response) = &exchange.response else {
-        return Some(format!("no answer: {}", exchange.outcome_text()));
+        return Some(Unreadable(format!(
+            "no answer: {}",
+            exchange.outcome_text()
+        )));
     };
     if let Some(status) = &expect.status
         && !status.matches(response.status)
     {
-        return Some(format!("expected {status}, got {}", response.status_line()));
+        return Some(Mismatch(format!(
+            "expected {status}, got {}",
+            response.status_line()
+        )));
     }
     if expected.is_empty() {
         return None;
     }
     let observed: Value = match serde_json::from_slice(&response.body) {
         Ok(value) => value,
-        Err(err) => return Some(format!("the answer is not JSON: {err}")),
+        Err(err) => return Some(Unreadable(format!("the answer is not JSON: {err}"))),
     };
     for (pointer, want) in expected {
         match observed.pointer(pointer) {
             Some(got) if json_equal(got, want) => {}
-            Some(got) => return Some(format!("{pointer} is {got}, expected {want}")),
-            None => return Some(format!("{pointer} is absent, expected {want}")),
+            Some(got) => return Some(Mismatch(format!("{pointer} is {got}, expected {want}"))),
+            None => return Some(Mismatch(format!("{pointer} is absent, expected {want}"))),
         }
     }
     None

@@ -8,6 +8,11 @@
 //! when it was sent, so it was a delivery Spotnana would make and expect `200` for
 //! (forgeries, tampered and stale deliveries never verify), and whose answer was not
 //! `200 OK` (another status, or none). Its original delivery counts as attempt 1.
+//!
+//! A delivery answered with another success code (`201`, `202`, `204`) is not retried:
+//! the endpoint accepted it, only with the wrong code, and a retry cannot change the
+//! code it answers. When that is the only kind of failed delivery, the check could not
+//! judge recovery and says so, naming `delivery.status-200`, which judges the code.
 
 use std::time::{Duration, Instant};
 
@@ -66,17 +71,21 @@ pub struct FailedDelivery {
     pub format: SignatureFormat,
     /// What the endpoint answered (or why it did not).
     pub outcome: String,
+    /// Whether the answer was a success code other than `200` (accepted, wrong code).
+    pub other_success: bool,
 }
 
-/// The first correctly signed, fresh delivery of a failed check that did not get `200 OK`.
+/// The first correctly signed, fresh delivery of a failed check that did not get `200 OK`
+/// and was not accepted with another success code either; failing that, the first one
+/// that was (`other_success`), which is not retried.
 pub fn find_failed_delivery(checks: &[CheckResult], ctx: &RunContext) -> Option<FailedDelivery> {
     let verifier = Verifier::new(vec![ctx.secret.clone()]);
-    checks
+    let mut failed = checks
         .iter()
         .filter(|c| matches!(c.status, Status::Fail | Status::Warn))
         .flat_map(|c| c.exchanges.iter().map(move |e| (c, e)))
         .filter(|(_, e)| e.request.method == "POST" && !delivered(e))
-        .find_map(|(check, exchange)| {
+        .filter_map(|(check, exchange)| {
             let format = verifies(&verifier, exchange)?;
             Some(FailedDelivery {
                 check_id: check.info.id.clone(),
@@ -84,8 +93,16 @@ pub fn find_failed_delivery(checks: &[CheckResult], ctx: &RunContext) -> Option<
                 body: exchange.request.body.clone(),
                 format,
                 outcome: exchange.outcome_text(),
+                other_success: exchange
+                    .status()
+                    .is_some_and(|status| (200..300).contains(&status)),
             })
-        })
+        });
+    let first = failed.next()?;
+    if !first.other_success {
+        return Some(first);
+    }
+    Some(failed.find(|f| !f.other_success).unwrap_or(first))
 }
 
 fn header<'a>(exchange: &'a Exchange, name: &str) -> Option<&'a str> {
@@ -128,6 +145,19 @@ pub async fn run(checks: &[CheckResult], ctx: &RunContext, time_scale: f64) -> C
             Vec::new(),
         );
     };
+    if failed.other_success {
+        return CheckResult::new(
+            info(),
+            Verdict::Skipped(format!(
+                "could not judge: the only deliveries that failed were accepted with another \
+                 success code (webhook id {} in {} got {}); a retry cannot change the code \
+                 the endpoint answers (see delivery.status-200)",
+                failed.webhook_id, failed.check_id, failed.outcome
+            )),
+            started.elapsed(),
+            Vec::new(),
+        );
+    }
     let policy = RetryPolicy::default();
     let cap = time_cap(ctx.timeout);
     let run = RetryRun {

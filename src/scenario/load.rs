@@ -9,7 +9,7 @@ use crate::event::catalogue::closest;
 
 use super::diagnostic::{Problem, ScenarioError};
 use super::model::{Scenario, limits};
-use super::raw::{EXPECT_KEYS, RawScenario, SCENARIO_KEYS, STEP_KEYS};
+use super::raw::{EXPECT_KEYS, PRECONDITION_KEYS, RawScenario, SCENARIO_KEYS, STEP_KEYS};
 use super::validate::{Validator, validate};
 
 /// Loads one scenario from text. `name` is the file name used in messages; a
@@ -297,6 +297,7 @@ fn which_table(expected: &[&str]) -> (&'static str, &'static [&'static str]) {
     for (name, keys) in [
         ("step", STEP_KEYS),
         ("expect", EXPECT_KEYS),
+        ("precondition", PRECONDITION_KEYS),
         ("scenario", SCENARIO_KEYS),
     ] {
         if expected.iter().all(|k| keys.contains(k)) && expected.len() == keys.len() {

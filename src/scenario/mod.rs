@@ -28,8 +28,8 @@ pub use diagnostic::{Problem, ScenarioError};
 pub use json::JsonTemplate;
 pub use load::{check_unique_ids, load_path, load_paths, load_str, with_builtin};
 pub use model::{
-    Action, Authorization, BodyStyle, Capability, ExecStep, Expect, Observe, Origin, Product,
-    Scenario, SendSource, SendStep, SignatureSpec, SignatureToken, Step, StepRef, Tamper,
+    Action, Authorization, BodyStyle, Capability, ExecStep, Expect, Observe, Origin, Precondition,
+    Product, Scenario, SendSource, SendStep, SignatureSpec, SignatureToken, Step, StepRef, Tamper,
     TokenCredentials, TokenStep, Var,
 };
 pub use status::{StatusClass, StatusExpect};

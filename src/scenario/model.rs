@@ -180,6 +180,26 @@ pub struct Step {
     /// expectations) with the step's exchange on stdin; its exit code is the outcome.
     /// Always set when `action` is [`Action::Exec`].
     pub exec: Option<ExecStep>,
+    /// `precondition = { status = …, see = "check.id" }`: what the step's answers must
+    /// be before the check can judge anything. When an answer does not meet it, the
+    /// check is skipped with "could not judge: …" (never passed, never failed: its own
+    /// subject was not reached); a delivery without any answer still fails the check.
+    pub precondition: Option<Precondition>,
+}
+
+/// A step's precondition (see [`Step::precondition`]).
+///
+/// A control delivery is the usual one: `signature.invalid-rejected` first sends a
+/// correctly signed event, which must get `200`; only then does a refused garbage
+/// signature show that signatures are checked. If the control got `202`, the endpoint's
+/// status handling is wrong, which `delivery.status-200` reports; the signature check
+/// could not judge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Precondition {
+    /// The status every answer of the step must have (default `200`).
+    pub status: StatusExpect,
+    /// The check that judges this condition on its own, named in the message.
+    pub see: Option<String>,
 }
 
 impl Step {
@@ -403,8 +423,8 @@ pub struct Observe {
 /// What must hold after a step.
 #[derive(Debug, Clone, Default)]
 pub struct Expect {
-    /// The HTTP status. Sends and observes without `expect.status` get `Some(Code(200))`;
-    /// `None` only for sleeps.
+    /// The HTTP status. Sends and observes without `expect.status` get `Some(Code(200))`
+    /// (a step with a `precondition`: its status); `None` only for sleeps.
     pub status: Option<StatusExpect>,
     /// Observe: JSON pointer → expected value (the observed JSON must hold each).
     pub json: Vec<(String, JsonTemplate)>,

@@ -42,10 +42,14 @@ pub(crate) const STEP_KEYS: &[&str] = &[
     "authorization",
     "exec",
     "exec_timeout",
+    "precondition",
 ];
 
 /// `expect` keys.
 pub(crate) const EXPECT_KEYS: &[&str] = &["status", "json", "within", "p95_within"];
+
+/// `precondition` keys.
+pub(crate) const PRECONDITION_KEYS: &[&str] = &["status", "see"];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -96,6 +100,14 @@ pub(crate) struct RawStep {
     /// `exec = ["program", "arg", …]` (a string is read too, to refuse it with a hint).
     pub exec: Option<Spanned<OneOrMany>>,
     pub exec_timeout: Option<Spanned<String>>,
+    pub precondition: Option<Spanned<RawPrecondition>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPrecondition {
+    pub status: Option<Spanned<StatusExpect>>,
+    pub see: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -210,6 +210,15 @@ fn step_key(key: &str) -> Value {
             "Legacy OAuth: the bearer token this send carries (the issued one, none, or a forged one).",
         ),
         "expect" => json!({ "$ref": "#/$defs/expect" }),
+        "precondition" => json!({
+            "type": "object",
+            "additionalProperties": false,
+            "description": "What the step's answers must be before the check can judge anything (a control delivery). Not met: the check is skipped with \"could not judge: …\", never passed or failed.",
+            "properties": {
+                "status": status_schema("The status every answer must have (default 200)."),
+                "see": { "type": "string", "pattern": r"^[a-z0-9][a-z0-9-]*\.[a-z0-9][a-z0-9.-]*$", "description": "The check that judges this condition on its own, named in the message." },
+            },
+        }),
         "exec" => json!({
             "type": "array",
             "minItems": 1,
@@ -226,16 +235,8 @@ fn step_key(key: &str) -> Value {
 }
 
 fn expect_key(key: &str) -> Value {
-    let classes: Vec<&str> = StatusClass::ALL.iter().map(|(name, _)| *name).collect();
     match key {
-        "status" => json!({
-            "description": "Expected HTTP status: a code, a list of codes, or a class.",
-            "oneOf": [
-                { "type": "integer", "minimum": 100, "maximum": 599 },
-                { "type": "array", "minItems": 1, "items": { "type": "integer", "minimum": 100, "maximum": 599 } },
-                { "type": "string", "enum": classes },
-            ],
-        }),
+        "status" => status_schema("Expected HTTP status: a code, a list of codes, or a class."),
         "json" => json!({
             "type": "object",
             "description": "Observe: JSON pointer → expected value.",
@@ -249,6 +250,19 @@ fn expect_key(key: &str) -> Value {
         }
         _ => json!({ "description": "See the README's \"Scenario files\"." }),
     }
+}
+
+/// A status expectation: a code, a list of codes, or a class.
+fn status_schema(description: &str) -> Value {
+    let classes: Vec<&str> = StatusClass::ALL.iter().map(|(name, _)| *name).collect();
+    json!({
+        "description": description,
+        "oneOf": [
+            { "type": "integer", "minimum": 100, "maximum": 599 },
+            { "type": "array", "minItems": 1, "items": { "type": "integer", "minimum": 100, "maximum": 599 } },
+            { "type": "string", "enum": classes },
+        ],
+    })
 }
 
 fn product_name(product: Product) -> String {

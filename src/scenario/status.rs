@@ -5,7 +5,8 @@ use std::fmt;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 
 /// What `expect.status` accepts, written in a scenario file as
-/// `200`, `[401, 403]`, or one of `"2xx"`, `"4xx"`, `"5xx"`, `"not-2xx"`, `"not-200"`, `"not-5xx"`.
+/// `200`, `[401, 403]`, or one of `"2xx"`, `"4xx"`, `"5xx"`, `"not-2xx"`, `"not-200"`, `"not-5xx"`,
+/// `"any"`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StatusExpect {
     /// Exactly this code.
@@ -31,17 +32,20 @@ pub enum StatusClass {
     Not200,
     /// `not-5xx`: anything outside 500–599.
     NotServerError,
+    /// `any`: every status (a step that judges only time, such as `delivery.latency`).
+    Any,
 }
 
 impl StatusClass {
     /// Every class with its spelling in scenario files.
-    pub const ALL: [(&'static str, StatusClass); 6] = [
+    pub const ALL: [(&'static str, StatusClass); 7] = [
         ("2xx", StatusClass::Success),
         ("4xx", StatusClass::ClientError),
         ("5xx", StatusClass::ServerError),
         ("not-2xx", StatusClass::NotSuccess),
         ("not-200", StatusClass::Not200),
         ("not-5xx", StatusClass::NotServerError),
+        ("any", StatusClass::Any),
     ];
 
     /// The spelling in scenario files.
@@ -62,6 +66,7 @@ impl StatusClass {
             StatusClass::NotSuccess => !(200..300).contains(&status),
             StatusClass::Not200 => status != 200,
             StatusClass::NotServerError => !(500..600).contains(&status),
+            StatusClass::Any => true,
         }
     }
 }
@@ -98,7 +103,7 @@ impl StatusExpect {
 
 /// The accepted forms, for messages.
 pub const ACCEPTED: &str = "expected a status code (200), a list of codes ([401, 403]), or one of \
-\"2xx\", \"4xx\", \"5xx\", \"not-2xx\", \"not-200\", \"not-5xx\"";
+\"2xx\", \"4xx\", \"5xx\", \"not-2xx\", \"not-200\", \"not-5xx\", \"any\"";
 
 fn check_code(code: i64) -> Result<u16, String> {
     if (100..=599).contains(&code) {
@@ -230,6 +235,8 @@ mod tests {
         assert!(!not2xx.matches(200) && !not2xx.matches(204));
         assert!(StatusExpect::Class(StatusClass::Not200).matches(202));
         assert!(!StatusExpect::Class(StatusClass::NotServerError).matches(503));
+        let any = StatusExpect::Class(StatusClass::Any);
+        assert!(any.matches(202) && any.matches(401) && any.matches(500));
         assert!(StatusExpect::AnyOf(vec![401, 403]).matches(403));
         assert!(!StatusExpect::Code(200).matches(201));
         assert_eq!(

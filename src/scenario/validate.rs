@@ -18,11 +18,11 @@ use super::diagnostic::Problem;
 use super::duration::{Offset, format_size, parse_duration, parse_size};
 use super::json::{JsonKind, JsonNode, JsonTemplate, OneOrMany};
 use super::model::{
-    Action, Authorization, BodyStyle, Capability, ExecStep, Expect, Observe, Origin, Product,
-    RESERVED_HEADERS, Scenario, SendSource, SendStep, SignatureSpec, SignatureToken, Step, StepRef,
-    Tamper, TokenCredentials, TokenStep, Var, limits,
+    Action, Authorization, BodyStyle, Capability, ExecStep, Expect, Observe, Origin, Precondition,
+    Product, RESERVED_HEADERS, Scenario, SendSource, SendStep, SignatureSpec, SignatureToken, Step,
+    StepRef, Tamper, TokenCredentials, TokenStep, Var, limits,
 };
-use super::raw::{RawExpect, RawScenario, RawStep};
+use super::raw::{RawExpect, RawPrecondition, RawScenario, RawStep};
 use super::status::StatusExpect;
 use super::template::{Expr, Template, is_identifier};
 
@@ -687,7 +687,18 @@ fn validate_step(
     }
 
     let name = raw.name.as_ref().map(|n| n.get_ref().clone());
-    let expect = validate_expect(v, raw.expect.as_ref(), kind, scope);
+    let mut expect = validate_expect(v, raw.expect.as_ref(), kind, scope);
+    let precondition = precondition(v, raw.precondition.as_ref(), kind);
+    // A control step (a precondition and no `expect.status`) judges nothing more of
+    // the status than its precondition did.
+    if let Some(pre) = &precondition
+        && raw
+            .expect
+            .as_ref()
+            .is_none_or(|e| e.get_ref().status.is_none())
+    {
+        expect.status = Some(pre.status.clone());
+    }
     let exec = match &raw.exec {
         Some(value) if is_send => {
             // The program runs after the step's deliveries: its arguments may use
@@ -803,6 +814,39 @@ fn validate_step(
         action,
         expect,
         exec,
+        precondition,
+    })
+}
+
+/// `precondition = { status = …, see = "check.id" }` on a send, redeliver, replay or
+/// token step.
+fn precondition(
+    v: &mut Validator<'_>,
+    raw: Option<&Spanned<RawPrecondition>>,
+    kind: &str,
+) -> Option<Precondition> {
+    let raw = raw?;
+    if !matches!(kind, "send" | "redeliver" | "replay" | "token") {
+        v.error_help(
+            key_span(v, raw.span(), "precondition"),
+            format!("`precondition` does not apply to a `{kind}` step"),
+            "only with send, redeliver, replay and token",
+            "put the precondition on the step whose answer the check needs",
+        );
+        return None;
+    }
+    let inner = raw.get_ref();
+    let see = match &inner.see {
+        Some(see) if check_id(v, see) => Some(see.get_ref().clone()),
+        Some(_) => None,
+        None => None,
+    };
+    Some(Precondition {
+        status: inner
+            .status
+            .as_ref()
+            .map_or(StatusExpect::Code(200), |s| s.get_ref().clone()),
+        see,
     })
 }
 
@@ -832,12 +876,14 @@ fn exec_only_step(
             "exit 0 passes, anything else fails; put `expect` on the step that sends",
         );
     }
+    precondition(v, raw.precondition.as_ref(), "exec");
     let exec = raw.exec.as_ref().and_then(|e| exec_step(v, raw, e, scope));
     (v.problems.len() == before).then_some(Step {
         name: raw.name.as_ref().map(|n| n.get_ref().clone()),
         action: Action::Exec,
         expect: Expect::default(),
         exec: Some(exec?),
+        precondition: None,
     })
 }
 

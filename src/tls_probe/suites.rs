@@ -1,11 +1,13 @@
 //! A table of TLS 1.0–1.2 cipher suites by IANA id, with what each is made of, so the
 //! strength checks classify by table (key exchange, cipher), never by matching names.
 //!
-//! The table is what the cipher scan offers: every suite a real server is likely to be
-//! configured with, strong and weak (NULL, EXPORT, RC4, DES, 3DES, anonymous, static
-//! DH/ECDH, RSA key exchange, CBC, CCM, GCM, ChaCha20, Camellia, ARIA, SEED, IDEA). PSK,
-//! SRP and Kerberos suites are left out: a server picks them only for clients that hold
-//! a pre-shared key or password.
+//! The table is what the cipher scan offers: every suite OpenSSL can negotiate at TLS
+//! 1.0–1.2 (`openssl ciphers -V 'ALL:COMPLEMENTOFALL:@SECLEVEL=0'`; a test keeps it so),
+//! strong and weak (NULL, EXPORT, RC4, DES, 3DES, anonymous, static DH/ECDH, RSA key
+//! exchange, PSK, SRP, CBC, CCM, GCM, ChaCha20, Camellia, ARIA, SEED, IDEA), plus a few
+//! legacy suites OpenSSL no longer builds (RC4, DES, EXPORT) that old servers still
+//! pick. A PSK or SRP suite is chosen from the ClientHello alone, before any key or
+//! password is exchanged, so a server that enables one is seen like any other.
 
 use serde::Serialize;
 
@@ -27,6 +29,16 @@ pub enum KeyExchange {
     AnonDh,
     /// Anonymous ECDH: no server authentication at all.
     AnonEcdh,
+    /// Pre-shared key alone (no forward secrecy).
+    Psk,
+    /// Ephemeral DH with a pre-shared key (forward secret).
+    DhePsk,
+    /// Ephemeral ECDH with a pre-shared key (forward secret).
+    EcdhePsk,
+    /// RSA key transport with a pre-shared key (no forward secrecy).
+    RsaPsk,
+    /// SRP password-authenticated key exchange.
+    Srp,
 }
 
 impl KeyExchange {
@@ -40,14 +52,22 @@ impl KeyExchange {
             KeyExchange::EcdhStatic => "ECDH",
             KeyExchange::AnonDh => "anonymous DH",
             KeyExchange::AnonEcdh => "anonymous ECDH",
+            KeyExchange::Psk => "PSK",
+            KeyExchange::DhePsk => "DHE-PSK",
+            KeyExchange::EcdhePsk => "ECDHE-PSK",
+            KeyExchange::RsaPsk => "RSA-PSK",
+            KeyExchange::Srp => "SRP",
         }
     }
 
-    /// Whether the suite is ECDHE or DHE: a recorded session stays secret when the
-    /// server's key leaks later. (Anonymous DH is ephemeral too, but unauthenticated; it
-    /// does not count.)
+    /// Whether the suite is ECDHE or DHE (with a certificate or a pre-shared key): a
+    /// recorded session stays secret when the server's key leaks later. (Anonymous DH
+    /// is ephemeral too, but unauthenticated; it does not count.)
     pub fn is_forward_secret(self) -> bool {
-        matches!(self, KeyExchange::Ecdhe | KeyExchange::Dhe)
+        matches!(
+            self,
+            KeyExchange::Ecdhe | KeyExchange::Dhe | KeyExchange::DhePsk | KeyExchange::EcdhePsk
+        )
     }
 
     /// Whether the server is not authenticated at all.
@@ -141,15 +161,25 @@ impl Suite {
 
     /// Whether Mozilla's "intermediate" profile (v5.7) allows this suite at TLS 1.2:
     /// ECDHE-ECDSA/ECDHE-RSA with AES-128-GCM, AES-256-GCM or ChaCha20-Poly1305, and
-    /// DHE-RSA with AES-128-GCM or AES-256-GCM.
+    /// DHE-RSA with AES-128-GCM, AES-256-GCM or ChaCha20-Poly1305.
     pub fn mozilla_intermediate(&self) -> bool {
         MOZILLA_INTERMEDIATE_TLS12.contains(&self.id)
     }
 }
 
-/// The TLS 1.2 suites of Mozilla's intermediate profile (v5.7), in its order.
-pub const MOZILLA_INTERMEDIATE_TLS12: [u16; 8] = [
-    0xC02B, 0xC02F, 0xC02C, 0xC030, 0xCCA9, 0xCCA8, 0x009E, 0x009F,
+/// The TLS 1.2 suites of Mozilla's intermediate profile, exactly as published in
+/// version 5.7 of its guidelines (2023-05-15, which appended
+/// `TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256` to 5.6's list), in its order.
+pub const MOZILLA_INTERMEDIATE_TLS12: [u16; 9] = [
+    0xC02B, // TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+    0xC02F, // TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+    0xC02C, // TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
+    0xC030, // TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
+    0xCCA9, // TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
+    0xCCA8, // TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256
+    0x009E, // TLS_DHE_RSA_WITH_AES_128_GCM_SHA256
+    0x009F, // TLS_DHE_RSA_WITH_AES_256_GCM_SHA384
+    0xCCAA, // TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256
 ];
 
 /// The suite with this id, if it is in the table.
@@ -591,6 +621,232 @@ pub const SUITES: &[Suite] = &[
         "TLS_ECDH_anon_WITH_AES_256_CBC_SHA",
         AnonEcdh,
         AesCbc,
+    ), // The rest of what OpenSSL negotiates at TLS 1.0–1.2: DSS-authenticated DHE with
+    // Camellia and ARIA, anonymous DH with Camellia-SHA256, and the PSK and SRP suites
+    // (a server with a PSK or SRP callback picks them from the ClientHello alone).
+    s(0x002C, "TLS_PSK_WITH_NULL_SHA", Psk, Null),
+    s(0x002D, "TLS_DHE_PSK_WITH_NULL_SHA", DhePsk, Null),
+    s(0x002E, "TLS_RSA_PSK_WITH_NULL_SHA", RsaPsk, Null),
+    s(
+        0x0044,
+        "TLS_DHE_DSS_WITH_CAMELLIA_128_CBC_SHA",
+        Dhe,
+        Camellia,
+    ),
+    s(
+        0x0087,
+        "TLS_DHE_DSS_WITH_CAMELLIA_256_CBC_SHA",
+        Dhe,
+        Camellia,
+    ),
+    s(0x008C, "TLS_PSK_WITH_AES_128_CBC_SHA", Psk, AesCbc),
+    s(0x008D, "TLS_PSK_WITH_AES_256_CBC_SHA", Psk, AesCbc),
+    s(0x0090, "TLS_DHE_PSK_WITH_AES_128_CBC_SHA", DhePsk, AesCbc),
+    s(0x0091, "TLS_DHE_PSK_WITH_AES_256_CBC_SHA", DhePsk, AesCbc),
+    s(0x0094, "TLS_RSA_PSK_WITH_AES_128_CBC_SHA", RsaPsk, AesCbc),
+    s(0x0095, "TLS_RSA_PSK_WITH_AES_256_CBC_SHA", RsaPsk, AesCbc),
+    s(0x00A8, "TLS_PSK_WITH_AES_128_GCM_SHA256", Psk, AesGcm),
+    s(0x00A9, "TLS_PSK_WITH_AES_256_GCM_SHA384", Psk, AesGcm),
+    s(
+        0x00AA,
+        "TLS_DHE_PSK_WITH_AES_128_GCM_SHA256",
+        DhePsk,
+        AesGcm,
+    ),
+    s(
+        0x00AB,
+        "TLS_DHE_PSK_WITH_AES_256_GCM_SHA384",
+        DhePsk,
+        AesGcm,
+    ),
+    s(
+        0x00AC,
+        "TLS_RSA_PSK_WITH_AES_128_GCM_SHA256",
+        RsaPsk,
+        AesGcm,
+    ),
+    s(
+        0x00AD,
+        "TLS_RSA_PSK_WITH_AES_256_GCM_SHA384",
+        RsaPsk,
+        AesGcm,
+    ),
+    s(0x00AE, "TLS_PSK_WITH_AES_128_CBC_SHA256", Psk, AesCbc),
+    s(0x00AF, "TLS_PSK_WITH_AES_256_CBC_SHA384", Psk, AesCbc),
+    s(0x00B0, "TLS_PSK_WITH_NULL_SHA256", Psk, Null),
+    s(0x00B1, "TLS_PSK_WITH_NULL_SHA384", Psk, Null),
+    s(
+        0x00B2,
+        "TLS_DHE_PSK_WITH_AES_128_CBC_SHA256",
+        DhePsk,
+        AesCbc,
+    ),
+    s(
+        0x00B3,
+        "TLS_DHE_PSK_WITH_AES_256_CBC_SHA384",
+        DhePsk,
+        AesCbc,
+    ),
+    s(0x00B4, "TLS_DHE_PSK_WITH_NULL_SHA256", DhePsk, Null),
+    s(0x00B5, "TLS_DHE_PSK_WITH_NULL_SHA384", DhePsk, Null),
+    s(
+        0x00B6,
+        "TLS_RSA_PSK_WITH_AES_128_CBC_SHA256",
+        RsaPsk,
+        AesCbc,
+    ),
+    s(
+        0x00B7,
+        "TLS_RSA_PSK_WITH_AES_256_CBC_SHA384",
+        RsaPsk,
+        AesCbc,
+    ),
+    s(0x00B8, "TLS_RSA_PSK_WITH_NULL_SHA256", RsaPsk, Null),
+    s(0x00B9, "TLS_RSA_PSK_WITH_NULL_SHA384", RsaPsk, Null),
+    s(
+        0x00BD,
+        "TLS_DHE_DSS_WITH_CAMELLIA_128_CBC_SHA256",
+        Dhe,
+        Camellia,
+    ),
+    s(
+        0x00BF,
+        "TLS_DH_anon_WITH_CAMELLIA_128_CBC_SHA256",
+        AnonDh,
+        Camellia,
+    ),
+    s(
+        0x00C3,
+        "TLS_DHE_DSS_WITH_CAMELLIA_256_CBC_SHA256",
+        Dhe,
+        Camellia,
+    ),
+    s(
+        0x00C5,
+        "TLS_DH_anon_WITH_CAMELLIA_256_CBC_SHA256",
+        AnonDh,
+        Camellia,
+    ),
+    s(0xC01D, "TLS_SRP_SHA_WITH_AES_128_CBC_SHA", Srp, AesCbc),
+    s(0xC01E, "TLS_SRP_SHA_RSA_WITH_AES_128_CBC_SHA", Srp, AesCbc),
+    s(0xC01F, "TLS_SRP_SHA_DSS_WITH_AES_128_CBC_SHA", Srp, AesCbc),
+    s(0xC020, "TLS_SRP_SHA_WITH_AES_256_CBC_SHA", Srp, AesCbc),
+    s(0xC021, "TLS_SRP_SHA_RSA_WITH_AES_256_CBC_SHA", Srp, AesCbc),
+    s(0xC022, "TLS_SRP_SHA_DSS_WITH_AES_256_CBC_SHA", Srp, AesCbc),
+    s(
+        0xC035,
+        "TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA",
+        EcdhePsk,
+        AesCbc,
+    ),
+    s(
+        0xC036,
+        "TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA",
+        EcdhePsk,
+        AesCbc,
+    ),
+    s(
+        0xC037,
+        "TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256",
+        EcdhePsk,
+        AesCbc,
+    ),
+    s(
+        0xC038,
+        "TLS_ECDHE_PSK_WITH_AES_256_CBC_SHA384",
+        EcdhePsk,
+        AesCbc,
+    ),
+    s(0xC039, "TLS_ECDHE_PSK_WITH_NULL_SHA", EcdhePsk, Null),
+    s(0xC03A, "TLS_ECDHE_PSK_WITH_NULL_SHA256", EcdhePsk, Null),
+    s(0xC03B, "TLS_ECDHE_PSK_WITH_NULL_SHA384", EcdhePsk, Null),
+    s(0xC056, "TLS_DHE_DSS_WITH_ARIA_128_GCM_SHA256", Dhe, Aria),
+    s(0xC057, "TLS_DHE_DSS_WITH_ARIA_256_GCM_SHA384", Dhe, Aria),
+    s(0xC06A, "TLS_PSK_WITH_ARIA_128_GCM_SHA256", Psk, Aria),
+    s(0xC06B, "TLS_PSK_WITH_ARIA_256_GCM_SHA384", Psk, Aria),
+    s(0xC06C, "TLS_DHE_PSK_WITH_ARIA_128_GCM_SHA256", DhePsk, Aria),
+    s(0xC06D, "TLS_DHE_PSK_WITH_ARIA_256_GCM_SHA384", DhePsk, Aria),
+    s(0xC06E, "TLS_RSA_PSK_WITH_ARIA_128_GCM_SHA256", RsaPsk, Aria),
+    s(0xC06F, "TLS_RSA_PSK_WITH_ARIA_256_GCM_SHA384", RsaPsk, Aria),
+    s(
+        0xC094,
+        "TLS_PSK_WITH_CAMELLIA_128_CBC_SHA256",
+        Psk,
+        Camellia,
+    ),
+    s(
+        0xC095,
+        "TLS_PSK_WITH_CAMELLIA_256_CBC_SHA384",
+        Psk,
+        Camellia,
+    ),
+    s(
+        0xC096,
+        "TLS_DHE_PSK_WITH_CAMELLIA_128_CBC_SHA256",
+        DhePsk,
+        Camellia,
+    ),
+    s(
+        0xC097,
+        "TLS_DHE_PSK_WITH_CAMELLIA_256_CBC_SHA384",
+        DhePsk,
+        Camellia,
+    ),
+    s(
+        0xC098,
+        "TLS_RSA_PSK_WITH_CAMELLIA_128_CBC_SHA256",
+        RsaPsk,
+        Camellia,
+    ),
+    s(
+        0xC099,
+        "TLS_RSA_PSK_WITH_CAMELLIA_256_CBC_SHA384",
+        RsaPsk,
+        Camellia,
+    ),
+    s(
+        0xC09A,
+        "TLS_ECDHE_PSK_WITH_CAMELLIA_128_CBC_SHA256",
+        EcdhePsk,
+        Camellia,
+    ),
+    s(
+        0xC09B,
+        "TLS_ECDHE_PSK_WITH_CAMELLIA_256_CBC_SHA384",
+        EcdhePsk,
+        Camellia,
+    ),
+    s(0xC0A4, "TLS_PSK_WITH_AES_128_CCM", Psk, AesCcm),
+    s(0xC0A5, "TLS_PSK_WITH_AES_256_CCM", Psk, AesCcm),
+    s(0xC0A6, "TLS_DHE_PSK_WITH_AES_128_CCM", DhePsk, AesCcm),
+    s(0xC0A7, "TLS_DHE_PSK_WITH_AES_256_CCM", DhePsk, AesCcm),
+    s(0xC0A8, "TLS_PSK_WITH_AES_128_CCM_8", Psk, AesCcm),
+    s(0xC0A9, "TLS_PSK_WITH_AES_256_CCM_8", Psk, AesCcm),
+    s(0xC0AA, "TLS_PSK_DHE_WITH_AES_128_CCM_8", DhePsk, AesCcm),
+    s(0xC0AB, "TLS_PSK_DHE_WITH_AES_256_CCM_8", DhePsk, AesCcm),
+    s(
+        0xCCAB,
+        "TLS_PSK_WITH_CHACHA20_POLY1305_SHA256",
+        Psk,
+        Chacha20,
+    ),
+    s(
+        0xCCAC,
+        "TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256",
+        EcdhePsk,
+        Chacha20,
+    ),
+    s(
+        0xCCAD,
+        "TLS_DHE_PSK_WITH_CHACHA20_POLY1305_SHA256",
+        DhePsk,
+        Chacha20,
+    ),
+    s(
+        0xCCAE,
+        "TLS_RSA_PSK_WITH_CHACHA20_POLY1305_SHA256",
+        RsaPsk,
+        Chacha20,
     ),
 ];
 
@@ -620,15 +876,42 @@ mod tests {
             );
             assert_eq!(name.contains("3DES"), suite.cipher == TripleDes, "{name}");
             assert_eq!(
-                name.starts_with("TLS_ECDHE_") || name.starts_with("TLS_DHE_"),
-                suite.key_exchange == Ecdhe || suite.key_exchange == Dhe,
+                ["TLS_ECDHE_", "TLS_DHE_", "TLS_PSK_DHE_"]
+                    .iter()
+                    .any(|prefix| name.starts_with(prefix)),
+                suite.key_exchange.is_forward_secret(),
                 "{name}"
             );
+            assert_eq!(
+                name.contains("PSK"),
+                matches!(suite.key_exchange, Psk | DhePsk | EcdhePsk | RsaPsk),
+                "{name}"
+            );
+            assert_eq!(name.contains("_SRP_"), suite.key_exchange == Srp, "{name}");
         }
         for id in MOZILLA_INTERMEDIATE_TLS12 {
             let suite = lookup(id).unwrap();
             assert!(suite.key_exchange.is_forward_secret() && suite.weakness().is_none());
         }
+    }
+
+    #[test]
+    fn mozilla_intermediate_is_the_published_v5_7_list() {
+        let names = MOZILLA_INTERMEDIATE_TLS12.map(|id| lookup(id).unwrap().name);
+        assert_eq!(
+            names,
+            [
+                "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+                "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+                "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+                "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+                "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+                "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
+                "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
+                "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+            ]
+        );
     }
 
     #[test]

@@ -196,17 +196,21 @@ pub const TLS13_ONLY: &[&SupportedProtocolVersion] = &[&rustls::version::TLS13];
 pub const TLS12_AND_13: &[&SupportedProtocolVersion] =
     &[&rustls::version::TLS13, &rustls::version::TLS12];
 
-/// A rustls server presenting `leaf`, speaking only `versions`. Each connection is
-/// handshaken and then closed.
-pub async fn rustls_server(leaf: &Leaf, versions: &[&'static SupportedProtocolVersion]) -> Server {
+/// A rustls server configuration presenting `leaf`, speaking only `versions`.
+fn rustls_config(leaf: &Leaf, versions: &[&'static SupportedProtocolVersion]) -> ServerConfig {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = ServerConfig::builder_with_provider(provider)
+    ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(versions)
         .unwrap()
         .with_no_client_auth()
         .with_single_cert(leaf.chain.clone(), leaf.key())
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        .unwrap()
+}
+
+/// A rustls server presenting `leaf`, speaking only `versions`. Each connection is
+/// handshaken and then closed.
+pub async fn rustls_server(leaf: &Leaf, versions: &[&'static SupportedProtocolVersion]) -> Server {
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(rustls_config(leaf, versions)));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {
@@ -214,6 +218,43 @@ pub async fn rustls_server(leaf: &Leaf, versions: &[&'static SupportedProtocolVe
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
                 let _ = tokio::time::timeout(Duration::from_secs(5), acceptor.accept(tcp)).await;
+            });
+        }
+    });
+    Server { addr, task }
+}
+
+/// An HTTPS endpoint (rustls, TLS 1.2 and 1.3, HTTP/1.1 with keep-alive, hyper) that
+/// reads each request in full and answers `status` with an empty body at once,
+/// whatever the request: a framework default of `202 Accepted`, or a gateway that
+/// answers `401` to everything.
+pub async fn status_server(leaf: &Leaf, status: u16) -> Server {
+    let mut config = rustls_config(leaf, TLS12_AND_13);
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(Ok(tls)) =
+                    tokio::time::timeout(Duration::from_secs(5), acceptor.accept(tcp)).await
+                else {
+                    return;
+                };
+                let service = hyper::service::service_fn(
+                    move |request: hyper::Request<hyper::body::Incoming>| async move {
+                        use http_body_util::BodyExt;
+                        let _ = request.into_body().collect().await;
+                        hyper::Response::builder()
+                            .status(status)
+                            .body(http_body_util::Empty::<bytes::Bytes>::new())
+                    },
+                );
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await;
             });
         }
     });
