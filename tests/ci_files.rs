@@ -36,7 +36,9 @@ fn linux_target() -> &'static str {
 }
 
 /// A release directory as the release workflow leaves it for this machine's target:
-/// `spotcheck-TARGET.tar.gz` (a `spotcheck` that runs the test binary) and its `.sha256`.
+/// `spotcheck-TARGET.tar.gz` (a `spotcheck` that runs the test binary) and
+/// `spotcheck-TARGET.sha256` (sha256sum's output, as taiki-e/upload-rust-binary-action
+/// writes it).
 fn fake_release(dir: &Path) -> PathBuf {
     let release = dir.join("release");
     let stage = dir.join("stage");
@@ -67,8 +69,19 @@ fn fake_release(dir: &Path) -> PathBuf {
         .output()
         .unwrap();
     assert!(sum.status.success());
-    std::fs::write(release.join(format!("{archive}.sha256")), sum.stdout).unwrap();
+    let sums = format!("spotcheck-{}.sha256", linux_target());
+    std::fs::write(release.join(sums), sum.stdout).unwrap();
     release
+}
+
+/// A fake release in `dir` and a folder holding the stand-in `name` (a shell script that
+/// serves from `$FAKE_RELEASE` and logs to `$FAKE_LOG`): `(release, fakes)`.
+fn stand_in(dir: &Path, name: &str, body: &str) -> (PathBuf, PathBuf) {
+    let release = fake_release(dir);
+    let fakes = dir.join("fakes");
+    std::fs::create_dir_all(&fakes).unwrap();
+    script(&fakes.join(name), body);
+    (release, fakes)
 }
 
 /// `PATH` with the stand-ins in `fakes` first.
@@ -146,12 +159,10 @@ async fn the_action_installs_the_release_checks_its_sum_and_runs() {
     let run = steps[1]["run"].as_str().unwrap();
 
     let dir = tempfile::tempdir().unwrap();
-    let release = fake_release(dir.path());
-    let fakes = dir.path().join("fakes");
-    std::fs::create_dir_all(&fakes).unwrap();
     // `gh release download [TAG] --repo R --clobber --pattern A --pattern B`, from `release`.
-    script(
-        &fakes.join("gh"),
+    let (release, fakes) = stand_in(
+        dir.path(),
+        "gh",
         "#!/bin/sh\necho \"$*\" >> \"$FAKE_LOG\"\nwhile [ $# -gt 0 ]; do\n  if [ \"$1\" = --pattern ]; then shift; cp \"$FAKE_RELEASE/$1\" .; fi\n  shift\ndone\n",
     );
     let runner_temp = dir.path().join("runner-temp");
@@ -287,12 +298,10 @@ async fn the_gitlab_component_installs_the_release_and_runs() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let release = fake_release(dir.path());
-    let fakes = dir.path().join("fakes");
-    std::fs::create_dir_all(&fakes).unwrap();
     // `wget -q URL`: the file named by the URL, from `release`.
-    script(
-        &fakes.join("wget"),
+    let (release, fakes) = stand_in(
+        dir.path(),
+        "wget",
         "#!/bin/sh\nfor url; do case \"$url\" in -*) ;; *) echo \"$url\" >> \"$FAKE_LOG\"; cp \"$FAKE_RELEASE/${url##*/}\" . ;; esac; done\n",
     );
     let receiver = support::start(Vec::new()).await;

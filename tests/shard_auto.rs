@@ -21,8 +21,11 @@ const SHARD_VARIABLES: [&str; 7] = [
     "JOB_COMPLETION_INDEX",
 ];
 
+/// Environment variables as `(name, value)`.
+type Vars<'a> = &'a [(&'a str, &'a str)];
+
 /// `spotcheck ARGS…` with the test secret, none of the runner variables but `vars`.
-async fn with_runner_env(args: &[&str], vars: &[(&str, &str)]) -> Run {
+async fn with_runner_env(args: &[&str], vars: Vars<'_>) -> Run {
     let mut command = Spotcheck::new(args).secret(support::SECRET).no_color();
     for name in SHARD_VARIABLES {
         command = command.env_remove(name);
@@ -34,7 +37,7 @@ async fn with_runner_env(args: &[&str], vars: &[(&str, &str)]) -> Run {
 }
 
 /// The check ids of a `run` over the signature suite with this `--shard`.
-async fn shard_ids(shard: &str, vars: &[(&str, &str)]) -> (Run, Vec<String>) {
+async fn shard_ids(shard: &str, vars: Vars<'_>) -> (Run, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("report.json");
     let report = format!("json={}", path.display());
@@ -65,7 +68,7 @@ async fn shard_ids(shard: &str, vars: &[(&str, &str)]) -> (Run, Vec<String>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_takes_its_share_from_each_runner() {
-    let cases: [(&str, &[(&str, &str)], &str, &str); 4] = [
+    let cases: [(&str, Vars, &str, &str); 4] = [
         (
             "auto",
             &[("CI_NODE_INDEX", "2"), ("CI_NODE_TOTAL", "3")],

@@ -389,7 +389,10 @@ mod tests {
         }
     }
 
-    fn resolve(arg: &str, vars: &[(&str, &str)]) -> Result<ResolvedShard, String> {
+    /// Environment variables as `(name, value)`.
+    type Vars<'a> = &'a [(&'a str, &'a str)];
+
+    fn resolve(arg: &str, vars: Vars) -> Result<ResolvedShard, String> {
         let arg: ShardArg = arg.parse()?;
         arg.resolve(|name| {
             vars.iter()
@@ -402,7 +405,7 @@ mod tests {
     #[test]
     fn auto_reads_each_runner_with_its_own_base() {
         let shard = |index, count| Shard { index, count };
-        let cases: [(&str, &[(&str, &str)], Shard); 5] = [
+        let cases: [(&str, Vars, Shard); 5] = [
             (
                 "auto",
                 &[("CI_NODE_INDEX", "1"), ("CI_NODE_TOTAL", "3")],

@@ -318,9 +318,14 @@ mod tests {
         let mut handshake = vec![2];
         push_u24(&mut handshake, body.len());
         handshake.extend_from_slice(&body);
-        let mut record = vec![0x16, 0x03, 0x03];
-        push_u16(&mut record, handshake.len() as u16);
-        record.extend_from_slice(&handshake);
+        record(0x03, &handshake)
+    }
+
+    /// A handshake record (TLS 1.`minor - 1` on the record layer) carrying `payload`.
+    fn record(minor: u8, payload: &[u8]) -> Vec<u8> {
+        let mut record = vec![0x16, 0x03, minor];
+        push_u16(&mut record, payload.len() as u16);
+        record.extend_from_slice(payload);
         record
     }
 
@@ -400,10 +405,7 @@ mod tests {
             push_u24(&mut payload, len);
             payload.extend(std::iter::repeat_n(0x42, len));
         }
-        let mut record = vec![0x16, 0x03, 0x01];
-        push_u16(&mut record, payload.len() as u16);
-        record.extend_from_slice(&payload);
-        record
+        record(0x01, &payload)
     }
 
     #[test]
