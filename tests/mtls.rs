@@ -162,7 +162,7 @@ async fn tls_probe_presents_the_client_certificate_and_works_without_it() {
         with.stdout
     );
     assert_eq!(json["tls"]["certificate"]["verified"], true);
-    // The OpenSSL legacy probes load the client certificate too (refused, not a set-up error).
+    // The legacy probes need no client certificate: this server refuses TLS 1.0/1.1 outright.
     assert_eq!(
         json["tls"]["versions"][0]["outcome"], "refused",
         "{}",

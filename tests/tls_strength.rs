@@ -1,6 +1,6 @@
 //! The three strength checks (`tls.forward-secrecy`, `tls.no-weak-ciphers`,
 //! `tls.mozilla-intermediate`) and the cipher scan behind them, against real loopback
-//! servers: rustls (well configured), OpenSSL servers built with the `openssl` crate at
+//! servers: rustls (well configured), OpenSSL servers (`openssl s_server`) at
 //! security level 0 (RSA key exchange, TLS 1.0 with CBC, NULL and anonymous suites),
 //! fake servers that claim suites no local library serves any more (RC4, EXPORT, 3DES),
 //! and hostile servers (silent, garbage, oversized records).
@@ -13,7 +13,6 @@ mod tls_fixtures;
 use std::time::{Duration, Instant};
 
 use cli::{Run, Spotcheck};
-use openssl::ssl::SslVersion;
 use spotcheck::check::{CheckResult, Status};
 use spotcheck::tls_probe::{self, ProbeOptions, TlsReport, TlsVersion};
 use tls_fixtures::*;

@@ -157,6 +157,19 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .map_err(|err| format!("`{text}` is not a duration ({err}); write e.g. 40s, 500ms or 2m"))
 }
 
+/// Resolves `--shard` (reading the process environment for `auto`) and says on stderr
+/// which share runs and where it came from, so a CI log shows it.
+pub fn resolve_shard(
+    arg: Option<crate::runner::filter::ShardArg>,
+) -> Result<Option<crate::runner::filter::Shard>, SetupError> {
+    let Some(arg) = arg else {
+        return Ok(None);
+    };
+    let resolved = arg.resolve(|name| std::env::var(name).ok())?;
+    eprintln!("{}", resolved.describe());
+    Ok(Some(resolved.shard))
+}
+
 /// Parses `Name: value` header arguments.
 pub fn parse_headers(raw: &[String]) -> Result<Vec<(String, String)>, SetupError> {
     raw.iter()

@@ -61,6 +61,11 @@ pub struct LoadArgs {
     /// Seed for ids and body choice (default: random; printed).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// This runner's share of a distributed load: `K/N`, or `auto` (`auto/N`) as for
+    /// `run`. Each share sends with its own seed (`--seed` + K − 1), so the runners'
+    /// webhook ids differ and `load merge` adds distinct runs.
+    #[arg(long, value_name = "K/N|auto")]
+    pub shard: Option<crate::runner::filter::ShardArg>,
     /// Write a report: `json=PATH`.
     #[arg(long, value_name = "FORMAT=PATH")]
     pub report: Vec<String>,
@@ -200,7 +205,12 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
             Ok((name, value))
         })
         .collect::<Result<Vec<_>, SetupError>>()?;
-    let seed = args.seed.unwrap_or_else(random::fresh_seed);
+    let shard = super::common::resolve_shard(args.shard)?;
+    let seed = match (args.seed, shard) {
+        (Some(seed), Some(shard)) => shard.seed(seed),
+        (Some(seed), None) => seed,
+        (None, _) => random::fresh_seed(),
+    };
 
     let (endpoint, secret, ca_pem, receiver) = match &args.target.endpoint {
         Some(endpoint) => {

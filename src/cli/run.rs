@@ -39,9 +39,11 @@ pub struct RunArgs {
     /// Only checks carrying one of these tags (comma-separated).
     #[arg(long, value_name = "TAG", value_delimiter = ',')]
     tags: Vec<String>,
-    /// Run only the K-th of N deterministic shares of the selected checks (spread a suite over CI runners).
-    #[arg(long, value_name = "K/N")]
-    shard: Option<crate::runner::filter::Shard>,
+    /// Run only the K-th of N deterministic shares of the selected checks (spread a suite over CI runners);
+    /// `auto` reads the runner's index and total from GitLab, CircleCI or Buildkite, `auto/N` a Kubernetes
+    /// Indexed Job's JOB_COMPLETION_INDEX.
+    #[arg(long, value_name = "K/N|auto")]
+    shard: Option<crate::runner::filter::ShardArg>,
     /// Seed for every generated id and payload; the same seed replays the same bytes.
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
@@ -115,7 +117,7 @@ pub async fn run(args: RunArgs) -> Result<u8, SetupError> {
         only: args.only.clone(),
         skip: args.skip.clone(),
         tags: args.tags.clone(),
-        shard: args.shard,
+        shard: super::common::resolve_shard(args.shard)?,
         seed: args.seed,
         org_id: args.org_id.clone(),
         events: args.events.clone(),

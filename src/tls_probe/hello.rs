@@ -142,6 +142,45 @@ pub(super) enum Reply {
 
 /// Reads the records in `bytes` (everything received so far) up to the ServerHello.
 pub(super) fn read_reply(bytes: &[u8]) -> Reply {
+    walk_records(bytes, "the ServerHello", read_server_hello)
+}
+
+/// How far the server's first flight got, read past its ServerHello.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Flight {
+    /// Not enough bytes yet.
+    NeedMore,
+    /// Every message up to and including ServerHelloDone: the server goes on with the
+    /// handshake at the version of its ServerHello.
+    Done,
+    /// A TLS alert with this description.
+    Alert(u8),
+    /// TLS-looking bytes that break the protocol: what is wrong.
+    Malformed(String),
+}
+
+/// Reads the records in `bytes` through the server's first flight of a TLS 1.0–1.2
+/// handshake (ServerHello, Certificate, ServerKeyExchange, CertificateRequest, …,
+/// ServerHelloDone). Call it once [`read_reply`] has found the ServerHello.
+///
+/// A server that accepts the version goes on to ServerHelloDone; one that only answered
+/// the hello to refuse it sends an alert instead. That is where testssl.sh and sslyze
+/// draw the line too: no key exchange is needed to know the version is accepted.
+pub(super) fn read_flight(bytes: &[u8]) -> Flight {
+    match walk_records(bytes, "ServerHelloDone", read_until_hello_done) {
+        Reply::NeedMore => Flight::NeedMore,
+        Reply::ServerHello { .. } => Flight::Done,
+        Reply::Alert(description) => Flight::Alert(description),
+        Reply::NotTls(excerpt) => Flight::Malformed(format!("bytes that are not TLS: `{excerpt}`")),
+        Reply::Malformed(what) => Flight::Malformed(what),
+    }
+}
+
+/// Walks the records in `bytes`, gathering handshake payloads, and asks `complete` after
+/// each handshake record whether the handshake messages so far answer the question
+/// (`None`: read on). An alert, a non-TLS start or a broken record ends the walk;
+/// `awaited` names what a record of another type came before.
+fn walk_records(bytes: &[u8], awaited: &str, complete: impl Fn(&[u8]) -> Option<Reply>) -> Reply {
     let mut offset = 0;
     let mut handshake: Vec<u8> = Vec::new();
     loop {
@@ -180,14 +219,12 @@ pub(super) fn read_reply(bytes: &[u8]) -> Reply {
             }
             0x16 => {
                 handshake.extend_from_slice(payload);
-                if let Some(reply) = read_server_hello(&handshake) {
+                if let Some(reply) = complete(&handshake) {
                     return reply;
                 }
             }
             other => {
-                return Reply::Malformed(format!(
-                    "a record of type {other} before the ServerHello"
-                ));
+                return Reply::Malformed(format!("a record of type {other} before {awaited}"));
             }
         }
     }
@@ -234,6 +271,36 @@ fn read_server_hello(handshake: &[u8]) -> Option<Reply> {
     })
 }
 
+/// The largest handshake message accepted while reading a first flight (a certificate
+/// chain is rarely over 16 KiB; the reader stops at 64 KiB anyway).
+const MAX_MESSAGE: usize = 65_536;
+
+/// The ServerHello (as [`read_server_hello`] reads it) once every message up to
+/// ServerHelloDone (type 14) is complete; `None` while messages are missing.
+fn read_until_hello_done(handshake: &[u8]) -> Option<Reply> {
+    let hello = read_server_hello(handshake)?;
+    if !matches!(hello, Reply::ServerHello { .. }) {
+        return Some(hello);
+    }
+    let mut offset = 0;
+    loop {
+        let [kind, a, b, c] = *handshake.get(offset..offset + 4)? else {
+            return None;
+        };
+        let length = usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c);
+        if length > MAX_MESSAGE {
+            return Some(Reply::Malformed(format!(
+                "a handshake message of type {kind} and {length} bytes"
+            )));
+        }
+        handshake.get(offset + 4..offset + 4 + length)?;
+        offset += 4 + length;
+        if kind == 14 {
+            return Some(hello);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,9 +318,14 @@ mod tests {
         let mut handshake = vec![2];
         push_u24(&mut handshake, body.len());
         handshake.extend_from_slice(&body);
-        let mut record = vec![0x16, 0x03, 0x03];
-        push_u16(&mut record, handshake.len() as u16);
-        record.extend_from_slice(&handshake);
+        record(0x03, &handshake)
+    }
+
+    /// A handshake record (TLS 1.`minor - 1` on the record layer) carrying `payload`.
+    fn record(minor: u8, payload: &[u8]) -> Vec<u8> {
+        let mut record = vec![0x16, 0x03, minor];
+        push_u16(&mut record, payload.len() as u16);
+        record.extend_from_slice(payload);
         record
     }
 
@@ -325,10 +397,60 @@ mod tests {
         );
     }
 
+    /// A record holding handshake messages of these types with these body lengths.
+    fn handshake_record(messages: &[(u8, usize)]) -> Vec<u8> {
+        let mut payload = Vec::new();
+        for &(kind, len) in messages {
+            payload.push(kind);
+            push_u24(&mut payload, len);
+            payload.extend(std::iter::repeat_n(0x42, len));
+        }
+        record(0x01, &payload)
+    }
+
+    #[test]
+    fn reads_the_first_flight_through_server_hello_done() {
+        // ServerHello; Certificate and ServerKeyExchange; then CertificateRequest and
+        // ServerHelloDone, over three records as OpenSSL sends a TLS 1.0 flight.
+        let mut flight = server_hello(0x0301, 0xC014);
+        flight.extend(handshake_record(&[(11, 900), (12, 300)]));
+        flight.extend(handshake_record(&[(13, 20), (14, 0)]));
+        assert_eq!(read_flight(&flight), Flight::Done);
+        assert!(matches!(
+            read_reply(&flight),
+            Reply::ServerHello {
+                version: 0x0301,
+                suite: 0xC014
+            }
+        ));
+        // Every prefix is NeedMore: the flight is not over before ServerHelloDone.
+        for cut in 0..flight.len() {
+            assert_eq!(
+                read_flight(&flight[..cut]),
+                Flight::NeedMore,
+                "cut at {cut}"
+            );
+        }
+
+        // A server that answers the hello and then refuses.
+        let mut refused = server_hello(0x0301, 0xC014);
+        refused.extend_from_slice(&[0x15, 3, 1, 0, 2, 2, 70]);
+        assert_eq!(read_flight(&refused), Flight::Alert(70));
+
+        // Application data where the flight should go on.
+        let mut broken = server_hello(0x0301, 0xC014);
+        broken.extend_from_slice(&[0x17, 3, 1, 0, 1, 0]);
+        assert_eq!(
+            read_flight(&broken),
+            Flight::Malformed("a record of type 23 before ServerHelloDone".to_owned())
+        );
+    }
+
     proptest::proptest! {
         #[test]
         fn never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
             let _ = read_reply(&bytes);
+            let _ = read_flight(&bytes);
         }
     }
 }

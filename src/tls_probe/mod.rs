@@ -1,9 +1,9 @@
 //! The TLS probe: which protocol versions an endpoint accepts, and what its certificate is.
 //!
 //! For an `https://` endpoint [`probe`] makes four handshakes at once, one per version:
-//! TLS 1.0 and 1.1 through the system OpenSSL at security level 0 (rustls cannot speak
-//! them; see `legacy`), TLS 1.2 and 1.3 through rustls, the stack deliveries use (see
-//! `modern`). The rustls handshakes also capture the certificate chain and verify it
+//! TLS 1.0 and 1.1 with the project's own ClientHello, judged from the server's first
+//! flight (rustls cannot speak them, and no system TLS library is linked; see `legacy`),
+//! TLS 1.2 and 1.3 through rustls, the stack deliveries use (see `modern`). The rustls handshakes also capture the certificate chain and verify it
 //! against the system roots plus `--ca-cert` (see [`certificate`]). Each handshake ends in
 //! one [`Outcome`]: accepted (with the cipher), refused (an alert, a reset, a closed
 //! connection), unreachable (no TCP connection at all), or error (no TLS answer in time,
@@ -305,8 +305,8 @@ pub async fn probe(url: &str, options: &ProbeOptions) -> Result<TlsReport, Setup
     let timeout = options.timeout;
     let identity = options.client_identity.as_ref();
     let (tls10, tls11, (tls12, cert12), (tls13, cert13), scan10, scan11, scan12) = tokio::join!(
-        timed(legacy::probe(&target, TlsVersion::Tls10, identity, timeout)),
-        timed(legacy::probe(&target, TlsVersion::Tls11, identity, timeout)),
+        timed(legacy::probe(&target, TlsVersion::Tls10, timeout)),
+        timed(legacy::probe(&target, TlsVersion::Tls11, timeout)),
         timed(modern::probe(
             &target,
             TlsVersion::Tls12,

@@ -83,23 +83,6 @@ impl<S> Recording<S> {
     }
 }
 
-impl<S: io::Read> io::Read for Recording<S> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.received.push(&buf[..n]);
-        Ok(n)
-    }
-}
-
-impl<S: io::Write> io::Write for Recording<S> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.inner.write(buf)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 impl<S: AsyncRead + Unpin> AsyncRead for Recording<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,

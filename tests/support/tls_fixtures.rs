@@ -336,6 +336,11 @@ impl OpensslServer {
             eprintln!("SKIPPED: `openssl` is not on PATH (.ci/run installs it)");
             return None;
         }
+        Some(OpensslServer::launch(leaf, args))
+    }
+
+    /// Spawns s_server and waits (at most 10 s) until its port takes connections.
+    fn launch(leaf: &Leaf, args: &[&str]) -> OpensslServer {
         let dir = tempfile::tempdir().unwrap();
         let cert = dir.path().join("cert.pem");
         let key = dir.path().join("key.pem");
@@ -367,17 +372,14 @@ impl OpensslServer {
             if let Ok(Some(status)) = server.child.try_wait() {
                 panic!("openssl s_server exited at start: {status}");
             }
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                return Some(server);
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return server;
             }
             assert!(
                 Instant::now() < deadline,
                 "openssl s_server did not listen within 10 s"
             );
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 
@@ -394,79 +396,69 @@ impl Drop for OpensslServer {
     }
 }
 
-/// A TLS server built with the `openssl` crate in this process (no `openssl` command
-/// needed): presents `leaf`, speaks `min..=max`, accepts the suites of `cipher_list`
-/// (OpenSSL syntax; security level 0, so NULL, anonymous and legacy suites can be
-/// served). Each connection is handshaken on its own thread and then closed. Stops on
-/// drop.
+/// A protocol version bound for [`OpensslCrateServer`], named as in OpenSSL's API.
+#[derive(Debug, Clone, Copy)]
+pub struct SslVersion(&'static str);
+
+impl SslVersion {
+    /// TLS 1.0.
+    pub const TLS1: SslVersion = SslVersion("TLSv1");
+    /// TLS 1.1.
+    pub const TLS1_1: SslVersion = SslVersion("TLSv1.1");
+    /// TLS 1.2.
+    pub const TLS1_2: SslVersion = SslVersion("TLSv1.2");
+    /// TLS 1.3.
+    pub const TLS1_3: SslVersion = SslVersion("TLSv1.3");
+}
+
+/// An OpenSSL server (`openssl s_server`) at security level 0: presents `leaf`, speaks
+/// `min..=max`, accepts the suites of `cipher_list` (OpenSSL syntax), so NULL, anonymous
+/// and legacy suites can be served. The tests need the `openssl` command (as
+/// [`OpensslServer`] does; it panics saying so when it is missing, as these tests have
+/// no other server for such suites). Stops on drop.
 pub struct OpensslCrateServer {
     /// Where it listens.
     pub addr: SocketAddr,
-    stop: Arc<std::sync::atomic::AtomicBool>,
+    _server: OpensslServer,
 }
 
 impl OpensslCrateServer {
-    /// Starts the server.
+    /// Starts the server and waits until it takes connections.
     pub fn start(
         leaf: &Leaf,
-        min: openssl::ssl::SslVersion,
-        max: openssl::ssl::SslVersion,
+        min: SslVersion,
+        max: SslVersion,
         cipher_list: &str,
     ) -> OpensslCrateServer {
-        use openssl::ssl::{SslAcceptor, SslMethod};
-        let mut builder = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server()).unwrap();
-        builder.clear_options(
-            openssl::ssl::SslOptions::NO_TLSV1 | openssl::ssl::SslOptions::NO_TLSV1_1,
+        assert!(
+            openssl_available(),
+            "this test needs the `openssl` command on PATH (.ci/run installs it)"
         );
-        builder.set_security_level(0);
-        builder.set_min_proto_version(Some(min)).unwrap();
-        builder.set_max_proto_version(Some(max)).unwrap();
-        builder.set_cipher_list(cipher_list).unwrap();
-        builder
-            .set_tmp_dh(&openssl::dh::Dh::get_2048_256().unwrap())
-            .unwrap();
-        let key = openssl::pkey::PKey::private_key_from_pem(leaf.key_pem.as_bytes()).unwrap();
-        let mut chain = openssl::x509::X509::stack_from_pem(leaf.chain_pem.as_bytes()).unwrap();
-        let rest = chain.split_off(1);
-        builder.set_certificate(&chain[0]).unwrap();
-        for cert in rest {
-            builder.add_extra_chain_cert(cert).unwrap();
+        let cipher_list = if cipher_list.contains("@SECLEVEL") {
+            cipher_list.to_owned()
+        } else {
+            format!("{cipher_list}:@SECLEVEL=0")
+        };
+        let server = OpensslServer::launch(
+            leaf,
+            &[
+                "-min_protocol",
+                min.0,
+                "-max_protocol",
+                max.0,
+                "-cipher",
+                &cipher_list,
+            ],
+        );
+        OpensslCrateServer {
+            addr: SocketAddr::from(([127, 0, 0, 1], server.port)),
+            _server: server,
         }
-        builder.set_private_key(&key).unwrap();
-        let acceptor = Arc::new(builder.build());
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let stopped = stop.clone();
-        std::thread::spawn(move || {
-            while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
-                match listener.accept() {
-                    Ok((tcp, _)) => {
-                        let acceptor = acceptor.clone();
-                        std::thread::spawn(move || {
-                            let _ = tcp.set_nonblocking(false);
-                            let _ = tcp.set_read_timeout(Some(Duration::from_secs(5)));
-                            let _ = tcp.set_write_timeout(Some(Duration::from_secs(5)));
-                            let _ = acceptor.accept(tcp);
-                        });
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                }
-            }
-        });
-        OpensslCrateServer { addr, stop }
     }
 
     /// `https://127.0.0.1:PORT/webhooks`.
     pub fn https_url(&self) -> String {
         format!("https://{}/webhooks", self.addr)
-    }
-}
-
-impl Drop for OpensslCrateServer {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
