@@ -237,6 +237,10 @@ impl Client {
         start: Instant,
     ) -> Result<Answered, Failed> {
         let http2 = matches!(conn.sender, Sender::Http2(_));
+        if !http2 {
+            // One request at a time on HTTP/1.1: its reads end with its deadline.
+            conn.set_deadline(Some(deadline.into_std()));
+        }
         let request = build_request(attempt, url, http2).map_err(|error| (error, None))?;
         let before = conn.bytes_read();
         let sending = async {
@@ -253,6 +257,9 @@ impl Client {
         };
         let response = match timeout_at(deadline, sending).await {
             Err(_) => return Err((timed_out(self.timeout, "no answer"), None)),
+            Ok(Err(_)) if tokio::time::Instant::now() >= deadline => {
+                return Err((timed_out(self.timeout, "no answer"), None));
+            }
             Ok(Err(err)) => {
                 let error = classify(&err, false, false);
                 let answer_bytes = conn.bytes_read() - before;
@@ -288,6 +295,10 @@ impl Client {
         loop {
             match timeout_at(deadline, incoming.frame()).await {
                 Err(_) => {
+                    body_error = Some(timed_out(self.timeout, "the response body did not end"));
+                    break;
+                }
+                Ok(Some(Err(_))) if tokio::time::Instant::now() >= deadline => {
                     body_error = Some(timed_out(self.timeout, "the response body did not end"));
                     break;
                 }
@@ -535,10 +546,10 @@ pub fn classify(err: &(dyn StdError + 'static), tls: bool, connecting: bool) -> 
                     format!("the answer is not valid HTTP: {hyper_err}"),
                 );
             }
-            // hyper-util's pool reports a connection the peer closed before the
-            // request went out (e.g. right after the TLS handshake) as "canceled:
-            // connection was not ready": the peer hung up, so it is a reset.
-            if hyper_err.is_canceled() {
+            // hyper reports a connection the peer closed before the request went out
+            // (e.g. right after the TLS handshake) as "canceled" or "channel closed":
+            // the peer hung up, so it is a reset.
+            if hyper_err.is_canceled() || hyper_err.is_closed() {
                 return make(
                     ErrorClass::Reset,
                     "connection closed by the peer before the request was sent".to_owned(),

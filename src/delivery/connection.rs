@@ -82,8 +82,10 @@ pub(crate) struct Conn {
     origin: Origin,
     /// Whether the connection carried a request before this one.
     pub reused: bool,
-    /// Bytes read from the connection so far (TLS records included).
+    /// Bytes read from the connection so far (above TLS).
     read: Arc<AtomicU64>,
+    /// The current attempt's deadline, enforced on every read.
+    deadline: Arc<Deadline>,
     /// The status and time of the last complete answer on this connection.
     last_answer: Option<(u16, Instant)>,
 }
@@ -92,6 +94,11 @@ impl Conn {
     /// Bytes read from the connection so far.
     pub fn bytes_read(&self) -> u64 {
         self.read.load(Ordering::Relaxed)
+    }
+
+    /// Makes reads fail once `at` has passed (`None`: never, while idle).
+    pub fn set_deadline(&self, at: Option<Instant>) {
+        self.deadline.set(at);
     }
 
     /// The last answer's status, when it came so recently that a close now is the
@@ -215,6 +222,7 @@ impl Pool {
                         origin: origin.clone(),
                         reused: true,
                         read: conn.read.clone(),
+                        deadline: conn.deadline.clone(),
                         last_answer: None,
                     });
                 }
@@ -231,6 +239,7 @@ impl Pool {
     /// a close. HTTP/2 handles are dropped: the shared connection stays in the pool.
     pub(crate) fn checkin(&self, mut conn: Conn, status: u16) {
         if let Sender::Http1(_) = conn.sender {
+            conn.set_deadline(None);
             conn.last_answer = Some((status, Instant::now()));
             let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
             idle.entry(conn.origin.clone()).or_default().push(Idle {
@@ -299,7 +308,12 @@ impl Pool {
         };
         // Counted above TLS: what arrives is answer bytes, never a TLS alert or ticket.
         let read = Arc::new(AtomicU64::new(0));
-        let io = TokioIo::new(Counted::new(io, read.clone()));
+        let deadline = Arc::new(Deadline::new());
+        let io = TokioIo::new(Counted {
+            inner: io,
+            read: read.clone(),
+            deadline: deadline.clone(),
+        });
         let handshake_failed = |err: hyper::Error| ConnectFailure {
             error: super::client::classify(&err, false, true),
         };
@@ -314,6 +328,7 @@ impl Pool {
                 origin: origin.clone(),
                 reused: true,
                 read: read.clone(),
+                deadline: deadline.clone(),
                 last_answer: None,
             });
             Sender::Http2(sender)
@@ -327,6 +342,7 @@ impl Pool {
             origin: origin.clone(),
             reused: false,
             read,
+            deadline,
             last_answer: None,
         })
     }
@@ -364,16 +380,44 @@ async fn connect_tcp(origin: &Origin) -> Result<TcpStream, ConnectFailure> {
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
-/// A stream that counts the bytes read from it.
+/// A deadline shared between a request and its connection's reads.
+///
+/// The request's own timer is not enough: a peer flooding the socket (an endless
+/// stream of `1xx` heads) keeps the connection task busy parsing, and a busy runtime
+/// looks at its timers only now and then, so the timeout would fire many seconds late.
+/// Checked on every read, the deadline ends such a connection on time.
+struct Deadline {
+    base: Instant,
+    /// Nanoseconds after `base`; `u64::MAX`: none.
+    at: AtomicU64,
+}
+
+impl Deadline {
+    fn new() -> Deadline {
+        Deadline {
+            base: Instant::now(),
+            at: AtomicU64::new(u64::MAX),
+        }
+    }
+
+    fn set(&self, at: Option<Instant>) {
+        let nanos = at.map_or(u64::MAX, |at| {
+            at.saturating_duration_since(self.base).as_nanos() as u64
+        });
+        self.at.store(nanos, Ordering::Relaxed);
+    }
+
+    fn passed(&self) -> bool {
+        let at = self.at.load(Ordering::Relaxed);
+        at != u64::MAX && self.base.elapsed().as_nanos() as u64 >= at
+    }
+}
+
+/// A stream that counts the bytes read from it and fails reads past the deadline.
 struct Counted<S> {
     inner: S,
     read: Arc<AtomicU64>,
-}
-
-impl<S> Counted<S> {
-    fn new(inner: S, read: Arc<AtomicU64>) -> Counted<S> {
-        Counted { inner, read }
-    }
+    deadline: Arc<Deadline>,
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Counted<S> {
@@ -382,6 +426,12 @@ impl<S: AsyncRead + Unpin> AsyncRead for Counted<S> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
+        if self.deadline.passed() {
+            return Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the attempt's deadline passed",
+            )));
+        }
         let before = buf.filled().len();
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
         let got = buf.filled().len() - before;
