@@ -560,6 +560,7 @@ mod tests {
             }),
             started_at_ms: 0,
             duration: Duration::from_millis(3),
+            note: None,
         }
     }
 

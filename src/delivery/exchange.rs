@@ -27,6 +27,10 @@ pub struct Exchange {
     /// From sending to the end of the response head (or the failure).
     #[serde(rename = "duration_ms", serialize_with = "serialize_ms")]
     pub duration: Duration,
+    /// What the client did beyond one plain request, e.g. a resend on a fresh
+    /// connection after a stale kept-alive one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl Exchange {

@@ -1,6 +1,7 @@
 //! HTTP delivery of signed events: one client, one exchange record per attempt.
 
 pub mod client;
+pub mod connection;
 pub mod endpoint;
 pub mod exchange;
 pub mod oauth;

@@ -284,6 +284,7 @@ pub fn unsent(attempt: &Attempt, problem: String) -> Exchange {
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0),
         duration: Duration::ZERO,
+        note: None,
     }
 }
 

@@ -297,6 +297,7 @@ fn cut_short(
         }),
         started_at_ms,
         duration,
+        note: None,
     }
 }
 

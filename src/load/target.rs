@@ -129,42 +129,12 @@ impl Target {
     }
 }
 
+/// The shared sender TLS configuration, offering HTTP/1.1 only (the load client).
 fn tls_config(
     ca_pem: Option<&[u8]>,
     identity: Option<&crate::tls_probe::ClientIdentity>,
 ) -> Result<rustls::ClientConfig, SetupError> {
-    crate::init_crypto();
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_native_certs::load_native_certs().certs {
-        let _ = roots.add(cert);
-    }
-    if let Some(pem) = ca_pem {
-        let mut reader = std::io::BufReader::new(pem);
-        for cert in rustls_pemfile::certs(&mut reader) {
-            let cert = cert.map_err(|err| {
-                SetupError::new(format!("the --ca-cert file is not valid PEM ({err})"))
-            })?;
-            roots.add(cert).map_err(|err| {
-                SetupError::new(format!(
-                    "the --ca-cert file holds a certificate that cannot be used: {err}"
-                ))
-            })?;
-        }
-    }
-    let config = rustls::ClientConfig::builder_with_protocol_versions(&[
-        &rustls::version::TLS13,
-        &rustls::version::TLS12,
-    ])
-    .with_root_certificates(roots);
-    let mut config = match identity {
-        None => config.with_no_client_auth(),
-        Some(identity) => {
-            let (chain, key) = identity.rustls_parts();
-            config.with_client_auth_cert(chain, key).map_err(|_| {
-                SetupError::new("the client certificate cannot be used for TLS".to_owned())
-            })?
-        }
-    };
+    let mut config = crate::delivery::connection::tls_config(ca_pem, identity)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
 }

@@ -283,6 +283,8 @@ mod tests {
             checks,
             tls: None,
             latency: None,
+            connections: None,
+            transport_outage: None,
             replay: Default::default(),
         }
     }

@@ -30,6 +30,14 @@ pub fn render(report: &RunReport) -> Vec<u8> {
             report.repro(check),
         ));
     }
+    // The run-wide notes (a transport outage, connection practice) lead the first
+    // suite's output: JUnit has no report-level text.
+    let notes = report.top_notes();
+    if let Some(first) = suites.first_mut()
+        && !notes.is_empty()
+    {
+        first.set_system_out(format!("note: {}\n", notes.join("\nnote: ")));
+    }
     junit.add_test_suites(suites);
     junit.set_time(std::time::Duration::from_millis(report.duration_ms));
     junit

@@ -29,6 +29,9 @@ pub fn render(report: &RunReport) -> String {
     };
     let _ = writeln!(out, "# Spotnana webhook conformance report\n");
     let _ = writeln!(out, "{verdict}.\n");
+    for note in report.top_notes() {
+        let _ = writeln!(out, "> **Note:** {note}\n");
+    }
     let _ = writeln!(out, "| | |\n| --- | --- |");
     let _ = writeln!(
         out,

@@ -18,6 +18,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::check::{CheckResult, Status};
+use crate::delivery::connection::ConnectionCounts;
+use crate::delivery::exchange::ErrorClass;
 
 /// The tool that wrote the report.
 #[derive(Debug, Clone, Serialize)]
@@ -202,12 +204,145 @@ pub struct RunReport {
     /// Answer times over every answered delivery.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency: Option<Latency>,
+    /// What the delivery client's connections did (opened, reused, resent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connections: Option<ConnectionCounts>,
+    /// The endpoint stopped answering across several checks, said once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transport_outage: Option<TransportOutage>,
     /// The flags a replay of one check repeats (rendered per check as `repro`).
     #[serde(skip)]
     pub replay: repro::Replay,
 }
 
+/// Transport failures (timeouts, resets, refused connections) that made several
+/// checks fail: one cause, reported once, instead of scattered over unrelated checks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TransportOutage {
+    /// When the first of them started (RFC 3339).
+    pub started_at: String,
+    /// How many requests the run had sent before it.
+    pub after_requests: usize,
+    /// How many requests failed this way.
+    pub failed_requests: usize,
+    /// Failed requests per error class (`timeout`, `reset`, `connect`).
+    pub classes: std::collections::BTreeMap<String, usize>,
+    /// The failed or warned checks they hit, in run order.
+    pub checks: Vec<String>,
+}
+
+impl TransportOutage {
+    /// The outage in `checks`, when transport failures hit two checks or more. Only
+    /// checks that failed or warned count: a reset a check expects is not an outage.
+    pub fn of(checks: &[CheckResult]) -> Option<TransportOutage> {
+        let mut all: Vec<(&CheckResult, &crate::delivery::exchange::Exchange)> = checks
+            .iter()
+            .flat_map(|check| check.exchanges.iter().map(move |e| (check, e)))
+            .collect();
+        all.sort_by_key(|(_, e)| e.started_at_ms);
+        let failed = |check: &CheckResult, exchange: &crate::delivery::exchange::Exchange| {
+            matches!(check.status, Status::Fail | Status::Warn)
+                && exchange.response.is_none()
+                && exchange.error.as_ref().is_some_and(|e| {
+                    matches!(
+                        e.class,
+                        ErrorClass::Timeout | ErrorClass::Reset | ErrorClass::Connect
+                    )
+                })
+        };
+        let first = all.iter().position(|(c, e)| failed(c, e))?;
+        let mut affected: Vec<String> = Vec::new();
+        let mut classes = std::collections::BTreeMap::new();
+        let mut failed_requests = 0;
+        for (check, exchange) in &all[first..] {
+            if !failed(check, exchange) {
+                continue;
+            }
+            failed_requests += 1;
+            if let Some(error) = &exchange.error {
+                *classes.entry(error.class.as_str().to_owned()).or_insert(0) += 1;
+            }
+            if !affected.contains(&check.info.id) {
+                affected.push(check.info.id.clone());
+            }
+        }
+        if affected.len() < 2 {
+            return None;
+        }
+        let order = |id: &String| checks.iter().position(|c| &c.info.id == id);
+        affected.sort_by_key(order);
+        let started = time::OffsetDateTime::from_unix_timestamp_nanos(
+            i128::from(all[first].1.started_at_ms) * 1_000_000,
+        )
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        Some(TransportOutage {
+            started_at: crate::event::envelope::format_timestamp(started),
+            after_requests: first,
+            failed_requests,
+            classes,
+            checks: affected,
+        })
+    }
+
+    /// One paragraph for the top of every human-readable report.
+    pub fn summary(&self) -> String {
+        let classes: Vec<String> = self
+            .classes
+            .iter()
+            .map(|(class, n)| format!("{class} \u{d7}{n}"))
+            .collect();
+        format!(
+            "The endpoint stopped answering: {} requests failed in transport ({}) from {}, \
+             after {} requests, hitting {} checks: {}. One cause is likely behind them all \
+             (worker or thread pool exhausted, a proxy, keep-alive settings); fix it before \
+             reading those checks' failures.",
+            self.failed_requests,
+            classes.join(", "),
+            self.started_at,
+            self.after_requests,
+            self.checks.len(),
+            self.checks.join(", ")
+        )
+    }
+}
+
+/// The recommended-practice note on kept-alive connections the endpoint closed right
+/// after an answer without `Connection: close` (which then made spotcheck resend).
+pub fn connection_note(counts: &ConnectionCounts) -> Option<String> {
+    if counts.closed_without_notice == 0 && counts.resent == 0 {
+        return None;
+    }
+    let after: Vec<String> = counts
+        .closed_without_notice_after
+        .iter()
+        .map(u16::to_string)
+        .collect();
+    let after = if after.is_empty() {
+        String::new()
+    } else {
+        format!(" after answering {}", after.join(", "))
+    };
+    Some(format!(
+        "The endpoint closed kept-alive connections{after} without `Connection: close` \
+         ({} seen, {} requests resent once on a fresh connection; no check is failed for \
+         it). Recommended: send `Connection: close` on an answer after which the server \
+         closes the connection (RFC 9112 \u{a7}9.6), so senders do not send on a closed \
+         connection.",
+        counts.closed_without_notice, counts.resent
+    ))
+}
+
 impl RunReport {
+    /// The notes every human-readable report shows at its top: a transport outage
+    /// and the connection-close practice, when there are any.
+    pub fn top_notes(&self) -> Vec<String> {
+        self.transport_outage
+            .iter()
+            .map(TransportOutage::summary)
+            .chain(self.connections.as_ref().and_then(connection_note))
+            .collect()
+    }
+
     /// The command that replays `check` with the same seed, for a failed or warned
     /// check; `None` otherwise.
     pub fn repro(&self, check: &CheckResult) -> Option<String> {
@@ -240,6 +375,108 @@ mod tests {
         let one = Latency::of(vec![ms(7)]).unwrap();
         assert_eq!((one.p50_ms, one.p95_ms, one.max_ms), (7.0, 7.0, 7.0));
         assert!(Latency::of(vec![]).is_none());
+    }
+
+    fn exchange(at_ms: i64, error: Option<ErrorClass>) -> crate::delivery::exchange::Exchange {
+        use crate::delivery::exchange::{Exchange, RequestRecord, ResponseRecord, TransportError};
+        Exchange {
+            request: RequestRecord {
+                method: "POST".into(),
+                url: "https://127.0.0.1:1/".into(),
+                headers: vec![],
+                body_len: 0,
+                body_excerpt: String::new(),
+                body: bytes::Bytes::new(),
+            },
+            response: error.is_none().then(|| ResponseRecord {
+                status: 200,
+                reason: "OK".into(),
+                headers: vec![],
+                body_excerpt: String::new(),
+                body_bytes_read: 0,
+                body_truncated: false,
+                body: bytes::Bytes::new(),
+            }),
+            error: error.map(|class| TransportError {
+                class,
+                message: "no answer within 2s".into(),
+            }),
+            started_at_ms: 1_767_225_600_000 + at_ms,
+            duration: Duration::ZERO,
+            note: None,
+        }
+    }
+
+    fn check(
+        id: &str,
+        failed: bool,
+        exchanges: Vec<crate::delivery::exchange::Exchange>,
+    ) -> CheckResult {
+        use crate::check::{CheckInfo, Level, Verdict};
+        CheckResult::new(
+            CheckInfo {
+                id: id.into(),
+                title: id.into(),
+                level: Level::Required,
+                why: String::new(),
+                fix: String::new(),
+                tags: vec![],
+            },
+            if failed {
+                Verdict::Failed("no answer".into())
+            } else {
+                Verdict::Passed("ok".into())
+            },
+            Duration::ZERO,
+            exchanges,
+        )
+    }
+
+    #[test]
+    fn transport_failures_over_several_failed_checks_are_one_outage() {
+        let checks = vec![
+            check("a.ok", false, vec![exchange(0, None), exchange(1, None)]),
+            // A reset a passing check expected is no outage.
+            check(
+                "b.expects-reset",
+                false,
+                vec![exchange(2, Some(ErrorClass::Reset))],
+            ),
+            check(
+                "c.first",
+                true,
+                vec![exchange(3, None), exchange(4, Some(ErrorClass::Timeout))],
+            ),
+            // A 4xx answer or a protocol error is the endpoint's own behaviour.
+            check(
+                "d.protocol",
+                true,
+                vec![exchange(5, Some(ErrorClass::Protocol))],
+            ),
+            check(
+                "e.second",
+                true,
+                vec![
+                    exchange(6, Some(ErrorClass::Reset)),
+                    exchange(7, Some(ErrorClass::Timeout)),
+                ],
+            ),
+        ];
+        let outage = TransportOutage::of(&checks).expect("an outage");
+        assert_eq!(outage.checks, vec!["c.first", "e.second"]);
+        assert_eq!(outage.after_requests, 4);
+        assert_eq!(outage.failed_requests, 3);
+        assert_eq!(outage.started_at, "2026-01-01T00:00:00.004Z");
+        assert_eq!(outage.classes.get("timeout"), Some(&2));
+        assert_eq!(outage.classes.get("reset"), Some(&1));
+        let summary = outage.summary();
+        assert!(
+            summary.contains("after 4 requests, hitting 2 checks: c.first, e.second"),
+            "{summary}"
+        );
+
+        // One failed check is that check's own finding, not an outage.
+        assert!(TransportOutage::of(&checks[..4]).is_none());
     }
 
     #[test]

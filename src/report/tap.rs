@@ -36,6 +36,9 @@ pub fn render(report: &RunReport) -> String {
         },
         report.seed
     );
+    for note in report.top_notes() {
+        let _ = writeln!(out, "# note: {}", one_line(&note));
+    }
     for (index, check) in report.checks.iter().enumerate() {
         render_point(&mut out, report, index + 1, check);
     }

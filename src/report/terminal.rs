@@ -90,6 +90,10 @@ pub fn render(report: &RunReport, options: TerminalOptions) -> String {
         .map(|c| c.info.id.len())
         .max()
         .unwrap_or(0);
+    // Said once, above the checks it explains (even in quiet mode).
+    for note in report.top_notes() {
+        let _ = writeln!(out, "note: {}", one_line(&note));
+    }
     if !options.quiet {
         for check in &report.checks {
             let _ = writeln!(

@@ -20,7 +20,7 @@ use crate::event::{EnvelopeStyle, EventType, random};
 use crate::receiver::{self, ReceiverConfig, RunningReceiver};
 use crate::report::progress::Progress;
 use crate::report::terminal::{self, TerminalOptions};
-use crate::report::{Latency, ReportTarget, RunReport, Summary, ToolInfo};
+use crate::report::{Latency, ReportTarget, RunReport, Summary, ToolInfo, TransportOutage};
 use crate::scenario::Scenario;
 use crate::signing::{Secret, SignatureFormat};
 use crate::tls_probe;
@@ -390,6 +390,7 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
             .collect(),
     );
     let summary = Summary::of(&checks, options.strict);
+    let transport_outage = TransportOutage::of(&checks);
     let report = RunReport {
         tool: ToolInfo::current(),
         endpoint,
@@ -403,6 +404,8 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
         checks,
         tls: tls_json,
         latency,
+        connections: Some(context.client.connection_counts()),
+        transport_outage,
         replay: options.replay.clone(),
     };
     show(terminal::render(&report, options.terminal));
