@@ -90,6 +90,9 @@ pub struct RunOptions {
     /// `--client-cert`/`--client-key`: presented to a mutual-TLS endpoint by the TLS
     /// probe and every delivery (not to the built-in reference receiver).
     pub client_identity: Option<tls_probe::ClientIdentity>,
+    /// Whether failed checks the endpoint can be asked about get a diagnosis
+    /// (`false` with `--no-diagnose`; see [`crate::diagnose`]).
+    pub diagnose: bool,
 }
 
 /// The legacy OAuth settings of a run.
@@ -353,6 +356,14 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
             for (scenario, result) in selected.iter().zip(finished) {
                 checks.push(result.unwrap_or_else(|| interrupted(scenario.info.clone())));
             }
+        }
+    }
+
+    // After judging: ask the endpoint what exactly it does wrong.
+    if options.diagnose && blocked.is_none() && !interrupt.is_set() {
+        tokio::select! {
+            () = crate::diagnose::run(&mut checks, &context) => {}
+            () = interrupt.wait() => {}
         }
     }
 

@@ -99,7 +99,7 @@ fn header<'a>(exchange: &'a Exchange, name: &str) -> Option<&'a str> {
 
 /// The format of the token that verifies, when the request was correctly signed and
 /// its timestamp was fresh at the moment it was sent.
-fn verifies(verifier: &Verifier, exchange: &Exchange) -> Option<SignatureFormat> {
+pub fn verifies(verifier: &Verifier, exchange: &Exchange) -> Option<SignatureFormat> {
     if exchange.request.body.len() != exchange.request.body_len {
         return None;
     }
