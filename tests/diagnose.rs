@@ -425,7 +425,10 @@ async fn a_ten_second_window_is_measured() {
     let message = check["message"].as_str().unwrap();
     assert!(message.contains("your window is about 10 s"), "{message}");
     assert!(
-        message.contains("refuses 15 s behind (accepted 5 s)"),
+        message.contains(
+            "your endpoint refuses a timestamp 15 s behind its clock (5 s was accepted) \
+             and refuses a timestamp 15 s ahead of its clock (5 s was accepted)"
+        ),
         "{message}"
     );
     let probes = check["diagnosis"]["probes"].as_array().unwrap();
@@ -575,4 +578,56 @@ async fn a_fixed_list_of_operations_is_named() {
         text.contains("an operation it does not know, but accepted the known"),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn a_client_certificate_requirement_is_named() {
+    spotcheck::init_crypto();
+    let server_ca = TestCa::new("diagnose server CA");
+    let client_ca = TestCa::new("partner client CA");
+    let leaf = Leaf::signed(&server_ca, LeafSpec::default());
+    let (server, requests) = tls_fixtures::mtls_server(&leaf, &client_ca).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = server_ca
+        .write_pem(dir.path(), "ca.pem")
+        .display()
+        .to_string();
+    let report = dir.path().join("report.json");
+    let report_arg = format!("json={}", report.display());
+    let url = server.https_url();
+    // Many deliveries: each handshake ends with the server's certificate_required
+    // alert, or (when the request was already on its way) the reset that races it.
+    let output = support::spotcheck(&[
+        "run",
+        "--endpoint",
+        &url,
+        "--ca-cert",
+        &ca,
+        "--only",
+        "delivery.*,signature.valid-accepted",
+        "--report",
+        &report_arg,
+    ])
+    .await;
+    assert_eq!(output.code, Some(1), "{}", output.all());
+    assert_eq!(requests.load(Ordering::SeqCst), 0);
+    let json: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let diagnosed: Vec<&Value> = json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c.get("diagnosis").is_some())
+        .collect();
+    assert_eq!(diagnosed.len(), 1, "{json}");
+    assert_eq!(diagnosed[0]["diagnosis"]["kind"], "client-certificate");
+    assert!(
+        diagnosed[0]["message"].as_str().unwrap().contains(
+            "diagnosis: your endpoint requires a TLS client certificate (it ended the handshake \
+             with a certificate_required alert): pass the certificate you issued for Spotnana \
+             with --client-cert and --client-key"
+        ),
+        "{}",
+        diagnosed[0]["message"]
+    );
+    schema::assert_schema_valid(&json);
 }

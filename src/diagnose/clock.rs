@@ -36,12 +36,14 @@ impl Side {
         }
     }
 
-    /// "refuses 15 s behind (accepted 5 s)".
+    /// "refuses a timestamp 15 s behind its clock (5 s was accepted)".
     fn describe(&self, name: &str) -> Option<String> {
         let refused = self.refused?;
         Some(match self.accepted.filter(|a| *a < refused) {
-            Some(accepted) => format!("refuses {refused} s {name} (accepted {accepted} s)"),
-            None => format!("refuses even {refused} s {name}"),
+            Some(accepted) => format!(
+                "refuses a timestamp {refused} s {name} its clock ({accepted} s was accepted)"
+            ),
+            None => format!("refuses a timestamp even {refused} s {name} its clock"),
         })
     }
 
@@ -132,7 +134,7 @@ pub(super) async fn diagnose(checks: &mut [CheckResult], ctx: &RunContext, rng: 
             }
         }
     }
-    let refusals: Vec<String> = [behind.describe("behind"), ahead.describe("ahead")]
+    let refusals: Vec<String> = [behind.describe("behind"), ahead.describe("ahead of")]
         .into_iter()
         .flatten()
         .collect();

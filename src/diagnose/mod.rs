@@ -43,7 +43,8 @@ const CONCURRENCY: usize = 4;
 /// What spotcheck found out by asking the endpoint, attached to the check it explains.
 #[derive(Debug, Clone, Serialize)]
 pub struct Diagnosis {
-    /// What was asked: `signature`, `rotation`, `body-style`, `allow-list` or `clock-skew`.
+    /// What was asked: `signature`, `rotation`, `body-style`, `allow-list`,
+    /// `clock-skew` or `client-certificate`.
     pub kind: &'static str,
     /// Whether the endpoint's answers confirmed [`Diagnosis::finding`] (`false`: the
     /// finding says that nothing could be named).
@@ -103,6 +104,7 @@ pub async fn run(checks: &mut [CheckResult], ctx: &RunContext) {
     others::body_styles(checks, ctx, &mut rng).await;
     others::allow_list(checks, ctx, &mut rng).await;
     clock::diagnose(checks, ctx, &mut rng).await;
+    others::client_certificate(checks, ctx);
 }
 
 /// Attaches `diagnosis` to `check`: its message ends with the finding.

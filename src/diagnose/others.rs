@@ -1,7 +1,8 @@
 //! The diagnoses beyond the signature computation, each asked only when its check
 //! failed while correctly signed deliveries were accepted (otherwise the signature
 //! diagnosis explains the failure): a rotation header refused in one position only,
-//! some body styles refused, and a fixed allow-list of event types or operations.
+//! some body styles refused, and a fixed allow-list of event types or operations;
+//! and a TLS client-certificate requirement, which no delivery gets past.
 
 use bytes::Bytes;
 use serde_json::Value;
@@ -311,4 +312,33 @@ pub(super) async fn allow_list(checks: &mut [CheckResult], ctx: &RunContext, rng
             );
         }
     }
+}
+
+/// The alert a TLS 1.3 server ends the handshake with when it requires a client
+/// certificate and got none (RFC 8446 4.4.2.4), as rustls names it in the error.
+const CERTIFICATE_REQUIRED: &str = "CertificateRequired";
+
+/// A TLS client-certificate requirement: the first failed check whose handshakes the
+/// server ended with `certificate_required` gets the finding (no probe: every
+/// delivery already asked, and the alert is the answer).
+pub(super) fn client_certificate(checks: &mut [CheckResult], ctx: &RunContext) {
+    let Some(check) = checks.iter_mut().find(|c| {
+        super::failed(c)
+            && c.exchanges.iter().any(|e| {
+                e.error
+                    .as_ref()
+                    .is_some_and(|err| err.message.contains(CERTIFICATE_REQUIRED))
+            })
+    }) else {
+        return;
+    };
+    let finding = if ctx.client_certificate {
+        "your endpoint requires a TLS client certificate and refused the one given with --client-cert (certificate_required alert): check that it trusts the CA that issued it"
+    } else {
+        "your endpoint requires a TLS client certificate (it ended the handshake with a certificate_required alert): pass the certificate you issued for Spotnana with --client-cert and --client-key"
+    };
+    super::attach(
+        check,
+        diagnosis("client-certificate", finding.to_owned(), Vec::new()),
+    );
 }

@@ -139,6 +139,8 @@ pub struct RunContext {
     pub allow_exec: bool,
     /// Environment variables `exec` programs must not see (see [`RunOptions::exec_hide_env`]).
     pub exec_hide_env: Vec<String>,
+    /// Whether deliveries present a client certificate (`--client-cert`).
+    pub client_certificate: bool,
 }
 
 /// Runs `spotcheck run` end to end: set-up, checks, terminal output, reports. Returns the exit code.
@@ -252,6 +254,7 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
         hmac: !options.no_hmac,
         allow_exec: options.allow_exec,
         exec_hide_env: options.exec_hide_env.clone(),
+        client_certificate: options.client_identity.is_some(),
     });
 
     // A report written to stdout (`--report json=-`) keeps stdout for itself: the
