@@ -631,3 +631,26 @@ async fn a_client_certificate_requirement_is_named() {
     );
     schema::assert_schema_valid(&json);
 }
+
+#[tokio::test]
+async fn without_the_valid_signature_check_most_refusals_trigger_the_probes() {
+    let partner = partner(hex_digest).await;
+    let (output, report) = run(
+        &partner,
+        "delivery.status-200,delivery.trace-headers-tolerated",
+        &[],
+    )
+    .await;
+    assert_eq!(output.code, Some(1), "{}", output.all());
+    let check = support::check(&report, "delivery.status-200").unwrap();
+    let message = check["message"].as_str().unwrap();
+    assert!(
+        message.contains(
+            "diagnosis: your endpoint compares a hex digest instead of the standard Base64"
+        ),
+        "{message}"
+    );
+    // One diagnosis for the run, on the first check that shows the refusal.
+    let trace = support::check(&report, "delivery.trace-headers-tolerated").unwrap();
+    assert!(trace.get("diagnosis").is_none());
+}
