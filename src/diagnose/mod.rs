@@ -119,7 +119,7 @@ fn failed(check: &CheckResult) -> bool {
 }
 
 /// The check with this id, if it ran.
-fn find<'a>(checks: &'a [CheckResult], id: &str) -> Option<usize> {
+fn find(checks: &[CheckResult], id: &str) -> Option<usize> {
     checks.iter().position(|c| c.info.id == id)
 }
 
