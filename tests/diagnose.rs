@@ -502,82 +502,60 @@ fn message<'a>(report: &'a Value, id: &str) -> &'a str {
         .unwrap()
 }
 
+/// The message of check `id` against a reference receiver with these flaws, running
+/// `signature.valid-accepted` and `id`; asserts it names `finding`, and that the
+/// valid signature (accepted) got no signature probe.
+async fn assert_diagnosed(flaws: Vec<Flaw>, id: &str, finding: &str) {
+    let report = flawed(flaws, &format!("signature.valid-accepted,{id}")).await;
+    let text = message(&report, id);
+    assert!(text.contains(&format!("diagnosis: {finding}")), "{text}");
+    let valid = support::check(&report, "signature.valid-accepted").unwrap();
+    assert_eq!(valid["status"], "pass");
+    assert!(valid.get("diagnosis").is_none());
+    schema::assert_schema_valid(&report);
+}
+
 #[tokio::test]
 async fn rotation_checked_in_one_position_is_named() {
-    let report = flawed(
-        vec![Flaw::FirstTokenOnly],
-        "signature.valid-accepted,signature.rotation-accepted",
-    )
-    .await;
-    let text = message(&report, "signature.rotation-accepted");
-    assert!(
-        text.contains("diagnosis: your endpoint checks only the first token"),
-        "{text}"
-    );
-    let report = flawed(
-        vec![Flaw::LastTokenOnly],
-        "signature.valid-accepted,signature.rotation-accepted",
-    )
-    .await;
-    let text = message(&report, "signature.rotation-accepted");
-    assert!(
-        text.contains("diagnosis: your endpoint checks only the last token"),
-        "{text}"
-    );
-    // The valid signature alone was accepted: no signature probe.
-    assert!(
-        support::check(&report, "signature.valid-accepted")
-            .unwrap()
-            .get("diagnosis")
-            .is_none()
-    );
+    let rotation = "signature.rotation-accepted";
+    let finding = "your endpoint checks only the first token of the signature header";
+    assert_diagnosed(vec![Flaw::FirstTokenOnly], rotation, finding).await;
+    let finding = "your endpoint checks only the last token of the signature header";
+    assert_diagnosed(vec![Flaw::LastTokenOnly], rotation, finding).await;
 }
 
 #[tokio::test]
 async fn refused_body_styles_are_named() {
     // This receiver re-serializes compactly in the received key order, so a
     // reordered compact body still verifies: the diagnosis says exactly which fail.
-    let report = flawed(
+    let finding = "your verifier refuses correctly signed bodies written `pretty`, \
+                   `escaped-unicode` and `float-forms` (accepted: `reordered` and `raw-non-ascii`)";
+    assert_diagnosed(
         vec![Flaw::ReserializeBeforeVerify],
-        "signature.valid-accepted,signature.raw-body",
+        "signature.raw-body",
+        finding,
     )
     .await;
-    let text = message(&report, "signature.raw-body");
-    assert!(
-        text.contains(
-            "diagnosis: your verifier refuses correctly signed bodies written `pretty`, \
-             `escaped-unicode` and `float-forms` (accepted: `reordered` and `raw-non-ascii`)"
-        ),
-        "{text}"
-    );
 }
 
 #[tokio::test]
 async fn a_fixed_list_of_operations_is_named() {
-    let report = flawed(
+    let finding = "your endpoint refuses `PNR_V3/INVOICE_GENERATED` (400 Bad Request) while it \
+                   accepted the other";
+    assert_diagnosed(
         vec![Flaw::RejectOperations(vec!["INVOICE_GENERATED".into()])],
-        "signature.valid-accepted,delivery.every-subscribed-event",
+        "delivery.every-subscribed-event",
+        finding,
     )
     .await;
-    let text = message(&report, "delivery.every-subscribed-event");
-    assert!(
-        text.contains("diagnosis: your endpoint refuses `PNR_V3/INVOICE_GENERATED`"),
-        "{text}"
-    );
-    assert!(
-        text.contains("fixed list of event types or operations"),
-        "{text}"
-    );
-    let report = flawed(
+    let finding = "your endpoint refuses `PNR_V3/BOOKING_TELEPORTED`, an operation it does not \
+                   know, but accepted the known `PNR_V3/BOOKING_UPDATED`";
+    assert_diagnosed(
         vec![Flaw::RejectUnknownOperations],
-        "signature.valid-accepted,delivery.unknown-operation-tolerated",
+        "delivery.unknown-operation-tolerated",
+        finding,
     )
     .await;
-    let text = message(&report, "delivery.unknown-operation-tolerated");
-    assert!(
-        text.contains("an operation it does not know, but accepted the known"),
-        "{text}"
-    );
 }
 
 #[tokio::test]

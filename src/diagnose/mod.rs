@@ -138,15 +138,7 @@ fn refused(exchange: &Exchange) -> bool {
     exchange.status().is_some_and(|s| (400..500).contains(&s))
 }
 
-/// A header's value in a recorded request.
-fn header<'a>(exchange: &'a Exchange, name: &str) -> Option<&'a str> {
-    exchange
-        .request
-        .headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
+use crate::runner::recovery::header;
 
 /// A delivery of `body` with these signature header values, the run's custom
 /// headers and fresh trace ids, in the order Spotnana sends them.

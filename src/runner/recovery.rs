@@ -88,7 +88,8 @@ pub fn find_failed_delivery(checks: &[CheckResult], ctx: &RunContext) -> Option<
         })
 }
 
-fn header<'a>(exchange: &'a Exchange, name: &str) -> Option<&'a str> {
+/// A header's value in a recorded request (case-insensitive name).
+pub fn header<'a>(exchange: &'a Exchange, name: &str) -> Option<&'a str> {
     exchange
         .request
         .headers
