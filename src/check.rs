@@ -128,6 +128,10 @@ pub struct CheckResult {
     pub duration: Duration,
     /// Every HTTP attempt it made.
     pub exchanges: Vec<Exchange>,
+    /// What asking the endpoint further found out (see [`crate::diagnose`]); absent
+    /// unless a diagnosis ran for this check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<crate::diagnose::Diagnosis>,
 }
 
 impl CheckResult {
@@ -156,6 +160,7 @@ impl CheckResult {
             message,
             duration,
             exchanges,
+            diagnosis: None,
         }
     }
 }

@@ -94,6 +94,7 @@ macro_rules! out {
 pub mod check;
 pub mod cli;
 pub mod delivery;
+pub mod diagnose;
 pub mod error;
 pub mod event;
 pub mod load;

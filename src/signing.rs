@@ -142,6 +142,16 @@ fn feed(mac: &mut HmacSha256, id: &str, timestamp: &str, body: &[u8]) {
     mac.update(body);
 }
 
+/// HMAC-SHA256 of `parts` concatenated, keyed with `key` (any bytes): what the
+/// signature probes need to imitate verifiers that key or join differently.
+pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC accepts keys of any length");
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
+
 fn describe_base64_error(err: &base64::DecodeError) -> String {
     match err {
         base64::DecodeError::InvalidByte(offset, _) => {

@@ -11,7 +11,7 @@ use spotcheck::scenario::{
 };
 use spotcheck::signing::SignatureFormat;
 
-const EXPECTED: [(&str, Level); 30] = [
+const EXPECTED: [(&str, Level); 31] = [
     ("delivery.status-200", Level::Required),
     ("delivery.latency", Level::Required),
     ("delivery.fast-ack", Level::Recommended),
@@ -32,6 +32,7 @@ const EXPECTED: [(&str, Level); 30] = [
     ("signature.tampered-id-rejected", Level::Required),
     ("signature.stale-timestamp-rejected", Level::Recommended),
     ("signature.future-timestamp-rejected", Level::Recommended),
+    ("signature.clock-skew-tolerated", Level::Recommended),
     ("signature.rejection-is-4xx", Level::Recommended),
     ("retry.redelivery-idempotent", Level::Required),
     ("retry.duplicate-processed-once", Level::Required),

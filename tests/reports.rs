@@ -14,8 +14,12 @@ use spotcheck::receiver::Flaw;
 
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/schema.rs"]
+mod schema;
 #[path = "support/receiver.rs"]
 mod support;
+
+use schema::{assert_schema_valid, schema_errors};
 
 use support::SECRET;
 
@@ -168,32 +172,6 @@ fn snapshot(name: &str, text: &str) {
     }, {
         insta::assert_snapshot!(name, text);
     });
-}
-
-/// Validates a JSON report against docs/report.schema.json; returns the errors.
-fn schema_errors(report: &serde_json::Value) -> Vec<String> {
-    let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/docs/report.schema.json"
-        ))
-        .expect("docs/report.schema.json exists"),
-    )
-    .expect("the schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("the schema is a valid JSON Schema");
-    validator
-        .iter_errors(report)
-        .map(|err| format!("{} at {}", err, err.instance_path()))
-        .collect()
-}
-
-fn assert_schema_valid(report: &serde_json::Value) {
-    let errors = schema_errors(report);
-    assert!(
-        errors.is_empty(),
-        "report does not match docs/report.schema.json:\n{}",
-        errors.join("\n")
-    );
 }
 
 /// Runs `xmllint --schema docs/junit.xsd`; `None` when xmllint is not installed.

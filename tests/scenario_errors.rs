@@ -271,7 +271,7 @@ fn list_command_shows_probe_builtin_and_user_checks() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(lines[0].starts_with("ID "), "{stdout}");
     // Header, TLS probe checks, the runner's retry.recovers-after-failure, built-ins, the user's.
-    assert_eq!(lines.len(), 1 + 9 + 1 + 30 + 1, "{stdout}");
+    assert_eq!(lines.len(), 1 + 9 + 1 + 31 + 1, "{stdout}");
     assert!(lines[9].starts_with("tls.mozilla-intermediate") && lines[9].contains("(probe)"));
     assert!(lines[10].starts_with("retry.recovers-after-failure") && lines[10].contains("(run)"));
     assert!(lines[1].starts_with("tls.https-required") && lines[1].contains("(probe)"));

@@ -84,6 +84,12 @@ pub struct RunArgs {
     /// program are skipped: scenario files from elsewhere never run programs silently).
     #[arg(long)]
     allow_exec: bool,
+    /// Send no diagnosis probes: by default, when a check fails in a way the endpoint
+    /// can be asked about (correctly signed deliveries refused, a rotation header
+    /// refused in one position, some body styles or operations refused, a narrow
+    /// replay window), a few more deliveries find out and name exactly what is wrong.
+    #[arg(long)]
+    no_diagnose: bool,
     /// Under each failed or warned check, print its last request as a `curl` command
     /// (headers and body as sent; credential headers as `$NAME` references).
     #[arg(long)]
@@ -140,6 +146,7 @@ pub async fn run(args: RunArgs) -> Result<u8, SetupError> {
             .chain(args.oauth.secret.oauth_client_secret_env.clone())
             .collect(),
         replay: replay(&args),
+        diagnose: !args.no_diagnose,
         client_identity: args.target.client_cert.load()?,
     };
     runner::run_cli(options).await
@@ -220,6 +227,9 @@ fn replay(args: &RunArgs) -> Replay {
     }
     if args.allow_exec {
         replay.push_flag("--allow-exec");
+    }
+    if args.no_diagnose {
+        replay.push_flag("--no-diagnose");
     }
     if args.retry_time_scale != crate::runner::recovery::DEFAULT_TIME_SCALE {
         replay.push("--retry-time-scale", &args.retry_time_scale.to_string());

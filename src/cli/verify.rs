@@ -287,6 +287,7 @@ fn likely_causes(
                 .to_owned(),
         ),
         VerifyError::Malformed(_) => {
+            causes.extend(fingerprints(input, id, timestamp, signature));
             causes.push(
                 "the header was cut or altered when copied: each token is `v1,<44 Base64 characters>` \
                  or the 44 characters alone"
@@ -302,6 +303,7 @@ fn likely_causes(
             }
         }
         VerifyError::NoMatch { .. } => {
+            causes.extend(fingerprints(input, id, timestamp, signature));
             causes.extend(specific_mismatch(input, id, timestamp, signature));
             causes.push(
                 "the body was re-serialized (parsed and printed again) before verifying: \
@@ -324,6 +326,28 @@ fn likely_causes(
         }
     }
     causes
+}
+
+/// Names the common wrong computation (the same table `spotcheck run` probes the
+/// endpoint with) that produces the signature given, if one does.
+fn fingerprints(
+    input: &Input<'_>,
+    id: Option<&str>,
+    timestamp: Option<&str>,
+    signature: Option<&str>,
+) -> Vec<String> {
+    let (Some(id), Some(timestamp), Some(signature)) = (id, timestamp, signature) else {
+        return Vec::new();
+    };
+    crate::diagnose::probes::fingerprint(input.secret, id, timestamp, input.body, signature)
+        .into_iter()
+        .map(|probe| {
+            format!(
+                "FOUND (`{}`): the signature given is what you get when your code {}; fix: {}",
+                probe.id, probe.mistake, probe.fix.summary
+            )
+        })
+        .collect()
 }
 
 /// Tries the usual slips and names the one that makes the signature match.
@@ -466,6 +490,47 @@ mod tests {
         assert!(text.contains("OUTSIDE the 5m tolerance"), "{text}");
         assert!(text.contains("INVALID: timestamp is 900 s old"), "{text}");
         assert!(text.contains("the signature itself matches"), "{text}");
+    }
+
+    #[test]
+    fn a_signature_keyed_with_the_whole_secret_is_fingerprinted() {
+        let secret = Secret::from_key(b"test-key".to_vec());
+        let whsec = secret.expose_whsec();
+        let wrong = crate::signing::hmac_sha256(whsec.as_bytes(), &[b"evt.100.{}"]);
+        let wrong = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, wrong);
+        let header = format!("v1,{wrong}");
+        let (valid, text) = run(
+            &[
+                ("x-spotnana-webhook-id", "evt"),
+                ("x-spotnana-webhook-timestamp", "100"),
+                ("x-spotnana-webhook-signature", &header),
+            ],
+            b"{}",
+            100,
+        );
+        assert!(!valid);
+        assert!(
+            text.contains("FOUND (`key-whole-secret`): the signature given is what you get when your code keys the HMAC with the whole secret string"),
+            "{text}"
+        );
+        assert_eq!(text.matches("FOUND").count(), 1, "{text}");
+
+        let hex: String = Secret::from_key(b"test-key".to_vec())
+            .sign("evt", "100", b"{}")
+            .0
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let (_, text) = run(
+            &[
+                ("x-spotnana-webhook-id", "evt"),
+                ("x-spotnana-webhook-timestamp", "100"),
+                ("x-spotnana-webhook-signature", &format!("sha256={hex}")),
+            ],
+            b"{}",
+            100,
+        );
+        assert!(text.contains("FOUND (`hex-digest`)"), "{text}");
     }
 
     #[test]

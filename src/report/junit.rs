@@ -143,6 +143,9 @@ fn details(check: &CheckResult, repro: Option<&str>) -> String {
             )),
         }
     }
+    if let Some(diagnosis) = &check.diagnosis {
+        text.push_str(&super::diagnosis::text(diagnosis, ""));
+    }
     text.push_str(&format!(
         "why: {}\nfix: {}\n",
         check.info.why, check.info.fix

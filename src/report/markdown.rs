@@ -214,6 +214,9 @@ fn render_problem(out: &mut String, check: &CheckResult, repro: Option<String>) 
     );
     let _ = writeln!(out, "**Why it matters.** {}\n", check.info.why);
     let _ = writeln!(out, "**How to fix.** {}", check.info.fix);
+    if let Some(diagnosis) = &check.diagnosis {
+        out.push_str(&super::diagnosis::markdown(diagnosis, cell));
+    }
     if let Some(repro) = repro {
         let _ = writeln!(
             out,

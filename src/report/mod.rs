@@ -3,6 +3,7 @@
 //! Reports know nothing of how an outcome was produced: they read a [`RunReport`].
 
 pub mod curl;
+pub mod diagnosis;
 pub mod html;
 pub mod json;
 pub mod junit;

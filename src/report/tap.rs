@@ -91,6 +91,9 @@ fn render_point(out: &mut String, report: &RunReport, number: usize, check: &Che
     field("message", &check.message);
     field("why", &check.info.why);
     field("fix", &check.info.fix);
+    if let Some(diagnosis) = &check.diagnosis {
+        field("diagnosis", &super::diagnosis::text(diagnosis, ""));
+    }
     if let Some(repro) = report.repro(check) {
         field("repro", &repro);
     }

@@ -195,6 +195,9 @@ fn render_details(
     for exchange in shown {
         render_exchange(out, exchange, paint);
     }
+    if let Some(diagnosis) = &check.diagnosis {
+        out.push_str(&super::diagnosis::text(diagnosis, "  "));
+    }
     if matches!(check.status, Status::Fail | Status::Warn) {
         let _ = writeln!(out, "  why: {}", check.info.why);
         let _ = writeln!(out, "  fix: {}", check.info.fix);

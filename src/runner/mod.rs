@@ -90,6 +90,9 @@ pub struct RunOptions {
     /// `--client-cert`/`--client-key`: presented to a mutual-TLS endpoint by the TLS
     /// probe and every delivery (not to the built-in reference receiver).
     pub client_identity: Option<tls_probe::ClientIdentity>,
+    /// Whether failed checks the endpoint can be asked about get a diagnosis
+    /// (`false` with `--no-diagnose`; see [`crate::diagnose`]).
+    pub diagnose: bool,
 }
 
 /// The legacy OAuth settings of a run.
@@ -136,6 +139,8 @@ pub struct RunContext {
     pub allow_exec: bool,
     /// Environment variables `exec` programs must not see (see [`RunOptions::exec_hide_env`]).
     pub exec_hide_env: Vec<String>,
+    /// Whether deliveries present a client certificate (`--client-cert`).
+    pub client_certificate: bool,
 }
 
 /// Runs `spotcheck run` end to end: set-up, checks, terminal output, reports. Returns the exit code.
@@ -249,6 +254,7 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
         hmac: !options.no_hmac,
         allow_exec: options.allow_exec,
         exec_hide_env: options.exec_hide_env.clone(),
+        client_certificate: options.client_identity.is_some(),
     });
 
     // A report written to stdout (`--report json=-`) keeps stdout for itself: the
@@ -353,6 +359,14 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
             for (scenario, result) in selected.iter().zip(finished) {
                 checks.push(result.unwrap_or_else(|| interrupted(scenario.info.clone())));
             }
+        }
+    }
+
+    // After judging: ask the endpoint what exactly it does wrong.
+    if options.diagnose && blocked.is_none() && !interrupt.is_set() {
+        tokio::select! {
+            () = crate::diagnose::run(&mut checks, &context) => {}
+            () = interrupt.wait() => {}
         }
     }
 

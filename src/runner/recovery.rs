@@ -105,7 +105,8 @@ pub fn find_failed_delivery(checks: &[CheckResult], ctx: &RunContext) -> Option<
     Some(failed.find(|f| !f.other_success).unwrap_or(first))
 }
 
-fn header<'a>(exchange: &'a Exchange, name: &str) -> Option<&'a str> {
+/// A header's value in a recorded request (case-insensitive name).
+pub fn header<'a>(exchange: &'a Exchange, name: &str) -> Option<&'a str> {
     exchange
         .request
         .headers
@@ -116,7 +117,7 @@ fn header<'a>(exchange: &'a Exchange, name: &str) -> Option<&'a str> {
 
 /// The format of the token that verifies, when the request was correctly signed and
 /// its timestamp was fresh at the moment it was sent.
-fn verifies(verifier: &Verifier, exchange: &Exchange) -> Option<SignatureFormat> {
+pub fn verifies(verifier: &Verifier, exchange: &Exchange) -> Option<SignatureFormat> {
     if exchange.request.body.len() != exchange.request.body_len {
         return None;
     }

@@ -34,6 +34,7 @@ pub const FILES: &[(&str, &str)] = embed![
     "scenarios/signature/tampered-id-rejected.toml",
     "scenarios/signature/stale-timestamp-rejected.toml",
     "scenarios/signature/future-timestamp-rejected.toml",
+    "scenarios/signature/clock-skew-tolerated.toml",
     "scenarios/signature/rejection-is-4xx.toml",
     "scenarios/retry/redelivery-idempotent.toml",
     "scenarios/retry/duplicate-processed-once.toml",

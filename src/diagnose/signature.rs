@@ -1,0 +1,138 @@
+//! The signature probes: when correctly signed deliveries are refused, the same
+//! event signed each common wrong way ([`PROBES`]), and which one the endpoint accepts.
+
+use super::probes::{PROBES, STACKS};
+use super::{Diagnosis, ProbeRecord, StackFix, VALID_ACCEPTED, VERIFY_STEPS};
+use crate::check::CheckResult;
+use crate::delivery::exchange::Exchange;
+use crate::event::random::{self, SeededRng};
+use crate::runner::RunContext;
+use crate::runner::recovery::verifies;
+use crate::signing::{SignedHeaders, Verifier, unix_now};
+
+/// Which check to explain and the refused, correctly signed delivery whose body the
+/// probes sign again: `signature.valid-accepted` when it failed with a refusal, or
+/// (when it did not run) the first failed check holding such a delivery, provided
+/// most correctly signed deliveries of the run were refused with 401 or 403.
+fn target(checks: &[CheckResult], ctx: &RunContext) -> Option<(usize, Exchange)> {
+    let verifier = Verifier::new(vec![ctx.secret.clone()]);
+    let signed_refusal = |e: &Exchange| {
+        e.request.method == "POST" && super::refused(e) && verifies(&verifier, e).is_some()
+    };
+    if let Some(index) = super::find(checks, VALID_ACCEPTED) {
+        let check = &checks[index];
+        if !super::failed(check) {
+            return None;
+        }
+        let refused = check.exchanges.iter().find(|e| signed_refusal(e))?;
+        return Some((index, refused.clone()));
+    }
+    let signed: Vec<&Exchange> = checks
+        .iter()
+        .flat_map(|c| &c.exchanges)
+        .filter(|e| e.request.method == "POST" && verifies(&verifier, e).is_some())
+        .collect();
+    let unauthorized = signed
+        .iter()
+        .filter(|e| matches!(e.status(), Some(401 | 403)))
+        .count();
+    if signed.is_empty() || unauthorized * 2 <= signed.len() {
+        return None;
+    }
+    checks.iter().enumerate().find_map(|(index, check)| {
+        if !super::failed(check) {
+            return None;
+        }
+        let refused = check.exchanges.iter().find(|e| signed_refusal(e))?;
+        Some((index, refused.clone()))
+    })
+}
+
+/// Sends the signature probes when correctly signed deliveries were refused.
+pub(super) async fn diagnose(checks: &mut [CheckResult], ctx: &RunContext, rng: &mut SeededRng) {
+    let Some((index, refused)) = target(checks, ctx) else {
+        return;
+    };
+    let body = refused.request.body.clone();
+    let attempts = PROBES
+        .iter()
+        .filter(|probe| probe.applies(ctx.format))
+        .map(|probe| {
+            let id = random::uuid(rng);
+            let timestamp = probe.timestamp(unix_now());
+            let signature = probe.signature(&ctx.secret, &id, &timestamp, &body, ctx.format);
+            let signed = SignedHeaders {
+                id,
+                timestamp,
+                signature,
+            };
+            let attempt = super::delivery(ctx, &body, &signed, rng);
+            (probe.id.to_owned(), probe.mistake.to_owned(), attempt)
+        })
+        .collect();
+    let records = super::send(ctx, attempts).await;
+    super::attach(&mut checks[index], judge(records));
+}
+
+/// What the answers to the probes confirm.
+fn judge(records: Vec<ProbeRecord>) -> Diagnosis {
+    let accepted: Vec<&ProbeRecord> = records.iter().filter(|r| r.accepted).collect();
+    let (confirmed, finding, fixes, steps) = match accepted.as_slice() {
+        [one] => {
+            let probe = PROBES
+                .iter()
+                .find(|p| p.id == one.id)
+                .expect("records come from the table");
+            let fixes = STACKS
+                .iter()
+                .zip(probe.fix.lines)
+                .map(|(stack, line)| StackFix { stack, line })
+                .collect();
+            (
+                true,
+                format!(
+                    "your endpoint {}: it accepted the same event signed that way (probe `{}`) and refused the correct signature; fix: {}",
+                    probe.mistake, probe.id, probe.fix.summary
+                ),
+                fixes,
+                Vec::new(),
+            )
+        }
+        [] => (
+            false,
+            format!(
+                "none of the {} common signing mistakes was accepted either, so the mistake is none of them: check each verification step",
+                records.len()
+            ),
+            Vec::new(),
+            steps(),
+        ),
+        several => (
+            false,
+            format!(
+                "the endpoint accepted {} differently wrong signatures ({}), so it does not verify consistently and no single mistake can be named: check each verification step",
+                several.len(),
+                super::list(
+                    &several
+                        .iter()
+                        .map(|r| format!("`{}`", r.id))
+                        .collect::<Vec<_>>()
+                )
+            ),
+            Vec::new(),
+            steps(),
+        ),
+    };
+    Diagnosis {
+        kind: "signature",
+        confirmed,
+        finding,
+        fixes,
+        steps,
+        probes: records,
+    }
+}
+
+fn steps() -> Vec<String> {
+    VERIFY_STEPS.iter().map(|s| (*s).to_owned()).collect()
+}
