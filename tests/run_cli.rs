@@ -96,9 +96,12 @@ async fn demo_run_without_endpoint_is_conformant_and_replays_with_the_seed() {
     assert_eq!(first, second, "the same seed sends the same requests");
 }
 
-/// Per check of a JSON report: its id, its status and each request it sent as
-/// (webhook id, body length), in order. (Bodies carry the send time, so not their text.)
-fn sent(report: &serde_json::Value) -> Vec<(String, String, Vec<(String, u64)>)> {
+/// A check's id, its status and each request it sent as (webhook id, body length).
+type Sent = (String, String, Vec<(String, u64)>);
+
+/// What each check of a JSON report sent, in order. (Bodies carry the send time, so
+/// not their text.)
+fn sent(report: &serde_json::Value) -> Vec<Sent> {
     let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
     report["checks"]
         .as_array()
