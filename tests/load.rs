@@ -558,7 +558,11 @@ async fn duration_runs_end_cleanly_whichever_workers_finish_first() {
         let (output, report) =
             load(&["--endpoint", &endpoint, "--duration", "150ms", "-c", "16"]).await;
         assert!(!output.stderr.contains("panicked"), "{}", output.all());
-        assert_eq!(output.code, Some(0), "{}", output.all());
+        // On a starved machine 150 ms may end before any answer: then (only then) the
+        // run says so with exit 1. Either way the counts must add up.
+        let answered = report["requests"].as_u64().unwrap_or(0) > 0;
+        let expected = if answered { Some(0) } else { Some(1) };
+        assert_eq!(output.code, expected, "{}", output.all());
         assert_consistent(&report);
     }
 }
