@@ -451,8 +451,10 @@ async fn hanging_endpoint_times_out_every_attempt_and_is_parked() {
         "{}",
         run.stdout
     );
+    // 42 attempts on the timeline; the endpoint sees those whose request reached it
+    // within 100 ms (on a starved machine one may time out before it is read).
     let ids = ids.lock().unwrap().clone();
-    assert_eq!(ids.len(), 42);
+    assert!((40..=42).contains(&ids.len()), "{}", ids.len());
     assert!(ids.iter().all(|id| *id == ids[0]));
     let parked: Value = serde_json::from_slice(
         &std::fs::read(park.path().join(format!("{}.json", ids[0]))).unwrap(),
