@@ -2,10 +2,13 @@
 //! exit code 2 and an `error:` line saying what is wrong (and, where useful, one
 //! `hint:` line saying how to fix it). All messages are kept in one snapshot.
 
+#[path = "support/cli.rs"]
+mod cli;
+
 use std::process::Stdio;
 use std::time::Duration;
 
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+use cli::SECRET;
 /// Nothing listens here; a case that wrongly got as far as sending would say "connection refused".
 const ENDPOINT: &str = "https://127.0.0.1:9/hook";
 

@@ -1,6 +1,9 @@
-//! The built-in suites: every file loads, the ids are exactly DESIGN.md's, each has a
-//! why and a fix, and the model says what each check's steps do.
+//! The built-in suites: every file loads, the ids are exactly the documented ones, each
+//! has a why and a fix, the files on disk are the ones embedded in the binary and the
+//! ones `scenarios list` prints, and the model says what each check's steps do.
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 use std::time::Duration;
 
 use spotcheck::check::Level;
@@ -106,12 +109,70 @@ fn every_builtin_loads_with_the_exact_ids_and_levels() {
     }
 }
 
+/// Each file under scenarios/ is embedded byte for byte at the same path, its id is its
+/// path (`scenarios/SUITE/NAME.toml` holds `SUITE.NAME`), and `scenarios list` prints
+/// exactly these ids and those of the checks written in code (the TLS probe's and the
+/// whole-run recovery check).
 #[test]
-fn files_on_disk_are_the_embedded_ones() {
+fn files_on_disk_are_the_embedded_ones_and_the_listed_ones() {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios");
     let from_disk =
         spotcheck::scenario::load_path(root).unwrap_or_else(|e| panic!("{}", e.render(false)));
-    assert_eq!(from_disk.len(), spotcheck::scenario::builtin::FILES.len());
+    let embedded: BTreeMap<&str, &str> = spotcheck::scenario::builtin::FILES
+        .iter()
+        .copied()
+        .collect();
+    let mut on_disk = BTreeMap::new();
+    for scenario in &from_disk {
+        let relative = Path::new(&scenario.origin.file)
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap_or_else(|_| panic!("{} is under the crate", scenario.origin.file))
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let id = relative
+            .strip_prefix("scenarios/")
+            .and_then(|r| r.strip_suffix(".toml"))
+            .map(|r| r.replacen('/', ".", 1))
+            .unwrap();
+        assert_eq!(scenario.info.id, id, "{relative} holds another id");
+        on_disk.insert(relative, scenario.origin.text.to_string());
+    }
+    assert_eq!(
+        on_disk.keys().map(String::as_str).collect::<Vec<_>>(),
+        embedded.keys().copied().collect::<Vec<_>>(),
+        "the same files"
+    );
+    for (path, text) in &on_disk {
+        assert_eq!(
+            text.as_str(),
+            embedded[path.as_str()],
+            "{path} differs from the embedded one"
+        );
+    }
+
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"))
+        .args(["scenarios", "list"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let listed: BTreeSet<String> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect();
+    let expected: BTreeSet<String> = from_disk
+        .iter()
+        .map(|s| s.info.id.clone())
+        .chain(
+            spotcheck::tls_probe::check_infos()
+                .into_iter()
+                .map(|info| info.id),
+        )
+        .chain([spotcheck::runner::recovery::info().id])
+        .collect();
+    assert_eq!(listed, expected);
 }
 
 #[test]

@@ -5,6 +5,8 @@
 
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/receiver.rs"]
+mod support;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,9 +16,9 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use cli::{Run, Spotcheck};
+use cli::{Run, SECRET, Spotcheck};
+use support::expect_check;
 
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 /// The `--timeout` given to every run.
 const TIMEOUT: &str = "2s";
 /// A run against a hostile peer must end within this (2 s timeout + process start + slack).
@@ -91,13 +93,6 @@ async fn run_checks(url: &str, only: &str, extra: &[&str]) -> (Run, serde_json::
         );
     }
     (run, json)
-}
-
-fn check<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    report["checks"]
-        .as_array()
-        .and_then(|checks| checks.iter().find(|c| c["id"] == id))
-        .unwrap_or_else(|| panic!("check {id} missing from {report}"))
 }
 
 fn assert_bounded(run: &Run, bound: Duration) {
@@ -253,7 +248,7 @@ async fn accepts_tcp_and_never_answers() {
 
     let (run, report) = run_checks(&url, "delivery.status-200", &[]).await;
     assert_eq!(run.code, Some(1), "{}", run.all());
-    let status = check(&report, "delivery.status-200");
+    let status = expect_check(&report, "delivery.status-200");
     assert_eq!(status["status"], "fail");
     let message = status["message"].as_str().unwrap();
     assert!(
@@ -288,7 +283,7 @@ async fn answers_headers_then_stalls_the_body() {
 
     let (run, report) = run_checks(&url, "delivery.status-200", &[]).await;
     assert_eq!(run.code, Some(1), "{}", run.all());
-    let status = check(&report, "delivery.status-200");
+    let status = expect_check(&report, "delivery.status-200");
     assert_eq!(status["status"], "fail", "{status}");
     let message = status["message"].as_str().unwrap();
     assert!(
@@ -372,7 +367,7 @@ async fn resets_the_connection_mid_response() {
 
     let (run, report) = run_checks(&url, "delivery.status-200", &[]).await;
     assert_eq!(run.code, Some(1), "{}", run.all());
-    let status = check(&report, "delivery.status-200");
+    let status = expect_check(&report, "delivery.status-200");
     assert_eq!(status["status"], "fail", "{status}");
     assert!(
         status["message"].as_str().unwrap().contains("(reset)"),
@@ -479,7 +474,7 @@ async fn redirect_loop() {
 
     let (run, report) = run_checks(&url, "delivery.status-200", &[]).await;
     assert_eq!(run.code, Some(1), "{}", run.all());
-    let status = check(&report, "delivery.status-200");
+    let status = expect_check(&report, "delivery.status-200");
     assert_eq!(
         status["message"].as_str().unwrap(),
         format!(
@@ -556,7 +551,7 @@ async fn malformed_status_line() {
 
     let (run, report) = run_checks(&url, "delivery.status-200", &[]).await;
     assert_eq!(run.code, Some(1), "{}", run.all());
-    let status = check(&report, "delivery.status-200");
+    let status = expect_check(&report, "delivery.status-200");
     assert!(
         status["message"].as_str().unwrap().contains("(protocol)"),
         "{status}"
@@ -619,7 +614,7 @@ async fn garbage_instead_of_a_tls_server_hello() {
     let url = format!("https://{addr}/hook");
     let (run, report) = run_checks(&url, "delivery.status-200", &[]).await;
     assert_eq!(run.code, Some(1), "{}", run.all());
-    let status = check(&report, "delivery.status-200");
+    let status = expect_check(&report, "delivery.status-200");
     assert!(
         status["message"].as_str().unwrap().contains("(tls)"),
         "{status}"
@@ -652,13 +647,16 @@ async fn closes_right_after_the_tls_handshake() {
 async fn tls_handshake_then_silence() {
     let (url, _dir, ca) = tls(hold).await;
     let (run, report) = run_checks(&url, "delivery.status-200,tls.*", &["--ca-cert", &ca]).await;
-    let status = check(&report, "delivery.status-200");
+    let status = expect_check(&report, "delivery.status-200");
     assert_eq!(status["status"], "fail", "{status}");
     assert!(
         status["message"].as_str().unwrap().contains("(timeout)"),
         "{status}"
     );
-    assert_eq!(check(&report, "tls.tls12-supported")["status"], "pass");
+    assert_eq!(
+        expect_check(&report, "tls.tls12-supported")["status"],
+        "pass"
+    );
     assert_eq!(run.code, Some(1), "{}", run.all());
     assert_bounded(&run, Duration::from_secs(25));
 }
@@ -682,9 +680,12 @@ async fn connection_close_on_every_answer_under_concurrency() {
     .await;
     let (run, report) =
         run_checks(&url, "delivery.status-200,delivery.concurrent-burst", &[]).await;
-    assert_eq!(check(&report, "delivery.status-200")["status"], "pass");
     assert_eq!(
-        check(&report, "delivery.concurrent-burst")["status"],
+        expect_check(&report, "delivery.status-200")["status"],
+        "pass"
+    );
+    assert_eq!(
+        expect_check(&report, "delivery.concurrent-burst")["status"],
         "pass",
         "{}",
         run.all()

@@ -9,10 +9,8 @@ mod tls_fixtures;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
-use cli::{Run, Spotcheck};
+use cli::{Run, SECRET, Spotcheck};
 use tls_fixtures::*;
-
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 /// `spotcheck ARGS…` with the secret in the environment, within 60 s.
 async fn spotcheck(args: &[&str]) -> Run {

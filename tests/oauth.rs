@@ -3,15 +3,17 @@
 //! bearer flaw makes the check that exists for it fail, and the client secret never
 //! appears in output or reports.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Output, Stdio};
-use std::sync::mpsc;
+#[path = "support/cli.rs"]
+mod cli;
+#[path = "support/receiver.rs"]
+mod support;
+
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use spotcheck::receiver::{self, Flaw, OAuthServerConfig, ReceiverConfig, TlsSetup};
-use spotcheck::signing::Secret;
 
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+use cli::SECRET;
 const CLIENT_ID: &str = "spotnana-legacy-client";
 const CLIENT_SECRET: &str = "cs-4f9d1c2b7e-very-secret";
 const OAUTH_CHECKS: [&str; 4] = [
@@ -34,18 +36,15 @@ impl Ran {
     }
 
     fn check(&self, id: &str) -> &serde_json::Value {
-        self.report["checks"]
-            .as_array()
-            .and_then(|checks| checks.iter().find(|c| c["id"] == id))
-            .unwrap_or(&serde_json::Value::Null)
+        support::expect_check(&self.report, id)
     }
 
     fn status(&self, id: &str) -> &str {
-        self.check(id)["status"].as_str().unwrap_or("absent")
+        support::status_of(&self.report, id)
     }
 
     fn message(&self, id: &str) -> &str {
-        self.check(id)["message"].as_str().unwrap_or("")
+        support::message_of(&self.report, id)
     }
 
     fn assert_no_secret(&self) {
@@ -61,20 +60,16 @@ impl Ran {
 }
 
 async fn start(flaws: Vec<Flaw>) -> receiver::RunningReceiver {
-    spotcheck::init_crypto();
     let config = ReceiverConfig {
-        secrets: vec![Secret::parse(SECRET).unwrap()],
         state: true,
         flaws,
         oauth: Some(OAuthServerConfig {
             client_id: CLIENT_ID.to_owned(),
             client_secret: spotcheck::delivery::oauth::ClientSecret::new(CLIENT_SECRET),
         }),
-        ..ReceiverConfig::default()
+        ..support::config()
     };
-    receiver::start(config, "127.0.0.1:0".parse().unwrap(), TlsSetup::Generated)
-        .await
-        .expect("receiver starts")
+    support::start_with(config, TlsSetup::Generated).await
 }
 
 /// `spotcheck run` against a receiver with OAuth on and `flaws`, with the OAuth flags
@@ -351,48 +346,22 @@ async fn send_fetches_a_token_and_shows_it_redacted() {
     running.shutdown().await;
 }
 
-/// Kills the child on drop.
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::test]
 async fn serve_with_oauth_is_a_peer_the_suite_passes_against() {
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("ca.pem");
-    let child = Command::new(env!("CARGO_BIN_EXE_spotcheck"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--quiet"])
+    let mut serve = cli::Spotcheck::new(["serve", "--listen", "127.0.0.1:0", "--quiet"])
         .args(["--oauth-client-id", CLIENT_ID])
         .args(["--oauth-client-secret-env", "PARTNER_CLIENT_SECRET"])
         .arg("--ca-out")
         .arg(&ca)
-        .env("SPOTNANA_WEBHOOK_SECRET", SECRET)
+        .secret(SECRET)
         .env("PARTNER_CLIENT_SECRET", CLIENT_SECRET)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut child = Child(child);
-    let stdout = child.0.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+        .spawn();
     let mut webhook = None;
     let mut token = None;
     while webhook.is_none() || token.is_none() {
-        let line = rx
-            .recv_timeout(Duration::from_secs(20))
-            .expect("serve prints its URLs");
+        let line = serve.next_line("URL");
         if let Some(url) = line.strip_prefix("listening on ") {
             webhook = Some(url.to_owned());
         }

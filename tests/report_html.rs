@@ -2,8 +2,8 @@
 //! self-contained file (no external asset, no script), everything an endpoint sent
 //! escaped, and rendered by a real headless browser (Debian's `chromium`): the DOM has
 //! a row per check with its status, the verdict and each failure's replay command, and
-//! a screenshot is drawn. The browser part is skipped, with a message, where chromium
-//! is not installed (`.ci/run` installs it).
+//! a screenshot is drawn. The browser part is skipped, with a visible message, where
+//! chromium is not installed, and fails instead under `CI` (`.ci/run` installs it).
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -17,8 +17,10 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 mod cli;
 #[path = "support/receiver.rs"]
 mod support;
+#[path = "support/tools.rs"]
+mod tools;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
+use tools::Tool;
 
 /// What an endpoint may send back to attack the person reading the report.
 const HOSTILE: &str = r#"<script>document.title="pwned"</script><img src=x onerror=alert(1)><a href="javascript:alert(2)">x</a>"#;
@@ -176,8 +178,8 @@ async fn chromium_renders_the_report() {
     }
 }
 
-/// The DOM chromium builds from the file (`--dump-dom`); `None` (and a message) when
-/// chromium is not installed.
+/// The DOM chromium builds from the file (`--dump-dom`); `None` when chromium is not
+/// installed and the test may skip it (see `tools::require_tool`).
 async fn chromium_dom(dir: &Path, html: &Path) -> Option<String> {
     let output = chromium(dir, &["--dump-dom"], &dir.join("unused.png"), html).await?;
     let dom = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -190,14 +192,13 @@ async fn chromium_dom(dir: &Path, html: &Path) -> Option<String> {
 }
 
 /// Runs headless chromium on `html` (60 s at most, its own profile folder, nothing
-/// fetched from the network); `None` when it is not installed.
+/// fetched from the network); `None` when it is not installed and the test may skip it.
 async fn chromium(dir: &Path, args: &[&str], png: &Path, html: &Path) -> Option<Output> {
-    if !Path::new(CHROMIUM).exists() {
-        eprintln!("skipped: chromium not installed ({CHROMIUM}); .ci/run installs it");
+    if !tools::require_tool(Tool::Chromium) {
         return None;
     }
     let profile = tempfile::tempdir_in(dir).unwrap();
-    let mut command = tokio::process::Command::new(CHROMIUM);
+    let mut command = tokio::process::Command::new(Tool::Chromium.command());
     command
         .args([
             "--headless",

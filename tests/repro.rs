@@ -19,6 +19,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 mod cli;
 #[path = "support/receiver.rs"]
 mod support;
+#[path = "support/tools.rs"]
+mod tools;
 
 use support::SECRET;
 
@@ -252,16 +254,9 @@ async fn printed_repro_replays_exactly_the_failed_check() {
 /// `--export-curl` against a partner that answers 202: the printed command, pasted
 /// into bash, sends the same method, path, body bytes and headers (signature and
 /// timestamp as sent); a credential header is an environment reference; no secret.
+/// Without `curl` only the replay through a shell is skipped (see `tools`).
 #[tokio::test]
 async fn exported_curl_sends_the_same_request() {
-    if std::process::Command::new("curl")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: curl not installed");
-        return;
-    }
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(202))
@@ -304,35 +299,9 @@ async fn exported_curl_sends_the_same_request() {
         "{curl}"
     );
 
-    let dir = tempfile::tempdir().unwrap();
-    let sent = bash(&curl, &[("X_API_KEY", "hunter2")], dir.path()).await;
-    assert!(
-        sent.status.success(),
-        "{}",
-        String::from_utf8_lossy(&sent.stderr)
-    );
-    assert!(String::from_utf8_lossy(&sent.stdout).starts_with("HTTP/1.1 202"));
-
-    let requests = server.received_requests().await.unwrap();
-    assert_eq!(requests.len(), 2, "spotcheck's delivery, then curl's");
-    let (original, copy) = (&requests[0], &requests[1]);
-    assert_eq!(copy.method, original.method);
-    assert_eq!(copy.url, original.url);
-    assert_eq!(copy.body, original.body, "byte-identical body");
-    let mut original_headers: Vec<(String, String)> = original
-        .headers
-        .iter()
-        .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap().to_owned()))
-        .collect();
-    let mut copy_headers: Vec<(String, String)> = copy
-        .headers
-        .iter()
-        .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap().to_owned()))
-        .collect();
-    original_headers.sort();
-    copy_headers.sort();
-    assert_eq!(copy_headers, original_headers, "the same headers");
-    assert!(original_headers.contains(&("x-api-key".into(), "hunter2".into())));
+    if tools::require_tool(tools::Tool::Curl) {
+        replay_through_curl(&server, &curl).await;
+    }
 
     // --quiet still leaves one line per failure with its replay command.
     let quiet = run_status_200(&endpoint, &["--quiet"]).await;
@@ -363,6 +332,40 @@ async fn exported_curl_sends_the_same_request() {
         stdout.contains("--header 'x-spotnana-webhook-signature: v1,"),
         "{stdout}"
     );
+}
+
+/// Runs the exported `curl` command through bash and checks that the partner got a
+/// copy of spotcheck's delivery: same method, URL, body bytes and headers.
+async fn replay_through_curl(server: &MockServer, curl: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let sent = bash(curl, &[("X_API_KEY", "hunter2")], dir.path()).await;
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    assert!(String::from_utf8_lossy(&sent.stdout).starts_with("HTTP/1.1 202"));
+
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 2, "spotcheck's delivery, then curl's");
+    let (original, copy) = (&requests[0], &requests[1]);
+    assert_eq!(copy.method, original.method);
+    assert_eq!(copy.url, original.url);
+    assert_eq!(copy.body, original.body, "byte-identical body");
+    let mut original_headers: Vec<(String, String)> = original
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap().to_owned()))
+        .collect();
+    let mut copy_headers: Vec<(String, String)> = copy
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap().to_owned()))
+        .collect();
+    original_headers.sort();
+    copy_headers.sort();
+    assert_eq!(copy_headers, original_headers, "the same headers");
+    assert!(original_headers.contains(&("x-api-key".into(), "hunter2".into())));
 }
 
 proptest! {

@@ -7,20 +7,22 @@
 mod cli;
 #[path = "support/partner.rs"]
 mod partner;
+#[path = "support/receiver.rs"]
+mod support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
-use spotcheck::receiver::{self, Flaw, ReceiverConfig, RunningReceiver, TlsSetup};
+use spotcheck::receiver::{Flaw, ReceiverConfig, RunningReceiver, TlsSetup};
 use spotcheck::signing::{Secret, Verifier};
 use tokio::io::AsyncReadExt;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use cli::{Run, Spotcheck};
+use cli::{Run, SECRET, Spotcheck};
+use support::expect_check;
 
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 /// The base64 key part of SECRET: must never appear in a parked file either.
 const KEY_PART: &str = "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
@@ -35,14 +37,11 @@ async fn spotcheck(args: &[&str], limit: Duration) -> Run {
 
 async fn reference(flaws: Vec<Flaw>) -> RunningReceiver {
     let config = ReceiverConfig {
-        secrets: vec![Secret::parse(SECRET).unwrap()],
         state: true,
         flaws,
-        ..ReceiverConfig::default()
+        ..support::config()
     };
-    receiver::start(config, "127.0.0.1:0".parse().unwrap(), TlsSetup::Plain)
-        .await
-        .expect("receiver starts")
+    support::start_with(config, TlsSetup::Plain).await
 }
 
 /// The rows of a timeline: (attempt number, the whole line).
@@ -452,8 +451,10 @@ async fn hanging_endpoint_times_out_every_attempt_and_is_parked() {
         "{}",
         run.stdout
     );
+    // 42 attempts on the timeline; the endpoint sees those whose request reached it
+    // within 100 ms (on a starved machine one may time out before it is read).
     let ids = ids.lock().unwrap().clone();
-    assert_eq!(ids.len(), 42);
+    assert!((40..=42).contains(&ids.len()), "{}", ids.len());
     assert!(ids.iter().all(|id| *id == ids[0]));
     let parked: Value = serde_json::from_slice(
         &std::fs::read(park.path().join(format!("{}.json", ids[0]))).unwrap(),
@@ -494,21 +495,17 @@ async fn run_recovery(endpoint: &str, extra: &[&str]) -> (Run, Value) {
     (run, json)
 }
 
-fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["checks"]
-        .as_array()
-        .and_then(|checks| checks.iter().find(|c| c["id"] == id))
-        .unwrap_or(&Value::Null)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_check_passes_when_the_endpoint_recovers() {
     let receiver = reference(vec![Flaw::FailFirst(2)]).await;
     let (run, report) = run_recovery(&receiver.webhook_url(), &[]).await;
     // delivery.status-200 itself fails (500 on the first delivery): exit 1.
     assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
-    assert_eq!(check(&report, "delivery.status-200")["status"], "fail");
-    let recovery = check(&report, "retry.recovers-after-failure");
+    assert_eq!(
+        expect_check(&report, "delivery.status-200")["status"],
+        "fail"
+    );
+    let recovery = expect_check(&report, "retry.recovers-after-failure");
     assert_eq!(recovery["status"], "pass", "{}", run.stdout);
     assert_eq!(recovery["level"], "recommended");
     let message = recovery["message"].as_str().unwrap();
@@ -534,7 +531,7 @@ async fn run_check_passes_when_the_endpoint_recovers() {
             .map(|h| h[1].as_str().unwrap().to_owned())
             .unwrap()
     };
-    let original = &check(&report, "delivery.status-200")["exchanges"][0];
+    let original = &expect_check(&report, "delivery.status-200")["exchanges"][0];
     assert_eq!(id_of(&exchanges[0]), id_of(original));
     assert_eq!(id_of(&exchanges[1]), id_of(original));
     assert_eq!(receiver.webhook(&id_of(original)).deliveries, 1);
@@ -552,7 +549,7 @@ async fn run_check_warns_when_the_endpoint_never_recovers() {
     let (run, report) =
         run_recovery(&receiver.webhook_url(), &["--retry-time-scale", "1000000"]).await;
     assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
-    let recovery = check(&report, "retry.recovers-after-failure");
+    let recovery = expect_check(&report, "retry.recovers-after-failure");
     assert_eq!(recovery["status"], "warn", "{}", run.stdout);
     let message = recovery["message"].as_str().unwrap();
     assert!(
@@ -578,7 +575,7 @@ async fn run_check_stops_at_its_time_cap_against_a_hanging_endpoint() {
     let (url, ids) = hanging_endpoint().await;
     let (run, report) = run_recovery(&url, &["--timeout", "500ms"]).await;
     assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
-    let recovery = check(&report, "retry.recovers-after-failure");
+    let recovery = expect_check(&report, "retry.recovers-after-failure");
     assert_eq!(recovery["status"], "warn", "{}", run.stdout);
     let message = recovery["message"].as_str().unwrap();
     assert!(
@@ -590,9 +587,10 @@ async fn run_check_stops_at_its_time_cap_against_a_hanging_endpoint() {
         message.contains("the check stopped at its time cap of 3s (6 × --timeout, at most 30 s)"),
         "{message}"
     );
-    // 3 s of 500 ms timeouts: about six retries, never much more than the cap.
+    // 3 s of 500 ms timeouts: about six retries. Without the cap the 42 attempts
+    // would take over 20 s; the upper bound leaves a loaded machine slack below that.
     let duration_ms = recovery["duration_ms"].as_u64().unwrap();
-    assert!((2_900..4_500).contains(&duration_ms), "{duration_ms}");
+    assert!((2_900..10_000).contains(&duration_ms), "{duration_ms}");
     let ids = ids.lock().unwrap().clone();
     assert!(ids.len() >= 5, "{ids:?}");
     assert!(ids.iter().all(|id| *id == ids[0]));
@@ -603,7 +601,7 @@ async fn run_check_is_skipped_when_nothing_failed() {
     let receiver = reference(Vec::new()).await;
     let (run, report) = run_recovery(&receiver.webhook_url(), &[]).await;
     assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
-    let recovery = check(&report, "retry.recovers-after-failure");
+    let recovery = expect_check(&report, "retry.recovers-after-failure");
     assert_eq!(recovery["status"], "skip");
     assert_eq!(
         recovery["message"],
@@ -638,13 +636,13 @@ async fn refused_forgeries_are_not_retried() {
     .await;
     let report: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(
-        check(&report, "signature.rejection-is-4xx")["status"],
+        expect_check(&report, "signature.rejection-is-4xx")["status"],
         "warn",
         "{}",
         run.stdout
     );
     assert_eq!(
-        check(&report, "retry.recovers-after-failure")["status"],
+        expect_check(&report, "retry.recovers-after-failure")["status"],
         "skip",
         "{}",
         run.stdout

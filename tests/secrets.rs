@@ -8,19 +8,17 @@
 
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/receiver.rs"]
+mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::Duration;
 
 use base64::Engine;
 use spotcheck::receiver::{self, ReceiverConfig, TlsSetup};
 use spotcheck::signing::Secret;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
-use cli::{Run, Spotcheck};
+use cli::{Run, SECRET, Spotcheck};
 
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 /// Another valid secret: the failing endpoint verifies with it, so every delivery is refused.
 const OTHER: &str = "whsec_c2VjcmV0LWtleS1mb3ItdGhlLWZhaWxpbmctZW5kcG9pbnQ=";
 
@@ -60,18 +58,12 @@ async fn spotcheck(args: &[&str]) -> Run {
 }
 
 async fn start(secret: &str, tls: TlsSetup) -> receiver::RunningReceiver {
-    spotcheck::init_crypto();
-    receiver::start(
-        ReceiverConfig {
-            secrets: vec![Secret::parse(secret).unwrap()],
-            state: true,
-            ..ReceiverConfig::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-        tls,
-    )
-    .await
-    .unwrap()
+    let config = ReceiverConfig {
+        secrets: vec![Secret::parse(secret).unwrap()],
+        state: true,
+        ..support::config()
+    };
+    support::start_with(config, tls).await
 }
 
 /// Report arguments for every file format (markdown also goes to stdout, below).
@@ -156,6 +148,16 @@ async fn run_with_every_report_and_verbose_leaks_nothing() {
     failing.shutdown().await;
 }
 
+/// The webhook id `send` printed (`> x-spotnana-webhook-id: …`).
+fn webhook_id(stdout: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("> x-spotnana-webhook-id: "))
+        .unwrap_or_else(|| panic!("no webhook id line in {stdout}"))
+        .trim()
+        .to_owned()
+}
+
 #[tokio::test]
 async fn send_sign_verify_tls_and_scenarios_leak_nothing() {
     let conformant = start(SECRET, TlsSetup::Plain).await;
@@ -177,7 +179,23 @@ async fn send_sign_verify_tls_and_scenarios_leak_nothing() {
     .await;
     assert_eq!(out.code, Some(1), "{}", out.all());
     assert_clean("send (refused)", &out.all());
-    let out = spotcheck(&["send", "TRAVELER_V2/TRAVELER_UPDATED"]).await;
+    // A traveler event (another payload than the PNR above), to the conformant
+    // endpoint: it really went, the receiver accepted its webhook id.
+    let out = spotcheck(&[
+        "send",
+        "TRAVELER_V2/UPDATE",
+        "--endpoint",
+        &conformant.webhook_url(),
+    ])
+    .await;
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert_clean("send TRAVELER_V2/UPDATE", &out.all());
+    let id = webhook_id(&out.stdout);
+    assert_eq!(conformant.webhook(&id).deliveries, 1, "{}", out.all());
+    // No endpoint: the built-in reference receiver verifies it and answers 200.
+    let out = spotcheck(&["send", "TRAVELER_V2/UPDATE"]).await;
+    assert_eq!(out.code, Some(0), "{}", out.all());
+    assert!(out.stdout.contains("< 200 OK"), "{}", out.all());
     assert_clean("send (reference receiver)", &out.all());
 
     // sign, then verify: a match, a mismatch (explained step by step) and a stale one.
@@ -243,40 +261,22 @@ async fn send_sign_verify_tls_and_scenarios_leak_nothing() {
 async fn serve_leaks_nothing_in_output_or_log() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("events.jsonl");
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--plain",
-            "--state",
-            "--log",
-        ])
-        .arg(&log)
-        .env("SPOTNANA_WEBHOOK_SECRET", SECRET)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut seen = String::new();
-    let url = tokio::time::timeout(Duration::from_secs(20), async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            seen.push_str(&line);
-            seen.push('\n');
-            if let Some(url) = line.strip_prefix("listening on ") {
-                return url.trim().to_owned();
-            }
-        }
-        panic!("serve ended before listening: {seen}");
-    })
-    .await
-    .expect("serve listens within 20 s");
-    // A valid delivery, a forged one, and a raw garbage request.
+    let mut serve = Spotcheck::new([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--plain",
+        "--state",
+        "--log",
+    ])
+    .arg(&log)
+    .secret(SECRET)
+    .spawn();
+    let url = serve.listening_url();
+    // A valid delivery and a forged one.
     let out = spotcheck(&["send", "PNR_V3/BOOKING_CREATED", "--endpoint", &url]).await;
     assert_eq!(out.code, Some(0), "{}", out.all());
+    let id = webhook_id(&out.stdout);
     let forged = Spotcheck::new(["send", "PNR_V3/BOOKING_CREATED", "--endpoint", &url])
         .secret(OTHER)
         .run()
@@ -285,18 +285,10 @@ async fn serve_leaks_nothing_in_output_or_log() {
     let forged_text = &forged.stdout;
     assert!(forged_text.contains("401"), "{forged_text}");
     assert_clean("the forged delivery's answer", forged_text);
-    // Collect what serve printed so far, then stop it.
-    let more = tokio::time::timeout(Duration::from_millis(500), async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            seen.push_str(&line);
-            seen.push('\n');
-        }
-    })
-    .await;
-    drop(more);
-    child.start_kill().unwrap();
-    let output = child.wait_with_output().await.unwrap();
-    seen.push_str(&String::from_utf8_lossy(&output.stderr));
+    // serve logs the valid event; then everything it printed is checked.
+    serve.wait_for("event", |line| line.contains(&id).then_some(()));
+    let (stdout, stderr) = serve.kill();
+    let seen = format!("{stdout}\n{stderr}");
     assert!(
         seen.contains("PNR_V3"),
         "serve printed no event line: {seen}"

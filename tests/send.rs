@@ -10,9 +10,7 @@ use spotcheck::signing::{Secret, SignatureFormat, Verifier};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use cli::{Run, Spotcheck};
-
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+use cli::{Run, SECRET, Spotcheck};
 
 /// Runs `spotcheck send …` with the secret in the environment (unless `secret` is
 /// `None`), killed after 20 s.

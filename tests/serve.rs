@@ -1,15 +1,17 @@
 //! The reference receiver over real loopback connections: HTTPS with the
 //! generated CA trusted, plain HTTP for the flaw switches, and `spotcheck serve`.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use spotcheck::receiver::{self, Flaw, ReceiverConfig, RunningReceiver, TlsSetup};
 use spotcheck::signing::{Secret, SignatureFormat, unix_now};
+
+#[path = "support/cli.rs"]
+mod cli;
+
+use cli::Spotcheck;
 
 const LOOPBACK: &str = "127.0.0.1:0";
 const ORG: &str = "6f1c2a3b-0000-4000-8000-000000000001";
@@ -170,9 +172,10 @@ async fn get_json(client: &reqwest::Client, url: &str) -> Value {
     serde_json::from_str(&response.text().await.unwrap()).unwrap()
 }
 
-/// Polls a state URL until `done` holds (processing is asynchronous), or fails after 3 s.
+/// Polls a state URL until `done` holds (processing is asynchronous), or gives up
+/// after 30 s (generous: reached only when the receiver is wrong).
 async fn observe(client: &reqwest::Client, url: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(3);
+    let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let value = get_json(client, url).await;
         if done(&value) || Instant::now() > deadline {
@@ -182,9 +185,9 @@ async fn observe(client: &reqwest::Client, url: &str, done: impl Fn(&Value) -> b
     }
 }
 
-/// Waits until the receiver has processed `n` events (in-process view).
+/// Waits until the receiver has processed `n` events (in-process view; 30 s at most).
 async fn processed(running: &RunningReceiver, n: u64) {
-    let deadline = Instant::now() + Duration::from_secs(3);
+    let deadline = Instant::now() + Duration::from_secs(30);
     while running.stats().processed < n && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
@@ -626,49 +629,13 @@ async fn a_busy_port_is_a_setup_error() {
 
 // ---------------------------------------------------------------- spotcheck serve
 
-/// Kills the child when the test ends, however it ends.
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Reads lines from a pipe on a thread so the test can wait with a timeout.
-fn lines(pipe: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
-fn next_line(rx: &mpsc::Receiver<String>, what: &str) -> String {
-    rx.recv_timeout(Duration::from_secs(10))
-        .unwrap_or_else(|_| panic!("no {what} line within 10 s"))
-}
-
 #[tokio::test]
 async fn serve_plain_prints_its_address_and_a_generated_secret_once() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spotcheck"))
-        .args(["serve", "--plain", "--listen", "127.0.0.1:0", "--state"])
+    let mut serve = Spotcheck::new(["serve", "--plain", "--listen", "127.0.0.1:0", "--state"])
         .env_remove("SPOTNANA_WEBHOOK_SECRET")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = lines(child.stdout.take().unwrap());
-    let stderr = lines(child.stderr.take().unwrap());
-    let _serve = Serve(child);
+        .spawn();
 
-    let listening = next_line(&stdout, "listening");
-    let url = listening.strip_prefix("listening on ").unwrap().to_owned();
+    let url = serve.listening_url();
     assert!(
         url.starts_with("http://127.0.0.1:") && url.ends_with("/webhooks"),
         "{url}"
@@ -677,13 +644,13 @@ async fn serve_plain_prints_its_address_and_a_generated_secret_once() {
         !url.ends_with(":0/webhooks"),
         "the real port is printed: {url}"
     );
-    let state_line = next_line(&stdout, "state");
+    let state_line = serve.next_line("state");
     assert_eq!(
         state_line,
         format!("state at {}", url.replace("/webhooks", "/state"))
     );
 
-    let secret_line = next_line(&stderr, "secret");
+    let secret_line = serve.next_stderr_line("secret");
     let printed = secret_line.strip_prefix("generated secret: ").unwrap();
     let secret = Secret::parse(printed).unwrap();
 
@@ -703,7 +670,7 @@ async fn serve_plain_prints_its_address_and_a_generated_secret_once() {
     )
     .await;
     assert_eq!(reply.status, 200, "{:?}", reply.json);
-    let summary = next_line(&stdout, "event summary");
+    let summary = serve.next_line("event summary");
     assert!(summary.contains(&id), "{summary}");
     assert!(summary.contains("PNR_V3/BOOKING_CREATED"), "{summary}");
     assert!(summary.contains("pnr=pnr-cli"), "{summary}");
@@ -729,33 +696,23 @@ async fn serve_self_signed_writes_a_ca_the_client_can_trust() {
     let ca_path = dir.path().join("ca.pem");
     let secret_path = dir.path().join("secret");
     std::fs::write(&secret_path, secret().expose_whsec()).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spotcheck"))
-        .args([
-            "serve",
-            "--tls",
-            "self-signed",
-            "--listen",
-            "127.0.0.1:0",
-            "--quiet",
-        ])
-        .arg("--ca-out")
-        .arg(&ca_path)
-        .arg("--secret-file")
-        .arg(&secret_path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = lines(child.stdout.take().unwrap());
-    let stderr = lines(child.stderr.take().unwrap());
-    let _serve = Serve(child);
-    let url = next_line(&stdout, "listening")
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
+    let mut serve = Spotcheck::new([
+        "serve",
+        "--tls",
+        "self-signed",
+        "--listen",
+        "127.0.0.1:0",
+        "--quiet",
+    ])
+    .arg("--ca-out")
+    .arg(&ca_path)
+    .arg("--secret-file")
+    .arg(&secret_path)
+    .spawn();
+    let url = serve.listening_url();
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
     assert_eq!(
-        next_line(&stdout, "CA"),
+        serve.next_line("CA"),
         format!("CA certificate written to {}", ca_path.display())
     );
     let client = https_client(&std::fs::read_to_string(&ca_path).unwrap());
@@ -765,9 +722,10 @@ async fn serve_self_signed_writes_a_ca_the_client_can_trust() {
             .status,
         200
     );
+    let (stdout, stderr) = serve.kill();
     assert!(
-        stderr.try_iter().all(|line| !line.contains("whsec_")),
-        "a given secret is never printed"
+        !stdout.contains("whsec_") && !stderr.contains("whsec_"),
+        "a given secret is never printed: {stdout}{stderr}"
     );
 }
 
@@ -779,30 +737,21 @@ async fn serve_with_given_certificate_files_uses_localhost_in_its_url() {
     let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     std::fs::write(&cert, &pki.cert_pem).unwrap();
     std::fs::write(&key, &pki.key_pem).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spotcheck"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--quiet",
-            "--secret-env",
-            "SPOTCHECK_TEST_SECRET",
-        ])
-        .arg("--tls-cert")
-        .arg(&cert)
-        .arg("--tls-key")
-        .arg(&key)
-        .env("SPOTCHECK_TEST_SECRET", secret().expose_whsec())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = lines(child.stdout.take().unwrap());
-    let _serve = Serve(child);
-    let url = next_line(&stdout, "listening")
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
+    let mut serve = Spotcheck::new([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--quiet",
+        "--secret-env",
+        "SPOTCHECK_TEST_SECRET",
+    ])
+    .arg("--tls-cert")
+    .arg(&cert)
+    .arg("--tls-key")
+    .arg(&key)
+    .env("SPOTCHECK_TEST_SECRET", secret().expose_whsec())
+    .spawn();
+    let url = serve.listening_url();
     assert!(url.starts_with("https://localhost:"), "{url}");
     let client = https_client(&pki.ca_pem);
     assert_eq!(

@@ -394,19 +394,16 @@ async fn only_tls10_means_tls12_not_reachable_and_the_three_skip() {
 #[tokio::test]
 async fn silent_server_ends_within_the_timeout_and_skips() {
     let server = silent_server().await;
-    let timeout = Duration::from_secs(2);
+    let timeout = Duration::from_secs(5);
     let started = Instant::now();
     let (report, checks) = probe(&server.https_url(), None, timeout).await;
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
+    // One timeout, not one per version or suite (slack for a loaded machine).
+    assert!(started.elapsed() < 2 * timeout, "{:?}", started.elapsed());
     use Status::Skip;
     statuses(&report, &checks, [Skip, Skip, Skip]);
     let scan = report.suite_scan(TlsVersion::Tls12).unwrap();
     assert!(!scan.complete);
-    assert_eq!(scan.detail, "scan incomplete: no ServerHello within 2s");
+    assert_eq!(scan.detail, "scan incomplete: no ServerHello within 5s");
 }
 
 #[tokio::test]

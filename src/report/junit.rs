@@ -42,10 +42,29 @@ pub fn render(report: &RunReport) -> Vec<u8> {
     junit.set_time(std::time::Duration::from_millis(report.duration_ms));
     junit
         .to_string()
-        .map(String::into_bytes)
+        .map(|xml| without_root_skipped(xml).into_bytes())
         .unwrap_or_else(|err| {
             format!("<!-- spotcheck could not serialize the JUnit report: {err} -->\n").into_bytes()
         })
+}
+
+/// Drops the `skipped` count quick-junit always writes on the `<testsuites>` root. The
+/// Jenkins xUnit plugin validates a report against its JUnit schema before importing
+/// it, and that schema has no such attribute there, so the whole report would be
+/// refused; each `<testsuite>` keeps its own `skipped` count.
+fn without_root_skipped(xml: String) -> String {
+    let Some(root) = xml.find("<testsuites") else {
+        return xml;
+    };
+    let tag_end = xml[root..].find('>').map_or(xml.len(), |end| root + end);
+    let Some(at) = xml[root..tag_end].find(" skipped=\"").map(|at| root + at) else {
+        return xml;
+    };
+    let value = at + " skipped=\"".len();
+    let Some(close) = xml[value..tag_end].find('"').map(|close| value + close + 1) else {
+        return xml;
+    };
+    format!("{}{}", &xml[..at], &xml[close..])
 }
 
 fn test_case(check: &CheckResult, strict: bool, repro: Option<String>) -> TestCase {
@@ -154,4 +173,20 @@ fn details(check: &CheckResult, repro: Option<&str>) -> String {
         text.push_str(&format!("repro: {repro}\n"));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_root_skipped;
+
+    #[test]
+    fn only_the_root_loses_its_skipped_count() {
+        let xml = "<?xml version=\"1.0\"?>\n<testsuites name=\"spotcheck\" tests=\"2\" skipped=\"1\" failures=\"0\">\n<testsuite name=\"tls\" tests=\"2\" skipped=\"1\">\n";
+        assert_eq!(
+            without_root_skipped(xml.to_owned()),
+            "<?xml version=\"1.0\"?>\n<testsuites name=\"spotcheck\" tests=\"2\" failures=\"0\">\n<testsuite name=\"tls\" tests=\"2\" skipped=\"1\">\n"
+        );
+        let bare = "<testsuites name=\"x\">\n<testsuite skipped=\"3\">";
+        assert_eq!(without_root_skipped(bare.to_owned()), bare);
+    }
 }

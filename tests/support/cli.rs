@@ -9,20 +9,32 @@
 //! variables, stdin, a working directory, another timeout, strict UTF-8 and peak-memory
 //! sampling. Stdin is empty (closed) unless given; the child is killed when the test
 //! gives up on it; the environment is inherited apart from what is set or removed.
+//! [`Spotcheck::spawn`] starts a long-running command (`spotcheck serve`, a run to
+//! interrupt) as a [`Background`] process: its output lines are awaited with a
+//! timeout, and it is killed when dropped.
 
 #![allow(dead_code)]
 
 use std::ffi::{OsStr, OsString};
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use tokio::io::AsyncWriteExt;
 
 /// How long a run may take unless [`Spotcheck::timeout`] says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long [`Background`] waits for a line it expects: generous, because on a loaded
+/// machine a process can take seconds to start; reached only when the product is wrong.
+pub const LINE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The signing secret the tests use (a vector secret from the shared vectors).
+pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 /// What one `spotcheck` process did.
 #[derive(Debug)]
@@ -89,6 +101,17 @@ impl Spotcheck {
         self
     }
 
+    /// Appends more arguments.
+    pub fn args<I, S>(mut self, args: I) -> Spotcheck
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
     /// Sets an environment variable.
     pub fn env(mut self, name: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Spotcheck {
         self.env
@@ -144,7 +167,14 @@ impl Spotcheck {
 
     /// The configured command (stdout and stderr piped, killed on drop), not started.
     pub fn command(&self) -> tokio::process::Command {
-        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"));
+        let mut command = tokio::process::Command::from(self.std_command());
+        command.kill_on_drop(true);
+        command
+    }
+
+    /// The configured command for `std::process` (stdout and stderr piped), not started.
+    fn std_command(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"));
         command
             .args(&self.args)
             .stdin(if self.stdin.is_some() {
@@ -153,8 +183,7 @@ impl Spotcheck {
                 Stdio::null()
             })
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
+            .stderr(Stdio::piped());
         for (name, value) in &self.env {
             match value {
                 Some(value) => command.env(name, value),
@@ -165,6 +194,18 @@ impl Spotcheck {
             command.current_dir(dir);
         }
         command
+    }
+
+    /// Starts it in the background (stdin closed): see [`Background`].
+    pub fn spawn(self) -> Background {
+        let mut child = self.std_command().spawn().expect("spotcheck starts");
+        Background {
+            stdout: lines(child.stdout.take().expect("stdout is piped")),
+            stderr: lines(child.stderr.take().expect("stderr is piped")),
+            child,
+            args: self.args,
+            seen: Vec::new(),
+        }
     }
 
     /// Runs it to the end; panics (killing it) if it outlives the timeout.
@@ -239,4 +280,152 @@ fn vm_hwm_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// A `spotcheck` process running in the background ([`Spotcheck::spawn`]). The test
+/// waits for the lines it prints (each wait bounded by [`LINE_TIMEOUT`]) instead of
+/// sleeping; the process is killed when this is dropped, however the test ends.
+///
+/// The waits block the calling thread: in a `#[tokio::test]` nothing else on that
+/// runtime runs meanwhile, so wait only for what another process produces.
+pub struct Background {
+    child: std::process::Child,
+    stdout: mpsc::Receiver<String>,
+    stderr: mpsc::Receiver<String>,
+    args: Vec<OsString>,
+    /// Stdout lines already read, for the message when an expected line never comes.
+    seen: Vec<String>,
+}
+
+/// Reads lines from a pipe on a thread of its own, so they can be awaited with a timeout.
+fn lines(pipe: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+impl Background {
+    /// The process id (to send it a signal).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The next stdout line; panics if none comes within [`LINE_TIMEOUT`].
+    pub fn next_line(&mut self, what: &str) -> String {
+        let line = next(&self.stdout, &self.args, what, &self.seen);
+        self.seen.push(line.clone());
+        line
+    }
+
+    /// The next stderr line; panics if none comes within [`LINE_TIMEOUT`].
+    pub fn next_stderr_line(&mut self, what: &str) -> String {
+        next(&self.stderr, &self.args, what, &self.seen)
+    }
+
+    /// Reads stdout up to the first line `wanted` accepts and returns what it makes of
+    /// it; panics if none comes within [`LINE_TIMEOUT`] (or the process ends first).
+    pub fn wait_for<T>(&mut self, what: &str, mut wanted: impl FnMut(&str) -> Option<T>) -> T {
+        let deadline = Instant::now() + LINE_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = match self.stdout.recv_timeout(left) {
+                Ok(line) => line,
+                Err(err) => panic!(
+                    "spotcheck {:?} printed no {what} line within {LINE_TIMEOUT:?} ({}); \
+                     stdout so far:\n{}",
+                    self.args,
+                    match err {
+                        mpsc::RecvTimeoutError::Timeout => "still running",
+                        mpsc::RecvTimeoutError::Disconnected => "its stdout closed",
+                    },
+                    self.seen.join("\n")
+                ),
+            };
+            let found = wanted(&line);
+            self.seen.push(line);
+            if let Some(found) = found {
+                return found;
+            }
+        }
+    }
+
+    /// The URL from `spotcheck serve`'s `listening on URL` line.
+    pub fn listening_url(&mut self) -> String {
+        self.wait_for("`listening on`", |line| {
+            line.strip_prefix("listening on ")
+                .map(|url| url.trim().to_owned())
+        })
+    }
+
+    /// Stdout lines that arrive within `quiet` of each other (what it printed so far).
+    pub fn drain(&mut self, quiet: Duration) -> Vec<String> {
+        let mut lines = Vec::new();
+        while let Ok(line) = self.stdout.recv_timeout(quiet) {
+            self.seen.push(line.clone());
+            lines.push(line);
+        }
+        lines
+    }
+
+    /// Waits for it to exit by itself (within `limit`) and returns its exit code and
+    /// the rest of its stdout and stderr.
+    pub fn wait(mut self, limit: Duration) -> (Option<i32>, String, String) {
+        let deadline = Instant::now() + limit;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "spotcheck {:?} did not exit within {limit:?}",
+                self.args
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        // The pipes close at exit; the reader threads then end their channels.
+        (status.code(), rest(&self.stdout), rest(&self.stderr))
+    }
+
+    /// Kills it and returns everything it printed on stdout (the lines already read
+    /// included) and on stderr (what was not read yet).
+    pub fn kill(mut self) -> (String, String) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let mut stdout = self.seen.join("\n");
+        stdout.push('\n');
+        stdout.push_str(&rest(&self.stdout));
+        (stdout, rest(&self.stderr))
+    }
+}
+
+/// What is left on a channel until its pipe closes (at exit), one line per line.
+fn rest(rx: &mpsc::Receiver<String>) -> String {
+    let mut text = String::new();
+    while let Ok(line) = rx.recv_timeout(LINE_TIMEOUT) {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text
+}
+
+fn next(rx: &mpsc::Receiver<String>, args: &[OsString], what: &str, seen: &[String]) -> String {
+    rx.recv_timeout(LINE_TIMEOUT).unwrap_or_else(|_| {
+        panic!(
+            "spotcheck {args:?} printed no {what} line within {LINE_TIMEOUT:?}; stdout so far:\n{}",
+            seen.join("\n")
+        )
+    })
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -10,8 +10,7 @@ use std::time::Duration;
 use spotcheck::receiver::{self, Flaw, ReceiverConfig, RunningReceiver, TlsSetup};
 use spotcheck::signing::Secret;
 
-/// The signing secret every helper uses (a vector secret from the shared vectors).
-pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+pub use crate::cli::SECRET;
 
 /// A running receiver and the files a client needs to trust it.
 pub struct TestReceiver {
@@ -20,18 +19,30 @@ pub struct TestReceiver {
     pub ca: PathBuf,
 }
 
+/// The receiver configuration every test starts from: it verifies with [`SECRET`].
+pub fn config() -> ReceiverConfig {
+    ReceiverConfig {
+        secrets: vec![Secret::parse(SECRET).unwrap()],
+        ..ReceiverConfig::default()
+    }
+}
+
+/// Starts a receiver with `config` on 127.0.0.1 (a free port), served with `tls`.
+pub async fn start_with(config: ReceiverConfig, tls: TlsSetup) -> RunningReceiver {
+    spotcheck::init_crypto();
+    receiver::start(config, "127.0.0.1:0".parse().unwrap(), tls)
+        .await
+        .expect("receiver starts")
+}
+
 /// Starts a receiver with these flaws (state exposed), over HTTPS with a generated CA.
 pub async fn start(flaws: Vec<Flaw>) -> TestReceiver {
-    spotcheck::init_crypto();
     let config = ReceiverConfig {
-        secrets: vec![Secret::parse(SECRET).unwrap()],
         state: true,
         flaws,
-        ..ReceiverConfig::default()
+        ..config()
     };
-    let running = receiver::start(config, "127.0.0.1:0".parse().unwrap(), TlsSetup::Generated)
-        .await
-        .expect("receiver starts");
+    let running = start_with(config, TlsSetup::Generated).await;
     let dir = tempfile::tempdir().unwrap();
     let ca = dir.path().join("ca.pem");
     std::fs::write(&ca, running.ca_pem.clone().unwrap()).unwrap();
@@ -61,4 +72,24 @@ pub fn check<'a>(report: &'a serde_json::Value, id: &str) -> Option<&'a serde_js
     report["checks"]
         .as_array()
         .and_then(|checks| checks.iter().find(|c| c["id"] == id))
+}
+
+/// Check `id` in a JSON report; panics, naming the checks there are, when it is missing.
+pub fn expect_check<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    check(report, id).unwrap_or_else(|| {
+        let ids: Vec<&str> = report["checks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["id"].as_str())
+            .collect();
+        panic!("check {id} is not in the report (it has {ids:?})")
+    })
+}
+
+/// The message of check `id` in a JSON report (empty if missing).
+pub fn message_of<'a>(report: &'a serde_json::Value, id: &str) -> &'a str {
+    check(report, id)
+        .and_then(|c| c["message"].as_str())
+        .unwrap_or("")
 }

@@ -4,6 +4,11 @@
 
 #![allow(dead_code)]
 
+/// The `openssl` command is an external tool: `tools` decides whether a test without
+/// it fails (CI) or skips visibly.
+#[path = "tools.rs"]
+pub mod tools;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -102,6 +107,9 @@ pub struct LeafSpec<'a> {
     pub not_before_days: i64,
     /// End of validity, in days from now.
     pub not_after_days: i64,
+    /// Seconds added to `not_after_days` (negative to end earlier): puts the end of
+    /// validity an hour either side of a whole number of days.
+    pub not_after_seconds: i64,
 }
 
 impl Default for LeafSpec<'_> {
@@ -111,6 +119,7 @@ impl Default for LeafSpec<'_> {
             key: KeyKind::Ecdsa,
             not_before_days: -1,
             not_after_days: 365,
+            not_after_seconds: 0,
         }
     }
 }
@@ -132,7 +141,7 @@ fn leaf_params(spec: &LeafSpec<'_>) -> CertificateParams {
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     params.use_authority_key_identifier_extension = true;
     params.not_before = days(spec.not_before_days);
-    params.not_after = days(spec.not_after_days);
+    params.not_after = days(spec.not_after_days) + time::Duration::seconds(spec.not_after_seconds);
     params
 }
 
@@ -310,16 +319,6 @@ pub fn closed_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
-/// Whether the `openssl` command is on PATH.
-pub fn openssl_available() -> bool {
-    Command::new("openssl")
-        .arg("version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 /// `openssl s_server` on 127.0.0.1 presenting `leaf`, with extra arguments; killed on drop.
 pub struct OpensslServer {
     /// Where it listens.
@@ -329,11 +328,10 @@ pub struct OpensslServer {
 }
 
 impl OpensslServer {
-    /// Starts s_server and waits until it accepts connections. `None` (with a message)
-    /// when `openssl` is not installed.
+    /// Starts s_server and waits until it accepts connections. `None` when `openssl`
+    /// is not installed and the test may skip (see [`tools::require_tool`]).
     pub async fn start(leaf: &Leaf, args: &[&str]) -> Option<OpensslServer> {
-        if !openssl_available() {
-            eprintln!("SKIPPED: `openssl` is not on PATH (.ci/run installs it)");
+        if !tools::require_tool(tools::Tool::Openssl) {
             return None;
         }
         Some(OpensslServer::launch(leaf, args))
