@@ -126,7 +126,7 @@ async fn serve(mut tcp: TcpStream, shared: Arc<Mutex<Shared>>, burst: f64) -> st
             match s.behaviour {
                 Behaviour::Steady => (None, 200),
                 Behaviour::Stall { every, stall } => {
-                    if s.served % every == 0 {
+                    if s.served.is_multiple_of(every) {
                         s.stalled_until = Some(now + stall);
                     }
                     (s.stalled_until.filter(|until| *until > now), 200)

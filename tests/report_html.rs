@@ -6,7 +6,6 @@
 //! is not installed (`.ci/run` installs it).
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use spotcheck::receiver::Flaw;
 use wiremock::matchers::method;

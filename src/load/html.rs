@@ -142,13 +142,32 @@ fn svg(
     }
 }
 
+/// A white chart area with its caption, margins and axis label areas (the same for
+/// every chart).
+fn frame<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    caption: &str,
+) -> Result<ChartBuilder<'a, 'b, SVGBackend<'b>>, String> {
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let mut builder = ChartBuilder::on(root);
+    builder
+        .caption(caption, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(64);
+    Ok(builder)
+}
+
 fn x_range(timeline: &Timeline) -> std::ops::Range<f64> {
     let last = timeline.points.last().map_or(0, |p| p.t_s);
     0.0..(last + timeline.interval_s).max(1) as f64
 }
 
+/// Reads one figure of an interval.
+type Measure = fn(&Point) -> f64;
+
 fn latency_over_time(timeline: &Timeline) -> String {
-    let series: [(&str, fn(&Point) -> f64); 4] = [
+    let series: [(&str, Measure); 4] = [
         ("p50", |p| p.p50_ms),
         ("p90", |p| p.p90_ms),
         ("p99", |p| p.p99_ms),
@@ -162,12 +181,7 @@ fn latency_over_time(timeline: &Timeline) -> String {
     let low = values.clone().fold(f64::INFINITY, f64::min).max(0.001);
     let high = values.fold(0.0, f64::max).max(low * 10.0);
     svg(|root| {
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut chart = ChartBuilder::on(root)
-            .caption("Latency percentiles over time", ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(64)
+        let mut chart = frame(root, "Latency percentiles over time")?
             .build_cartesian_2d(x_range(timeline), (low / 1.5..high * 1.5).log_scale())
             .map_err(|e| e.to_string())?;
         chart
@@ -210,12 +224,7 @@ fn throughput_over_time(timeline: &Timeline) -> String {
     };
     let high = timeline.points.iter().map(|p| p.rps).fold(1.0, f64::max) * 1.15;
     svg(|root| {
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut chart = ChartBuilder::on(root)
-            .caption("Throughput and status over time", ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(64)
+        let mut chart = frame(root, "Throughput and status over time")?
             .build_cartesian_2d(x_range(timeline), 0.0..high)
             .map_err(|e| e.to_string())?;
         chart
@@ -275,12 +284,7 @@ fn latency_histogram(histogram: &Histogram<u64>) -> String {
     let high = bars.last().map_or(1.0, |b| b.1).max(low * 10.0);
     let top = bars.iter().map(|b| b.2).max().unwrap_or(1) as f64 * 1.1;
     svg(|root| {
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut chart = ChartBuilder::on(root)
-            .caption("Latency histogram", ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(64)
+        let mut chart = frame(root, "Latency histogram")?
             .build_cartesian_2d((low / 1.2..high * 1.2).log_scale(), 0.0..top)
             .map_err(|e| e.to_string())?;
         chart
