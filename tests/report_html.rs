@@ -6,21 +6,19 @@
 //! chromium is not installed, and fails instead under `CI` (`.ci/run` installs it).
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
-use std::time::Duration;
 
 use spotcheck::receiver::Flaw;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+#[path = "support/chromium.rs"]
+mod chromium;
+#[path = "support/tools.rs"]
+mod tools;
 #[path = "support/cli.rs"]
 mod cli;
 #[path = "support/receiver.rs"]
 mod support;
-#[path = "support/tools.rs"]
-mod tools;
-
-use tools::Tool;
 
 /// What an endpoint may send back to attack the person reading the report.
 const HOSTILE: &str = r#"<script>document.title="pwned"</script><img src=x onerror=alert(1)><a href="javascript:alert(2)">x</a>"#;
@@ -100,7 +98,7 @@ async fn hostile_answers_are_escaped() {
     );
     assert!(html.contains("x-evil: &lt;script&gt;alert(3)&lt;/script&gt;"));
 
-    if let Some(dom) = chromium_dom(dir.path(), &dir.path().join("report.html")).await {
+    if let Some(dom) = chromium::dom(dir.path(), &dir.path().join("report.html")).await {
         assert!(!dom.contains("<script"), "no script element in the DOM");
         assert!(!dom.contains("<img"), "no image element in the DOM");
         assert!(dom.contains("<title>Spotnana webhook conformance report: http://127.0.0.1:"));
@@ -139,7 +137,7 @@ async fn chromium_renders_the_report() {
     receiver.running.shutdown().await;
     assert_eq!(output.code, Some(1));
     assert_self_contained(&html);
-    let Some(dom) = chromium_dom(&dir, &dir.join("report.html")).await else {
+    let Some(dom) = chromium::dom(&dir, &dir.join("report.html")).await else {
         return;
     };
     let rows = |status: &str| {
@@ -160,7 +158,7 @@ async fn chromium_renders_the_report() {
     );
 
     let png = dir.join("report.png");
-    if chromium(
+    if chromium::run(
         &dir,
         &["--screenshot", "--window-size=1200,1600"],
         &png,
@@ -176,59 +174,4 @@ async fn chromium_renders_the_report() {
             std::fs::copy(&png, PathBuf::from(keep)).unwrap();
         }
     }
-}
-
-/// The DOM chromium builds from the file (`--dump-dom`); `None` when chromium is not
-/// installed and the test may skip it (see `tools::require_tool`).
-async fn chromium_dom(dir: &Path, html: &Path) -> Option<String> {
-    let output = chromium(dir, &["--dump-dom"], &dir.join("unused.png"), html).await?;
-    let dom = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        dom.contains("<main>"),
-        "chromium printed no DOM: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Some(dom)
-}
-
-/// Runs headless chromium on `html` (60 s at most, its own profile folder, nothing
-/// fetched from the network); `None` when it is not installed and the test may skip it.
-async fn chromium(dir: &Path, args: &[&str], png: &Path, html: &Path) -> Option<Output> {
-    if !tools::require_tool(Tool::Chromium) {
-        return None;
-    }
-    let profile = tempfile::tempdir_in(dir).unwrap();
-    let mut command = tokio::process::Command::new(Tool::Chromium.command());
-    command
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(args.iter().map(|a| {
-            if *a == "--screenshot" {
-                format!("--screenshot={}", png.display())
-            } else {
-                (*a).to_owned()
-            }
-        }))
-        .arg(format!("file://{}", html.display()))
-        .kill_on_drop(true);
-    let output = tokio::time::timeout(Duration::from_secs(60), command.output())
-        .await
-        .expect("chromium finishes within 60 s")
-        .expect("chromium runs");
-    assert!(
-        output.status.success(),
-        "chromium failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Some(output)
 }

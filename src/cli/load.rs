@@ -13,6 +13,8 @@ use crate::delivery::client::load_ca_cert;
 use crate::delivery::request::check_custom_headers;
 use crate::error::{SetupError, exit};
 use crate::event::{EventKind, EventType, random};
+use crate::load::profile::Profile;
+use crate::load::ramp::{self, RampOptions, RampReport};
 use crate::load::report::RunInfo;
 use crate::load::{
     self, Live, LoadOptions, LoadReport, RequestPlan, Stop, Target, Templates, WeightedKind, merge,
@@ -58,6 +60,35 @@ pub struct LoadArgs {
     /// each optionally `=WEIGHT`, e.g. `PNR_V3/BOOKING_TICKETED=3,TRIP`. Default: every kind.
     #[arg(long, value_name = "MIX")]
     pub events: Option<String>,
+    /// Traffic profile: `uniform` (every kind evenly, the default), `schedule-change`
+    /// (an airline schedule change: FLIGHT_SCHEDULE_CHANGE_* and FLIGHT_CHANGED for 64
+    /// PNRs of 16 organizations) or `mixed` (70 % PNR_V3, 15 % TRAVELER_V2, 10 %
+    /// TRIP_DETAILS_V3, 5 % the rest).
+    #[arg(long, value_name = "NAME", conflicts_with = "events")]
+    pub profile: Option<Profile>,
+    /// Share of requests (0 to 1) that redeliver an earlier request: same webhook id
+    /// and body, new timestamp and signature, as Spotnana retries.
+    #[arg(long, value_name = "RATIO", value_parser = parse_ratio)]
+    pub redeliver_ratio: Option<f64>,
+    /// Find the highest rate the endpoint sustains: fixed-rate steps from --rate
+    /// (default 50/s), doubling until one breaks (a non-200 answer, or p99 over
+    /// --p99-budget), then bisecting; at most 12 steps of --step each.
+    #[arg(long, conflicts_with_all = ["duration", "requests"])]
+    pub find_max: bool,
+    /// With --find-max: the p99 latency a step may reach (default 1s, Spotnana's
+    /// fast-acknowledgement threshold).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "find_max")]
+    pub p99_budget: Option<Duration>,
+    /// With --find-max: how long each step loads (default 5s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "find_max")]
+    pub step: Option<Duration>,
+    /// With --find-max: no step goes above this rate (default 10000/s).
+    #[arg(long, value_name = "N/s", value_parser = parse_rate, requires = "find_max")]
+    pub max_rate: Option<f64>,
+    /// With --find-max: the partner's expected Spotnana peak; exit 0 when the
+    /// endpoint sustains it, 1 when not, 2 when the search could not run.
+    #[arg(long, value_name = "N/s", value_parser = parse_rate, requires = "find_max")]
+    pub expect_peak: Option<f64>,
     /// Seed for ids and body choice (default: random; printed).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
@@ -66,7 +97,8 @@ pub struct LoadArgs {
     /// webhook ids differ and `load merge` adds distinct runs.
     #[arg(long, value_name = "K/N|auto")]
     pub shard: Option<crate::runner::filter::ShardArg>,
-    /// Write a report: `json=PATH`.
+    /// Write a report: `json=PATH`, or `html=PATH` (charts of latency, throughput and
+    /// status over time, and the latency histogram).
     #[arg(long, value_name = "FORMAT=PATH")]
     pub report: Vec<String>,
     /// Also print spotcheck's peak resident memory.
@@ -116,6 +148,23 @@ pub fn parse_rate(text: &str) -> Result<f64, String> {
     }
 }
 
+/// Default p99 budget of `--find-max`: Spotnana's fast-acknowledgement threshold.
+pub const DEFAULT_P99_BUDGET: Duration = Duration::from_secs(1);
+/// Default step length of `--find-max`.
+pub const DEFAULT_STEP: Duration = Duration::from_secs(5);
+/// Default first rate of `--find-max`.
+pub const DEFAULT_START_RATE: f64 = 50.0;
+/// Default highest rate of `--find-max`.
+pub const DEFAULT_MAX_RATE: f64 = 10_000.0;
+
+/// Parses a share from 0 to 1.
+pub fn parse_ratio(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(ratio) if (0.0..=1.0).contains(&ratio) => Ok(ratio),
+        _ => Err(format!("`{text}` is not a share from 0 to 1, e.g. 0.05")),
+    }
+}
+
 /// Parses the `--events` mix.
 pub fn parse_mix(text: &str) -> Result<Vec<WeightedKind>, SetupError> {
     let mut mix = Vec::new();
@@ -160,22 +209,45 @@ pub fn parse_mix(text: &str) -> Result<Vec<WeightedKind>, SetupError> {
     Ok(mix)
 }
 
-fn report_path(reports: &[String]) -> Result<Option<PathBuf>, SetupError> {
-    let mut json = None;
+/// Where the reports go.
+#[derive(Debug, Default)]
+struct ReportPaths {
+    json: Option<PathBuf>,
+    html: Option<PathBuf>,
+}
+
+fn report_paths(reports: &[String], html_allowed: bool) -> Result<ReportPaths, SetupError> {
+    let mut paths = ReportPaths::default();
     for report in reports {
         match report.split_once('=') {
-            Some(("json", path)) if !path.is_empty() => json = Some(PathBuf::from(path)),
+            Some(("json", path)) if !path.is_empty() => paths.json = Some(PathBuf::from(path)),
+            Some(("html", path)) if !path.is_empty() && html_allowed => {
+                paths.html = Some(PathBuf::from(path));
+            }
             _ => {
+                let formats = if html_allowed {
+                    "`json=PATH` and `html=PATH`"
+                } else {
+                    "`json=PATH`"
+                };
                 return Err(SetupError::new(format!(
-                    "--report `{report}`: load writes `json=PATH` reports"
+                    "--report `{report}`: this writes {formats} reports"
                 )));
             }
         }
     }
-    if let Some(path) = &json {
+    for path in paths.json.iter().chain(&paths.html) {
         crate::report::write::check_writable(path)?;
     }
-    Ok(json)
+    Ok(paths)
+}
+
+fn write_report(path: &std::path::Path, text: &str) -> Result<(), SetupError> {
+    crate::report::write::write_atomic(path, text.as_bytes()).map_err(|err| {
+        SetupError::new(format!("cannot write the report {}: {err}", path.display()))
+    })?;
+    outln!("report        {}", path.display());
+    Ok(())
 }
 
 /// Runs `spotcheck load` (or `spotcheck load merge`).
@@ -183,12 +255,12 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
     if let Some(LoadAction::Merge(merge)) = args.action {
         return run_merge(merge);
     }
-    let json_path = report_path(&args.report)?;
+    // The HTML charts are of one run over time; a --find-max search is many runs.
+    let paths = report_paths(&args.report, !args.find_max)?;
+    let profile = args.profile.unwrap_or_default();
     let mix = match &args.events {
         Some(text) => parse_mix(text)?,
-        None => EventKind::all()
-            .map(|kind| WeightedKind { kind, weight: 1 })
-            .collect(),
+        None => profile.mix(),
     };
     let custom = parse_headers(&args.target.headers)?;
     check_custom_headers(&custom)?;
@@ -249,9 +321,9 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
             "note: {endpoint} is plain http://; Spotnana delivers only over HTTPS (TLS 1.2+), so this measures a local test setup"
         );
     }
-    let templates = Templates::build(&mix, args.format.envelope, seed);
+    let templates = Templates::build_spread(&mix, args.format.envelope, seed, profile.spread());
     let mean_body_bytes = templates.mean_body_bytes();
-    let plan = RequestPlan::new(
+    let mut plan = RequestPlan::new(
         target.path.clone(),
         target.host.clone(),
         &secret,
@@ -259,6 +331,25 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
         templates,
         custom,
     );
+    plan.redeliver_ratio = args.redeliver_ratio.unwrap_or(0.0);
+    let events: Vec<String> = mix
+        .iter()
+        .map(|m| format!("{}={}", m.kind, m.weight))
+        .collect();
+    let profile_name = args.profile.map(|p| p.to_string());
+    if args.find_max {
+        let options = RampOptions {
+            start_rate: args.rate.unwrap_or(DEFAULT_START_RATE),
+            max_rate: args.max_rate.unwrap_or(DEFAULT_MAX_RATE),
+            step: args.step.unwrap_or(DEFAULT_STEP),
+            p99_budget: args.p99_budget.unwrap_or(DEFAULT_P99_BUDGET),
+            expect_peak: args.expect_peak,
+            concurrency: args.concurrency as usize,
+            timeout: args.target.timeout,
+            seed,
+        };
+        return find_max(options, target, plan, endpoint, events, profile_name, paths).await;
+    }
     let stop = match (args.requests, args.duration) {
         (Some(n), _) => Stop::Requests(n),
         (None, Some(d)) => Stop::Duration(d),
@@ -271,10 +362,6 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
         timeout: args.target.timeout,
         seed,
     };
-    let events: Vec<String> = mix
-        .iter()
-        .map(|m| format!("{}={}", m.kind, m.weight))
-        .collect();
     let model = match args.rate {
         Some(rate) => format!(
             "open model, {rate} req/s, at most {} in flight",
@@ -291,10 +378,18 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
         mix.len()
     );
 
-    // Live figures are recorded only when there is a progress bar to show them.
-    let live = (!args.quiet).then(|| Arc::new(Live::default()));
-    let progress = live.clone().map(|live| progress::start(live, stop));
-    let outcome = load::run(&options, Arc::new(target), Arc::new(plan), live).await;
+    // Live figures are recorded only when there is a progress bar or a chart to show
+    // them.
+    let live = if paths.html.is_some() {
+        Some(Arc::new(Live::with_series()))
+    } else {
+        (!args.quiet).then(|| Arc::new(Live::default()))
+    };
+    let progress = live
+        .clone()
+        .filter(|_| !args.quiet)
+        .map(|live| progress::start(live, stop));
+    let outcome = load::run(&options, Arc::new(target), Arc::new(plan), live.clone()).await;
     if let Some(progress) = progress {
         progress.finish().await;
     }
@@ -306,8 +401,11 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
         seed,
         events,
         mean_body_bytes,
+        profile: profile_name,
+        redeliver: args.redeliver_ratio.is_some(),
     };
     let mut report = LoadReport::new(&info, &outcome);
+    report.timeline = live.and_then(|live| live.timeline(outcome.elapsed));
     if let Some(receiver) = receiver {
         report.receiver = Some(settled_stats(&receiver).await);
         receiver.shutdown().await;
@@ -315,17 +413,61 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
     if args.verbose {
         report.peak_rss_kib = load::peak_rss_kib();
     }
-    finish(&report, json_path.as_deref())
+    finish(&report, &paths)
 }
 
-/// Prints the summary, writes the JSON report and gives the exit code.
-fn finish(report: &LoadReport, json_path: Option<&std::path::Path>) -> Result<u8, SetupError> {
+/// Runs `spotcheck load --find-max`: prints each step as it ends, then the
+/// sustainable rate and, with --expect-peak, the verdict.
+async fn find_max(
+    options: RampOptions,
+    target: Target,
+    plan: RequestPlan,
+    endpoint: String,
+    events: Vec<String>,
+    profile: Option<String>,
+    paths: ReportPaths,
+) -> Result<u8, SetupError> {
+    outln!(
+        "load --find-max: {endpoint}, from {} req/s up to {} req/s, steps of {}, p99 budget {}, at most {} connections",
+        options.start_rate,
+        options.max_rate,
+        humantime::format_duration(options.step),
+        humantime::format_duration(options.p99_budget),
+        options.concurrency
+    );
+    let outcome = ramp::find_max(&options, Arc::new(target), Arc::new(plan), |step| {
+        outln!("{}", RampReport::step_line(step));
+    })
+    .await;
+    let report = RampReport::new(outcome, &options, endpoint, events, profile);
     out!("{}", report.render_text());
-    if let Some(path) = json_path {
-        crate::report::write::write_atomic(path, report.to_json().as_bytes()).map_err(|err| {
-            SetupError::new(format!("cannot write the report {}: {err}", path.display()))
-        })?;
-        outln!("report        {}", path.display());
+    if let Some(path) = &paths.json {
+        let json = serde_json::to_string_pretty(&report).unwrap_or_else(|_| "{}".to_owned());
+        write_report(path, &json)?;
+    }
+    if report.unreachable {
+        return Err(SetupError::new(format!(
+            "--find-max could not run: no request to {} got an HTTP answer",
+            report.endpoint
+        ))
+        .with_hint(
+            "check that the endpoint is up and reachable (see the errors of each step above)",
+        ));
+    }
+    Ok(match (report.peak_sustained, report.sustainable_rps) {
+        (Some(true), _) | (None, Some(_)) => exit::CONFORMANT,
+        _ => exit::NOT_CONFORMANT,
+    })
+}
+
+/// Prints the summary, writes the reports and gives the exit code.
+fn finish(report: &LoadReport, paths: &ReportPaths) -> Result<u8, SetupError> {
+    out!("{}", report.render_text());
+    if let Some(path) = &paths.json {
+        write_report(path, &report.to_json())?;
+    }
+    if let Some(path) = &paths.html {
+        write_report(path, &load::html::render(report))?;
     }
     Ok(if report.requests > 0 && report.ok == report.requests {
         exit::CONFORMANT
@@ -337,7 +479,7 @@ fn finish(report: &LoadReport, json_path: Option<&std::path::Path>) -> Result<u8
 
 /// Runs `spotcheck load merge`.
 fn run_merge(args: MergeArgs) -> Result<u8, SetupError> {
-    let json_path = report_path(&args.report)?;
+    let paths = report_paths(&args.report, true)?;
     let mut reports = Vec::with_capacity(args.reports.len());
     for path in &args.reports {
         let report = merge::read_report(path).map_err(merge_error)?;
@@ -360,7 +502,7 @@ fn run_merge(args: MergeArgs) -> Result<u8, SetupError> {
                 .join(", ")
         );
     }
-    finish(&merged, json_path.as_deref())
+    finish(&merged, &paths)
 }
 
 fn merge_error(err: merge::MergeError) -> SetupError {

@@ -126,6 +126,9 @@ pub fn merge(reports: &[(String, LoadReport)]) -> Result<LoadReport, MergeError>
         receiver: None,
         peak_rss_kib: None,
         histogram: None,
+        profile: first.profile.clone(),
+        redelivered: None,
+        timeline: None,
         merged_from: Some(Vec::new()),
     };
     let mut body_bytes: u128 = 0;
@@ -184,6 +187,14 @@ pub fn merge(reports: &[(String, LoadReport)]) -> Result<LoadReport, MergeError>
         if let Some(rate) = &report.rate {
             merged.rate = Some(add_rate(merged.rate, rate));
         }
+        if let Some(count) = report.redelivered {
+            merged.redelivered = Some(merged.redelivered.unwrap_or(0) + count);
+        }
+        merged.profile = if report.profile == first.profile && merged.profile == first.profile {
+            first.profile.clone()
+        } else {
+            Some("mixed profiles".to_owned())
+        };
         if let Some(receiver) = &report.receiver {
             merged.receiver = Some(add_receiver(merged.receiver, receiver));
         }
@@ -240,6 +251,9 @@ fn add_rate(total: Option<RateReport>, part: &RateReport) -> RateReport {
             late: total.late + part.late,
             late_after_ms: total.late_after_ms.max(part.late_after_ms),
             dropped: total.dropped + part.dropped,
+            // Percentiles do not add; the reports carry no histograms of these.
+            service_time_ms: None,
+            late_by_ms: None,
         },
     }
 }
@@ -290,6 +304,9 @@ mod tests {
             receiver: None,
             peak_rss_kib: None,
             histogram: Some(EncodedHistogram::encode(&histogram)),
+            profile: None,
+            redelivered: None,
+            timeline: None,
             merged_from: None,
         }
     }

@@ -16,10 +16,14 @@
 //! Nothing disappears: `requests + dropped + abandoned == scheduled`.
 
 pub mod histogram;
+pub mod html;
 pub mod http1;
 pub mod merge;
+pub mod profile;
+pub mod ramp;
 pub mod report;
 pub mod request;
+pub mod series;
 pub mod stats;
 pub mod target;
 pub mod worker;
@@ -31,6 +35,7 @@ use std::time::Duration;
 use tokio::sync::{Mutex, mpsc, oneshot, watch};
 use tokio::time::Instant;
 
+pub use profile::Profile;
 pub use report::LoadReport;
 pub use request::{RequestMaker, RequestPlan, Templates, WeightedKind};
 pub use stats::{Live, Stats};
@@ -125,7 +130,14 @@ pub async fn run(
             plan.clone(),
             random::rng_for(options.seed, &format!("load-worker-{index}")),
         );
-        let state = SharedState::default();
+        let state: SharedState = Arc::new(std::sync::Mutex::new(WorkerState {
+            stats: if options.rate.is_some() {
+                Stats::open()
+            } else {
+                Stats::new()
+            },
+            in_flight: false,
+        }));
         states.push(state.clone());
         workers.push(Worker::new(
             target.clone(),

@@ -39,6 +39,14 @@ pub struct RateReport {
     pub late_after_ms: u64,
     /// Scheduled requests never sent (backlog full, or the run ended first).
     pub dropped: u64,
+    /// Service time: from when each request was actually sent to its answer (what
+    /// `latency_ms` was before it counted from the schedule). Absent in merged reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_time_ms: Option<Latency>,
+    /// How late the `late` requests started, past their scheduled time (2 significant
+    /// digits). Absent when none was late, and in merged reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late_by_ms: Option<Latency>,
 }
 
 /// What `spotcheck load` reports.
@@ -70,7 +78,9 @@ pub struct LoadReport {
     pub status_counts: BTreeMap<String, u64>,
     /// Count per error class (`connect`, `tls`, `timeout`, `reset`, `protocol`, `body`, …).
     pub errors: BTreeMap<String, u64>,
-    /// Latency percentiles of all completed requests.
+    /// Latency percentiles of all completed requests. Closed model: from when each
+    /// request was sent. Open model: from when it was scheduled, so that waiting
+    /// behind a stalled endpoint counts (the service time is in `rate`).
     pub latency_ms: Latency,
     /// Requests still in flight when the duration ended (not in `requests`).
     pub abandoned: u64,
@@ -87,6 +97,17 @@ pub struct LoadReport {
     /// `spotcheck load merge` can add runs with exact percentiles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub histogram: Option<EncodedHistogram>,
+    /// The traffic profile (`uniform`, `schedule-change`, `mixed`), when one was chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// Requests sent again with an earlier request's webhook id and body
+    /// (`--redeliver-ratio`), when a ratio was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redelivered: Option<u64>,
+    /// The run over time (latency percentiles, throughput, status classes), kept
+    /// when an HTML report was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<super::series::Timeline>,
     /// A merged report: the runs it adds up, in the order given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_from: Option<Vec<super::merge::Part>>,
@@ -107,6 +128,10 @@ pub struct RunInfo {
     pub events: Vec<String>,
     /// Mean body size.
     pub mean_body_bytes: usize,
+    /// The traffic profile, when one was chosen.
+    pub profile: Option<String>,
+    /// Whether a redelivery ratio was given.
+    pub redeliver: bool,
 }
 
 fn ms(micros: u64) -> f64 {
@@ -156,6 +181,12 @@ impl LoadReport {
                 late: stats.late,
                 late_after_ms: super::LATE_AFTER.as_millis() as u64,
                 dropped,
+                service_time_ms: stats.service.as_ref().map(Latency::of),
+                late_by_ms: stats
+                    .late_by
+                    .as_ref()
+                    .filter(|h| !h.is_empty())
+                    .map(Latency::of),
             }),
             _ => None,
         };
@@ -196,6 +227,9 @@ impl LoadReport {
             receiver: None,
             peak_rss_kib: None,
             histogram: Some(EncodedHistogram::encode(&stats.latency)),
+            profile: info.profile.clone(),
+            redelivered: info.redeliver.then_some(stats.redelivered),
+            timeline: None,
             merged_from: None,
         }
     }
@@ -229,14 +263,46 @@ impl LoadReport {
         let l = &self.latency_ms;
         let _ = writeln!(
             out,
-            "latency (ms)  p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
-            l.p50, l.p90, l.p99, l.p999, l.max
+            "latency (ms)  p50 {}  p90 {}  p99 {}  p99.9 {}  max {}{}",
+            l.p50,
+            l.p90,
+            l.p99,
+            l.p999,
+            l.max,
+            if self.rate.is_some() {
+                "  (from each request's scheduled send time)"
+            } else {
+                ""
+            }
         );
         if let Some(rate) = &self.rate {
+            if let Some(s) = &rate.service_time_ms {
+                let _ = writeln!(
+                    out,
+                    "service (ms)  p50 {}  p90 {}  p99 {}  p99.9 {}  max {}  (from when each request was sent)",
+                    s.p50, s.p90, s.p99, s.p999, s.max
+                );
+            }
             let _ = writeln!(
                 out,
                 "rate          target {} req/s: {} scheduled, {} late (sent > {} ms after schedule), {} dropped (never sent)",
                 rate.target_rps, rate.scheduled, rate.late, rate.late_after_ms, rate.dropped
+            );
+            if let Some(by) = &rate.late_by_ms {
+                let _ = writeln!(
+                    out,
+                    "late by (ms)  p50 {}  p90 {}  p99 {}  max {}  (how long past its scheduled time each late request was sent)",
+                    by.p50, by.p90, by.p99, by.max
+                );
+            }
+        }
+        if let Some(profile) = &self.profile {
+            let _ = writeln!(out, "profile       {profile}");
+        }
+        if let Some(redelivered) = self.redelivered {
+            let _ = writeln!(
+                out,
+                "redelivered   {redelivered} requests reused an earlier webhook id and body"
             );
         }
         if self.abandoned > 0 {

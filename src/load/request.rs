@@ -13,6 +13,7 @@ use hyper::header::{CONTENT_TYPE, HOST, HeaderName, HeaderValue, USER_AGENT};
 use rand::{Rng, RngCore};
 use sha2::Sha256;
 
+use super::profile::{Profile, Spread};
 use crate::event::{self, EnvelopeStyle, EventKind, EventSpec, SeededRng, random};
 use crate::signing::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, Secret, SignatureFormat};
 
@@ -37,21 +38,43 @@ pub struct Templates {
 }
 
 impl Templates {
-    /// Builds [`VARIANTS_PER_KIND`] realistic events per kind from the seeded fixtures.
+    /// Builds [`VARIANTS_PER_KIND`] realistic events per kind from the seeded fixtures,
+    /// for one organization.
     pub fn build(mix: &[WeightedKind], style: EnvelopeStyle, seed: u64) -> Templates {
+        Templates::build_spread(mix, style, seed, Profile::Uniform.spread())
+    }
+
+    /// Builds `spread.variants` realistic events per kind from the seeded fixtures,
+    /// spread over `spread.organizations` organizations (round robin); with
+    /// `shared_pnrs`, body `i` of every kind is about the same PNR.
+    pub fn build_spread(
+        mix: &[WeightedKind],
+        style: EnvelopeStyle,
+        seed: u64,
+        spread: Spread,
+    ) -> Templates {
         let mut rng = random::rng_for(seed, "load-templates");
-        let org_id = random::uuid(&mut rng);
+        let organizations: Vec<String> = (0..spread.organizations.max(1))
+            .map(|_| random::uuid(&mut rng))
+            .collect();
+        let pnrs: Vec<String> = if spread.shared_pnrs {
+            (0..spread.variants)
+                .map(|_| random::pnr_id(&mut rng))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut bodies = Vec::new();
         let mut table = Vec::new();
         for item in mix {
-            for _ in 0..VARIANTS_PER_KIND {
+            for variant in 0..spread.variants.max(1) {
                 let value = event::build_event(
                     &EventSpec {
                         kind: item.kind,
-                        organization_id: &org_id,
+                        organization_id: &organizations[variant % organizations.len()],
                         message_time: time::OffsetDateTime::now_utc(),
                         style,
-                        pnr_id: None,
+                        pnr_id: pnrs.get(variant).map(String::as_str),
                     },
                     &mut rng,
                 );
@@ -86,9 +109,8 @@ impl Templates {
         total / self.table.len()
     }
 
-    fn pick(&self, rng: &mut impl Rng) -> &[u8] {
-        let index = self.table[rng.random_range(0..self.table.len())];
-        &self.bodies[index as usize]
+    fn pick(&self, rng: &mut impl Rng) -> u32 {
+        self.table[rng.random_range(0..self.table.len())]
     }
 }
 
@@ -99,6 +121,9 @@ pub struct RequestPlan {
     pub format: SignatureFormat,
     /// Bodies to draw from.
     pub templates: Templates,
+    /// Share of requests sent again with an earlier request's webhook id and body
+    /// (0 to 1; `--redeliver-ratio`).
+    pub redeliver_ratio: f64,
     /// The request line and the fields that are the same on every request.
     head: Vec<u8>,
     mac: Hmac<Sha256>,
@@ -133,18 +158,25 @@ impl RequestPlan {
         RequestPlan {
             format,
             templates,
+            redeliver_ratio: 0.0,
             head,
             mac,
         }
     }
 }
 
-/// One worker's request maker: its own random stream and the current timestamp.
+/// How many of its latest first deliveries a worker remembers to redeliver.
+pub const REDELIVERY_MEMORY: usize = 64;
+
+/// One worker's request maker: its own random stream, the current timestamp and,
+/// with a redelivery ratio, its latest first deliveries (webhook id and body).
 #[derive(Debug)]
 pub struct RequestMaker {
     plan: Arc<RequestPlan>,
     rng: SeededRng,
     timestamp: (i64, String),
+    sent: Vec<([u8; 16], u32)>,
+    next_slot: usize,
 }
 
 // Written in lowercase, as hyper writes every other sender's header names.
@@ -170,18 +202,43 @@ impl RequestMaker {
             plan,
             rng,
             timestamp: (i64::MIN, String::new()),
+            sent: Vec::new(),
+            next_slot: 0,
         }
     }
 
     /// Writes a freshly signed HTTP/1.1 request into `out` (cleared first): new
     /// webhook id, the current timestamp, the HMAC of `{id}.{timestamp}.{body}`, new
     /// B3 trace and span ids, then the body.
-    pub fn write_request(&mut self, out: &mut Vec<u8>) {
+    ///
+    /// With a redelivery ratio, that share of requests is instead a redelivery, as
+    /// Spotnana retries: the webhook id and body of one of the worker's
+    /// [`REDELIVERY_MEMORY`] latest first deliveries, with a new timestamp, signature
+    /// and B3 ids. Returns whether it was one.
+    pub fn write_request(&mut self, out: &mut Vec<u8>) -> bool {
         let plan = &*self.plan;
-        let body = plan.templates.pick(&mut self.rng);
+        let redelivery = plan.redeliver_ratio > 0.0
+            && !self.sent.is_empty()
+            && self.rng.random_bool(plan.redeliver_ratio.min(1.0));
+        let (id_bytes, body_index) = if redelivery {
+            self.sent[self.rng.random_range(0..self.sent.len())]
+        } else {
+            // The body first, then the id: the draws of runs without redelivery.
+            let body_index = plan.templates.pick(&mut self.rng);
+            let fresh = (self.rng.random::<[u8; 16]>(), body_index);
+            if plan.redeliver_ratio > 0.0 {
+                if self.sent.len() < REDELIVERY_MEMORY {
+                    self.sent.push(fresh);
+                } else {
+                    self.sent[self.next_slot] = fresh;
+                    self.next_slot = (self.next_slot + 1) % REDELIVERY_MEMORY;
+                }
+            }
+            fresh
+        };
+        let body = &plan.templates.bodies[body_index as usize][..];
 
         let mut id_buf = uuid::Uuid::encode_buffer();
-        let id_bytes: [u8; 16] = self.rng.random();
         let id = uuid::Builder::from_random_bytes(id_bytes)
             .into_uuid()
             .hyphenated()
@@ -230,6 +287,7 @@ impl RequestMaker {
         field(out, b"content-length", length.format(body.len()).as_bytes());
         out.extend_from_slice(b"\r\n");
         out.extend_from_slice(body);
+        redelivery
     }
 }
 

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
+use tokio::time::Instant;
 
 use crate::delivery::exchange::ErrorClass;
 
@@ -43,11 +44,7 @@ pub fn latency_histogram() -> Histogram<u64> {
         .expect("static histogram bounds are valid")
 }
 
-/// A coarse histogram (2 significant digits) for the live p99 shown while running.
-fn live_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, MAX_TRACKED.as_micros() as u64, 2)
-        .expect("static histogram bounds are valid")
-}
+use super::series::{CLASSES, Series, coarse_histogram as live_histogram};
 
 fn micros(latency: Duration) -> u64 {
     (latency.as_micros().min(u128::from(u64::MAX)) as u64).max(1)
@@ -56,8 +53,16 @@ fn micros(latency: Duration) -> u64 {
 /// What one worker (or, after merging, the whole run) measured.
 #[derive(Debug, Clone)]
 pub struct Stats {
-    /// Latency of every completed request (answered or failed), in µs.
+    /// Latency of every completed request (answered or failed), in µs. In the open
+    /// model it runs from the request's scheduled send time (the response time a
+    /// sender on that schedule sees, wait included), as wrk2 and k6 measure it.
     pub latency: Histogram<u64>,
+    /// Open model only: service time, from when the request was actually sent.
+    pub service: Option<Histogram<u64>>,
+    /// Open model only: how late the late requests started (µs past their schedule).
+    pub late_by: Option<Histogram<u64>>,
+    /// Requests sent again with an earlier request's webhook id (`--redeliver-ratio`).
+    pub redelivered: u64,
     status: Box<[u64; STATUS_SLOTS + 1]>,
     errors: [u64; ERROR_CLASSES.len()],
     /// Open model: requests sent more than [`super::LATE_AFTER`] after their scheduled time.
@@ -75,9 +80,36 @@ impl Stats {
     pub fn new() -> Stats {
         Stats {
             latency: latency_histogram(),
+            service: None,
+            late_by: None,
+            redelivered: 0,
             status: Box::new([0; STATUS_SLOTS + 1]),
             errors: [0; ERROR_CLASSES.len()],
             late: 0,
+        }
+    }
+
+    /// Empty stats for the open model, which also keeps the service time and the
+    /// lateness (two more histograms; the closed model pays for neither).
+    pub fn open() -> Stats {
+        Stats {
+            service: Some(latency_histogram()),
+            late_by: Some(live_histogram()),
+            ..Stats::new()
+        }
+    }
+
+    /// Open model: records when a request started against its schedule and how long
+    /// it took from there (`service`). Late means more than `late_after` past it.
+    pub fn record_schedule(&mut self, delay: Duration, service: Duration, late_after: Duration) {
+        if let Some(histogram) = &mut self.service {
+            histogram.saturating_record(micros(service));
+        }
+        if delay > late_after {
+            self.late += 1;
+            if let Some(histogram) = &mut self.late_by {
+                histogram.saturating_record(micros(delay));
+            }
         }
     }
 
@@ -102,6 +134,9 @@ impl Stats {
     pub fn merge(&mut self, other: &Stats) {
         // Same bounds on both sides, so this cannot fail.
         let _ = self.latency.add(&other.latency);
+        add_optional(&mut self.service, &other.service, latency_histogram);
+        add_optional(&mut self.late_by, &other.late_by, live_histogram);
+        self.redelivered += other.redelivered;
         for (mine, theirs) in self.status.iter_mut().zip(other.status.iter()) {
             *mine += theirs;
         }
@@ -150,15 +185,30 @@ impl Stats {
     }
 }
 
-/// What the progress display reads while workers run: a completion counter and a
-/// coarse histogram of the latest interval that workers flush into now and then
-/// (one lock and one shared-counter update per worker every [`PUBLISH_EVERY`],
-/// never per request, so cores do not trade a cache line on every request).
+/// Adds `theirs` into `mine`, creating `mine` (with `empty`) when only `theirs` exists.
+fn add_optional(
+    mine: &mut Option<Histogram<u64>>,
+    theirs: &Option<Histogram<u64>>,
+    empty: fn() -> Histogram<u64>,
+) {
+    if let Some(theirs) = theirs {
+        // Same bounds on both sides, so this cannot fail.
+        let _ = mine.get_or_insert_with(empty).add(theirs);
+    }
+}
+
+/// What the progress display and the charts read while workers run: a completion
+/// counter, a coarse histogram of the latest interval and, when charts are wanted,
+/// the per-second [`Series`]. Workers flush into it now and then (one lock and one
+/// shared-counter update per worker every [`PUBLISH_EVERY`] and at each second
+/// boundary, never per request, so cores do not trade a cache line on every request).
 #[derive(Debug)]
 pub struct Live {
     /// Requests completed so far (as of the workers' last publish).
     pub completed: AtomicU64,
     interval: Mutex<Histogram<u64>>,
+    series: Option<Mutex<Series>>,
+    start: Instant,
 }
 
 /// How often a worker flushes its recent latencies into [`Live`].
@@ -169,11 +219,27 @@ impl Default for Live {
         Live {
             completed: AtomicU64::new(0),
             interval: Mutex::new(live_histogram()),
+            series: None,
+            start: Instant::now(),
         }
     }
 }
 
 impl Live {
+    /// Live figures that also keep the run's per-second series (for the charts);
+    /// its seconds count from now.
+    pub fn with_series() -> Live {
+        Live {
+            series: Some(Mutex::new(Series::default())),
+            ..Live::default()
+        }
+    }
+
+    /// The second of the series `at` falls in.
+    pub fn second_of(&self, at: Instant) -> u64 {
+        at.saturating_duration_since(self.start).as_secs()
+    }
+
     /// Adds a worker's recent latencies and completions, and resets them.
     pub fn publish(&self, recent: &mut LiveRecent) {
         if recent.histogram.is_empty() {
@@ -184,7 +250,19 @@ impl Live {
         if let Ok(mut shared) = self.interval.lock() {
             let _ = shared.add(&recent.histogram);
         }
+        if let Some(series) = &self.series
+            && let Ok(mut series) = series.lock()
+        {
+            series.add(recent.second, &recent.histogram, &recent.classes);
+        }
         recent.histogram.reset();
+        recent.classes = [0; CLASSES.len()];
+    }
+
+    /// The series so far as report points (`None` when it is not kept).
+    pub fn timeline(&self, elapsed: Duration) -> Option<super::series::Timeline> {
+        let series = self.series.as_ref()?.lock().ok()?;
+        Some(series.timeline(elapsed))
     }
 
     /// The p99 (ms) of latencies published since the last call, and resets them.
@@ -204,24 +282,33 @@ impl Live {
     }
 }
 
-/// A worker's latencies since it last published to [`Live`].
+/// A worker's latencies since it last published to [`Live`], all in one second of
+/// the run.
 #[derive(Debug)]
 pub struct LiveRecent {
     histogram: Histogram<u64>,
+    classes: [u64; CLASSES.len()],
+    /// The second of the run they belong to.
+    pub second: u64,
 }
 
 impl Default for LiveRecent {
     fn default() -> Self {
         LiveRecent {
             histogram: live_histogram(),
+            classes: [0; CLASSES.len()],
+            second: 0,
         }
     }
 }
 
 impl LiveRecent {
-    /// Records one latency.
-    pub fn record(&mut self, latency: Duration) {
+    /// Records one request: its latency and its status class (see [`super::series::class_of`]).
+    pub fn record(&mut self, latency: Duration, class: usize) {
         self.histogram.saturating_record(micros(latency));
+        if let Some(count) = self.classes.get_mut(class) {
+            *count += 1;
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use tokio::time::{Instant, Sleep};
 
 use super::http1::{Connection, Failure};
 use super::request::RequestMaker;
+use super::series;
 use super::stats::{Live, LiveRecent, PUBLISH_EVERY, Stats};
 use super::target::Target;
 use crate::delivery::exchange::ErrorClass;
@@ -139,16 +140,12 @@ impl Worker {
     /// the runtime's timer wheel at all. A request thus times out between `timeout`
     /// and `timeout + slack` after it started.
     async fn one(&mut self, scheduled: Option<Instant>, deadline: &mut Pin<Box<Sleep>>) {
-        self.maker.write_request(&mut self.request);
+        let redelivery = self.maker.write_request(&mut self.request);
         let start = Instant::now();
         {
             let mut state = self.state();
             state.in_flight = true;
-            if let Some(at) = scheduled
-                && start.saturating_duration_since(at) > LATE_AFTER
-            {
-                state.stats.late += 1;
-            }
+            state.stats.redelivered += u64::from(redelivery);
         }
         let due = start + self.timeout;
         if deadline.deadline() < due {
@@ -164,20 +161,38 @@ impl Worker {
             }
         };
         let end = Instant::now();
-        let latency = end - start;
+        // Open model: the latency runs from the scheduled send time, so the requests
+        // queued behind a stall are charged for their wait (no coordinated omission);
+        // the service time, from when the request left, is kept beside it.
+        let latency = end.saturating_duration_since(scheduled.unwrap_or(start));
         if outcome.is_err() {
             self.conn = None;
         }
+        let class = self.live.is_some().then(|| series::class_of(&outcome));
         {
             let mut state = self.state();
             state.in_flight = false;
+            if let Some(at) = scheduled {
+                state.stats.record_schedule(
+                    start.saturating_duration_since(at),
+                    end - start,
+                    LATE_AFTER,
+                );
+            }
             match outcome {
                 Ok(status) => state.stats.record_status(status, latency),
                 Err(class) => state.stats.record_error(class, latency),
             }
         }
-        if let Some(live) = &self.live {
-            self.recent.record(latency);
+        if let (Some(live), Some(class)) = (&self.live, class) {
+            let second = live.second_of(end);
+            if second != self.recent.second {
+                // Each batch belongs to one second of the series.
+                live.publish(&mut self.recent);
+                self.recent.second = second;
+                self.last_publish = end;
+            }
+            self.recent.record(latency, class);
             if end - self.last_publish >= PUBLISH_EVERY {
                 live.publish(&mut self.recent);
                 self.last_publish = end;

@@ -51,17 +51,36 @@ pub fn render(report: &RunReport) -> String {
     let events: Vec<Event> = Parser::new_ext(&source, Options::ENABLE_TABLES).collect();
     let mut body = String::new();
     pulldown_cmark::html::push_html(&mut body, Annotate::new(report, events));
-    let verdict_class = verdict_class(report);
+    page(
+        &format!("{} {}", report.tool.name, report.tool.version),
+        &format!("Spotnana webhook conformance report: {}", report.endpoint),
+        verdict_class(report),
+        "",
+        &body,
+    )
+}
+
+/// The page shell of every HTML report (the run report and the load report): one
+/// self-contained document with the shared style sheet plus `extra_style`, and a
+/// Content-Security-Policy that forbids scripts and remote loads. `generator` and
+/// `title` are escaped here; `body` is HTML the caller has made safe.
+pub fn page(
+    generator: &str,
+    title: &str,
+    body_class: &str,
+    extra_style: &str,
+    body: &str,
+) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n\
-         <meta name=\"generator\" content=\"{} {}\">\n\
-         <title>Spotnana webhook conformance report: {}</title>\n\
-         <style>{STYLE}</style>\n</head>\n<body class=\"{verdict_class}\">\n<main>\n{body}</main>\n</body>\n</html>\n",
-        attr(report.tool.name),
-        attr(report.tool.version),
-        attr(&report.endpoint),
+         <meta name=\"generator\" content=\"{}\">\n\
+         <title>{}</title>\n\
+         <style>{STYLE}{extra_style}</style>\n</head>\n<body class=\"{}\">\n<main>\n{body}</main>\n</body>\n</html>\n",
+        attr(generator),
+        attr(title),
+        attr(body_class),
     )
 }
 
@@ -233,7 +252,7 @@ fn status_class(status: Status) -> &'static str {
 }
 
 /// Escapes text for an HTML attribute value or element content.
-fn attr(text: &str) -> String {
+pub(crate) fn attr(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -1,0 +1,434 @@
+//! `load --find-max`: the endpoint's highest sustainable rate, found by loading it at
+//! rising fixed rates (open model, corrected latency) until a step fails, then
+//! bisecting between the last rate that held and the first that did not.
+//!
+//! A step holds when every request was answered `200 OK`, the p99 latency (counted
+//! from each request's scheduled send time) is within the budget, and at most 1 % of
+//! the scheduled requests could not be sent because every connection was busy.
+//!
+//! Bounded: at most [`MAX_STEPS`] steps (one more when an expected peak falls
+//! between the last rate that held and the first that broke), each exactly the step
+//! duration (requests still in flight at its end are abandoned, as in a `--duration`
+//! run), and no step above the maximum rate, so a search takes at most
+//! `(MAX_STEPS + 1) × step` and sends at most `(MAX_STEPS + 1) × step × max rate`
+//! requests.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::report::{Latency, round1};
+use super::{LoadOptions, LoadOutcome, RequestPlan, Stop, Target};
+
+/// Most steps of a search (before the one at an expected peak).
+pub const MAX_STEPS: usize = 12;
+/// The search stops when the rate that broke is within this share above the rate
+/// that held.
+pub const PRECISION: f64 = 0.10;
+/// Share of scheduled requests that may go unsent before a step counts as broken.
+pub const MAX_UNSENT_SHARE: f64 = 0.01;
+/// Lowest rate tried when even the first step breaks.
+pub const MIN_RATE: f64 = 1.0;
+
+/// How to search.
+#[derive(Debug, Clone)]
+pub struct RampOptions {
+    /// The first step's rate.
+    pub start_rate: f64,
+    /// No step goes above this rate.
+    pub max_rate: f64,
+    /// How long each step loads.
+    pub step: Duration,
+    /// A step breaks when its p99 is above this.
+    pub p99_budget: Duration,
+    /// The partner's expected Spotnana peak, when given: checked directly when the
+    /// search ends on either side of it.
+    pub expect_peak: Option<f64>,
+    /// Connections (the most requests in flight).
+    pub concurrency: usize,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Seed (each step derives its own).
+    pub seed: u64,
+}
+
+/// One step of the search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    /// The rate loaded (requests per second).
+    pub rate_rps: f64,
+    /// Requests completed.
+    pub requests: u64,
+    /// Requests answered `200 OK`.
+    pub ok: u64,
+    /// Completed requests per second.
+    pub throughput_rps: f64,
+    /// Latency from each request's scheduled send time.
+    pub latency_ms: Latency,
+    /// Service time, from when each request was sent.
+    pub service_time_ms: Option<Latency>,
+    /// Requests scheduled.
+    pub scheduled: u64,
+    /// Requests scheduled but never sent.
+    pub dropped: u64,
+    /// Count per HTTP status.
+    pub status_counts: std::collections::BTreeMap<String, u64>,
+    /// Count per error class.
+    pub errors: std::collections::BTreeMap<String, u64>,
+    /// Why the step broke; `null` when it held.
+    pub broke_because: Option<String>,
+}
+
+impl Step {
+    /// Whether the endpoint sustained this rate.
+    pub fn held(&self) -> bool {
+        self.broke_because.is_none()
+    }
+
+    /// Whether any request got an HTTP answer.
+    pub fn answered(&self) -> bool {
+        !self.status_counts.is_empty()
+    }
+}
+
+/// What the search found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RampOutcome {
+    /// Every step, in the order run.
+    pub steps: Vec<Step>,
+    /// The highest rate that held, if any did.
+    pub sustainable_rps: Option<f64>,
+    /// The lowest rate that broke, if any did.
+    pub broke_at: Option<Step>,
+    /// The maximum rate held: the endpoint can take at least that, perhaps more.
+    pub reached_max: bool,
+}
+
+/// Judges one step against the budget.
+fn judge(outcome: &LoadOutcome, rate: f64, budget: Duration) -> Step {
+    let stats = &outcome.stats;
+    let requests = stats.requests();
+    let counts = outcome.rate.unwrap_or_default();
+    let latency_ms = Latency::of(&stats.latency);
+    let status_counts: std::collections::BTreeMap<String, u64> = stats
+        .status_counts()
+        .into_iter()
+        .map(|(status, count)| (status.to_string(), count))
+        .collect();
+    let errors: std::collections::BTreeMap<String, u64> = stats
+        .error_counts()
+        .into_iter()
+        .map(|(class, count)| (class.as_str().to_owned(), count))
+        .collect();
+    let budget_ms = budget.as_secs_f64() * 1000.0;
+    let list = |map: &std::collections::BTreeMap<String, u64>| {
+        map.iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let not_ok = requests - stats.ok();
+    let broke_because = if requests == 0 {
+        Some("no request completed".to_owned())
+    } else if not_ok > 0 {
+        let mut others = status_counts.clone();
+        others.remove("200");
+        let mut what = Vec::new();
+        if !others.is_empty() {
+            what.push(format!("status {}", list(&others)));
+        }
+        if !errors.is_empty() {
+            what.push(format!("errors {}", list(&errors)));
+        }
+        Some(format!(
+            "{not_ok} of {requests} requests were not answered 200 OK ({})",
+            what.join("; ")
+        ))
+    } else if latency_ms.p99 > budget_ms {
+        Some(format!(
+            "p99 {} ms is over the {} ms budget",
+            latency_ms.p99, budget_ms
+        ))
+    } else if counts.dropped as f64 > counts.scheduled as f64 * MAX_UNSENT_SHARE {
+        Some(format!(
+            "{} of {} scheduled requests could not be sent: every connection was busy",
+            counts.dropped, counts.scheduled
+        ))
+    } else {
+        None
+    };
+    let secs = outcome.elapsed.as_secs_f64();
+    Step {
+        rate_rps: round1(rate),
+        requests,
+        ok: stats.ok(),
+        throughput_rps: if secs > 0.0 {
+            round1(requests as f64 / secs)
+        } else {
+            0.0
+        },
+        latency_ms,
+        service_time_ms: stats.service.as_ref().map(Latency::of),
+        scheduled: counts.scheduled,
+        dropped: counts.dropped,
+        status_counts,
+        errors,
+        broke_because,
+    }
+}
+
+/// The next rate to try after the steps so far, or `None` when the search is done.
+pub fn next_rate(options: &RampOptions, held: Option<f64>, broke: Option<f64>) -> Option<f64> {
+    match (held, broke) {
+        (Some(held), None) if held >= options.max_rate => None,
+        (Some(held), None) => Some((held * 2.0).min(options.max_rate)),
+        (None, Some(broke)) => (broke / 2.0 >= MIN_RATE).then_some(broke / 2.0),
+        (Some(held), Some(broke)) => {
+            (broke > held * (1.0 + PRECISION)).then_some((held + broke) / 2.0)
+        }
+        (None, None) => Some(options.start_rate.min(options.max_rate)),
+    }
+}
+
+/// Runs the search.
+pub async fn find_max(
+    options: &RampOptions,
+    target: Arc<Target>,
+    plan: Arc<RequestPlan>,
+    mut on_step: impl FnMut(&Step),
+) -> RampOutcome {
+    let mut steps: Vec<Step> = Vec::new();
+    let mut held: Option<f64> = None;
+    let mut broke: Option<Step> = None;
+    let mut peak_checked = false;
+    loop {
+        let broke_rate = broke.as_ref().map(|s| s.rate_rps);
+        let mut rate = next_rate(options, held, broke_rate);
+        if steps.len() >= MAX_STEPS {
+            rate = None;
+        }
+        if rate.is_none()
+            && !peak_checked
+            && let Some(peak) = options.expect_peak
+            && held.is_none_or(|held| held < peak)
+            && broke_rate.is_some_and(|broke| broke > peak)
+            && peak <= options.max_rate
+        {
+            // The verdict rests on a measurement at the peak itself, not on a gap.
+            peak_checked = true;
+            rate = Some(peak);
+        }
+        let Some(rate) = rate else { break };
+        let load = LoadOptions {
+            concurrency: options.concurrency,
+            rate: Some(rate),
+            stop: Stop::Duration(options.step),
+            timeout: options.timeout,
+            seed: options.seed.wrapping_add(steps.len() as u64),
+        };
+        let outcome = super::run(&load, target.clone(), plan.clone(), None).await;
+        let step = judge(&outcome, rate, options.p99_budget);
+        on_step(&step);
+        if step.held() {
+            held = Some(held.map_or(rate, |h: f64| h.max(rate)));
+        } else if broke.as_ref().is_none_or(|b| rate < b.rate_rps) {
+            broke = Some(step.clone());
+        }
+        let unreachable = !step.answered();
+        steps.push(step);
+        if unreachable && held.is_none() {
+            // Nothing answered at all: lower rates will not help.
+            break;
+        }
+    }
+    RampOutcome {
+        reached_max: broke.is_none() && held.is_some_and(|h| h >= options.max_rate),
+        sustainable_rps: held.map(round1),
+        broke_at: broke,
+        steps,
+    }
+}
+
+/// What `spotcheck load --find-max` reports (`--report json=PATH`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RampReport {
+    /// `spotcheck <version>`.
+    pub tool: String,
+    /// The endpoint loaded.
+    pub endpoint: String,
+    /// Always `find-max`.
+    pub mode: String,
+    /// Connections (the most requests in flight at each rate).
+    pub concurrency: usize,
+    /// Seed of the first step (step `i` uses `seed + i`).
+    pub seed: u64,
+    /// The event mix, `EVENT/OPERATION=weight`.
+    pub events: Vec<String>,
+    /// The traffic profile, when one was chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// A step breaks when its p99 (from each request's scheduled time) is above this.
+    pub p99_budget_ms: u64,
+    /// How long each step loaded.
+    pub step_ms: u64,
+    /// No step went above this rate.
+    pub max_rate_rps: f64,
+    /// Every step, in the order run.
+    pub steps: Vec<Step>,
+    /// The highest rate the endpoint sustained (`null`: not even the lowest tried).
+    pub sustainable_rps: Option<f64>,
+    /// The maximum rate held: the endpoint can take at least that, perhaps more.
+    pub reached_max: bool,
+    /// The lowest rate that broke, and why (`null` when none did).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broke_at: Option<Step>,
+    /// The partner's expected Spotnana peak (`--expect-peak`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect_peak_rps: Option<f64>,
+    /// `sustainable_rps / expect_peak_rps`, when both are known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headroom: Option<f64>,
+    /// With `--expect-peak`: whether the endpoint sustained it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_sustained: Option<bool>,
+    /// No step got a single HTTP answer: the search could not run.
+    pub unreachable: bool,
+}
+
+impl RampReport {
+    /// The report of a search.
+    pub fn new(
+        outcome: RampOutcome,
+        options: &RampOptions,
+        endpoint: String,
+        events: Vec<String>,
+        profile: Option<String>,
+    ) -> RampReport {
+        let unreachable = !outcome.steps.iter().any(Step::answered);
+        let peak_sustained = options
+            .expect_peak
+            .map(|peak| outcome.sustainable_rps.is_some_and(|held| held >= peak));
+        RampReport {
+            tool: concat!("spotcheck ", env!("CARGO_PKG_VERSION")).to_owned(),
+            endpoint,
+            mode: "find-max".to_owned(),
+            concurrency: options.concurrency,
+            seed: options.seed,
+            events,
+            profile,
+            p99_budget_ms: options.p99_budget.as_millis() as u64,
+            step_ms: options.step.as_millis() as u64,
+            max_rate_rps: options.max_rate,
+            headroom: match (outcome.sustainable_rps, options.expect_peak) {
+                (Some(held), Some(peak)) => Some((held / peak * 100.0).round() / 100.0),
+                _ => None,
+            },
+            sustainable_rps: outcome.sustainable_rps,
+            reached_max: outcome.reached_max,
+            broke_at: outcome.broke_at,
+            steps: outcome.steps,
+            expect_peak_rps: options.expect_peak,
+            peak_sustained,
+            unreachable,
+        }
+    }
+
+    /// The line printed for one step.
+    pub fn step_line(step: &Step) -> String {
+        let verdict = match &step.broke_because {
+            None => "held".to_owned(),
+            Some(why) => format!("broke: {why}"),
+        };
+        let service = step
+            .service_time_ms
+            .map_or_else(String::new, |s| format!(", service p99 {} ms", s.p99));
+        format!(
+            "step  {:>9.1} req/s: {} requests, {:.1} req/s done, p99 {} ms{service}: {verdict}",
+            step.rate_rps, step.requests, step.throughput_rps, step.latency_ms.p99
+        )
+    }
+
+    /// The terminal summary.
+    pub fn render_text(&self) -> String {
+        let mut out = String::new();
+        let budget = self.p99_budget_ms;
+        match self.sustainable_rps {
+            Some(held) if self.reached_max => out.push_str(&format!(
+                "sustainable   at least {held} req/s (the --max-rate; every step held: all 200 OK, p99 within {budget} ms)\n"
+            )),
+            Some(held) => out.push_str(&format!(
+                "sustainable   {held} req/s (all 200 OK, p99 within {budget} ms, at most {} connections)\n",
+                self.concurrency
+            )),
+            None => out.push_str("sustainable   none: even the lowest rate tried broke\n"),
+        }
+        if let Some(broke) = &self.broke_at {
+            out.push_str(&format!(
+                "broke at      {} req/s: {}\n",
+                broke.rate_rps,
+                broke.broke_because.as_deref().unwrap_or("")
+            ));
+        }
+        if let (Some(peak), Some(sustained)) = (self.expect_peak_rps, self.peak_sustained) {
+            let headroom = self
+                .headroom
+                .map_or_else(String::new, |h| format!(" ({h}× the expected peak)"));
+            if sustained {
+                out.push_str(&format!(
+                    "verdict       headroom: sustains the expected peak of {peak} req/s{headroom}\n"
+                ));
+            } else {
+                out.push_str(&format!(
+                    "verdict       no headroom: does not sustain the expected peak of {peak} req/s{headroom}\n"
+                ));
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> RampOptions {
+        RampOptions {
+            start_rate: 50.0,
+            max_rate: 1000.0,
+            step: Duration::from_secs(1),
+            p99_budget: Duration::from_secs(1),
+            expect_peak: None,
+            concurrency: 8,
+            timeout: Duration::from_secs(1),
+            seed: 1,
+        }
+    }
+
+    /// Against an endpoint that holds up to `capacity`, the search ends within
+    /// [`PRECISION`] below it, in at most [`MAX_STEPS`] steps.
+    #[test]
+    fn the_search_converges_within_its_bound() {
+        for capacity in [3.0, 60.0, 333.0, 999.0, 5000.0] {
+            let o = options();
+            let (mut held, mut broke) = (None, None);
+            let mut steps = 0;
+            while let Some(rate) = next_rate(&o, held, broke) {
+                steps += 1;
+                assert!(steps <= MAX_STEPS, "capacity {capacity}: too many steps");
+                assert!(rate <= o.max_rate);
+                if rate <= capacity {
+                    held = Some(held.map_or(rate, |h: f64| h.max(rate)));
+                } else {
+                    broke = Some(broke.map_or(rate, |b: f64| b.min(rate)));
+                }
+            }
+            let found = held.unwrap();
+            let truth = capacity.min(o.max_rate);
+            assert!(
+                found <= truth && found >= truth / (1.0 + PRECISION) - 1e-9,
+                "capacity {capacity}: found {found}"
+            );
+        }
+    }
+}
