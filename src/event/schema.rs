@@ -77,6 +77,25 @@ impl PayloadSchema {
         self.validator().is_valid(payload)
     }
 
+    /// The whole API document this schema belongs to, parsed once per process (the
+    /// root its `$ref`s resolve against).
+    pub fn document(self) -> &'static Value {
+        static TRIP: OnceLock<Value> = OnceLock::new();
+        static USERS: OnceLock<Value> = OnceLock::new();
+        let cell = match self.api {
+            "User Management API" => &USERS,
+            _ => &TRIP,
+        };
+        cell.get_or_init(|| {
+            serde_json::from_str(self.document).expect("the vendored schema document is JSON")
+        })
+    }
+
+    /// This schema itself: `#/components/schemas/{name}` of [`PayloadSchema::document`].
+    pub fn root(self) -> &'static Value {
+        &self.document()["components"]["schemas"][self.name]
+    }
+
     /// The compiled validator, built once per schema for the whole process.
     fn validator(self) -> &'static jsonschema::Validator {
         static PNR: OnceLock<jsonschema::Validator> = OnceLock::new();
@@ -87,7 +106,7 @@ impl PayloadSchema {
             "TripV3DetailsResponse" => &TRIP,
             _ => &USER,
         };
-        cell.get_or_init(|| compile(self.document, self.name))
+        cell.get_or_init(|| compile(self.document(), self.name))
     }
 }
 
@@ -119,9 +138,8 @@ impl std::fmt::Display for Violation {
 
 /// Compiles `#/components/schemas/{name}` with the whole (pruned) document as the
 /// root resource, so its `$ref`s resolve as they do in Spotnana's original.
-fn compile(document: &str, name: &str) -> jsonschema::Validator {
-    let mut root: Value =
-        serde_json::from_str(document).expect("the vendored schema document is JSON");
+fn compile(document: &Value, name: &str) -> jsonschema::Validator {
+    let mut root = document.clone();
     let object = root
         .as_object_mut()
         .expect("the vendored schema document is an object");
