@@ -125,6 +125,22 @@ pub struct Violation {
     pub message: String,
 }
 
+impl Violation {
+    /// What the schema allows there: its values when it enumerates them, else the
+    /// validator's words.
+    pub fn allowed_text(&self) -> String {
+        if self.allowed.is_empty() {
+            return self.message.clone();
+        }
+        let values: Vec<String> = self
+            .allowed
+            .iter()
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .collect();
+        format!("allowed values: {}", values.join(", "))
+    }
+}
+
 impl std::fmt::Display for Violation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let pointer = if self.pointer.is_empty() {

@@ -496,11 +496,21 @@ fn load_scenarios(options: &RunOptions) -> Result<Vec<Scenario>, SetupError> {
     } else {
         crate::scenario::load_paths(&options.scenario_paths).map_err(mistakes)?
     };
-    if options.builtin {
-        crate::scenario::with_builtin(user).map_err(mistakes)
+    let scenarios = if options.builtin {
+        crate::scenario::with_builtin(user).map_err(mistakes)?
     } else {
-        Ok(user)
-    }
+        user
+    };
+    // Payload overrides Spotnana's schema rejects: said, never fatal.
+    let warnings: Vec<crate::scenario::Problem> = scenarios
+        .iter()
+        .flat_map(|s| s.warnings.iter().cloned())
+        .collect();
+    eprint!(
+        "{}",
+        crate::scenario::diagnostic::render_warnings(&warnings, use_stderr_color())
+    );
+    Ok(scenarios)
 }
 
 fn use_stderr_color() -> bool {
