@@ -27,7 +27,8 @@ pub struct RunArgs {
     /// Extra scenario files or folders (repeatable), run after the built-in suites.
     #[arg(long, value_name = "PATH", num_args = 1..)]
     scenarios: Vec<PathBuf>,
-    /// Run only the user scenarios (and the TLS probe), not the built-in suites.
+    /// Run only the user scenarios (and the TLS probe), not the built-in suites (nor
+    /// payload.schema-variants-accepted).
     #[arg(long)]
     no_builtin: bool,
     /// Only checks whose id matches one of these globs (repeatable, comma-separated).

@@ -151,7 +151,8 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
         let ids: Vec<String> = tls_probe::check_infos()
             .into_iter()
             .chain(scenarios.iter().map(|s| s.info.clone()))
-            .chain([variants::info(), recovery::info()])
+            .chain(options.builtin.then(variants::info))
+            .chain([recovery::info()])
             .filter(|info| filter.selects(info))
             .map(|info| info.id)
             .collect();
@@ -363,8 +364,9 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
     // After the scenarios, the checks engine-made rather than scenario-made: the
     // schema-generated payloads, then the retry of the first delivery that failed
     // (which may be one of theirs), on Spotnana's schedule.
+    // Built in like the suites, so `--no-builtin` leaves it out too.
     let variants_info = variants::info();
-    if filter.selects(&variants_info) {
+    if options.builtin && filter.selects(&variants_info) {
         let run = variants::run(&context, options.variants);
         checks.push(after_scenarios(variants_info, &blocked, &interrupt, run).await);
     }
