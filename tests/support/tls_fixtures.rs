@@ -196,9 +196,11 @@ pub const TLS13_ONLY: &[&SupportedProtocolVersion] = &[&rustls::version::TLS13];
 pub const TLS12_AND_13: &[&SupportedProtocolVersion] =
     &[&rustls::version::TLS13, &rustls::version::TLS12];
 
-/// A rustls server presenting `leaf`, speaking only `versions`. Each connection is
-/// handshaken and then closed.
-pub async fn rustls_server(leaf: &Leaf, versions: &[&'static SupportedProtocolVersion]) -> Server {
+/// A TLS acceptor presenting `leaf`, speaking only `versions`, no client certificate.
+fn acceptor(
+    leaf: &Leaf,
+    versions: &[&'static SupportedProtocolVersion],
+) -> tokio_rustls::TlsAcceptor {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(versions)
@@ -206,7 +208,13 @@ pub async fn rustls_server(leaf: &Leaf, versions: &[&'static SupportedProtocolVe
         .with_no_client_auth()
         .with_single_cert(leaf.chain.clone(), leaf.key())
         .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
+}
+
+/// A rustls server presenting `leaf`, speaking only `versions`. Each connection is
+/// handshaken and then closed.
+pub async fn rustls_server(leaf: &Leaf, versions: &[&'static SupportedProtocolVersion]) -> Server {
+    let acceptor = acceptor(leaf, versions);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {
@@ -643,14 +651,7 @@ pub async fn https_partner(
     answer: impl Fn(&PartnerRequest) -> u16 + Send + Sync + 'static,
 ) -> Server {
     use http_body_util::BodyExt;
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(TLS12_AND_13)
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(leaf.chain.clone(), leaf.key())
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let acceptor = acceptor(leaf, TLS12_AND_13);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let answer = Arc::new(answer);
