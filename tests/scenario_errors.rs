@@ -270,10 +270,14 @@ fn list_command_shows_probe_builtin_and_user_checks() {
     assert_eq!(code, 0, "{stderr}");
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(lines[0].starts_with("ID "), "{stdout}");
-    // Header, TLS probe checks, the runner's retry.recovers-after-failure, built-ins, the user's.
-    assert_eq!(lines.len(), 1 + 9 + 1 + 31 + 1, "{stdout}");
+    // Header, TLS probe checks, the runner's payload.schema-variants-accepted and
+    // retry.recovers-after-failure, built-ins, the user's.
+    assert_eq!(lines.len(), 1 + 9 + 2 + 31 + 1, "{stdout}");
     assert!(lines[9].starts_with("tls.mozilla-intermediate") && lines[9].contains("(probe)"));
-    assert!(lines[10].starts_with("retry.recovers-after-failure") && lines[10].contains("(run)"));
+    assert!(
+        lines[10].starts_with("payload.schema-variants-accepted") && lines[10].contains("(run)")
+    );
+    assert!(lines[11].starts_with("retry.recovers-after-failure") && lines[11].contains("(run)"));
     assert!(lines[1].starts_with("tls.https-required") && lines[1].contains("(probe)"));
     assert!(stdout.contains("signature.rejection-is-4xx") && stdout.contains("recommended"));
     let last = lines.last().unwrap();

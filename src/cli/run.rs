@@ -27,7 +27,8 @@ pub struct RunArgs {
     /// Extra scenario files or folders (repeatable), run after the built-in suites.
     #[arg(long, value_name = "PATH", num_args = 1..)]
     scenarios: Vec<PathBuf>,
-    /// Run only the user scenarios (and the TLS probe), not the built-in suites.
+    /// Run only the user scenarios (and the TLS probe), not the built-in suites (nor
+    /// payload.schema-variants-accepted).
     #[arg(long)]
     no_builtin: bool,
     /// Only checks whose id matches one of these globs (repeatable, comma-separated).
@@ -80,6 +81,10 @@ pub struct RunArgs {
     /// default replays Spotnana's two weeks in about 12 s; the check stops after 6 × --timeout or 30 s).
     #[arg(long, value_name = "N", default_value_t = crate::runner::recovery::DEFAULT_TIME_SCALE, value_parser = crate::delivery::retry::parse_time_scale)]
     retry_time_scale: f64,
+    /// How many payloads payload.schema-variants-accepted generates from Spotnana's
+    /// published schemas and delivers (1 to 10000; seeded by --seed).
+    #[arg(long, value_name = "N", default_value_t = crate::runner::variants::DEFAULT_COUNT, value_parser = crate::runner::variants::parse_count)]
+    variants: usize,
     /// Let scenario `exec` steps run their programs (without it, checks that run a
     /// program are skipped: scenario files from elsewhere never run programs silently).
     #[arg(long)]
@@ -141,6 +146,7 @@ pub async fn run(args: RunArgs) -> Result<u8, SetupError> {
         oauth: args.oauth.options(args.target.endpoint.is_some())?,
         no_hmac: args.oauth.no_hmac,
         retry_time_scale: args.retry_time_scale,
+        variants: args.variants,
         allow_exec: args.allow_exec,
         exec_hide_env: std::iter::once(args.secret.secret_env.clone())
             .chain(args.oauth.secret.oauth_client_secret_env.clone())
@@ -233,6 +239,9 @@ fn replay(args: &RunArgs) -> Replay {
     }
     if args.retry_time_scale != crate::runner::recovery::DEFAULT_TIME_SCALE {
         replay.push("--retry-time-scale", &args.retry_time_scale.to_string());
+    }
+    if args.variants != crate::runner::variants::DEFAULT_COUNT {
+        replay.push("--variants", &args.variants.to_string());
     }
     replay
 }

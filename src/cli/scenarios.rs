@@ -71,6 +71,7 @@ pub async fn run(args: ScenariosArgs) -> Result<u8, SetupError> {
                     if files == 1 { "file" } else { "files" }
                 );
                 out!("{}", programs_note(&found));
+                print_warnings(&found);
                 Ok(exit::CONFORMANT)
             }
             Err(err) => {
@@ -102,6 +103,19 @@ pub async fn run(args: ScenariosArgs) -> Result<u8, SetupError> {
             }
         }
     }
+}
+
+/// Prints, on stderr, the scenarios' warnings (payload overrides Spotnana's schema
+/// rejects) with their `file:line:column`; they never change the exit code.
+pub fn print_warnings(scenarios: &[Scenario]) {
+    let warnings: Vec<scenario::Problem> = scenarios
+        .iter()
+        .flat_map(|s| s.warnings.iter().cloned())
+        .collect();
+    eprint!(
+        "{}",
+        scenario::diagnostic::render_warnings(&warnings, stderr_color())
+    );
 }
 
 /// For `scenarios check`: which checks run programs (`exec` steps), one line each,
@@ -137,8 +151,12 @@ fn count_files(found: &[Scenario]) -> usize {
 
 /// Prints scenario errors to stderr, in colour only on a terminal without `NO_COLOR`.
 pub fn print_error(err: &ScenarioError) {
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    eprint!("{}", err.render(color));
+    eprint!("{}", err.render(stderr_color()));
+}
+
+/// Colour on stderr: a terminal and no `NO_COLOR`.
+fn stderr_color() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
 /// The `list` table: the TLS probe checks, the runner's own checks, then `scenarios`
@@ -161,6 +179,7 @@ pub fn list_table(scenarios: &[Scenario], verbose: bool) -> String {
         .map(|info| row(info, "(probe)".to_owned()))
         .collect();
     // Checks the runner itself runs after the scenarios.
+    rows.push(row(crate::runner::variants::info(), "(run)".to_owned()));
     rows.push(row(crate::runner::recovery::info(), "(run)".to_owned()));
     rows.extend(scenarios.iter().map(|s| {
         let source = if s.origin.builtin {

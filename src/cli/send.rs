@@ -99,6 +99,13 @@ pub async fn run(args: SendArgs) -> Result<u8, SetupError> {
         Some(path) => Some(read_payload(path)?),
         None => None,
     };
+    if let (Some(patch), Some(path)) = (&patch, &args.payload) {
+        for violation in
+            crate::scenario::overrides::payload_violations(kind, patch, args.replace_payload)
+        {
+            eprintln!("{}", override_warning(path, kind, &violation));
+        }
+    }
 
     let seed = args.seed.unwrap_or_else(random::fresh_seed);
     let mut rng = random::rng_for(seed, "send");
@@ -267,6 +274,26 @@ pub fn check_endpoint(endpoint: &str) -> Result<(), SetupError> {
         );
     }
     Ok(())
+}
+
+/// One warning line for a `--payload` value Spotnana's schema rejects (sent anyway).
+fn override_warning(
+    path: &std::path::Path,
+    kind: EventKind,
+    violation: &crate::event::schema::Violation,
+) -> String {
+    format!(
+        "warning: --payload {}: {} = {} is not what Spotnana sends for {} ({allowed}); sending it anyway",
+        path.display(),
+        if violation.pointer.is_empty() {
+            "/"
+        } else {
+            &violation.pointer
+        },
+        violation.value,
+        kind.event_type.as_str(),
+        allowed = violation.allowed_text()
+    )
 }
 
 fn read_payload(path: &std::path::Path) -> Result<Value, SetupError> {

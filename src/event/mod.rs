@@ -9,6 +9,7 @@ pub mod fixtures;
 pub mod merge;
 pub mod random;
 pub mod schema;
+pub mod variants;
 
 pub use catalogue::{EventKind, EventType, UnknownEvent};
 pub use envelope::{Envelope, EnvelopeStyle};

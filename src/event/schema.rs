@@ -75,6 +75,25 @@ impl PayloadSchema {
         self.validator().is_valid(payload)
     }
 
+    /// The whole API document this schema belongs to, parsed once per process (the
+    /// root its `$ref`s resolve against).
+    pub fn document(self) -> &'static Value {
+        static TRIP: OnceLock<Value> = OnceLock::new();
+        static USERS: OnceLock<Value> = OnceLock::new();
+        let cell = match self.api {
+            "User Management API" => &USERS,
+            _ => &TRIP,
+        };
+        cell.get_or_init(|| {
+            serde_json::from_str(self.document).expect("the vendored schema document is JSON")
+        })
+    }
+
+    /// This schema itself: `#/components/schemas/{name}` of [`PayloadSchema::document`].
+    pub fn root(self) -> &'static Value {
+        &self.document()["components"]["schemas"][self.name]
+    }
+
     /// The compiled validator, built once per schema for the whole process. The three
     /// payload schemas each have their own cell (the receiver validates with them on
     /// every request); component schemas share a locked map.
@@ -96,10 +115,10 @@ impl PayloadSchema {
                 // Leaked once per component name: the map lives as long as the process.
                 return components
                     .entry(name)
-                    .or_insert_with(|| Box::leak(Box::new(compile(self.document, name))));
+                    .or_insert_with(|| Box::leak(Box::new(compile(self.document(), name))));
             }
         };
-        cell.get_or_init(|| compile(self.document, self.name))
+        cell.get_or_init(|| compile(self.document(), self.name))
     }
 }
 
@@ -213,6 +232,22 @@ pub struct Violation {
     pub message: String,
 }
 
+impl Violation {
+    /// What the schema allows there: its values when it enumerates them, else the
+    /// validator's words.
+    pub fn allowed_text(&self) -> String {
+        if self.allowed.is_empty() {
+            return self.message.clone();
+        }
+        let values: Vec<String> = self
+            .allowed
+            .iter()
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .collect();
+        format!("allowed values: {}", values.join(", "))
+    }
+}
+
 impl std::fmt::Display for Violation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let pointer = if self.pointer.is_empty() {
@@ -226,9 +261,8 @@ impl std::fmt::Display for Violation {
 
 /// Compiles `#/components/schemas/{name}` with the whole (pruned) document as the
 /// root resource, so its `$ref`s resolve as they do in Spotnana's original.
-fn compile(document: &str, name: &str) -> jsonschema::Validator {
-    let mut root: Value =
-        serde_json::from_str(document).expect("the vendored schema document is JSON");
+fn compile(document: &Value, name: &str) -> jsonschema::Validator {
+    let mut root = document.clone();
     let object = root
         .as_object_mut()
         .expect("the vendored schema document is an object");

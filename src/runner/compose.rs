@@ -23,6 +23,8 @@ pub enum Content {
     Generated(EventKind),
     /// These exact bytes.
     Raw(Bytes),
+    /// This payload, enveloped as an event of this kind (no fixture is generated).
+    Payload(EventKind, Value),
 }
 
 /// Everything a single send can vary.
@@ -99,6 +101,21 @@ pub struct ComposeContext<'a> {
     pub now_unix: i64,
 }
 
+impl<'a> ComposeContext<'a> {
+    /// The run's settings, with `now_unix` as the signature timestamp base.
+    pub fn of(run: &'a super::RunContext, now_unix: i64) -> ComposeContext<'a> {
+        ComposeContext {
+            url: &run.endpoint,
+            secret: &run.secret,
+            format: run.format,
+            envelope: run.envelope,
+            organization_id: &run.organization_id,
+            headers: &run.headers,
+            now_unix,
+        }
+    }
+}
+
 /// A composed request and the facts later steps may refer to.
 #[derive(Debug, Clone)]
 pub struct Composed {
@@ -120,7 +137,7 @@ pub fn build_body(
 ) -> (Bytes, Option<String>) {
     let kind = match &plan.content {
         Content::Raw(bytes) => return (bytes.clone(), None),
-        Content::Generated(kind) => *kind,
+        Content::Generated(kind) | Content::Payload(kind, _) => *kind,
     };
     let org = plan.org_id.as_deref().unwrap_or(ctx.organization_id);
     let message_time = OffsetDateTime::from_unix_timestamp(ctx.now_unix)
@@ -131,8 +148,12 @@ pub fn build_body(
         now: message_time,
         pnr_id: plan.pnr_id.as_deref(),
     };
-    let mut generated = match plan.product {
-        Some(product) if kind.event_type == crate::event::EventType::PnrV3 => {
+    let mut generated = match (&plan.content, plan.product) {
+        (Content::Payload(_, payload), _) => fixtures::Generated {
+            payload: payload.clone(),
+            operation_summary: envelope::empty_summary(),
+        },
+        (_, Some(product)) if kind.event_type == crate::event::EventType::PnrV3 => {
             fixtures::pnr_payload(product, kind.operation, &fixture_ctx, rng)
         }
         _ => fixtures::generate(kind, &fixture_ctx, rng),

@@ -631,15 +631,7 @@ async fn run_send(
         headers: headers.clone(),
         omit_headers: send.omit_headers.clone(),
     };
-    let compose_ctx = |now_unix| ComposeContext {
-        url: &ctx.endpoint,
-        secret: &ctx.secret,
-        format: ctx.format,
-        envelope: ctx.envelope,
-        organization_id: &ctx.organization_id,
-        headers: &ctx.headers,
-        now_unix,
-    };
+    let compose_ctx = |now_unix| ComposeContext::of(ctx, now_unix);
     let mut composed: Vec<Composed> = Vec::new();
     match &send.source {
         SendSource::Event(_) | SendSource::EachSubscribed => {
@@ -688,12 +680,7 @@ async fn run_send(
     }
     let mut attempts: Vec<Attempt> = composed.iter().map(|c| c.attempt.clone()).collect();
     if !ctx.hmac {
-        for attempt in &mut attempts {
-            attempt.headers.retain(|(name, _)| {
-                !name.eq_ignore_ascii_case(crate::signing::HEADER_SIGNATURE)
-                    && !name.eq_ignore_ascii_case(crate::signing::HEADER_TIMESTAMP)
-            });
-        }
+        strip_hmac(&mut attempts);
     }
     let oauth = match send.authorization {
         Authorization::Default | Authorization::Issued => ctx.oauth.as_ref(),
@@ -741,9 +728,19 @@ fn render_patch(
     Ok(patch)
 }
 
+/// Takes the signature headers off (`--no-hmac`: legacy OAuth-only partners).
+pub(super) fn strip_hmac(attempts: &mut [Attempt]) {
+    for attempt in attempts {
+        attempt.headers.retain(|(name, _)| {
+            !name.eq_ignore_ascii_case(crate::signing::HEADER_SIGNATURE)
+                && !name.eq_ignore_ascii_case(crate::signing::HEADER_TIMESTAMP)
+        });
+    }
+}
+
 /// Sends attempts with at most `concurrency` in flight; results in input order.
 /// With `oauth`, each carries the run's bearer token (refetched once on a 401).
-async fn send_all(
+pub(super) async fn send_all(
     client: &crate::delivery::client::Client,
     oauth: Option<&crate::delivery::oauth::OAuthClient>,
     attempts: Vec<Attempt>,

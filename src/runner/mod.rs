@@ -6,6 +6,7 @@ pub mod exec;
 pub mod execute;
 pub mod filter;
 pub mod recovery;
+pub mod variants;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -79,6 +80,9 @@ pub struct RunOptions {
     /// `--retry-time-scale`: every delay of the `retry.recovers-after-failure`
     /// retries is divided by this ([`recovery::DEFAULT_TIME_SCALE`] by default).
     pub retry_time_scale: f64,
+    /// `--variants`: how many schema-generated payloads `payload.schema-variants-accepted`
+    /// delivers ([`variants::DEFAULT_COUNT`] by default).
+    pub variants: usize,
     /// `--allow-exec`: scenario `exec` steps may run programs; without it a check
     /// with an `exec` step is skipped.
     pub allow_exec: bool,
@@ -152,6 +156,7 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
         let ids: Vec<String> = tls_probe::check_infos()
             .into_iter()
             .chain(scenarios.iter().map(|s| s.info.clone()))
+            .chain(options.builtin.then(variants::info))
             .chain([recovery::info()])
             .filter(|info| filter.selects(info))
             .map(|info| info.id)
@@ -370,26 +375,19 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
         }
     }
 
-    // After the scenarios: retry the first delivery that failed, on Spotnana's schedule.
+    // After the scenarios, the checks engine-made rather than scenario-made: the
+    // schema-generated payloads, then the retry of the first delivery that failed
+    // (which may be one of theirs), on Spotnana's schedule.
+    // Built in like the suites, so `--no-builtin` leaves it out too.
+    let variants_info = variants::info();
+    if options.builtin && filter.selects(&variants_info) {
+        let run = variants::run(&context, options.variants);
+        checks.push(after_scenarios(variants_info, &blocked, &interrupt, run).await);
+    }
     let recovery_info = recovery::info();
     if filter.selects(&recovery_info) {
-        let result = match &blocked {
-            Some(reason) => CheckResult::new(
-                recovery_info,
-                Verdict::Skipped(format!("{reason}; delivery checks skipped")),
-                Duration::ZERO,
-                Vec::new(),
-            ),
-            None if interrupt.is_set() => interrupted(recovery_info),
-            None => {
-                let run = recovery::run(&checks, &context, options.retry_time_scale);
-                tokio::select! {
-                    result = run => result,
-                    () = interrupt.wait() => interrupted(recovery::info()),
-                }
-            }
-        };
-        checks.push(result);
+        let run = recovery::run(&checks, &context, options.retry_time_scale);
+        checks.push(after_scenarios(recovery_info, &blocked, &interrupt, run).await);
     }
 
     if let Some(running) = receiver.take() {
@@ -442,6 +440,31 @@ pub async fn run_cli(options: RunOptions) -> Result<u8, SetupError> {
     Ok(report.exit_code())
 }
 
+/// Runs a check that follows the scenarios: skipped when the certificate blocked the
+/// delivery suites, marked interrupted after Ctrl-C.
+async fn after_scenarios(
+    info: crate::check::CheckInfo,
+    blocked: &Option<String>,
+    interrupt: &Interrupt,
+    run: impl std::future::Future<Output = CheckResult>,
+) -> CheckResult {
+    match blocked {
+        Some(reason) => CheckResult::new(
+            info,
+            Verdict::Skipped(format!("{reason}; delivery checks skipped")),
+            Duration::ZERO,
+            Vec::new(),
+        ),
+        None if interrupt.is_set() => interrupted(info),
+        None => {
+            tokio::select! {
+                result = run => result,
+                () = interrupt.wait() => interrupted(info),
+            }
+        }
+    }
+}
+
 /// Ctrl-C (SIGINT), listened for from the start of the run.
 struct Interrupt {
     received: tokio::sync::watch::Receiver<bool>,
@@ -492,11 +515,21 @@ fn load_scenarios(options: &RunOptions) -> Result<Vec<Scenario>, SetupError> {
     } else {
         crate::scenario::load_paths(&options.scenario_paths).map_err(mistakes)?
     };
-    if options.builtin {
-        crate::scenario::with_builtin(user).map_err(mistakes)
+    let scenarios = if options.builtin {
+        crate::scenario::with_builtin(user).map_err(mistakes)?
     } else {
-        Ok(user)
-    }
+        user
+    };
+    // Payload overrides Spotnana's schema rejects: said, never fatal.
+    let warnings: Vec<crate::scenario::Problem> = scenarios
+        .iter()
+        .flat_map(|s| s.warnings.iter().cloned())
+        .collect();
+    eprint!(
+        "{}",
+        crate::scenario::diagnostic::render_warnings(&warnings, use_stderr_color())
+    );
+    Ok(scenarios)
 }
 
 fn use_stderr_color() -> bool {

@@ -120,6 +120,46 @@ impl ScenarioError {
     /// Renders every problem: the message, `file:line:column`, the source line with the
     /// offending text underlined, and the help. ANSI colours only with `color`.
     pub fn render(&self, color: bool) -> String {
+        let mut out = render_problems(&self.problems, miette::Severity::Error, color);
+        let files = file_count(&self.problems);
+        let n = self.problems.len();
+        out.push_str(&format!(
+            "{n} {} in {files} scenario {}\n",
+            if n == 1 { "error" } else { "errors" },
+            if files == 1 { "file" } else { "files" }
+        ));
+        out
+    }
+}
+
+/// Renders warnings (allowed, but worth knowing) the way errors are rendered, marked
+/// as warnings, with a closing count; empty when there are none.
+pub fn render_warnings(warnings: &[Problem], color: bool) -> String {
+    if warnings.is_empty() {
+        return String::new();
+    }
+    let mut out = render_problems(warnings, miette::Severity::Warning, color);
+    let n = warnings.len();
+    let files = file_count(warnings);
+    out.push_str(&format!(
+        "{n} {} in {files} scenario {}\n",
+        if n == 1 { "warning" } else { "warnings" },
+        if files == 1 { "file" } else { "files" }
+    ));
+    out
+}
+
+fn file_count(problems: &[Problem]) -> usize {
+    let mut names: Vec<&str> = problems.iter().map(|p| p.file.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    names.len()
+}
+
+/// Each problem: the message, `file:line:column`, the source line with the offending
+/// text underlined, and the help.
+fn render_problems(problems: &[Problem], severity: miette::Severity, color: bool) -> String {
+    {
         let theme = if color {
             GraphicalTheme::unicode()
         } else {
@@ -130,11 +170,12 @@ impl ScenarioError {
             .with_links(false)
             .with_context_lines(1);
         let mut out = String::new();
-        for (i, problem) in self.problems.iter().enumerate() {
+        for (i, problem) in problems.iter().enumerate() {
             if i > 0 {
                 out.push('\n');
             }
-            let report = Rendered::new(problem);
+            let mut report = Rendered::new(problem);
+            report.severity = severity;
             let mut one = String::new();
             if handler.render_report(&mut one, &report).is_err() {
                 one = format!("{}: {}\n", problem.location(), problem.message);
@@ -144,19 +185,6 @@ impl ScenarioError {
                 out.push('\n');
             }
         }
-        let files = {
-            let mut names: Vec<&str> = self.problems.iter().map(|p| p.file.as_str()).collect();
-            names.dedup();
-            names.sort_unstable();
-            names.dedup();
-            names.len()
-        };
-        let n = self.problems.len();
-        out.push_str(&format!(
-            "{n} {} in {files} scenario {}\n",
-            if n == 1 { "error" } else { "errors" },
-            if files == 1 { "file" } else { "files" }
-        ));
         out
     }
 }
@@ -182,6 +210,7 @@ struct Rendered {
     source: Option<NamedSource<String>>,
     labels: Vec<(Range<usize>, String)>,
     help: Option<String>,
+    severity: miette::Severity,
 }
 
 impl Rendered {
@@ -199,6 +228,7 @@ impl Rendered {
                 .map(|s| NamedSource::new(&problem.file, s.to_string())),
             labels: problem.labels.clone(),
             help: problem.help.clone(),
+            severity: miette::Severity::Error,
         }
     }
 }
@@ -218,6 +248,10 @@ impl fmt::Display for Rendered {
 impl std::error::Error for Rendered {}
 
 impl Diagnostic for Rendered {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         self.help
             .as_ref()

@@ -42,6 +42,7 @@ pub(crate) fn load_source(
         text: &shared,
         base_dir,
         problems: Vec::new(),
+        warnings: Vec::new(),
         step_names: HashMap::new(),
     };
     let scenario = validate(&mut v, raw);

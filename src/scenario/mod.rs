@@ -17,6 +17,7 @@ pub mod duration;
 pub mod json;
 pub mod load;
 pub mod model;
+pub mod overrides;
 mod raw;
 pub mod schema;
 pub mod status;

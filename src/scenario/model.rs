@@ -10,6 +10,7 @@ use crate::check::CheckInfo;
 use crate::event::{EventKind, SeededRng};
 use crate::signing::SignatureFormat;
 
+use super::diagnostic::Problem;
 use super::duration::Offset;
 use super::json::JsonTemplate;
 use super::status::StatusExpect;
@@ -53,6 +54,9 @@ pub struct Scenario {
     pub vars: Vec<Var>,
     /// The steps, in order (at least one).
     pub steps: Vec<Step>,
+    /// Payload overrides (`payload`, `payload_file`) that make a payload Spotnana's
+    /// published schema rejects, each at its `file:line:column`: warnings, never errors.
+    pub warnings: Vec<Problem>,
     /// Where it came from.
     pub origin: Origin,
 }

@@ -32,6 +32,8 @@ pub(crate) struct Validator<'a> {
     pub text: &'a Arc<str>,
     pub base_dir: Option<&'a Path>,
     pub problems: Vec<Problem>,
+    /// What is allowed but worth saying: payload overrides Spotnana's schema rejects.
+    pub warnings: Vec<Problem>,
     /// Step names → index (filled before steps are checked).
     pub step_names: HashMap<String, usize>,
 }
@@ -472,6 +474,7 @@ pub(crate) fn validate(v: &mut Validator<'_>, raw: RawScenario) -> Option<Scenar
         requires,
         vars,
         steps,
+        warnings: std::mem::take(&mut v.warnings),
         origin: Origin {
             file: v.file.to_owned(),
             builtin: false,
@@ -1374,6 +1377,23 @@ fn send_step(
                 "add `repeat = N` to the step, or use `within` for one delivery",
             );
         }
+    }
+    let kinds: Vec<crate::event::EventKind> = match &source {
+        Some(SendSource::Event(kind)) => vec![*kind],
+        Some(SendSource::EachSubscribed) => crate::event::EventKind::all().collect(),
+        _ => Vec::new(),
+    };
+    if payload.is_some() || payload_file.is_some() {
+        let step = super::overrides::Override {
+            file: v.file,
+            text: v.text,
+            payload: raw.payload.as_ref(),
+            payload_file: payload_file
+                .as_ref()
+                .zip(raw.payload_file.as_ref().map(Spanned::span)),
+            product,
+        };
+        v.warnings.extend(super::overrides::warnings(&step, &kinds));
     }
     Some(SendStep {
         source: source?,

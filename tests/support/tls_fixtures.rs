@@ -216,10 +216,18 @@ fn rustls_config(leaf: &Leaf, versions: &[&'static SupportedProtocolVersion]) ->
         .unwrap()
 }
 
+/// A TLS acceptor presenting `leaf`, speaking only `versions`, no client certificate.
+fn acceptor(
+    leaf: &Leaf,
+    versions: &[&'static SupportedProtocolVersion],
+) -> tokio_rustls::TlsAcceptor {
+    tokio_rustls::TlsAcceptor::from(Arc::new(rustls_config(leaf, versions)))
+}
+
 /// A rustls server presenting `leaf`, speaking only `versions`. Each connection is
 /// handshaken and then closed.
 pub async fn rustls_server(leaf: &Leaf, versions: &[&'static SupportedProtocolVersion]) -> Server {
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(rustls_config(leaf, versions)));
+    let acceptor = acceptor(leaf, versions);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let task = tokio::spawn(async move {
@@ -648,4 +656,74 @@ pub async fn mtls_server(
         }
     });
     (Server { addr, task }, requests)
+}
+
+/// What an [`https_partner`] is asked: the request's headers (lowercase names) and body.
+pub struct PartnerRequest {
+    /// Header names (lowercase) and values.
+    pub headers: Vec<(String, String)>,
+    /// The exact body bytes.
+    pub body: Vec<u8>,
+}
+
+impl PartnerRequest {
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// An HTTPS partner endpoint (HTTP/1.1 over rustls, TLS 1.2 and 1.3, presenting
+/// `leaf`) whose every answer is the status `answer` gives for the request, with an
+/// empty body: the shape of a partner whose parsing logic a test writes as a closure.
+pub async fn https_partner(
+    leaf: &Leaf,
+    answer: impl Fn(&PartnerRequest) -> u16 + Send + Sync + 'static,
+) -> Server {
+    use http_body_util::BodyExt;
+    let acceptor = acceptor(leaf, TLS12_AND_13);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let answer = Arc::new(answer);
+    let task = tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            let answer = Arc::clone(&answer);
+            tokio::spawn(async move {
+                let Ok(Ok(tls)) =
+                    tokio::time::timeout(Duration::from_secs(5), acceptor.accept(tcp)).await
+                else {
+                    return;
+                };
+                let service = hyper::service::service_fn(
+                    move |request: hyper::Request<hyper::body::Incoming>| {
+                        let answer = Arc::clone(&answer);
+                        async move {
+                            let headers = request
+                                .headers()
+                                .iter()
+                                .map(|(n, v)| {
+                                    (n.as_str().to_owned(), v.to_str().unwrap_or("").to_owned())
+                                })
+                                .collect();
+                            let body = request.into_body().collect().await?.to_bytes().to_vec();
+                            let status = answer(&PartnerRequest { headers, body });
+                            let response = hyper::Response::builder()
+                                .status(status)
+                                .body(http_body_util::Full::new(bytes::Bytes::new()))
+                                .expect("a status from 100 to 599");
+                            Ok::<_, hyper::Error>(response)
+                        }
+                    },
+                );
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    Server { addr, task }
 }

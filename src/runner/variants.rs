@@ -1,0 +1,492 @@
+//! The `payload.schema-variants-accepted` check: payloads generated from Spotnana's
+//! published schemas ([`crate::event::variants`]), each enveloped, signed and
+//! delivered like any event, must all get `200`.
+//!
+//! When one does not, it is shrunk: parts of it are removed (a whole container's
+//! members at once, then halves, then one by one, as delta debugging does) as long as
+//! the payload still validates and still fails, within [`SHRINK_DELIVERIES`] more
+//! deliveries. Then the smallest set of changes that turns the shrunk payload into
+//! one that gets `200` is sought among the differences from a variant that passed
+//! (halving again, within [`SEPARATE_DELIVERIES`]), and reported as a JSON Patch from
+//! the passing payload to the failing one (`remove /totalFare` → `500`).
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use serde_json::Value;
+
+use super::RunContext;
+use super::compose::{self, ComposeContext, Content, SendPlan};
+use crate::check::{CheckInfo, CheckResult, Level, Verdict};
+use crate::delivery::exchange::Exchange;
+use crate::delivery::retry::delivered;
+use crate::event::random::{self, SeededRng};
+use crate::event::schema::PayloadSchema;
+use crate::event::variants::{self, Recipe};
+use crate::event::{EventKind, EventType};
+use crate::signing::unix_now;
+
+/// The check's id (a public contract).
+pub const CHECK_ID: &str = "payload.schema-variants-accepted";
+/// How many variants `spotcheck run` sends unless `--variants` says otherwise.
+pub const DEFAULT_COUNT: usize = 50;
+/// The most `--variants` accepts.
+pub const MAX_COUNT: usize = 10_000;
+/// Extra deliveries the shrinking of a failing variant may make.
+pub const SHRINK_DELIVERIES: usize = 32;
+/// Extra deliveries the search for what separates it from a passing payload may make.
+pub const SEPARATE_DELIVERIES: usize = 12;
+/// Variants in flight at once.
+const CONCURRENCY: usize = 4;
+/// Failing variants named in the message.
+const NAMED_FAILURES: usize = 3;
+
+/// What the check is.
+pub fn info() -> CheckInfo {
+    CheckInfo {
+        id: CHECK_ID.to_owned(),
+        title: "Payloads valid against Spotnana's published schemas are all accepted".to_owned(),
+        level: Level::Required,
+        why: "Real Spotnana traffic holds what its published schemas allow, not only what a \
+              few sample events hold: optional fields absent or all present, every published \
+              status, cabin and product block, empty arrays, long and non-ASCII text, edge \
+              numbers. A payload the receiver cannot take is answered non-200, retried for \
+              14 days and then parked: that event is lost."
+            .to_owned(),
+        fix: "Parse payloads with every field optional unless the schema requires it, map \
+              every published enum value (and keep an unknown one instead of failing), accept \
+              empty arrays and any Unicode text, and store numbers at the schema's width; \
+              answer 200 once the event is safely stored."
+            .to_owned(),
+        tags: vec!["payload".to_owned(), "schema".to_owned()],
+    }
+}
+
+/// `--variants N`: a count from 1 to [`MAX_COUNT`].
+pub fn parse_count(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_COUNT).contains(&n) => Ok(n),
+        _ => Err(format!("expected a whole number from 1 to {MAX_COUNT}")),
+    }
+}
+
+/// One generated variant and what became of it.
+struct Variant {
+    recipe: Recipe,
+    kind: EventKind,
+    payload: Value,
+    exchange: Exchange,
+}
+
+/// Delivers payloads for the check, recording every exchange.
+struct Sender<'a> {
+    ctx: &'a RunContext,
+    rng: SeededRng,
+    exchanges: Vec<Exchange>,
+}
+
+impl Sender<'_> {
+    /// Sends each payload as an event of its kind, `CONCURRENCY` at a time; the
+    /// exchanges in input order.
+    async fn send(&mut self, payloads: Vec<(EventKind, Value)>) -> Vec<Exchange> {
+        let context = ComposeContext::of(self.ctx, unix_now());
+        let mut attempts: Vec<_> = payloads
+            .into_iter()
+            .map(|(kind, payload)| {
+                let plan = SendPlan {
+                    content: Content::Payload(kind, payload),
+                    ..SendPlan::new(kind)
+                };
+                compose::compose(&plan, &context, None, None, &mut self.rng).attempt
+            })
+            .collect();
+        if !self.ctx.hmac {
+            super::execute::strip_hmac(&mut attempts);
+        }
+        let exchanges = super::execute::send_all(
+            &self.ctx.client,
+            self.ctx.oauth.as_ref(),
+            attempts,
+            CONCURRENCY,
+        )
+        .await;
+        self.exchanges.extend(exchanges.iter().cloned());
+        exchanges
+    }
+
+    /// Delivers one payload; `Some(exchange)` when it was not accepted.
+    async fn fails(&mut self, kind: EventKind, payload: &Value) -> Option<Exchange> {
+        let exchange = self.send(vec![(kind, payload.clone())]).await.remove(0);
+        (!delivered(&exchange)).then_some(exchange)
+    }
+}
+
+/// Runs the check: generates `count` variants for the run's subscribed event types,
+/// delivers them, and shrinks the first that is not accepted.
+pub async fn run(ctx: &RunContext, count: usize) -> CheckResult {
+    let started = Instant::now();
+    let recipes = variants::plan(&ctx.events, count);
+    if recipes.is_empty() {
+        return CheckResult::new(
+            info(),
+            Verdict::Skipped(
+                "none of the subscribed event types has a published payload schema \
+                 (PNR_V3, TRIP_DETAILS_V3 and TRAVELER_V2 do): nothing to generate"
+                    .to_owned(),
+            ),
+            started.elapsed(),
+            Vec::new(),
+        );
+    }
+    let mut rng = random::rng_for(ctx.seed, CHECK_ID);
+    let mut made: Vec<(Recipe, EventKind, Value)> = Vec::with_capacity(recipes.len());
+    for (index, recipe) in recipes.into_iter().enumerate() {
+        let operations = recipe.event_type.operations();
+        let kind = EventKind {
+            event_type: recipe.event_type,
+            operation: operations[index / 3 % operations.len()],
+        };
+        let payload = variants::generate(&recipe, &mut rng);
+        made.push((recipe, kind, payload));
+    }
+    let mut sender = Sender {
+        ctx,
+        rng,
+        exchanges: Vec::new(),
+    };
+    let exchanges = sender
+        .send(made.iter().map(|(_, k, p)| (*k, p.clone())).collect())
+        .await;
+    let results: Vec<Variant> = made
+        .into_iter()
+        .zip(exchanges)
+        .map(|((recipe, kind, payload), exchange)| Variant {
+            recipe,
+            kind,
+            payload,
+            exchange,
+        })
+        .collect();
+    let verdict = judge(&results, &mut sender).await;
+    CheckResult::new(info(), verdict, started.elapsed(), sender.exchanges)
+}
+
+async fn judge(results: &[Variant], sender: &mut Sender<'_>) -> Verdict {
+    let failed: Vec<(usize, &Variant)> = results
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| !delivered(&v.exchange))
+        .collect();
+    let Some(&(first_index, first)) = failed.first() else {
+        return Verdict::Passed(passed_summary(results));
+    };
+    let mut named: Vec<String> = failed
+        .iter()
+        .take(NAMED_FAILURES)
+        .map(|(i, v)| {
+            format!(
+                "#{} {}/{} ({}) got {}",
+                i + 1,
+                v.kind.event_type.as_str(),
+                v.kind.operation,
+                v.recipe.describe(),
+                v.exchange.outcome_text()
+            )
+        })
+        .collect();
+    if failed.len() > NAMED_FAILURES {
+        named.push(format!("{} more", failed.len() - NAMED_FAILURES));
+    }
+    let mut message = format!(
+        "{} of {} schema-valid variants did not get 200: {}",
+        failed.len(),
+        results.len(),
+        named.join(", ")
+    );
+    if first.exchange.response.is_none() {
+        message.push_str(&format!(
+            "; #{} was not shrunk: it got no answer, and each further try would wait as long",
+            first_index + 1
+        ));
+        return Verdict::Failed(message);
+    }
+    let schema = PayloadSchema::of(first.kind.event_type).expect("variants have schemas");
+    let mut budget = SHRINK_DELIVERIES;
+    let (shrunk, mut outcome) = shrink(
+        sender,
+        schema,
+        first.kind,
+        first.payload.clone(),
+        first.exchange.clone(),
+        &mut budget,
+    )
+    .await;
+    let shrink_cost = SHRINK_DELIVERIES - budget;
+    let smaller = if shrunk == first.payload {
+        format!("could not be made smaller ({shrink_cost} more deliveries tried)")
+    } else {
+        format!("shrunk in {shrink_cost} more deliveries to")
+    };
+    message.push_str(&format!(
+        "; #{} {smaller}: {} {}",
+        first_index + 1,
+        first.kind.event_type.as_str(),
+        short_json(&shrunk, 300)
+    ));
+    // Payloads of the same type that got 200: first those holding every field the
+    // shrunk one holds (the patch then says `replace`, naming both values), then the
+    // smallest.
+    let mut passed: Vec<&Value> = results
+        .iter()
+        .filter(|v| v.kind.event_type == first.kind.event_type && delivered(&v.exchange))
+        .map(|v| &v.payload)
+        .collect();
+    let fields: Vec<&String> = shrunk
+        .as_object()
+        .map(|o| o.keys().collect())
+        .unwrap_or_default();
+    passed.sort_by_key(|p| {
+        let missing = fields
+            .iter()
+            .filter(|f| p.get(f.as_str()).is_none())
+            .count();
+        (
+            missing,
+            serde_json::to_vec(p).map_or(usize::MAX, |b| b.len()),
+        )
+    });
+    let mut budget = SEPARATE_DELIVERIES;
+    match separate(sender, schema, first.kind, &shrunk, &passed, &mut budget).await {
+        Some(passing) => {
+            let patch = json_patch::diff(&passing, &shrunk);
+            message.push_str(&format!(
+                "; what separates it from a payload that got 200, as a JSON Patch: {} → {}",
+                short_json(&serde_json::to_value(&patch).unwrap_or_default(), 400),
+                outcome.outcome_text()
+            ));
+        }
+        None if passed.is_empty() => message.push_str(&format!(
+            "; no {} variant got 200, so there is no accepted payload to compare it with",
+            first.kind.event_type.as_str()
+        )),
+        None => message.push_str(
+            "; no change towards an accepted variant made it pass within the delivery bound",
+        ),
+    }
+    // The failing delivery of the shrunk payload is the check's last exchange (the one
+    // `--export-curl` prints).
+    if let Some(at) = sender
+        .exchanges
+        .iter()
+        .rposition(|e| e.request.body == outcome.request.body)
+    {
+        outcome = sender.exchanges.remove(at);
+    }
+    sender.exchanges.push(outcome);
+    Verdict::Failed(message)
+}
+
+/// What the passing variants covered.
+fn passed_summary(results: &[Variant]) -> String {
+    let mut per_type: Vec<(EventType, usize)> = Vec::new();
+    for variant in results {
+        match per_type
+            .iter_mut()
+            .find(|(t, _)| *t == variant.kind.event_type)
+        {
+            Some((_, n)) => *n += 1,
+            None => per_type.push((variant.kind.event_type, 1)),
+        }
+    }
+    let enums = results
+        .iter()
+        .filter(|v| v.recipe.pins.iter().any(|p| p.value.is_some()))
+        .count();
+    format!(
+        "all {} variants generated from Spotnana's published schemas got 200 ({}): only \
+         required fields, every optional field, one product block each, empty arrays, long \
+         and non-ASCII strings, edge numbers, {enums} pinned enum values",
+        results.len(),
+        per_type
+            .iter()
+            .map(|(t, n)| format!("{n} {}", t.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// Removes what it can from a failing payload while it stays schema-valid and keeps
+/// failing: each container (the root first, then what remains inside) loses its
+/// members all at once, else in halves, quarters… down to one at a time.
+async fn shrink(
+    sender: &mut Sender<'_>,
+    schema: PayloadSchema,
+    kind: EventKind,
+    payload: Value,
+    exchange: Exchange,
+    budget: &mut usize,
+) -> (Value, Exchange) {
+    let mut current = payload;
+    let mut outcome = exchange;
+    let mut containers: VecDeque<Vec<String>> = VecDeque::from([Vec::new()]);
+    while let Some(container) = containers.pop_front() {
+        let mut parts = 1usize;
+        loop {
+            let members = members(&current, &container);
+            if members.is_empty() || *budget == 0 {
+                break;
+            }
+            let parts_now = parts.min(members.len());
+            let size = members.len().div_ceil(parts_now);
+            let mut removed = false;
+            for chunk in members.chunks(size) {
+                let mut candidate = current.clone();
+                // Last first, so array indices stay right.
+                for member in chunk.iter().rev() {
+                    let mut at = container.clone();
+                    at.push(member.clone());
+                    variants::remove_at(&mut candidate, &at);
+                }
+                if !schema.is_valid(&candidate) {
+                    continue;
+                }
+                if *budget == 0 {
+                    break;
+                }
+                *budget -= 1;
+                if let Some(failure) = sender.fails(kind, &candidate).await {
+                    current = candidate;
+                    outcome = failure;
+                    removed = true;
+                    break;
+                }
+            }
+            if removed {
+                parts = parts_now.saturating_sub(1).max(1);
+            } else if parts_now >= members.len() {
+                break;
+            } else {
+                parts = (parts_now * 2).min(members.len());
+            }
+        }
+        for member in members(&current, &container) {
+            let mut at = container.clone();
+            at.push(member);
+            if value_at(&current, &at).is_some_and(|v| {
+                v.as_object().is_some_and(|o| !o.is_empty())
+                    || v.as_array().is_some_and(|a| !a.is_empty())
+            }) {
+                containers.push_back(at);
+            }
+        }
+    }
+    (current, outcome)
+}
+
+/// Finds a payload that gets 200 and differs from `failing` as little as the bound
+/// allows: the differences from an accepted variant are applied in halves, keeping a
+/// half that still passes, until one change is left or neither half passes alone.
+async fn separate(
+    sender: &mut Sender<'_>,
+    schema: PayloadSchema,
+    kind: EventKind,
+    failing: &Value,
+    passed: &[&Value],
+    budget: &mut usize,
+) -> Option<Value> {
+    for accepted in passed.iter().take(2) {
+        let mut changes = json_patch::diff(failing, accepted).0;
+        if changes.is_empty() {
+            // The same payload failed and passed: not a matter of its content.
+            continue;
+        }
+        while changes.len() > 1 && *budget > 0 {
+            let second = changes.split_off(changes.len() / 2);
+            let first = std::mem::take(&mut changes);
+            let mut kept = None;
+            for half in [first.clone(), second.clone()] {
+                let Some(candidate) = applied(failing, &half) else {
+                    continue;
+                };
+                if !schema.is_valid(&candidate) || *budget == 0 {
+                    continue;
+                }
+                *budget -= 1;
+                if sender.fails(kind, &candidate).await.is_none() {
+                    kept = Some(half);
+                    break;
+                }
+            }
+            match kept {
+                Some(half) => changes = half,
+                None => {
+                    changes = first;
+                    changes.extend(second);
+                    break;
+                }
+            }
+        }
+        return applied(failing, &changes);
+    }
+    None
+}
+
+/// `value` with the patch operations applied; `None` when they do not apply.
+fn applied(value: &Value, operations: &[json_patch::PatchOperation]) -> Option<Value> {
+    let mut result = value.clone();
+    json_patch::patch(&mut result, operations).ok()?;
+    Some(result)
+}
+
+/// The member names of the object or array at `container` (indices as text).
+fn members(value: &Value, container: &[String]) -> Vec<String> {
+    match value_at(value, container) {
+        Some(Value::Object(map)) => map.keys().cloned().collect(),
+        Some(Value::Array(items)) => (0..items.len()).map(|i| i.to_string()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn value_at<'v>(value: &'v Value, segments: &[String]) -> Option<&'v Value> {
+    segments.iter().try_fold(value, |at, segment| match at {
+        Value::Object(map) => map.get(segment),
+        Value::Array(items) => items.get(segment.parse::<usize>().ok()?),
+        _ => None,
+    })
+}
+
+/// Compact JSON, cut at `max` characters with `…`.
+fn short_json(value: &Value, max: usize) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn info_is_a_required_payload_check() {
+        let info = info();
+        assert_eq!(info.id, "payload.schema-variants-accepted");
+        assert_eq!(info.level, Level::Required);
+        assert_eq!(info.suite(), "payload");
+    }
+
+    #[test]
+    fn count_is_bounded() {
+        assert_eq!(parse_count("50"), Ok(50));
+        assert!(parse_count("0").is_err());
+        assert!(parse_count("10001").is_err());
+        assert!(parse_count("x").is_err());
+    }
+
+    #[test]
+    fn long_json_is_cut() {
+        assert_eq!(short_json(&serde_json::json!({"a": 1}), 100), r#"{"a":1}"#);
+        assert_eq!(short_json(&serde_json::json!("ééééé"), 3), "\"éé…");
+    }
+}
