@@ -170,7 +170,10 @@ fn files_on_disk_are_the_embedded_ones_and_the_listed_ones() {
                 .into_iter()
                 .map(|info| info.id),
         )
-        .chain([spotcheck::runner::recovery::info().id])
+        .chain([
+            spotcheck::runner::variants::info().id,
+            spotcheck::runner::recovery::info().id,
+        ])
         .collect();
     assert_eq!(listed, expected);
 }

@@ -5,10 +5,10 @@
 
 #[path = "support/chromium.rs"]
 mod chromium;
-#[path = "support/tools.rs"]
-mod tools;
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/tools.rs"]
+mod tools;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

@@ -13,12 +13,12 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 #[path = "support/chromium.rs"]
 mod chromium;
-#[path = "support/tools.rs"]
-mod tools;
 #[path = "support/cli.rs"]
 mod cli;
 #[path = "support/receiver.rs"]
 mod support;
+#[path = "support/tools.rs"]
+mod tools;
 
 /// What an endpoint may send back to attack the person reading the report.
 const HOSTILE: &str = r#"<script>document.title="pwned"</script><img src=x onerror=alert(1)><a href="javascript:alert(2)">x</a>"#;

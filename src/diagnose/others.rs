@@ -148,7 +148,11 @@ pub(super) async fn rotation(checks: &mut [CheckResult], ctx: &RunContext, rng: 
     super::attach(&mut checks[index], found);
 }
 
-/// The sends of `signature.raw-body`, in the order of its steps.
+/// How many steps of `signature.raw-body` come before its styled bodies: the control
+/// (a compact body that must be accepted first). Its exchanges are not style verdicts.
+const RAW_BODY_CONTROLS: usize = 1;
+
+/// The styled sends of `signature.raw-body`, in the order of its steps after the control.
 const BODY_STYLES: &[(&str, BodyStyle, Option<&str>)] = &[
     ("pretty", BodyStyle::Pretty, None),
     ("reordered", BodyStyle::Reordered, None),
@@ -170,6 +174,7 @@ pub(super) async fn body_styles(checks: &mut [CheckResult], ctx: &RunContext, rn
     let mut verdicts: Vec<Option<bool>> = checks[index]
         .exchanges
         .iter()
+        .skip(RAW_BODY_CONTROLS)
         .take(BODY_STYLES.len())
         .map(|e| {
             if super::accepted(e) {

@@ -13,8 +13,9 @@ use crate::signing::{SignedHeaders, Verifier, unix_now};
 /// Which check to explain and the refused, correctly signed delivery whose body the
 /// probes sign again: `signature.valid-accepted` when it failed with a refusal, or
 /// (when it did not run) the first failed check holding such a delivery, provided
-/// most correctly signed deliveries of the run were refused with 401 or 403.
-fn target(checks: &[CheckResult], ctx: &RunContext) -> Option<(usize, Exchange)> {
+/// most correctly signed deliveries of the run were refused with 401 or 403. The flag
+/// says which: `true` when the target is not `signature.valid-accepted`.
+fn target(checks: &[CheckResult], ctx: &RunContext) -> Option<(usize, Exchange, bool)> {
     let verifier = Verifier::new(vec![ctx.secret.clone()]);
     let signed_refusal = |e: &Exchange| {
         e.request.method == "POST" && super::refused(e) && verifies(&verifier, e).is_some()
@@ -25,7 +26,7 @@ fn target(checks: &[CheckResult], ctx: &RunContext) -> Option<(usize, Exchange)>
             return None;
         }
         let refused = check.exchanges.iter().find(|e| signed_refusal(e))?;
-        return Some((index, refused.clone()));
+        return Some((index, refused.clone(), false));
     }
     let signed: Vec<&Exchange> = checks
         .iter()
@@ -44,16 +45,21 @@ fn target(checks: &[CheckResult], ctx: &RunContext) -> Option<(usize, Exchange)>
             return None;
         }
         let refused = check.exchanges.iter().find(|e| signed_refusal(e))?;
-        Some((index, refused.clone()))
+        Some((index, refused.clone(), true))
     })
 }
 
 /// Sends the signature probes when correctly signed deliveries were refused.
 pub(super) async fn diagnose(checks: &mut [CheckResult], ctx: &RunContext, rng: &mut SeededRng) {
-    let Some((index, refused)) = target(checks, ctx) else {
+    let Some((index, refused, inferred)) = target(checks, ctx) else {
         return;
     };
     let body = refused.request.body.clone();
+    if inferred && control_accepted(ctx, &body, rng).await {
+        // The refusals were not about the signature the run sends (e.g. a check
+        // refused another token form or a timestamp): the probes could only mislead.
+        return;
+    }
     let attempts = PROBES
         .iter()
         .filter(|probe| probe.applies(ctx.format))
@@ -72,6 +78,25 @@ pub(super) async fn diagnose(checks: &mut [CheckResult], ctx: &RunContext, rng: 
         .collect();
     let records = super::send(ctx, attempts).await;
     super::attach(&mut checks[index], judge(records));
+}
+
+/// Whether the endpoint accepts `body` signed exactly as the run signs it, once more.
+/// Asked only when `signature.valid-accepted` did not run, so that refusals of
+/// something else are not read as a wrong verifier.
+async fn control_accepted(ctx: &RunContext, body: &bytes::Bytes, rng: &mut SeededRng) -> bool {
+    let id = random::uuid(rng);
+    let signed = SignedHeaders::new(&[&ctx.secret], &id, unix_now(), body, ctx.format);
+    let attempt = super::delivery(ctx, body, &signed, rng);
+    let records = super::send(
+        ctx,
+        vec![(
+            "control".to_owned(),
+            "correctly signed, as the run signs".to_owned(),
+            attempt,
+        )],
+    )
+    .await;
+    records.first().is_some_and(|r| r.accepted)
 }
 
 /// What the answers to the probes confirm.
