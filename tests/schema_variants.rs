@@ -178,8 +178,8 @@ async fn the_reference_receiver_takes_every_variant() {
     );
     assert_eq!(
         check["exchanges"].as_array().unwrap().len(),
-        50,
-        "one delivery per variant"
+        1 + 50,
+        "the control, then one delivery per variant"
     );
 }
 

@@ -35,7 +35,7 @@ enum Want {
 }
 
 /// The checks whose control delivery must get `200` (see `delivery.status-200`).
-const CONTROLLED_BY_STATUS_200: [&str; 16] = [
+const CONTROLLED_BY_STATUS_200: [&str; 17] = [
     "delivery.trace-headers-tolerated",
     "delivery.every-subscribed-event",
     "delivery.unknown-fields-tolerated",
@@ -52,6 +52,7 @@ const CONTROLLED_BY_STATUS_200: [&str; 16] = [
     "retry.redelivery-idempotent",
     "ordering.out-of-order-accepted",
     "ordering.interleaved-organizations",
+    "payload.schema-variants-accepted",
 ];
 
 const NO_STATE_URL: &str = "needs an observation endpoint";
@@ -162,6 +163,7 @@ async fn an_endpoint_answering_202_to_everything_fails_only_the_status_check() {
         ),
         // Accepted, with the wrong code: the signature was accepted.
         ("signature.valid-accepted", Want::Pass),
+        ("signature.clock-skew-tolerated", Want::Pass),
         ("signature.raw-body", Want::Pass),
         ("signature.rotation-accepted", Want::Pass),
         ("signature.format-tolerant", Want::Pass),
@@ -213,6 +215,12 @@ async fn an_endpoint_answering_401_to_everything_fails_the_status_and_signature_
         (
             "signature.format-tolerant",
             Want::Warn("expected 2xx, got 401 Unauthorized"),
+        ),
+        (
+            "signature.clock-skew-tolerated",
+            Want::NotJudged {
+                see: "signature.valid-accepted",
+            },
         ),
         ("signature.rejection-is-4xx", Want::Pass),
         ("retry.recovers-after-failure", Want::Warn("still failing")),

@@ -89,16 +89,28 @@ impl Sender<'_> {
     /// Sends each payload as an event of its kind, `CONCURRENCY` at a time; the
     /// exchanges in input order.
     async fn send(&mut self, payloads: Vec<(EventKind, Value)>) -> Vec<Exchange> {
-        let context = ComposeContext::of(self.ctx, unix_now());
-        let mut attempts: Vec<_> = payloads
+        let plans = payloads
             .into_iter()
-            .map(|(kind, payload)| {
-                let plan = SendPlan {
-                    content: Content::Payload(kind, payload),
-                    ..SendPlan::new(kind)
-                };
-                compose::compose(&plan, &context, None, None, &mut self.rng).attempt
+            .map(|(kind, payload)| SendPlan {
+                content: Content::Payload(kind, payload),
+                ..SendPlan::new(kind)
             })
+            .collect();
+        self.deliver(plans).await
+    }
+
+    /// Delivers one regular generated event of `kind` (the fixture, not a variant).
+    async fn control(&mut self, kind: EventKind) -> Exchange {
+        self.deliver(vec![SendPlan::new(kind)]).await.remove(0)
+    }
+
+    /// Composes, signs and delivers each plan, `CONCURRENCY` at a time, recording every
+    /// exchange; the exchanges in input order.
+    async fn deliver(&mut self, plans: Vec<SendPlan>) -> Vec<Exchange> {
+        let context = ComposeContext::of(self.ctx, unix_now());
+        let mut attempts: Vec<_> = plans
+            .iter()
+            .map(|plan| compose::compose(plan, &context, None, None, &mut self.rng).attempt)
             .collect();
         if !self.ctx.hmac {
             super::execute::strip_hmac(&mut attempts);
@@ -154,6 +166,19 @@ pub async fn run(ctx: &RunContext, count: usize) -> CheckResult {
         rng,
         exchanges: Vec::new(),
     };
+    // The precondition: a regular generated event of the first variant's kind gets 200.
+    // Otherwise every variant's refusal would only repeat delivery.status-200's finding
+    // (an endpoint answering 202 or 401 to everything), not say anything of payloads.
+    let control_kind = made[0].1;
+    let control = sender.control(control_kind).await;
+    if let Some(response) = control.response.as_ref().filter(|_| !delivered(&control)) {
+        let verdict = Verdict::Skipped(format!(
+            "could not judge: the control delivery ({control_kind}, a generated fixture \
+             event) got {}, where 200 is needed (see delivery.status-200)",
+            response.status_line()
+        ));
+        return CheckResult::new(info(), verdict, started.elapsed(), sender.exchanges);
+    }
     let exchanges = sender
         .send(made.iter().map(|(_, k, p)| (*k, p.clone())).collect())
         .await;
