@@ -1,6 +1,6 @@
 //! Spotnana's webhook signature scheme: secrets, signing and verification.
 //!
-//! The scheme (see `spotnana-webhooks.md`): the secret is `whsec_` followed by
+//! The scheme (Spotnana's developer documentation, restated in the README): the secret is `whsec_` followed by
 //! Base64; the HMAC key is the decoded bytes. The signed content is
 //! `{webhook id}.{timestamp}.{raw body bytes}` and the signature is the standard
 //! Base64 of its HMAC-SHA256. The signature header holds one or more tokens

@@ -1,6 +1,6 @@
 //! Spotnana's retry policy and the engine that follows it.
 //!
-//! The policy (`spotnana-webhooks.md`): a failed delivery (anything but `200 OK`, or
+//! The policy (Spotnana's developer documentation; `docs/retry.md`): a failed delivery (anything but `200 OK`, or
 //! no answer) is retried up to 5 times at once, then with exponential backoff (1
 //! minute, doubling, capped at 12 hours between attempts) until 14 days have passed
 //! since the first attempt; then the message is parked for manual intervention.

@@ -1,4 +1,4 @@
-//! The JSON report (shape in DESIGN.md "Reports").
+//! The JSON report (shape in `docs/report.schema.json`, described in `docs/reports.md`).
 
 use super::RunReport;
 

@@ -20,7 +20,7 @@ const FORWARD_SECRECY: &str = "tls.forward-secrecy";
 const NO_WEAK_CIPHERS: &str = "tls.no-weak-ciphers";
 const MOZILLA_INTERMEDIATE: &str = "tls.mozilla-intermediate";
 
-/// The nine `tls.*` checks, in DESIGN.md order (the three strength checks last).
+/// The nine `tls.*` checks, in the order of the README's check table (the three strength checks last).
 pub fn check_infos() -> Vec<CheckInfo> {
     let info = |id: &str, title: &str, level: Level, why: &str, fix: &str| CheckInfo {
         id: id.to_owned(),
@@ -97,7 +97,7 @@ pub fn check_infos() -> Vec<CheckInfo> {
     ]
 }
 
-/// Judges the nine `tls.*` checks from a probe report, in DESIGN.md order.
+/// Judges the nine `tls.*` checks from a probe report, in the order of the README's check table.
 ///
 /// For a plain `http://` endpoint `tls.https-required` fails and the other eight are
 /// skipped ("endpoint is plain HTTP"). The three strength checks also skip when TLS 1.2
