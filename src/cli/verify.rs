@@ -244,6 +244,11 @@ fn likely_causes(
     signature_matches: bool,
 ) -> Vec<String> {
     let mut causes = Vec::new();
+    // The three headers, when all were given: what the computations below redo.
+    let given = match (id, timestamp, signature) {
+        (Some(id), Some(timestamp), Some(signature)) => Some((id, timestamp, signature)),
+        _ => None,
+    };
     match err {
         VerifyError::MissingHeader(name) => {
             causes.push(format!(
@@ -287,7 +292,7 @@ fn likely_causes(
                 .to_owned(),
         ),
         VerifyError::Malformed(_) => {
-            causes.extend(fingerprints(input, id, timestamp, signature));
+            causes.extend(given.map_or_else(Vec::new, |given| fingerprints(input, given)));
             causes.push(
                 "the header was cut or altered when copied: each token is `v1,<44 Base64 characters>` \
                  or the 44 characters alone"
@@ -303,8 +308,10 @@ fn likely_causes(
             }
         }
         VerifyError::NoMatch { .. } => {
-            causes.extend(fingerprints(input, id, timestamp, signature));
-            causes.extend(specific_mismatch(input, id, timestamp, signature));
+            if let Some(given) = given {
+                causes.extend(fingerprints(input, given));
+                causes.extend(specific_mismatch(input, given));
+            }
             causes.push(
                 "the body was re-serialized (parsed and printed again) before verifying: \
                  verify over the raw bytes exactly as received"
@@ -330,15 +337,7 @@ fn likely_causes(
 
 /// Names the common wrong computation (the same table `spotcheck run` probes the
 /// endpoint with) that produces the signature given, if one does.
-fn fingerprints(
-    input: &Input<'_>,
-    id: Option<&str>,
-    timestamp: Option<&str>,
-    signature: Option<&str>,
-) -> Vec<String> {
-    let (Some(id), Some(timestamp), Some(signature)) = (id, timestamp, signature) else {
-        return Vec::new();
-    };
+fn fingerprints(input: &Input<'_>, (id, timestamp, signature): (&str, &str, &str)) -> Vec<String> {
     crate::diagnose::probes::fingerprint(input.secret, id, timestamp, input.body, signature)
         .into_iter()
         .map(|probe| {
@@ -353,13 +352,8 @@ fn fingerprints(
 /// Tries the usual slips and names the one that makes the signature match.
 fn specific_mismatch(
     input: &Input<'_>,
-    id: Option<&str>,
-    timestamp: Option<&str>,
-    signature: Option<&str>,
+    (id, timestamp, signature): (&str, &str, &str),
 ) -> Vec<String> {
-    let (Some(id), Some(timestamp), Some(signature)) = (id, timestamp, signature) else {
-        return Vec::new();
-    };
     let verifier = Verifier::new(vec![input.secret.clone()]).with_tolerance(None);
     let matches = |id: &str, ts: &str, body: &[u8]| {
         verifier

@@ -261,7 +261,12 @@ impl Client {
                 return Err((timed_out(self.timeout, "no answer"), None));
             }
             Ok(Err(err)) => {
-                let error = classify(&err, false, false);
+                let mut error = classify(&err, false, false);
+                if error.class == ErrorClass::Reset
+                    && let Some(alert) = conn.ended_by_tls().await
+                {
+                    error = alert;
+                }
                 let answer_bytes = conn.bytes_read() - before;
                 let stale = resend_on_fresh(conn.reused, answer_bytes, error.class);
                 return Err((error, stale.then_some(conn)));

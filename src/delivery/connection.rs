@@ -88,9 +88,27 @@ pub(crate) struct Conn {
     deadline: Arc<Deadline>,
     /// The status and time of the last complete answer on this connection.
     last_answer: Option<(u16, Instant)>,
+    /// What ended the connection, set by its driver task when it fails: the request
+    /// on it only sees "closed before the request was sent", while this holds the
+    /// cause (e.g. the server's TLS alert that it requires a client certificate).
+    ended: tokio::sync::watch::Receiver<Option<TransportError>>,
 }
 
 impl Conn {
+    /// The TLS alert that ended this connection, if its driver ended with one: waited
+    /// for a moment, since the request fails as the driver is still finishing.
+    pub async fn ended_by_tls(&mut self) -> Option<TransportError> {
+        let ended = tokio::time::timeout(
+            Duration::from_millis(100),
+            self.ended.wait_for(Option::is_some),
+        )
+        .await
+        .ok()?
+        .ok()?
+        .clone()?;
+        (ended.class == ErrorClass::Tls).then_some(ended)
+    }
+
     /// Bytes read from the connection so far.
     pub fn bytes_read(&self) -> u64 {
         self.read.load(Ordering::Relaxed)
@@ -224,6 +242,7 @@ impl Pool {
                         read: conn.read.clone(),
                         deadline: conn.deadline.clone(),
                         last_answer: None,
+                        ended: conn.ended.clone(),
                     });
                 }
                 shared.remove(origin);
@@ -317,11 +336,20 @@ impl Pool {
         let handshake_failed = |err: hyper::Error| ConnectFailure {
             error: super::client::classify(&err, false, true),
         };
+        let (ended_tx, ended) = tokio::sync::watch::channel(None);
+        let drive =
+            |connection: std::pin::Pin<Box<dyn Future<Output = hyper::Result<()>> + Send>>| {
+                tokio::spawn(async move {
+                    if let Err(err) = connection.await {
+                        let _ = ended_tx.send(Some(super::client::classify(&err, true, false)));
+                    }
+                })
+            };
         let sender = if h2 {
             let (sender, connection) = http2::handshake(TokioExecutor::new(), io)
                 .await
                 .map_err(handshake_failed)?;
-            tokio::spawn(connection);
+            drive(Box::pin(connection));
             let mut shared = self.shared_h2.lock().unwrap_or_else(|e| e.into_inner());
             shared.entry(origin.clone()).or_insert_with(|| Conn {
                 sender: Sender::Http2(sender.clone()),
@@ -330,11 +358,12 @@ impl Pool {
                 read: read.clone(),
                 deadline: deadline.clone(),
                 last_answer: None,
+                ended: ended.clone(),
             });
             Sender::Http2(sender)
         } else {
             let (sender, connection) = http1::handshake(io).await.map_err(handshake_failed)?;
-            tokio::spawn(connection);
+            drive(Box::pin(connection));
             Sender::Http1(sender)
         };
         Ok(Conn {
@@ -344,6 +373,7 @@ impl Pool {
             read,
             deadline,
             last_answer: None,
+            ended,
         })
     }
 }
