@@ -71,7 +71,10 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(config: &super::ReceiverConfig, queue: mpsc::Sender<Queued>) -> Shared {
+    pub(crate) fn new(
+        config: &super::config::ReceiverConfig,
+        queue: mpsc::Sender<Queued>,
+    ) -> Shared {
         let flaws = Flaws::new(config.flaws.clone());
         let body_limit = flaws
             .body_limit()

@@ -13,10 +13,11 @@ use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use super::config::{ReceiverConfig, TlsSetup};
 use super::handler::{Shared, webhook};
 use super::log::EventLog;
 use super::state::{PnrView, ReceiverStats, WebhookView};
-use super::{ReceiverConfig, TlsSetup, pki, processor};
+use super::{pki, processor};
 use crate::error::SetupError;
 use crate::event::EventType;
 use crate::event::schema::PayloadSchema;
@@ -202,7 +203,7 @@ fn router(shared: Arc<Shared>, expose_state: bool) -> Router {
     if shared.oauth.is_some() {
         router = router.route(
             super::oauth::TOKEN_PATH,
-            axum::routing::any(super::oauth::token_endpoint),
+            axum::routing::any(super::token_endpoint::token_endpoint),
         );
     }
     if expose_state {
@@ -245,6 +246,12 @@ impl RunningReceiver {
     /// The observation base URL (`…/state`); served only with [`ReceiverConfig::state`].
     pub fn state_url(&self) -> String {
         format!("{}/state", self.base_url)
+    }
+
+    /// The token endpoint, `https://127.0.0.1:PORT/oauth/token` (served only with
+    /// [`ReceiverConfig::oauth`]).
+    pub fn token_url(&self) -> String {
+        format!("{}{}", self.base_url, super::oauth::TOKEN_PATH)
     }
 
     /// The scheme, host and port, without a path.
