@@ -315,7 +315,7 @@ pub fn apply_payload(event: &mut Value, patch: &Value, replace: bool) {
     if replace {
         *slot = patch.clone();
     } else {
-        event::merge::merge(slot, patch);
+        event::merge_patch::merge(slot, patch);
     }
 }
 

@@ -6,13 +6,15 @@ pub mod body_style;
 pub mod catalogue;
 pub mod envelope;
 pub mod fixtures;
-pub mod merge;
+pub mod merge_patch;
 pub mod random;
 pub mod schema;
 pub mod variants;
 
 pub use catalogue::{EventKind, EventType, UnknownEvent};
 pub use envelope::{Envelope, EnvelopeStyle};
+/// The old name of [`merge_patch`], kept for callers not yet moved to the new one.
+pub use merge_patch as merge;
 pub use random::SeededRng;
 
 use serde_json::Value;

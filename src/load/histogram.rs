@@ -3,6 +3,7 @@
 //! tools read), so several runs can be added into one with exact percentiles.
 
 use std::io::Cursor;
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -10,7 +11,15 @@ use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer as _, V2DeflateSerializer};
 use serde::{Deserialize, Serialize};
 
-use super::stats::latency_histogram;
+/// Highest latency the histograms track (longer ones are recorded as this).
+pub const MAX_TRACKED: Duration = Duration::from_secs(120);
+
+/// A latency histogram in microseconds, 1 µs to [`MAX_TRACKED`], 3 significant digits
+/// (about 136 KiB, whatever the number of requests).
+pub fn latency_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_TRACKED.as_micros() as u64, 3)
+        .expect("static histogram bounds are valid")
+}
 
 /// The only encoding written and read.
 pub const ENCODING: &str = "hdrhistogram-v2-deflate-base64";

@@ -18,11 +18,13 @@
 pub mod histogram;
 pub mod html;
 pub mod http1;
-pub mod merge;
+pub mod outcome;
 pub mod profile;
 pub mod ramp;
 pub mod report;
+pub mod report_merge;
 pub mod request;
+mod rounding;
 pub mod series;
 pub mod stats;
 pub mod target;
@@ -35,8 +37,11 @@ use std::time::Duration;
 use tokio::sync::{Mutex, mpsc, oneshot, watch};
 use tokio::time::Instant;
 
+pub use outcome::{LoadOutcome, RateCounts};
 pub use profile::Profile;
 pub use report::LoadReport;
+/// The old name of [`report_merge`], kept for callers not yet moved to the new one.
+pub use report_merge as merge;
 pub use request::{RequestMaker, RequestPlan, Templates, WeightedKind};
 pub use stats::{Live, Stats};
 pub use target::Target;
@@ -69,28 +74,6 @@ pub struct LoadOptions {
     pub timeout: Duration,
     /// Seed for ids and body choice.
     pub seed: u64,
-}
-
-/// Open-model counters.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RateCounts {
-    /// Permits the ticker issued (requests scheduled).
-    pub scheduled: u64,
-    /// Scheduled requests never sent: the backlog was full, or the run ended first.
-    pub dropped: u64,
-}
-
-/// What a run measured.
-#[derive(Debug)]
-pub struct LoadOutcome {
-    /// Every worker's stats merged.
-    pub stats: Stats,
-    /// Wall time from the first request to the last.
-    pub elapsed: Duration,
-    /// Requests abandoned in flight when the duration ended (not counted as requests).
-    pub abandoned: u64,
-    /// Open model only.
-    pub rate: Option<RateCounts>,
 }
 
 /// Runs the load. `live`, when given, is updated as requests complete (for a progress

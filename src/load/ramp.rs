@@ -18,7 +18,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::report::{Latency, round1};
+use super::report::Latency;
+use super::rounding::round1;
 use super::{LoadOptions, LoadOutcome, RequestPlan, Stop, Target};
 
 /// Most steps of a search (before the one at an expected peak).

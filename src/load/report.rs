@@ -6,8 +6,26 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use super::histogram::EncodedHistogram;
-use super::{LoadOutcome, RateCounts};
+use super::outcome::{LoadOutcome, RateCounts};
+use super::rounding::round1;
 use crate::receiver::ReceiverStats;
+
+/// One run in a merged report's `merged_from` list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Part {
+    /// Where the report was read from, as given.
+    pub source: String,
+    /// The run's seed (`null` when the part was itself a merge).
+    pub seed: Option<u64>,
+    /// The run's completed requests.
+    pub requests: u64,
+    /// The run's wall time.
+    pub duration_ms: u64,
+    /// The run's throughput.
+    pub throughput_rps: f64,
+    /// The run's own p99, to spot an outlier runner.
+    pub p99_ms: f64,
+}
 
 /// Latency percentiles in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -110,7 +128,7 @@ pub struct LoadReport {
     pub timeline: Option<super::series::Timeline>,
     /// A merged report: the runs it adds up, in the order given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub merged_from: Option<Vec<super::merge::Part>>,
+    pub merged_from: Option<Vec<Part>>,
 }
 
 /// How the run was set up, for the report.
@@ -136,11 +154,6 @@ pub struct RunInfo {
 
 fn ms(micros: u64) -> f64 {
     (micros as f64 / 1000.0 * 1000.0).round() / 1000.0
-}
-
-/// Rounds to one decimal (how rates are reported).
-pub(super) fn round1(value: f64) -> f64 {
-    (value * 10.0).round() / 10.0
 }
 
 impl Latency {

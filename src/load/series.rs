@@ -35,7 +35,7 @@ pub fn class_of(outcome: &Result<u16, ErrorClass>) -> usize {
 
 /// A coarse latency histogram (µs), enough for a chart and for the live p99.
 pub fn coarse_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, super::stats::MAX_TRACKED.as_micros() as u64, 2)
+    Histogram::new_with_bounds(1, super::histogram::MAX_TRACKED.as_micros() as u64, 2)
         .expect("static histogram bounds are valid")
 }
 
@@ -129,7 +129,7 @@ impl Series {
                 Point {
                     t_s: start,
                     requests,
-                    rps: super::report::round1(requests as f64 / span),
+                    rps: super::rounding::round1(requests as f64 / span),
                     p50_ms: ms(0.5),
                     p90_ms: ms(0.9),
                     p99_ms: ms(0.99),

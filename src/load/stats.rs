@@ -9,10 +9,9 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use tokio::time::Instant;
 
+use super::histogram::latency_histogram;
 use crate::delivery::exchange::ErrorClass;
 
-/// Highest latency the histograms track (longer ones are recorded as this).
-pub const MAX_TRACKED: Duration = Duration::from_secs(120);
 /// Status codes counted one by one: 100 to 599; anything else goes to one slot.
 const STATUS_BASE: u16 = 100;
 const STATUS_SLOTS: usize = 500;
@@ -35,13 +34,6 @@ fn error_index(class: ErrorClass) -> usize {
         .iter()
         .position(|c| *c == class)
         .unwrap_or(ERROR_CLASSES.len() - 1)
-}
-
-/// A latency histogram in microseconds, 1 µs to [`MAX_TRACKED`], 3 significant digits
-/// (about 136 KiB, whatever the number of requests).
-pub fn latency_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, MAX_TRACKED.as_micros() as u64, 3)
-        .expect("static histogram bounds are valid")
 }
 
 use super::series::{CLASSES, Series, coarse_histogram as live_histogram};
@@ -334,6 +326,8 @@ mod tests {
         assert_eq!(a.late, 2);
         // The 500 s timeout is clamped to the tracked maximum, not lost.
         assert_eq!(a.latency.len(), 5);
-        assert!(a.latency.max() >= MAX_TRACKED.as_micros() as u64 * 99 / 100);
+        assert!(
+            a.latency.max() >= crate::load::histogram::MAX_TRACKED.as_micros() as u64 * 99 / 100
+        );
     }
 }

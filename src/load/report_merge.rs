@@ -10,29 +10,10 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
-use super::histogram::EncodedHistogram;
-use super::report::{Latency, LoadReport, RateReport, round1};
-use super::stats::latency_histogram;
+use super::histogram::{EncodedHistogram, latency_histogram};
+use super::report::{Latency, LoadReport, Part, RateReport};
+use super::rounding::round1;
 use crate::receiver::ReceiverStats;
-
-/// One run in a merged report's `merged_from` list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Part {
-    /// Where the report was read from, as given.
-    pub source: String,
-    /// The run's seed (`null` when the part was itself a merge).
-    pub seed: Option<u64>,
-    /// The run's completed requests.
-    pub requests: u64,
-    /// The run's wall time.
-    pub duration_ms: u64,
-    /// The run's throughput.
-    pub throughput_rps: f64,
-    /// The run's own p99, to spot an outlier runner.
-    pub p99_ms: f64,
-}
 
 /// Why reports cannot be merged.
 #[derive(Debug, Clone, PartialEq, Eq)]
