@@ -7,6 +7,7 @@ pub mod common;
 pub mod completions;
 pub mod load;
 pub mod oauth;
+pub mod printout;
 pub mod redeliver;
 pub mod run;
 pub mod scenarios;

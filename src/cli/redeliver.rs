@@ -8,14 +8,16 @@ use std::time::Duration;
 use clap::Args;
 
 use super::common::{SecretArgs, parse_headers, parse_timeout};
+use super::printout::{render_response, verdict_line};
 use crate::delivery::client::load_ca_cert;
-use crate::delivery::park;
+use crate::delivery::park::{self, ParkError};
 use crate::delivery::request::{check_custom_headers, signed_attempt};
-use crate::delivery::retry::{RetryMessage, delivered, parse_time_scale};
+use crate::delivery::retry::{RetryMessage, parse_time_scale};
+use crate::delivery::verdict::DeliveryVerdict;
 use crate::delivery::{Client, ClientOptions, RetryPolicy};
 use crate::error::{SetupError, exit};
 use crate::event::random;
-use crate::signing::unix_now;
+use crate::signing::{Secret, unix_now};
 
 /// Options of `spotcheck redeliver`.
 #[derive(Debug, Args)]
@@ -63,21 +65,13 @@ pub async fn run(args: RedeliverArgs) -> Result<u8, SetupError> {
         let parked = park::read(path)?;
         let message = parked
             .to_message(args.endpoint.as_deref(), &overrides)
-            .map_err(|problem| SetupError::new(format!("{}: {problem}", path.display())))?;
+            .map_err(|problem| {
+                SetupError::new(format!("{}: {}", path.display(), SetupError::from(problem)))
+            })?;
         super::send::check_endpoint(&message.endpoint)?;
         messages.push((path.clone(), message));
     }
-    let secret = args.secret.require()?;
-    let ca_cert_pem = match &args.ca_cert {
-        Some(path) => Some(load_ca_cert(path)?),
-        None => None,
-    };
-    let client = Client::new(&ClientOptions {
-        timeout: args.timeout,
-        ca_cert_pem,
-        connect_timeout: None,
-        client_identity: args.client_cert.load()?,
-    })?;
+    let (secret, client) = client(&args)?;
     let mut rng = random::rng(random::fresh_seed());
     let policy = RetryPolicy::default();
     let mut all_delivered = true;
@@ -118,13 +112,46 @@ pub async fn run(args: RedeliverArgs) -> Result<u8, SetupError> {
             &mut rng,
         );
         let exchange = client.send(&attempt).await;
-        out!("{}", super::send::render_response(&exchange));
-        outln!("{}", super::send::verdict(&exchange).1);
-        all_delivered &= delivered(&exchange);
+        let verdict = DeliveryVerdict::of(&exchange);
+        out!("{}", render_response(&exchange));
+        outln!("{}", verdict_line(&verdict));
+        all_delivered &= verdict.delivered();
     }
     Ok(if all_delivered {
         exit::CONFORMANT
     } else {
         exit::NOT_CONFORMANT
     })
+}
+
+/// The secret every message is signed with and the client that sends them (trust
+/// store, client identity, timeout).
+fn client(args: &RedeliverArgs) -> Result<(Secret, Client), SetupError> {
+    let secret = args.secret.require()?;
+    let ca_cert_pem = match &args.ca_cert {
+        Some(path) => Some(load_ca_cert(path)?),
+        None => None,
+    };
+    let client = Client::new(&ClientOptions {
+        timeout: args.timeout,
+        ca_cert_pem,
+        connect_timeout: None,
+        client_identity: args.client_cert.load()?,
+    })?;
+    Ok((secret, client))
+}
+
+/// A parked file's problem in this front's words: the flags that fix it named
+/// (`send` and `redeliver` both write and read parked files).
+impl From<ParkError> for SetupError {
+    fn from(err: ParkError) -> SetupError {
+        match &err {
+            ParkError::NotParked { .. } => SetupError::new(err.to_string())
+                .with_hint("pass files written by `spotcheck send --retry` into its --park-dir"),
+            ParkError::Redacted { name } => {
+                SetupError::new(format!("{err}; give it again with --header '{name}: …'"))
+            }
+            _ => SetupError::new(err.to_string()),
+        }
+    }
 }

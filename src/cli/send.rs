@@ -9,10 +9,11 @@ use clap::Args;
 use serde_json::Value;
 
 use super::common::{FormatArgs, SecretArgs, TargetArgs, parse_headers, read_input};
+use super::printout::{render_response, verdict_line};
 use crate::delivery::client::load_ca_cert;
-use crate::delivery::exchange::{ErrorClass, Exchange};
 use crate::delivery::request::{check_custom_headers, signed_attempt};
 use crate::delivery::retry::RetryMessage;
+use crate::delivery::verdict::DeliveryVerdict;
 use crate::delivery::{Client, ClientOptions, RetryPolicy};
 use crate::error::{SetupError, exit};
 use crate::event::{self, EventKind, EventSpec, SeededRng, random};
@@ -135,9 +136,72 @@ pub async fn run(args: SendArgs) -> Result<u8, SetupError> {
         custom_headers,
     };
 
+    let destination = destination(&args, &mut rng).await?;
+    let code = deliver(&args, &destination, &delivery, seed, &mut rng).await;
+    if let Some(receiver) = destination.receiver {
+        // Shutting down drains the processing queue, so the receiver's log line is printed.
+        receiver.shutdown().await;
+    }
+    code
+}
+
+/// Where `send` delivers and with what.
+struct Destination {
+    /// The webhook URL.
+    endpoint: String,
+    /// The client (trust store, client identity, timeout).
+    client: Client,
+    /// OAuth and HMAC on or off.
+    how: How,
+    /// The signing secret.
+    secret: Secret,
+    /// The in-process reference receiver when there is no `--endpoint`; shut down
+    /// after the delivery so its log line for the event is printed.
+    receiver: Option<crate::receiver::RunningReceiver>,
+}
+
+/// Sets up the endpoint, or the embedded default: the reference receiver started
+/// in-process on loopback HTTPS (generated CA; the secret from the environment or a
+/// generated one), so `send` shows both sides: the exchange, then the receiver's log
+/// line for the event. Also the trust store, the client identity and OAuth.
+async fn destination(args: &SendArgs, rng: &mut SeededRng) -> Result<Destination, SetupError> {
     let oauth = args.oauth.options(args.target.endpoint.is_some())?;
     let Some(endpoint) = args.target.endpoint.as_deref() else {
-        return send_to_reference(&args, oauth, &delivery, seed, &mut rng).await;
+        let secret = match args.secret.load()? {
+            Some(secret) => secret,
+            None => Secret::generate(rng),
+        };
+        let config = crate::receiver::ReceiverConfig {
+            secrets: vec![secret.clone()],
+            print_events: true,
+            oauth: oauth.as_ref().map(|o| crate::receiver::OAuthServerConfig {
+                client_id: o.client_id.clone(),
+                client_secret: o.client_secret.clone(),
+            }),
+            ..crate::receiver::ReceiverConfig::default()
+        };
+        let receiver = crate::receiver::start_on_loopback(config).await?;
+        outln!(
+            "no --endpoint: delivering to the built-in reference receiver at {}\n",
+            receiver.webhook_url()
+        );
+        let client = Client::new(&ClientOptions {
+            timeout: args.target.timeout,
+            ca_cert_pem: receiver.ca_pem.clone().map(String::into_bytes),
+            connect_timeout: None,
+            client_identity: args.target.client_cert.load()?,
+        })?;
+        let how = How {
+            oauth: oauth_client(oauth, Some(receiver.token_url()), &client)?,
+            hmac: !args.oauth.no_hmac,
+        };
+        return Ok(Destination {
+            endpoint: receiver.webhook_url(),
+            client,
+            how,
+            secret,
+            receiver: Some(receiver),
+        });
     };
     // The same refusals as `run` (scheme, no host, credentials in the URL) first, so
     // a password in the URL is never sent nor echoed in the printout.
@@ -157,24 +221,31 @@ pub async fn run(args: SendArgs) -> Result<u8, SetupError> {
         oauth: oauth_client(oauth, None, &client)?,
         hmac: !args.oauth.no_hmac,
     };
-    deliver(
-        &args, &client, &how, endpoint, &secret, &delivery, seed, &mut rng,
-    )
-    .await
+    Ok(Destination {
+        endpoint: endpoint.to_owned(),
+        client,
+        how,
+        secret,
+        receiver: None,
+    })
 }
 
-/// Delivers once ([`deliver_and_print`]) or, with `--retry`, on Spotnana's retry policy.
-#[allow(clippy::too_many_arguments)] // each is a distinct input of one delivery; a struct would only rename them
+/// Delivers once ([`deliver_and_print_with`]) or, with `--retry`, on Spotnana's retry
+/// policy.
 async fn deliver(
     args: &SendArgs,
-    client: &Client,
-    how: &How,
-    endpoint: &str,
-    secret: &Secret,
+    destination: &Destination,
     delivery: &Delivery,
     seed: u64,
     rng: &mut SeededRng,
 ) -> Result<u8, SetupError> {
+    let Destination {
+        endpoint,
+        client,
+        how,
+        secret,
+        ..
+    } = destination;
     if !args.retry {
         return Ok(
             deliver_and_print_with(client, how, endpoint, secret, delivery, seed, rng).await,
@@ -188,7 +259,7 @@ async fn deliver(
     }
     outln!("seed {seed} (replay with --seed {seed})");
     let message = RetryMessage {
-        endpoint: endpoint.to_owned(),
+        endpoint: endpoint.clone(),
         webhook_id: delivery.webhook_id.clone(),
         body: delivery.body.clone(),
         format: delivery.format,
@@ -207,60 +278,6 @@ async fn deliver(
         rng,
     )
     .await
-}
-
-/// The embedded default: starts the reference receiver in-process on loopback HTTPS
-/// (generated CA; the secret from the environment or a generated one), delivers to it
-/// and shows both sides: the exchange, then the receiver's log line for the event.
-async fn send_to_reference(
-    args: &SendArgs,
-    oauth: Option<crate::runner::OAuthOptions>,
-    delivery: &Delivery,
-    seed: u64,
-    rng: &mut SeededRng,
-) -> Result<u8, SetupError> {
-    let secret = match args.secret.load()? {
-        Some(secret) => secret,
-        None => Secret::generate(rng),
-    };
-    let config = crate::receiver::ReceiverConfig {
-        secrets: vec![secret.clone()],
-        print_events: true,
-        oauth: oauth.as_ref().map(|o| crate::receiver::OAuthServerConfig {
-            client_id: o.client_id.clone(),
-            client_secret: o.client_secret.clone(),
-        }),
-        ..crate::receiver::ReceiverConfig::default()
-    };
-    let receiver = crate::receiver::start_on_loopback(config).await?;
-    outln!(
-        "no --endpoint: delivering to the built-in reference receiver at {}\n",
-        receiver.webhook_url()
-    );
-    let client = Client::new(&ClientOptions {
-        timeout: args.target.timeout,
-        ca_cert_pem: receiver.ca_pem.clone().map(String::into_bytes),
-        connect_timeout: None,
-        client_identity: args.target.client_cert.load()?,
-    })?;
-    let how = How {
-        oauth: oauth_client(oauth, Some(receiver.token_url()), &client)?,
-        hmac: !args.oauth.no_hmac,
-    };
-    let code = deliver(
-        args,
-        &client,
-        &how,
-        &receiver.webhook_url(),
-        &secret,
-        delivery,
-        seed,
-        rng,
-    )
-    .await;
-    // Shutting down drains the processing queue, so the receiver's log line is printed.
-    receiver.shutdown().await;
-    code
 }
 
 /// Checks that the endpoint is an absolute `http(s)://` URL; notes on stderr when it is
@@ -423,208 +440,22 @@ pub async fn deliver_and_print_with(
         Some(oauth) => oauth.send(&attempt).await,
         None => client.send(&attempt).await,
     };
-    let (delivered, verdict) = verdict(&exchange);
+    let verdict = DeliveryVerdict::of(&exchange);
     let mut out = std::io::stdout().lock();
     let _ = write!(out, "{}", render_response(&exchange));
-    let _ = writeln!(out, "{verdict}");
+    let _ = writeln!(out, "{}", verdict_line(&verdict));
     let _ = out.flush();
-    if delivered {
+    if verdict.delivered() {
         exit::CONFORMANT
     } else {
         exit::NOT_CONFORMANT
     }
 }
 
-/// The response part of the printout: status, headers, first KiB of the body.
-pub fn render_response(exchange: &Exchange) -> String {
-    let mut text = String::new();
-    let millis = exchange.duration.as_secs_f64() * 1000.0;
-    match &exchange.response {
-        Some(response) => {
-            text.push_str(&format!("< {} ({millis:.0} ms)\n", response.status_line()));
-            for (name, value) in &response.headers {
-                text.push_str(&format!("< {name}: {value}\n"));
-            }
-            if response.body_bytes_read > 0 {
-                // Bytes of the body the excerpt covers (its text may be longer once
-                // control characters are escaped).
-                let shown = response
-                    .body_bytes_read
-                    .min(crate::delivery::exchange::BODY_EXCERPT_LIMIT);
-                let more = if response.body_truncated {
-                    format!(
-                        "first {} bytes read, body is longer",
-                        response.body_bytes_read
-                    )
-                } else {
-                    format!("{} bytes", response.body_bytes_read)
-                };
-                text.push_str(&format!("< body ({more}; first {shown} shown):\n"));
-                for line in response.body_excerpt.lines() {
-                    text.push_str(&format!("<   {line}\n"));
-                }
-            }
-        }
-        None => text.push_str(&format!("< no answer ({millis:.0} ms)\n")),
-    }
-    text
-}
-
-/// Whether the exchange counts as delivered for Spotnana, and the line saying why.
-pub fn verdict(exchange: &Exchange) -> (bool, String) {
-    let retry = "so it will retry this delivery";
-    match (&exchange.response, &exchange.error) {
-        (Some(response), None) if response.status == 200 => (
-            true,
-            "delivered: 200 OK is the answer Spotnana counts as success".to_owned(),
-        ),
-        (Some(response), Some(error)) => (
-            false,
-            format!(
-                "FAILED: {} arrived but the answer did not complete ({}: {}); Spotnana would retry this delivery",
-                response.status_line(),
-                error.class.as_str(),
-                error.message
-            ),
-        ),
-        (Some(response), None) => {
-            let status = response.status_line();
-            let why = match response.status {
-                300..=399 => {
-                    let location = response
-                        .headers
-                        .iter()
-                        .find(|(name, _)| name.eq_ignore_ascii_case("location"))
-                        .map(|(_, value)| format!(" (Location: {value})"))
-                        .unwrap_or_default();
-                    format!(
-                        "redirects are not followed{location}, {retry}; \
-                         give Spotnana the final URL and answer 200 there"
-                    )
-                }
-                401 | 403 => format!(
-                    "only 200 OK counts, {retry}; the delivery was correctly signed, so check \
-                     that the endpoint verifies the raw body with this secret"
-                ),
-                _ => format!("only 200 OK counts, {retry}"),
-            };
-            (
-                false,
-                format!("FAILED: {status} is a failure for Spotnana: {why}"),
-            )
-        }
-        (None, Some(error)) => {
-            let advice = match error.class {
-                ErrorClass::Timeout => {
-                    "; Spotnana waits 40 s per attempt: answer 200 at once and process later"
-                }
-                ErrorClass::Tls if error.message.contains("CertificateRequired") => {
-                    "; the endpoint requires a client certificate (mutual TLS): \
-                     pass --client-cert and --client-key"
-                }
-                ErrorClass::Tls => {
-                    "; Spotnana needs a certificate that verifies and TLS 1.2 or newer \
-                     (pass --ca-cert for a private CA)"
-                }
-                _ => "",
-            };
-            (
-                false,
-                format!(
-                    "FAILED: {}: {}; Spotnana would retry this delivery{advice}",
-                    error.class.as_str(),
-                    error.message
-                ),
-            )
-        }
-        (None, None) => (
-            false,
-            "FAILED: no answer; Spotnana would retry this delivery".to_owned(),
-        ),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::delivery::exchange::{RequestRecord, ResponseRecord, TransportError};
     use serde_json::json;
-    use std::time::Duration;
-
-    fn exchange(
-        status: Option<u16>,
-        headers: &[(&str, &str)],
-        error: Option<ErrorClass>,
-    ) -> Exchange {
-        Exchange {
-            request: RequestRecord {
-                method: "POST".into(),
-                url: "http://127.0.0.1:1/".into(),
-                headers: vec![],
-                body_len: 2,
-                body_excerpt: "{}".into(),
-                body: Bytes::from_static(b"{}"),
-            },
-            response: status.map(|status| ResponseRecord {
-                status,
-                reason: reqwest::StatusCode::from_u16(status)
-                    .unwrap()
-                    .canonical_reason()
-                    .unwrap_or("")
-                    .into(),
-                headers: headers
-                    .iter()
-                    .map(|(n, v)| (n.to_string(), v.to_string()))
-                    .collect(),
-                body_excerpt: String::new(),
-                body_bytes_read: 0,
-                body_truncated: false,
-                body: Bytes::new(),
-            }),
-            error: error.map(|class| TransportError {
-                class,
-                message: "no answer within 1s".into(),
-            }),
-            started_at_ms: 0,
-            duration: Duration::from_millis(3),
-            note: None,
-        }
-    }
-
-    #[test]
-    fn verdicts_say_why() {
-        assert_eq!(
-            verdict(&exchange(Some(200), &[], None)),
-            (
-                true,
-                "delivered: 200 OK is the answer Spotnana counts as success".into()
-            )
-        );
-        assert_eq!(
-            verdict(&exchange(Some(202), &[], None)).1,
-            "FAILED: 202 Accepted is a failure for Spotnana: only 200 OK counts, so it will retry this delivery"
-        );
-        let moved = verdict(&exchange(
-            Some(301),
-            &[("location", "https://x.test/")],
-            None,
-        ))
-        .1;
-        assert!(
-            moved.contains("redirects are not followed (Location: https://x.test/)"),
-            "{moved}"
-        );
-        let timeout = verdict(&exchange(None, &[], Some(ErrorClass::Timeout)));
-        assert!(!timeout.0);
-        assert!(
-            timeout
-                .1
-                .starts_with("FAILED: timeout: no answer within 1s"),
-            "{}",
-            timeout.1
-        );
-        assert!(!verdict(&exchange(Some(200), &[], Some(ErrorClass::Timeout))).0);
-    }
 
     #[test]
     fn payload_merges_or_replaces_the_payload_object() {

@@ -1,14 +1,15 @@
 //! Printing retries: the policy's schedule (`send --retry --dry-run`) and the live
-//! timeline of a retried delivery (`send --retry`), with parking at the end.
+//! timeline of a retried delivery (`send --retry`, `redeliver --retry`) with how it
+//! ended. The walk, the retries and the parking are [`crate::delivery`]'s.
 
 use std::io::Write;
 use std::path::Path;
 
 use crate::delivery::Client;
-use crate::delivery::park::{self, ParkedMessage};
 use crate::delivery::retry::{
-    AttemptReport, RetryEnd, RetryMessage, RetryPolicy, RetryRun, human, run_retries, scaled,
+    AttemptReport, Gap, RetryMessage, RetryPolicy, RetryRun, human, scaled,
 };
+use crate::delivery::retry_or_park::{RetryOutcome, retry_or_park};
 use crate::error::{SetupError, exit};
 use crate::event::SeededRng;
 use crate::signing::Secret;
@@ -16,7 +17,7 @@ use crate::signing::Secret;
 /// The schedule as a table: attempt number, offset from the first attempt, the gap
 /// since the previous attempt and, when `scale` is above 1, the scaled offset.
 pub fn render_schedule(policy: &RetryPolicy, scale: f64) -> String {
-    let schedule = policy.schedule();
+    let walk = policy.walk();
     let mut out = format!("Spotnana's retry policy: {}.\n", policy.describe());
     if scale > 1.0 {
         out.push_str(&format!(
@@ -33,25 +34,28 @@ pub fn render_schedule(policy: &RetryPolicy, scale: f64) -> String {
     }
     out.push_str(header.trim_end());
     out.push('\n');
-    let mut previous = None;
-    for (index, offset) in schedule.iter().enumerate() {
-        let gap = match previous {
-            None => "-".to_owned(),
-            Some(previous) if *offset == previous => "immediate".to_owned(),
-            Some(previous) => human(*offset - previous),
+    for step in &walk {
+        let gap = match step.gap {
+            Gap::First => "-".to_owned(),
+            Gap::Immediate => "immediate".to_owned(),
+            Gap::After(gap) => human(gap),
         };
-        let mut row = format!("{:>7}  {:<12}  {:<12}", index + 1, human(*offset), gap);
+        let mut row = format!(
+            "{:>7}  {:<12}  {:<12}",
+            step.number,
+            human(step.offset),
+            gap
+        );
         if scaled_column {
-            row.push_str(&format!("  {}", human(scaled(*offset, scale))));
+            row.push_str(&format!("  {}", human(scaled(step.offset, scale))));
         }
         out.push_str(row.trim_end());
         out.push('\n');
-        previous = Some(*offset);
     }
-    let last = schedule.last().copied().unwrap_or_default();
+    let last = walk.last().map(|step| step.offset).unwrap_or_default();
     out.push_str(&format!(
         "\n{} attempts within {}, the last {} after the first; if none gets 200 OK the message is parked.\n",
-        schedule.len(),
+        walk.len(),
         human(policy.horizon),
         human(last)
     ));
@@ -90,9 +94,9 @@ pub struct RetryPrintOptions<'a> {
     pub park_dir: &'a Path,
 }
 
-/// Sends `message` on the policy, printing each attempt as it is answered. Parks the
-/// message in `park_dir` when every attempt failed, or when interrupted (Ctrl-C).
-/// Returns the exit code: 0 delivered, 1 parked, 130 interrupted.
+/// Sends `message` on the policy ([`retry_or_park`]), printing each attempt as it is
+/// answered; Ctrl-C interrupts (and parks). Returns the exit code: 0 delivered,
+/// 1 parked, 130 interrupted.
 pub async fn retry_and_print(
     client: &Client,
     secret: &Secret,
@@ -100,7 +104,7 @@ pub async fn retry_and_print(
     options: &RetryPrintOptions<'_>,
     rng: &mut SeededRng,
 ) -> Result<u8, SetupError> {
-    let schedule = options.policy.schedule();
+    let schedule_len = options.policy.schedule().len();
     let mut head = format!(
         "retrying on Spotnana's policy: {}.\n",
         options.policy.describe()
@@ -129,53 +133,41 @@ pub async fn retry_and_print(
         first_attempt: 1,
         budget: None,
     };
-    let mut attempts = Vec::new();
     let mut print_line = |attempt: &AttemptReport| print_flush(&timeline_line(attempt));
-    let end = {
-        let retries = run_retries(&run, message, rng, &mut attempts, &mut print_line);
-        tokio::pin!(retries);
-        tokio::select! {
-            end = &mut retries => Some(end),
-            _ = tokio::signal::ctrl_c() => None,
+    let interrupted = async {
+        // A failure to listen for Ctrl-C ends the wait too, as it always has.
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let outcome = retry_or_park(
+        &run,
+        message,
+        options.park_dir,
+        rng,
+        &mut print_line,
+        interrupted,
+    )
+    .await?;
+    match outcome {
+        RetryOutcome::Interrupted { path, attempts } => {
+            print_flush(&format!(
+                "\ninterrupted after {attempts} attempts; parked: {} (send it again with `spotcheck redeliver {}`)\n",
+                path.display(),
+                path.display()
+            ));
+            Ok(exit::INTERRUPTED)
         }
-    };
-    let Some(end) = end else {
-        let parked = ParkedMessage::new(
-            message,
-            &attempts,
-            &format!("interrupted after {} attempts", attempts.len()),
-        );
-        let path = park::write(options.park_dir, &parked)?;
-        print_flush(&format!(
-            "\ninterrupted after {} attempts; parked: {} (send it again with `spotcheck redeliver {}`)\n",
-            attempts.len(),
-            path.display(),
-            path.display()
-        ));
-        return Ok(exit::INTERRUPTED);
-    };
-    let last = attempts.last();
-    match end {
-        RetryEnd::Delivered { attempt } => {
+        RetryOutcome::Delivered { attempt } => {
             print_flush(&format!(
                 "\ndelivered on attempt {attempt} of at most {}: 200 OK (webhook id {} on every attempt)\n",
-                schedule.len(),
-                message.webhook_id
+                schedule_len, message.webhook_id
             ));
             Ok(exit::CONFORMANT)
         }
-        RetryEnd::Exhausted | RetryEnd::OutOfTime => {
-            let horizon = human(options.policy.horizon);
-            let reason = format!(
-                "no attempt got 200 OK in {} attempts over {horizon}",
-                attempts.len()
-            );
-            let parked = ParkedMessage::new(message, &attempts, &reason);
-            let path = park::write(options.park_dir, &parked)?;
+        RetryOutcome::Parked { path, reason, last } => {
             let mut text = String::from("\n");
-            if let Some(last) = last {
+            if let Some(last) = &last {
                 text.push_str("last answer:\n");
-                text.push_str(&super::send::render_response(&last.exchange));
+                text.push_str(&super::printout::render_response(last));
             }
             text.push_str(&format!(
                 "FAILED: {reason}; Spotnana parks the message for manual intervention.\n\

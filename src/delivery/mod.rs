@@ -8,6 +8,8 @@ pub mod oauth;
 pub mod park;
 pub mod request;
 pub mod retry;
+pub mod retry_or_park;
+pub mod verdict;
 
 pub use client::{Client, ClientOptions};
 pub use request::Attempt;

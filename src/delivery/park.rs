@@ -17,7 +17,6 @@ use serde::{Deserialize, Serialize};
 use super::exchange::{is_sensitive_header, recorded_value};
 use super::request::is_reserved;
 use super::retry::{AttemptReport, RetryMessage};
-use crate::error::SetupError;
 use crate::signing::SignatureFormat;
 
 /// The value stored for a header whose value was redacted.
@@ -26,6 +25,69 @@ pub const REDACTED: &str = "***redacted***";
 pub const DEFAULT_PARK_DIR: &str = "spotcheck-parked";
 /// The format version written in every parked file.
 pub const FORMAT_VERSION: u32 = 1;
+
+/// Why a parked message could not be written, read or sent again.
+#[derive(Debug, thiserror::Error)]
+pub enum ParkError {
+    /// The park folder could not be created.
+    #[error("cannot create the park folder {}: {source}", dir.display())]
+    CreateDir {
+        /// The folder.
+        dir: PathBuf,
+        /// The file system's account.
+        source: std::io::Error,
+    },
+    /// The message could not be serialized.
+    #[error("cannot serialize the parked message: {0}")]
+    Serialize(#[source] serde_json::Error),
+    /// The file could not be written.
+    #[error("cannot write the parked message to {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The file system's account.
+        source: std::io::Error,
+    },
+    /// The file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The file system's account.
+        source: std::io::Error,
+    },
+    /// The file is not a parked message (not JSON, or not its fields).
+    #[error("{} is not a parked message: {source}", path.display())]
+    NotParked {
+        /// The file.
+        path: PathBuf,
+        /// What the JSON reader found.
+        source: serde_json::Error,
+    },
+    /// The file is another version of the format.
+    #[error("{} is parked-message format {found}, this spotcheck reads format {FORMAT_VERSION}", path.display())]
+    Version {
+        /// The file.
+        path: PathBuf,
+        /// The version it says it is.
+        found: u32,
+    },
+    /// The file has no webhook id to redeliver with.
+    #[error("{} has an empty webhook_id", path.display())]
+    EmptyId {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A credential header was stored redacted and not given again.
+    #[error("header `{name}` was redacted when the message was parked")]
+    Redacted {
+        /// The header's name.
+        name: String,
+    },
+    /// The stored Base64 body does not decode.
+    #[error("the Base64 body does not decode ({0})")]
+    Body(#[source] base64::DecodeError),
+}
 
 /// One parked message, as stored on disk.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,13 +145,13 @@ impl ParkedBody {
     }
 
     /// The exact body bytes, or why the stored Base64 is unusable.
-    pub fn bytes(&self) -> Result<Bytes, String> {
+    pub fn bytes(&self) -> Result<Bytes, ParkError> {
         match self {
             ParkedBody::Utf8 { text } => Ok(Bytes::from(text.clone().into_bytes())),
             ParkedBody::Base64 { data } => STANDARD
                 .decode(data.trim())
                 .map(Bytes::from)
-                .map_err(|err| format!("the Base64 body does not decode ({err})")),
+                .map_err(ParkError::Body),
         }
     }
 }
@@ -146,23 +208,20 @@ impl ParkedMessage {
         }
     }
 
-    /// The message to send again: stored headers with `overrides` (from `--header`)
-    /// replacing those of the same name. A redacted header that is not given again is
-    /// an error naming it. `endpoint` replaces the stored one when given.
+    /// The message to send again: stored headers with `overrides` (given again by the
+    /// user) replacing those of the same name. A redacted header that is not given
+    /// again is an error naming it. `endpoint` replaces the stored one when given.
     pub fn to_message(
         &self,
         endpoint: Option<&str>,
         overrides: &[(String, String)],
-    ) -> Result<RetryMessage, String> {
+    ) -> Result<RetryMessage, ParkError> {
         let mut headers: Vec<(String, String)> = Vec::new();
         for (name, value) in &self.headers {
             if let Some((_, given)) = overrides.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
                 headers.push((name.clone(), given.clone()));
             } else if value == REDACTED && is_sensitive_header(name) {
-                return Err(format!(
-                    "header `{name}` was redacted when the message was parked; \
-                     give it again with --header '{name}: …'"
-                ));
+                return Err(ParkError::Redacted { name: name.clone() });
             } else {
                 headers.push((name.clone(), value.clone()));
             }
@@ -184,12 +243,10 @@ impl ParkedMessage {
 
 /// Writes `parked` into `dir` (created if needed) as `<webhook id>.json`, atomically;
 /// an existing file of that name gets a `-2`, `-3`… sibling instead. Returns the path.
-pub fn write(dir: &Path, parked: &ParkedMessage) -> Result<PathBuf, SetupError> {
-    std::fs::create_dir_all(dir).map_err(|err| {
-        SetupError::new(format!(
-            "cannot create the park folder {}: {err}",
-            dir.display()
-        ))
+pub fn write(dir: &Path, parked: &ParkedMessage) -> Result<PathBuf, ParkError> {
+    std::fs::create_dir_all(dir).map_err(|source| ParkError::CreateDir {
+        dir: dir.to_owned(),
+        source,
     })?;
     let stem = file_stem(&parked.webhook_id);
     let mut path = dir.join(format!("{stem}.json"));
@@ -198,38 +255,36 @@ pub fn write(dir: &Path, parked: &ParkedMessage) -> Result<PathBuf, SetupError> 
         path = dir.join(format!("{stem}-{n}.json"));
         n += 1;
     }
-    let mut json = serde_json::to_vec_pretty(parked)
-        .map_err(|err| SetupError::new(format!("cannot serialize the parked message: {err}")))?;
+    let mut json = serde_json::to_vec_pretty(parked).map_err(ParkError::Serialize)?;
     json.push(b'\n');
-    crate::report::write::write_atomic(&path, &json).map_err(|err| {
-        SetupError::new(format!(
-            "cannot write the parked message to {}: {err}",
-            path.display()
-        ))
+    crate::report::write::write_atomic(&path, &json).map_err(|source| ParkError::Write {
+        path: path.clone(),
+        source,
     })?;
     Ok(path)
 }
 
 /// Reads a parked message file; errors name the file and the problem.
-pub fn read(path: &Path) -> Result<ParkedMessage, SetupError> {
-    let bytes = std::fs::read(path)
-        .map_err(|err| SetupError::new(format!("cannot read {}: {err}", path.display())))?;
-    let parked: ParkedMessage = serde_json::from_slice(&bytes).map_err(|err| {
-        SetupError::new(format!("{} is not a parked message: {err}", path.display()))
-            .with_hint("pass files written by `spotcheck send --retry` into its --park-dir")
+pub fn read(path: &Path) -> Result<ParkedMessage, ParkError> {
+    let bytes = std::fs::read(path).map_err(|source| ParkError::Read {
+        path: path.to_owned(),
+        source,
     })?;
+    let parked: ParkedMessage =
+        serde_json::from_slice(&bytes).map_err(|source| ParkError::NotParked {
+            path: path.to_owned(),
+            source,
+        })?;
     if parked.spotcheck_parked != FORMAT_VERSION {
-        return Err(SetupError::new(format!(
-            "{} is parked-message format {}, this spotcheck reads format {FORMAT_VERSION}",
-            path.display(),
-            parked.spotcheck_parked
-        )));
+        return Err(ParkError::Version {
+            path: path.to_owned(),
+            found: parked.spotcheck_parked,
+        });
     }
     if parked.webhook_id.trim().is_empty() {
-        return Err(SetupError::new(format!(
-            "{} has an empty webhook_id",
-            path.display()
-        )));
+        return Err(ParkError::EmptyId {
+            path: path.to_owned(),
+        });
     }
     Ok(parked)
 }
@@ -286,7 +341,10 @@ mod tests {
             let back = read(&path).unwrap();
             assert_eq!(back, parked);
             let err = back.to_message(None, &[]).unwrap_err();
-            assert!(err.contains("`X-Api-Key` was redacted"), "{err}");
+            assert!(
+                matches!(&err, ParkError::Redacted { name } if name == "X-Api-Key"),
+                "{err}"
+            );
             let again = back
                 .to_message(
                     Some("http://127.0.0.1:1/"),
@@ -321,10 +379,15 @@ mod tests {
         std::fs::write(&path, "{\"webhook_id\": 3}").unwrap();
         let err = read(&path).unwrap_err();
         assert!(
-            err.message.contains("x.json is not a parked message"),
+            err.to_string().contains("x.json is not a parked message"),
             "{err}"
         );
         let bad = ParkedBody::Base64 { data: "@@".into() };
-        assert!(bad.bytes().unwrap_err().contains("does not decode"));
+        assert!(
+            bad.bytes()
+                .unwrap_err()
+                .to_string()
+                .contains("does not decode")
+        );
     }
 }

@@ -73,6 +73,29 @@ impl RetryPolicy {
         offsets
     }
 
+    /// The schedule walked in order: every attempt with its offset and how long after
+    /// the previous attempt it is sent (the table `send --retry --dry-run` prints).
+    pub fn walk(&self) -> Vec<ScheduledAttempt> {
+        let mut previous: Option<Duration> = None;
+        self.schedule()
+            .into_iter()
+            .enumerate()
+            .map(|(index, offset)| {
+                let gap = match previous {
+                    None => Gap::First,
+                    Some(previous) if offset == previous => Gap::Immediate,
+                    Some(previous) => Gap::After(offset - previous),
+                };
+                previous = Some(offset);
+                ScheduledAttempt {
+                    number: index + 1,
+                    offset,
+                    gap,
+                }
+            })
+            .collect()
+    }
+
     /// One line describing the policy, for printouts and reports.
     pub fn describe(&self) -> String {
         format!(
@@ -86,6 +109,28 @@ impl RetryPolicy {
             human(self.horizon)
         )
     }
+}
+
+/// One attempt of the schedule, as [`RetryPolicy::walk`] lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScheduledAttempt {
+    /// 1-based attempt number.
+    pub number: usize,
+    /// Its offset from the first attempt.
+    pub offset: Duration,
+    /// How long after the previous attempt it is sent.
+    pub gap: Gap,
+}
+
+/// How long after the previous attempt one is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gap {
+    /// The first attempt: there is no previous one.
+    First,
+    /// As soon as the previous attempt has its answer (the immediate retries).
+    Immediate,
+    /// This long after the previous attempt's offset.
+    After(Duration),
 }
 
 /// Parses `--time-scale`: a finite number, 1 or more.
@@ -331,6 +376,20 @@ mod tests {
         assert!(last + Duration::from_secs(12 * 3600) > Duration::from_secs(14 * 86_400));
         assert_eq!(schedule.len(), 42);
         assert_eq!(human(last), "13d 17h 3m");
+    }
+
+    #[test]
+    fn the_walk_gives_each_attempt_its_gap_from_the_previous_one() {
+        let walk = RetryPolicy::default().walk();
+        assert_eq!(walk.len(), 42);
+        assert_eq!(walk[0].gap, Gap::First);
+        assert!(walk[1..6].iter().all(|step| step.gap == Gap::Immediate));
+        assert_eq!(walk[6].gap, Gap::After(Duration::from_secs(60)));
+        assert_eq!(walk[7].gap, Gap::After(Duration::from_secs(120)));
+        assert_eq!(walk[41].gap, Gap::After(Duration::from_secs(12 * 3600)));
+        assert_eq!(walk[41].number, 42);
+        let offsets: Vec<Duration> = walk.iter().map(|step| step.offset).collect();
+        assert_eq!(offsets, RetryPolicy::default().schedule());
     }
 
     #[test]
