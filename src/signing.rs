@@ -8,6 +8,8 @@
 //!
 //! Nothing here knows about HTTP; nothing here ever prints key material.
 
+pub mod explain;
+
 use std::fmt;
 use std::time::Duration;
 

@@ -1,5 +1,6 @@
 //! `spotcheck verify`: checks the signature headers of a body and explains each step,
-//! so a partner can see why their own check disagrees.
+//! so a partner can see why their own check disagrees. The diagnosis is
+//! [`crate::signing::explain`]'s; this module reads the arguments and words it.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -8,10 +9,11 @@ use clap::Args;
 
 use super::common::{SecretArgs, parse_duration, parse_headers, read_input};
 use crate::error::{SetupError, exit};
-use crate::signing::{
-    HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, Secret, SignatureFormat, Token, Verifier,
-    VerifyError, parse_tokens, unix_now,
+use crate::signing::explain::{
+    Cause, Explanation, Freshness, HeaderReading, Input, KnownMistake, Outcome, TimestampReading,
+    TokenReading, explain,
 };
+use crate::signing::{HEADER_SIGNATURE, Secret, unix_now};
 
 /// Options of `spotcheck verify`.
 #[derive(Debug, Args)]
@@ -53,14 +55,13 @@ pub async fn run(args: VerifyArgs) -> Result<u8, SetupError> {
     let body = read_input(&path)?;
     let input = Input {
         secret: &secret,
-        secret_source: &source,
-        body_source: &describe_path(&path),
         headers: &headers,
         body: &body,
         tolerance: (!args.no_tolerance).then_some(args.tolerance),
         now: args.now.unwrap_or_else(unix_now),
     };
-    let (valid, text) = explain(&input);
+    let explanation = explain(&input, &known_mistakes);
+    let (valid, text) = render(&explanation, &source, &describe_path(&path));
     out!("{text}");
     Ok(if valid {
         exit::CONFORMANT
@@ -77,318 +78,203 @@ fn describe_path(path: &Path) -> String {
     }
 }
 
-/// Everything one verification looks at.
-#[derive(Debug)]
-pub struct Input<'a> {
-    /// The secret to check against.
-    pub secret: &'a Secret,
-    /// Where the secret came from (for the explanation; never the secret).
-    pub secret_source: &'a str,
-    /// Where the body came from.
-    pub body_source: &'a str,
-    /// The headers given, `(name, value)`.
-    pub headers: &'a [(String, String)],
-    /// The raw body.
-    pub body: &'a [u8],
-    /// The timestamp tolerance; `None` skips the freshness check.
-    pub tolerance: Option<Duration>,
-    /// Unix seconds to compare the timestamp with.
-    pub now: i64,
-}
-
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
-/// Verifies and explains step by step. Returns whether the delivery is valid and the
-/// text to print (which never contains the secret).
-pub fn explain(input: &Input<'_>) -> (bool, String) {
+/// The explanation as printed, step by step (never the secret); and whether the
+/// delivery is valid.
+pub fn render(explanation: &Explanation, secret_source: &str, body_source: &str) -> (bool, String) {
     let mut out = String::new();
     let mut line = |text: String| {
         out.push_str(&text);
         out.push('\n');
     };
-    let key_len = input.secret.expose_key().len();
     line(format!(
-        "secret: decoded from {} ({key_len}-byte key)",
-        input.secret_source
+        "secret: decoded from {secret_source} ({}-byte key)",
+        explanation.key_len
     ));
     line(format!(
-        "body: {} bytes from {}",
-        input.body.len(),
-        input.body_source
+        "body: {} bytes from {body_source}",
+        explanation.body_len
     ));
-
-    let id = header(input.headers, HEADER_ID);
-    let timestamp = header(input.headers, HEADER_TIMESTAMP);
-    let signature = header(input.headers, HEADER_SIGNATURE);
     line("headers:".to_owned());
-    for (name, value) in [
-        (HEADER_ID, id),
-        (HEADER_TIMESTAMP, timestamp),
-        (HEADER_SIGNATURE, signature),
-    ] {
-        match value {
-            Some(value) if name == HEADER_SIGNATURE => line(format!(
-                "  {name}: present, {} token(s)",
-                value.split_ascii_whitespace().count()
-            )),
-            Some(value) => line(format!("  {name}: present, `{value}`")),
-            None => line(format!("  {name}: MISSING")),
-        }
-    }
-    for (name, _) in input.headers {
-        if ![HEADER_ID, HEADER_TIMESTAMP, HEADER_SIGNATURE]
-            .iter()
-            .any(|known| known.eq_ignore_ascii_case(name))
-        {
-            line(format!("  {name}: not used by the signature"));
-        }
-    }
-
-    if let Some(timestamp) = timestamp {
-        match timestamp.trim().parse::<i64>() {
-            Ok(sent) => {
-                let age = input.now.saturating_sub(sent);
-                let when = if age >= 0 {
-                    format!("{age} s old")
-                } else {
-                    format!("{} s in the future", age.unsigned_abs())
-                };
-                let judgement = match input.tolerance {
-                    None => "tolerance check skipped (--no-tolerance)".to_owned(),
-                    Some(tolerance) if age.unsigned_abs() <= tolerance.as_secs() => format!(
-                        "within the {} tolerance",
-                        humantime::format_duration(tolerance)
-                    ),
-                    Some(tolerance) => format!(
-                        "OUTSIDE the {} tolerance",
-                        humantime::format_duration(tolerance)
-                    ),
-                };
-                line(format!(
-                    "timestamp: {sent} is {when} (now {}); {judgement}",
-                    input.now
-                ));
+    for reading in &explanation.headers {
+        line(match reading {
+            HeaderReading::Signature { tokens } => {
+                format!("  {HEADER_SIGNATURE}: present, {tokens} token(s)")
             }
-            Err(_) => line(format!(
-                "timestamp: `{timestamp}` is not Unix time in whole seconds"
-            )),
-        }
+            HeaderReading::Present { name, value } => format!("  {name}: present, `{value}`"),
+            HeaderReading::Missing { name } => format!("  {name}: MISSING"),
+            HeaderReading::Unused { name } => format!("  {name}: not used by the signature"),
+        });
     }
-
-    let mut matched: Option<(usize, SignatureFormat)> = None;
-    if let (Some(id), Some(timestamp)) = (id, timestamp) {
+    match &explanation.timestamp {
+        Some(TimestampReading::Seconds {
+            sent,
+            now,
+            age,
+            freshness,
+        }) => {
+            let when = if *age >= 0 {
+                format!("{age} s old")
+            } else {
+                format!("{} s in the future", age.unsigned_abs())
+            };
+            let judgement = match freshness {
+                Freshness::Unchecked => "tolerance check skipped (--no-tolerance)".to_owned(),
+                Freshness::Within(tolerance) => format!(
+                    "within the {} tolerance",
+                    humantime::format_duration(*tolerance)
+                ),
+                Freshness::Outside(tolerance) => format!(
+                    "OUTSIDE the {} tolerance",
+                    humantime::format_duration(*tolerance)
+                ),
+            };
+            line(format!(
+                "timestamp: {sent} is {when} (now {now}); {judgement}"
+            ));
+        }
+        Some(TimestampReading::NotSeconds { value }) => line(format!(
+            "timestamp: `{value}` is not Unix time in whole seconds"
+        )),
+        None => {}
+    }
+    if let Some(signed) = &explanation.signed {
         line(format!(
-            "signed content: `<id>.<timestamp>.<body: N bytes>` = `{id}.{timestamp}.<body: {} bytes>`",
-            input.body.len()
+            "signed content: `<id>.<timestamp>.<body: N bytes>` = `{}.{}.<body: {} bytes>`",
+            signed.id, signed.timestamp, explanation.body_len
         ));
-        let expected = input.secret.sign(id, timestamp, input.body);
         line(format!(
             "expected signature: {} (sent as `{}` or bare)",
-            expected.to_base64(),
-            expected.token(SignatureFormat::V1)
+            signed.expected, signed.expected_token
         ));
-        if let Some(signature) = signature {
-            for (index, token) in parse_tokens(signature).iter().enumerate() {
-                let n = index + 1;
-                match token {
-                    Token::Signature { format, bytes } => {
-                        let hit = bytes.as_slice() == expected.0.as_slice();
-                        if hit && matched.is_none() {
-                            matched = Some((n, *format));
-                        }
-                        line(format!(
-                            "token {n}: {} form, {}",
-                            format.as_str(),
-                            if hit { "MATCHES" } else { "does not match" }
-                        ));
+        for (index, token) in signed.tokens.iter().enumerate() {
+            let n = index + 1;
+            line(match token {
+                TokenReading::Signature { format, matches } => format!(
+                    "token {n}: {} form, {}",
+                    format.as_str(),
+                    if *matches {
+                        "MATCHES"
+                    } else {
+                        "does not match"
                     }
-                    Token::OtherVersion(version) => {
-                        line(format!("token {n}: other version `{version}`, skipped"))
-                    }
-                    Token::Invalid(why) => line(format!("token {n}: not a signature ({why})")),
+                ),
+                TokenReading::OtherVersion(version) => {
+                    format!("token {n}: other version `{version}`, skipped")
                 }
-            }
+                TokenReading::Invalid(why) => format!("token {n}: not a signature ({why})"),
+            });
         }
     }
-
-    let verifier = Verifier::new(vec![input.secret.clone()]).with_tolerance(input.tolerance);
-    let result = verifier.verify(id, timestamp, signature, input.body, input.now);
-    match result {
-        Ok(format) => {
-            let (n, format) = matched.unwrap_or((1, format));
-            line(format!("valid (token {n}, form {})", format.as_str()));
+    match &explanation.outcome {
+        Outcome::Valid { token, format } => {
+            line(format!("valid (token {token}, form {})", format.as_str()));
             (true, out)
         }
-        Err(err) => {
-            line(format!("INVALID: {err}"));
+        Outcome::Invalid { error, causes } => {
+            line(format!("INVALID: {error}"));
             line("likely causes:".to_owned());
-            for cause in likely_causes(&err, input, id, timestamp, signature, matched.is_some()) {
-                line(format!("  - {cause}"));
+            for cause in causes {
+                line(format!("  - {}", cause_text(cause)));
             }
             (false, out)
         }
     }
 }
 
-fn likely_causes(
-    err: &VerifyError,
-    input: &Input<'_>,
-    id: Option<&str>,
-    timestamp: Option<&str>,
-    signature: Option<&str>,
-    signature_matches: bool,
-) -> Vec<String> {
-    let mut causes = Vec::new();
-    // The three headers, when all were given: what the computations below redo.
-    let given = match (id, timestamp, signature) {
-        (Some(id), Some(timestamp), Some(signature)) => Some((id, timestamp, signature)),
-        _ => None,
-    };
-    match err {
-        VerifyError::MissingHeader(name) => {
-            causes.push(format!(
-                "the header was not given: pass --header '{name}: …' copied from the request as received"
-            ));
-            causes.push(
-                "a proxy or framework in front of the receiver dropped or renamed the header"
-                    .to_owned(),
-            );
-        }
-        VerifyError::BadTimestamp(_) => {
-            causes.push(
-                "the timestamp must be whole Unix seconds (like 1700000000), not milliseconds or a date"
-                    .to_owned(),
-            );
-            if id.is_some_and(|id| id.trim().parse::<i64>().is_ok()) {
-                causes.push("the id and timestamp headers look swapped".to_owned());
-            } else {
-                causes.push("the value was taken from the wrong header".to_owned());
-            }
-        }
-        VerifyError::TimestampTooOld { .. } | VerifyError::TimestampTooNew { .. } => {
-            if signature_matches {
-                causes.push(
-                    "the signature itself matches; only the timestamp is outside the tolerance"
-                        .to_owned(),
-                );
-            }
-            causes.push(
-                "the delivery was captured earlier: pass --now <Unix time it was received> or \
-                 --no-tolerance to check the signature alone"
-                    .to_owned(),
-            );
-            causes.push(
-                "a replayed delivery (a receiver should refuse it), or a clock that is off: check NTP"
-                    .to_owned(),
-            );
-        }
-        VerifyError::NoTokens => causes.push(
-            "the signature header is empty: copy its whole value, all tokens separated by spaces"
-                .to_owned(),
+/// One likely cause in words, with the flags that help named.
+fn cause_text(cause: &Cause) -> String {
+    match cause {
+        Cause::HeaderNotGiven { name } => format!(
+            "the header was not given: pass --header '{name}: …' copied from the request as received"
         ),
-        VerifyError::Malformed(_) => {
-            causes.extend(given.map_or_else(Vec::new, |given| fingerprints(input, given)));
-            causes.push(
-                "the header was cut or altered when copied: each token is `v1,<44 Base64 characters>` \
-                 or the 44 characters alone"
-                    .to_owned(),
-            );
-            if signature.is_some_and(|s| {
-                s.split_ascii_whitespace()
-                    .any(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
-            }) {
-                causes.push(
-                    "a token is hex: Spotnana signatures are standard Base64, not hex".to_owned(),
-                );
-            }
+        Cause::HeaderDropped => {
+            "a proxy or framework in front of the receiver dropped or renamed the header".to_owned()
         }
-        VerifyError::NoMatch { .. } => {
-            if let Some(given) = given {
-                causes.extend(fingerprints(input, given));
-                causes.extend(specific_mismatch(input, given));
-            }
-            causes.push(
-                "the body was re-serialized (parsed and printed again) before verifying: \
-                 verify over the raw bytes exactly as received"
-                    .to_owned(),
-            );
-            causes.push(
-                "wrong secret: another subscription's or environment's, or the old one after rotation"
-                    .to_owned(),
-            );
-            causes.push(
-                "the `v1,` prefix was not stripped before Base64-decoding or comparing the token"
-                    .to_owned(),
-            );
-            causes.push(
-                "the id or timestamp came from the wrong header, or the signed content was not \
-                 joined as `id.timestamp.body` with dots"
-                    .to_owned(),
-            );
+        Cause::TimestampNotSeconds => {
+            "the timestamp must be whole Unix seconds (like 1700000000), not milliseconds or a date"
+                .to_owned()
         }
-    }
-    causes
-}
-
-/// Names the common wrong computation (the same table `spotcheck run` probes the
-/// endpoint with) that produces the signature given, if one does.
-fn fingerprints(input: &Input<'_>, (id, timestamp, signature): (&str, &str, &str)) -> Vec<String> {
-    crate::diagnose::probes::fingerprint(input.secret, id, timestamp, input.body, signature)
-        .into_iter()
-        .map(|probe| {
-            format!(
-                "FOUND (`{}`): the signature given is what you get when your code {}; fix: {}",
-                probe.id, probe.mistake, probe.fix.summary
-            )
-        })
-        .collect()
-}
-
-/// Tries the usual slips and names the one that makes the signature match.
-fn specific_mismatch(
-    input: &Input<'_>,
-    (id, timestamp, signature): (&str, &str, &str),
-) -> Vec<String> {
-    let verifier = Verifier::new(vec![input.secret.clone()]).with_tolerance(None);
-    let matches = |id: &str, ts: &str, body: &[u8]| {
-        verifier
-            .verify(Some(id), Some(ts), Some(signature), body, 0)
-            .is_ok()
-    };
-    let mut found = Vec::new();
-    let body = input.body;
-    let trimmed = body
-        .strip_suffix(b"\r\n")
-        .or_else(|| body.strip_suffix(b"\n"));
-    if let Some(trimmed) = trimmed
-        && matches(id, timestamp, trimmed)
-    {
-        found.push(
+        Cause::HeadersSwapped => "the id and timestamp headers look swapped".to_owned(),
+        Cause::TimestampFromWrongHeader => "the value was taken from the wrong header".to_owned(),
+        Cause::OnlyTimestampOff => {
+            "the signature itself matches; only the timestamp is outside the tolerance".to_owned()
+        }
+        Cause::CapturedEarlier => {
+            "the delivery was captured earlier: pass --now <Unix time it was received> or \
+             --no-tolerance to check the signature alone"
+                .to_owned()
+        }
+        Cause::ReplayOrClock => {
+            "a replayed delivery (a receiver should refuse it), or a clock that is off: check NTP"
+                .to_owned()
+        }
+        Cause::EmptySignature => {
+            "the signature header is empty: copy its whole value, all tokens separated by spaces"
+                .to_owned()
+        }
+        Cause::Known(known) => format!(
+            "FOUND (`{}`): the signature given is what you get when your code {}; fix: {}",
+            known.id, known.mistake, known.fix
+        ),
+        Cause::TokenCutOrAltered => {
+            "the header was cut or altered when copied: each token is `v1,<44 Base64 characters>` \
+             or the 44 characters alone"
+                .to_owned()
+        }
+        Cause::HexToken => {
+            "a token is hex: Spotnana signatures are standard Base64, not hex".to_owned()
+        }
+        Cause::TrailingNewline => {
             "FOUND: the signature matches the body without its final newline: the file has a \
              newline that was not in the request"
-                .to_owned(),
-        );
-    }
-    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body)
-        && let Ok(compact) = serde_json::to_vec(&value)
-        && compact != body
-        && matches(id, timestamp, &compact)
-    {
-        found.push(
+                .to_owned()
+        }
+        Cause::Reformatted => {
             "FOUND: the signature matches this JSON re-serialized compactly: these bytes are a \
              re-formatted copy of what was signed"
-                .to_owned(),
-        );
+                .to_owned()
+        }
+        Cause::IdAndTimestampSwapped => {
+            "FOUND: the signature matches with id and timestamp swapped".to_owned()
+        }
+        Cause::BodyReserialized => {
+            "the body was re-serialized (parsed and printed again) before verifying: \
+             verify over the raw bytes exactly as received"
+                .to_owned()
+        }
+        Cause::WrongSecret => {
+            "wrong secret: another subscription's or environment's, or the old one after rotation"
+                .to_owned()
+        }
+        Cause::PrefixNotStripped => {
+            "the `v1,` prefix was not stripped before Base64-decoding or comparing the token"
+                .to_owned()
+        }
+        Cause::WrongSignedContent => {
+            "the id or timestamp came from the wrong header, or the signed content was not \
+             joined as `id.timestamp.body` with dots"
+                .to_owned()
+        }
     }
-    if matches(timestamp, id, body) {
-        found.push("FOUND: the signature matches with id and timestamp swapped".to_owned());
-    }
-    found
+}
+
+/// The signing mistakes `spotcheck run` probes an endpoint with, as the diagnosis
+/// names them.
+fn known_mistakes(
+    secret: &Secret,
+    id: &str,
+    timestamp: &str,
+    body: &[u8],
+    signature: &str,
+) -> Vec<KnownMistake> {
+    crate::diagnose::probes::fingerprint(secret, id, timestamp, body, signature)
+        .into_iter()
+        .map(|probe| KnownMistake {
+            id: probe.id,
+            mistake: probe.mistake,
+            fix: probe.fix.summary,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -401,15 +287,17 @@ mod tests {
             .iter()
             .map(|(n, v)| (n.to_string(), v.to_string()))
             .collect();
-        explain(&Input {
-            secret: &secret,
-            secret_source: "environment variable S",
-            body_source: "body.json",
-            headers: &headers,
-            body,
-            tolerance: Some(Duration::from_secs(300)),
-            now,
-        })
+        let explanation = explain(
+            &Input {
+                secret: &secret,
+                headers: &headers,
+                body,
+                tolerance: Some(Duration::from_secs(300)),
+                now,
+            },
+            &known_mistakes,
+        );
+        render(&explanation, "environment variable S", "body.json")
     }
 
     fn sig(id: &str, ts: &str, body: &[u8]) -> String {
