@@ -155,3 +155,29 @@ impl From<ParkError> for SetupError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parked_file_problems_name_the_flag_that_fixes_them() {
+        let redacted = SetupError::from(ParkError::Redacted {
+            name: "X-Api-Key".into(),
+        });
+        assert_eq!(
+            redacted.message,
+            "header `X-Api-Key` was redacted when the message was parked; \
+             give it again with --header 'X-Api-Key: …'"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.json");
+        std::fs::write(&path, "[]").unwrap();
+        let not_parked = SetupError::from(park::read(&path).unwrap_err());
+        assert!(not_parked.message.contains("is not a parked message"));
+        assert_eq!(
+            not_parked.hint.as_deref(),
+            Some("pass files written by `spotcheck send --retry` into its --park-dir")
+        );
+    }
+}

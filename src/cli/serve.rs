@@ -196,9 +196,49 @@ async fn wait_for_stop() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+/// The receiver's start failures in this front's words: the flag or file that fixes
+/// them named (`run`, `send` and `load` start the same receiver when there is no
+/// `--endpoint`).
+impl From<receiver::StartError> for SetupError {
+    fn from(err: receiver::StartError) -> SetupError {
+        let hint = match err.step {
+            receiver::StartStep::Listen => {
+                Some("pick another --listen address or port (port 0 picks a free one)")
+            }
+            receiver::StartStep::TlsCertificate => {
+                Some("give a PEM certificate chain (leaf first) and its PEM private key")
+            }
+            _ => None,
+        };
+        let error = SetupError::new(err.message);
+        match hint {
+            Some(hint) => error.with_hint(hint),
+            None => error,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn start_failures_keep_their_message_and_name_the_fix() {
+        let busy = SetupError::from(receiver::StartError {
+            step: receiver::StartStep::Listen,
+            message: "cannot listen on 127.0.0.1:1: in use".into(),
+        });
+        assert_eq!(busy.message, "cannot listen on 127.0.0.1:1: in use");
+        assert_eq!(
+            busy.hint.as_deref(),
+            Some("pick another --listen address or port (port 0 picks a free one)")
+        );
+        let log = SetupError::from(receiver::StartError {
+            step: receiver::StartStep::EventLog,
+            message: "cannot open the event log x: denied".into(),
+        });
+        assert_eq!(log.hint, None);
+    }
 
     #[test]
     fn sizes_accept_binary_and_decimal_suffixes() {

@@ -51,5 +51,5 @@ pub use flaw::{Flaw, HEADER_ALLOWLIST, KNOWN_ENVELOPE_KEYS};
 pub use log::EventRecord;
 pub use oauth::OAuthServerConfig;
 pub use pki::{GeneratedPki, generate_localhost_pki};
-pub use server::{RunningReceiver, start, start_on_loopback};
+pub use server::{RunningReceiver, StartError, StartStep, start, start_on_loopback};
 pub use state::{PnrView, ReceiverStats, WebhookView};

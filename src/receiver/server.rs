@@ -18,9 +18,42 @@ use super::handler::{Shared, webhook};
 use super::log::EventLog;
 use super::state::{PnrView, ReceiverStats, WebhookView};
 use super::{pki, processor};
-use crate::error::SetupError;
 use crate::event::EventType;
 use crate::event::schema::PayloadSchema;
+
+/// Why the receiver could not start: the step that failed (so a front can say how to
+/// fix it in its own words) and what failed, the system's account included.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct StartError {
+    /// The step that failed.
+    pub step: StartStep,
+    /// What failed, e.g. `cannot listen on 127.0.0.1:8080: Address already in use`.
+    pub message: String,
+}
+
+impl StartError {
+    fn new(step: StartStep, message: String) -> StartError {
+        StartError { step, message }
+    }
+}
+
+/// The steps of starting a receiver that can fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartStep {
+    /// Binding the listen address.
+    Listen,
+    /// Reading back the bound address.
+    BoundAddress,
+    /// Generating the test CA and certificate.
+    GeneratePki,
+    /// Using the given (or generated) certificate and key.
+    TlsCertificate,
+    /// Opening the event log.
+    EventLog,
+    /// Serving on the bound socket.
+    Serve,
+}
 
 /// How long a connection may stay open before its first request.
 const FIRST_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -64,7 +97,7 @@ impl std::fmt::Debug for RunningReceiver {
 /// names only that. An unspecified address (`0.0.0.0`) is shown as loopback.
 /// The embedded default target of `run`, `send` and `load`: a receiver on a free
 /// loopback port, over HTTPS with a freshly generated CA (see [`RunningReceiver::ca_pem`]).
-pub async fn start_on_loopback(config: ReceiverConfig) -> Result<RunningReceiver, SetupError> {
+pub async fn start_on_loopback(config: ReceiverConfig) -> Result<RunningReceiver, StartError> {
     start(
         config,
         SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -78,20 +111,28 @@ pub async fn start(
     config: ReceiverConfig,
     listen: SocketAddr,
     tls: TlsSetup,
-) -> Result<RunningReceiver, SetupError> {
+) -> Result<RunningReceiver, StartError> {
     crate::init_crypto();
     let listener = std::net::TcpListener::bind(listen).map_err(|err| {
-        SetupError::new(format!("cannot listen on {listen}: {err}"))
-            .with_hint("pick another --listen address or port (port 0 picks a free one)")
+        StartError::new(
+            StartStep::Listen,
+            format!("cannot listen on {listen}: {err}"),
+        )
     })?;
-    let addr = listener
-        .local_addr()
-        .map_err(|err| SetupError::new(format!("cannot read the bound address: {err}")))?;
+    let addr = listener.local_addr().map_err(|err| {
+        StartError::new(
+            StartStep::BoundAddress,
+            format!("cannot read the bound address: {err}"),
+        )
+    })?;
     let (tls_config, ca_pem) = match &tls {
         TlsSetup::Plain => (None, None),
         TlsSetup::Generated => {
             let generated = pki::generate_localhost_pki().map_err(|err| {
-                SetupError::new(format!("cannot generate the test certificate: {err}"))
+                StartError::new(
+                    StartStep::GeneratePki,
+                    format!("cannot generate the test certificate: {err}"),
+                )
             })?;
             let config = rustls_config(&generated.cert_pem, &generated.key_pem).await?;
             (Some(config), Some(generated.ca_pem))
@@ -107,10 +148,10 @@ pub async fn start(
                 .log_path
                 .as_deref()
                 .unwrap_or(std::path::Path::new(""));
-            SetupError::new(format!(
-                "cannot open the event log {}: {err}",
-                path.display()
-            ))
+            StartError::new(
+                StartStep::EventLog,
+                format!("cannot open the event log {}: {err}", path.display()),
+            )
         })?;
     let (sender, receiver) = mpsc::channel(config.queue_capacity.max(1));
     if config.validate_payloads {
@@ -133,8 +174,9 @@ pub async fn start(
     let app = router(shared.clone(), config.state);
     let handle = Handle::new();
     let make_service = app.into_make_service();
-    let server = axum_server::from_tcp(listener)
-        .map_err(|err| SetupError::new(format!("cannot serve on {addr}: {err}")))?;
+    let server = axum_server::from_tcp(listener).map_err(|err| {
+        StartError::new(StartStep::Serve, format!("cannot serve on {addr}: {err}"))
+    })?;
     let mut server = server
         .handle(handle.clone())
         .first_request_timeout(FIRST_REQUEST_TIMEOUT);
@@ -189,12 +231,14 @@ fn url_host(ip: IpAddr, tls: &TlsSetup) -> String {
     }
 }
 
-async fn rustls_config(cert_pem: &str, key_pem: &str) -> Result<RustlsConfig, SetupError> {
+async fn rustls_config(cert_pem: &str, key_pem: &str) -> Result<RustlsConfig, StartError> {
     RustlsConfig::from_pem(cert_pem.as_bytes().to_vec(), key_pem.as_bytes().to_vec())
         .await
         .map_err(|err| {
-            SetupError::new(format!("cannot use the TLS certificate and key: {err}"))
-                .with_hint("give a PEM certificate chain (leaf first) and its PEM private key")
+            StartError::new(
+                StartStep::TlsCertificate,
+                format!("cannot use the TLS certificate and key: {err}"),
+            )
         })
 }
 
