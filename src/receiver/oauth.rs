@@ -2,7 +2,7 @@
 //! tokens it issues and the bearer check on deliveries.
 //!
 //! With [`super::ReceiverConfig::oauth`] set, the receiver serves a token endpoint at
-//! `POST /oauth/token` (see [`super::token_endpoint`]) and requires
+//! `POST /oauth/token` (its own module, `token_endpoint`) and requires
 //! `Authorization: Bearer <token>` on deliveries (checked before the signature, which
 //! is still verified).
 //!
