@@ -6,7 +6,7 @@ use bytes::Bytes;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::delivery::request::{Attempt, delivery_headers};
+use crate::delivery::request::Attempt;
 use crate::event::body_style::{self, BodyStyle};
 use crate::event::fixtures::{self, FixtureContext, Product};
 use crate::event::random::{self, SeededRng};
@@ -272,21 +272,23 @@ fn assemble(
     custom.extend(plan.headers.iter().cloned());
     let trace = random::trace_id(rng);
     let span = random::span_id(rng);
-    let mut headers = delivery_headers(None, &trace, &span, &custom);
-    headers.retain(|(name, _)| {
-        !plan
-            .omit_headers
+    let omitted = |name: &str| {
+        plan.omit_headers
             .iter()
             .any(|o| o.eq_ignore_ascii_case(name))
-    });
-    // Signature headers right after Content-Type, in the documented order.
-    let at = headers
-        .iter()
-        .position(|(n, _)| n.eq_ignore_ascii_case("content-type"))
-        .map_or(0, |i| i + 1);
-    for (offset, pair) in signature.into_iter().enumerate() {
-        headers.insert(at + offset, pair);
-    }
+    };
+    let mut headers = Vec::with_capacity(6 + custom.len());
+    crate::wire::for_each_delivery_header(
+        signature.iter().map(|(n, v)| (n.as_str(), v.as_bytes())),
+        trace.as_bytes(),
+        span.as_bytes(),
+        custom.iter().map(|(n, v)| (n.as_str(), v.as_bytes())),
+        |name, value| {
+            if !omitted(name) {
+                headers.push((name.to_owned(), String::from_utf8_lossy(value).into_owned()));
+            }
+        },
+    );
     Attempt {
         method: reqwest::Method::POST,
         url: ctx.url.to_owned(),
