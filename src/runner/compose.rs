@@ -355,3 +355,55 @@ pub fn redeliver(
         rng,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::delivery::request::delivery_headers;
+    use crate::event::{EnvelopeStyle, random};
+    use crate::runner::compose::{ComposeContext, SendPlan, compose};
+    use crate::signing::{Secret, SignatureFormat, SignedHeaders};
+
+    #[test]
+    fn a_composed_delivery_has_the_one_header_order() {
+        let secret = Secret::from_key(b"k".to_vec());
+        let run_headers = vec![("API-Version".to_owned(), "2.0".to_owned())];
+        let ctx = ComposeContext {
+            url: "https://partner.example/hook",
+            secret: &secret,
+            format: SignatureFormat::V1,
+            envelope: EnvelopeStyle::EventType,
+            organization_id: "org",
+            headers: &run_headers,
+            now_unix: 1_700_000_000,
+        };
+        let mut plan = SendPlan::new("PNR_V3/BOOKING_TICKETED".parse().unwrap());
+        plan.headers = vec![("X-Step".to_owned(), "1".to_owned())];
+        let composed = compose(&plan, &ctx, None, None, &mut random::rng(1));
+        let names: Vec<&str> = composed
+            .attempt
+            .headers
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let signed = SignedHeaders::new(&[&secret], "id", 1, b"{}", SignatureFormat::V1);
+        let custom = [run_headers.clone(), plan.headers.clone()].concat();
+        let expected = delivery_headers(Some(&signed), "t", "s", &custom);
+        let expected: Vec<&str> = expected.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, expected);
+
+        // A step that leaves headers out keeps the order of the rest.
+        plan.omit_headers = vec!["content-type".into(), "x-b3-spanid".into()];
+        let composed = compose(&plan, &ctx, None, None, &mut random::rng(1));
+        let names: Vec<&str> = composed
+            .attempt
+            .headers
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let kept: Vec<&str> = expected
+            .into_iter()
+            .filter(|n| !["Content-Type", "X-B3-SpanId"].contains(n))
+            .collect();
+        assert_eq!(names, kept);
+    }
+}
