@@ -103,7 +103,10 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod signing;
+pub mod target;
+pub mod tls;
 pub mod tls_probe;
+pub mod wire;
 
 pub use error::{SetupError, exit};
 

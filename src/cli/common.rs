@@ -97,15 +97,23 @@ pub struct ClientCertArgs {
 }
 
 impl ClientCertArgs {
-    /// Loads and checks the pair; `Ok(None)` when neither flag is given. Errors (exit 2)
-    /// name the file and the problem, never the key.
-    pub fn load(&self) -> Result<Option<crate::tls_probe::ClientIdentity>, SetupError> {
+    /// The certificate and key files; `Ok(None)` when neither flag is given.
+    pub fn files(&self) -> Result<Option<(PathBuf, PathBuf)>, SetupError> {
         match (&self.client_cert, &self.client_key) {
-            (Some(cert), Some(key)) => crate::tls_probe::ClientIdentity::load(cert, key).map(Some),
+            (Some(cert), Some(key)) => Ok(Some((cert.clone(), key.clone()))),
             (None, None) => Ok(None),
             _ => Err(SetupError::new(
                 "--client-cert and --client-key go together".to_owned(),
             )),
+        }
+    }
+
+    /// Loads and checks the pair; `Ok(None)` when neither flag is given. Errors (exit 2)
+    /// name the file and the problem, never the key.
+    pub fn load(&self) -> Result<Option<crate::tls::ClientIdentity>, SetupError> {
+        match self.files()? {
+            Some((cert, key)) => Ok(Some(crate::tls::ClientIdentity::load(&cert, &key)?)),
+            None => Ok(None),
         }
     }
 }
@@ -128,6 +136,23 @@ pub struct TargetArgs {
     /// Client certificate for mutual TLS.
     #[command(flatten)]
     pub client_cert: ClientCertArgs,
+}
+
+impl TargetArgs {
+    /// What `--endpoint`, `--ca-cert` and `--client-cert`/`--client-key` ask for, with
+    /// `reference` the receiver to start when there is no endpoint; give it to
+    /// [`crate::target::Target::build`].
+    pub fn spec(
+        &self,
+        reference: crate::receiver::ReceiverConfig,
+    ) -> Result<crate::target::TargetSpec, SetupError> {
+        Ok(crate::target::TargetSpec {
+            endpoint: self.endpoint.clone(),
+            ca_cert: self.ca_cert.clone(),
+            client_cert: self.client_cert.files()?,
+            reference,
+        })
+    }
 }
 
 /// The longest `--timeout` accepted (see docs/limits.md).

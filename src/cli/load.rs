@@ -9,7 +9,6 @@ use clap::Args;
 use hyper::header::{HeaderName, HeaderValue};
 
 use super::common::{FormatArgs, SecretArgs, TargetArgs, parse_duration, parse_headers};
-use crate::delivery::client::load_ca_cert;
 use crate::delivery::request::check_custom_headers;
 use crate::error::{SetupError, exit};
 use crate::event::{EventKind, EventType, random};
@@ -284,38 +283,31 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
         (None, _) => random::fresh_seed(),
     };
 
-    let (endpoint, secret, ca_pem, receiver) = match &args.target.endpoint {
-        Some(endpoint) => {
-            let secret = args.secret.require()?;
-            let ca = match &args.target.ca_cert {
-                Some(path) => Some(load_ca_cert(path)?),
-                None => None,
-            };
-            (endpoint.clone(), secret, ca, None)
-        }
-        None => {
-            let secret = match args.secret.load()? {
-                Some(secret) => secret,
-                None => Secret::generate(&mut random::rng_for(seed, "load-secret")),
-            };
-            let config = crate::receiver::ReceiverConfig {
-                secrets: vec![secret.clone()],
-                // Room for bursts: the receiver acknowledges first and processes later.
-                queue_capacity: 65_536,
-                ..crate::receiver::ReceiverConfig::default()
-            };
-            let receiver = crate::receiver::start_on_loopback(config).await?;
-            let url = receiver.webhook_url();
-            let ca = receiver.ca_pem.clone().map(String::into_bytes);
-            outln!(
-                "no --endpoint: loading the built-in reference receiver at {url} (in this process, sharing its CPU)"
-            );
-            (url, secret, ca, Some(receiver))
+    // The partner's endpoint needs the partner's secret; the reference receiver
+    // takes any, so one is made up when none is given.
+    let secret = if args.target.endpoint.is_some() {
+        args.secret.require()?
+    } else {
+        match args.secret.load()? {
+            Some(secret) => secret,
+            None => Secret::generate(&mut random::rng_for(seed, "load-secret")),
         }
     };
-    let identity = args.target.client_cert.load()?;
-    let target =
-        Target::resolve_with_identity(&endpoint, ca_pem.as_deref(), identity.as_ref()).await?;
+    let reference = crate::receiver::ReceiverConfig {
+        secrets: vec![secret.clone()],
+        // Room for bursts: the receiver acknowledges first and processes later.
+        queue_capacity: 65_536,
+        ..crate::receiver::ReceiverConfig::default()
+    };
+    let mut destination = crate::target::Target::build(args.target.spec(reference)?).await?;
+    let endpoint = destination.endpoint().to_owned();
+    if destination.receiver().is_some() {
+        outln!(
+            "no --endpoint: loading the built-in reference receiver at {endpoint} (in this process, sharing its CPU)"
+        );
+    }
+    let target = destination.load_target().await?;
+    let receiver = destination.take_receiver();
     if target.plain {
         outln!(
             "note: {endpoint} is plain http://; Spotnana delivers only over HTTPS (TLS 1.2+), so this measures a local test setup"

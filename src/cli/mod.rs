@@ -17,6 +17,7 @@ pub mod sign;
 pub mod timeline;
 pub mod tls;
 pub mod verify;
+pub mod wording;
 
 use clap::{Parser, Subcommand};
 

@@ -8,8 +8,10 @@ use serde::Serialize;
 
 use crate::check::{CheckResult, Status};
 use crate::cli::common::{ClientCertArgs, parse_duration};
+use crate::cli::wording::tls_target_error;
 use crate::error::{SetupError, exit};
-use crate::tls_probe::{self, ProbeOptions, TlsReport};
+use crate::target::{Target, TargetSpec};
+use crate::tls_probe::{self, TlsReport};
 
 /// Options of `spotcheck tls`.
 #[derive(Debug, Args)]
@@ -43,18 +45,14 @@ struct JsonOutput<'a> {
 /// Runs `spotcheck tls`: exit 0 when no required check failed, 1 otherwise, 2 for a bad
 /// URL or CA file.
 pub async fn run(args: TlsArgs) -> Result<u8, SetupError> {
-    let ca_cert_pem = match &args.ca_cert {
-        Some(path) => Some(std::fs::read(path).map_err(|err| {
-            SetupError::new(format!("cannot read --ca-cert {}: {err}", path.display()))
-        })?),
-        None => None,
+    let spec = TargetSpec {
+        endpoint: Some(args.url.clone()),
+        ca_cert: args.ca_cert.clone(),
+        client_cert: args.client_cert.files()?,
+        ..TargetSpec::default()
     };
-    let options = ProbeOptions {
-        timeout: args.timeout,
-        ca_cert_pem,
-        client_identity: args.client_cert.load()?,
-    };
-    let report = tls_probe::probe(&args.url, &options).await?;
+    let target = Target::build(spec).await.map_err(tls_target_error)?;
+    let report = tls_probe::probe(target.endpoint(), &target.probe_options(args.timeout)).await?;
     let checks = tls_probe::checks(&report);
     let conformant = !checks.iter().any(|c| c.status == Status::Fail);
     if args.json {

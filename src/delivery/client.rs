@@ -7,8 +7,6 @@
 //! never panics and never takes longer than the per-attempt timeout: connection
 //! set-up, the response head and the (capped) body all fall under it.
 
-use std::error::Error as StdError;
-use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,15 +14,15 @@ use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Full};
 use tokio::time::timeout_at;
 
+use super::classify::classify;
 use super::connection::{
-    AcceptAnyCertificate, Conn, ConnectFailure, ConnectionCounts, Origin, Pool, Sender,
-    resend_on_fresh, tls_config,
+    Conn, ConnectFailure, ConnectionCounts, Origin, Pool, Sender, resend_on_fresh,
 };
 use super::exchange::{
     BODY_READ_LIMIT, ErrorClass, Exchange, ResponseRecord, TransportError, excerpt, recorded_value,
 };
 use super::request::Attempt;
-use crate::error::SetupError;
+use crate::tls::{AcceptAnyCertificate, ClientConfigError, ClientIdentity, client_config};
 
 /// Spotnana's per-attempt timeout, connection set-up included.
 pub const SPOTNANA_TIMEOUT: Duration = Duration::from_secs(40);
@@ -39,7 +37,7 @@ pub struct ClientOptions {
     /// A shorter limit for connection set-up alone, if wanted.
     pub connect_timeout: Option<Duration>,
     /// The client certificate to present to a mutual-TLS endpoint (`--client-cert`).
-    pub client_identity: Option<crate::tls_probe::ClientIdentity>,
+    pub client_identity: Option<ClientIdentity>,
 }
 
 impl Default for ClientOptions {
@@ -53,36 +51,9 @@ impl Default for ClientOptions {
     }
 }
 
-/// Reads a `--ca-cert` file and checks that it holds at least one PEM certificate.
-/// Errors name the file and the problem.
-pub fn load_ca_cert(path: &std::path::Path) -> Result<Vec<u8>, SetupError> {
-    let pem = std::fs::read(path).map_err(|err| {
-        SetupError::new(format!("cannot read --ca-cert {}: {err}", path.display()))
-    })?;
-    parse_pem_certs(&pem).map_err(|problem| {
-        SetupError::new(format!("--ca-cert {}: {problem}", path.display()))
-            .with_hint("pass the PEM file of the CA that signed the endpoint's certificate")
-    })?;
-    Ok(pem)
-}
-
-/// The DER certificates in a PEM bundle, or what is wrong with it.
-fn parse_pem_certs(pem: &[u8]) -> Result<Vec<Vec<u8>>, String> {
-    let mut reader = io::BufReader::new(pem);
-    let mut certs = Vec::new();
-    for item in rustls_pemfile::certs(&mut reader) {
-        match item {
-            Ok(der) => certs.push(der.as_ref().to_vec()),
-            Err(err) => return Err(format!("not a valid PEM file ({err})")),
-        }
-    }
-    if certs.is_empty() {
-        return Err(
-            "holds no PEM certificate (expected a `-----BEGIN CERTIFICATE-----` block)".into(),
-        );
-    }
-    Ok(certs)
-}
+/// Reads and checks a CA file; kept at this path for the commands that still call it
+/// here (the one loader is [`crate::tls::read_ca_file`]).
+pub use crate::tls::read_ca_file as load_ca_cert;
 
 /// The delivery client. Cheap to clone: clones share one connection pool.
 #[derive(Debug, Clone)]
@@ -112,24 +83,26 @@ type Failed = (TransportError, Option<Conn>);
 type Answered = (Option<ResponseRecord>, Option<TransportError>, Duration);
 
 impl Client {
-    /// Builds the client. A bad CA certificate is a [`SetupError`] saying what is wrong.
-    pub fn new(options: &ClientOptions) -> Result<Client, SetupError> {
+    /// Builds the client. A bad CA certificate or client certificate is an error
+    /// saying what is wrong.
+    pub fn new(options: &ClientOptions) -> Result<Client, ClientConfigError> {
         Client::build(options, false)
     }
 
     /// A client that accepts certificates that do not verify, for `run
     /// --insecure-continue` only: the TLS checks have already reported the certificate,
     /// and the user asked to judge the endpoint's HTTP behaviour anyway.
-    pub fn new_accepting_invalid_certs(options: &ClientOptions) -> Result<Client, SetupError> {
+    pub fn new_accepting_invalid_certs(
+        options: &ClientOptions,
+    ) -> Result<Client, ClientConfigError> {
         Client::build(options, true)
     }
 
-    fn build(options: &ClientOptions, accept_invalid_certs: bool) -> Result<Client, SetupError> {
-        if let Some(pem) = &options.ca_cert_pem {
-            parse_pem_certs(pem)
-                .map_err(|problem| SetupError::new(format!("the --ca-cert file {problem}")))?;
-        }
-        let mut tls = tls_config(
+    fn build(
+        options: &ClientOptions,
+        accept_invalid_certs: bool,
+    ) -> Result<Client, ClientConfigError> {
+        let mut tls = client_config(
             options.ca_cert_pem.as_deref(),
             options.client_identity.as_ref(),
         )?;
@@ -446,136 +419,9 @@ fn unix_millis() -> i64 {
         .unwrap_or(0)
 }
 
-/// A one-line rendering of an error and its causes, without repeated parts.
-fn one_line(err: &(dyn StdError + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for cause in chain(err) {
-        let text = cause.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-    }
-    parts.join(": ").replace(['\n', '\r'], " ")
-}
-
-/// The error and every error below it, including the error an `io::Error` wraps
-/// (whose `source()` skips it).
-fn chain<'a>(err: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'static)> {
-    let mut out = Vec::new();
-    let mut current = Some(err);
-    while let Some(cause) = current {
-        out.push(cause);
-        if let Some(inner) = cause
-            .downcast_ref::<io::Error>()
-            .and_then(|io_err| io_err.get_ref())
-        {
-            let inner: &(dyn StdError + 'static) = inner;
-            current = Some(inner);
-        } else {
-            current = cause.source();
-        }
-        if out.len() > 32 {
-            break;
-        }
-    }
-    out
-}
-
-/// Sorts a transport error (I/O, TLS or HTTP) into an [`ErrorClass`] with a one-line
-/// message naming the cause. `tls` tells whether a TLS handshake was part of
-/// connecting; `connecting` whether the error came before the request went out.
-pub fn classify(err: &(dyn StdError + 'static), tls: bool, connecting: bool) -> TransportError {
-    let causes = chain(err);
-    let make = |class, message: String| TransportError { class, message };
-
-    for cause in &causes {
-        if let Some(tls_err) = cause.downcast_ref::<rustls::Error>() {
-            return make(
-                ErrorClass::Tls,
-                format!("TLS handshake failed: {}", tls_err),
-            );
-        }
-    }
-    for cause in &causes {
-        if cause.to_string().starts_with("dns error") {
-            let detail = causes.last().map(|c| c.to_string()).unwrap_or_default();
-            return make(
-                ErrorClass::Dns,
-                format!("the host name did not resolve: {detail}"),
-            );
-        }
-    }
-    for cause in &causes {
-        if let Some(io_err) = cause.downcast_ref::<io::Error>() {
-            use io::ErrorKind::*;
-            let (class, text) = match io_err.kind() {
-                ConnectionRefused => (ErrorClass::Connect, "connection refused".to_owned()),
-                ConnectionReset if connecting && tls => (
-                    ErrorClass::Tls,
-                    "connection reset by peer during the TLS handshake".to_owned(),
-                ),
-                UnexpectedEof if connecting && tls => (
-                    ErrorClass::Tls,
-                    "connection closed during the TLS handshake".to_owned(),
-                ),
-                ConnectionReset => (ErrorClass::Reset, "connection reset by peer".to_owned()),
-                ConnectionAborted => (ErrorClass::Reset, "connection aborted".to_owned()),
-                BrokenPipe => (
-                    ErrorClass::Reset,
-                    "connection closed by peer while sending (broken pipe)".to_owned(),
-                ),
-                UnexpectedEof => (
-                    ErrorClass::Reset,
-                    "connection closed before a complete answer".to_owned(),
-                ),
-                TimedOut => (ErrorClass::Timeout, "timed out".to_owned()),
-                HostUnreachable | NetworkUnreachable | AddrNotAvailable => {
-                    (ErrorClass::Connect, io_err.to_string())
-                }
-                _ => continue,
-            };
-            return make(class, text);
-        }
-    }
-    for cause in &causes {
-        if let Some(hyper_err) = cause.downcast_ref::<hyper::Error>() {
-            if hyper_err.is_incomplete_message() {
-                return make(
-                    ErrorClass::Reset,
-                    "connection closed before a complete answer".to_owned(),
-                );
-            }
-            if hyper_err.is_parse() || hyper_err.is_parse_status() {
-                return make(
-                    ErrorClass::Protocol,
-                    format!("the answer is not valid HTTP: {hyper_err}"),
-                );
-            }
-            // hyper reports a connection the peer closed before the request went out
-            // (e.g. right after the TLS handshake) as "canceled" or "channel closed":
-            // the peer hung up, so it is a reset.
-            if hyper_err.is_canceled() || hyper_err.is_closed() {
-                return make(
-                    ErrorClass::Reset,
-                    "connection closed by the peer before the request was sent".to_owned(),
-                );
-            }
-            if hyper_err.is_timeout() {
-                return make(ErrorClass::Timeout, hyper_err.to_string());
-            }
-        }
-    }
-    let class = if connecting {
-        ErrorClass::Connect
-    } else {
-        ErrorClass::Other
-    };
-    make(class, one_line(err))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::delivery::client::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
 
@@ -845,24 +691,21 @@ mod tests {
     }
 
     #[test]
-    fn bad_ca_pem_is_a_setup_error() {
+    fn bad_ca_pem_is_refused_by_the_one_trust_loader() {
         let err = Client::new(&ClientOptions {
             ca_cert_pem: Some(b"not a certificate".to_vec()),
             ..ClientOptions::default()
         })
         .unwrap_err();
-        assert!(err.message.contains("holds no PEM certificate"), "{err}");
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("ca.pem");
-        std::fs::write(
-            &path,
-            "-----BEGIN CERTIFICATE-----\n@@@\n-----END CERTIFICATE-----\n",
-        )
-        .unwrap();
-        let err = load_ca_cert(&path).unwrap_err();
-        assert!(err.message.starts_with("--ca-cert "), "{err}");
-        assert!(err.message.contains("ca.pem"), "{err}");
-        let err = load_ca_cert(&dir.path().join("missing.pem")).unwrap_err();
-        assert!(err.message.contains("cannot read --ca-cert"), "{err}");
+        assert!(
+            matches!(
+                err,
+                ClientConfigError::Trust(crate::tls::TrustError::Invalid {
+                    problem: crate::tls::PemProblem::NoCertificate,
+                    ..
+                })
+            ),
+            "{err}"
+        );
     }
 }

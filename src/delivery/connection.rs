@@ -31,8 +31,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
+use super::classify::classify;
 use super::exchange::{ErrorClass, TransportError};
-use crate::error::SetupError;
 
 /// How long an idle connection stays in the pool (what the reqwest client kept).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -306,7 +306,7 @@ impl Pool {
                 .connect(name, tcp)
                 .await
                 .map_err(|err| ConnectFailure {
-                    error: super::client::classify(&err, true, true),
+                    error: classify(&err, true, true),
                 })?;
             let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
             Ok((Box::new(stream) as Box<dyn Io>, h2))
@@ -334,14 +334,14 @@ impl Pool {
             deadline: deadline.clone(),
         });
         let handshake_failed = |err: hyper::Error| ConnectFailure {
-            error: super::client::classify(&err, false, true),
+            error: classify(&err, false, true),
         };
         let (ended_tx, ended) = tokio::sync::watch::channel(None);
         let drive =
             |connection: std::pin::Pin<Box<dyn Future<Output = hyper::Result<()>> + Send>>| {
                 tokio::spawn(async move {
                     if let Err(err) = connection.await {
-                        let _ = ended_tx.send(Some(super::client::classify(&err, true, false)));
+                        let _ = ended_tx.send(Some(classify(&err, true, false)));
                     }
                 })
             };
@@ -397,7 +397,7 @@ async fn connect_tcp(origin: &Origin) -> Result<TcpStream, ConnectFailure> {
         }
     }
     let error = match last {
-        Some(err) => super::client::classify(&err, false, true),
+        Some(err) => classify(&err, false, true),
         None => TransportError {
             class: ErrorClass::Dns,
             message: "the host name did not resolve: no address".to_owned(),
@@ -500,100 +500,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
     }
 }
 
-/// The TLS client configuration of every sender: TLS 1.2 or newer, the system roots
-/// plus the PEM certificates of `ca_pem`, and `identity` for mutual TLS. The caller
-/// sets ALPN.
-pub fn tls_config(
-    ca_pem: Option<&[u8]>,
-    identity: Option<&crate::tls_probe::ClientIdentity>,
-) -> Result<rustls::ClientConfig, SetupError> {
-    crate::init_crypto();
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_native_certs::load_native_certs().certs {
-        let _ = roots.add(cert);
-    }
-    if let Some(pem) = ca_pem {
-        let mut reader = std::io::BufReader::new(pem);
-        for cert in rustls_pemfile::certs(&mut reader) {
-            let cert = cert.map_err(|err| {
-                SetupError::new(format!("the --ca-cert file is not valid PEM ({err})"))
-            })?;
-            roots.add(cert).map_err(|err| {
-                SetupError::new(format!(
-                    "the --ca-cert file holds a certificate that cannot be used: {err}"
-                ))
-            })?;
-        }
-    }
-    let config = rustls::ClientConfig::builder_with_protocol_versions(&[
-        &rustls::version::TLS13,
-        &rustls::version::TLS12,
-    ])
-    .with_root_certificates(roots);
-    match identity {
-        None => Ok(config.with_no_client_auth()),
-        Some(identity) => {
-            let (chain, key) = identity.rustls_parts();
-            config.with_client_auth_cert(chain, key).map_err(|_| {
-                SetupError::new("the client certificate cannot be used for TLS".to_owned())
-            })
-        }
-    }
-}
-
-/// Accepts any server certificate (still checking the handshake signatures), for
-/// `run --insecure-continue` only: the TLS checks have already judged the certificate.
-#[derive(Debug)]
-pub(crate) struct AcceptAnyCertificate(pub Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for AcceptAnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &rustls::pki_types::CertificateDer<'_>,
-        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: rustls::pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::delivery::connection::*;
 
     #[test]
     fn only_a_reused_connection_that_ended_before_any_answer_byte_is_resent() {

@@ -215,7 +215,7 @@ pub fn excerpt(body: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::delivery::exchange::*;
 
     #[test]
     fn excerpt_escapes_controls_and_replaces_invalid_utf8() {

@@ -1,5 +1,6 @@
 //! HTTP delivery of signed events: one client, one exchange record per attempt.
 
+pub mod classify;
 pub mod client;
 pub mod connection;
 pub mod endpoint;

@@ -414,8 +414,8 @@ pub fn redact_form(form: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::delivery::exchange::ResponseRecord;
+    use crate::delivery::oauth::*;
 
     fn answered(status: u16, body: &str) -> Exchange {
         let mut e = unsent(&token_attempt("https://x/t", "id", "s3cret"), String::new());

@@ -6,60 +6,36 @@
 use bytes::Bytes;
 
 use super::exchange::{RequestRecord, excerpt, recorded_value};
-use crate::error::SetupError;
 use crate::event::SeededRng;
 use crate::event::random;
-use crate::signing::{
-    HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, Secret, SignatureFormat, SignedHeaders,
+use crate::signing::{Secret, SignatureFormat, SignedHeaders};
+
+pub use crate::wire::{
+    HEADER_CONTENT_TYPE, HEADER_SPAN_ID, HEADER_TRACE_ID, RESERVED_HEADERS, is_reserved,
 };
 
-/// The `Content-Type` header name as sent.
-pub const HEADER_CONTENT_TYPE: &str = "Content-Type";
-/// The B3 trace id header name as sent (32 hex digits).
-pub const HEADER_TRACE_ID: &str = "X-B3-TraceId";
-/// The B3 span id header name as sent (16 hex digits).
-pub const HEADER_SPAN_ID: &str = "X-B3-SpanId";
-
-/// Headers that Spotnana sets itself and that custom headers cannot override
-/// (lowercase; compare case-insensitively with [`is_reserved`]).
-pub const RESERVED_HEADERS: &[&str] = &[
-    "content-type",
-    "authorization",
-    HEADER_ID,
-    HEADER_TIMESTAMP,
-    HEADER_SIGNATURE,
-    "x-b3-traceid",
-    "x-b3-spanid",
-    "host",
-    "content-length",
-];
-
-/// Whether `name` is a header custom headers may not set (case-insensitive).
-pub fn is_reserved(name: &str) -> bool {
-    RESERVED_HEADERS
-        .iter()
-        .any(|reserved| reserved.eq_ignore_ascii_case(name.trim()))
+/// Why custom headers cannot be sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CustomHeaderError {
+    /// A custom header would override one Spotnana sets itself.
+    #[error(
+        "`{0}` cannot be set: Spotnana sets this header itself and subscription custom headers cannot override it"
+    )]
+    Reserved(String),
 }
 
 /// Refuses custom headers that would override one Spotnana sets itself.
-pub fn check_custom_headers(custom: &[(String, String)]) -> Result<(), SetupError> {
+pub fn check_custom_headers(custom: &[(String, String)]) -> Result<(), CustomHeaderError> {
     match custom.iter().find(|(name, _)| is_reserved(name)) {
         None => Ok(()),
-        Some((name, _)) => Err(SetupError::new(format!(
-            "--header `{name}` cannot be set: Spotnana sets this header itself \
-             and subscription custom headers cannot override it"
-        ))
-        .with_hint(format!(
-            "custom headers are for extra headers such as `API-Version: 2.0`; reserved: {}",
-            RESERVED_HEADERS.join(", ")
-        ))),
+        Some((name, _)) => Err(CustomHeaderError::Reserved(name.clone())),
     }
 }
 
-/// The headers of one delivery, in the order sent: `Content-Type: application/json`,
-/// the three signature headers (when `signed` is `Some`), `X-B3-TraceId`,
-/// `X-B3-SpanId`, then the custom headers. Reserved names among the custom headers
-/// are dropped (the CLI refuses them earlier with [`check_custom_headers`]).
+/// The headers of one delivery, in the order sent (see
+/// [`crate::wire::for_each_delivery_header`]): `Content-Type`, the three signature
+/// headers (when `signed` is `Some`), the B3 ids, then the custom headers with
+/// reserved names dropped.
 pub fn delivery_headers(
     signed: Option<&SignedHeaders>,
     trace_id: &str,
@@ -67,22 +43,17 @@ pub fn delivery_headers(
     custom: &[(String, String)],
 ) -> Vec<(String, String)> {
     let mut headers = Vec::with_capacity(6 + custom.len());
-    headers.push((
-        HEADER_CONTENT_TYPE.to_owned(),
-        "application/json".to_owned(),
-    ));
-    if let Some(signed) = signed {
-        for (name, value) in signed.pairs() {
-            headers.push((name.to_owned(), value.to_owned()));
-        }
-    }
-    headers.push((HEADER_TRACE_ID.to_owned(), trace_id.to_owned()));
-    headers.push((HEADER_SPAN_ID.to_owned(), span_id.to_owned()));
-    headers.extend(
-        custom
-            .iter()
-            .filter(|(name, _)| !is_reserved(name))
-            .cloned(),
+    let signature = signed
+        .map(SignedHeaders::pairs)
+        .into_iter()
+        .flatten()
+        .map(|(name, value)| (name, value.as_bytes()));
+    crate::wire::for_each_delivery_header(
+        signature,
+        trace_id.as_bytes(),
+        span_id.as_bytes(),
+        custom.iter().map(|(n, v)| (n.as_str(), v.as_bytes())),
+        |name, value| headers.push((name.to_owned(), String::from_utf8_lossy(value).into_owned())),
     );
     headers
 }
@@ -113,10 +84,7 @@ impl Attempt {
 
     /// The first value of a header (case-insensitive name).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        crate::wire::header(&self.headers, name)
     }
 
     /// The secret-free record of this request: credential headers redacted, the
@@ -161,7 +129,10 @@ pub fn signed_attempt(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::delivery::request::*;
+    use crate::event::random;
+    use crate::signing::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, Secret, SignatureFormat};
+    use bytes::Bytes;
 
     fn custom(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
@@ -178,10 +149,7 @@ mod tests {
         assert!(!is_reserved("API-Version"));
         let err = check_custom_headers(&custom(&[("API-Version", "2"), ("authorization", "x")]))
             .unwrap_err();
-        assert!(
-            err.message.contains("`authorization` cannot be set"),
-            "{err}"
-        );
+        assert_eq!(err, CustomHeaderError::Reserved("authorization".into()));
         assert!(!err.to_string().contains(": x"));
         assert!(check_custom_headers(&custom(&[("API-Version", "2")])).is_ok());
     }

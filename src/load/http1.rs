@@ -335,7 +335,7 @@ mod tests {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::{TcpListener, TcpStream};
 
-    use super::*;
+    use crate::load::http1::*;
 
     const REQUEST: &[u8] = b"POST /hook HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 2\r\n\r\nhi";
 

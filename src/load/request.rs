@@ -5,29 +5,19 @@
 
 use std::sync::Arc;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, Mac};
 use hyper::Uri;
-use hyper::header::{CONTENT_TYPE, HOST, HeaderName, HeaderValue, USER_AGENT};
+use hyper::header::{HOST, HeaderName, HeaderValue, USER_AGENT};
 use rand::{Rng, RngCore};
-use sha2::Sha256;
 
 use super::profile::{Profile, Spread};
-use crate::event::{self, EnvelopeStyle, EventKind, EventSpec, SeededRng, random};
-use crate::signing::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, Secret, SignatureFormat};
+use crate::event::{self, EnvelopeStyle, EventSpec, SeededRng, random};
+use crate::signing::{
+    HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, MAX_TOKEN_LEN, Secret, SignatureFormat,
+    SigningKey,
+};
+use crate::wire::for_each_delivery_header;
 
-/// How many different bodies are pre-built for each event kind of the mix.
-pub const VARIANTS_PER_KIND: usize = 4;
-
-/// An event kind of the mix and its relative weight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WeightedKind {
-    /// The event kind.
-    pub kind: EventKind,
-    /// Relative weight (at least 1).
-    pub weight: u32,
-}
+pub use super::mix::{VARIANTS_PER_KIND, WeightedKind};
 
 /// The pre-serialized bodies and a weighted table to draw from.
 #[derive(Debug)]
@@ -124,9 +114,12 @@ pub struct RequestPlan {
     /// Share of requests sent again with an earlier request's webhook id and body
     /// (0 to 1; `--redeliver-ratio`).
     pub redeliver_ratio: f64,
-    /// The request line and the fields that are the same on every request.
+    /// The request line and the transport fields (`Host`, `User-Agent`), the same on
+    /// every request.
     head: Vec<u8>,
-    mac: Hmac<Sha256>,
+    /// The subscription's custom headers, sent after the B3 ids as on every delivery.
+    custom: Vec<(HeaderName, HeaderValue)>,
+    key: SigningKey,
 }
 
 impl RequestPlan {
@@ -140,27 +133,24 @@ impl RequestPlan {
         templates: Templates,
         custom: Vec<(HeaderName, HeaderValue)>,
     ) -> RequestPlan {
-        let mac = Hmac::<Sha256>::new_from_slice(secret.expose_key())
-            .expect("HMAC accepts keys of any length");
         let target = path.path_and_query().map_or("/", |p| p.as_str());
         let mut head = Vec::with_capacity(256);
         head.extend_from_slice(b"POST ");
         head.extend_from_slice(target.as_bytes());
         head.extend_from_slice(b" HTTP/1.1\r\n");
-        let fixed = [
-            (HOST, host),
-            (CONTENT_TYPE, HeaderValue::from_static("application/json")),
-            (USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE)),
-        ];
-        for (name, value) in fixed.iter().chain(&custom) {
-            field(&mut head, name.as_str().as_bytes(), value.as_bytes());
-        }
+        field(&mut head, HOST.as_str().as_bytes(), host.as_bytes());
+        field(
+            &mut head,
+            USER_AGENT.as_str().as_bytes(),
+            USER_AGENT_VALUE.as_bytes(),
+        );
         RequestPlan {
             format,
             templates,
             redeliver_ratio: 0.0,
             head,
-            mac,
+            custom,
+            key: SigningKey::new(secret),
         }
     }
 }
@@ -179,20 +169,6 @@ pub struct RequestMaker {
     next_slot: usize,
 }
 
-// Written in lowercase, as hyper writes every other sender's header names.
-const TRACE_ID: &str = "x-b3-traceid";
-const SPAN_ID: &str = "x-b3-spanid";
-const _: () = assert!(
-    TRACE_ID
-        .as_bytes()
-        .eq_ignore_ascii_case(crate::delivery::request::HEADER_TRACE_ID.as_bytes())
-);
-const _: () = assert!(
-    SPAN_ID
-        .as_bytes()
-        .eq_ignore_ascii_case(crate::delivery::request::HEADER_SPAN_ID.as_bytes())
-);
-
 const USER_AGENT_VALUE: &str = concat!("spotcheck/", env!("CARGO_PKG_VERSION"), " (load)");
 
 impl RequestMaker {
@@ -208,8 +184,10 @@ impl RequestMaker {
     }
 
     /// Writes a freshly signed HTTP/1.1 request into `out` (cleared first): new
-    /// webhook id, the current timestamp, the HMAC of `{id}.{timestamp}.{body}`, new
-    /// B3 trace and span ids, then the body.
+    /// webhook id, the current timestamp, the HMAC of `{id}.{timestamp}.{body}`
+    /// (signed into a stack buffer by [`SigningKey::token_into`]), new B3 trace and
+    /// span ids, all in the one delivery header order of
+    /// [`crate::wire::for_each_delivery_header`], then the body.
     ///
     /// With a redelivery ratio, that share of requests is instead a redelivery, as
     /// Spotnana retries: the webhook id and body of one of the worker's
@@ -248,27 +226,11 @@ impl RequestMaker {
         if self.timestamp.0 != now {
             self.timestamp = (now, now.to_string());
         }
-        let timestamp = self.timestamp.1.as_bytes();
 
-        let mut mac = plan.mac.clone();
-        mac.update(id.as_bytes());
-        mac.update(b".");
-        mac.update(timestamp);
-        mac.update(b".");
-        mac.update(body);
-        let digest = mac.finalize().into_bytes();
-        let mut sig_buf = [0u8; 3 + 44];
-        let prefix = match plan.format {
-            SignatureFormat::V1 => {
-                sig_buf[..3].copy_from_slice(b"v1,");
-                3
-            }
-            SignatureFormat::Bare => 0,
-        };
-        let written = STANDARD
-            .encode_slice(digest, &mut sig_buf[prefix..])
-            .unwrap_or(0);
-        let signature = &sig_buf[..prefix + written];
+        let mut token = [0u8; MAX_TOKEN_LEN];
+        let signature = plan
+            .key
+            .token_into(id, &self.timestamp.1, body, plan.format, &mut token);
 
         let mut trace = [0u8; 32];
         hex_into(&self.rng.random::<u128>().to_be_bytes(), &mut trace);
@@ -278,11 +240,18 @@ impl RequestMaker {
         out.clear();
         out.reserve(plan.head.len() + 256 + body.len());
         out.extend_from_slice(&plan.head);
-        field(out, HEADER_ID.as_bytes(), id.as_bytes());
-        field(out, HEADER_TIMESTAMP.as_bytes(), timestamp);
-        field(out, HEADER_SIGNATURE.as_bytes(), signature);
-        field(out, TRACE_ID.as_bytes(), &trace);
-        field(out, SPAN_ID.as_bytes(), &span);
+        let signed = [
+            (HEADER_ID, id.as_bytes()),
+            (HEADER_TIMESTAMP, self.timestamp.1.as_bytes()),
+            (HEADER_SIGNATURE, signature),
+        ];
+        let custom = plan
+            .custom
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes()));
+        for_each_delivery_header(signed, &trace, &span, custom, |name, value| {
+            field(out, name.as_bytes(), value)
+        });
         let mut length = itoa::Buffer::new();
         field(out, b"content-length", length.format(body.len()).as_bytes());
         out.extend_from_slice(b"\r\n");
@@ -309,8 +278,10 @@ fn hex_into(bytes: &[u8], out: &mut [u8]) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::event::EventKind;
+    use crate::load::request::*;
     use crate::signing::Verifier;
+    use crate::wire::{HEADER_CONTENT_TYPE, HEADER_SPAN_ID, HEADER_TRACE_ID};
 
     /// Parses one request the maker wrote, as a server would.
     fn parse(bytes: &[u8]) -> (String, Vec<(String, String)>, Vec<u8>) {
@@ -390,5 +361,49 @@ mod tests {
                 )
                 .unwrap();
         }
+    }
+
+    #[test]
+    fn headers_go_in_the_one_delivery_order() {
+        let secret = Secret::from_key(b"k".to_vec());
+        let kind: EventKind = "PNR_V3/BOOKING_TICKETED".parse().unwrap();
+        let templates = Templates::build(
+            &[WeightedKind { kind, weight: 1 }],
+            EnvelopeStyle::EventType,
+            1,
+        );
+        let plan = Arc::new(RequestPlan::new(
+            Uri::from_static("/"),
+            HeaderValue::from_static("127.0.0.1:1"),
+            &secret,
+            SignatureFormat::V1,
+            templates,
+            vec![(
+                HeaderName::from_static("api-version"),
+                HeaderValue::from_static("2.0"),
+            )],
+        ));
+        let mut wire = Vec::new();
+        RequestMaker::new(plan, random::rng(1)).write_request(&mut wire);
+        let (_, fields, _) = parse(&wire);
+        let sent: Vec<String> = fields.into_iter().map(|(name, _)| name).collect();
+        let delivery = crate::delivery::request::delivery_headers(
+            Some(&crate::signing::SignedHeaders::new(
+                &[&secret],
+                "id",
+                1,
+                b"{}",
+                SignatureFormat::V1,
+            )),
+            "t",
+            "s",
+            &[("api-version".to_owned(), "2.0".to_owned())],
+        );
+        let mut expected = vec!["host".to_owned(), "user-agent".to_owned()];
+        expected.extend(delivery.into_iter().map(|(name, _)| name));
+        expected.push("content-length".to_owned());
+        assert_eq!(sent, expected);
+        assert_eq!(sent[2], HEADER_CONTENT_TYPE);
+        assert_eq!(sent[6..8], [HEADER_TRACE_ID, HEADER_SPAN_ID]);
     }
 }

@@ -12,7 +12,7 @@ use tokio_rustls::TlsConnector;
 
 use super::http1::{Connection, Stream};
 use crate::delivery::exchange::ErrorClass;
-use crate::error::SetupError;
+use crate::tls::{ClientConfigError, ClientIdentity, client_config};
 
 /// Where requests go and how to connect there.
 #[derive(Clone)]
@@ -38,36 +38,35 @@ impl std::fmt::Debug for Target {
     }
 }
 
-impl Target {
-    /// Parses `endpoint` (`http://` or `https://`), resolves its host once and, for
-    /// HTTPS, prepares a TLS 1.2+ client trusting the system roots plus `ca_pem`.
-    pub async fn resolve(endpoint: &str, ca_pem: Option<&[u8]>) -> Result<Target, SetupError> {
-        Target::resolve_with_identity(endpoint, ca_pem, None).await
-    }
+/// Why the load client cannot reach an endpoint (checked by
+/// [`crate::target::Target`] before this).
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// The host name did not resolve to an address.
+    #[error("cannot resolve the host of `{0}`")]
+    Unresolved(String),
+    /// The host cannot be written as a `Host` header or a TLS server name.
+    #[error("`{0}` has an invalid host name")]
+    InvalidHost(String),
+    /// The TLS client could not be set up.
+    #[error(transparent)]
+    Tls(#[from] ClientConfigError),
+}
 
-    /// [`Target::resolve`], presenting `identity` when the endpoint asks for a client
-    /// certificate (mutual TLS, `--client-cert`).
-    pub async fn resolve_with_identity(
+impl Target {
+    /// Resolves the host of `endpoint` (an `http://` or `https://` URL checked by
+    /// [`crate::delivery::endpoint::parse_endpoint`]) once and, for HTTPS, prepares a
+    /// TLS 1.2+ client trusting the system roots plus `ca_pem` and presenting
+    /// `identity` when the endpoint asks for a client certificate.
+    pub async fn resolve(
         endpoint: &str,
         ca_pem: Option<&[u8]>,
-        identity: Option<&crate::tls_probe::ClientIdentity>,
-    ) -> Result<Target, SetupError> {
-        let uri: Uri = endpoint.parse().map_err(|err| {
-            SetupError::new(format!("--endpoint `{endpoint}` is not a valid URL: {err}"))
-                .with_hint("write the full URL, e.g. https://partner.example/webhooks")
-        })?;
-        let plain = match uri.scheme() {
-            Some(s) if *s == Scheme::HTTPS => false,
-            Some(s) if *s == Scheme::HTTP => true,
-            _ => {
-                return Err(SetupError::new(format!(
-                    "--endpoint `{endpoint}` must start with https:// (or http:// for local testing)"
-                )));
-            }
-        };
-        let authority = uri
-            .authority()
-            .ok_or_else(|| SetupError::new(format!("--endpoint `{endpoint}` has no host")))?;
+        identity: Option<&ClientIdentity>,
+    ) -> Result<Target, ResolveError> {
+        let invalid = || ResolveError::InvalidHost(endpoint.to_owned());
+        let uri: Uri = endpoint.parse().map_err(|_| invalid())?;
+        let plain = uri.scheme() == Some(&Scheme::HTTP);
+        let authority = uri.authority().ok_or_else(invalid)?;
         let host_name = authority
             .host()
             .trim_start_matches('[')
@@ -77,29 +76,22 @@ impl Target {
             .await
             .ok()
             .and_then(|mut addrs| addrs.next())
-            .ok_or_else(|| {
-                SetupError::new(format!(
-                    "cannot resolve the host of --endpoint `{endpoint}`"
-                ))
-            })?;
+            .ok_or_else(|| ResolveError::Unresolved(endpoint.to_owned()))?;
         let path: Uri = uri
             .path_and_query()
             .map(|p| p.as_str())
             .unwrap_or("/")
             .parse()
             .unwrap_or_else(|_| Uri::from_static("/"));
-        let host = HeaderValue::from_str(authority.as_str())
-            .map_err(|_| SetupError::new(format!("--endpoint `{endpoint}` has an invalid host")))?;
+        let host = HeaderValue::from_str(authority.as_str()).map_err(|_| invalid())?;
         let tls = if plain {
             None
         } else {
-            let server_name = ServerName::try_from(host_name.to_owned()).map_err(|_| {
-                SetupError::new(format!("--endpoint `{endpoint}` has an invalid host name"))
-            })?;
-            Some((
-                TlsConnector::from(Arc::new(tls_config(ca_pem, identity)?)),
-                server_name,
-            ))
+            let server_name = ServerName::try_from(host_name.to_owned()).map_err(|_| invalid())?;
+            let mut config = client_config(ca_pem, identity)?;
+            // The load client speaks HTTP/1.1 only.
+            config.alpn_protocols = vec![b"http/1.1".to_vec()];
+            Some((TlsConnector::from(Arc::new(config)), server_name))
         };
         Ok(Target {
             addr,
@@ -127,14 +119,4 @@ impl Target {
         };
         Ok(Connection::new(stream))
     }
-}
-
-/// The shared sender TLS configuration, offering HTTP/1.1 only (the load client).
-fn tls_config(
-    ca_pem: Option<&[u8]>,
-    identity: Option<&crate::tls_probe::ClientIdentity>,
-) -> Result<rustls::ClientConfig, SetupError> {
-    let mut config = crate::delivery::connection::tls_config(ca_pem, identity)?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(config)
 }

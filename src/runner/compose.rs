@@ -6,7 +6,7 @@ use bytes::Bytes;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::delivery::request::{Attempt, delivery_headers};
+use crate::delivery::request::Attempt;
 use crate::event::body_style::{self, BodyStyle};
 use crate::event::fixtures::{self, FixtureContext, Product};
 use crate::event::random::{self, SeededRng};
@@ -272,21 +272,23 @@ fn assemble(
     custom.extend(plan.headers.iter().cloned());
     let trace = random::trace_id(rng);
     let span = random::span_id(rng);
-    let mut headers = delivery_headers(None, &trace, &span, &custom);
-    headers.retain(|(name, _)| {
-        !plan
-            .omit_headers
+    let omitted = |name: &str| {
+        plan.omit_headers
             .iter()
             .any(|o| o.eq_ignore_ascii_case(name))
-    });
-    // Signature headers right after Content-Type, in the documented order.
-    let at = headers
-        .iter()
-        .position(|(n, _)| n.eq_ignore_ascii_case("content-type"))
-        .map_or(0, |i| i + 1);
-    for (offset, pair) in signature.into_iter().enumerate() {
-        headers.insert(at + offset, pair);
-    }
+    };
+    let mut headers = Vec::with_capacity(6 + custom.len());
+    crate::wire::for_each_delivery_header(
+        signature.iter().map(|(n, v)| (n.as_str(), v.as_bytes())),
+        trace.as_bytes(),
+        span.as_bytes(),
+        custom.iter().map(|(n, v)| (n.as_str(), v.as_bytes())),
+        |name, value| {
+            if !omitted(name) {
+                headers.push((name.to_owned(), String::from_utf8_lossy(value).into_owned()));
+            }
+        },
+    );
     Attempt {
         method: reqwest::Method::POST,
         url: ctx.url.to_owned(),
@@ -352,4 +354,56 @@ pub fn redeliver(
         Some((earlier.body.clone(), earlier.pnr_id.clone())),
         rng,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::delivery::request::delivery_headers;
+    use crate::event::{EnvelopeStyle, random};
+    use crate::runner::compose::{ComposeContext, SendPlan, compose};
+    use crate::signing::{Secret, SignatureFormat, SignedHeaders};
+
+    #[test]
+    fn a_composed_delivery_has_the_one_header_order() {
+        let secret = Secret::from_key(b"k".to_vec());
+        let run_headers = vec![("API-Version".to_owned(), "2.0".to_owned())];
+        let ctx = ComposeContext {
+            url: "https://partner.example/hook",
+            secret: &secret,
+            format: SignatureFormat::V1,
+            envelope: EnvelopeStyle::EventType,
+            organization_id: "org",
+            headers: &run_headers,
+            now_unix: 1_700_000_000,
+        };
+        let mut plan = SendPlan::new("PNR_V3/BOOKING_TICKETED".parse().unwrap());
+        plan.headers = vec![("X-Step".to_owned(), "1".to_owned())];
+        let composed = compose(&plan, &ctx, None, None, &mut random::rng(1));
+        let names: Vec<&str> = composed
+            .attempt
+            .headers
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let signed = SignedHeaders::new(&[&secret], "id", 1, b"{}", SignatureFormat::V1);
+        let custom = [run_headers.clone(), plan.headers.clone()].concat();
+        let expected = delivery_headers(Some(&signed), "t", "s", &custom);
+        let expected: Vec<&str> = expected.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, expected);
+
+        // A step that leaves headers out keeps the order of the rest.
+        plan.omit_headers = vec!["content-type".into(), "x-b3-spanid".into()];
+        let composed = compose(&plan, &ctx, None, None, &mut random::rng(1));
+        let names: Vec<&str> = composed
+            .attempt
+            .headers
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let kept: Vec<&str> = expected
+            .into_iter()
+            .filter(|n| !["Content-Type", "X-B3-SpanId"].contains(n))
+            .collect();
+        assert_eq!(names, kept);
+    }
 }

@@ -556,7 +556,8 @@ fn validate_token_url(url: &str) -> Result<(), SetupError> {
     crate::delivery::endpoint::parse_endpoint(url)
         .map(drop)
         .map_err(|err| {
-            SetupError::new(err.message.replace("--endpoint", "--oauth-token-url"))
+            let message = SetupError::from(err).message;
+            SetupError::new(message.replace("--endpoint", "--oauth-token-url"))
                 .with_hint("write the token URL in full, e.g. https://partner.example/oauth/token")
         })
 }

@@ -363,19 +363,10 @@ pub struct SendStep {
     pub authorization: Authorization,
 }
 
-/// Header names a step cannot set with `header` (content and signature headers are
-/// spotcheck's job; use `signature`, `timestamp` and `tamper` to alter signing).
-pub const RESERVED_HEADERS: &[&str] = &[
-    "host",
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "content-type",
-    "authorization",
-    "x-spotnana-webhook-id",
-    "x-spotnana-webhook-timestamp",
-    "x-spotnana-webhook-signature",
-];
+/// Header names a step cannot set with `header`: the one list every custom header is
+/// checked against (content and signature headers are spotcheck's job; use
+/// `signature`, `timestamp` and `tamper` to alter signing).
+pub use crate::wire::RESERVED_HEADERS;
 
 /// How the signature header of a send is written.
 #[derive(Debug, Clone, PartialEq, Eq)]

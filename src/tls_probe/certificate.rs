@@ -13,14 +13,15 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
-use super::{Target, TlsVersion};
-use crate::error::SetupError;
+use super::target::Target;
+use super::version::TlsVersion;
+use crate::tls::{TrustAnchors, TrustError};
 
 /// The trust anchors of a probe and the verifier built on them.
 #[derive(Debug)]
@@ -33,36 +34,11 @@ pub(super) struct Trust {
 }
 
 impl Trust {
-    /// Loads the system roots and the CA certificates in `ca_pem`.
-    ///
-    /// Errors when `ca_pem` is given but holds no certificate rustls accepts as a root.
-    pub(super) fn load(ca_pem: Option<&[u8]>) -> Result<Trust, SetupError> {
+    /// The system roots and the CA certificates in `ca_pem`, through the one trust
+    /// loader ([`TrustAnchors::load`]) the delivery and load clients use.
+    pub(super) fn load(ca_pem: Option<&[u8]>) -> Result<Trust, TrustError> {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let mut roots = RootCertStore::empty();
-        // Unreadable system certificates are skipped; their absence shows up as
-        // "unknown issuer" findings, which name the remedy (--ca-cert).
-        let native = rustls_native_certs::load_native_certs();
-        roots.add_parsable_certificates(native.certs);
-        let has_extra = ca_pem.is_some();
-        if let Some(pem) = ca_pem {
-            let mut reader = pem;
-            let certs: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut reader)
-                .collect::<Result<_, _>>()
-                .map_err(|err| {
-                    SetupError::new(format!("the --ca-cert file is not valid PEM: {err}"))
-                })?;
-            if certs.is_empty() {
-                return Err(SetupError::new(
-                    "the --ca-cert file holds no certificate (no `-----BEGIN CERTIFICATE-----` block)",
-                ));
-            }
-            let (added, ignored) = roots.add_parsable_certificates(certs);
-            if added == 0 {
-                return Err(SetupError::new(format!(
-                    "none of the {ignored} certificate(s) in the --ca-cert file can be used as a trust anchor"
-                )));
-            }
-        }
+        let TrustAnchors { roots, has_extra } = TrustAnchors::load(ca_pem)?;
         let verifier = if roots.is_empty() {
             None
         } else {

@@ -74,7 +74,7 @@ pub struct SuiteScan {
     /// How many connections it made.
     pub rounds: usize,
     /// Its wall time.
-    #[serde(rename = "duration_ms", serialize_with = "super::serialize_ms")]
+    #[serde(rename = "duration_ms", serialize_with = "super::report::serialize_ms")]
     pub duration: Duration,
 }
 

@@ -303,7 +303,7 @@ fn read_until_hello_done(handshake: &[u8]) -> Option<Reply> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::tls_probe::hello::*;
 
     /// A ServerHello record for `version` picking `suite`, as a server would send it.
     pub(crate) fn server_hello(version: u16, suite: u16) -> Vec<u8> {

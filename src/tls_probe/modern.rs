@@ -14,9 +14,9 @@ use rustls::sign::CertifiedKey;
 use tokio_rustls::TlsConnector;
 
 use super::certificate::{CapturingVerifier, CertificateInfo, Trust};
-use super::identity::ClientIdentity;
 use super::wire::{self, FirstBytes, Received, Recording};
 use super::{Outcome, Target, TlsVersion, VersionResult};
+use crate::tls::ClientIdentity;
 
 /// Handshakes at `version` (TLS 1.2 or 1.3 only) and describes the certificate, if the
 /// handshake got that far.

@@ -852,7 +852,7 @@ pub const SUITES: &[Suite] = &[
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::tls_probe::suites::*;
 
     #[test]
     fn ids_are_unique_and_names_agree_with_the_classes() {

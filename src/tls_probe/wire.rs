@@ -198,7 +198,7 @@ pub(super) fn describe_alert(description: u8) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::tls_probe::wire::*;
 
     #[test]
     fn reads_alerts_handshakes_and_plain_text() {

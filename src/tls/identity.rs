@@ -6,14 +6,79 @@
 //! certificate subject, and errors name the file, never its content.
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use base64::Engine as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::sign::CertifiedKey;
 
-use crate::error::SetupError;
+/// Which of the two files a problem is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityFile {
+    /// The certificate chain (`--client-cert`).
+    Certificate,
+    /// The private key (`--client-key`).
+    Key,
+}
+
+/// What is wrong with a certificate and key pair. Never holds key material.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdentityProblem {
+    /// The certificate file has a block that does not decode.
+    #[error("the certificate file is not valid PEM")]
+    CertificateNotPem,
+    /// The certificate file has no certificate block.
+    #[error(
+        "the certificate file holds no PEM certificate (expected a `-----BEGIN CERTIFICATE-----` block)"
+    )]
+    NoCertificate,
+    /// The key file has no private key block.
+    #[error(
+        "the key file holds no PEM private key (expected `-----BEGIN PRIVATE KEY-----`, `RSA PRIVATE KEY` or `EC PRIVATE KEY`)"
+    )]
+    NoKey,
+    /// The key file has a block that does not decode.
+    #[error("the key file is not valid PEM")]
+    KeyNotPem,
+    /// The key is not the certificate's.
+    #[error("the private key does not belong to the certificate")]
+    Mismatch,
+    /// rustls cannot use the key (its text is never echoed: it may describe the key).
+    #[error("the private key cannot be used")]
+    UnusableKey,
+    /// rustls refuses the pair for another reason.
+    #[error("the certificate or key cannot be used ({0})")]
+    Unusable(String),
+    /// The HTTPS client library refuses the pair.
+    #[error("the client certificate cannot be used by the HTTPS client")]
+    RefusedByHttpClient,
+}
+
+/// Why a client identity could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    /// One of the two files could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Unreadable {
+        /// Which file.
+        file: IdentityFile,
+        /// The file as given.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// The files were read but do not make a usable identity.
+    #[error("{} / {}: {problem}", cert.display(), key.display())]
+    Invalid {
+        /// The certificate file.
+        cert: PathBuf,
+        /// The key file.
+        key: PathBuf,
+        /// What is wrong.
+        problem: IdentityProblem,
+    },
+}
 
 /// A client certificate chain and its private key, checked to match.
 #[derive(Clone)]
@@ -34,79 +99,53 @@ impl fmt::Debug for ClientIdentity {
 }
 
 impl ClientIdentity {
-    /// Reads `--client-cert` (PEM, leaf first, intermediates after) and `--client-key`
-    /// (PEM: PKCS#8, PKCS#1 RSA or SEC1 EC). Errors (exit 2) name the file and the
-    /// problem: unreadable, no PEM certificate, no PEM private key, a key that does not
-    /// belong to the certificate.
-    pub fn load(cert_path: &Path, key_path: &Path) -> Result<ClientIdentity, SetupError> {
-        let cert_pem = std::fs::read(cert_path).map_err(|err| {
-            SetupError::new(format!(
-                "cannot read --client-cert {}: {err}",
-                cert_path.display()
-            ))
-        })?;
-        let key_pem = std::fs::read(key_path).map_err(|err| {
-            SetupError::new(format!(
-                "cannot read --client-key {}: {err}",
-                key_path.display()
-            ))
-        })?;
-        ClientIdentity::from_pem(&cert_pem, &key_pem).map_err(|err| {
-            SetupError::new(format!(
-                "--client-cert {} / --client-key {}: {}",
-                cert_path.display(),
-                key_path.display(),
-                err.message
-            ))
-            .with_hint(
-                "pass the PEM certificate the partner issued and the private key it was made for",
-            )
+    /// Reads the certificate file (PEM, leaf first, intermediates after) and the key
+    /// file (PEM: PKCS#8, PKCS#1 RSA or SEC1 EC). Errors name the file and the problem:
+    /// unreadable, no PEM certificate, no PEM private key, a key that does not belong
+    /// to the certificate.
+    pub fn load(cert_path: &Path, key_path: &Path) -> Result<ClientIdentity, IdentityError> {
+        let read = |file, path: &Path| {
+            std::fs::read(path).map_err(|source| IdentityError::Unreadable {
+                file,
+                path: path.to_owned(),
+                source,
+            })
+        };
+        let cert_pem = read(IdentityFile::Certificate, cert_path)?;
+        let key_pem = read(IdentityFile::Key, key_path)?;
+        ClientIdentity::from_pem(&cert_pem, &key_pem).map_err(|problem| IdentityError::Invalid {
+            cert: cert_path.to_owned(),
+            key: key_path.to_owned(),
+            problem,
         })
     }
 
     /// Builds the identity from PEM text (see [`ClientIdentity::load`]).
-    pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<ClientIdentity, SetupError> {
+    pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<ClientIdentity, IdentityProblem> {
         let mut chain = Vec::new();
         for item in rustls_pemfile::certs(&mut &cert_pem[..]) {
             match item {
                 Ok(der) => chain.push(der),
-                Err(_) => {
-                    return Err(SetupError::new(
-                        "the certificate file is not valid PEM".to_owned(),
-                    ));
-                }
+                Err(_) => return Err(IdentityProblem::CertificateNotPem),
             }
         }
         if chain.is_empty() {
-            return Err(SetupError::new(
-                "the certificate file holds no PEM certificate (expected a `-----BEGIN CERTIFICATE-----` block)"
-                    .to_owned(),
-            ));
+            return Err(IdentityProblem::NoCertificate);
         }
         let key = match rustls_pemfile::private_key(&mut &key_pem[..]) {
             Ok(Some(key)) => key,
-            Ok(None) => {
-                return Err(SetupError::new(
-                    "the key file holds no PEM private key (expected `-----BEGIN PRIVATE KEY-----`, `RSA PRIVATE KEY` or `EC PRIVATE KEY`)"
-                        .to_owned(),
-                ));
-            }
-            Err(_) => {
-                return Err(SetupError::new("the key file is not valid PEM".to_owned()));
-            }
+            Ok(None) => return Err(IdentityProblem::NoKey),
+            Err(_) => return Err(IdentityProblem::KeyNotPem),
         };
         let provider = rustls::crypto::aws_lc_rs::default_provider();
-        CertifiedKey::from_der(chain.clone(), key.clone_key(), &provider).map_err(|err| {
-            let problem = match err {
-                rustls::Error::InconsistentKeys(_) => {
-                    "the private key does not belong to the certificate".to_owned()
-                }
+        CertifiedKey::from_der(chain.clone(), key.clone_key(), &provider).map_err(
+            |err| match err {
+                rustls::Error::InconsistentKeys(_) => IdentityProblem::Mismatch,
                 // Never echo rustls' text about the key itself: name the class only.
-                rustls::Error::General(_) => "the private key cannot be used".to_owned(),
-                other => format!("the certificate or key cannot be used ({other})"),
-            };
-            SetupError::new(problem)
-        })?;
+                rustls::Error::General(_) => IdentityProblem::UnusableKey,
+                other => IdentityProblem::Unusable(other.to_string()),
+            },
+        )?;
         let subject = x509_parser::parse_x509_certificate(&chain[0])
             .map(|(_, cert)| cert.subject().to_string())
             .unwrap_or_else(|_| "(unparsed)".to_owned());
@@ -137,10 +176,9 @@ impl ClientIdentity {
     }
 
     /// The identity for reqwest (the delivery client).
-    pub fn reqwest_identity(&self) -> Result<reqwest::Identity, SetupError> {
-        reqwest::Identity::from_pem(&self.normalized_pem()).map_err(|_| {
-            SetupError::new("the client certificate cannot be used by the HTTPS client".to_owned())
-        })
+    pub fn reqwest_identity(&self) -> Result<reqwest::Identity, IdentityProblem> {
+        reqwest::Identity::from_pem(&self.normalized_pem())
+            .map_err(|_| IdentityProblem::RefusedByHttpClient)
     }
 
     /// The certificates then the key, re-encoded as plain PEM blocks (without the
@@ -173,7 +211,7 @@ fn pem_block(out: &mut String, label: &str, der: &[u8]) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::{ClientIdentity, IdentityProblem};
 
     fn pair(name: &str) -> (String, String) {
         let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
@@ -205,22 +243,11 @@ mod tests {
         let (cert, _) = pair("a.example");
         let (_, other_key) = pair("b.example");
         let err = ClientIdentity::from_pem(cert.as_bytes(), other_key.as_bytes()).unwrap_err();
-        assert_eq!(
-            err.message,
-            "the private key does not belong to the certificate"
-        );
+        assert_eq!(err, IdentityProblem::Mismatch);
         let err = ClientIdentity::from_pem(b"nothing", other_key.as_bytes()).unwrap_err();
-        assert!(
-            err.message.contains("holds no PEM certificate"),
-            "{}",
-            err.message
-        );
+        assert_eq!(err, IdentityProblem::NoCertificate);
         let err = ClientIdentity::from_pem(cert.as_bytes(), cert.as_bytes()).unwrap_err();
-        assert!(
-            err.message.contains("holds no PEM private key"),
-            "{}",
-            err.message
-        );
-        assert!(!err.message.contains(cert.lines().nth(1).unwrap()));
+        assert_eq!(err, IdentityProblem::NoKey);
+        assert!(!err.to_string().contains(cert.lines().nth(1).unwrap()));
     }
 }

@@ -1,0 +1,244 @@
+//! Where a command sends, built once for `run`, `send`, `load`, `redeliver` and `tls`:
+//! the partner's endpoint or, without one, the reference receiver started in this
+//! process on loopback; the roots trusted for it (the system's plus `--ca-cert`, or
+//! the receiver's own CA); and the client certificate presented to it. Every command
+//! gets the same checks in the same order and the same [`TargetError`]s, worded for
+//! the command line in `cli/`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::delivery::ClientOptions;
+use crate::delivery::endpoint::{EndpointError, parse_endpoint};
+use crate::error::SetupError;
+use crate::receiver::{ReceiverConfig, RunningReceiver};
+use crate::tls::{ClientIdentity, IdentityError, TrustError, read_ca_file};
+use crate::tls_probe::ProbeOptions;
+
+/// What a command asks for.
+#[derive(Debug, Clone, Default)]
+pub struct TargetSpec {
+    /// The partner's endpoint (`--endpoint`); `None` starts the reference receiver.
+    pub endpoint: Option<String>,
+    /// A PEM file of extra CA certificates to trust (`--ca-cert`).
+    pub ca_cert: Option<PathBuf>,
+    /// The client certificate and key files (`--client-cert`, `--client-key`).
+    pub client_cert: Option<(PathBuf, PathBuf)>,
+    /// How the reference receiver behaves when there is no endpoint (its secrets,
+    /// whether it keeps state, its OAuth client, its queue).
+    pub reference: ReceiverConfig,
+}
+
+/// Why a target could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// The endpoint is not a URL spotcheck sends to.
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
+    /// The CA file is unreadable or unusable.
+    #[error(transparent)]
+    Trust(#[from] TrustError),
+    /// The client certificate or key is unreadable or unusable.
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    /// The reference receiver did not start (its own error, already worded).
+    #[error("{0}")]
+    Receiver(SetupError),
+}
+
+/// A command's target, ready to send to.
+#[derive(Debug)]
+pub struct Target {
+    url: reqwest::Url,
+    endpoint: String,
+    ca_pem: Option<Vec<u8>>,
+    identity: Option<ClientIdentity>,
+    receiver: Option<RunningReceiver>,
+}
+
+impl Target {
+    /// Checks the endpoint URL, reads the CA file and the client certificate (in that
+    /// order) and, without an endpoint, starts the reference receiver on loopback and
+    /// trusts its generated CA instead of `--ca-cert`.
+    pub async fn build(spec: TargetSpec) -> Result<Target, TargetError> {
+        let given = match &spec.endpoint {
+            Some(endpoint) => Some((parse_endpoint(endpoint)?, endpoint.clone())),
+            None => None,
+        };
+        let ca_pem = match &spec.ca_cert {
+            Some(path) => Some(read_ca_file(path)?),
+            None => None,
+        };
+        let identity = match &spec.client_cert {
+            Some((cert, key)) => Some(ClientIdentity::load(cert, key)?),
+            None => None,
+        };
+        let (url, endpoint, ca_pem, receiver) = match given {
+            Some((url, endpoint)) => (url, endpoint, ca_pem, None),
+            None => {
+                let receiver = crate::receiver::start_on_loopback(spec.reference)
+                    .await
+                    .map_err(TargetError::Receiver)?;
+                let endpoint = receiver.webhook_url();
+                let url = parse_endpoint(&endpoint)?;
+                let ca_pem = receiver.ca_pem.clone().map(String::into_bytes);
+                (url, endpoint, ca_pem, Some(receiver))
+            }
+        };
+        Ok(Target {
+            url,
+            endpoint,
+            ca_pem,
+            identity,
+            receiver,
+        })
+    }
+
+    /// The webhook URL deliveries go to, as given (or the receiver's).
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The webhook URL, parsed.
+    pub fn url(&self) -> &reqwest::Url {
+        &self.url
+    }
+
+    /// Whether the endpoint is plain `http://` (Spotnana delivers over HTTPS only).
+    pub fn is_plain_http(&self) -> bool {
+        self.url.scheme() == "http"
+    }
+
+    /// The extra CA certificates trusted (checked PEM), if any.
+    pub fn ca_pem(&self) -> Option<&[u8]> {
+        self.ca_pem.as_deref()
+    }
+
+    /// The client certificate presented, if any.
+    pub fn identity(&self) -> Option<&ClientIdentity> {
+        self.identity.as_ref()
+    }
+
+    /// The in-process reference receiver, when there was no endpoint.
+    pub fn receiver(&self) -> Option<&RunningReceiver> {
+        self.receiver.as_ref()
+    }
+
+    /// Takes the reference receiver out, to shut it down when the command is done.
+    pub fn take_receiver(&mut self) -> Option<RunningReceiver> {
+        self.receiver.take()
+    }
+
+    /// The reference receiver's state URL (what `run` reads back), if it runs.
+    pub fn state_url(&self) -> Option<String> {
+        self.receiver.as_ref().map(RunningReceiver::state_url)
+    }
+
+    /// The reference receiver's OAuth token URL, if it runs.
+    pub fn token_url(&self) -> Option<String> {
+        self.receiver.as_ref().map(RunningReceiver::token_url)
+    }
+
+    /// The delivery client's options for this target with a per-attempt `timeout`.
+    pub fn client_options(&self, timeout: Duration) -> ClientOptions {
+        ClientOptions {
+            timeout,
+            ca_cert_pem: self.ca_pem.clone(),
+            connect_timeout: None,
+            client_identity: self.identity.clone(),
+        }
+    }
+
+    /// The TLS probe's options for this target with a per-handshake `timeout`.
+    pub fn probe_options(&self, timeout: Duration) -> ProbeOptions {
+        ProbeOptions {
+            timeout,
+            ca_cert_pem: self.ca_pem.clone(),
+            client_identity: self.identity.clone(),
+        }
+    }
+
+    /// The load client's view of this target: the host resolved once, and TLS set up
+    /// with the same trust and client certificate.
+    pub async fn load_target(
+        &self,
+    ) -> Result<crate::load::Target, crate::load::target::ResolveError> {
+        crate::load::Target::resolve(&self.endpoint, self.ca_pem(), self.identity()).await
+    }
+
+    /// Shuts the reference receiver down, if it runs (draining its queue).
+    pub async fn shutdown(mut self) {
+        if let Some(receiver) = self.receiver.take() {
+            receiver.shutdown().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{Target, TargetError, TargetSpec};
+    use crate::delivery::Client;
+    use crate::delivery::request::Attempt;
+    use crate::tls::{PemProblem, TrustError};
+
+    #[tokio::test]
+    async fn without_an_endpoint_the_reference_receiver_answers_on_loopback() {
+        let target = Target::build(TargetSpec::default()).await.unwrap();
+        assert!(
+            target.endpoint().starts_with("https://127.0.0.1:"),
+            "{}",
+            target.endpoint()
+        );
+        assert!(
+            target.ca_pem().is_some(),
+            "the receiver's own CA is trusted"
+        );
+        assert!(target.state_url().is_some());
+        let client = Client::new(&target.client_options(Duration::from_secs(5))).unwrap();
+        let exchange = client
+            .send(&Attempt::post(
+                target.endpoint(),
+                Vec::new(),
+                bytes::Bytes::from_static(b"{}"),
+            ))
+            .await;
+        assert!(exchange.error.is_none(), "{:?}", exchange.error);
+        assert!(exchange.status().is_some());
+        let probe = target.probe_options(Duration::from_secs(5));
+        assert_eq!(probe.ca_cert_pem.as_deref(), target.ca_pem());
+        target.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_bad_ca_file_is_one_error_before_anything_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ca.pem");
+        std::fs::write(&path, "not a certificate").unwrap();
+        let spec = TargetSpec {
+            endpoint: Some("https://127.0.0.1:1/hook".into()),
+            ca_cert: Some(path),
+            ..TargetSpec::default()
+        };
+        let err = Target::build(spec).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                TargetError::Trust(TrustError::Invalid {
+                    problem: PemProblem::NoCertificate,
+                    ..
+                })
+            ),
+            "{err}"
+        );
+        let spec = TargetSpec {
+            endpoint: Some("ftp://127.0.0.1/".into()),
+            ..TargetSpec::default()
+        };
+        assert!(matches!(
+            Target::build(spec).await.unwrap_err(),
+            TargetError::Endpoint(_)
+        ));
+    }
+}
