@@ -8,6 +8,7 @@
 
 mod support;
 
+mod architecture;
 mod bad_input;
 mod builtin_scenarios;
 mod ci_files;
