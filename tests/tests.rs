@@ -4,7 +4,7 @@
 //! times over.
 //!
 //! Run one file's tests with `cargo test --test tests reports::`, one test with
-//! `cargo test --test tests -- --exact reports::json_report_matches_the_schema`.
+//! `cargo test --test tests -- --exact reports::conformant_endpoint_snapshots`.
 
 mod support;
 
