@@ -2,8 +2,7 @@
 //! exit code 2 and an `error:` line saying what is wrong (and, where useful, one
 //! `hint:` line saying how to fix it). All messages are kept in one snapshot.
 
-#[path = "support/cli.rs"]
-mod cli;
+use crate::support::cli;
 
 use std::process::Stdio;
 use std::time::Duration;

@@ -4,10 +4,7 @@
 //! by stand-ins for `gh` and `wget`) and the reference receiver. Hosted runners and
 //! GitLab itself cannot run here; actionlint checks the rest in `.ci/run`.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/receiver.rs"]
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -3,8 +3,7 @@
 //! line `cargo test` really shows. Proved by running this test binary again, with a
 //! `PATH` where `curl` cannot be found, as `cargo test` runs it (output captured).
 
-#[path = "support/tools.rs"]
-mod tools;
+use crate::support::tools;
 
 use std::process::{Command, Output};
 
@@ -20,12 +19,28 @@ fn needs_curl() {
     panic!("curl was found on a PATH that does not have it");
 }
 
+/// `needs_curl` as libtest names it (`ci_tools::needs_curl`): its module path in the
+/// test binary without the binary's own name. libtest also names the test's thread so,
+/// which is what a skip line shows.
+fn needs_curl_name() -> String {
+    let module = module_path!()
+        .split_once("::")
+        .map_or("", |(_, module)| module);
+    format!("{module}::needs_curl")
+}
+
 /// Runs `needs_curl` in this test binary with an empty `PATH`, `CI` as given.
 fn run_needs_curl(ci: Option<&str>) -> Output {
     let empty = tempfile::tempdir().unwrap();
     let mut command = Command::new(std::env::current_exe().unwrap());
     command
-        .args(["--ignored", "--exact", "needs_curl", "--test-threads", "1"])
+        .args([
+            "--ignored",
+            "--exact",
+            &needs_curl_name(),
+            "--test-threads",
+            "1",
+        ])
         .env("PATH", empty.path());
     match ci {
         Some(value) => command.env("CI", value),
@@ -50,7 +65,8 @@ fn missing_tool_fails_under_ci_naming_it_and_its_package() {
         ),
         "{all}"
     );
-    assert!(all.contains("test needs_curl ... FAILED"), "{all}");
+    let failed = format!("test {} ... FAILED", needs_curl_name());
+    assert!(all.contains(&failed), "{all}");
 }
 
 #[test]
@@ -62,9 +78,10 @@ fn missing_tool_outside_ci_is_a_skip_cargo_test_shows() {
     // Captured output of a passing test is dropped: the line is there only because
     // it bypasses the capture.
     assert!(
-        stderr.contains(
-            "SKIPPED (needs_curl): `curl` is not installed (Debian package `curl`; .ci/run installs it)"
-        ),
+        stderr.contains(&format!(
+            "SKIPPED ({}): `curl` is not installed (Debian package `curl`; .ci/run installs it)",
+            needs_curl_name()
+        )),
         "stdout: {stdout}\nstderr: {stderr}"
     );
 }

@@ -1,7 +1,6 @@
 //! Shell completions and the man page come from the CLI definition.
 
-#[path = "support/cli.rs"]
-mod cli;
+use crate::support::cli;
 
 use std::process::Command;
 

@@ -7,12 +7,7 @@
 //! a full `run` is judged against a correct endpoint; the state URL goes straight to
 //! the receiver.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/receiver.rs"]
-mod support;
-#[path = "support/tls_fixtures.rs"]
-mod tls_fixtures;
+use crate::support::{self, cli, tls_fixtures};
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

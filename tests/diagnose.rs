@@ -20,14 +20,7 @@ use sha2::Sha256;
 use spotcheck::diagnose::probes::PROBES;
 use spotcheck::receiver::Flaw;
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/schema.rs"]
-mod schema;
-#[path = "support/receiver.rs"]
-mod support;
-#[path = "support/tls_fixtures.rs"]
-mod tls_fixtures;
+use crate::support::{self, cli, schema, tls_fixtures};
 
 use support::SECRET;
 use tls_fixtures::{Leaf, LeafSpec, TestCa};

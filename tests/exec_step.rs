@@ -11,10 +11,7 @@ use std::time::{Duration, Instant};
 
 use spotcheck::scenario::{self, load_str, schema};
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/receiver.rs"]
-mod support;
+use crate::support::{self, cli};
 
 use cli::Spotcheck;
 use support::SECRET;

@@ -7,6 +7,8 @@ use spotcheck::event::fixtures::{self, FixtureContext, Product};
 use spotcheck::event::{EnvelopeStyle, EventKind, EventSpec, EventType, build_event, random};
 use time::macros::datetime;
 
+use crate::support::snapshot;
+
 const ORG: &str = "7c1f0c4e-2b7a-4a5e-9a55-0d6f4e1f2a10";
 
 fn spec(kind: EventKind) -> EventSpec<'static> {
@@ -554,5 +556,7 @@ proptest! {
 fn seeded_pnr_event_snapshot() {
     let event = build_event(&spec(kind("PNR_V3/BOOKING_TICKETED")), &mut random::rng(7));
     let pretty = String::from_utf8(body_style::write(&event, BodyStyle::Pretty)).unwrap();
-    insta::assert_snapshot!(pretty);
+    insta::with_settings!({prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!(snapshot::name(module_path!(), "seeded_pnr_event_snapshot"), pretty);
+    });
 }

@@ -3,10 +3,7 @@
 //! as a user would. Every case asserts the finding (error class and words), the exit
 //! code and a bounded run time; none may panic or hang.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/receiver.rs"]
-mod support;
+use crate::support::{self, cli};
 
 use std::net::SocketAddr;
 use std::sync::Arc;

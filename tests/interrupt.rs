@@ -6,10 +6,7 @@ use std::time::{Duration, Instant};
 
 use spotcheck::receiver::Flaw;
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/receiver.rs"]
-mod support;
+use crate::support::{self, cli};
 
 /// How long the receiver holds each valid delivery before answering: far longer than
 /// the test waits after SIGINT, so an exit that waited for the answers is caught.

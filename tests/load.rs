@@ -2,12 +2,7 @@
 //! over HTTPS, a flawed receiver, plain-HTTP wiremock partners and a closed port.
 //! Every run is short (a few thousand requests at most) and on 127.0.0.1 only.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/partner.rs"]
-mod partner;
-#[path = "support/receiver.rs"]
-mod support;
+use crate::support::{self, cli, partner};
 
 use std::time::Duration;
 

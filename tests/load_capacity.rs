@@ -3,12 +3,7 @@
 //! endpoint that stalls now and then), `--find-max` against an endpoint with a known
 //! capacity, and the HTML report's charts rendered by headless Chromium.
 
-#[path = "support/chromium.rs"]
-mod chromium;
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/tools.rs"]
-mod tools;
+use crate::support::{chromium, cli};
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

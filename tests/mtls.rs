@@ -1,10 +1,7 @@
 //! Mutual TLS: `--client-cert` / `--client-key` against a loopback server that demands a
 //! client certificate (rustls `WebPkiClientVerifier`, test CAs made by rcgen).
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/tls_fixtures.rs"]
-mod tls_fixtures;
+use crate::support::{cli, tls_fixtures};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;

@@ -3,10 +3,7 @@
 //! bearer flaw makes the check that exists for it fail, and the client secret never
 //! appears in output or reports.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/receiver.rs"]
-mod support;
+use crate::support::{self, cli};
 
 use std::process::{Command, Output};
 use std::time::Duration;

@@ -3,10 +3,7 @@
 //! (`file:line:column`), the JSON pointer, the value and the allowed values, and never
 //! change the exit code.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/receiver.rs"]
-mod receiver;
+use crate::support::receiver;
 
 use receiver::spotcheck;
 

@@ -2,10 +2,7 @@
 //! answering valid signed deliveries with 200 while other clients flood it with
 //! garbage, and it refuses oversized headers and bodies without growing memory.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/receiver.rs"]
-mod support;
+use crate::support::{self, cli};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -11,14 +11,7 @@ use spotcheck::receiver::Flaw;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-#[path = "support/chromium.rs"]
-mod chromium;
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/receiver.rs"]
-mod support;
-#[path = "support/tools.rs"]
-mod tools;
+use crate::support::{self, chromium, cli};
 
 /// What an endpoint may send back to attack the person reading the report.
 const HOSTILE: &str = r#"<script>document.title="pwned"</script><img src=x onerror=alert(1)><a href="javascript:alert(2)">x</a>"#;

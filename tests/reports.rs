@@ -13,14 +13,7 @@ use std::time::Duration;
 
 use spotcheck::receiver::Flaw;
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/schema.rs"]
-mod schema;
-#[path = "support/receiver.rs"]
-mod support;
-#[path = "support/tools.rs"]
-mod tools;
+use crate::support::{self, schema, snapshot, tools};
 
 use schema::{assert_schema_valid, schema_errors};
 
@@ -173,11 +166,11 @@ fn snapshot(name: &str, text: &str) {
     ];
     insta::with_settings!({
         snapshot_path => "../snapshots",
-        prepend_module_to_snapshot => true,
+        prepend_module_to_snapshot => false,
         omit_expression => true,
         filters => filters,
     }, {
-        insta::assert_snapshot!(name, text);
+        insta::assert_snapshot!(snapshot::name(module_path!(), name), text);
     });
 }
 

@@ -15,12 +15,7 @@ use spotcheck::report::repro::{Replay, shell_quote};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/receiver.rs"]
-mod support;
-#[path = "support/tools.rs"]
-mod tools;
+use crate::support::{self, cli, tools};
 
 use support::SECRET;
 

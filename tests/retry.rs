@@ -3,12 +3,7 @@
 //! `redeliver`; the `retry.recovers-after-failure` check of `run`. Everything talks
 //! to servers on 127.0.0.1.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/partner.rs"]
-mod partner;
-#[path = "support/receiver.rs"]
-mod support;
+use crate::support::{self, cli, partner};
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -4,10 +4,7 @@
 
 use tokio::io::AsyncBufReadExt;
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/receiver.rs"]
-mod support;
+use crate::support::{self, cli};
 
 use cli::Spotcheck;
 use support::status_of;

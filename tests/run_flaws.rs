@@ -6,10 +6,7 @@ use std::time::Duration;
 
 use spotcheck::receiver::Flaw;
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/receiver.rs"]
-mod support;
+use crate::support::{self, cli};
 
 use support::{message_of, status_of};
 

@@ -1,8 +1,7 @@
 //! What a user sees for each kind of mistake in a scenario file (insta snapshots in
 //! `snapshots/`), plus `spotcheck scenarios check` exit codes.
 
-#[path = "support/cli.rs"]
-mod cli;
+use crate::support::cli;
 
 use std::time::Duration;
 

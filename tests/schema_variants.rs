@@ -2,12 +2,7 @@
 //! over loopback TLS whose payload handling breaks on what Spotnana's schemas allow,
 //! and against the built-in reference receiver, which takes every variant.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/receiver.rs"]
-mod receiver;
-#[path = "support/tls_fixtures.rs"]
-mod tls_fixtures;
+use crate::support::{receiver, tls_fixtures};
 
 use serde_json::Value;
 use spotcheck::signing::{Secret, Verifier, unix_now};

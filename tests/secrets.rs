@@ -6,10 +6,7 @@
 //! The OAuth client secret and bearer tokens are checked the same way in
 //! tests/oauth.rs, and the environment of `exec` programs in tests/exec_step.rs.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/receiver.rs"]
-mod support;
+use crate::support::{self, cli};
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,6 @@
 //! `spotcheck send` against partners on 127.0.0.1 (wiremock), as a user runs it.
 
-#[path = "support/cli.rs"]
-mod cli;
+use crate::support::cli;
 
 use std::time::Duration;
 

@@ -8,8 +8,7 @@ use serde_json::{Value, json};
 use spotcheck::receiver::{self, Flaw, ReceiverConfig, RunningReceiver, TlsSetup};
 use spotcheck::signing::{Secret, SignatureFormat, unix_now};
 
-#[path = "support/cli.rs"]
-mod cli;
+use crate::support::cli;
 
 use cli::Spotcheck;
 

@@ -3,10 +3,7 @@
 //! `run` must pick the same share as the equivalent `--shard K/N` and say where it came
 //! from; `load` must derive its seed from the share; nothing set is a setup error.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/receiver.rs"]
-mod support;
+use crate::support::{self, cli};
 
 use cli::{Run, Spotcheck};
 

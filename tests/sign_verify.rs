@@ -3,8 +3,7 @@
 //! The known answers come from `tests/data/signing-vectors.json`, a copy of the
 //! shared vectors computed with an independent implementation (Python's `hmac`).
 
-#[path = "support/cli.rs"]
-mod cli;
+use crate::support::cli;
 
 use std::path::Path;
 use std::time::Duration;

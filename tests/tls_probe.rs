@@ -3,10 +3,7 @@
 //! certificates that are fine, expiring, expired, not yet valid, misnamed, self-signed
 //! or from an unknown CA, and endpoints that do not answer TLS at all.
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/tls_fixtures.rs"]
-mod tls_fixtures;
+use crate::support::{cli, snapshot, tls_fixtures};
 
 use std::time::{Duration, Instant};
 
@@ -63,11 +60,11 @@ fn assert_statuses(report: &TlsReport, checks: &[CheckResult], expected: [Status
 
 /// The text `spotcheck tls` prints, with ports and dates replaced for snapshots.
 fn assert_text_snapshot(name: &str, report: &TlsReport, checks: &[CheckResult]) {
-    insta::with_settings!({filters => vec![
+    insta::with_settings!({prepend_module_to_snapshot => false, filters => vec![
         (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
         (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[time]"),
     ]}, {
-        insta::assert_snapshot!(name, tls_probe::render_text(report, checks));
+        insta::assert_snapshot!(snapshot::name(module_path!(), name), tls_probe::render_text(report, checks));
     });
 }
 

@@ -5,10 +5,7 @@
 //! fake servers that claim suites no local library serves any more (RC4, EXPORT, 3DES),
 //! and hostile servers (silent, garbage, oversized records).
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/tls_fixtures.rs"]
-mod tls_fixtures;
+use crate::support::{cli, tls_fixtures};
 
 use std::time::{Duration, Instant};
 

@@ -9,12 +9,7 @@
 
 use std::path::Path;
 
-#[path = "support/cli.rs"]
-mod cli;
-#[path = "support/receiver.rs"]
-mod support;
-#[path = "support/tls_fixtures.rs"]
-mod tls_fixtures;
+use crate::support::{self, cli, tls_fixtures};
 
 use tls_fixtures::{Leaf, LeafSpec, TestCa, closed_port, status_server};
 

@@ -2,18 +2,12 @@
 //! report, as a reader's browser would. Where chromium is not installed the helpers
 //! return `None` after a visible skip, and fail under `CI` (see `tools::require_tool`;
 //! `.ci/run` installs it).
-//!
-//! Include it from a test file with
-//! `#[path = "support/chromium.rs"] mod chromium;` beside
-//! `#[path = "support/tools.rs"] mod tools;`
-
-#![allow(dead_code)]
 
 use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
-use crate::tools::{self, Tool};
+use super::tools::{self, Tool};
 
 /// The DOM chromium builds from the file (`--dump-dom`); `None` (and a message) when
 /// chromium is not installed and the test may skip it.

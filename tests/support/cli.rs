@@ -1,10 +1,6 @@
 //! Shared test helper: runs the `spotcheck` binary as a user would, always within a
 //! timeout, and collects its exit code, stdout and stderr.
 //!
-//! Include it from a test file with
-//! `#[path = "support/cli.rs"] mod cli;`
-//! (tests/support/receiver.rs needs it included as `cli` next to it).
-//!
 //! `cli::spotcheck(&args).await` covers the common case; [`Spotcheck`] adds environment
 //! variables, stdin, a working directory, another timeout, strict UTF-8 and peak-memory
 //! sampling. Stdin is empty (closed) unless given; the child is killed when the test
@@ -12,8 +8,6 @@
 //! [`Spotcheck::spawn`] starts a long-running command (`spotcheck serve`, a run to
 //! interrupt) as a [`Background`] process: its output lines are awaited with a
 //! timeout, and it is killed when dropped.
-
-#![allow(dead_code)]
 
 use std::ffi::{OsStr, OsString};
 use std::io::{BufRead, BufReader};

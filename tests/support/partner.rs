@@ -1,7 +1,5 @@
 //! Shared test helper: wiremock partners several test files need.
 
-#![allow(dead_code)]
-
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 

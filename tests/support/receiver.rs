@@ -1,8 +1,6 @@
 //! Shared test helper: a reference receiver on loopback HTTPS with its CA written to a
-//! temporary file, and the `spotcheck` binary run against it (through `cli.rs`, which the
-//! test crate includes as `mod cli` next to this one).
-
-#![allow(dead_code)]
+//! temporary file, and the `spotcheck` binary run against it (through `cli.rs`). Its
+//! helpers are re-exported at `support::`, where most tests call them.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,7 +8,7 @@ use std::time::Duration;
 use spotcheck::receiver::{self, Flaw, ReceiverConfig, RunningReceiver, TlsSetup};
 use spotcheck::signing::Secret;
 
-pub use crate::cli::SECRET;
+pub use super::cli::SECRET;
 
 /// A running receiver and the files a client needs to trust it.
 pub struct TestReceiver {
@@ -51,8 +49,8 @@ pub async fn start(flaws: Vec<Flaw>) -> TestReceiver {
 
 /// Runs `spotcheck ARGS…` with the test secret in the environment and `NO_COLOR=1`,
 /// within 60 s. Needs `support/cli.rs` included as `cli` in the test crate.
-pub async fn spotcheck(args: &[&str]) -> crate::cli::Run {
-    crate::cli::Spotcheck::new(args)
+pub async fn spotcheck(args: &[&str]) -> super::cli::Run {
+    super::cli::Spotcheck::new(args)
         .secret(SECRET)
         .no_color()
         .timeout(Duration::from_secs(60))

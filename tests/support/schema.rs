@@ -1,7 +1,5 @@
 //! Shared test helper: validates a JSON report against docs/report.schema.json.
 
-#![allow(dead_code)]
-
 /// The schema errors of a JSON report (empty when it conforms).
 pub fn schema_errors(report: &serde_json::Value) -> Vec<String> {
     let schema: serde_json::Value = serde_json::from_str(

@@ -2,12 +2,9 @@
 //! limited to chosen versions, `openssl s_server` for legacy versions, and servers that
 //! do not answer TLS at all. Everything listens on 127.0.0.1 and stops on drop.
 
-#![allow(dead_code)]
-
 /// The `openssl` command is an external tool: `tools` decides whether a test without
 /// it fails (CI) or skips visibly.
-#[path = "tools.rs"]
-pub mod tools;
+use super::tools;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -1,16 +1,11 @@
 //! Shared test helper: external programs some tests need (a browser, a schema
 //! validator, the `openssl` and `curl` commands), and what happens when one is missing.
 //!
-//! Include it from a test file with
-//! `#[path = "support/tools.rs"] mod tools;`
-//!
 //! A missing tool is never a silent pass. With `CI` set (`.ci/run` sets `CI=true`) the
 //! test fails, naming the tool and the Debian package that provides it. Elsewhere the
 //! test prints a skip line and returns early. The line goes straight to the process's
 //! stderr: `cargo test` captures `println!` and `eprintln!` of a passing test and
 //! shows them only when it fails, so a skip printed that way would look like a pass.
-
-#![allow(dead_code)]
 
 use std::io::Write;
 use std::path::Path;
