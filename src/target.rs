@@ -10,8 +10,7 @@ use std::time::Duration;
 
 use crate::delivery::ClientOptions;
 use crate::delivery::endpoint::{EndpointError, parse_endpoint};
-use crate::error::SetupError;
-use crate::receiver::{ReceiverConfig, RunningReceiver};
+use crate::receiver::{ReceiverConfig, RunningReceiver, StartError};
 use crate::tls::{ClientIdentity, IdentityError, TrustError, read_ca_file};
 use crate::tls_probe::ProbeOptions;
 
@@ -41,9 +40,9 @@ pub enum TargetError {
     /// The client certificate or key is unreadable or unusable.
     #[error(transparent)]
     Identity(#[from] IdentityError),
-    /// The reference receiver did not start (its own error, already worded).
-    #[error("{0}")]
-    Receiver(SetupError),
+    /// The reference receiver did not start.
+    #[error(transparent)]
+    Receiver(#[from] StartError),
 }
 
 /// A command's target, ready to send to.
@@ -78,7 +77,7 @@ impl Target {
             None => {
                 let receiver = crate::receiver::start_on_loopback(spec.reference)
                     .await
-                    .map_err(TargetError::Receiver)?;
+                    ?;
                 let endpoint = receiver.webhook_url();
                 let url = parse_endpoint(&endpoint)?;
                 let ca_pem = receiver.ca_pem.clone().map(String::into_bytes);

@@ -135,7 +135,7 @@ impl From<TargetError> for SetupError {
             TargetError::Endpoint(err) => err.into(),
             TargetError::Trust(err) => err.into(),
             TargetError::Identity(err) => err.into(),
-            TargetError::Receiver(err) => err,
+            TargetError::Receiver(err) => SetupError::from(err),
         }
     }
 }

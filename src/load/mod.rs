@@ -18,8 +18,8 @@
 pub mod histogram;
 pub mod html;
 pub mod http1;
-pub mod outcome;
 pub mod mix;
+pub mod outcome;
 pub mod profile;
 pub mod ramp;
 pub mod report;
