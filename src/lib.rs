@@ -104,6 +104,7 @@ pub mod runner;
 pub mod scenario;
 pub mod signing;
 pub mod tls_probe;
+pub mod units;
 
 pub use error::{SetupError, exit};
 

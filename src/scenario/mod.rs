@@ -13,7 +13,6 @@
 
 pub mod builtin;
 pub mod diagnostic;
-pub mod duration;
 pub mod json;
 pub mod load;
 pub mod model;

@@ -9,9 +9,9 @@ use std::time::Duration;
 use crate::check::CheckInfo;
 use crate::event::{EventKind, SeededRng};
 use crate::signing::SignatureFormat;
+use crate::units::Offset;
 
 use super::diagnostic::Problem;
-use super::duration::Offset;
 use super::json::JsonTemplate;
 use super::status::StatusExpect;
 use super::template::{RenderError, StepField, Template, TemplateContext};

@@ -13,9 +13,9 @@ use crate::check::{CheckInfo, Level};
 use crate::event::catalogue::closest;
 use crate::event::{EventKind, UnknownEvent};
 use crate::signing::SignatureFormat;
+use crate::units::{Offset, SizeError, format_size, parse_duration, parse_size};
 
 use super::diagnostic::Problem;
-use super::duration::{Offset, format_size, parse_duration, parse_size};
 use super::json::{JsonKind, JsonNode, JsonTemplate, OneOrMany};
 use super::model::{
     Action, Authorization, BodyStyle, Capability, ExecStep, Expect, Observe, Origin, Precondition,
@@ -913,11 +913,11 @@ fn exec_step(
         None => Some(limits::DEFAULT_EXEC_TIMEOUT),
         Some(t) => match parse_duration(t.get_ref()) {
             Ok(d) => Some(d),
-            Err(message) => {
+            Err(err) => {
                 v.error_help(
                     t.span(),
                     format!("`{}` is not a duration", t.get_ref()),
-                    message,
+                    err.to_string(),
                     "exec_timeout is how long the program may run before it is killed: \
                      e.g. \"30s\" (default 10s, at most 5m)",
                 );
@@ -1076,20 +1076,20 @@ fn header_span(v: &Validator<'_>, span: Range<usize>) -> Range<usize> {
     }
 }
 
-/// Parses a string value, reporting "`text` is not WHAT" with the parser's message.
-fn parsed<T>(
+/// Parses a string value, reporting "`text` is not WHAT" with the parser's error.
+fn parsed<T, E: std::fmt::Display>(
     v: &mut Validator<'_>,
     value: &Spanned<String>,
     what: &str,
-    parse: impl FnOnce(&str) -> Result<T, String>,
+    parse: impl FnOnce(&str) -> Result<T, E>,
 ) -> Option<T> {
     match parse(value.get_ref()) {
         Ok(parsed) => Some(parsed),
-        Err(message) => {
+        Err(err) => {
             v.error(
                 value.span(),
                 format!("`{}` is not {what}", value.get_ref()),
-                message,
+                err.to_string(),
             );
             None
         }
@@ -1227,12 +1227,15 @@ fn send_step(
                 None
             }
             Ok(n) => Some(n),
-            Err(message) => {
-                v.error(
-                    l.span(),
-                    format!("`{}` is not a size", l.get_ref()),
-                    message,
-                );
+            Err(err) => {
+                // Scenario files show one example for a wrong number or unit alike.
+                let label = match err {
+                    SizeError::OutOfRange => err.to_string(),
+                    SizeError::NotANumber | SizeError::UnknownUnit(_) => {
+                        SizeError::NotANumber.to_string()
+                    }
+                };
+                v.error(l.span(), format!("`{}` is not a size", l.get_ref()), label);
                 None
             }
         });
