@@ -3,8 +3,9 @@
 use std::sync::OnceLock;
 
 use super::diagnostic::ScenarioError;
-use super::load::load_source;
+use super::ids::check_unique_ids;
 use super::model::Scenario;
+use super::parse::load_source;
 
 macro_rules! embed {
     ($($path:literal),* $(,)?) => {
@@ -61,7 +62,7 @@ pub fn try_builtin() -> Result<Vec<Scenario>, ScenarioError> {
         }
     }
     if problems.is_empty() {
-        super::load::check_unique_ids(&out)?;
+        check_unique_ids(&out)?;
         Ok(out)
     } else {
         Err(ScenarioError { problems })
@@ -87,4 +88,12 @@ pub fn builtin() -> Vec<Scenario> {
                 .collect(),
         })
         .clone()
+}
+
+/// The built-in scenarios followed by `user` ones; a user id equal to a built-in id is an error.
+pub fn with_builtin(user: Vec<Scenario>) -> Result<Vec<Scenario>, ScenarioError> {
+    let mut all = builtin();
+    all.extend(user);
+    check_unique_ids(&all)?;
+    Ok(all)
 }

@@ -185,7 +185,7 @@ impl<'de> Visitor<'de> for StatusVisitor {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::scenario::status::{StatusClass, StatusExpect};
 
     #[derive(serde::Deserialize)]
     struct Holder {
