@@ -12,6 +12,7 @@
 //! needing semantic checks are `toml::Spanned`, and every table denies unknown keys.
 
 pub mod builtin;
+pub mod builtin_order;
 pub mod diagnostic;
 mod ids;
 pub mod json;

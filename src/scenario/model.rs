@@ -133,7 +133,7 @@ impl Scenario {
 /// Where a scenario was loaded from.
 #[derive(Debug, Clone)]
 pub struct Origin {
-    /// The file name as given (`scenarios/delivery/status-200.toml` for built-ins).
+    /// The file name as given (`scenarios/delivery/01-status-200.toml` for built-ins).
     pub file: String,
     /// Whether it is one of the built-in suites embedded in the binary.
     pub builtin: bool,
