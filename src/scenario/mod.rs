@@ -38,5 +38,5 @@ pub use model::{
 };
 pub use parse::load_str;
 pub use read::{load_path, load_paths};
-pub use status::{StatusClass, StatusExpect};
+pub use status::{StatusClass, StatusError, StatusExpect};
 pub use template::{MapContext, RenderError, StepField, Template, TemplateContext};
