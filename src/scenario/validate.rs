@@ -1279,31 +1279,7 @@ fn send_step(
         .as_ref()
         .and_then(|p| read_payload_file(v, p));
     let body = raw.body.as_ref().and_then(|b| v.template(b, scope));
-    let large = raw
-        .large
-        .as_ref()
-        .and_then(|l| match parse_size(l.get_ref()) {
-            Ok(n) if n > limits::MAX_LARGE => {
-                v.error(
-                    l.span(),
-                    format!("`large` of {} is over the limit", format_size(n)),
-                    "at most 16MiB",
-                );
-                None
-            }
-            Ok(n) => Some(n),
-            Err(err) => {
-                // Scenario files show one example for a wrong number or unit alike.
-                let label = match err {
-                    SizeError::OutOfRange => err.to_string(),
-                    SizeError::NotANumber | SizeError::UnknownUnit(_) => {
-                        SizeError::NotANumber.to_string()
-                    }
-                };
-                v.error(l.span(), format!("`{}` is not a size", l.get_ref()), label);
-                None
-            }
-        });
+    let large = raw.large.as_ref().and_then(|l| large(v, l));
     let product = raw.product.as_ref().and_then(|p| {
         choice(
             v,
@@ -1350,71 +1326,9 @@ fn send_step(
         )
     });
     let org_id = raw.org_id.as_ref().and_then(|o| v.template(o, scope));
-    let authorization = match &raw.authorization {
-        None => Authorization::Default,
-        Some(a) => {
-            needs_oauth(
-                v,
-                key_span(v, a.span(), "authorization"),
-                "`authorization`",
-                scope,
-            );
-            choice(
-                v,
-                a,
-                "authorization",
-                &[
-                    ("issued", Authorization::Issued),
-                    ("none", Authorization::None),
-                    ("forged", Authorization::Forged),
-                ],
-            )
-            .unwrap_or_default()
-        }
-    };
-    let mut headers: Vec<(String, crate::scenario::Template)> = Vec::new();
-    if let Some(table) = &raw.header {
-        for (key, value) in &table.get_ref().0 {
-            let lower = key.get_ref().to_ascii_lowercase();
-            if !is_header_name(&lower) {
-                v.error(
-                    key.span(),
-                    format!("`{}` is not a valid HTTP header name", key.get_ref()),
-                    "letters, digits and !#$%&'*+-.^_`|~ only",
-                );
-            } else if RESERVED_HEADERS.contains(&lower.as_str()) {
-                v.error_help(
-                    key.span(),
-                    format!("`{}` is a reserved header", key.get_ref()),
-                    "spotcheck sets this one",
-                    "use `signature`, `timestamp` or `tamper` to alter the signature headers, \
-                     `body` for the content; reserved: content-type, authorization, host, \
-                     content-length, transfer-encoding, connection, x-spotnana-webhook-*",
-                );
-            } else if headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(&lower)) {
-                v.error(
-                    key.span(),
-                    format!("header `{}` is set twice", key.get_ref()),
-                    "duplicate",
-                );
-            } else if let Some(t) = v.template(value, scope) {
-                headers.push((key.get_ref().clone(), t));
-            }
-        }
-    }
-    let mut omit_headers = Vec::new();
-    for h in raw.omit_headers.iter().flatten() {
-        let lower = h.get_ref().to_ascii_lowercase();
-        if is_header_name(&lower) {
-            omit_headers.push(lower);
-        } else {
-            v.error(
-                h.span(),
-                format!("`{}` is not a header name", h.get_ref()),
-                "",
-            );
-        }
-    }
+    let authorization = authorization(v, raw, scope);
+    let headers = custom_headers(v, raw, scope);
+    let omit_headers = omitted_headers(v, raw);
     let repeat = count(v, raw.repeat.as_ref(), "repeat", limits::MAX_REPEAT);
     let concurrency = count(
         v,
@@ -1422,46 +1336,9 @@ fn send_step(
         "concurrency",
         limits::MAX_CONCURRENCY,
     );
-    if let Some(c) = &raw.concurrency {
-        let each = matches!(source, Some(SendSource::EachSubscribed));
-        if concurrency > 1 && repeat == 1 && !each {
-            v.error_help(
-                c.span(),
-                "`concurrency` without `repeat` has nothing to run at once",
-                "only one delivery",
-                "add `repeat = N` (the number of deliveries); `concurrency` is how many are in flight at once",
-            );
-        }
-    }
-    if let (Some(p95), Some(source)) = (&raw.expect, &source)
-        && let Some(p) = &p95.get_ref().p95_within
-    {
-        let several = repeat > 1 || matches!(source, SendSource::EachSubscribed);
-        if !several {
-            v.error_help(
-                p.span(),
-                "`p95_within` needs several deliveries",
-                "one delivery has no percentile",
-                "add `repeat = N` to the step, or use `within` for one delivery",
-            );
-        }
-    }
-    let kinds: Vec<crate::event::EventKind> = match &source {
-        Some(SendSource::Event(kind)) => vec![*kind],
-        Some(SendSource::EachSubscribed) => crate::event::EventKind::all().collect(),
-        _ => Vec::new(),
-    };
+    several_deliveries_fit(v, raw, source.as_ref(), repeat, concurrency);
     if payload.is_some() || payload_file.is_some() {
-        let step = super::overrides::Override {
-            file: v.file,
-            text: v.text,
-            payload: raw.payload.as_ref(),
-            payload_file: payload_file
-                .as_ref()
-                .zip(raw.payload_file.as_ref().map(Spanned::span)),
-            product,
-        };
-        v.warnings.extend(super::overrides::warnings(&step, &kinds));
+        override_warnings(v, raw, source.as_ref(), payload_file.as_ref(), product);
     }
     Some(SendStep {
         source: source?,
@@ -1483,6 +1360,172 @@ fn send_step(
         concurrency,
         authorization,
     })
+}
+
+/// `large = "300KiB"`: a padded payload of that size, at most [`limits::MAX_LARGE`].
+fn large(v: &mut Validator<'_>, l: &Spanned<String>) -> Option<u64> {
+    match parse_size(l.get_ref()) {
+        Ok(n) if n > limits::MAX_LARGE => {
+            v.error(
+                l.span(),
+                format!("`large` of {} is over the limit", format_size(n)),
+                "at most 16MiB",
+            );
+            None
+        }
+        Ok(n) => Some(n),
+        Err(err) => {
+            // Scenario files show one example for a wrong number or unit alike.
+            let label = match err {
+                SizeError::OutOfRange => err.to_string(),
+                SizeError::NotANumber | SizeError::UnknownUnit(_) => {
+                    SizeError::NotANumber.to_string()
+                }
+            };
+            v.error(l.span(), format!("`{}` is not a size", l.get_ref()), label);
+            None
+        }
+    }
+}
+
+/// `authorization = "issued" | "none" | "forged"`, only when the scenario requires OAuth.
+fn authorization(v: &mut Validator<'_>, raw: &RawStep, scope: &Scope<'_>) -> Authorization {
+    match &raw.authorization {
+        None => Authorization::Default,
+        Some(a) => {
+            needs_oauth(
+                v,
+                key_span(v, a.span(), "authorization"),
+                "`authorization`",
+                scope,
+            );
+            choice(
+                v,
+                a,
+                "authorization",
+                &[
+                    ("issued", Authorization::Issued),
+                    ("none", Authorization::None),
+                    ("forged", Authorization::Forged),
+                ],
+            )
+            .unwrap_or_default()
+        }
+    }
+}
+
+/// `header = { Name = "value" }`: valid names, none reserved, none twice.
+fn custom_headers(
+    v: &mut Validator<'_>,
+    raw: &RawStep,
+    scope: &Scope<'_>,
+) -> Vec<(String, crate::scenario::Template)> {
+    let mut headers: Vec<(String, crate::scenario::Template)> = Vec::new();
+    if let Some(table) = &raw.header {
+        for (key, value) in &table.get_ref().0 {
+            let lower = key.get_ref().to_ascii_lowercase();
+            if !is_header_name(&lower) {
+                v.error(
+                    key.span(),
+                    format!("`{}` is not a valid HTTP header name", key.get_ref()),
+                    "letters, digits and !#$%&'*+-.^_`|~ only",
+                );
+            } else if RESERVED_HEADERS.contains(&lower.as_str()) {
+                v.error_help(
+                    key.span(),
+                    format!("`{}` is a reserved header", key.get_ref()),
+                    "spotcheck sets this one",
+                    "use `signature`, `timestamp` or `tamper` to alter the signature headers, \
+                 `body` for the content; reserved: content-type, authorization, host, \
+                 content-length, transfer-encoding, connection, x-spotnana-webhook-*",
+                );
+            } else if headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(&lower)) {
+                v.error(
+                    key.span(),
+                    format!("header `{}` is set twice", key.get_ref()),
+                    "duplicate",
+                );
+            } else if let Some(t) = v.template(value, scope) {
+                headers.push((key.get_ref().clone(), t));
+            }
+        }
+    }
+    headers
+}
+
+/// `omit_headers = ["name", …]`: header names, lower-cased.
+fn omitted_headers(v: &mut Validator<'_>, raw: &RawStep) -> Vec<String> {
+    let mut omit_headers = Vec::new();
+    for h in raw.omit_headers.iter().flatten() {
+        let lower = h.get_ref().to_ascii_lowercase();
+        if is_header_name(&lower) {
+            omit_headers.push(lower);
+        } else {
+            v.error(
+                h.span(),
+                format!("`{}` is not a header name", h.get_ref()),
+                "",
+            );
+        }
+    }
+    omit_headers
+}
+
+/// `concurrency` and `p95_within` mean something only over several deliveries.
+fn several_deliveries_fit(
+    v: &mut Validator<'_>,
+    raw: &RawStep,
+    source: Option<&SendSource>,
+    repeat: u32,
+    concurrency: u32,
+) {
+    if let Some(c) = &raw.concurrency {
+        let each = matches!(source, Some(SendSource::EachSubscribed));
+        if concurrency > 1 && repeat == 1 && !each {
+            v.error_help(
+            c.span(),
+            "`concurrency` without `repeat` has nothing to run at once",
+            "only one delivery",
+            "add `repeat = N` (the number of deliveries); `concurrency` is how many are in flight at once",
+        );
+        }
+    }
+    if let (Some(p95), Some(source)) = (&raw.expect, source)
+        && let Some(p) = &p95.get_ref().p95_within
+    {
+        let several = repeat > 1 || matches!(source, SendSource::EachSubscribed);
+        if !several {
+            v.error_help(
+                p.span(),
+                "`p95_within` needs several deliveries",
+                "one delivery has no percentile",
+                "add `repeat = N` to the step, or use `within` for one delivery",
+            );
+        }
+    }
+}
+
+/// Warnings for payload overrides that Spotnana's schemas for the step's events reject.
+fn override_warnings(
+    v: &mut Validator<'_>,
+    raw: &RawStep,
+    source: Option<&SendSource>,
+    payload_file: Option<&serde_json::Value>,
+    product: Option<Product>,
+) {
+    let kinds: Vec<crate::event::EventKind> = match source {
+        Some(SendSource::Event(kind)) => vec![*kind],
+        Some(SendSource::EachSubscribed) => crate::event::EventKind::all().collect(),
+        _ => Vec::new(),
+    };
+    let step = super::overrides::Override {
+        file: v.file,
+        text: v.text,
+        payload: raw.payload.as_ref(),
+        payload_file: payload_file.zip(raw.payload_file.as_ref().map(Spanned::span)),
+        product,
+    };
+    v.warnings.extend(super::overrides::warnings(&step, &kinds));
 }
 
 fn needs_oauth(v: &mut Validator<'_>, span: Range<usize>, what: &str, scope: &Scope<'_>) {
