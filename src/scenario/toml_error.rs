@@ -315,19 +315,24 @@ fn data_problem(name: &str, text: &Arc<str>, message: &str, span: Option<Range<u
 
 #[cfg(test)]
 mod tests {
-    use crate::scenario::load_str;
+    use std::sync::Arc;
+
+    use super::toml_problem;
+    use crate::scenario::diagnostic::ScenarioError;
+    use crate::scenario::raw::RawScenario;
 
     const HEAD: &str =
         "id = \"custom.x\"\ntitle = \"t\"\nlevel = \"required\"\nwhy = \"w\"\nfix = \"f\"\n";
 
+    /// The problem made of the error serde gives for `text`, rendered.
+    fn shown(text: &str) -> String {
+        let err = toml::from_str::<RawScenario>(text).unwrap_err();
+        let shared: Arc<str> = Arc::from(text);
+        ScenarioError::from(toml_problem("case.toml", &shared, &err)).render(false)
+    }
+
     fn first_error(text: &str) -> String {
-        let err = load_str("case.toml", text).unwrap_err();
-        err.render(false)
-            .lines()
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_owned()
+        shown(text).lines().next().unwrap_or("").trim().to_owned()
     }
 
     #[test]
@@ -363,7 +368,7 @@ mod tests {
     #[test]
     fn text_that_is_not_toml_gets_its_syntax_error() {
         let text = format!("{HEAD}[[step]\n");
-        let shown = load_str("case.toml", &text).unwrap_err().render(false);
+        let shown = shown(&text);
         assert!(shown.contains("here"), "{shown}");
     }
 }
