@@ -106,6 +106,7 @@ pub mod signing;
 pub mod target;
 pub mod tls;
 pub mod tls_probe;
+pub mod units;
 pub mod wire;
 
 pub use error::{SetupError, exit};

@@ -75,9 +75,7 @@ impl Target {
         let (url, endpoint, ca_pem, receiver) = match given {
             Some((url, endpoint)) => (url, endpoint, ca_pem, None),
             None => {
-                let receiver = crate::receiver::start_on_loopback(spec.reference)
-                    .await
-                    ?;
+                let receiver = crate::receiver::start_on_loopback(spec.reference).await?;
                 let endpoint = receiver.webhook_url();
                 let url = parse_endpoint(&endpoint)?;
                 let ca_pem = receiver.ca_pem.clone().map(String::into_bytes);

@@ -1,52 +1,65 @@
-//! The built-in suites: every file loads, the ids are exactly the documented ones, each
-//! has a why and a fix, the files on disk are the ones embedded in the binary and the
-//! ones `scenarios list` prints, and the model says what each check's steps do.
+//! The built-in suites: the embedded list is the `scenarios/` folder in report order,
+//! every file loads, its id is its path, each has a why and a fix, the files on disk
+//! are the ones embedded in the binary and the ones `scenarios list` prints, and the
+//! model says what each check's steps do.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
-use spotcheck::check::Level;
 use spotcheck::event::random::rng;
 use spotcheck::scenario::{
     Action, BodyStyle, MapContext, Precondition, Scenario, SendSource, SignatureSpec,
     SignatureToken, StatusClass, StatusExpect, StepField, Tamper, builtin, builtin::try_builtin,
+    builtin_order::sort_key,
 };
 use spotcheck::signing::SignatureFormat;
 
-const EXPECTED: [(&str, Level); 31] = [
-    ("delivery.status-200", Level::Required),
-    ("delivery.latency", Level::Required),
-    ("delivery.fast-ack", Level::Recommended),
-    ("delivery.trace-headers-tolerated", Level::Required),
-    ("delivery.every-subscribed-event", Level::Required),
-    ("delivery.unknown-fields-tolerated", Level::Required),
-    ("delivery.unknown-operation-tolerated", Level::Recommended),
-    ("delivery.large-payload", Level::Required),
-    ("delivery.concurrent-burst", Level::Required),
-    ("signature.valid-accepted", Level::Required),
-    ("signature.raw-body", Level::Required),
-    ("signature.rotation-accepted", Level::Required),
-    ("signature.format-tolerant", Level::Recommended),
-    ("signature.missing-rejected", Level::Required),
-    ("signature.invalid-rejected", Level::Required),
-    ("signature.wrong-secret-rejected", Level::Required),
-    ("signature.tampered-body-rejected", Level::Required),
-    ("signature.tampered-id-rejected", Level::Required),
-    ("signature.stale-timestamp-rejected", Level::Recommended),
-    ("signature.future-timestamp-rejected", Level::Recommended),
-    ("signature.clock-skew-tolerated", Level::Recommended),
-    ("signature.rejection-is-4xx", Level::Recommended),
-    ("retry.redelivery-idempotent", Level::Required),
-    ("retry.duplicate-processed-once", Level::Required),
-    ("ordering.out-of-order-accepted", Level::Required),
-    ("ordering.interleaved-organizations", Level::Required),
-    ("ordering.newest-timestamp-wins", Level::Required),
-    ("oauth.token-issued", Level::Required),
-    ("oauth.concurrent-token-requests", Level::Required),
-    ("oauth.bad-credentials-rejected", Level::Required),
-    ("oauth.bearer-required", Level::Required),
-];
+/// The id a built-in file must hold: `scenarios/SUITE/NN-NAME.toml` holds `SUITE.NAME`
+/// (the number only places the check in its suite's report order).
+fn id_of_path(relative: &str) -> String {
+    let (suite, file) = relative
+        .strip_prefix("scenarios/")
+        .and_then(|r| r.strip_suffix(".toml"))
+        .and_then(|r| r.split_once('/'))
+        .unwrap_or_else(|| panic!("{relative} is not scenarios/SUITE/FILE.toml"));
+    let (_, name) = file
+        .split_once('-')
+        .filter(|(n, _)| n.len() == 2 && n.bytes().all(|b| b.is_ascii_digit()))
+        .unwrap_or_else(|| panic!("{relative}: the file name starts with a number, e.g. 01-"));
+    assert!(!name.is_empty(), "{relative}");
+    format!("{suite}.{name}")
+}
+
+/// The `*.toml` files in `scenarios/`, read at test time, as paths from the crate root
+/// in report order. Anything else in the folder (a file outside a suite folder, a
+/// nested folder) would not be embedded, so it fails here.
+fn folder_in_report_order() -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut found = Vec::new();
+    for suite in std::fs::read_dir(&root).unwrap() {
+        let suite = suite.unwrap();
+        let suite_name = suite.file_name().into_string().unwrap();
+        assert!(
+            suite.file_type().unwrap().is_dir(),
+            "scenarios/{suite_name}: put a check in a suite folder, scenarios/SUITE/NN-NAME.toml"
+        );
+        for file in std::fs::read_dir(suite.path()).unwrap() {
+            let file = file.unwrap();
+            let name = file.file_name().into_string().unwrap();
+            assert!(
+                file.file_type().unwrap().is_file() && name.ends_with(".toml"),
+                "scenarios/{suite_name}/{name}: a suite folder holds only .toml checks"
+            );
+            found.push(format!("{suite_name}/{name}"));
+        }
+    }
+    found.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+    found
+        .into_iter()
+        .map(|r| format!("scenarios/{r}"))
+        .collect()
+}
 
 fn get(id: &str) -> Scenario {
     builtin()
@@ -77,14 +90,36 @@ fn judged(s: &Scenario) -> Vec<&spotcheck::scenario::SendStep> {
         .collect()
 }
 
+/// Adding a file to the folder is all a new check takes: the embedded list is exactly
+/// the folder's files, in report order (suite, then file name), byte for byte.
 #[test]
-fn every_builtin_loads_with_the_exact_ids_and_levels() {
-    let all = try_builtin().unwrap_or_else(|e| panic!("{}", e.render(false)));
-    let got: Vec<(&str, Level)> = all
+fn the_embedded_list_is_the_folder_in_report_order() {
+    let folder = folder_in_report_order();
+    let embedded: Vec<&str> = spotcheck::scenario::builtin::FILES
         .iter()
-        .map(|s| (s.info.id.as_str(), s.info.level))
+        .map(|(path, _)| *path)
         .collect();
-    assert_eq!(got, EXPECTED.to_vec());
+    assert_eq!(embedded, folder);
+    for (path, text) in spotcheck::scenario::builtin::FILES {
+        let on_disk =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap();
+        assert_eq!(*text, on_disk, "{path} differs from the embedded one");
+    }
+    // Checks come in the order of the files; the suites in the documented order.
+    let ids: Vec<String> = try_builtin()
+        .unwrap_or_else(|e| panic!("{}", e.render(false)))
+        .into_iter()
+        .map(|s| s.info.id)
+        .collect();
+    let from_paths: Vec<String> = folder.iter().map(|p| id_of_path(p)).collect();
+    assert_eq!(ids, from_paths);
+    assert_eq!(ids.first().map(String::as_str), Some("delivery.status-200"));
+}
+
+#[test]
+fn every_builtin_loads_with_its_path_as_id_a_why_and_a_fix() {
+    let all = try_builtin().unwrap_or_else(|e| panic!("{}", e.render(false)));
+    assert!(!all.is_empty());
     for s in &all {
         assert!(s.origin.builtin, "{}", s.info.id);
         assert!(
@@ -97,10 +132,7 @@ fn every_builtin_loads_with_the_exact_ids_and_levels() {
             "{}",
             s.info.id
         );
-        assert_eq!(
-            s.origin.file,
-            format!("scenarios/{}.toml", s.info.id.replacen('.', "/", 1))
-        );
+        assert_eq!(s.info.id, id_of_path(&s.origin.file));
         assert!(
             s.origin
                 .text
@@ -110,7 +142,7 @@ fn every_builtin_loads_with_the_exact_ids_and_levels() {
 }
 
 /// Each file under scenarios/ is embedded byte for byte at the same path, its id is its
-/// path (`scenarios/SUITE/NAME.toml` holds `SUITE.NAME`), and `scenarios list` prints
+/// path (`scenarios/SUITE/NN-NAME.toml` holds `SUITE.NAME`), and `scenarios list` prints
 /// exactly these ids and those of the checks written in code (the TLS probe's and the
 /// whole-run recovery check).
 #[test]
@@ -130,12 +162,11 @@ fn files_on_disk_are_the_embedded_ones_and_the_listed_ones() {
             .to_str()
             .unwrap()
             .to_owned();
-        let id = relative
-            .strip_prefix("scenarios/")
-            .and_then(|r| r.strip_suffix(".toml"))
-            .map(|r| r.replacen('/', ".", 1))
-            .unwrap();
-        assert_eq!(scenario.info.id, id, "{relative} holds another id");
+        assert_eq!(
+            scenario.info.id,
+            id_of_path(&relative),
+            "{relative} holds another id"
+        );
         on_disk.insert(relative, scenario.origin.text.to_string());
     }
     assert_eq!(

@@ -8,6 +8,7 @@ use clap::Args;
 use crate::error::SetupError;
 use crate::event::EnvelopeStyle;
 use crate::signing::{Secret, SignatureFormat};
+use crate::units::{self, DurationError};
 
 /// Default environment variable holding the signing secret.
 pub const DEFAULT_SECRET_ENV: &str = "SPOTNANA_WEBHOOK_SECRET";
@@ -176,10 +177,15 @@ pub fn parse_timeout(text: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
-/// Parses a duration such as `40s`, `500ms`, `2m`.
+/// Parses a duration flag such as `40s`, `500ms`, `2m` with [`units::parse_duration`]
+/// (the grammar scenario files use too), worded for a command line.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text.trim())
-        .map_err(|err| format!("`{text}` is not a duration ({err}); write e.g. 40s, 500ms or 2m"))
+    units::parse_duration(text).map_err(|err| match err {
+        DurationError::Malformed(cause) => {
+            format!("`{text}` is not a duration ({cause}); write e.g. 40s, 500ms or 2m")
+        }
+        other => format!("`{text}` is not a duration: {other}"),
+    })
 }
 
 /// Resolves `--shard` (reading the process environment for `auto`) and says on stderr

@@ -15,6 +15,7 @@ use super::common::{SecretArgs, parse_duration};
 use crate::error::{SetupError, exit};
 use crate::receiver::{self, ReceiverConfig, TlsSetup};
 use crate::signing::Secret;
+use crate::units::{self, SizeError};
 
 /// Where the server certificate comes from when not given as files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -72,34 +73,19 @@ pub struct ServeArgs {
     pub validate_payloads: bool,
 }
 
-/// Parses a size such as `4MiB`, `100KiB`, `1MB` or `65536` (bytes).
+/// Parses `--max-body` with [`units::parse_size`] (the grammar scenario files use
+/// too), worded for a command line.
 pub fn parse_size(text: &str) -> Result<usize, String> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a size; write e.g. 4MiB, 100KiB or 65536"))?;
-    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" => 1_000,
-        "kib" => 1 << 10,
-        "m" | "mb" => 1_000_000,
-        "mib" => 1 << 20,
-        "g" | "gb" => 1_000_000_000,
-        "gib" => 1 << 30,
-        other => {
-            return Err(format!(
-                "`{other}` is not a size unit; use B, KB, KiB, MB, MiB, GB or GiB"
-            ));
-        }
-    };
-    number
-        .checked_mul(factor)
-        .and_then(|n| usize::try_from(n).ok())
-        .ok_or_else(|| format!("`{text}` is too large"))
+    let too_large = || format!("`{text}` is too large");
+    match units::parse_size(text) {
+        Ok(bytes) => usize::try_from(bytes).map_err(|_| too_large()),
+        Err(SizeError::NotANumber) => Err(format!(
+            "`{text}` is not a size; write e.g. 4MiB, 100KiB or 65536"
+        )),
+        Err(SizeError::OutOfRange) => Err(too_large()),
+        Err(unit @ SizeError::UnknownUnit(_)) => Err(unit.to_string()),
+    }
 }
 
 fn read_pem(path: &PathBuf, what: &str) -> Result<String, SetupError> {

@@ -1,51 +1,17 @@
-//! The built-in suites: the TOML files under `scenarios/`, embedded in the binary.
+//! The built-in suites: the TOML files under `scenarios/`, embedded in the binary at
+//! build time (by `build.rs`).
 
 use std::sync::OnceLock;
 
 use super::diagnostic::ScenarioError;
-use super::load::load_source;
+use super::ids::check_unique_ids;
 use super::model::Scenario;
+use super::parse::load_source;
 
-macro_rules! embed {
-    ($($path:literal),* $(,)?) => {
-        &[$(($path, include_str!(concat!("../../", $path)))),*]
-    };
-}
-
-/// Every built-in scenario file: (path in the repository, text), in report order.
-pub const FILES: &[(&str, &str)] = embed![
-    "scenarios/delivery/status-200.toml",
-    "scenarios/delivery/latency.toml",
-    "scenarios/delivery/fast-ack.toml",
-    "scenarios/delivery/trace-headers-tolerated.toml",
-    "scenarios/delivery/every-subscribed-event.toml",
-    "scenarios/delivery/unknown-fields-tolerated.toml",
-    "scenarios/delivery/unknown-operation-tolerated.toml",
-    "scenarios/delivery/large-payload.toml",
-    "scenarios/delivery/concurrent-burst.toml",
-    "scenarios/signature/valid-accepted.toml",
-    "scenarios/signature/raw-body.toml",
-    "scenarios/signature/rotation-accepted.toml",
-    "scenarios/signature/format-tolerant.toml",
-    "scenarios/signature/missing-rejected.toml",
-    "scenarios/signature/invalid-rejected.toml",
-    "scenarios/signature/wrong-secret-rejected.toml",
-    "scenarios/signature/tampered-body-rejected.toml",
-    "scenarios/signature/tampered-id-rejected.toml",
-    "scenarios/signature/stale-timestamp-rejected.toml",
-    "scenarios/signature/future-timestamp-rejected.toml",
-    "scenarios/signature/clock-skew-tolerated.toml",
-    "scenarios/signature/rejection-is-4xx.toml",
-    "scenarios/retry/redelivery-idempotent.toml",
-    "scenarios/retry/duplicate-processed-once.toml",
-    "scenarios/ordering/out-of-order-accepted.toml",
-    "scenarios/ordering/interleaved-organizations.toml",
-    "scenarios/ordering/newest-timestamp-wins.toml",
-    "scenarios/oauth/token-issued.toml",
-    "scenarios/oauth/concurrent-token-requests.toml",
-    "scenarios/oauth/bad-credentials-rejected.toml",
-    "scenarios/oauth/bearer-required.toml",
-];
+/// Every built-in scenario file: (path in the repository, text), in report order
+/// (see [`super::builtin_order`]). `build.rs` lists the folder, so a new file under
+/// `scenarios/SUITE/` is embedded without touching this list.
+pub const FILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_files.rs"));
 
 /// Loads the built-in scenarios (or the problems, which a test rules out).
 pub fn try_builtin() -> Result<Vec<Scenario>, ScenarioError> {
@@ -61,7 +27,7 @@ pub fn try_builtin() -> Result<Vec<Scenario>, ScenarioError> {
         }
     }
     if problems.is_empty() {
-        super::load::check_unique_ids(&out)?;
+        check_unique_ids(&out)?;
         Ok(out)
     } else {
         Err(ScenarioError { problems })
@@ -87,4 +53,12 @@ pub fn builtin() -> Vec<Scenario> {
                 .collect(),
         })
         .clone()
+}
+
+/// The built-in scenarios followed by `user` ones; a user id equal to a built-in id is an error.
+pub fn with_builtin(user: Vec<Scenario>) -> Result<Vec<Scenario>, ScenarioError> {
+    let mut all = builtin();
+    all.extend(user);
+    check_unique_ids(&all)?;
+    Ok(all)
 }

@@ -282,7 +282,7 @@ impl Diagnostic for Rendered {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::scenario::diagnostic::{Problem, ScenarioError, line_column};
 
     #[test]
     fn line_and_column_are_one_based_and_count_characters() {

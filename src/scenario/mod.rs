@@ -12,26 +12,31 @@
 //! needing semantic checks are `toml::Spanned`, and every table denies unknown keys.
 
 pub mod builtin;
+pub mod builtin_order;
 pub mod diagnostic;
-pub mod duration;
+mod ids;
 pub mod json;
-pub mod load;
 pub mod model;
 pub mod overrides;
+mod parse;
 mod raw;
+mod read;
 pub mod schema;
 pub mod status;
 pub mod template;
+mod toml_error;
 mod validate;
 
-pub use builtin::builtin;
+pub use builtin::{builtin, with_builtin};
 pub use diagnostic::{Problem, ScenarioError};
+pub use ids::check_unique_ids;
 pub use json::JsonTemplate;
-pub use load::{check_unique_ids, load_path, load_paths, load_str, with_builtin};
 pub use model::{
     Action, Authorization, BodyStyle, Capability, ExecStep, Expect, Observe, Origin, Precondition,
     Product, Scenario, SendSource, SendStep, SignatureSpec, SignatureToken, Step, StepRef, Tamper,
     TokenCredentials, TokenStep, Var,
 };
-pub use status::{StatusClass, StatusExpect};
+pub use parse::load_str;
+pub use read::{load_path, load_paths};
+pub use status::{StatusClass, StatusError, StatusExpect};
 pub use template::{MapContext, RenderError, StepField, Template, TemplateContext};

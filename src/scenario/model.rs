@@ -9,9 +9,9 @@ use std::time::Duration;
 use crate::check::CheckInfo;
 use crate::event::{EventKind, SeededRng};
 use crate::signing::SignatureFormat;
+use crate::units::Offset;
 
 use super::diagnostic::Problem;
-use super::duration::Offset;
 use super::json::JsonTemplate;
 use super::status::StatusExpect;
 use super::template::{RenderError, StepField, Template, TemplateContext};
@@ -133,7 +133,7 @@ impl Scenario {
 /// Where a scenario was loaded from.
 #[derive(Debug, Clone)]
 pub struct Origin {
-    /// The file name as given (`scenarios/delivery/status-200.toml` for built-ins).
+    /// The file name as given (`scenarios/delivery/01-status-200.toml` for built-ins).
     pub file: String,
     /// Whether it is one of the built-in suites embedded in the binary.
     pub builtin: bool,

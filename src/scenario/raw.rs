@@ -13,6 +13,9 @@ pub(crate) const SCENARIO_KEYS: &[&str] = &[
     "id", "title", "level", "why", "fix", "tags", "requires", "vars", "step",
 ];
 
+/// Top-level keys a scenario cannot do without, in the order serde reports them missing.
+pub(crate) const SCENARIO_REQUIRED: &[&str] = &["id", "title", "level", "why", "fix"];
+
 /// `[[step]]` keys.
 pub(crate) const STEP_KEYS: &[&str] = &[
     "name",

@@ -82,7 +82,7 @@ impl StatusExpect {
     }
 
     /// Parses the string form (`"2xx"`, `"not-200"`, or a code written as a string, `"200"`).
-    pub fn parse_str(text: &str) -> Result<StatusExpect, String> {
+    pub fn parse_str(text: &str) -> Result<StatusExpect, StatusError> {
         let trimmed = text.trim();
         if let Some((_, class)) = StatusClass::ALL.iter().find(|(s, _)| *s == trimmed) {
             return Ok(StatusExpect::Class(*class));
@@ -90,28 +90,81 @@ impl StatusExpect {
         if let Ok(code) = trimmed.parse::<i64>() {
             return check_code(code).map(StatusExpect::Code);
         }
-        let mut message = format!("`{text}` is not a status form; {ACCEPTED}");
         let lower = trimmed.to_ascii_lowercase();
-        if let Some(suggestion) =
-            crate::event::catalogue::closest(&lower, StatusClass::ALL.iter().map(|(s, _)| *s))
-        {
-            message.push_str(&format!(" (did you mean \"{suggestion}\"?)"));
-        }
-        Err(message)
+        Err(StatusError {
+            what: format!("`{text}` is not a status form"),
+            suggestion: crate::event::catalogue::closest(
+                &lower,
+                StatusClass::ALL.iter().map(|(s, _)| *s),
+            ),
+        })
     }
+
+    /// Checks a status as written in any TOML form: the one place each form's rule
+    /// lives, for the deserializer and for diagnostics that look at the document.
+    pub(crate) fn from_written(written: Written<'_>) -> Result<StatusExpect, StatusError> {
+        let not_a_status = |what: String| StatusError {
+            what: format!("{what} is not a status"),
+            suggestion: None,
+        };
+        match written {
+            Written::Integer(code) => check_code(code).map(StatusExpect::Code),
+            Written::Text(text) => StatusExpect::parse_str(text),
+            Written::Bool(v) => Err(not_a_status(format!("`{v}`"))),
+            Written::Float(v) => Err(not_a_status(format!("`{v}`"))),
+            Written::Table => Err(not_a_status("a table".to_owned())),
+            Written::List(codes) if codes.is_empty() => Err(StatusError {
+                what: "an empty list matches no status".to_owned(),
+                suggestion: None,
+            }),
+            Written::List(codes) => codes
+                .into_iter()
+                .map(check_code)
+                .collect::<Result<_, _>>()
+                .map(StatusExpect::AnyOf),
+        }
+    }
+}
+
+/// A status value as written in TOML, before its rule is checked.
+pub(crate) enum Written<'a> {
+    /// `status = 200`
+    Integer(i64),
+    /// `status = "4xx"` (or a code as a string)
+    Text(&'a str),
+    /// `status = true`
+    Bool(bool),
+    /// `status = 2.5`
+    Float(f64),
+    /// `status = [401, 403]`
+    List(Vec<i64>),
+    /// `status = { … }`
+    Table,
+}
+
+/// Why a value is not a status: what is wrong with it and, for a misspelt class, the
+/// closest one. Displayed with the accepted forms.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what}; {ACCEPTED}{}", .suggestion.map(|s| format!(" (did you mean \"{s}\"?)")).unwrap_or_default())]
+pub struct StatusError {
+    /// What was written and why it is not a status, e.g. "`not200` is not a status form".
+    pub what: String,
+    /// The class spelling closest to what was written.
+    pub suggestion: Option<&'static str>,
 }
 
 /// The accepted forms, for messages.
 pub const ACCEPTED: &str = "expected a status code (200), a list of codes ([401, 403]), or one of \
 \"2xx\", \"4xx\", \"5xx\", \"not-2xx\", \"not-200\", \"not-5xx\", \"any\"";
 
-fn check_code(code: i64) -> Result<u16, String> {
+fn check_code(code: i64) -> Result<u16, StatusError> {
     if (100..=599).contains(&code) {
         Ok(code as u16)
     } else {
-        Err(format!(
-            "{code} is not an HTTP status code (100 to 599); {ACCEPTED}"
-        ))
+        Err(StatusError {
+            what: format!("{code} is not an HTTP status code (100 to 599)"),
+            suggestion: None,
+        })
     }
 }
 
@@ -144,7 +197,7 @@ impl<'de> Visitor<'de> for StatusVisitor {
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<StatusExpect, E> {
-        check_code(v).map(StatusExpect::Code).map_err(E::custom)
+        StatusExpect::from_written(Written::Integer(v)).map_err(E::custom)
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<StatusExpect, E> {
@@ -152,40 +205,35 @@ impl<'de> Visitor<'de> for StatusVisitor {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<StatusExpect, E> {
-        StatusExpect::parse_str(v).map_err(E::custom)
+        StatusExpect::from_written(Written::Text(v)).map_err(E::custom)
     }
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<StatusExpect, E> {
-        Err(E::custom(format!("`{v}` is not a status; {ACCEPTED}")))
+        StatusExpect::from_written(Written::Bool(v)).map_err(E::custom)
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<StatusExpect, E> {
-        Err(E::custom(format!("`{v}` is not a status; {ACCEPTED}")))
+        StatusExpect::from_written(Written::Float(v)).map_err(E::custom)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StatusExpect, A::Error> {
         let mut codes = Vec::new();
         while let Some(code) = seq.next_element::<i64>()? {
-            codes.push(check_code(code).map_err(de::Error::custom)?);
+            // Refused at the first bad code, before a later element is read.
+            check_code(code).map_err(de::Error::custom)?;
+            codes.push(code);
         }
-        if codes.is_empty() {
-            return Err(de::Error::custom(format!(
-                "an empty list matches no status; {ACCEPTED}"
-            )));
-        }
-        Ok(StatusExpect::AnyOf(codes))
+        StatusExpect::from_written(Written::List(codes)).map_err(de::Error::custom)
     }
 
     fn visit_map<A: de::MapAccess<'de>>(self, _map: A) -> Result<StatusExpect, A::Error> {
-        Err(de::Error::custom(format!(
-            "a table is not a status; {ACCEPTED}"
-        )))
+        StatusExpect::from_written(Written::Table).map_err(de::Error::custom)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::scenario::status::{StatusClass, StatusExpect};
 
     #[derive(serde::Deserialize)]
     struct Holder {

@@ -13,9 +13,9 @@ use crate::check::{CheckInfo, Level};
 use crate::event::catalogue::closest;
 use crate::event::{EventKind, UnknownEvent};
 use crate::signing::SignatureFormat;
+use crate::units::{Offset, SizeError, format_size, parse_duration, parse_size};
 
 use super::diagnostic::Problem;
-use super::duration::{Offset, format_size, parse_duration, parse_size};
 use super::json::{JsonKind, JsonNode, JsonTemplate, OneOrMany};
 use super::model::{
     Action, Authorization, BodyStyle, Capability, ExecStep, Expect, Observe, Origin, Precondition,
@@ -509,6 +509,12 @@ fn check_id(v: &mut Validator<'_>, id: &Spanned<String>) -> bool {
 /// Which keys set the action.
 const ACTIONS: [&str; 6] = ["send", "redeliver", "replay", "sleep", "observe", "token"];
 
+/// The send-only keys a step sets, each with the span of its value (`None` when absent),
+/// in the order their errors are reported.
+type SendOnlyKeys = Vec<(&'static str, Option<Range<usize>>)>;
+
+/// One `[[step]]`: its one action, the keys that fit that action, the expectation,
+/// the precondition and an `exec` program. `None` when anything in it is wrong.
 fn validate_step(
     v: &mut Validator<'_>,
     spanned: &Spanned<RawStep>,
@@ -518,7 +524,64 @@ fn validate_step(
 ) -> Option<Step> {
     let raw = spanned.get_ref();
     let before = v.problems.len();
-    let actions: Vec<(&str, &Spanned<String>)> = [
+    let send_only = send_only_keys(raw);
+    let (kind, action_value) = match step_actions(raw).as_slice() {
+        [] if raw.exec.is_some() => {
+            return exec_only_step(v, raw, &send_only, scope, before);
+        }
+        [] => {
+            no_action(v, spanned, index);
+            return None;
+        }
+        [one] => *one,
+        [first, second, ..] => {
+            two_actions(v, index, *first, *second);
+            return None;
+        }
+    };
+    keys_fit_the_action(v, kind, &send_only);
+
+    let name = raw.name.as_ref().map(|n| n.get_ref().clone());
+    let mut expect = validate_expect(v, raw.expect.as_ref(), kind, scope);
+    let precondition = precondition(v, raw.precondition.as_ref(), kind);
+    // A control step (a precondition and no `expect.status`) judges nothing more of
+    // the status than its precondition did.
+    if let Some(pre) = &precondition
+        && raw
+            .expect
+            .as_ref()
+            .is_none_or(|e| e.get_ref().status.is_none())
+    {
+        expect.status = Some(pre.status.clone());
+    }
+    let exec = step_exec(v, raw, kind, scope);
+
+    let action = match kind {
+        "sleep" => Action::Sleep(sleep_action(v, action_value)),
+        "observe" => Action::Observe(observe_action(v, action_value, scope)),
+        "token" => Action::Token(token_step(v, raw, action_value, scope)?),
+        _ => {
+            let source = match kind {
+                "send" => send_source(v, action_value),
+                _ => resend_source(v, action_value, kind, index, all),
+            };
+            let send = send_step(v, raw, source, scope);
+            Action::Send(Box::new(send?))
+        }
+    };
+
+    (v.problems.len() == before).then_some(Step {
+        name,
+        action,
+        expect,
+        exec,
+        precondition,
+    })
+}
+
+/// The action keys a step sets (one is right), with their values.
+fn step_actions(raw: &RawStep) -> Vec<(&'static str, &Spanned<String>)> {
+    [
         ("send", &raw.send),
         ("redeliver", &raw.redeliver),
         ("replay", &raw.replay),
@@ -528,8 +591,12 @@ fn validate_step(
     ]
     .into_iter()
     .filter_map(|(k, val)| val.as_ref().map(|s| (k, s)))
-    .collect();
-    let send_only: Vec<(&str, Option<Range<usize>>)> = vec![
+    .collect()
+}
+
+/// The keys only a delivery (send, redeliver, replay) may set.
+fn send_only_keys(raw: &RawStep) -> SendOnlyKeys {
+    vec![
         ("payload", raw.payload.as_ref().map(|n| n.span.clone())),
         ("envelope", raw.envelope.as_ref().map(|n| n.span.clone())),
         ("payload_file", raw.payload_file.as_ref().map(Spanned::span)),
@@ -555,57 +622,63 @@ fn validate_step(
             "authorization",
             raw.authorization.as_ref().map(Spanned::span),
         ),
-    ];
-    let present = |name: &str| {
-        send_only
-            .iter()
-            .find(|(n, _)| *n == name)
-            .and_then(|(_, s)| s.clone())
-    };
+    ]
+}
 
-    let (kind, action_value) = match actions.as_slice() {
-        [] if raw.exec.is_some() => {
-            return exec_only_step(v, raw, &send_only, scope, before);
-        }
-        [] => {
-            v.error_help(
-                header_span(v, spanned.span()),
-                format!("step {} has no action", index + 1),
-                "this step does nothing",
-                format!(
-                    "give it exactly one of {}, or `exec` alone to run a program",
-                    ACTIONS.join(", ")
-                ),
-            );
-            return None;
-        }
-        [one] => *one,
-        [first, second, ..] => {
-            let p = Problem::at(
-                v.file,
-                v.text,
-                key_span(v, second.1.span(), second.0),
-                format!(
-                    "step {} has two actions: `{}` and `{}`",
-                    index + 1,
-                    first.0,
-                    second.0
-                ),
-                "second action",
-            )
-            .with_label(key_span(v, first.1.span(), first.0), "first action")
-            .with_help(format!(
-                "a step does one thing ({}); split it into two [[step]] tables",
-                ACTIONS.join(", ")
-            ));
-            v.push(p);
-            return None;
-        }
-    };
+/// The span of a send-only key's value, if the step sets it.
+fn present(send_only: &[(&str, Option<Range<usize>>)], name: &str) -> Option<Range<usize>> {
+    send_only
+        .iter()
+        .find(|(n, _)| *n == name)
+        .and_then(|(_, s)| s.clone())
+}
 
-    let is_send = matches!(kind, "send" | "redeliver" | "replay");
-    if !is_send {
-        for (name, span) in &send_only {
+fn no_action(v: &mut Validator<'_>, spanned: &Spanned<RawStep>, index: usize) {
+    v.error_help(
+        header_span(v, spanned.span()),
+        format!("step {} has no action", index + 1),
+        "this step does nothing",
+        format!(
+            "give it exactly one of {}, or `exec` alone to run a program",
+            ACTIONS.join(", ")
+        ),
+    );
+}
+
+fn two_actions(
+    v: &mut Validator<'_>,
+    index: usize,
+    first: (&str, &Spanned<String>),
+    second: (&str, &Spanned<String>),
+) {
+    let p = Problem::at(
+        v.file,
+        v.text,
+        key_span(v, second.1.span(), second.0),
+        format!(
+            "step {} has two actions: `{}` and `{}`",
+            index + 1,
+            first.0,
+            second.0
+        ),
+        "second action",
+    )
+    .with_label(key_span(v, first.1.span(), first.0), "first action")
+    .with_help(format!(
+        "a step does one thing ({}); split it into two [[step]] tables",
+        ACTIONS.join(", ")
+    ));
+    v.push(p);
+}
+
+/// Every send-only key set on a step whose action cannot use it.
+fn keys_fit_the_action(
+    v: &mut Validator<'_>,
+    kind: &str,
+    send_only: &[(&str, Option<Range<usize>>)],
+) {
+    if !matches!(kind, "send" | "redeliver" | "replay") {
+        for (name, span) in send_only {
             if kind == "token" && matches!(*name, "repeat" | "concurrency") {
                 continue;
             }
@@ -619,8 +692,13 @@ fn validate_step(
             }
         }
     }
-    // Keys that cannot change a redelivery or a replay.
-    let fixed_by_source: &[&str] = match kind {
+    fixed_by_source(v, kind, send_only);
+    body_alone(v, send_only);
+}
+
+/// Keys that cannot change a redelivery or a replay: the step they name fixed them.
+fn fixed_by_source(v: &mut Validator<'_>, kind: &str, send_only: &[(&str, Option<Range<usize>>)]) {
+    let fixed: &[&str] = match kind {
         "redeliver" => &[
             "payload",
             "envelope",
@@ -647,8 +725,8 @@ fn validate_step(
         ],
         _ => &[],
     };
-    for name in fixed_by_source {
-        if let Some(span) = present(name) {
+    for name in fixed {
+        if let Some(span) = present(send_only, name) {
             let what = if kind == "redeliver" {
                 "a redelivery sends the same webhook id and body as the step it names"
             } else {
@@ -662,48 +740,48 @@ fn validate_step(
             );
         }
     }
-    if let Some(body_span) = present("body") {
-        for other in [
-            "payload",
-            "envelope",
-            "payload_file",
-            "large",
-            "body_style",
-            "product",
-        ] {
-            if let Some(span) = present(other) {
-                let p = Problem::at(
-                    v.file,
-                    v.text,
-                    key_span(v, span, other),
-                    format!("`body` and `{other}` cannot be combined"),
-                    format!("`{other}` here"),
-                )
-                .with_label(key_span(v, body_span.clone(), "body"), "`body` here")
-                .with_help(
-                    "`body` is sent byte for byte as written; put the changes into it, \
-                     or drop `body` to have spotcheck build the event",
-                );
-                v.push(p);
-            }
+}
+
+/// `body` is sent as written, so no key that builds or reshapes the event goes with it.
+fn body_alone(v: &mut Validator<'_>, send_only: &[(&str, Option<Range<usize>>)]) {
+    let Some(body_span) = present(send_only, "body") else {
+        return;
+    };
+    for other in [
+        "payload",
+        "envelope",
+        "payload_file",
+        "large",
+        "body_style",
+        "product",
+    ] {
+        if let Some(span) = present(send_only, other) {
+            let p = Problem::at(
+                v.file,
+                v.text,
+                key_span(v, span, other),
+                format!("`body` and `{other}` cannot be combined"),
+                format!("`{other}` here"),
+            )
+            .with_label(key_span(v, body_span.clone(), "body"), "`body` here")
+            .with_help(
+                "`body` is sent byte for byte as written; put the changes into it, \
+                 or drop `body` to have spotcheck build the event",
+            );
+            v.push(p);
         }
     }
+}
 
-    let name = raw.name.as_ref().map(|n| n.get_ref().clone());
-    let mut expect = validate_expect(v, raw.expect.as_ref(), kind, scope);
-    let precondition = precondition(v, raw.precondition.as_ref(), kind);
-    // A control step (a precondition and no `expect.status`) judges nothing more of
-    // the status than its precondition did.
-    if let Some(pre) = &precondition
-        && raw
-            .expect
-            .as_ref()
-            .is_none_or(|e| e.get_ref().status.is_none())
-    {
-        expect.status = Some(pre.status.clone());
-    }
-    let exec = match &raw.exec {
-        Some(value) if is_send => {
+/// `exec` on a delivery step (run after its deliveries); elsewhere it is an error.
+fn step_exec(
+    v: &mut Validator<'_>,
+    raw: &RawStep,
+    kind: &str,
+    scope: &Scope<'_>,
+) -> Option<ExecStep> {
+    match &raw.exec {
+        Some(value) if matches!(kind, "send" | "redeliver" | "replay") => {
             // The program runs after the step's deliveries: its arguments may use
             // this step's own values (`{{ steps.THIS.webhook_id }}`).
             let after = Scope {
@@ -729,95 +807,82 @@ fn validate_step(
             exec_timeout_alone(v, raw);
             None
         }
-    };
+    }
+}
 
-    let action = match kind {
-        "sleep" => {
-            let d = duration(v, action_value);
-            if let Some(d) = d
-                && d > limits::MAX_SLEEP
+/// `sleep = "2s"`, at most [`limits::MAX_SLEEP`].
+fn sleep_action(v: &mut Validator<'_>, value: &Spanned<String>) -> Duration {
+    let d = duration(v, value);
+    if let Some(d) = d
+        && d > limits::MAX_SLEEP
+    {
+        v.error_help(
+            value.span(),
+            format!(
+                "sleep of {} is over the limit",
+                humantime::format_duration(d)
+            ),
+            "at most 60s",
+            "a scenario should finish quickly; sleep at most 60s per step",
+        );
+    }
+    d.unwrap_or_default()
+}
+
+/// `observe = "GET URL"`: the only method is GET, the URL a template.
+fn observe_action(v: &mut Validator<'_>, value: &Spanned<String>, scope: &Scope<'_>) -> Observe {
+    let located = v.template_at(value.get_ref(), value.span());
+    let mut url = None;
+    if let Some(located) = located {
+        v.check_refs(&located, scope);
+        let text = value.get_ref();
+        match text.split_once(' ') {
+            Some(("GET", rest)) if !rest.trim().is_empty() => {
+                url = Template::parse(rest.trim()).ok();
+            }
+            Some((method, _))
+                if method.bytes().all(|b| b.is_ascii_alphabetic()) && !method.is_empty() =>
             {
                 v.error_help(
-                    action_value.span(),
-                    format!(
-                        "sleep of {} is over the limit",
-                        humantime::format_duration(d)
-                    ),
-                    "at most 60s",
-                    "a scenario should finish quickly; sleep at most 60s per step",
+                    value.span(),
+                    format!("`observe` only reads: `{method}` is not supported"),
+                    "expected GET",
+                    "write observe = \"GET {{ state_url }}/…\"",
                 );
             }
-            Action::Sleep(d.unwrap_or_default())
+            _ => v.error_help(
+                value.span(),
+                "`observe` needs a method and a URL",
+                "expected `GET URL`",
+                "write observe = \"GET {{ state_url }}/…\"",
+            ),
         }
-        "observe" => {
-            let located = v.template_at(action_value.get_ref(), action_value.span());
-            let mut url = None;
-            if let Some(located) = located {
-                v.check_refs(&located, scope);
-                let text = action_value.get_ref();
-                match text.split_once(' ') {
-                    Some(("GET", rest)) if !rest.trim().is_empty() => {
-                        url = Template::parse(rest.trim()).ok();
-                    }
-                    Some((method, _))
-                        if method.bytes().all(|b| b.is_ascii_alphabetic())
-                            && !method.is_empty() =>
-                    {
-                        v.error_help(
-                            action_value.span(),
-                            format!("`observe` only reads: `{method}` is not supported"),
-                            "expected GET",
-                            "write observe = \"GET {{ state_url }}/…\"",
-                        );
-                    }
-                    _ => v.error_help(
-                        action_value.span(),
-                        "`observe` needs a method and a URL",
-                        "expected `GET URL`",
-                        "write observe = \"GET {{ state_url }}/…\"",
-                    ),
-                }
-            }
-            Action::Observe(Observe {
-                url: url.unwrap_or_else(|| Template::literal("")),
-            })
-        }
-        "token" => Action::Token(token_step(v, raw, action_value, scope)?),
-        _ => {
-            let source = match kind {
-                "send" => send_source(v, action_value),
-                _ => {
-                    let target = v.step_ref_ok(
-                        action_value.get_ref(),
-                        action_value.span(),
-                        index,
-                        "requests",
-                    );
-                    target.map(|t| {
-                        check_resend_target(v, action_value, kind, t, all);
-                        let r = StepRef {
-                            index: t,
-                            name: action_value.get_ref().clone(),
-                        };
-                        if kind == "redeliver" {
-                            SendSource::Redeliver(r)
-                        } else {
-                            SendSource::Replay(r)
-                        }
-                    })
-                }
-            };
-            let send = send_step(v, raw, source, scope);
-            Action::Send(Box::new(send?))
-        }
-    };
+    }
+    Observe {
+        url: url.unwrap_or_else(|| Template::literal("")),
+    }
+}
 
-    (v.problems.len() == before).then_some(Step {
-        name,
-        action,
-        expect,
-        exec,
-        precondition,
+/// `redeliver = "STEP"` / `replay = "STEP"`: an earlier step that sent requests.
+fn resend_source(
+    v: &mut Validator<'_>,
+    value: &Spanned<String>,
+    kind: &str,
+    index: usize,
+    all: &[Spanned<RawStep>],
+) -> Option<SendSource> {
+    let target = v.step_ref_ok(value.get_ref(), value.span(), index, "requests");
+    target.map(|t| {
+        check_resend_target(v, value, kind, t, all);
+        let r = StepRef {
+            index: t,
+            name: value.get_ref().clone(),
+        };
+        if kind == "redeliver" {
+            SendSource::Redeliver(r)
+        } else {
+            SendSource::Replay(r)
+        }
     })
 }
 
@@ -913,11 +978,11 @@ fn exec_step(
         None => Some(limits::DEFAULT_EXEC_TIMEOUT),
         Some(t) => match parse_duration(t.get_ref()) {
             Ok(d) => Some(d),
-            Err(message) => {
+            Err(err) => {
                 v.error_help(
                     t.span(),
                     format!("`{}` is not a duration", t.get_ref()),
-                    message,
+                    err.to_string(),
                     "exec_timeout is how long the program may run before it is killed: \
                      e.g. \"30s\" (default 10s, at most 5m)",
                 );
@@ -1076,20 +1141,20 @@ fn header_span(v: &Validator<'_>, span: Range<usize>) -> Range<usize> {
     }
 }
 
-/// Parses a string value, reporting "`text` is not WHAT" with the parser's message.
-fn parsed<T>(
+/// Parses a string value, reporting "`text` is not WHAT" with the parser's error.
+fn parsed<T, E: std::fmt::Display>(
     v: &mut Validator<'_>,
     value: &Spanned<String>,
     what: &str,
-    parse: impl FnOnce(&str) -> Result<T, String>,
+    parse: impl FnOnce(&str) -> Result<T, E>,
 ) -> Option<T> {
     match parse(value.get_ref()) {
         Ok(parsed) => Some(parsed),
-        Err(message) => {
+        Err(err) => {
             v.error(
                 value.span(),
                 format!("`{}` is not {what}", value.get_ref()),
-                message,
+                err.to_string(),
             );
             None
         }
@@ -1214,28 +1279,7 @@ fn send_step(
         .as_ref()
         .and_then(|p| read_payload_file(v, p));
     let body = raw.body.as_ref().and_then(|b| v.template(b, scope));
-    let large = raw
-        .large
-        .as_ref()
-        .and_then(|l| match parse_size(l.get_ref()) {
-            Ok(n) if n > limits::MAX_LARGE => {
-                v.error(
-                    l.span(),
-                    format!("`large` of {} is over the limit", format_size(n)),
-                    "at most 16MiB",
-                );
-                None
-            }
-            Ok(n) => Some(n),
-            Err(message) => {
-                v.error(
-                    l.span(),
-                    format!("`{}` is not a size", l.get_ref()),
-                    message,
-                );
-                None
-            }
-        });
+    let large = raw.large.as_ref().and_then(|l| large(v, l));
     let product = raw.product.as_ref().and_then(|p| {
         choice(
             v,
@@ -1282,71 +1326,9 @@ fn send_step(
         )
     });
     let org_id = raw.org_id.as_ref().and_then(|o| v.template(o, scope));
-    let authorization = match &raw.authorization {
-        None => Authorization::Default,
-        Some(a) => {
-            needs_oauth(
-                v,
-                key_span(v, a.span(), "authorization"),
-                "`authorization`",
-                scope,
-            );
-            choice(
-                v,
-                a,
-                "authorization",
-                &[
-                    ("issued", Authorization::Issued),
-                    ("none", Authorization::None),
-                    ("forged", Authorization::Forged),
-                ],
-            )
-            .unwrap_or_default()
-        }
-    };
-    let mut headers: Vec<(String, crate::scenario::Template)> = Vec::new();
-    if let Some(table) = &raw.header {
-        for (key, value) in &table.get_ref().0 {
-            let lower = key.get_ref().to_ascii_lowercase();
-            if !is_header_name(&lower) {
-                v.error(
-                    key.span(),
-                    format!("`{}` is not a valid HTTP header name", key.get_ref()),
-                    "letters, digits and !#$%&'*+-.^_`|~ only",
-                );
-            } else if RESERVED_HEADERS.contains(&lower.as_str()) {
-                v.error_help(
-                    key.span(),
-                    format!("`{}` is a reserved header", key.get_ref()),
-                    "spotcheck sets this one",
-                    "use `signature`, `timestamp` or `tamper` to alter the signature headers, \
-                     `body` for the content; reserved: content-type, authorization, host, \
-                     content-length, transfer-encoding, connection, x-spotnana-webhook-*",
-                );
-            } else if headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(&lower)) {
-                v.error(
-                    key.span(),
-                    format!("header `{}` is set twice", key.get_ref()),
-                    "duplicate",
-                );
-            } else if let Some(t) = v.template(value, scope) {
-                headers.push((key.get_ref().clone(), t));
-            }
-        }
-    }
-    let mut omit_headers = Vec::new();
-    for h in raw.omit_headers.iter().flatten() {
-        let lower = h.get_ref().to_ascii_lowercase();
-        if is_header_name(&lower) {
-            omit_headers.push(lower);
-        } else {
-            v.error(
-                h.span(),
-                format!("`{}` is not a header name", h.get_ref()),
-                "",
-            );
-        }
-    }
+    let authorization = authorization(v, raw, scope);
+    let headers = custom_headers(v, raw, scope);
+    let omit_headers = omitted_headers(v, raw);
     let repeat = count(v, raw.repeat.as_ref(), "repeat", limits::MAX_REPEAT);
     let concurrency = count(
         v,
@@ -1354,46 +1336,9 @@ fn send_step(
         "concurrency",
         limits::MAX_CONCURRENCY,
     );
-    if let Some(c) = &raw.concurrency {
-        let each = matches!(source, Some(SendSource::EachSubscribed));
-        if concurrency > 1 && repeat == 1 && !each {
-            v.error_help(
-                c.span(),
-                "`concurrency` without `repeat` has nothing to run at once",
-                "only one delivery",
-                "add `repeat = N` (the number of deliveries); `concurrency` is how many are in flight at once",
-            );
-        }
-    }
-    if let (Some(p95), Some(source)) = (&raw.expect, &source)
-        && let Some(p) = &p95.get_ref().p95_within
-    {
-        let several = repeat > 1 || matches!(source, SendSource::EachSubscribed);
-        if !several {
-            v.error_help(
-                p.span(),
-                "`p95_within` needs several deliveries",
-                "one delivery has no percentile",
-                "add `repeat = N` to the step, or use `within` for one delivery",
-            );
-        }
-    }
-    let kinds: Vec<crate::event::EventKind> = match &source {
-        Some(SendSource::Event(kind)) => vec![*kind],
-        Some(SendSource::EachSubscribed) => crate::event::EventKind::all().collect(),
-        _ => Vec::new(),
-    };
+    several_deliveries_fit(v, raw, source.as_ref(), repeat, concurrency);
     if payload.is_some() || payload_file.is_some() {
-        let step = super::overrides::Override {
-            file: v.file,
-            text: v.text,
-            payload: raw.payload.as_ref(),
-            payload_file: payload_file
-                .as_ref()
-                .zip(raw.payload_file.as_ref().map(Spanned::span)),
-            product,
-        };
-        v.warnings.extend(super::overrides::warnings(&step, &kinds));
+        override_warnings(v, raw, source.as_ref(), payload_file.as_ref(), product);
     }
     Some(SendStep {
         source: source?,
@@ -1415,6 +1360,172 @@ fn send_step(
         concurrency,
         authorization,
     })
+}
+
+/// `large = "300KiB"`: a padded payload of that size, at most [`limits::MAX_LARGE`].
+fn large(v: &mut Validator<'_>, l: &Spanned<String>) -> Option<u64> {
+    match parse_size(l.get_ref()) {
+        Ok(n) if n > limits::MAX_LARGE => {
+            v.error(
+                l.span(),
+                format!("`large` of {} is over the limit", format_size(n)),
+                "at most 16MiB",
+            );
+            None
+        }
+        Ok(n) => Some(n),
+        Err(err) => {
+            // Scenario files show one example for a wrong number or unit alike.
+            let label = match err {
+                SizeError::OutOfRange => err.to_string(),
+                SizeError::NotANumber | SizeError::UnknownUnit(_) => {
+                    SizeError::NotANumber.to_string()
+                }
+            };
+            v.error(l.span(), format!("`{}` is not a size", l.get_ref()), label);
+            None
+        }
+    }
+}
+
+/// `authorization = "issued" | "none" | "forged"`, only when the scenario requires OAuth.
+fn authorization(v: &mut Validator<'_>, raw: &RawStep, scope: &Scope<'_>) -> Authorization {
+    match &raw.authorization {
+        None => Authorization::Default,
+        Some(a) => {
+            needs_oauth(
+                v,
+                key_span(v, a.span(), "authorization"),
+                "`authorization`",
+                scope,
+            );
+            choice(
+                v,
+                a,
+                "authorization",
+                &[
+                    ("issued", Authorization::Issued),
+                    ("none", Authorization::None),
+                    ("forged", Authorization::Forged),
+                ],
+            )
+            .unwrap_or_default()
+        }
+    }
+}
+
+/// `header = { Name = "value" }`: valid names, none reserved, none twice.
+fn custom_headers(
+    v: &mut Validator<'_>,
+    raw: &RawStep,
+    scope: &Scope<'_>,
+) -> Vec<(String, crate::scenario::Template)> {
+    let mut headers: Vec<(String, crate::scenario::Template)> = Vec::new();
+    if let Some(table) = &raw.header {
+        for (key, value) in &table.get_ref().0 {
+            let lower = key.get_ref().to_ascii_lowercase();
+            if !is_header_name(&lower) {
+                v.error(
+                    key.span(),
+                    format!("`{}` is not a valid HTTP header name", key.get_ref()),
+                    "letters, digits and !#$%&'*+-.^_`|~ only",
+                );
+            } else if RESERVED_HEADERS.contains(&lower.as_str()) {
+                v.error_help(
+                    key.span(),
+                    format!("`{}` is a reserved header", key.get_ref()),
+                    "spotcheck sets this one",
+                    "use `signature`, `timestamp` or `tamper` to alter the signature headers, \
+                 `body` for the content; reserved: content-type, authorization, host, \
+                 content-length, transfer-encoding, connection, x-spotnana-webhook-*",
+                );
+            } else if headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(&lower)) {
+                v.error(
+                    key.span(),
+                    format!("header `{}` is set twice", key.get_ref()),
+                    "duplicate",
+                );
+            } else if let Some(t) = v.template(value, scope) {
+                headers.push((key.get_ref().clone(), t));
+            }
+        }
+    }
+    headers
+}
+
+/// `omit_headers = ["name", …]`: header names, lower-cased.
+fn omitted_headers(v: &mut Validator<'_>, raw: &RawStep) -> Vec<String> {
+    let mut omit_headers = Vec::new();
+    for h in raw.omit_headers.iter().flatten() {
+        let lower = h.get_ref().to_ascii_lowercase();
+        if is_header_name(&lower) {
+            omit_headers.push(lower);
+        } else {
+            v.error(
+                h.span(),
+                format!("`{}` is not a header name", h.get_ref()),
+                "",
+            );
+        }
+    }
+    omit_headers
+}
+
+/// `concurrency` and `p95_within` mean something only over several deliveries.
+fn several_deliveries_fit(
+    v: &mut Validator<'_>,
+    raw: &RawStep,
+    source: Option<&SendSource>,
+    repeat: u32,
+    concurrency: u32,
+) {
+    if let Some(c) = &raw.concurrency {
+        let each = matches!(source, Some(SendSource::EachSubscribed));
+        if concurrency > 1 && repeat == 1 && !each {
+            v.error_help(
+            c.span(),
+            "`concurrency` without `repeat` has nothing to run at once",
+            "only one delivery",
+            "add `repeat = N` (the number of deliveries); `concurrency` is how many are in flight at once",
+        );
+        }
+    }
+    if let (Some(p95), Some(source)) = (&raw.expect, source)
+        && let Some(p) = &p95.get_ref().p95_within
+    {
+        let several = repeat > 1 || matches!(source, SendSource::EachSubscribed);
+        if !several {
+            v.error_help(
+                p.span(),
+                "`p95_within` needs several deliveries",
+                "one delivery has no percentile",
+                "add `repeat = N` to the step, or use `within` for one delivery",
+            );
+        }
+    }
+}
+
+/// Warnings for payload overrides that Spotnana's schemas for the step's events reject.
+fn override_warnings(
+    v: &mut Validator<'_>,
+    raw: &RawStep,
+    source: Option<&SendSource>,
+    payload_file: Option<&serde_json::Value>,
+    product: Option<Product>,
+) {
+    let kinds: Vec<crate::event::EventKind> = match source {
+        Some(SendSource::Event(kind)) => vec![*kind],
+        Some(SendSource::EachSubscribed) => crate::event::EventKind::all().collect(),
+        _ => Vec::new(),
+    };
+    let step = super::overrides::Override {
+        file: v.file,
+        text: v.text,
+        payload: raw.payload.as_ref(),
+        payload_file: payload_file.zip(raw.payload_file.as_ref().map(Spanned::span)),
+        product,
+    };
+    v.warnings.extend(super::overrides::warnings(&step, &kinds));
 }
 
 fn needs_oauth(v: &mut Validator<'_>, span: Range<usize>, what: &str, scope: &Scope<'_>) {
