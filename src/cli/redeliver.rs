@@ -9,15 +9,15 @@ use clap::Args;
 
 use super::common::{SecretArgs, parse_headers, parse_timeout};
 use super::printout::{render_response, verdict_line};
-use crate::delivery::client::load_ca_cert;
 use crate::delivery::park::{self, ParkError};
 use crate::delivery::request::{check_custom_headers, signed_attempt};
 use crate::delivery::retry::{RetryMessage, parse_time_scale};
 use crate::delivery::verdict::DeliveryVerdict;
-use crate::delivery::{Client, ClientOptions, RetryPolicy};
+use crate::delivery::{Client, RetryPolicy};
 use crate::error::{SetupError, exit};
 use crate::event::random;
 use crate::signing::{Secret, unix_now};
+use crate::target::{Target, TargetSpec};
 
 /// Options of `spotcheck redeliver`.
 #[derive(Debug, Args)]
@@ -71,7 +71,8 @@ pub async fn run(args: RedeliverArgs) -> Result<u8, SetupError> {
         super::send::check_endpoint(&message.endpoint)?;
         messages.push((path.clone(), message));
     }
-    let (secret, client) = client(&args)?;
+    let first = messages.first().map(|(_, m)| m.endpoint.clone());
+    let (secret, client) = client(&args, first.as_deref().unwrap_or_default()).await?;
     let mut rng = random::rng(random::fresh_seed());
     let policy = RetryPolicy::default();
     let mut all_delivered = true;
@@ -125,19 +126,18 @@ pub async fn run(args: RedeliverArgs) -> Result<u8, SetupError> {
 }
 
 /// The secret every message is signed with and the client that sends them (trust
-/// store, client identity, timeout).
-fn client(args: &RedeliverArgs) -> Result<(Secret, Client), SetupError> {
+/// store, client identity, timeout), set up by [`Target`] for the first message's
+/// endpoint like every other command's (the endpoints were all checked already).
+async fn client(args: &RedeliverArgs, endpoint: &str) -> Result<(Secret, Client), SetupError> {
     let secret = args.secret.require()?;
-    let ca_cert_pem = match &args.ca_cert {
-        Some(path) => Some(load_ca_cert(path)?),
-        None => None,
-    };
-    let client = Client::new(&ClientOptions {
-        timeout: args.timeout,
-        ca_cert_pem,
-        connect_timeout: None,
-        client_identity: args.client_cert.load()?,
-    })?;
+    let target = Target::build(TargetSpec {
+        endpoint: Some(endpoint.to_owned()),
+        ca_cert: args.ca_cert.clone(),
+        client_cert: args.client_cert.files()?,
+        ..TargetSpec::default()
+    })
+    .await?;
+    let client = Client::new(&target.client_options(args.timeout))?;
     Ok((secret, client))
 }
 

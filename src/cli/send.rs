@@ -10,14 +10,14 @@ use serde_json::Value;
 
 use super::common::{FormatArgs, SecretArgs, TargetArgs, parse_headers, read_input};
 use super::printout::{render_response, verdict_line};
-use crate::delivery::client::load_ca_cert;
 use crate::delivery::request::{check_custom_headers, signed_attempt};
 use crate::delivery::retry::RetryMessage;
 use crate::delivery::verdict::DeliveryVerdict;
-use crate::delivery::{Client, ClientOptions, RetryPolicy};
+use crate::delivery::{Client, RetryPolicy};
 use crate::error::{SetupError, exit};
 use crate::event::{self, EventKind, EventSpec, SeededRng, random};
 use crate::signing::{Secret, SignatureFormat, unix_now};
+use crate::target::Target;
 
 /// Options of `spotcheck send`.
 #[derive(Debug, Args)]
@@ -166,67 +166,45 @@ struct Destination {
 /// line for the event. Also the trust store, the client identity and OAuth.
 async fn destination(args: &SendArgs, rng: &mut SeededRng) -> Result<Destination, SetupError> {
     let oauth = args.oauth.options(args.target.endpoint.is_some())?;
-    let Some(endpoint) = args.target.endpoint.as_deref() else {
-        let secret = match args.secret.load()? {
+    let secret = match args.target.endpoint.as_deref() {
+        Some(endpoint) => {
+            // The same refusals as `run` (scheme, no host, credentials in the URL)
+            // first, so a password in the URL is never sent nor echoed in the printout.
+            check_endpoint(endpoint)?;
+            args.secret.require()?
+        }
+        None => match args.secret.load()? {
             Some(secret) => secret,
             None => Secret::generate(rng),
-        };
-        let config = crate::receiver::ReceiverConfig {
-            secrets: vec![secret.clone()],
-            print_events: true,
-            oauth: oauth.as_ref().map(|o| crate::receiver::OAuthServerConfig {
-                client_id: o.client_id.clone(),
-                client_secret: o.client_secret.clone(),
-            }),
-            ..crate::receiver::ReceiverConfig::default()
-        };
-        let receiver = crate::receiver::start_on_loopback(config).await?;
+        },
+    };
+    let reference = crate::receiver::ReceiverConfig {
+        secrets: vec![secret.clone()],
+        print_events: true,
+        oauth: oauth.as_ref().map(|o| crate::receiver::OAuthServerConfig {
+            client_id: o.client_id.clone(),
+            client_secret: o.client_secret.clone(),
+        }),
+        ..crate::receiver::ReceiverConfig::default()
+    };
+    let mut target = Target::build(args.target.spec(reference)?).await?;
+    if target.receiver().is_some() {
         outln!(
             "no --endpoint: delivering to the built-in reference receiver at {}\n",
-            receiver.webhook_url()
+            target.endpoint()
         );
-        let client = Client::new(&ClientOptions {
-            timeout: args.target.timeout,
-            ca_cert_pem: receiver.ca_pem.clone().map(String::into_bytes),
-            connect_timeout: None,
-            client_identity: args.target.client_cert.load()?,
-        })?;
-        let how = How {
-            oauth: oauth_client(oauth, Some(receiver.token_url()), &client)?,
-            hmac: !args.oauth.no_hmac,
-        };
-        return Ok(Destination {
-            endpoint: receiver.webhook_url(),
-            client,
-            how,
-            secret,
-            receiver: Some(receiver),
-        });
-    };
-    // The same refusals as `run` (scheme, no host, credentials in the URL) first, so
-    // a password in the URL is never sent nor echoed in the printout.
-    check_endpoint(endpoint)?;
-    let secret = args.secret.require()?;
-    let ca_cert_pem = match &args.target.ca_cert {
-        Some(path) => Some(load_ca_cert(path)?),
-        None => None,
-    };
-    let client = Client::new(&ClientOptions {
-        timeout: args.target.timeout,
-        ca_cert_pem,
-        connect_timeout: None,
-        client_identity: args.target.client_cert.load()?,
-    })?;
+    }
+    let client = Client::new(&target.client_options(args.target.timeout))?;
     let how = How {
-        oauth: oauth_client(oauth, None, &client)?,
+        oauth: oauth_client(oauth, target.token_url(), &client)?,
         hmac: !args.oauth.no_hmac,
     };
     Ok(Destination {
-        endpoint: endpoint.to_owned(),
+        endpoint: target.endpoint().to_owned(),
         client,
         how,
         secret,
-        receiver: None,
+        receiver: target.take_receiver(),
     })
 }
 

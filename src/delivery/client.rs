@@ -51,10 +51,6 @@ impl Default for ClientOptions {
     }
 }
 
-/// Reads and checks a CA file; kept at this path for the commands that still call it
-/// here (the one loader is [`crate::tls::read_ca_file`]).
-pub use crate::tls::read_ca_file as load_ca_cert;
-
 /// The delivery client. Cheap to clone: clones share one connection pool.
 #[derive(Debug, Clone)]
 pub struct Client {
