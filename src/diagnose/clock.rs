@@ -2,8 +2,8 @@
 //! are refused, a short ladder of offsets on each refused side finds the narrowest
 //! refused and the widest accepted, so the message can say "your window is about 10 s".
 
-use super::{Diagnosis, ProbeRecord};
 use crate::check::CheckResult;
+use crate::check::{Diagnosis, ProbeRecord};
 use crate::delivery::exchange::Exchange;
 use crate::event::random::{self, SeededRng};
 use crate::runner::RunContext;

@@ -23,9 +23,9 @@ mod clock;
 mod others;
 mod signature;
 
+pub use crate::check::{Diagnosis, ProbeRecord, StackFix};
 use bytes::Bytes;
 use futures::StreamExt;
-use serde::Serialize;
 
 use crate::check::{CheckResult, Status};
 use crate::delivery::exchange::Exchange;
@@ -39,49 +39,6 @@ pub const VALID_ACCEPTED: &str = "signature.valid-accepted";
 
 /// Probes in flight at once.
 const CONCURRENCY: usize = 4;
-
-/// What spotcheck found out by asking the endpoint, attached to the check it explains.
-#[derive(Debug, Clone, Serialize)]
-pub struct Diagnosis {
-    /// What was asked: `signature`, `rotation`, `body-style`, `allow-list`,
-    /// `clock-skew` or `client-certificate`.
-    pub kind: &'static str,
-    /// Whether the endpoint's answers confirmed [`Diagnosis::finding`] (`false`: the
-    /// finding says that nothing could be named).
-    pub confirmed: bool,
-    /// One sentence, as the check's message ends.
-    pub finding: String,
-    /// The line to change, per stack (only for a confirmed signature mistake).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub fixes: Vec<StackFix>,
-    /// The steps to check one by one when no probe named the mistake.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub steps: Vec<String>,
-    /// Every probe sent, in order, with its answer.
-    pub probes: Vec<ProbeRecord>,
-}
-
-/// The fix in one stack.
-#[derive(Debug, Clone, Serialize)]
-pub struct StackFix {
-    /// `Node/Express`, `Python`, …
-    pub stack: &'static str,
-    /// The corrected line.
-    pub line: &'static str,
-}
-
-/// One probe and what the endpoint answered.
-#[derive(Debug, Clone, Serialize)]
-pub struct ProbeRecord {
-    /// Stable id of the probe (`key-whole-secret`, `behind-15s`, …).
-    pub id: String,
-    /// What it imitates, in a few words.
-    pub description: String,
-    /// Whether the endpoint accepted it (a 2xx answer).
-    pub accepted: bool,
-    /// The request (secret-free) and the answer.
-    pub exchange: Exchange,
-}
 
 /// The steps of a correct verification, in order: what to check one by one when no
 /// probe names the mistake (the same steps `spotcheck verify` walks through).

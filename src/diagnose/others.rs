@@ -7,9 +7,10 @@
 use bytes::Bytes;
 use serde_json::Value;
 
+use super::VALID_ACCEPTED;
 use super::probes::{HEADER_FIX, STACKS};
-use super::{Diagnosis, ProbeRecord, StackFix, VALID_ACCEPTED};
 use crate::check::CheckResult;
+use crate::check::{Diagnosis, ProbeRecord, StackFix};
 use crate::event::body_style::BodyStyle;
 use crate::event::random::{self, SeededRng};
 use crate::runner::RunContext;

@@ -2,8 +2,9 @@
 //! event signed each common wrong way ([`PROBES`]), and which one the endpoint accepts.
 
 use super::probes::{PROBES, STACKS};
-use super::{Diagnosis, ProbeRecord, StackFix, VALID_ACCEPTED, VERIFY_STEPS};
+use super::{VALID_ACCEPTED, VERIFY_STEPS};
 use crate::check::CheckResult;
+use crate::check::{Diagnosis, ProbeRecord, StackFix};
 use crate::delivery::exchange::Exchange;
 use crate::event::random::{self, SeededRng};
 use crate::runner::RunContext;

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::RunContext;
+use super::context::RunContext;
 use crate::check::{CheckInfo, CheckResult, Level, Status, Verdict};
 use crate::delivery::exchange::Exchange;
 use crate::delivery::retry::{

@@ -15,8 +15,8 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use super::RunContext;
 use super::compose::{self, ComposeContext, Content, SendPlan};
+use super::context::RunContext;
 use crate::check::{CheckInfo, CheckResult, Level, Verdict};
 use crate::delivery::exchange::Exchange;
 use crate::delivery::retry::delivered;
@@ -113,9 +113,9 @@ impl Sender<'_> {
             .map(|plan| compose::compose(plan, &context, None, None, &mut self.rng).attempt)
             .collect();
         if !self.ctx.hmac {
-            super::execute::strip_hmac(&mut attempts);
+            super::scenarios::strip_hmac(&mut attempts);
         }
-        let exchanges = super::execute::send_all(
+        let exchanges = super::scenarios::send_all(
             &self.ctx.client,
             self.ctx.oauth.as_ref(),
             attempts,

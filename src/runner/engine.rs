@@ -1,0 +1,331 @@
+//! The engine of `spotcheck run`: sets up the target, runs the TLS probe, then the
+//! scenarios (several at once), the diagnoses and the whole-run checks, telling a
+//! [`RunSink`] what happens as it happens, and returns the [`RunReport`]. It prints
+//! nothing, writes no file and picks no exit code: that is the front's (`cli/`).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use super::cancel::Cancel;
+use super::context::RunContext;
+use super::error::RunError;
+use super::events::{Interruption, RunEvent, RunSink};
+use super::options::RunPlan;
+use super::scenarios::{self, ScenarioProgress};
+use super::setup::{self, RunTarget};
+use super::whole_run::WHOLE_RUN_CHECKS;
+use crate::check::{CheckInfo, CheckResult, Verdict};
+use crate::event::random;
+use crate::outcome::{Latency, RunReport, Summary, ToolInfo, TransportOutage};
+use crate::scenario::Scenario;
+use crate::signing::Secret;
+use crate::tls_probe;
+
+/// How long exchanges in flight may still take once a stop is asked.
+const INTERRUPT_GRACE: Duration = Duration::from_secs(1);
+
+/// Every check a run over `scenarios` can make, in run order (the TLS checks, the
+/// scenarios, then the whole-run checks), before selection: what `--shard` divides.
+pub fn check_infos(scenarios: &[Scenario], builtin: bool) -> Vec<CheckInfo> {
+    tls_probe::check_infos()
+        .into_iter()
+        .chain(scenarios.iter().map(|s| s.info.clone()))
+        .chain(
+            WHOLE_RUN_CHECKS
+                .iter()
+                .filter(|check| check.included(builtin))
+                .map(|check| (check.info)()),
+        )
+        .collect()
+}
+
+/// Runs `plan` to its report, sending every event to `sink`; `cancel` stops it early
+/// (the checks not reached are reported as interrupted).
+pub async fn run(
+    plan: RunPlan,
+    sink: &mut impl RunSink,
+    cancel: &Cancel,
+) -> Result<RunReport, RunError> {
+    let RunPlan {
+        options,
+        scenarios,
+        filter,
+    } = plan;
+    let seed = options.seed.unwrap_or_else(random::fresh_seed);
+    let mut rng = random::rng_for(seed, "run");
+    let secret = match &options.secret {
+        Some(secret) => secret.clone(),
+        None => Secret::generate(&mut rng),
+    };
+    let organization_id = options
+        .org_id
+        .clone()
+        .unwrap_or_else(|| random::uuid(&mut rng));
+    let RunTarget {
+        endpoint,
+        mut receiver,
+        ca_pem,
+        state_url,
+        client,
+        oauth,
+    } = setup::target(&options, &secret)
+        .await
+        .map_err(RunError::Target)?;
+    let context = Arc::new(RunContext {
+        client,
+        endpoint: endpoint.clone(),
+        secret,
+        format: options.format,
+        envelope: options.envelope,
+        organization_id,
+        headers: options.headers.clone(),
+        timeout: options.timeout,
+        events: options.events.clone(),
+        state_url,
+        seed,
+        oauth: oauth.clone(),
+        hmac: !options.no_hmac,
+        allow_exec: options.allow_exec,
+        exec_hide_env: options.exec_hide_env.clone(),
+        client_certificate: options.client_identity.is_some(),
+    });
+    sink.event(RunEvent::RunStarted {
+        endpoint: &endpoint,
+        reference_receiver: receiver.is_some(),
+        seed,
+    });
+    let started_at = time::OffsetDateTime::now_utc();
+    let clock = Instant::now();
+    let mut run = Recorder {
+        sink,
+        checks: Vec::new(),
+    };
+
+    // TLS first: its findings decide whether the delivery suites can run.
+    let mut tls = None;
+    let mut blocked: Option<String> = None;
+    let tls_infos: Vec<CheckInfo> = tls_probe::check_infos()
+        .into_iter()
+        .filter(|info| filter.selects(info))
+        .collect();
+    if !tls_infos.is_empty() {
+        for info in &tls_infos {
+            run.sink.event(RunEvent::CheckStarted(info));
+        }
+        let probe_options = tls_probe::ProbeOptions {
+            timeout: options.timeout.min(Duration::from_secs(10)),
+            ca_cert_pem: ca_pem.clone(),
+            client_identity: options.client_identity.clone(),
+        };
+        let probe = tls_probe::probe(&endpoint, &probe_options);
+        tokio::select! {
+            report = probe => {
+                let report = report.map_err(RunError::Probe)?;
+                if !options.insecure_continue {
+                    blocked = tls_probe::certificate_blocks_delivery(&report);
+                }
+                for result in tls_probe::checks(&report)
+                    .into_iter()
+                    .filter(|c| filter.selects(&c.info))
+                {
+                    run.finished(result);
+                }
+                tls = Some(report);
+            }
+            () = cancel.wait() => {
+                run.sink.event(RunEvent::Interrupted(Interruption::TlsProbe));
+                for info in tls_infos {
+                    run.finished(CheckResult::interrupted(info));
+                }
+            }
+        }
+    }
+
+    let selected: Vec<Scenario> = scenarios
+        .into_iter()
+        .filter(|s| filter.selects(&s.info))
+        // The legacy OAuth suite runs only when OAuth is configured.
+        .filter(|s| oauth.is_some() || !s.needs_oauth())
+        .collect();
+    match &blocked {
+        _ if cancel.is_set() => {
+            for scenario in &selected {
+                run.finished(CheckResult::interrupted(scenario.info.clone()));
+            }
+        }
+        Some(reason) => {
+            for scenario in &selected {
+                run.finished(CheckResult::new(
+                    scenario.info.clone(),
+                    Verdict::Skipped(format!(
+                        "{reason}; delivery checks skipped (--insecure-continue runs them anyway)"
+                    )),
+                    Duration::ZERO,
+                    Vec::new(),
+                ));
+            }
+        }
+        None => {
+            run.sink.event(RunEvent::ScenariosStarted {
+                total: selected.len(),
+            });
+            let results = run_scenarios(&selected, &context, options.jobs, run.sink, cancel).await;
+            run.sink.event(RunEvent::ScenariosFinished);
+            for (scenario, result) in selected.iter().zip(results) {
+                match result {
+                    // Told to the sink when it arrived.
+                    Some(result) => run.checks.push(result),
+                    None => run.finished(CheckResult::interrupted(scenario.info.clone())),
+                }
+            }
+        }
+    }
+
+    // After judging: ask the endpoint what exactly it does wrong.
+    if options.diagnose && blocked.is_none() && !cancel.is_set() {
+        tokio::select! {
+            () = crate::diagnose::run(&mut run.checks, &context) => {}
+            () = cancel.wait() => {}
+        }
+        for check in run.checks.iter().filter(|c| c.diagnosis.is_some()) {
+            run.sink.event(RunEvent::CheckDiagnosed(check));
+        }
+    }
+
+    // After the scenarios, the checks the engine makes over the whole run.
+    for check in WHOLE_RUN_CHECKS
+        .iter()
+        .filter(|check| check.included(options.builtin))
+    {
+        let info = (check.info)();
+        if !filter.selects(&info) {
+            continue;
+        }
+        run.sink.event(RunEvent::CheckStarted(&info));
+        let judging = (check.judge)(&run.checks, &context, &options);
+        let result = after_scenarios(info, &blocked, cancel, judging).await;
+        run.finished(result);
+    }
+
+    if let Some(running) = receiver.take() {
+        running.shutdown().await;
+    }
+    let Recorder { sink, checks } = run;
+    let latency = Latency::of(
+        checks
+            .iter()
+            .flat_map(|c| &c.exchanges)
+            .filter(|e| e.response.is_some() && e.request.method == "POST")
+            .map(|e| e.duration)
+            .collect(),
+    );
+    let summary = Summary::of(&checks, options.strict);
+    let transport_outage = TransportOutage::of(&checks);
+    let report = RunReport {
+        tool: ToolInfo::current(),
+        endpoint,
+        reference_receiver: options.endpoint.is_none(),
+        seed,
+        started_at: crate::event::envelope::format_timestamp(started_at),
+        duration_ms: clock.elapsed().as_millis() as u64,
+        events: options
+            .events
+            .iter()
+            .map(|e| e.as_str().to_owned())
+            .collect(),
+        strict: options.strict,
+        summary,
+        checks,
+        tls,
+        latency,
+        connections: Some(context.client.connection_counts()),
+        transport_outage,
+        replay: Default::default(),
+    };
+    sink.event(RunEvent::RunFinished(&report));
+    Ok(report)
+}
+
+/// The checks judged so far, each told to the sink as it is recorded.
+struct Recorder<'s, S: RunSink> {
+    sink: &'s mut S,
+    checks: Vec<CheckResult>,
+}
+
+impl<S: RunSink> Recorder<'_, S> {
+    /// Records a finished check and tells the sink.
+    fn finished(&mut self, result: CheckResult) {
+        self.sink.event(RunEvent::CheckFinished(&result));
+        self.checks.push(result);
+    }
+}
+
+/// Executes the selected scenarios, telling `sink` each start and finish as it happens;
+/// returns their results in input order, `None` for those a stop left unfinished.
+async fn run_scenarios(
+    selected: &[Scenario],
+    context: &Arc<RunContext>,
+    jobs: usize,
+    sink: &mut impl RunSink,
+    cancel: &Cancel,
+) -> Vec<Option<CheckResult>> {
+    let mut results: Vec<Option<CheckResult>> = vec![None; selected.len()];
+    let mut record = |progress: ScenarioProgress, sink: &mut dyn FnMut(RunEvent<'_>)| match progress
+    {
+        ScenarioProgress::Started(index) => sink(RunEvent::CheckStarted(&selected[index].info)),
+        ScenarioProgress::Finished(index, result) => {
+            sink(RunEvent::CheckFinished(&result));
+            results[index] = Some(*result);
+        }
+    };
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    let execution = scenarios::run_scenarios(selected, context, jobs, sender, &stop);
+    tokio::pin!(execution);
+    loop {
+        tokio::select! {
+            Some(progress) = receiver.recv() => record(progress, &mut |e| sink.event(e)),
+            () = &mut execution => break,
+            () = cancel.wait() => {
+                // Start nothing new; give exchanges in flight a moment to finish.
+                stop.store(true, Ordering::SeqCst);
+                sink.event(RunEvent::Interrupted(Interruption::Scenarios {
+                    grace: INTERRUPT_GRACE,
+                }));
+                let _ = tokio::time::timeout(INTERRUPT_GRACE, &mut execution).await;
+                break;
+            }
+        }
+    }
+    // What arrived after the last turn of the loop (or during the grace).
+    while let Ok(progress) = receiver.try_recv() {
+        record(progress, &mut |e| sink.event(e));
+    }
+    results
+}
+
+/// Runs a check that follows the scenarios: skipped when the certificate blocked the
+/// delivery suites, marked interrupted after a stop.
+async fn after_scenarios(
+    info: CheckInfo,
+    blocked: &Option<String>,
+    cancel: &Cancel,
+    run: impl std::future::Future<Output = CheckResult>,
+) -> CheckResult {
+    match blocked {
+        Some(reason) => CheckResult::new(
+            info,
+            Verdict::Skipped(format!("{reason}; delivery checks skipped")),
+            Duration::ZERO,
+            Vec::new(),
+        ),
+        None if cancel.is_set() => CheckResult::interrupted(info),
+        None => {
+            tokio::select! {
+                result = run => result,
+                () = cancel.wait() => CheckResult::interrupted(info),
+            }
+        }
+    }
+}
