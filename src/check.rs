@@ -75,6 +75,24 @@ pub struct CheckInfo {
     pub fix: String,
     /// Free tags for `--tags`.
     pub tags: Vec<String>,
+    /// What the check needs from the run (not part of any report).
+    pub needs: Needs,
+}
+
+/// What a check needs from the run, set where the check is defined: the engine and
+/// the reports read these, never the check's id or suite.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// HMAC-signed deliveries: skipped with `--no-hmac` (nothing to judge without a
+    /// signature).
+    pub hmac: bool,
+    /// The partner's observation URL (`--state-url`): skipped without one.
+    pub state_url: bool,
+    /// The legacy OAuth flow: left out of runs without OAuth.
+    pub oauth: bool,
+    /// Judged over the whole run (its outcome depends on the other checks'): a replay
+    /// runs every check, not this one alone.
+    pub whole_run: bool,
 }
 
 impl Serialize for CheckInfo {

@@ -332,6 +332,7 @@ mod tests {
                 why: String::new(),
                 fix: String::new(),
                 tags: vec![],
+                needs: Default::default(),
             },
             if failed {
                 Verdict::Failed("no answer".into())

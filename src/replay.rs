@@ -6,6 +6,8 @@
 //! front builds a [`Replay`] from its command line; the run's outcome carries it so
 //! every report format can print a check's command.
 
+use crate::check::CheckInfo;
+
 /// The flags of a run that a replay must repeat (everything but `--seed` and `--only`).
 ///
 /// Built by `spotcheck run` from its own arguments; reports turn it into one command
@@ -23,12 +25,25 @@ pub struct Replay {
     pub client_cert: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
 
-/// Checks whose outcome depends on the rest of the run: their replay runs every check.
-const WHOLE_RUN_CHECKS: &[&str] = &["retry.recovers-after-failure"];
-
 impl Replay {
-    /// The shell command that replays `check_id` with `seed`, arguments shell-quoted.
+    /// The shell command that replays `check` with `seed`, arguments shell-quoted: the
+    /// check alone, or the whole run for a check judged over the whole run.
+    pub fn command_for(&self, seed: u64, check: &CheckInfo) -> String {
+        if check.needs.whole_run {
+            self.line(seed, None)
+        } else {
+            self.line(seed, Some(&check.id))
+        }
+    }
+
+    /// The shell command that replays the check `check_id` alone with `seed`,
+    /// arguments shell-quoted.
     pub fn command(&self, seed: u64, check_id: &str) -> String {
+        self.line(seed, Some(check_id))
+    }
+
+    /// `spotcheck run … --seed N [--only ID] …`.
+    fn line(&self, seed: u64, only: Option<&str>) -> String {
         let mut words: Vec<String> = vec!["spotcheck".into(), "run".into()];
         if let Some(endpoint) = &self.endpoint {
             words.push("--endpoint".into());
@@ -36,7 +51,7 @@ impl Replay {
         }
         words.push("--seed".into());
         words.push(seed.to_string());
-        if !WHOLE_RUN_CHECKS.contains(&check_id) {
+        if let Some(check_id) = only {
             words.push("--only".into());
             words.push(check_id.to_owned());
         }
@@ -145,7 +160,7 @@ mod tests {
             ..Replay::default()
         };
         assert_eq!(
-            replay.command(1, "retry.recovers-after-failure"),
+            replay.command_for(1, &crate::runner::recovery::info()),
             "spotcheck run --endpoint 'https://x.example/h?a=1&b=2' --seed 1"
         );
     }

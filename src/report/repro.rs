@@ -8,5 +8,5 @@ use crate::check::{CheckResult, Status};
 /// The replay command of a failed or warned check; `None` for every other outcome.
 pub fn for_check(replay: &Replay, seed: u64, check: &CheckResult) -> Option<String> {
     matches!(check.status, Status::Fail | Status::Warn)
-        .then(|| replay.command(seed, &check.info.id))
+        .then(|| replay.command_for(seed, &check.info))
 }

@@ -124,7 +124,7 @@ pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> CheckResult 
              --oauth-client-secret-env (or --oauth-client-secret-file)"
                 .to_owned(),
         )
-    } else if !ctx.hmac && scenario.suite() == "signature" {
+    } else if !ctx.hmac && scenario.info.needs.hmac {
         Verdict::Skipped("--no-hmac: deliveries carry no signature to check".to_owned())
     } else {
         execute(scenario, ctx, &mut exchanges).await

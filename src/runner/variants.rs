@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::compose::{self, ComposeContext, Content, SendPlan};
 use super::context::RunContext;
-use crate::check::{CheckInfo, CheckResult, Level, Verdict};
+use crate::check::{CheckInfo, CheckResult, Level, Needs, Verdict};
 use crate::delivery::exchange::Exchange;
 use crate::delivery::retry::delivered;
 use crate::event::random::{self, SeededRng};
@@ -59,6 +59,7 @@ pub fn info() -> CheckInfo {
               answer 200 once the event is safely stored."
             .to_owned(),
         tags: vec!["payload".to_owned(), "schema".to_owned()],
+        needs: Needs::default(),
     }
 }
 
