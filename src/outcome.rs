@@ -110,9 +110,10 @@ pub enum RunVerdict {
     Conformant,
     /// A required check failed (with `--strict`: or a recommended one).
     NotConformant,
-    /// A check could not run because of an error in its scenario: exit code 2.
+    /// A check could not run because of an error in its scenario (`spotcheck run`
+    /// exits 2).
     Error,
-    /// The run was stopped before every check finished: exit code 130.
+    /// The run was stopped before every check finished (`spotcheck run` exits 130).
     Interrupted,
 }
 

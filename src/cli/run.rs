@@ -262,6 +262,11 @@ impl RunSink for Front {
             RunEvent::ScenariosStarted { total } => {
                 self.progress = Some(Progress::new(total, !self.quiet));
             }
+            RunEvent::CheckStarted(_) => {
+                if let Some(progress) = &mut self.progress {
+                    progress.update(self.done);
+                }
+            }
             RunEvent::CheckFinished(_) => {
                 if let Some(progress) = &mut self.progress {
                     self.done += 1;
@@ -285,7 +290,7 @@ impl RunSink for Front {
                     grace.as_secs()
                 );
             }
-            RunEvent::CheckStarted(_) | RunEvent::CheckDiagnosed(_) | RunEvent::RunFinished(_) => {}
+            RunEvent::CheckDiagnosed(_) | RunEvent::RunFinished(_) => {}
         }
     }
 }

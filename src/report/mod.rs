@@ -1,7 +1,7 @@
 //! Reports: the formats that render a run's outcome.
 //!
 //! Reports know nothing of how an outcome was produced: they read a
-//! [`RunReport`](crate::outcome::RunReport), whose data model lives in
+//! [`RunReport`], whose data model lives in
 //! [`crate::outcome`] (re-exported here under its old paths).
 
 pub mod curl;
