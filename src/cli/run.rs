@@ -1,5 +1,9 @@
 //! `spotcheck run`: the conformance suites against an endpoint (or the built-in
 //! reference receiver), with reports and an exit code for CI.
+//!
+//! The front of the engine ([`crate::runner::run`]): the flags, the scenarios and
+//! their warnings, Ctrl-C, everything shown on the terminal, the report files and
+//! the exit code are decided here; the engine only runs checks and tells what happens.
 
 use std::path::PathBuf;
 

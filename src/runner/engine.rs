@@ -11,7 +11,8 @@ use super::cancel::Cancel;
 use super::context::RunContext;
 use super::error::RunError;
 use super::events::{Interruption, RunEvent, RunSink};
-use super::options::RunPlan;
+use super::filter::CheckFilter;
+use super::options::{RunOptions, RunPlan};
 use super::scenarios::{self, ScenarioProgress};
 use super::setup::{self, RunTarget};
 use super::whole_run::WHOLE_RUN_CHECKS;
@@ -20,7 +21,7 @@ use crate::event::random;
 use crate::outcome::{Latency, RunReport, Summary, ToolInfo, TransportOutage};
 use crate::scenario::Scenario;
 use crate::signing::Secret;
-use crate::tls_probe;
+use crate::tls_probe::{self, TlsReport};
 
 /// How long exchanges in flight may still take once a stop is asked.
 const INTERRUPT_GRACE: Duration = Duration::from_secs(1);
@@ -72,6 +73,7 @@ pub async fn run(
     } = setup::target(&options, &secret)
         .await
         .map_err(RunError::Target)?;
+    let oauth_configured = oauth.is_some();
     let context = Arc::new(RunContext {
         client,
         endpoint: endpoint.clone(),
@@ -84,7 +86,7 @@ pub async fn run(
         events: options.events.clone(),
         state_url,
         seed,
-        oauth: oauth.clone(),
+        oauth,
         hmac: !options.no_hmac,
         allow_exec: options.allow_exec,
         exec_hide_env: options.exec_hide_env.clone(),
@@ -97,121 +99,34 @@ pub async fn run(
     });
     let started_at = time::OffsetDateTime::now_utc();
     let clock = Instant::now();
-    let mut run = Recorder {
+
+    let mut engine = Engine {
         sink,
         checks: Vec::new(),
+        options: &options,
+        filter: &filter,
+        context: &context,
+        cancel,
     };
-
     // TLS first: its findings decide whether the delivery suites can run.
-    let mut tls = None;
-    let mut blocked: Option<String> = None;
-    let tls_infos: Vec<CheckInfo> = tls_probe::check_infos()
-        .into_iter()
-        .filter(|info| filter.selects(info))
-        .collect();
-    if !tls_infos.is_empty() {
-        for info in &tls_infos {
-            run.sink.event(RunEvent::CheckStarted(info));
-        }
-        let probe_options = tls_probe::ProbeOptions {
-            timeout: options.timeout.min(Duration::from_secs(10)),
-            ca_cert_pem: ca_pem.clone(),
-            client_identity: options.client_identity.clone(),
-        };
-        let probe = tls_probe::probe(&endpoint, &probe_options);
-        tokio::select! {
-            report = probe => {
-                let report = report.map_err(RunError::Probe)?;
-                if !options.insecure_continue {
-                    blocked = tls_probe::certificate_blocks_delivery(&report);
-                }
-                for result in tls_probe::checks(&report)
-                    .into_iter()
-                    .filter(|c| filter.selects(&c.info))
-                {
-                    run.finished(result);
-                }
-                tls = Some(report);
-            }
-            () = cancel.wait() => {
-                run.sink.event(RunEvent::Interrupted(Interruption::TlsProbe));
-                for info in tls_infos {
-                    run.finished(CheckResult::interrupted(info));
-                }
-            }
-        }
-    }
-
+    let (tls, blocked) = engine.probe_tls(ca_pem).await?;
     let selected: Vec<Scenario> = scenarios
         .into_iter()
         .filter(|s| filter.selects(&s.info))
         // The legacy OAuth suite runs only when OAuth is configured.
-        .filter(|s| oauth.is_some() || !s.needs_oauth())
+        .filter(|s| oauth_configured || !s.needs_oauth())
         .collect();
-    match &blocked {
-        _ if cancel.is_set() => {
-            for scenario in &selected {
-                run.finished(CheckResult::interrupted(scenario.info.clone()));
-            }
-        }
-        Some(reason) => {
-            for scenario in &selected {
-                run.finished(CheckResult::new(
-                    scenario.info.clone(),
-                    Verdict::Skipped(format!(
-                        "{reason}; delivery checks skipped (--insecure-continue runs them anyway)"
-                    )),
-                    Duration::ZERO,
-                    Vec::new(),
-                ));
-            }
-        }
-        None => {
-            run.sink.event(RunEvent::ScenariosStarted {
-                total: selected.len(),
-            });
-            let results = run_scenarios(&selected, &context, options.jobs, run.sink, cancel).await;
-            run.sink.event(RunEvent::ScenariosFinished);
-            for (scenario, result) in selected.iter().zip(results) {
-                match result {
-                    // Told to the sink when it arrived.
-                    Some(result) => run.checks.push(result),
-                    None => run.finished(CheckResult::interrupted(scenario.info.clone())),
-                }
-            }
-        }
-    }
-
+    engine.scenarios(&selected, &blocked).await;
     // After judging: ask the endpoint what exactly it does wrong.
     if options.diagnose && blocked.is_none() && !cancel.is_set() {
-        tokio::select! {
-            () = crate::diagnose::run(&mut run.checks, &context) => {}
-            () = cancel.wait() => {}
-        }
-        for check in run.checks.iter().filter(|c| c.diagnosis.is_some()) {
-            run.sink.event(RunEvent::CheckDiagnosed(check));
-        }
+        engine.diagnose().await;
     }
-
-    // After the scenarios, the checks the engine makes over the whole run.
-    for check in WHOLE_RUN_CHECKS
-        .iter()
-        .filter(|check| check.included(options.builtin))
-    {
-        let info = (check.info)();
-        if !filter.selects(&info) {
-            continue;
-        }
-        run.sink.event(RunEvent::CheckStarted(&info));
-        let judging = (check.judge)(&run.checks, &context, &options);
-        let result = after_scenarios(info, &blocked, cancel, judging).await;
-        run.finished(result);
-    }
+    engine.whole_run_checks(&blocked).await;
 
     if let Some(running) = receiver.take() {
         running.shutdown().await;
     }
-    let Recorder { sink, checks } = run;
+    let Engine { sink, checks, .. } = engine;
     let latency = Latency::of(
         checks
             .iter()
@@ -220,8 +135,6 @@ pub async fn run(
             .map(|e| e.duration)
             .collect(),
     );
-    let summary = Summary::of(&checks, options.strict);
-    let transport_outage = TransportOutage::of(&checks);
     let report = RunReport {
         tool: ToolInfo::current(),
         endpoint,
@@ -235,29 +148,156 @@ pub async fn run(
             .map(|e| e.as_str().to_owned())
             .collect(),
         strict: options.strict,
-        summary,
+        summary: Summary::of(&checks, options.strict),
+        transport_outage: TransportOutage::of(&checks),
         checks,
         tls,
         latency,
         connections: Some(context.client.connection_counts()),
-        transport_outage,
         replay: Default::default(),
     };
     sink.event(RunEvent::RunFinished(&report));
     Ok(report)
 }
 
-/// The checks judged so far, each told to the sink as it is recorded.
-struct Recorder<'s, S: RunSink> {
-    sink: &'s mut S,
+/// One run under way: what it shares, and the checks judged so far, each told to the
+/// sink as it is recorded.
+struct Engine<'r, S: RunSink> {
+    sink: &'r mut S,
     checks: Vec<CheckResult>,
+    options: &'r RunOptions,
+    filter: &'r CheckFilter,
+    context: &'r Arc<RunContext>,
+    cancel: &'r Cancel,
 }
 
-impl<S: RunSink> Recorder<'_, S> {
+impl<S: RunSink> Engine<'_, S> {
     /// Records a finished check and tells the sink.
     fn finished(&mut self, result: CheckResult) {
         self.sink.event(RunEvent::CheckFinished(&result));
         self.checks.push(result);
+    }
+
+    /// The selected `tls.*` checks: the probe's report, and the reason the certificate
+    /// blocks the delivery suites, if it does.
+    async fn probe_tls(
+        &mut self,
+        ca_pem: Option<Vec<u8>>,
+    ) -> Result<(Option<TlsReport>, Option<String>), RunError> {
+        let infos: Vec<CheckInfo> = tls_probe::check_infos()
+            .into_iter()
+            .filter(|info| self.filter.selects(info))
+            .collect();
+        if infos.is_empty() {
+            return Ok((None, None));
+        }
+        for info in &infos {
+            self.sink.event(RunEvent::CheckStarted(info));
+        }
+        let probe_options = tls_probe::ProbeOptions {
+            timeout: self.options.timeout.min(Duration::from_secs(10)),
+            ca_cert_pem: ca_pem,
+            client_identity: self.options.client_identity.clone(),
+        };
+        let probe = tls_probe::probe(&self.context.endpoint, &probe_options);
+        tokio::select! {
+            report = probe => {
+                let report = report.map_err(RunError::Probe)?;
+                let blocked = if self.options.insecure_continue {
+                    None
+                } else {
+                    tls_probe::certificate_blocks_delivery(&report)
+                };
+                for result in tls_probe::checks(&report)
+                    .into_iter()
+                    .filter(|c| self.filter.selects(&c.info))
+                {
+                    self.finished(result);
+                }
+                Ok((Some(report), blocked))
+            }
+            () = self.cancel.wait() => {
+                self.sink.event(RunEvent::Interrupted(Interruption::TlsProbe));
+                for info in infos {
+                    self.finished(CheckResult::interrupted(info));
+                }
+                Ok((None, None))
+            }
+        }
+    }
+
+    /// The selected scenarios: executed several at once, or all skipped when the
+    /// certificate blocks deliveries, or all interrupted.
+    async fn scenarios(&mut self, selected: &[Scenario], blocked: &Option<String>) {
+        match blocked {
+            _ if self.cancel.is_set() => {
+                for scenario in selected {
+                    self.finished(CheckResult::interrupted(scenario.info.clone()));
+                }
+            }
+            Some(reason) => {
+                for scenario in selected {
+                    self.finished(CheckResult::new(
+                        scenario.info.clone(),
+                        Verdict::Skipped(format!(
+                            "{reason}; delivery checks skipped (--insecure-continue runs them anyway)"
+                        )),
+                        Duration::ZERO,
+                        Vec::new(),
+                    ));
+                }
+            }
+            None => {
+                self.sink.event(RunEvent::ScenariosStarted {
+                    total: selected.len(),
+                });
+                let results = run_scenarios(
+                    selected,
+                    self.context,
+                    self.options.jobs,
+                    self.sink,
+                    self.cancel,
+                )
+                .await;
+                self.sink.event(RunEvent::ScenariosFinished);
+                for (scenario, result) in selected.iter().zip(results) {
+                    match result {
+                        // Told to the sink when it arrived.
+                        Some(result) => self.checks.push(result),
+                        None => self.finished(CheckResult::interrupted(scenario.info.clone())),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Asks the endpoint what exactly it does wrong, attaching each finding to the
+    /// check it explains (a stop cuts it short).
+    async fn diagnose(&mut self) {
+        tokio::select! {
+            () = crate::diagnose::run(&mut self.checks, self.context) => {}
+            () = self.cancel.wait() => {}
+        }
+        for check in self.checks.iter().filter(|c| c.diagnosis.is_some()) {
+            self.sink.event(RunEvent::CheckDiagnosed(check));
+        }
+    }
+
+    /// The checks the engine makes over the whole run, after the scenarios.
+    async fn whole_run_checks(&mut self, blocked: &Option<String>) {
+        for check in WHOLE_RUN_CHECKS
+            .iter()
+            .filter(|check| check.included(self.options.builtin))
+        {
+            let info = (check.info)();
+            if !self.filter.selects(&info) {
+                continue;
+            }
+            self.sink.event(RunEvent::CheckStarted(&info));
+            let judging = (check.judge)(&self.checks, self.context, self.options);
+            let result = after_scenarios(info, blocked, self.cancel, judging).await;
+            self.finished(result);
+        }
     }
 }
 
