@@ -76,3 +76,28 @@ impl RunReport {
         repro::for_check(&self.replay, self.seed, check)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::outcome::TransportOutage;
+
+    #[test]
+    fn an_outage_is_one_paragraph_naming_its_checks() {
+        let outage = TransportOutage {
+            started_at: "2026-01-01T00:00:00.004Z".into(),
+            after_requests: 4,
+            failed_requests: 3,
+            classes: [("reset".to_owned(), 1), ("timeout".to_owned(), 2)].into(),
+            checks: vec!["c.first".into(), "e.second".into()],
+        };
+        let summary = outage.summary();
+        assert!(
+            summary.contains("after 4 requests, hitting 2 checks: c.first, e.second"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("(reset \u{d7}1, timeout \u{d7}2)"),
+            "{summary}"
+        );
+    }
+}
