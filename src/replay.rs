@@ -159,8 +159,20 @@ mod tests {
             endpoint: Some("https://x.example/h?a=1&b=2".into()),
             ..Replay::default()
         };
+        let whole_run = CheckInfo {
+            id: "retry.recovers-after-failure".into(),
+            title: String::new(),
+            level: crate::check::Level::Recommended,
+            why: String::new(),
+            fix: String::new(),
+            tags: Vec::new(),
+            needs: crate::check::Needs {
+                whole_run: true,
+                ..Default::default()
+            },
+        };
         assert_eq!(
-            replay.command_for(1, &crate::runner::recovery::info()),
+            replay.command_for(1, &whole_run),
             "spotcheck run --endpoint 'https://x.example/h?a=1&b=2' --seed 1"
         );
     }
