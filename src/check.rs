@@ -75,6 +75,24 @@ pub struct CheckInfo {
     pub fix: String,
     /// Free tags for `--tags`.
     pub tags: Vec<String>,
+    /// What the check needs from the run (not part of any report).
+    pub needs: Needs,
+}
+
+/// What a check needs from the run, set where the check is defined: the engine and
+/// the reports read these, never the check's id or suite.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// HMAC-signed deliveries: skipped with `--no-hmac` (nothing to judge without a
+    /// signature).
+    pub hmac: bool,
+    /// The partner's observation URL (`--state-url`): skipped without one.
+    pub state_url: bool,
+    /// The legacy OAuth flow: left out of runs without OAuth.
+    pub oauth: bool,
+    /// Judged over the whole run (its outcome depends on the other checks'): a replay
+    /// runs every check, not this one alone.
+    pub whole_run: bool,
 }
 
 impl Serialize for CheckInfo {
@@ -131,7 +149,7 @@ pub struct CheckResult {
     /// What asking the endpoint further found out (see [`crate::diagnose`]); absent
     /// unless a diagnosis ran for this check.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub diagnosis: Option<crate::diagnose::Diagnosis>,
+    pub diagnosis: Option<Diagnosis>,
 }
 
 impl CheckResult {
@@ -163,8 +181,64 @@ impl CheckResult {
             diagnosis: None,
         }
     }
+
+    /// A check the run did not reach or finish because it was interrupted.
+    pub fn interrupted(info: CheckInfo) -> CheckResult {
+        let mut result = CheckResult::new(
+            info,
+            Verdict::Skipped("run interrupted".into()),
+            Duration::ZERO,
+            Vec::new(),
+        );
+        result.status = Status::Interrupted;
+        result
+    }
 }
 
 fn serialize_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(d.as_millis() as u64)
+}
+
+/// What spotcheck found out by asking the endpoint, attached to the check it explains
+/// (the probes that find it out are in [`crate::diagnose`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct Diagnosis {
+    /// What was asked: `signature`, `rotation`, `body-style`, `allow-list`,
+    /// `clock-skew` or `client-certificate`.
+    pub kind: &'static str,
+    /// Whether the endpoint's answers confirmed [`Diagnosis::finding`] (`false`: the
+    /// finding says that nothing could be named).
+    pub confirmed: bool,
+    /// One sentence, as the check's message ends.
+    pub finding: String,
+    /// The line to change, per stack (only for a confirmed signature mistake).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<StackFix>,
+    /// The steps to check one by one when no probe named the mistake.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<String>,
+    /// Every probe sent, in order, with its answer.
+    pub probes: Vec<ProbeRecord>,
+}
+
+/// The fix in one stack.
+#[derive(Debug, Clone, Serialize)]
+pub struct StackFix {
+    /// `Node/Express`, `Python`, …
+    pub stack: &'static str,
+    /// The corrected line.
+    pub line: &'static str,
+}
+
+/// One probe and what the endpoint answered.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbeRecord {
+    /// Stable id of the probe (`key-whole-secret`, `behind-15s`, …).
+    pub id: String,
+    /// What it imitates, in a few words.
+    pub description: String,
+    /// Whether the endpoint accepted it (a 2xx answer).
+    pub accepted: bool,
+    /// The request (secret-free) and the answer.
+    pub exchange: Exchange,
 }

@@ -91,6 +91,7 @@ macro_rules! out {
     }};
 }
 
+pub mod atomic_file;
 pub mod check;
 pub mod cli;
 pub mod delivery;
@@ -98,7 +99,9 @@ pub mod diagnose;
 pub mod error;
 pub mod event;
 pub mod load;
+pub mod outcome;
 pub mod receiver;
+pub mod replay;
 pub mod report;
 pub mod runner;
 pub mod scenario;

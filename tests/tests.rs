@@ -17,6 +17,7 @@ mod cli_docs;
 mod completions;
 mod connections;
 mod diagnose;
+mod engine_events;
 mod exec_step;
 mod fixtures;
 mod hostile;

@@ -16,7 +16,8 @@ use crate::load::profile::Profile;
 use crate::load::ramp::{self, RampOptions, RampReport};
 use crate::load::report::RunInfo;
 use crate::load::{
-    self, Live, LoadOptions, LoadReport, RequestPlan, Stop, Target, Templates, WeightedKind, merge,
+    self, Live, LoadOptions, LoadReport, RequestPlan, Stop, Target, Templates, WeightedKind,
+    report_merge,
 };
 use crate::signing::Secret;
 
@@ -242,7 +243,7 @@ fn report_paths(reports: &[String], html_allowed: bool) -> Result<ReportPaths, S
 }
 
 fn write_report(path: &std::path::Path, text: &str) -> Result<(), SetupError> {
-    crate::report::write::write_atomic(path, text.as_bytes()).map_err(|err| {
+    crate::atomic_file::write_atomic(path, text.as_bytes()).map_err(|err| {
         SetupError::new(format!("cannot write the report {}: {err}", path.display()))
     })?;
     outln!("report        {}", path.display());
@@ -474,16 +475,16 @@ fn run_merge(args: MergeArgs) -> Result<u8, SetupError> {
     let paths = report_paths(&args.report, true)?;
     let mut reports = Vec::with_capacity(args.reports.len());
     for path in &args.reports {
-        let report = merge::read_report(path).map_err(merge_error)?;
+        let report = report_merge::read_report(path).map_err(merge_error)?;
         reports.push((path.display().to_string(), report));
     }
-    let merged = merge::merge(&reports).map_err(merge_error)?;
+    let merged = report_merge::merge(&reports).map_err(merge_error)?;
     outln!(
         "load merge: {} reports of {}",
         reports.len(),
         merged.endpoint
     );
-    let shared = merge::shared_seeds(&reports);
+    let shared = report_merge::shared_seeds(&reports);
     if !shared.is_empty() {
         outln!(
             "note: several runs used seed {}: they sent the same webhook ids, so an endpoint that deduplicates saw fewer distinct events (give each runner its own --seed)",
@@ -497,7 +498,7 @@ fn run_merge(args: MergeArgs) -> Result<u8, SetupError> {
     finish(&merged, &paths)
 }
 
-fn merge_error(err: merge::MergeError) -> SetupError {
+fn merge_error(err: report_merge::MergeError) -> SetupError {
     SetupError::new(err.to_string())
         .with_hint("merge reports written by `spotcheck load --report json=PATH`, one per run")
 }

@@ -1,16 +1,26 @@
 //! `spotcheck run`: the conformance suites against an endpoint (or the built-in
 //! reference receiver), with reports and an exit code for CI.
+//!
+//! The front of the engine ([`crate::runner::run`]): the flags, the scenarios and
+//! their warnings, Ctrl-C, everything shown on the terminal, the report files and
+//! the exit code are decided here; the engine only runs checks and tells what happens.
 
 use std::path::PathBuf;
 
 use clap::Args;
 
 use super::common::{FormatArgs, SecretArgs, TargetArgs};
-use crate::error::SetupError;
-use crate::event::EnvelopeStyle;
-use crate::report::ReportTarget;
-use crate::report::repro::Replay;
-use crate::runner::{self, RunOptions};
+use crate::error::{SetupError, exit};
+use crate::event::{EnvelopeStyle, EventType};
+use crate::outcome::RunVerdict;
+use crate::receiver::ReceiverConfig;
+use crate::replay::Replay;
+use crate::report::progress::Progress;
+use crate::report::target::ReportTarget;
+use crate::report::terminal::{self, TerminalOptions};
+use crate::runner::filter::CheckFilter;
+use crate::runner::{self, Cancel, Interruption, RunEvent, RunOptions, RunPlan, RunSink};
+use crate::scenario::Scenario;
 use crate::signing::SignatureFormat;
 
 /// Options of `spotcheck run`.
@@ -104,7 +114,9 @@ pub struct RunArgs {
     color: String,
 }
 
-/// Runs `spotcheck run`.
+/// Runs `spotcheck run`: loads the scenarios, hands the engine the run and a Ctrl-C
+/// signal, shows its progress, renders the terminal report, writes the report files
+/// and maps the outcome to the exit code.
 pub async fn run(args: RunArgs) -> Result<u8, SetupError> {
     let reports = args
         .reports
@@ -115,34 +127,29 @@ pub async fn run(args: RunArgs) -> Result<u8, SetupError> {
         Some(_) => Some(args.secret.require()?),
         None => args.secret.load()?,
     };
+    let terminal = TerminalOptions {
+        color: terminal::use_color(&args.color),
+        verbose: args.verbose,
+        quiet: args.quiet,
+        export_curl: args.export_curl,
+    };
+    let headers = super::common::parse_headers(&args.target.headers)?;
+    let shard = super::common::resolve_shard(args.shard)?;
     let options = RunOptions {
-        endpoint: args.target.endpoint.clone(),
-        ca_cert: args.target.ca_cert.clone(),
-        headers: super::common::parse_headers(&args.target.headers)?,
+        target: args.target.spec(ReceiverConfig::default())?,
+        headers,
         timeout: args.target.timeout,
         secret,
         format: args.format.signature_format,
         envelope: args.format.envelope,
-        scenario_paths: args.scenarios.clone(),
         builtin: !args.no_builtin,
-        only: args.only.clone(),
-        skip: args.skip.clone(),
-        tags: args.tags.clone(),
-        shard: super::common::resolve_shard(args.shard)?,
         seed: args.seed,
         org_id: args.org_id.clone(),
-        events: args.events.clone(),
+        events: Vec::new(),
         state_url: args.state_url.clone(),
         strict: args.strict,
         insecure_continue: args.insecure_continue,
         jobs: args.jobs.max(1),
-        reports,
-        terminal: crate::report::terminal::TerminalOptions {
-            color: crate::report::terminal::use_color(&args.color),
-            verbose: args.verbose,
-            quiet: args.quiet,
-            export_curl: args.export_curl,
-        },
         oauth: args.oauth.options(args.target.endpoint.is_some())?,
         no_hmac: args.oauth.no_hmac,
         retry_time_scale: args.retry_time_scale,
@@ -151,11 +158,212 @@ pub async fn run(args: RunArgs) -> Result<u8, SetupError> {
         exec_hide_env: std::iter::once(args.secret.secret_env.clone())
             .chain(args.oauth.secret.oauth_client_secret_env.clone())
             .collect(),
-        replay: replay(&args),
         diagnose: !args.no_diagnose,
-        client_identity: args.target.client_cert.load()?,
     };
-    runner::run_cli(options).await
+
+    let interrupt = Interrupt::listen();
+    let scenarios = load_scenarios(&args.scenarios, options.builtin)?;
+    let mut filter = CheckFilter::new(&args.only, &args.skip, &args.tags)?;
+    if let Some(shard) = shard {
+        let ids: Vec<String> = runner::check_infos(&scenarios, options.builtin)
+            .into_iter()
+            .filter(|info| filter.selects(info))
+            .map(|info| info.id)
+            .collect();
+        filter = filter.sharded(shard, ids);
+    }
+    let options = RunOptions {
+        events: parse_events(&args.events)?,
+        ..options
+    };
+    let plan = RunPlan {
+        options,
+        scenarios,
+        filter,
+    };
+
+    // A report written to stdout (`--report json=-`) keeps stdout for itself: the
+    // terminal output goes to stderr then.
+    let mut front = Front {
+        report_on_stdout: reports.iter().any(|target| target.path.as_os_str() == "-"),
+        quiet: terminal.quiet,
+        progress: None,
+        done: 0,
+    };
+    let mut report = runner::run(plan, &mut front, &interrupt.cancel)
+        .await
+        .map_err(SetupError::from)?;
+    report.replay = replay(&args);
+    front.show(terminal::render(&report, terminal));
+    let mut failed_write = false;
+    for target in &reports {
+        if let Err(err) = target.write(&report) {
+            eprintln!(
+                "error: cannot write report {}: {err}",
+                target.path.display()
+            );
+            failed_write = true;
+        }
+    }
+    if failed_write {
+        return Ok(exit::SETUP);
+    }
+    if interrupt.cancel.is_set() {
+        return Ok(exit::INTERRUPTED);
+    }
+    Ok(exit_code(report.summary.verdict()))
+}
+
+/// The exit code of `spotcheck run` for the run's verdict.
+fn exit_code(verdict: RunVerdict) -> u8 {
+    match verdict {
+        RunVerdict::Conformant => exit::CONFORMANT,
+        RunVerdict::NotConformant => exit::NOT_CONFORMANT,
+        RunVerdict::Error => exit::SETUP,
+        RunVerdict::Interrupted => exit::INTERRUPTED,
+    }
+}
+
+/// The terminal side of a run: the header, the progress bar over the scenarios and
+/// the "interrupted" lines, from the engine's events.
+struct Front {
+    /// Whether a report goes to stdout, so the terminal output goes to stderr.
+    report_on_stdout: bool,
+    /// `--quiet`: no header and no progress bar.
+    quiet: bool,
+    /// The bar while scenarios run.
+    progress: Option<Progress>,
+    /// Scenarios finished so far.
+    done: usize,
+}
+
+impl Front {
+    /// Prints the command's own output where it goes (see `report_on_stdout`).
+    fn show(&self, text: String) {
+        if self.report_on_stdout {
+            eprint!("{text}");
+        } else {
+            out!("{text}");
+        }
+    }
+}
+
+impl RunSink for Front {
+    fn event(&mut self, event: RunEvent<'_>) {
+        match event {
+            RunEvent::RunStarted {
+                endpoint,
+                reference_receiver,
+                seed,
+            } => {
+                if !self.quiet {
+                    self.show(terminal::render_header(endpoint, reference_receiver, seed));
+                }
+            }
+            RunEvent::ScenariosStarted { total } => {
+                self.progress = Some(Progress::new(total, !self.quiet));
+            }
+            RunEvent::CheckStarted(_) => {
+                if let Some(progress) = &mut self.progress {
+                    progress.update(self.done);
+                }
+            }
+            RunEvent::CheckFinished(_) => {
+                if let Some(progress) = &mut self.progress {
+                    self.done += 1;
+                    progress.update(self.done);
+                }
+            }
+            RunEvent::ScenariosFinished => {
+                if let Some(progress) = self.progress.take() {
+                    progress.finish();
+                }
+            }
+            RunEvent::Interrupted(Interruption::TlsProbe) => {
+                eprintln!("interrupted: writing reports");
+            }
+            RunEvent::Interrupted(Interruption::Scenarios { grace }) => {
+                if let Some(progress) = &self.progress {
+                    progress.finish();
+                }
+                eprintln!(
+                    "interrupted: finishing exchanges in flight ({} s at most), then writing reports",
+                    grace.as_secs()
+                );
+            }
+            RunEvent::CheckDiagnosed(_) | RunEvent::RunFinished(_) => {}
+        }
+    }
+}
+
+/// Ctrl-C (SIGINT), listened for from the start of the run.
+struct Interrupt {
+    /// The engine's side of the signal.
+    cancel: Cancel,
+}
+
+impl Interrupt {
+    fn listen() -> Interrupt {
+        let (trigger, cancel) = Cancel::new();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                trigger.cancel();
+                // Keep the handler installed (a second Ctrl-C must not kill the
+                // process while reports are being written) until the run ends.
+                std::future::pending::<()>().await;
+            }
+        });
+        Interrupt { cancel }
+    }
+}
+
+/// The scenarios of the run (the user's, then the built-in ones), their override
+/// warnings printed.
+fn load_scenarios(paths: &[PathBuf], builtin: bool) -> Result<Vec<Scenario>, SetupError> {
+    // The loader's diagnostics already say what and where (file:line:column).
+    let mistakes =
+        |err: crate::scenario::ScenarioError| SetupError::new(err.render(use_stderr_color()));
+    // All problems of all files at once; ids must be unique among them.
+    let user = if paths.is_empty() {
+        Vec::new()
+    } else {
+        crate::scenario::load_paths(paths).map_err(mistakes)?
+    };
+    let scenarios = if builtin {
+        crate::scenario::with_builtin(user).map_err(mistakes)?
+    } else {
+        user
+    };
+    // Payload overrides Spotnana's schema rejects: said, never fatal.
+    let warnings: Vec<crate::scenario::Problem> = scenarios
+        .iter()
+        .flat_map(|s| s.warnings.iter().cloned())
+        .collect();
+    eprint!(
+        "{}",
+        crate::scenario::diagnostic::render_warnings(&warnings, use_stderr_color())
+    );
+    Ok(scenarios)
+}
+
+fn use_stderr_color() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
+}
+
+/// `--events`: the subscribed event types (every type when none is given).
+fn parse_events(raw: &[String]) -> Result<Vec<EventType>, SetupError> {
+    if raw.is_empty() {
+        return Ok(EventType::ALL.to_vec());
+    }
+    raw.iter()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| {
+            s.trim()
+                .parse::<EventType>()
+                .map_err(|err| SetupError::new(format!("--events: {err}")))
+        })
+        .collect()
 }
 
 /// The flags of this run a replay of one check must repeat: everything that changes

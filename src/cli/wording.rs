@@ -7,6 +7,7 @@ use crate::delivery::endpoint::EndpointError;
 use crate::delivery::request::CustomHeaderError;
 use crate::error::SetupError;
 use crate::load::target::ResolveError;
+use crate::runner::RunError;
 use crate::target::TargetError;
 use crate::tls::identity::IdentityFile;
 use crate::tls::{ClientConfigError, IdentityError, TrustError};
@@ -154,6 +155,24 @@ pub fn tls_target_error(err: TargetError) -> SetupError {
             probe_url_error(&ProbeTargetError::NoHost { url })
         }
         other => other.into(),
+    }
+}
+
+impl From<RunError> for SetupError {
+    fn from(err: RunError) -> SetupError {
+        match err {
+            RunError::Target(err) => err.into(),
+            RunError::Client(err) => err.into(),
+            RunError::Probe(err) => err.into(),
+            RunError::TokenUrl(err) => SetupError {
+                hint: Some(
+                    "write the token URL in full, e.g. https://partner.example/oauth/token".into(),
+                ),
+                ..endpoint_error("--oauth-token-url", &err)
+            },
+            RunError::NoTokenUrl => SetupError::new(err.to_string())
+                .with_hint("pass --oauth-token-url URL with --endpoint"),
+        }
     }
 }
 

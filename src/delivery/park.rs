@@ -257,7 +257,7 @@ pub fn write(dir: &Path, parked: &ParkedMessage) -> Result<PathBuf, ParkError> {
     }
     let mut json = serde_json::to_vec_pretty(parked).map_err(ParkError::Serialize)?;
     json.push(b'\n');
-    crate::report::write::write_atomic(&path, &json).map_err(|source| ParkError::Write {
+    crate::atomic_file::write_atomic(&path, &json).map_err(|source| ParkError::Write {
         path: path.clone(),
         source,
     })?;

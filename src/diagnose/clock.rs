@@ -2,11 +2,13 @@
 //! are refused, a short ladder of offsets on each refused side finds the narrowest
 //! refused and the widest accepted, so the message can say "your window is about 10 s".
 
-use super::{Diagnosis, ProbeRecord};
+use super::probing;
 use crate::check::CheckResult;
+use crate::check::{Diagnosis, ProbeRecord};
 use crate::delivery::exchange::Exchange;
 use crate::event::random::{self, SeededRng};
 use crate::runner::RunContext;
+use crate::runner::recovery::header;
 use crate::signing::{HEADER_TIMESTAMP, SignedHeaders, unix_now};
 
 /// The check's id (a public contract).
@@ -58,11 +60,11 @@ impl Side {
 /// recorded delivery, and whether it was accepted; `None` for anything not judged
 /// (no answer, a 5xx) or without a timestamp.
 fn observed(exchange: &Exchange) -> Option<(i64, bool)> {
-    let sent: i64 = super::header(exchange, HEADER_TIMESTAMP)?.parse().ok()?;
+    let sent: i64 = header(exchange, HEADER_TIMESTAMP)?.parse().ok()?;
     let offset = sent - exchange.started_at_ms.div_euclid(1000);
-    if super::accepted(exchange) {
+    if probing::accepted(exchange) {
         Some((offset, true))
-    } else if super::refused(exchange) {
+    } else if probing::refused(exchange) {
         Some((offset, false))
     } else {
         None
@@ -72,11 +74,11 @@ fn observed(exchange: &Exchange) -> Option<(i64, bool)> {
 /// Probes the window when the clock-skew check failed after its control delivery
 /// (timestamp now) was accepted.
 pub(super) async fn diagnose(checks: &mut [CheckResult], ctx: &RunContext, rng: &mut SeededRng) {
-    let Some(index) = super::find(checks, CHECK_ID) else {
+    let Some(index) = probing::find(checks, CHECK_ID) else {
         return;
     };
     let check = &checks[index];
-    if !super::failed(check) {
+    if !probing::failed(check) {
         return;
     }
     let known: Vec<(i64, bool)> = check.exchanges.iter().filter_map(observed).collect();
@@ -112,8 +114,8 @@ pub(super) async fn diagnose(checks: &mut [CheckResult], ctx: &RunContext, rng: 
             let id = random::uuid(rng);
             let timestamp = unix_now() + sign * step;
             let signed = SignedHeaders::new(&[&ctx.secret], &id, timestamp, &body, ctx.format);
-            let attempt = super::delivery(ctx, &body, &signed, rng);
-            let mut sent = super::send(
+            let attempt = probing::delivery(ctx, &body, &signed, rng);
+            let mut sent = probing::send(
                 ctx,
                 vec![(
                     format!("{name}-{step}s"),
@@ -148,9 +150,9 @@ pub(super) async fn diagnose(checks: &mut [CheckResult], ctx: &RunContext, rng: 
         .unwrap_or(0);
     let finding = format!(
         "your endpoint {}: your window is about {window} s; Spotnana's clock and yours differ by seconds, so allow at least 90 s behind and 30 s ahead (5 minutes is usual)",
-        super::list(&refusals)
+        probing::list(&refusals)
     );
-    super::attach(
+    probing::attach(
         &mut checks[index],
         Diagnosis {
             kind: "clock-skew",

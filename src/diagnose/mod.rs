@@ -21,80 +21,15 @@ pub mod probes;
 
 mod clock;
 mod others;
+mod probing;
 mod signature;
 
-use bytes::Bytes;
-use futures::StreamExt;
-use serde::Serialize;
+pub use crate::check::{Diagnosis, ProbeRecord, StackFix};
+pub use probing::VALID_ACCEPTED;
 
-use crate::check::{CheckResult, Status};
-use crate::delivery::exchange::Exchange;
-use crate::delivery::request::{Attempt, delivery_headers};
-use crate::event::random::{self, SeededRng};
+use crate::check::CheckResult;
+use crate::event::random;
 use crate::runner::RunContext;
-use crate::signing::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, SignedHeaders};
-
-/// The id of the check whose failure triggers the signature probes.
-pub const VALID_ACCEPTED: &str = "signature.valid-accepted";
-
-/// Probes in flight at once.
-const CONCURRENCY: usize = 4;
-
-/// What spotcheck found out by asking the endpoint, attached to the check it explains.
-#[derive(Debug, Clone, Serialize)]
-pub struct Diagnosis {
-    /// What was asked: `signature`, `rotation`, `body-style`, `allow-list`,
-    /// `clock-skew` or `client-certificate`.
-    pub kind: &'static str,
-    /// Whether the endpoint's answers confirmed [`Diagnosis::finding`] (`false`: the
-    /// finding says that nothing could be named).
-    pub confirmed: bool,
-    /// One sentence, as the check's message ends.
-    pub finding: String,
-    /// The line to change, per stack (only for a confirmed signature mistake).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub fixes: Vec<StackFix>,
-    /// The steps to check one by one when no probe named the mistake.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub steps: Vec<String>,
-    /// Every probe sent, in order, with its answer.
-    pub probes: Vec<ProbeRecord>,
-}
-
-/// The fix in one stack.
-#[derive(Debug, Clone, Serialize)]
-pub struct StackFix {
-    /// `Node/Express`, `Python`, …
-    pub stack: &'static str,
-    /// The corrected line.
-    pub line: &'static str,
-}
-
-/// One probe and what the endpoint answered.
-#[derive(Debug, Clone, Serialize)]
-pub struct ProbeRecord {
-    /// Stable id of the probe (`key-whole-secret`, `behind-15s`, …).
-    pub id: String,
-    /// What it imitates, in a few words.
-    pub description: String,
-    /// Whether the endpoint accepted it (a 2xx answer).
-    pub accepted: bool,
-    /// The request (secret-free) and the answer.
-    pub exchange: Exchange,
-}
-
-/// The steps of a correct verification, in order: what to check one by one when no
-/// probe names the mistake (the same steps `spotcheck verify` walks through).
-pub const VERIFY_STEPS: &[&str] = &[
-    "read the three headers: x-spotnana-webhook-id, x-spotnana-webhook-timestamp (Unix seconds) and x-spotnana-webhook-signature",
-    "refuse a timestamp more than 5 minutes from your clock",
-    "take the raw body bytes exactly as received, before any JSON parsing",
-    "key = the Base64-decoded bytes after `whsec_` in your secret",
-    "signed content = `{webhook id}.{timestamp}.{raw body}`, joined with dots",
-    "expected = standard Base64 of HMAC-SHA256(key, signed content)",
-    "split the signature header on spaces, strip `v1,` from each token, and accept if any token equals expected (constant-time)",
-    "`spotcheck verify` with the headers and body your endpoint received shows each of these steps",
-];
 
 /// Runs every diagnosis the judged checks call for, attaching each to its check.
 pub async fn run(checks: &mut [CheckResult], ctx: &RunContext) {
@@ -105,90 +40,4 @@ pub async fn run(checks: &mut [CheckResult], ctx: &RunContext) {
     others::allow_list(checks, ctx, &mut rng).await;
     clock::diagnose(checks, ctx, &mut rng).await;
     others::client_certificate(checks, ctx);
-}
-
-/// Attaches `diagnosis` to `check`: its message ends with the finding.
-fn attach(check: &mut CheckResult, diagnosis: Diagnosis) {
-    check.message = format!("{}; diagnosis: {}", check.message, diagnosis.finding);
-    check.diagnosis = Some(diagnosis);
-}
-
-/// Whether a check failed (or warned).
-fn failed(check: &CheckResult) -> bool {
-    matches!(check.status, Status::Fail | Status::Warn)
-}
-
-/// The check with this id, if it ran.
-fn find(checks: &[CheckResult], id: &str) -> Option<usize> {
-    checks.iter().position(|c| c.info.id == id)
-}
-
-/// Whether `id` ran and failed.
-fn check_failed(checks: &[CheckResult], id: &str) -> bool {
-    find(checks, id).is_some_and(|i| failed(&checks[i]))
-}
-
-/// Whether an answer accepted the delivery.
-fn accepted(exchange: &Exchange) -> bool {
-    exchange.status().is_some_and(|s| (200..300).contains(&s))
-}
-
-/// Whether an answer refused the delivery (a 4xx: the endpoint judged it, and said no).
-fn refused(exchange: &Exchange) -> bool {
-    exchange.status().is_some_and(|s| (400..500).contains(&s))
-}
-
-use crate::runner::recovery::header;
-
-/// A delivery of `body` with these signature header values, the run's custom
-/// headers and fresh trace ids, in the order Spotnana sends them.
-fn delivery(
-    ctx: &RunContext,
-    body: &Bytes,
-    signed: &SignedHeaders,
-    rng: &mut SeededRng,
-) -> Attempt {
-    let trace = random::trace_id(rng);
-    let span = random::span_id(rng);
-    let headers = delivery_headers(Some(signed), &trace, &span, &ctx.headers);
-    Attempt::post(&ctx.endpoint, headers, body.clone())
-}
-
-/// Sends probes (a few at once), each with the run's bearer token when OAuth is
-/// configured; results in input order.
-async fn send(ctx: &RunContext, probes: Vec<(String, String, Attempt)>) -> Vec<ProbeRecord> {
-    futures::stream::iter(probes)
-        .map(|(id, description, attempt)| async move {
-            let exchange = match &ctx.oauth {
-                Some(oauth) => oauth.send(&attempt).await,
-                None => ctx.client.send(&attempt).await,
-            };
-            ProbeRecord {
-                id,
-                description,
-                accepted: accepted(&exchange),
-                exchange,
-            }
-        })
-        .buffered(CONCURRENCY)
-        .collect()
-        .await
-}
-
-/// The signature headers of a recorded request, when all three are there.
-fn signed_headers(exchange: &Exchange) -> Option<SignedHeaders> {
-    Some(SignedHeaders {
-        id: header(exchange, HEADER_ID)?.to_owned(),
-        timestamp: header(exchange, HEADER_TIMESTAMP)?.to_owned(),
-        signature: header(exchange, HEADER_SIGNATURE)?.to_owned(),
-    })
-}
-
-/// `a, b and c`.
-fn list(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
-    }
 }

@@ -8,8 +8,9 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use super::probes::{HEADER_FIX, STACKS};
-use super::{Diagnosis, ProbeRecord, StackFix, VALID_ACCEPTED};
+use super::probing::{self, VALID_ACCEPTED};
 use crate::check::CheckResult;
+use crate::check::{Diagnosis, ProbeRecord, StackFix};
 use crate::event::body_style::BodyStyle;
 use crate::event::random::{self, SeededRng};
 use crate::runner::RunContext;
@@ -23,8 +24,9 @@ const UNKNOWN_OPERATION: &str = "delivery.unknown-operation-tolerated";
 
 /// The check at `id` when it failed and correctly signed deliveries were not refused.
 fn explainable(checks: &[CheckResult], id: &str) -> Option<usize> {
-    let index = super::find(checks, id)?;
-    (super::failed(&checks[index]) && !super::check_failed(checks, VALID_ACCEPTED)).then_some(index)
+    let index = probing::find(checks, id)?;
+    (probing::failed(&checks[index]) && !probing::check_failed(checks, VALID_ACCEPTED))
+        .then_some(index)
 }
 
 fn diagnosis(kind: &'static str, finding: String, probes: Vec<ProbeRecord>) -> Diagnosis {
@@ -61,7 +63,7 @@ pub(super) async fn rotation(checks: &mut [CheckResult], ctx: &RunContext, rng: 
     let mut last: Option<bool> = None;
     let mut body: Option<Bytes> = None;
     for exchange in &checks[index].exchanges {
-        let Some(signed) = super::signed_headers(exchange) else {
+        let Some(signed) = probing::signed_headers(exchange) else {
             continue;
         };
         let tokens: Vec<&str> = signed.signature.split_ascii_whitespace().collect();
@@ -74,9 +76,9 @@ pub(super) async fn rotation(checks: &mut [CheckResult], ctx: &RunContext, rng: 
         let is_valid = |t: &&str| {
             *t == valid.token(SignatureFormat::V1) || *t == valid.token(SignatureFormat::Bare)
         };
-        let verdict = if super::accepted(exchange) {
+        let verdict = if probing::accepted(exchange) {
             Some(true)
-        } else if super::refused(exchange) {
+        } else if probing::refused(exchange) {
             Some(false)
         } else {
             None
@@ -110,16 +112,16 @@ pub(super) async fn rotation(checks: &mut [CheckResult], ctx: &RunContext, rng: 
             timestamp,
             signature,
         };
-        let attempt = super::delivery(ctx, &body, &signed, rng);
+        let attempt = probing::delivery(ctx, &body, &signed, rng);
         let description = format!(
             "rotation header with the valid token {}",
             if valid_first { "first" } else { "last" }
         );
-        let mut sent = super::send(ctx, vec![(name.to_owned(), description, attempt)]).await;
+        let mut sent = probing::send(ctx, vec![(name.to_owned(), description, attempt)]).await;
         if let Some(record) = sent.pop() {
             *slot = if record.accepted {
                 Some(true)
-            } else if super::refused(&record.exchange) {
+            } else if probing::refused(&record.exchange) {
                 Some(false)
             } else {
                 None
@@ -145,7 +147,7 @@ pub(super) async fn rotation(checks: &mut [CheckResult], ctx: &RunContext, rng: 
         .zip(HEADER_FIX.lines)
         .map(|(stack, line)| StackFix { stack, line })
         .collect();
-    super::attach(&mut checks[index], found);
+    probing::attach(&mut checks[index], found);
 }
 
 /// How many steps of `signature.raw-body` come before its styled bodies: the control
@@ -177,9 +179,9 @@ pub(super) async fn body_styles(checks: &mut [CheckResult], ctx: &RunContext, rn
         .skip(RAW_BODY_CONTROLS)
         .take(BODY_STYLES.len())
         .map(|e| {
-            if super::accepted(e) {
+            if probing::accepted(e) {
                 Some(true)
-            } else if super::refused(e) {
+            } else if probing::refused(e) {
                 Some(false)
             } else {
                 None
@@ -204,11 +206,11 @@ pub(super) async fn body_styles(checks: &mut [CheckResult], ctx: &RunContext, rn
             )
         })
         .collect();
-    let records = super::send(ctx, attempts).await;
+    let records = probing::send(ctx, attempts).await;
     verdicts.extend(records.iter().map(|r| {
         if r.accepted {
             Some(true)
-        } else if super::refused(&r.exchange) {
+        } else if probing::refused(&r.exchange) {
             Some(false)
         } else {
             None
@@ -229,13 +231,13 @@ pub(super) async fn body_styles(checks: &mut [CheckResult], ctx: &RunContext, rn
     let accepted = if accepted.is_empty() {
         String::new()
     } else {
-        format!(" (accepted: {})", super::list(&accepted))
+        format!(" (accepted: {})", probing::list(&accepted))
     };
     let finding = format!(
         "your verifier refuses correctly signed bodies written {}{accepted} while it accepts compact ones: it verifies a re-serialized copy of the JSON instead of the raw bytes received",
-        super::list(&refused)
+        probing::list(&refused)
     );
-    super::attach(
+    probing::attach(
         &mut checks[index],
         diagnosis("body-style", finding, records),
     );
@@ -260,9 +262,9 @@ pub(super) async fn allow_list(checks: &mut [CheckResult], ctx: &RunContext, rng
         let mut refused = Vec::new();
         let mut accepted = 0usize;
         for exchange in &checks[index].exchanges {
-            if super::accepted(exchange) {
+            if probing::accepted(exchange) {
                 accepted += 1;
-            } else if super::refused(exchange)
+            } else if probing::refused(exchange)
                 && let Some(kind) = kind_of(&exchange.request.body)
             {
                 refused.push(format!("`{kind}` ({})", exchange.outcome_text()));
@@ -271,9 +273,9 @@ pub(super) async fn allow_list(checks: &mut [CheckResult], ctx: &RunContext, rng
         if !refused.is_empty() && accepted > 0 {
             let finding = format!(
                 "your endpoint refuses {} while it accepted the other {accepted}: it handles a fixed list of event types or operations; answer 200 to every one you subscribed to, even those you ignore",
-                super::list(&refused)
+                probing::list(&refused)
             );
-            super::attach(
+            probing::attach(
                 &mut checks[index],
                 diagnosis("allow-list", finding, Vec::new()),
             );
@@ -283,7 +285,7 @@ pub(super) async fn allow_list(checks: &mut [CheckResult], ctx: &RunContext, rng
         let Some(unknown) = checks[index]
             .exchanges
             .iter()
-            .find(|e| super::refused(e))
+            .find(|e| probing::refused(e))
             .and_then(|e| kind_of(&e.request.body))
         else {
             return;
@@ -298,7 +300,7 @@ pub(super) async fn allow_list(checks: &mut [CheckResult], ctx: &RunContext, rng
             None,
             rng,
         );
-        let records = super::send(
+        let records = probing::send(
             ctx,
             vec![(
                 "known-operation".to_owned(),
@@ -311,7 +313,7 @@ pub(super) async fn allow_list(checks: &mut [CheckResult], ctx: &RunContext, rng
             let finding = format!(
                 "your endpoint refuses `{unknown}`, an operation it does not know, but accepted the known `{known}`: it matches operations against a fixed list; acknowledge unknown ones with 200 and ignore them"
             );
-            super::attach(
+            probing::attach(
                 &mut checks[index],
                 diagnosis("allow-list", finding, records),
             );
@@ -328,7 +330,7 @@ const CERTIFICATE_REQUIRED: &str = "CertificateRequired";
 /// delivery already asked, and the alert is the answer).
 pub(super) fn client_certificate(checks: &mut [CheckResult], ctx: &RunContext) {
     let Some(check) = checks.iter_mut().find(|c| {
-        super::failed(c)
+        probing::failed(c)
             && c.exchanges.iter().any(|e| {
                 e.error
                     .as_ref()
@@ -342,7 +344,7 @@ pub(super) fn client_certificate(checks: &mut [CheckResult], ctx: &RunContext) {
     } else {
         "your endpoint requires a TLS client certificate (it ended the handshake with a certificate_required alert): pass the certificate you issued for Spotnana with --client-cert and --client-key"
     };
-    super::attach(
+    probing::attach(
         check,
         diagnosis("client-certificate", finding.to_owned(), Vec::new()),
     );

@@ -2,13 +2,27 @@
 //! event signed each common wrong way ([`PROBES`]), and which one the endpoint accepts.
 
 use super::probes::{PROBES, STACKS};
-use super::{Diagnosis, ProbeRecord, StackFix, VALID_ACCEPTED, VERIFY_STEPS};
+use super::probing::{self, VALID_ACCEPTED};
 use crate::check::CheckResult;
+use crate::check::{Diagnosis, ProbeRecord, StackFix};
 use crate::delivery::exchange::Exchange;
 use crate::event::random::{self, SeededRng};
 use crate::runner::RunContext;
 use crate::runner::recovery::verifies;
 use crate::signing::{SignedHeaders, Verifier, unix_now};
+
+/// The steps of a correct verification, in order: what to check one by one when no
+/// probe names the mistake (the same steps `spotcheck verify` walks through).
+pub const VERIFY_STEPS: &[&str] = &[
+    "read the three headers: x-spotnana-webhook-id, x-spotnana-webhook-timestamp (Unix seconds) and x-spotnana-webhook-signature",
+    "refuse a timestamp more than 5 minutes from your clock",
+    "take the raw body bytes exactly as received, before any JSON parsing",
+    "key = the Base64-decoded bytes after `whsec_` in your secret",
+    "signed content = `{webhook id}.{timestamp}.{raw body}`, joined with dots",
+    "expected = standard Base64 of HMAC-SHA256(key, signed content)",
+    "split the signature header on spaces, strip `v1,` from each token, and accept if any token equals expected (constant-time)",
+    "`spotcheck verify` with the headers and body your endpoint received shows each of these steps",
+];
 
 /// Which check to explain and the refused, correctly signed delivery whose body the
 /// probes sign again: `signature.valid-accepted` when it failed with a refusal, or
@@ -18,11 +32,11 @@ use crate::signing::{SignedHeaders, Verifier, unix_now};
 fn target(checks: &[CheckResult], ctx: &RunContext) -> Option<(usize, Exchange, bool)> {
     let verifier = Verifier::new(vec![ctx.secret.clone()]);
     let signed_refusal = |e: &Exchange| {
-        e.request.method == "POST" && super::refused(e) && verifies(&verifier, e).is_some()
+        e.request.method == "POST" && probing::refused(e) && verifies(&verifier, e).is_some()
     };
-    if let Some(index) = super::find(checks, VALID_ACCEPTED) {
+    if let Some(index) = probing::find(checks, VALID_ACCEPTED) {
         let check = &checks[index];
-        if !super::failed(check) {
+        if !probing::failed(check) {
             return None;
         }
         let refused = check.exchanges.iter().find(|e| signed_refusal(e))?;
@@ -41,7 +55,7 @@ fn target(checks: &[CheckResult], ctx: &RunContext) -> Option<(usize, Exchange, 
         return None;
     }
     checks.iter().enumerate().find_map(|(index, check)| {
-        if !super::failed(check) {
+        if !probing::failed(check) {
             return None;
         }
         let refused = check.exchanges.iter().find(|e| signed_refusal(e))?;
@@ -72,12 +86,12 @@ pub(super) async fn diagnose(checks: &mut [CheckResult], ctx: &RunContext, rng: 
                 timestamp,
                 signature,
             };
-            let attempt = super::delivery(ctx, &body, &signed, rng);
+            let attempt = probing::delivery(ctx, &body, &signed, rng);
             (probe.id.to_owned(), probe.mistake.to_owned(), attempt)
         })
         .collect();
-    let records = super::send(ctx, attempts).await;
-    super::attach(&mut checks[index], judge(records));
+    let records = probing::send(ctx, attempts).await;
+    probing::attach(&mut checks[index], judge(records));
 }
 
 /// Whether the endpoint accepts `body` signed exactly as the run signs it, once more.
@@ -86,8 +100,8 @@ pub(super) async fn diagnose(checks: &mut [CheckResult], ctx: &RunContext, rng: 
 async fn control_accepted(ctx: &RunContext, body: &bytes::Bytes, rng: &mut SeededRng) -> bool {
     let id = random::uuid(rng);
     let signed = SignedHeaders::new(&[&ctx.secret], &id, unix_now(), body, ctx.format);
-    let attempt = super::delivery(ctx, body, &signed, rng);
-    let records = super::send(
+    let attempt = probing::delivery(ctx, body, &signed, rng);
+    let records = probing::send(
         ctx,
         vec![(
             "control".to_owned(),
@@ -137,7 +151,7 @@ fn judge(records: Vec<ProbeRecord>) -> Diagnosis {
             format!(
                 "the endpoint accepted {} differently wrong signatures ({}), so it does not verify consistently and no single mistake can be named: check each verification step",
                 several.len(),
-                super::list(
+                probing::list(
                     &several
                         .iter()
                         .map(|r| format!("`{}`", r.id))

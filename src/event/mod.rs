@@ -13,8 +13,6 @@ pub mod variants;
 
 pub use catalogue::{EventKind, EventType, UnknownEvent};
 pub use envelope::{Envelope, EnvelopeStyle};
-/// The old name of [`merge_patch`], kept for callers not yet moved to the new one.
-pub use merge_patch as merge;
 pub use random::SeededRng;
 
 use serde_json::Value;

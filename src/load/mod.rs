@@ -41,8 +41,6 @@ use tokio::time::Instant;
 pub use outcome::{LoadOutcome, RateCounts};
 pub use profile::Profile;
 pub use report::LoadReport;
-/// The old name of [`report_merge`], kept for callers not yet moved to the new one.
-pub use report_merge as merge;
 pub use request::{RequestMaker, RequestPlan, Templates, WeightedKind};
 pub use stats::{Live, Stats};
 pub use target::Target;

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::diagnose::Diagnosis;
+use crate::check::{Diagnosis, ProbeRecord};
 
 /// The diagnosis as indented plain text lines (terminal, JUnit, TAP), each line
 /// starting with `indent`.
@@ -33,7 +33,7 @@ pub fn text(diagnosis: &Diagnosis, indent: &str) -> String {
 }
 
 /// `id (what it imitates): 401 Unauthorized — refused`.
-fn probe_line(probe: &crate::diagnose::ProbeRecord) -> String {
+fn probe_line(probe: &ProbeRecord) -> String {
     format!(
         "{} ({}): {}, {}",
         probe.id,

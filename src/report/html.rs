@@ -283,6 +283,7 @@ mod tests {
                 why: "why".into(),
                 fix: "fix".into(),
                 tags: vec![],
+                needs: Default::default(),
             },
             Verdict::Failed(message.into()),
             std::time::Duration::ZERO,

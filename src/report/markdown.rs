@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use crate::check::{CheckResult, Status};
 
 use super::{RunReport, RunVerdict};
+use crate::tls_probe::TlsReport;
 
 /// The heading of the section with the table of every check (one row per check, in
 /// run order); the HTML report finds the table by it.
@@ -145,48 +146,43 @@ pub fn render(report: &RunReport) -> String {
     out
 }
 
-fn render_tls(out: &mut String, tls: &serde_json::Value) {
+fn render_tls(out: &mut String, tls: &TlsReport) {
     let _ = writeln!(out, "\n## TLS\n");
-    if let Some(versions) = tls.get("versions").and_then(|v| v.as_array()) {
+    let _ = writeln!(
+        out,
+        "| Version | Outcome | Cipher suite | Key exchange | Detail |\n| --- | --- | --- | --- | --- |"
+    );
+    for v in &tls.versions {
         let _ = writeln!(
             out,
-            "| Version | Outcome | Cipher suite | Key exchange | Detail |\n| --- | --- | --- | --- | --- |"
+            "| {} | {} | {} | {} | {} |",
+            v.version.as_str(),
+            v.outcome.as_str(),
+            optional(v.cipher.as_deref()),
+            optional(v.key_exchange.as_deref()),
+            cell(&v.detail)
         );
-        for v in versions {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} |",
-                text(v.get("version")),
-                text(v.get("outcome")),
-                text(v.get("cipher")),
-                text(v.get("key_exchange")),
-                cell(&text(v.get("detail")))
-            );
-        }
     }
-    match tls.get("certificate").filter(|c| !c.is_null()) {
+    match &tls.certificate {
         Some(cert) => {
             let _ = writeln!(out, "\n| Certificate | |\n| --- | --- |");
             let rows = [
-                ("Subject", text(cert.get("subject"))),
-                ("Issuer", text(cert.get("issuer"))),
-                ("Names", list(cert.get("sans"))),
-                ("Key", text(cert.get("key"))),
-                ("Valid from", text(cert.get("not_before"))),
+                ("Subject", cert.subject.clone()),
+                ("Issuer", cert.issuer.clone()),
+                ("Names", list(&cert.sans)),
+                ("Key", cert.key.clone()),
+                ("Valid from", cert.not_before.clone()),
                 (
                     "Valid until",
-                    format!(
-                        "{} ({} days left)",
-                        text(cert.get("not_after")),
-                        text(cert.get("days_left"))
-                    ),
+                    format!("{} ({} days left)", cert.not_after, cert.days_left),
                 ),
-                ("Chain sent", list(cert.get("chain"))),
+                ("Chain sent", list(&cert.chain)),
                 (
                     "Verified",
-                    match cert.get("verified").and_then(|v| v.as_bool()) {
-                        Some(true) => "yes".to_owned(),
-                        _ => format!("**no**: {}", text(cert.get("verify_error"))),
+                    if cert.verified {
+                        "yes".to_owned()
+                    } else {
+                        format!("**no**: {}", optional(cert.verify_error.as_deref()))
                     },
                 ),
             ];
@@ -292,14 +288,12 @@ fn render_problem(out: &mut String, check: &CheckResult, repro: Option<String>) 
     let _ = writeln!(out, "```");
 }
 
-fn list(value: Option<&serde_json::Value>) -> String {
-    match value.and_then(|v| v.as_array()) {
-        Some(items) if !items.is_empty() => items
-            .iter()
-            .map(|i| text(Some(i)))
-            .collect::<Vec<_>>()
-            .join(", "),
-        _ => "—".to_owned(),
+/// Items joined by commas, or a dash when there are none.
+fn list(items: &[String]) -> String {
+    if items.is_empty() {
+        "—".to_owned()
+    } else {
+        items.join(", ")
     }
 }
 
@@ -314,12 +308,9 @@ fn outcome(status: Status) -> &'static str {
     }
 }
 
-fn text(value: Option<&serde_json::Value>) -> String {
-    match value {
-        None | Some(serde_json::Value::Null) => "—".to_owned(),
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-    }
+/// A value, or a dash when there is none.
+fn optional(value: Option<&str>) -> String {
+    value.unwrap_or("—").to_owned()
 }
 
 fn cell(text: &str) -> String {

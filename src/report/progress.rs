@@ -38,12 +38,15 @@ impl Progress {
         }
     }
 
-    /// Records how many checks are done, showing the bar once the run is over a second old.
+    /// Records how many checks are done, showing the bar once the run is over a second
+    /// old (at the first update after that).
     pub fn update(&mut self, done: usize) {
         self.bar.set_position(done as u64);
         if self.enabled && !self.shown && self.started.elapsed() >= SHOW_AFTER {
             self.bar
                 .set_draw_target(ProgressDrawTarget::stderr_with_hz(10));
+            // Updates come when checks finish; the spinner and the clock move between them.
+            self.bar.enable_steady_tick(Duration::from_millis(100));
             self.shown = true;
         }
         if self.shown {

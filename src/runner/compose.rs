@@ -10,7 +10,7 @@ use crate::delivery::request::Attempt;
 use crate::event::body_style::{self, BodyStyle};
 use crate::event::fixtures::{self, FixtureContext, Product};
 use crate::event::random::{self, SeededRng};
-use crate::event::{EnvelopeStyle, EventKind, envelope, merge};
+use crate::event::{EnvelopeStyle, EventKind, envelope, merge_patch};
 use crate::scenario::model::{SignatureSpec, SignatureToken, Tamper};
 use crate::signing::{
     HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, Secret, SignatureFormat, join_tokens,
@@ -159,7 +159,7 @@ pub fn build_body(
         _ => fixtures::generate(kind, &fixture_ctx, rng),
     };
     if let Some(patch) = &plan.payload_patch {
-        merge::merge(&mut generated.payload, patch);
+        merge_patch::merge(&mut generated.payload, patch);
     }
     if let Some(size) = plan.large {
         fixtures::inflate(&mut generated.payload, size, rng);
@@ -174,7 +174,7 @@ pub fn build_body(
     }
     .to_json(ctx.envelope);
     if let Some(patch) = &plan.envelope_patch {
-        merge::merge(&mut event, patch);
+        merge_patch::merge(&mut event, patch);
     }
     let pnr_id = event
         .pointer("/payload/pnrId")

@@ -349,6 +349,7 @@ mod tests {
             why: String::new(),
             fix: String::new(),
             tags: tags.iter().map(|t| t.to_string()).collect(),
+            needs: Default::default(),
         }
     }
 

@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::RunContext;
-use crate::check::{CheckInfo, CheckResult, Level, Status, Verdict};
+use super::context::RunContext;
+use crate::check::{CheckInfo, CheckResult, Level, Needs, Status, Verdict};
 use crate::delivery::exchange::Exchange;
 use crate::delivery::retry::{
     AttemptReport, RetryEnd, RetryMessage, RetryPolicy, RetryRun, delivered, human, run_retries,
@@ -50,6 +50,10 @@ pub fn info() -> CheckInfo {
               first delivery (deduplicate only ids you processed)."
             .to_owned(),
         tags: vec!["retry".to_owned()],
+        needs: Needs {
+            whole_run: true,
+            ..Needs::default()
+        },
     }
 }
 

@@ -15,9 +15,9 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use super::RunContext;
 use super::compose::{self, ComposeContext, Content, SendPlan};
-use crate::check::{CheckInfo, CheckResult, Level, Verdict};
+use super::context::RunContext;
+use crate::check::{CheckInfo, CheckResult, Level, Needs, Verdict};
 use crate::delivery::exchange::Exchange;
 use crate::delivery::retry::delivered;
 use crate::event::random::{self, SeededRng};
@@ -59,6 +59,7 @@ pub fn info() -> CheckInfo {
               answer 200 once the event is safely stored."
             .to_owned(),
         tags: vec!["payload".to_owned(), "schema".to_owned()],
+        needs: Needs::default(),
     }
 }
 
@@ -113,9 +114,9 @@ impl Sender<'_> {
             .map(|plan| compose::compose(plan, &context, None, None, &mut self.rng).attempt)
             .collect();
         if !self.ctx.hmac {
-            super::execute::strip_hmac(&mut attempts);
+            super::scenarios::strip_hmac(&mut attempts);
         }
-        let exchanges = super::execute::send_all(
+        let exchanges = super::scenarios::send_all(
             &self.ctx.client,
             self.ctx.oauth.as_ref(),
             attempts,

@@ -69,7 +69,7 @@ impl Scenario {
 
     /// Whether it needs `--state-url` (`requires = ["state"]`).
     pub fn needs_state(&self) -> bool {
-        self.requires.contains(&Capability::State)
+        self.info.needs.state_url
     }
 
     /// The programs its `exec` steps run, in step order (empty when it runs none).
@@ -85,7 +85,7 @@ impl Scenario {
 
     /// Whether it needs OAuth configured (`requires = ["oauth"]`).
     pub fn needs_oauth(&self) -> bool {
-        self.requires.contains(&Capability::OAuth)
+        self.info.needs.oauth
     }
 
     /// The index of the step called `name`.

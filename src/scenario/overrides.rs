@@ -18,7 +18,7 @@ use super::model::Product;
 use super::template::Template;
 use crate::event::fixtures::{self, FixtureContext};
 use crate::event::schema::{PayloadSchema, Violation};
-use crate::event::{EventKind, EventType, merge, random};
+use crate::event::{EventKind, EventType, merge_patch, random};
 
 /// A value the override writes, at a JSON pointer into the payload.
 struct Written {
@@ -57,7 +57,7 @@ pub(crate) fn warnings(step: &Override<'_>, kinds: &[EventKind]) -> Vec<Problem>
     if let Some(node) = step.payload {
         let value = collect(node, String::new(), &mut written);
         match &mut patch {
-            Some(base) => merge::merge(base, &value),
+            Some(base) => merge_patch::merge(base, &value),
             None => patch = Some(value),
         }
     }
@@ -76,7 +76,7 @@ pub(crate) fn warnings(step: &Override<'_>, kinds: &[EventKind]) -> Vec<Problem>
         seen.push(kind.event_type);
         let generated = generated(*kind, step.product);
         let mut payload = generated.clone();
-        merge::merge(&mut payload, &patch);
+        merge_patch::merge(&mut payload, &patch);
         for violation in schema.violations(&payload) {
             if let Some(at) = blamed(&violation, &written, &generated) {
                 problems.push(problem(step, schema, kind.event_type, &violation, at));
@@ -255,7 +255,7 @@ pub fn payload_violations(kind: EventKind, patch: &Value, replace: bool) -> Vec<
     collect_file(patch, String::new(), &(0..0), &mut written);
     let generated = generated(kind, None);
     let mut payload = generated.clone();
-    merge::merge(&mut payload, patch);
+    merge_patch::merge(&mut payload, patch);
     schema
         .violations(&payload)
         .into_iter()

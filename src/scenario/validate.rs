@@ -470,6 +470,13 @@ pub(crate) fn validate(v: &mut Validator<'_>, raw: RawScenario) -> Option<Scenar
             why: raw.why.get_ref().trim().to_owned(),
             fix: raw.fix.get_ref().trim().to_owned(),
             tags,
+            needs: crate::check::Needs {
+                // The signature suite judges signatures: nothing to judge with `--no-hmac`.
+                hmac: raw.id.get_ref().split('.').next() == Some("signature"),
+                state_url: state,
+                oauth,
+                whole_run: false,
+            },
         },
         requires,
         vars,

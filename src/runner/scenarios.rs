@@ -8,14 +8,14 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use serde_json::Value;
 
-use super::RunContext;
 use super::compose::{self, ComposeContext, Composed, Content, SendPlan};
+use super::context::RunContext;
 use crate::check::{CheckResult, Verdict};
 use crate::delivery::exchange::Exchange;
 use crate::delivery::request::Attempt;
 use crate::event::EventKind;
 use crate::event::random::{self, SeededRng};
-use crate::report::Latency;
+use crate::outcome::Latency;
 use crate::scenario::model::{
     Action, Authorization, Expect, Observe, Precondition, Scenario, SendSource, SendStep, Step,
     TokenCredentials, TokenStep,
@@ -26,32 +26,38 @@ use crate::signing::unix_now;
 /// How often an observation is polled while waiting for it to match.
 const POLL_INTERVAL: Duration = Duration::from_millis(25);
 
-/// Finished results by scenario index; what an interrupted run still has.
-pub type Slots = Arc<std::sync::Mutex<Vec<Option<CheckResult>>>>;
+/// What executing scenarios reports to the engine, by scenario index (input order).
+#[derive(Debug)]
+pub enum ScenarioProgress {
+    /// The scenario at this index started.
+    Started(usize),
+    /// The scenario at this index finished with this result.
+    Finished(usize, Box<CheckResult>),
+}
 
-/// Runs the scenarios `jobs` at a time, storing each result in its slot (input order)
+/// Runs the scenarios `jobs` at a time, sending each start and result to `progress`
 /// as soon as it is known, so an interrupted run keeps what it found. Once `stop` is
 /// set (Ctrl-C), no further scenario starts.
 pub async fn run_scenarios(
     scenarios: &[Scenario],
     ctx: &Arc<RunContext>,
     jobs: usize,
-    slots: &Slots,
+    progress: tokio::sync::mpsc::UnboundedSender<ScenarioProgress>,
     stop: &Arc<std::sync::atomic::AtomicBool>,
 ) {
     futures::stream::iter(scenarios.iter().enumerate())
         .for_each_concurrent(jobs.max(1), |(index, scenario)| {
             let ctx = Arc::clone(ctx);
-            let slots = Arc::clone(slots);
+            let progress = progress.clone();
             let stop = Arc::clone(stop);
             async move {
                 if stop.load(std::sync::atomic::Ordering::SeqCst) {
                     return;
                 }
+                // The engine may have stopped listening (an interrupted run); nothing to do then.
+                let _ = progress.send(ScenarioProgress::Started(index));
                 let result = run_scenario(scenario, &ctx).await;
-                if let Ok(mut slots) = slots.lock() {
-                    slots[index] = Some(result);
-                }
+                let _ = progress.send(ScenarioProgress::Finished(index, Box::new(result)));
             }
         })
         .await;
@@ -118,7 +124,7 @@ pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> CheckResult 
              --oauth-client-secret-env (or --oauth-client-secret-file)"
                 .to_owned(),
         )
-    } else if !ctx.hmac && scenario.suite() == "signature" {
+    } else if !ctx.hmac && scenario.info.needs.hmac {
         Verdict::Skipped("--no-hmac: deliveries carry no signature to check".to_owned())
     } else {
         execute(scenario, ctx, &mut exchanges).await
@@ -342,7 +348,7 @@ enum ExecResult {
     ScenarioError(String),
 }
 
-/// Runs a step's `exec` program on `exchange` (see [`super::exec`]).
+/// Runs a step's `exec` program on `exchange` (see [`super::exec_step`]).
 #[allow(clippy::too_many_arguments)]
 async fn run_exec(
     exec: &crate::scenario::ExecStep,
@@ -354,7 +360,7 @@ async fn run_exec(
     exchange: Option<&Exchange>,
     rng: &mut SeededRng,
 ) -> ExecResult {
-    use super::exec::{self, Outcome};
+    use super::exec_step::{self as exec, Outcome};
     let mut args = Vec::with_capacity(exec.args.len());
     for arg in &exec.args {
         match arg.render(scope, rng) {
@@ -721,7 +727,7 @@ fn render_patch(
     if let Some(template) = &send.payload {
         let rendered = template.render(scope, rng).map_err(|e| e.to_string())?;
         match &mut patch {
-            Some(base) => crate::event::merge::merge(base, &rendered),
+            Some(base) => crate::event::merge_patch::merge(base, &rendered),
             None => patch = Some(rendered),
         }
     }

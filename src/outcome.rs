@@ -1,0 +1,389 @@
+//! The outcome of a run as data: the checks' results, their counts and verdict,
+//! answer times and connection figures. The engine ([`crate::runner`]) produces a
+//! [`RunReport`]; every report format ([`crate::report`]) reads one and knows nothing
+//! of how it was produced.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::check::{CheckResult, Status};
+use crate::delivery::connection::ConnectionCounts;
+use crate::delivery::exchange::ErrorClass;
+
+/// The tool that wrote the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ToolInfo {
+    /// `spotcheck`.
+    pub name: &'static str,
+    /// The crate version.
+    pub version: &'static str,
+}
+
+impl ToolInfo {
+    /// This build of spotcheck.
+    pub fn current() -> ToolInfo {
+        ToolInfo {
+            name: "spotcheck",
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}
+
+/// Counts per status and the verdict.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Checks that passed.
+    pub passed: usize,
+    /// Required checks that failed.
+    pub failed: usize,
+    /// Recommended checks that failed.
+    pub warned: usize,
+    /// Checks not run.
+    pub skipped: usize,
+    /// Checks cut short by an interruption.
+    pub interrupted: usize,
+    /// Checks that could not run because of an error in their scenario.
+    pub errors: usize,
+    /// Whether the endpoint conforms: no failure (and, with `--strict`, no warning), no
+    /// error, not interrupted.
+    pub conformant: bool,
+}
+
+impl Summary {
+    /// Counts the results; `strict` makes warnings fail the run.
+    pub fn of(checks: &[CheckResult], strict: bool) -> Summary {
+        let mut summary = Summary::default();
+        for check in checks {
+            match check.status {
+                Status::Pass => summary.passed += 1,
+                Status::Fail => summary.failed += 1,
+                Status::Warn => summary.warned += 1,
+                Status::Skip => summary.skipped += 1,
+                Status::Interrupted => summary.interrupted += 1,
+                Status::Error => summary.errors += 1,
+            }
+        }
+        summary.conformant = summary.failed == 0
+            && summary.interrupted == 0
+            && summary.errors == 0
+            && (!strict || summary.warned == 0);
+        summary
+    }
+
+    /// `N passed, N failed, N warned, N skipped` (and `, N interrupted` and `, N errors`
+    /// when there were any), as every format writes it.
+    pub fn counts(&self) -> String {
+        let mut text = format!(
+            "{} passed, {} failed, {} warned, {} skipped",
+            self.passed, self.failed, self.warned, self.skipped
+        );
+        if self.interrupted > 0 {
+            text.push_str(&format!(", {} interrupted", self.interrupted));
+        }
+        if self.errors > 0 {
+            let noun = if self.errors == 1 { "error" } else { "errors" };
+            text.push_str(&format!(", {} {noun}", self.errors));
+        }
+        text
+    }
+
+    /// The one-line verdict every format leads with: `INTERRUPTED`, `ERROR` (a check
+    /// could not run), `conformant` or `NOT conformant`.
+    pub fn verdict(&self) -> RunVerdict {
+        if self.interrupted > 0 {
+            RunVerdict::Interrupted
+        } else if self.errors > 0 {
+            RunVerdict::Error
+        } else if self.conformant {
+            RunVerdict::Conformant
+        } else {
+            RunVerdict::NotConformant
+        }
+    }
+}
+
+/// The run's overall verdict (see [`Summary::verdict`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunVerdict {
+    /// Every required check passed (with `--strict`: and no warning).
+    Conformant,
+    /// A required check failed (with `--strict`: or a recommended one).
+    NotConformant,
+    /// A check could not run because of an error in its scenario (`spotcheck run`
+    /// exits 2).
+    Error,
+    /// The run was stopped before every check finished (`spotcheck run` exits 130).
+    Interrupted,
+}
+
+/// Answer-time figures over every answered delivery of the run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Latency {
+    /// How many answered deliveries the figures cover.
+    pub samples: usize,
+    /// Median answer time.
+    pub p50_ms: f64,
+    /// 95th percentile answer time.
+    pub p95_ms: f64,
+    /// Slowest answer.
+    pub max_ms: f64,
+}
+
+impl Latency {
+    /// Nearest-rank percentiles over the given durations (`None` when empty).
+    pub fn of(mut durations: Vec<Duration>) -> Option<Latency> {
+        if durations.is_empty() {
+            return None;
+        }
+        durations.sort();
+        let rank = |p: f64| {
+            let index = ((p * durations.len() as f64).ceil() as usize).clamp(1, durations.len());
+            round_ms(durations[index - 1])
+        };
+        Some(Latency {
+            samples: durations.len(),
+            p50_ms: rank(0.50),
+            p95_ms: rank(0.95),
+            max_ms: round_ms(*durations.last().expect("non-empty")),
+        })
+    }
+}
+
+fn round_ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0 * 10.0).round() / 10.0
+}
+
+/// Everything a run found: the data behind every report format.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// The tool.
+    pub tool: ToolInfo,
+    /// The endpoint tested.
+    pub endpoint: String,
+    /// Whether the endpoint was the built-in reference receiver.
+    pub reference_receiver: bool,
+    /// The seed; the same seed replays the same bytes.
+    pub seed: u64,
+    /// RFC 3339 start time.
+    pub started_at: String,
+    /// Wall time of the run.
+    pub duration_ms: u64,
+    /// Event types the run treated as subscribed.
+    pub events: Vec<String>,
+    /// Whether warnings fail the run (`--strict`).
+    pub strict: bool,
+    /// Counts and verdict.
+    pub summary: Summary,
+    /// Every check, in run order.
+    pub checks: Vec<CheckResult>,
+    /// TLS probe findings, when the probe ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<crate::tls_probe::TlsReport>,
+    /// Answer times over every answered delivery.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency: Option<Latency>,
+    /// What the delivery client's connections did (opened, reused, resent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connections: Option<ConnectionCounts>,
+    /// The endpoint stopped answering across several checks, said once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transport_outage: Option<TransportOutage>,
+    /// The flags a replay of one check repeats (rendered per check as `repro`); set by
+    /// the front after the engine returns, since only it knows the command line.
+    #[serde(skip)]
+    pub replay: crate::replay::Replay,
+}
+
+/// Transport failures (timeouts, resets, refused connections) that made several
+/// checks fail: one cause, reported once, instead of scattered over unrelated checks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TransportOutage {
+    /// When the first of them started (RFC 3339).
+    pub started_at: String,
+    /// How many requests the run had sent before it.
+    pub after_requests: usize,
+    /// How many requests failed this way.
+    pub failed_requests: usize,
+    /// Failed requests per error class (`timeout`, `reset`, `connect`).
+    pub classes: std::collections::BTreeMap<String, usize>,
+    /// The failed or warned checks they hit, in run order.
+    pub checks: Vec<String>,
+}
+
+impl TransportOutage {
+    /// The outage in `checks`, when transport failures hit two checks or more. Only
+    /// checks that failed or warned count: a reset a check expects is not an outage.
+    pub fn of(checks: &[CheckResult]) -> Option<TransportOutage> {
+        let mut all: Vec<(&CheckResult, &crate::delivery::exchange::Exchange)> = checks
+            .iter()
+            .flat_map(|check| check.exchanges.iter().map(move |e| (check, e)))
+            .collect();
+        all.sort_by_key(|(_, e)| e.started_at_ms);
+        let failed = |check: &CheckResult, exchange: &crate::delivery::exchange::Exchange| {
+            matches!(check.status, Status::Fail | Status::Warn)
+                && exchange.response.is_none()
+                && exchange.error.as_ref().is_some_and(|e| {
+                    matches!(
+                        e.class,
+                        ErrorClass::Timeout | ErrorClass::Reset | ErrorClass::Connect
+                    )
+                })
+        };
+        let first = all.iter().position(|(c, e)| failed(c, e))?;
+        let mut affected: Vec<String> = Vec::new();
+        let mut classes = std::collections::BTreeMap::new();
+        let mut failed_requests = 0;
+        for (check, exchange) in &all[first..] {
+            if !failed(check, exchange) {
+                continue;
+            }
+            failed_requests += 1;
+            if let Some(error) = &exchange.error {
+                *classes.entry(error.class.as_str().to_owned()).or_insert(0) += 1;
+            }
+            if !affected.contains(&check.info.id) {
+                affected.push(check.info.id.clone());
+            }
+        }
+        if affected.len() < 2 {
+            return None;
+        }
+        let order = |id: &String| checks.iter().position(|c| &c.info.id == id);
+        affected.sort_by_key(order);
+        let started = time::OffsetDateTime::from_unix_timestamp_nanos(
+            i128::from(all[first].1.started_at_ms) * 1_000_000,
+        )
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        Some(TransportOutage {
+            started_at: crate::event::envelope::format_timestamp(started),
+            after_requests: first,
+            failed_requests,
+            classes,
+            checks: affected,
+        })
+    }
+}
+
+impl RunReport {
+    /// Whether warnings count as failures.
+    pub fn strict_warnings(&self) -> bool {
+        self.strict
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let ms = |n| Duration::from_millis(n);
+        let latency = Latency::of((1..=100).map(ms).collect()).unwrap();
+        assert_eq!(
+            (latency.p50_ms, latency.p95_ms, latency.max_ms),
+            (50.0, 95.0, 100.0)
+        );
+        let one = Latency::of(vec![ms(7)]).unwrap();
+        assert_eq!((one.p50_ms, one.p95_ms, one.max_ms), (7.0, 7.0, 7.0));
+        assert!(Latency::of(vec![]).is_none());
+    }
+
+    fn exchange(at_ms: i64, error: Option<ErrorClass>) -> crate::delivery::exchange::Exchange {
+        use crate::delivery::exchange::{Exchange, RequestRecord, ResponseRecord, TransportError};
+        Exchange {
+            request: RequestRecord {
+                method: "POST".into(),
+                url: "https://127.0.0.1:1/".into(),
+                headers: vec![],
+                body_len: 0,
+                body_excerpt: String::new(),
+                body: bytes::Bytes::new(),
+            },
+            response: error.is_none().then(|| ResponseRecord {
+                status: 200,
+                reason: "OK".into(),
+                headers: vec![],
+                body_excerpt: String::new(),
+                body_bytes_read: 0,
+                body_truncated: false,
+                body: bytes::Bytes::new(),
+            }),
+            error: error.map(|class| TransportError {
+                class,
+                message: "no answer within 2s".into(),
+            }),
+            started_at_ms: 1_767_225_600_000 + at_ms,
+            duration: Duration::ZERO,
+            note: None,
+        }
+    }
+
+    fn check(
+        id: &str,
+        failed: bool,
+        exchanges: Vec<crate::delivery::exchange::Exchange>,
+    ) -> CheckResult {
+        use crate::check::{CheckInfo, Level, Verdict};
+        CheckResult::new(
+            CheckInfo {
+                id: id.into(),
+                title: id.into(),
+                level: Level::Required,
+                why: String::new(),
+                fix: String::new(),
+                tags: vec![],
+                needs: Default::default(),
+            },
+            if failed {
+                Verdict::Failed("no answer".into())
+            } else {
+                Verdict::Passed("ok".into())
+            },
+            Duration::ZERO,
+            exchanges,
+        )
+    }
+
+    #[test]
+    fn transport_failures_over_several_failed_checks_are_one_outage() {
+        let checks = vec![
+            check("a.ok", false, vec![exchange(0, None), exchange(1, None)]),
+            // A reset a passing check expected is no outage.
+            check(
+                "b.expects-reset",
+                false,
+                vec![exchange(2, Some(ErrorClass::Reset))],
+            ),
+            check(
+                "c.first",
+                true,
+                vec![exchange(3, None), exchange(4, Some(ErrorClass::Timeout))],
+            ),
+            // A 4xx answer or a protocol error is the endpoint's own behaviour.
+            check(
+                "d.protocol",
+                true,
+                vec![exchange(5, Some(ErrorClass::Protocol))],
+            ),
+            check(
+                "e.second",
+                true,
+                vec![
+                    exchange(6, Some(ErrorClass::Reset)),
+                    exchange(7, Some(ErrorClass::Timeout)),
+                ],
+            ),
+        ];
+        let outage = TransportOutage::of(&checks).expect("an outage");
+        assert_eq!(outage.checks, vec!["c.first", "e.second"]);
+        assert_eq!(outage.after_requests, 4);
+        assert_eq!(outage.failed_requests, 3);
+        assert_eq!(outage.started_at, "2026-01-01T00:00:00.004Z");
+        assert_eq!(outage.classes.get("timeout"), Some(&2));
+        assert_eq!(outage.classes.get("reset"), Some(&1));
+
+        // One failed check is that check's own finding, not an outage.
+        assert!(TransportOutage::of(&checks[..4]).is_none());
+    }
+}

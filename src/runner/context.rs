@@ -1,0 +1,47 @@
+//! What every check of one run shares ([`RunContext`]): the client, the target, the
+//! secret and the run's knobs. A file of its own so the diagnoses and the whole-run
+//! checks can use it without depending on the engine.
+
+use std::time::Duration;
+
+use crate::delivery::client::Client;
+use crate::delivery::oauth::OAuthClient;
+use crate::event::{EnvelopeStyle, EventType};
+use crate::signing::{Secret, SignatureFormat};
+
+/// What every check of one run shares.
+#[derive(Debug, Clone)]
+pub struct RunContext {
+    /// The delivery client.
+    pub client: Client,
+    /// Where deliveries go.
+    pub endpoint: String,
+    /// The signing secret.
+    pub secret: Secret,
+    /// Token form.
+    pub format: SignatureFormat,
+    /// Envelope style.
+    pub envelope: EnvelopeStyle,
+    /// `audience.organizationId`.
+    pub organization_id: String,
+    /// Headers on every delivery.
+    pub headers: Vec<(String, String)>,
+    /// Per-delivery timeout.
+    pub timeout: Duration,
+    /// Subscribed event types.
+    pub events: Vec<EventType>,
+    /// The observation URL, if any.
+    pub state_url: Option<String>,
+    /// The run's seed.
+    pub seed: u64,
+    /// Legacy OAuth: fetches, caches and attaches bearer tokens to deliveries.
+    pub oauth: Option<OAuthClient>,
+    /// Whether deliveries carry the HMAC signature headers (`false` with `--no-hmac`).
+    pub hmac: bool,
+    /// Whether `exec` steps may run programs (`--allow-exec`).
+    pub allow_exec: bool,
+    /// Environment variables `exec` programs must not see (see [`super::RunOptions::exec_hide_env`]).
+    pub exec_hide_env: Vec<String>,
+    /// Whether deliveries present a client certificate (`--client-cert`).
+    pub client_certificate: bool,
+}

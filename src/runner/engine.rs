@@ -1,0 +1,366 @@
+//! The engine of `spotcheck run`: sets up the target, runs the TLS probe, then the
+//! scenarios (several at once), the diagnoses and the whole-run checks, telling a
+//! [`RunSink`] what happens as it happens, and returns the [`RunReport`]. It prints
+//! nothing, writes no file and picks no exit code: that is the front's (`cli/`).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use super::cancel::Cancel;
+use super::context::RunContext;
+use super::error::RunError;
+use super::events::{Interruption, RunEvent, RunSink};
+use super::filter::CheckFilter;
+use super::options::{RunOptions, RunPlan};
+use super::scenarios::{self, ScenarioProgress};
+use super::setup::{self, RunTarget};
+use super::whole_run::WHOLE_RUN_CHECKS;
+use crate::check::{CheckInfo, CheckResult, Verdict};
+use crate::event::random;
+use crate::outcome::{Latency, RunReport, Summary, ToolInfo, TransportOutage};
+use crate::scenario::Scenario;
+use crate::signing::Secret;
+use crate::target::Target;
+use crate::tls_probe::{self, TlsReport};
+
+/// How long exchanges in flight may still take once a stop is asked.
+const INTERRUPT_GRACE: Duration = Duration::from_secs(1);
+
+/// Every check a run over `scenarios` can make, in run order (the TLS checks, the
+/// scenarios, then the whole-run checks), before selection: what `--shard` divides.
+pub fn check_infos(scenarios: &[Scenario], builtin: bool) -> Vec<CheckInfo> {
+    tls_probe::check_infos()
+        .into_iter()
+        .chain(scenarios.iter().map(|s| s.info.clone()))
+        .chain(
+            WHOLE_RUN_CHECKS
+                .iter()
+                .filter(|check| check.included(builtin))
+                .map(|check| (check.info)()),
+        )
+        .collect()
+}
+
+/// Runs `plan` to its report, sending every event to `sink`; `cancel` stops it early
+/// (the checks not reached are reported as interrupted).
+pub async fn run(
+    plan: RunPlan,
+    sink: &mut impl RunSink,
+    cancel: &Cancel,
+) -> Result<RunReport, RunError> {
+    let RunPlan {
+        options,
+        scenarios,
+        filter,
+    } = plan;
+    let seed = options.seed.unwrap_or_else(random::fresh_seed);
+    let mut rng = random::rng_for(seed, "run");
+    let secret = match &options.secret {
+        Some(secret) => secret.clone(),
+        None => Secret::generate(&mut rng),
+    };
+    let organization_id = options
+        .org_id
+        .clone()
+        .unwrap_or_else(|| random::uuid(&mut rng));
+    let RunTarget {
+        target,
+        mut receiver,
+        state_url,
+        client,
+        oauth,
+    } = setup::target(&options, &secret).await?;
+    let endpoint = target.endpoint().to_owned();
+    let oauth_configured = oauth.is_some();
+    let context = Arc::new(RunContext {
+        client,
+        endpoint: endpoint.clone(),
+        secret,
+        format: options.format,
+        envelope: options.envelope,
+        organization_id,
+        headers: options.headers.clone(),
+        timeout: options.timeout,
+        events: options.events.clone(),
+        state_url,
+        seed,
+        oauth,
+        hmac: !options.no_hmac,
+        allow_exec: options.allow_exec,
+        exec_hide_env: options.exec_hide_env.clone(),
+        client_certificate: target.identity().is_some(),
+    });
+    sink.event(RunEvent::RunStarted {
+        endpoint: &endpoint,
+        reference_receiver: receiver.is_some(),
+        seed,
+    });
+    let started_at = time::OffsetDateTime::now_utc();
+    let clock = Instant::now();
+
+    let mut engine = Engine {
+        sink,
+        checks: Vec::new(),
+        options: &options,
+        filter: &filter,
+        context: &context,
+        cancel,
+    };
+    // TLS first: its findings decide whether the delivery suites can run.
+    let (tls, blocked) = engine.probe_tls(&target).await?;
+    let selected: Vec<Scenario> = scenarios
+        .into_iter()
+        .filter(|s| filter.selects(&s.info))
+        // The legacy OAuth suite runs only when OAuth is configured.
+        .filter(|s| oauth_configured || !s.needs_oauth())
+        .collect();
+    engine.scenarios(&selected, &blocked).await;
+    // After judging: ask the endpoint what exactly it does wrong.
+    if options.diagnose && blocked.is_none() && !cancel.is_set() {
+        engine.diagnose().await;
+    }
+    engine.whole_run_checks(&blocked).await;
+
+    if let Some(running) = receiver.take() {
+        running.shutdown().await;
+    }
+    let Engine { sink, checks, .. } = engine;
+    let latency = Latency::of(
+        checks
+            .iter()
+            .flat_map(|c| &c.exchanges)
+            .filter(|e| e.response.is_some() && e.request.method == "POST")
+            .map(|e| e.duration)
+            .collect(),
+    );
+    let report = RunReport {
+        tool: ToolInfo::current(),
+        endpoint,
+        reference_receiver: options.target.endpoint.is_none(),
+        seed,
+        started_at: crate::event::envelope::format_timestamp(started_at),
+        duration_ms: clock.elapsed().as_millis() as u64,
+        events: options
+            .events
+            .iter()
+            .map(|e| e.as_str().to_owned())
+            .collect(),
+        strict: options.strict,
+        summary: Summary::of(&checks, options.strict),
+        transport_outage: TransportOutage::of(&checks),
+        checks,
+        tls,
+        latency,
+        connections: Some(context.client.connection_counts()),
+        replay: Default::default(),
+    };
+    sink.event(RunEvent::RunFinished(&report));
+    Ok(report)
+}
+
+/// One run under way: what it shares, and the checks judged so far, each told to the
+/// sink as it is recorded.
+struct Engine<'r, S: RunSink> {
+    sink: &'r mut S,
+    checks: Vec<CheckResult>,
+    options: &'r RunOptions,
+    filter: &'r CheckFilter,
+    context: &'r Arc<RunContext>,
+    cancel: &'r Cancel,
+}
+
+impl<S: RunSink> Engine<'_, S> {
+    /// Records a finished check and tells the sink.
+    fn finished(&mut self, result: CheckResult) {
+        self.sink.event(RunEvent::CheckFinished(&result));
+        self.checks.push(result);
+    }
+
+    /// The selected `tls.*` checks: the probe's report, and the reason the certificate
+    /// blocks the delivery suites, if it does.
+    async fn probe_tls(
+        &mut self,
+        target: &Target,
+    ) -> Result<(Option<TlsReport>, Option<String>), RunError> {
+        let infos: Vec<CheckInfo> = tls_probe::check_infos()
+            .into_iter()
+            .filter(|info| self.filter.selects(info))
+            .collect();
+        if infos.is_empty() {
+            return Ok((None, None));
+        }
+        for info in &infos {
+            self.sink.event(RunEvent::CheckStarted(info));
+        }
+        let probe_options = target.probe_options(self.options.timeout.min(Duration::from_secs(10)));
+        let probe = tls_probe::probe_url(&self.context.endpoint, &probe_options);
+        tokio::select! {
+            report = probe => {
+                let report = report?;
+                let blocked = if self.options.insecure_continue {
+                    None
+                } else {
+                    tls_probe::certificate_blocks_delivery(&report)
+                };
+                for result in tls_probe::checks(&report)
+                    .into_iter()
+                    .filter(|c| self.filter.selects(&c.info))
+                {
+                    self.finished(result);
+                }
+                Ok((Some(report), blocked))
+            }
+            () = self.cancel.wait() => {
+                self.sink.event(RunEvent::Interrupted(Interruption::TlsProbe));
+                for info in infos {
+                    self.finished(CheckResult::interrupted(info));
+                }
+                Ok((None, None))
+            }
+        }
+    }
+
+    /// The selected scenarios: executed several at once, or all skipped when the
+    /// certificate blocks deliveries, or all interrupted.
+    async fn scenarios(&mut self, selected: &[Scenario], blocked: &Option<String>) {
+        match blocked {
+            _ if self.cancel.is_set() => {
+                for scenario in selected {
+                    self.finished(CheckResult::interrupted(scenario.info.clone()));
+                }
+            }
+            Some(reason) => {
+                for scenario in selected {
+                    self.finished(CheckResult::new(
+                        scenario.info.clone(),
+                        Verdict::Skipped(format!(
+                            "{reason}; delivery checks skipped (--insecure-continue runs them anyway)"
+                        )),
+                        Duration::ZERO,
+                        Vec::new(),
+                    ));
+                }
+            }
+            None => {
+                self.sink.event(RunEvent::ScenariosStarted {
+                    total: selected.len(),
+                });
+                let results = run_scenarios(
+                    selected,
+                    self.context,
+                    self.options.jobs,
+                    self.sink,
+                    self.cancel,
+                )
+                .await;
+                self.sink.event(RunEvent::ScenariosFinished);
+                for (scenario, result) in selected.iter().zip(results) {
+                    match result {
+                        // Told to the sink when it arrived.
+                        Some(result) => self.checks.push(result),
+                        None => self.finished(CheckResult::interrupted(scenario.info.clone())),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Asks the endpoint what exactly it does wrong, attaching each finding to the
+    /// check it explains (a stop cuts it short).
+    async fn diagnose(&mut self) {
+        tokio::select! {
+            () = crate::diagnose::run(&mut self.checks, self.context) => {}
+            () = self.cancel.wait() => {}
+        }
+        for check in self.checks.iter().filter(|c| c.diagnosis.is_some()) {
+            self.sink.event(RunEvent::CheckDiagnosed(check));
+        }
+    }
+
+    /// The checks the engine makes over the whole run, after the scenarios.
+    async fn whole_run_checks(&mut self, blocked: &Option<String>) {
+        for check in WHOLE_RUN_CHECKS
+            .iter()
+            .filter(|check| check.included(self.options.builtin))
+        {
+            let info = (check.info)();
+            if !self.filter.selects(&info) {
+                continue;
+            }
+            self.sink.event(RunEvent::CheckStarted(&info));
+            let judging = (check.judge)(&self.checks, self.context, self.options);
+            let result = after_scenarios(info, blocked, self.cancel, judging).await;
+            self.finished(result);
+        }
+    }
+}
+
+/// Executes the selected scenarios, telling `sink` each start and finish as it happens;
+/// returns their results in input order, `None` for those a stop left unfinished.
+async fn run_scenarios(
+    selected: &[Scenario],
+    context: &Arc<RunContext>,
+    jobs: usize,
+    sink: &mut impl RunSink,
+    cancel: &Cancel,
+) -> Vec<Option<CheckResult>> {
+    let mut results: Vec<Option<CheckResult>> = vec![None; selected.len()];
+    let mut record = |progress: ScenarioProgress, sink: &mut dyn FnMut(RunEvent<'_>)| match progress
+    {
+        ScenarioProgress::Started(index) => sink(RunEvent::CheckStarted(&selected[index].info)),
+        ScenarioProgress::Finished(index, result) => {
+            sink(RunEvent::CheckFinished(&result));
+            results[index] = Some(*result);
+        }
+    };
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    let execution = scenarios::run_scenarios(selected, context, jobs, sender, &stop);
+    tokio::pin!(execution);
+    loop {
+        tokio::select! {
+            Some(progress) = receiver.recv() => record(progress, &mut |e| sink.event(e)),
+            () = &mut execution => break,
+            () = cancel.wait() => {
+                // Start nothing new; give exchanges in flight a moment to finish.
+                stop.store(true, Ordering::SeqCst);
+                sink.event(RunEvent::Interrupted(Interruption::Scenarios {
+                    grace: INTERRUPT_GRACE,
+                }));
+                let _ = tokio::time::timeout(INTERRUPT_GRACE, &mut execution).await;
+                break;
+            }
+        }
+    }
+    // What arrived after the last turn of the loop (or during the grace).
+    while let Ok(progress) = receiver.try_recv() {
+        record(progress, &mut |e| sink.event(e));
+    }
+    results
+}
+
+/// Runs a check that follows the scenarios: skipped when the certificate blocked the
+/// delivery suites, marked interrupted after a stop.
+async fn after_scenarios(
+    info: CheckInfo,
+    blocked: &Option<String>,
+    cancel: &Cancel,
+    run: impl std::future::Future<Output = CheckResult>,
+) -> CheckResult {
+    match blocked {
+        Some(reason) => CheckResult::new(
+            info,
+            Verdict::Skipped(format!("{reason}; delivery checks skipped")),
+            Duration::ZERO,
+            Vec::new(),
+        ),
+        None if cancel.is_set() => CheckResult::interrupted(info),
+        None => {
+            tokio::select! {
+                result = run => result,
+                () = cancel.wait() => CheckResult::interrupted(info),
+            }
+        }
+    }
+}
