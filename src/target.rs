@@ -157,10 +157,10 @@ impl Target {
 
     /// The load client's view of this target: the host resolved once, and TLS set up
     /// with the same trust and client certificate.
-    pub async fn load_target(
+    pub async fn load_connector(
         &self,
-    ) -> Result<crate::load::Target, crate::load::target::ResolveError> {
-        crate::load::Target::resolve(&self.endpoint, self.ca_pem(), self.identity()).await
+    ) -> Result<crate::load::Connector, crate::load::connector::ResolveError> {
+        crate::load::Connector::resolve(&self.endpoint, self.ca_pem(), self.identity()).await
     }
 
     /// Shuts the reference receiver down, if it runs (draining its queue).

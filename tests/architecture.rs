@@ -21,7 +21,6 @@ const SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
 const ENGINE_LAYERS: [&str; 5] = ["runner/", "delivery/", "scenario/", "event/", "signing"];
 
 #[test]
-#[ignore = "enabled once issue 18's cycles are broken"]
 fn engine_layers_refer_to_neither_report_nor_cli() {
     let mut found = Vec::new();
     for (rel, text) in read_tree(Path::new(SRC)) {
@@ -44,7 +43,6 @@ fn engine_layers_refer_to_neither_report_nor_cli() {
 }
 
 #[test]
-#[ignore = "enabled once issue 18's cycles are broken"]
 fn no_import_cycle_between_files() {
     let graph = ImportGraph::read(Path::new(SRC));
     let cycles = graph.cycles();

@@ -341,3 +341,17 @@ fn payload_file_is_read_relative_to_the_scenario_and_must_be_a_json_object() {
     let shown = scenario::load_path(&path).unwrap_err().to_string();
     assert!(shown.contains("ok.toml:9:16: cannot read `"), "{shown}");
 }
+
+/// The B3 trace headers are Spotnana's, fresh per delivery: a scenario that sets one
+/// by hand is told so where it wrote it, instead of the header being dropped unsent.
+#[test]
+fn a_trace_header_set_by_hand_is_refused_where_it_is_written() {
+    let rendered = errors(&format!(
+        "{HEAD}\n[[step]]\nsend = \"PNR_V3/BOOKING_CREATED\"\nheader = {{ X-B3-TraceId = \"abc\" }}\n"
+    ));
+    assert!(
+        rendered.contains("`X-B3-TraceId` is a reserved header"),
+        "{rendered}"
+    );
+    assert!(rendered.contains("case.toml:9:"), "{rendered}");
+}

@@ -16,7 +16,7 @@ use crate::load::profile::Profile;
 use crate::load::ramp::{self, RampOptions, RampReport};
 use crate::load::report::RunInfo;
 use crate::load::{
-    self, Live, LoadOptions, LoadReport, RequestPlan, Stop, Target, Templates, WeightedKind,
+    self, Connector, Live, LoadOptions, LoadReport, RequestPlan, Stop, Templates, WeightedKind,
     report_merge,
 };
 use crate::signing::Secret;
@@ -307,7 +307,7 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
             "no --endpoint: loading the built-in reference receiver at {endpoint} (in this process, sharing its CPU)"
         );
     }
-    let target = destination.load_target().await?;
+    let target = destination.load_connector().await?;
     let receiver = destination.take_receiver();
     if target.plain {
         outln!(
@@ -413,7 +413,7 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
 /// sustainable rate and, with --expect-peak, the verdict.
 async fn find_max(
     options: RampOptions,
-    target: Target,
+    target: Connector,
     plan: RequestPlan,
     endpoint: String,
     events: Vec<String>,

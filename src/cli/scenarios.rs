@@ -179,8 +179,11 @@ pub fn list_table(scenarios: &[Scenario], verbose: bool) -> String {
         .map(|info| row(info, "(probe)".to_owned()))
         .collect();
     // Checks the runner itself runs after the scenarios.
-    rows.push(row(crate::runner::variants::info(), "(run)".to_owned()));
-    rows.push(row(crate::runner::recovery::info(), "(run)".to_owned()));
+    rows.extend(
+        crate::runner::whole_run::WHOLE_RUN_CHECKS
+            .iter()
+            .map(|check| row((check.info)(), "(run)".to_owned())),
+    );
     rows.extend(scenarios.iter().map(|s| {
         let source = if s.origin.builtin {
             "(built-in)".to_owned()

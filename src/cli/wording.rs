@@ -6,12 +6,12 @@
 use crate::delivery::endpoint::EndpointError;
 use crate::delivery::request::CustomHeaderError;
 use crate::error::SetupError;
-use crate::load::target::ResolveError;
+use crate::load::connector::ResolveError;
 use crate::runner::RunError;
 use crate::target::TargetError;
 use crate::tls::identity::IdentityFile;
 use crate::tls::{ClientConfigError, IdentityError, TrustError};
-use crate::tls_probe::{ProbeError, TargetError as ProbeTargetError};
+use crate::tls_probe::{AddressError, ProbeError};
 use crate::wire::RESERVED_HEADERS;
 
 /// An endpoint URL refused, worded for the flag it came from (`--endpoint`,
@@ -31,10 +31,10 @@ pub fn endpoint_error(flag: &str, err: &EndpointError) -> SetupError {
 }
 
 /// The `tls` command's URL refused: the wording the probe has always used.
-fn probe_url_error(err: &ProbeTargetError) -> SetupError {
+fn probe_url_error(err: &AddressError) -> SetupError {
     let error = SetupError::new(err.to_string());
     match err {
-        ProbeTargetError::NotAUrl { .. } => {
+        AddressError::NotAUrl { .. } => {
             error.with_hint("write the full endpoint URL, e.g. https://partner.example/webhooks")
         }
         _ => error,
@@ -110,7 +110,7 @@ impl From<CustomHeaderError> for SetupError {
 impl From<ProbeError> for SetupError {
     fn from(err: ProbeError) -> SetupError {
         match err {
-            ProbeError::Target(err) => probe_url_error(&err),
+            ProbeError::Address(err) => probe_url_error(&err),
             ProbeError::Trust(err) => err.into(),
         }
     }
@@ -146,13 +146,13 @@ impl From<TargetError> for SetupError {
 pub fn tls_target_error(err: TargetError) -> SetupError {
     match err {
         TargetError::Endpoint(EndpointError::NotAUrl { url, reason }) => {
-            probe_url_error(&ProbeTargetError::NotAUrl { url, reason })
+            probe_url_error(&AddressError::NotAUrl { url, reason })
         }
         TargetError::Endpoint(EndpointError::Scheme { url, scheme }) => {
-            probe_url_error(&ProbeTargetError::Scheme { url, scheme })
+            probe_url_error(&AddressError::Scheme { url, scheme })
         }
         TargetError::Endpoint(EndpointError::NoHost { url }) => {
-            probe_url_error(&ProbeTargetError::NoHost { url })
+            probe_url_error(&AddressError::NoHost { url })
         }
         other => other.into(),
     }

@@ -15,6 +15,7 @@
 //! backlog full, or is still waiting when the duration ends, is counted `dropped`.
 //! Nothing disappears: `requests + dropped + abandoned == scheduled`.
 
+pub mod connector;
 pub mod histogram;
 pub mod html;
 pub mod http1;
@@ -28,7 +29,6 @@ pub mod request;
 mod rounding;
 pub mod series;
 pub mod stats;
-pub mod target;
 pub mod worker;
 
 use std::sync::Arc;
@@ -38,12 +38,12 @@ use std::time::Duration;
 use tokio::sync::{Mutex, mpsc, oneshot, watch};
 use tokio::time::Instant;
 
+pub use connector::Connector;
 pub use outcome::{LoadOutcome, RateCounts};
 pub use profile::Profile;
 pub use report::LoadReport;
 pub use request::{RequestMaker, RequestPlan, Templates, WeightedKind};
 pub use stats::{Live, Stats};
-pub use target::Target;
 pub use worker::{Budget, LATE_AFTER, Pace, SharedState, Worker, WorkerState};
 
 use crate::event::random;
@@ -79,7 +79,7 @@ pub struct LoadOptions {
 /// display; every [`stats::PUBLISH_EVERY`] per worker).
 pub async fn run(
     options: &LoadOptions,
-    target: Arc<Target>,
+    target: Arc<Connector>,
     plan: Arc<RequestPlan>,
     live: Option<Arc<Live>>,
 ) -> LoadOutcome {

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::report::Latency;
 use super::rounding::round1;
-use super::{LoadOptions, LoadOutcome, RequestPlan, Stop, Target};
+use super::{Connector, LoadOptions, LoadOutcome, RequestPlan, Stop};
 
 /// Most steps of a search (before the one at an expected peak).
 pub const MAX_STEPS: usize = 12;
@@ -195,7 +195,7 @@ pub fn next_rate(options: &RampOptions, held: Option<f64>, broke: Option<f64>) -
 /// Runs the search.
 pub async fn find_max(
     options: &RampOptions,
-    target: Arc<Target>,
+    target: Arc<Connector>,
     plan: Arc<RequestPlan>,
     mut on_step: impl FnMut(&Step),
 ) -> RampOutcome {

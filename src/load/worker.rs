@@ -9,11 +9,11 @@ use tokio::sync::{Mutex, mpsc};
 
 use tokio::time::{Instant, Sleep};
 
+use super::connector::Connector;
 use super::http1::{Connection, Failure};
 use super::request::RequestMaker;
 use super::series;
 use super::stats::{Live, LiveRecent, PUBLISH_EVERY, Stats};
-use super::target::Target;
 use crate::delivery::exchange::ErrorClass;
 
 /// When the run stops.
@@ -65,7 +65,7 @@ pub fn deadline_slack(timeout: Duration) -> Duration {
 
 /// One worker's state.
 pub struct Worker {
-    target: Arc<Target>,
+    target: Arc<Connector>,
     maker: RequestMaker,
     timeout: Duration,
     /// `None` when nothing is displayed while running: then nothing is recorded for it.
@@ -81,7 +81,7 @@ pub struct Worker {
 impl Worker {
     /// A worker without a connection yet (it connects on its first request).
     pub fn new(
-        target: Arc<Target>,
+        target: Arc<Connector>,
         maker: RequestMaker,
         timeout: Duration,
         live: Option<Arc<Live>>,

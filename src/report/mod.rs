@@ -11,10 +11,10 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod notes;
+pub mod output;
 pub mod progress;
 pub mod repro;
 pub mod tap;
-pub mod target;
 pub mod terminal;
 pub mod write;
 

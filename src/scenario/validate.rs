@@ -1444,7 +1444,8 @@ fn custom_headers(
                     "spotcheck sets this one",
                     "use `signature`, `timestamp` or `tamper` to alter the signature headers, \
                  `body` for the content; reserved: content-type, authorization, host, \
-                 content-length, transfer-encoding, connection, x-spotnana-webhook-*",
+                 content-length, transfer-encoding, connection, x-spotnana-webhook-*, \
+                 x-b3-traceid, x-b3-spanid",
                 );
             } else if headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(&lower)) {
                 v.error(

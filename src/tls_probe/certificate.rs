@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 
-use super::target::Target;
+use super::address::Address;
 use super::version::TlsVersion;
 use crate::tls::{TrustAnchors, TrustError};
 
@@ -191,7 +191,7 @@ impl CertificateInfo {
     /// Describes a captured chain for `target`.
     pub(super) fn describe(
         captured: &Captured,
-        target: &Target,
+        target: &Address,
         trust: &Trust,
         seen_with: TlsVersion,
     ) -> CertificateInfo {
@@ -293,7 +293,7 @@ fn key_description(cert: &X509Certificate<'_>) -> String {
 /// Whether a SAN of `cert` names the host (DNS names case-insensitively, with a
 /// left-most `*.` wildcard; IP addresses exactly). The subject CN is not used, as
 /// clients no longer do.
-fn name_matches(cert: &X509Certificate<'_>, target: &Target) -> bool {
+fn name_matches(cert: &X509Certificate<'_>, target: &Address) -> bool {
     let Ok(Some(ext)) = cert.subject_alternative_name() else {
         return false;
     };
@@ -320,7 +320,7 @@ fn dns_matches(pattern: &str, host: &str) -> bool {
 }
 
 /// Why the certificate does not verify, in words a partner can act on.
-fn explain(err: &rustls::Error, info: &CertificateInfo, target: &Target, trust: &Trust) -> String {
+fn explain(err: &rustls::Error, info: &CertificateInfo, target: &Address, trust: &Trust) -> String {
     let roots = if trust.has_extra {
         "the system roots or the --ca-cert file"
     } else {

@@ -16,7 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::hello::{self, Reply};
 use super::suites::{self, Cipher, KeyExchange, SUITES, Suite};
-use super::{Target, TlsVersion, wire};
+use super::{Address, TlsVersion, wire};
 
 /// The most bytes read from one server before its ServerHello is complete.
 const READ_LIMIT: usize = 64 * 1024;
@@ -89,7 +89,7 @@ enum Round {
 }
 
 /// Scans `version` (TLS 1.0, 1.1 or 1.2). Never errors: every failure is in the result.
-pub(super) async fn scan(target: &Target, version: TlsVersion, timeout: Duration) -> SuiteScan {
+pub(super) async fn scan(target: &Address, version: TlsVersion, timeout: Duration) -> SuiteScan {
     let started = Instant::now();
     let mut scan = SuiteScan {
         version,
@@ -214,7 +214,7 @@ fn stopped(scan: &SuiteScan, why: String) -> String {
 
 /// One connection: ClientHello out, answer read up to the ServerHello, close.
 async fn one_round(
-    target: &Target,
+    target: &Address,
     version: u16,
     offer: &[u16],
     sni: Option<&str>,

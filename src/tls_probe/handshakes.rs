@@ -3,9 +3,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::address::{AddressError, parse_address};
 use super::certificate::{CertificateInfo, Trust};
 use super::report::{Outcome, TlsReport, VersionResult};
-use super::target::{TargetError, parse_target};
 use super::version::TlsVersion;
 use super::{cipher_scan, legacy, modern};
 use crate::error::SetupError;
@@ -42,7 +42,7 @@ impl Default for ProbeOptions {
 pub enum ProbeError {
     /// The URL cannot be probed.
     #[error(transparent)]
-    Target(#[from] TargetError),
+    Address(#[from] AddressError),
     /// The extra CA certificates are not usable.
     #[error(transparent)]
     Trust(#[from] TrustError),
@@ -56,7 +56,7 @@ pub enum ProbeError {
 /// report, never an error, and never a panic. A plain `http://` URL is not probed.
 pub async fn probe_url(url: &str, options: &ProbeOptions) -> Result<TlsReport, ProbeError> {
     let started = Instant::now();
-    let target = parse_target(url)?;
+    let target = parse_address(url)?;
     let trust = Arc::new(Trust::load(options.ca_cert_pem.as_deref())?);
     let mut report = TlsReport {
         url: url.to_owned(),

@@ -19,7 +19,7 @@ use tokio::net::TcpStream;
 use super::hello::{self, Flight, Reply};
 use super::modern::{closed, not_tls, silent};
 use super::suites::{self, SUITES};
-use super::{Outcome, Target, TlsVersion, VersionResult, wire};
+use super::{Address, Outcome, TlsVersion, VersionResult, wire};
 
 /// The most bytes read before the first flight is complete (a long certificate chain
 /// fits many times over).
@@ -53,7 +53,7 @@ fn offer() -> Vec<u16> {
 
 /// Probes `version` (TLS 1.0 or 1.1). Never errors: every failure is in the result.
 pub(super) async fn probe(
-    target: &Target,
+    target: &Address,
     version: TlsVersion,
     timeout: Duration,
 ) -> VersionResult {

@@ -15,6 +15,7 @@
 //! A plain `http://` endpoint is not probed: its report has every version `not-tested`,
 //! and the checks fail `tls.https-required` and skip the rest.
 
+mod address;
 pub mod certificate;
 mod checks;
 pub mod cipher_scan;
@@ -26,17 +27,16 @@ mod render;
 mod report;
 mod strength;
 pub mod suites;
-mod target;
 mod version;
 mod wire;
 
+pub use address::{Address, AddressError, parse_address};
 pub use certificate::CertificateInfo;
 pub use checks::{EXPIRY_WARN_DAYS, certificate_blocks_delivery, check_infos, checks};
 pub use cipher_scan::{AcceptedSuite, SuiteScan};
 pub use handshakes::{DEFAULT_TIMEOUT, ProbeError, ProbeOptions, probe, probe_url};
 pub use render::render_text;
 pub use report::{Outcome, TlsReport, VersionResult};
-pub use target::{Target, TargetError, parse_target};
 pub use version::TlsVersion;
 
 /// The client certificate type, re-exported where `run` and older callers name it.

@@ -15,13 +15,13 @@ use tokio_rustls::TlsConnector;
 
 use super::certificate::{CapturingVerifier, CertificateInfo, Trust};
 use super::wire::{self, FirstBytes, Received, Recording};
-use super::{Outcome, Target, TlsVersion, VersionResult};
+use super::{Address, Outcome, TlsVersion, VersionResult};
 use crate::tls::ClientIdentity;
 
 /// Handshakes at `version` (TLS 1.2 or 1.3 only) and describes the certificate, if the
 /// handshake got that far.
 pub(super) async fn probe(
-    target: &Target,
+    target: &Address,
     version: TlsVersion,
     trust: &Arc<Trust>,
     identity: Option<&ClientIdentity>,

@@ -16,7 +16,7 @@ use crate::tls::{ClientConfigError, ClientIdentity, client_config};
 
 /// Where requests go and how to connect there.
 #[derive(Clone)]
-pub struct Target {
+pub struct Connector {
     /// The socket address (resolved once, before the run).
     pub addr: SocketAddr,
     /// Origin-form request target (path and query).
@@ -28,9 +28,9 @@ pub struct Target {
     tls: Option<(TlsConnector, ServerName<'static>)>,
 }
 
-impl std::fmt::Debug for Target {
+impl std::fmt::Debug for Connector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Target")
+        f.debug_struct("Connector")
             .field("addr", &self.addr)
             .field("path", &self.path)
             .field("plain", &self.plain)
@@ -53,7 +53,7 @@ pub enum ResolveError {
     Tls(#[from] ClientConfigError),
 }
 
-impl Target {
+impl Connector {
     /// Resolves the host of `endpoint` (an `http://` or `https://` URL checked by
     /// [`crate::delivery::endpoint::parse_endpoint`]) once and, for HTTPS, prepares a
     /// TLS 1.2+ client trusting the system roots plus `ca_pem` and presenting
@@ -62,7 +62,7 @@ impl Target {
         endpoint: &str,
         ca_pem: Option<&[u8]>,
         identity: Option<&ClientIdentity>,
-    ) -> Result<Target, ResolveError> {
+    ) -> Result<Connector, ResolveError> {
         let invalid = || ResolveError::InvalidHost(endpoint.to_owned());
         let uri: Uri = endpoint.parse().map_err(|_| invalid())?;
         let plain = uri.scheme() == Some(&Scheme::HTTP);
@@ -93,7 +93,7 @@ impl Target {
             config.alpn_protocols = vec![b"http/1.1".to_vec()];
             Some((TlsConnector::from(Arc::new(config)), server_name))
         };
-        Ok(Target {
+        Ok(Connector {
             addr,
             path,
             host,

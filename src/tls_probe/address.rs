@@ -2,7 +2,7 @@
 
 /// Where to probe: parsed from the endpoint URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
+pub struct Address {
     /// `https` or `http`.
     pub scheme: String,
     /// Host name or IP address (IPv6 without brackets).
@@ -15,7 +15,7 @@ pub struct Target {
 
 /// Why a URL cannot be probed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TargetError {
+pub enum AddressError {
     /// The text does not parse as an absolute URL.
     #[error("`{url}` is not a valid URL: {reason}")]
     NotAUrl {
@@ -44,14 +44,14 @@ pub enum TargetError {
 
 /// Parses an endpoint URL: errors for a URL that does not parse, a scheme other than
 /// `http`/`https`, or a missing host.
-pub fn parse_target(url: &str) -> Result<Target, TargetError> {
-    let parsed = reqwest::Url::parse(url.trim()).map_err(|err| TargetError::NotAUrl {
+pub fn parse_address(url: &str) -> Result<Address, AddressError> {
+    let parsed = reqwest::Url::parse(url.trim()).map_err(|err| AddressError::NotAUrl {
         url: url.to_owned(),
         reason: err.to_string(),
     })?;
     let scheme = parsed.scheme().to_owned();
     if scheme != "https" && scheme != "http" {
-        return Err(TargetError::Scheme {
+        return Err(AddressError::Scheme {
             url: url.to_owned(),
             scheme,
         });
@@ -59,7 +59,7 @@ pub fn parse_target(url: &str) -> Result<Target, TargetError> {
     let raw_host = match parsed.host_str() {
         Some(host) if !host.is_empty() => host,
         _ => {
-            return Err(TargetError::NoHost {
+            return Err(AddressError::NoHost {
                 url: url.to_owned(),
             });
         }
@@ -70,7 +70,7 @@ pub fn parse_target(url: &str) -> Result<Target, TargetError> {
     let port = parsed
         .port_or_known_default()
         .unwrap_or(if scheme == "https" { 443 } else { 80 });
-    Ok(Target {
+    Ok(Address {
         scheme,
         host,
         port,
