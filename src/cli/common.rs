@@ -191,7 +191,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 /// Resolves `--shard` (reading the process environment for `auto`) and says on stderr
 /// which share runs and where it came from, so a CI log shows it.
 pub fn resolve_shard(
-    arg: Option<crate::runner::filter::ShardArg>,
+    arg: Option<super::shard::ShardArg>,
 ) -> Result<Option<crate::runner::filter::Shard>, SetupError> {
     let Some(arg) = arg else {
         return Ok(None);

@@ -96,7 +96,7 @@ pub struct LoadArgs {
     /// `run`. Each share sends with its own seed (`--seed` + K − 1), so the runners'
     /// webhook ids differ and `load merge` adds distinct runs.
     #[arg(long, value_name = "K/N|auto")]
-    pub shard: Option<crate::runner::filter::ShardArg>,
+    pub shard: Option<super::shard::ShardArg>,
     /// Write a report: `json=PATH`, or `html=PATH` (charts of latency, throughput and
     /// status over time, and the latency histogram).
     #[arg(long, value_name = "FORMAT=PATH")]

@@ -13,6 +13,7 @@ pub mod run;
 pub mod scenarios;
 pub mod send;
 pub mod serve;
+pub mod shard;
 pub mod sign;
 pub mod timeline;
 pub mod tls;

@@ -54,7 +54,7 @@ pub struct RunArgs {
     /// `auto` reads the runner's index and total from GitLab, CircleCI or Buildkite, `auto/N` a Kubernetes
     /// Indexed Job's JOB_COMPLETION_INDEX.
     #[arg(long, value_name = "K/N|auto")]
-    shard: Option<crate::runner::filter::ShardArg>,
+    shard: Option<super::shard::ShardArg>,
     /// Seed for every generated id and payload; the same seed replays the same bytes.
     #[arg(long, value_name = "N")]
     seed: Option<u64>,

@@ -8,6 +8,7 @@ use crate::delivery::request::CustomHeaderError;
 use crate::error::SetupError;
 use crate::load::connector::ResolveError;
 use crate::runner::RunError;
+use crate::runner::filter::{FilterError, GlobList};
 use crate::target::TargetError;
 use crate::tls::identity::IdentityFile;
 use crate::tls::{ClientConfigError, IdentityError, TrustError};
@@ -172,6 +173,20 @@ impl From<RunError> for SetupError {
             },
             RunError::NoTokenUrl => SetupError::new(err.to_string())
                 .with_hint("pass --oauth-token-url URL with --endpoint"),
+        }
+    }
+}
+
+impl From<FilterError> for SetupError {
+    fn from(err: FilterError) -> SetupError {
+        let flag = |list: &GlobList| match list {
+            GlobList::Only => "--only",
+            GlobList::Skip => "--skip",
+        };
+        match &err {
+            FilterError::Glob { list, .. } => SetupError::new(format!("{} {err}", flag(list)))
+                .with_hint("use * and ? wildcards, e.g. 'signature.*'"),
+            FilterError::Set { list, .. } => SetupError::new(format!("{}: {err}", flag(list))),
         }
     }
 }
