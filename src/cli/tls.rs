@@ -52,7 +52,8 @@ pub async fn run(args: TlsArgs) -> Result<u8, SetupError> {
         ..TargetSpec::default()
     };
     let target = Target::build(spec).await.map_err(tls_target_error)?;
-    let report = tls_probe::probe(target.endpoint(), &target.probe_options(args.timeout)).await?;
+    let report =
+        tls_probe::probe_url(target.endpoint(), &target.probe_options(args.timeout)).await?;
     let checks = tls_probe::checks(&report);
     let conformant = !checks.iter().any(|c| c.status == Status::Fail);
     if args.json {

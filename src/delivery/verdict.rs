@@ -81,11 +81,8 @@ impl DeliveryVerdict {
             (Some(response), None) => {
                 let refusal = match response.status {
                     300..=399 => Refusal::Redirect {
-                        location: response
-                            .headers
-                            .iter()
-                            .find(|(name, _)| name.eq_ignore_ascii_case("location"))
-                            .map(|(_, value)| value.clone()),
+                        location: crate::wire::header(&response.headers, "location")
+                            .map(str::to_owned),
                     },
                     401 | 403 => Refusal::Unauthorized,
                     _ => Refusal::Other,

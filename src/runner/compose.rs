@@ -320,11 +320,7 @@ pub fn apply_tamper(attempt: &mut Attempt, tamper: Tamper, rng: &mut SeededRng) 
 
 /// A header's value in an attempt.
 pub fn header<'a>(attempt: &'a Attempt, name: &str) -> Option<&'a str> {
-    attempt
-        .headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+    crate::wire::header(&attempt.headers, name)
 }
 
 fn set_header(attempt: &mut Attempt, name: &str, value: String) {

@@ -168,10 +168,7 @@ pub fn hidden_variables(named: &[String]) -> Vec<OsString> {
 }
 
 fn header(headers: &[(String, String)], name: &str) -> Option<String> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.clone())
+    crate::wire::header(headers, name).map(str::to_owned)
 }
 
 fn headers_json(headers: &[(String, String)]) -> Value {

@@ -111,12 +111,7 @@ pub fn find_failed_delivery(checks: &[CheckResult], ctx: &RunContext) -> Option<
 
 /// A header's value in a recorded request (case-insensitive name).
 pub fn header<'a>(exchange: &'a Exchange, name: &str) -> Option<&'a str> {
-    exchange
-        .request
-        .headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+    crate::wire::header(&exchange.request.headers, name)
 }
 
 /// The format of the token that verifies, when the request was correctly signed and

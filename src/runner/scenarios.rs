@@ -514,11 +514,8 @@ fn redirect_note(exchange: &Exchange) -> String {
     else {
         return String::new();
     };
-    let location = response
-        .headers
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case("location"))
-        .map(|(_, value)| format!(" to {value}"))
+    let location = crate::wire::header(&response.headers, "location")
+        .map(|value| format!(" to {value}"))
         .unwrap_or_default();
     format!(" (a redirect{location}: redirects are not followed)")
 }

@@ -16,7 +16,7 @@ use crate::signing::SignatureFormat;
 use crate::units::{Offset, SizeError, format_size, parse_duration, parse_size};
 
 use super::diagnostic::Problem;
-use super::json::{JsonKind, JsonNode, JsonTemplate, OneOrMany};
+use super::json::{JsonKind, JsonNode, JsonTemplate, OneOrMany, OrderedTable};
 use super::model::{
     Action, Authorization, BodyStyle, Capability, ExecStep, Expect, Observe, Origin, Precondition,
     Product, RESERVED_HEADERS, Scenario, SendSource, SendStep, SignatureSpec, SignatureToken, Step,
@@ -299,7 +299,6 @@ impl Validator<'_> {
 
 /// Validates a parsed file.
 pub(crate) fn validate(v: &mut Validator<'_>, raw: RawScenario) -> Option<Scenario> {
-    // Header fields.
     let id_ok = check_id(v, &raw.id);
     let level = choice(
         v,
@@ -310,140 +309,19 @@ pub(crate) fn validate(v: &mut Validator<'_>, raw: RawScenario) -> Option<Scenar
             ("recommended", Level::Recommended),
         ],
     );
-    for (field, value) in [("title", &raw.title), ("why", &raw.why), ("fix", &raw.fix)] {
-        if value.get_ref().trim().is_empty() {
-            v.error(
-                value.span(),
-                format!("`{field}` is empty"),
-                "write one line a partner can act on",
-            );
-        }
-    }
-    let tags: Vec<String> = raw
-        .tags
-        .iter()
-        .filter_map(|t| {
-            if t.get_ref().trim().is_empty() {
-                v.error(t.span(), "empty tag", "");
-                None
-            } else {
-                Some(t.get_ref().clone())
-            }
-        })
-        .collect();
-    let mut requires = Vec::new();
-    for r in &raw.requires {
-        if let Some(cap) = choice(
-            v,
-            r,
-            "capability",
-            &[("state", Capability::State), ("oauth", Capability::OAuth)],
-        ) && !requires.contains(&cap)
-        {
-            requires.push(cap);
-        }
-    }
+    non_empty_texts(v, &raw);
+    let tags = tags(v, &raw.tags);
+    let requires = capabilities(v, &raw.requires);
     let state = requires.contains(&Capability::State);
     let oauth = requires.contains(&Capability::OAuth);
-
     // Steps: names first, so references can be checked in any order.
-    if raw.step.is_empty() {
-        v.error_help(
-            0..0,
-            "the scenario has no steps",
-            "add at least one [[step]]",
-            "e.g.\n[[step]]\nsend = \"PNR_V3/BOOKING_CREATED\"",
-        );
-    }
-    if raw.step.len() > limits::MAX_STEPS {
-        let span = raw.step[limits::MAX_STEPS].span();
-        v.error(
-            span,
-            format!(
-                "too many steps: {} (at most {})",
-                raw.step.len(),
-                limits::MAX_STEPS
-            ),
-            "this one is over the limit",
-        );
-    }
-    let mut names: HashMap<String, usize> = HashMap::new();
-    let mut name_spans: HashMap<String, Range<usize>> = HashMap::new();
-    for (index, step) in raw.step.iter().enumerate() {
-        let Some(name) = &step.get_ref().name else {
-            continue;
-        };
-        if !is_identifier(name.get_ref()) {
-            v.error_help(
-                name.span(),
-                format!("`{}` is not a step name", name.get_ref()),
-                "",
-                "a name has letters, digits, `_` and `-`, and starts with a letter or `_`",
-            );
-            continue;
-        }
-        if let Some(first) = name_spans.get(name.get_ref()) {
-            let p = Problem::at(
-                v.file,
-                v.text,
-                name.span(),
-                format!("two steps are named `{}`", name.get_ref()),
-                "second use",
-            )
-            .with_label(first.clone(), "first use")
-            .with_help("step names must be unique");
-            v.push(p);
-            continue;
-        }
-        names.insert(name.get_ref().clone(), index);
-        name_spans.insert(name.get_ref().clone(), name.span());
-    }
-    v.step_names = names;
-
-    // Vars.
+    v.step_names = step_names(v, &raw.step);
     let all_vars: Vec<String> = raw
         .vars
         .as_ref()
         .map(|t| t.0.iter().map(|(k, _)| k.get_ref().clone()).collect())
         .unwrap_or_default();
-    let mut vars: Vec<Var> = Vec::new();
-    let mut var_names: Vec<String> = Vec::new();
-    if let Some(table) = &raw.vars {
-        for (key, value) in &table.0 {
-            if !is_identifier(key.get_ref()) {
-                v.error_help(
-                    key.span(),
-                    format!("`{}` is not a variable name", key.get_ref()),
-                    "",
-                    "a name has letters, digits, `_` and `-`, and starts with a letter or `_`",
-                );
-                continue;
-            }
-            if matches!(key.get_ref().as_str(), "random" | "steps" | "state_url") {
-                v.error(
-                    key.span(),
-                    format!("`{}` is a reserved name", key.get_ref()),
-                    "choose another name",
-                );
-                continue;
-            }
-            let scope = Scope {
-                vars: &var_names,
-                all_vars: &all_vars,
-                current_step: None,
-                state,
-                oauth,
-                own_values: false,
-            };
-            if let Some(t) = v.template(value, &scope) {
-                vars.push(Var {
-                    name: key.get_ref().clone(),
-                    value: t,
-                });
-            }
-            var_names.push(key.get_ref().clone());
-        }
-    }
+    let (vars, var_names) = variables(v, raw.vars.as_ref(), &all_vars, state, oauth);
 
     let mut steps: Vec<Step> = Vec::new();
     for (index, raw_step) in raw.step.iter().enumerate() {
@@ -489,6 +367,157 @@ pub(crate) fn validate(v: &mut Validator<'_>, raw: RawScenario) -> Option<Scenar
             id_span: raw.id.span(),
         },
     })
+}
+
+/// `title`, `why` and `fix`: each a line a partner can act on.
+fn non_empty_texts(v: &mut Validator<'_>, raw: &RawScenario) {
+    for (field, value) in [("title", &raw.title), ("why", &raw.why), ("fix", &raw.fix)] {
+        if value.get_ref().trim().is_empty() {
+            v.error(
+                value.span(),
+                format!("`{field}` is empty"),
+                "write one line a partner can act on",
+            );
+        }
+    }
+}
+
+/// The free tags for `--tags`: none empty.
+fn tags(v: &mut Validator<'_>, raw: &[Spanned<String>]) -> Vec<String> {
+    raw.iter()
+        .filter_map(|t| {
+            if t.get_ref().trim().is_empty() {
+                v.error(t.span(), "empty tag", "");
+                None
+            } else {
+                Some(t.get_ref().clone())
+            }
+        })
+        .collect()
+}
+
+/// `requires`: the capabilities the scenario needs (state, OAuth), each once.
+fn capabilities(v: &mut Validator<'_>, raw: &[Spanned<String>]) -> Vec<Capability> {
+    let mut requires = Vec::new();
+    for r in raw {
+        if let Some(cap) = choice(
+            v,
+            r,
+            "capability",
+            &[("state", Capability::State), ("oauth", Capability::OAuth)],
+        ) && !requires.contains(&cap)
+        {
+            requires.push(cap);
+        }
+    }
+    requires
+}
+
+/// The steps' count and their names (→ index): valid, unique.
+fn step_names(v: &mut Validator<'_>, steps: &[Spanned<RawStep>]) -> HashMap<String, usize> {
+    if steps.is_empty() {
+        v.error_help(
+            0..0,
+            "the scenario has no steps",
+            "add at least one [[step]]",
+            "e.g.\n[[step]]\nsend = \"PNR_V3/BOOKING_CREATED\"",
+        );
+    }
+    if steps.len() > limits::MAX_STEPS {
+        let span = steps[limits::MAX_STEPS].span();
+        v.error(
+            span,
+            format!(
+                "too many steps: {} (at most {})",
+                steps.len(),
+                limits::MAX_STEPS
+            ),
+            "this one is over the limit",
+        );
+    }
+    let mut names: HashMap<String, usize> = HashMap::new();
+    let mut name_spans: HashMap<String, Range<usize>> = HashMap::new();
+    for (index, step) in steps.iter().enumerate() {
+        let Some(name) = &step.get_ref().name else {
+            continue;
+        };
+        if !is_identifier(name.get_ref()) {
+            v.error_help(
+                name.span(),
+                format!("`{}` is not a step name", name.get_ref()),
+                "",
+                "a name has letters, digits, `_` and `-`, and starts with a letter or `_`",
+            );
+            continue;
+        }
+        if let Some(first) = name_spans.get(name.get_ref()) {
+            let p = Problem::at(
+                v.file,
+                v.text,
+                name.span(),
+                format!("two steps are named `{}`", name.get_ref()),
+                "second use",
+            )
+            .with_label(first.clone(), "first use")
+            .with_help("step names must be unique");
+            v.push(p);
+            continue;
+        }
+        names.insert(name.get_ref().clone(), index);
+        name_spans.insert(name.get_ref().clone(), name.span());
+    }
+    names
+}
+
+/// `[vars]`: valid names, none reserved, each a template that may use the variables
+/// written before it. Returns the variables and their names in file order.
+fn variables(
+    v: &mut Validator<'_>,
+    table: Option<&OrderedTable<Spanned<String>>>,
+    all_vars: &[String],
+    state: bool,
+    oauth: bool,
+) -> (Vec<Var>, Vec<String>) {
+    let mut vars: Vec<Var> = Vec::new();
+    let mut var_names: Vec<String> = Vec::new();
+    if let Some(table) = table {
+        for (key, value) in &table.0 {
+            if !is_identifier(key.get_ref()) {
+                v.error_help(
+                    key.span(),
+                    format!("`{}` is not a variable name", key.get_ref()),
+                    "",
+                    "a name has letters, digits, `_` and `-`, and starts with a letter or `_`",
+                );
+                continue;
+            }
+            if matches!(key.get_ref().as_str(), "random" | "steps" | "state_url") {
+                v.error(
+                    key.span(),
+                    format!("`{}` is a reserved name", key.get_ref()),
+                    "choose another name",
+                );
+                continue;
+            }
+            let scope = Scope {
+                vars: &var_names,
+                all_vars,
+                current_step: None,
+                state,
+                oauth,
+                own_values: false,
+            };
+            if let Some(t) = v.template(value, &scope) {
+                vars.push(Var {
+                    name: key.get_ref().clone(),
+                    value: t,
+                });
+            }
+            var_names.push(key.get_ref().clone());
+        }
+    }
+
+    (vars, var_names)
 }
 
 fn check_id(v: &mut Validator<'_>, id: &Spanned<String>) -> bool {
