@@ -96,6 +96,18 @@ mod tests {
     use crate::event::random;
     use crate::signing::{Secret, SignatureFormat};
 
+    /// A plain-HTTP client with a short timeout, and a signing secret.
+    fn client_and_secret() -> (Client, Secret) {
+        let client = Client::new(&ClientOptions {
+            timeout: Duration::from_secs(2),
+            ca_cert_pem: None,
+            connect_timeout: None,
+            client_identity: None,
+        })
+        .unwrap();
+        (client, Secret::from_key(b"k".to_vec()))
+    }
+
     fn message() -> RetryMessage {
         RetryMessage {
             // Nothing listens on port 9 of loopback: every attempt fails at once.
@@ -110,14 +122,7 @@ mod tests {
     #[tokio::test]
     async fn an_exhausted_schedule_parks_the_message_with_every_attempt() {
         let dir = tempfile::tempdir().unwrap();
-        let client = Client::new(&ClientOptions {
-            timeout: Duration::from_secs(2),
-            ca_cert_pem: None,
-            connect_timeout: None,
-            client_identity: None,
-        })
-        .unwrap();
-        let secret = Secret::from_key(b"k".to_vec());
+        let (client, secret) = client_and_secret();
         let policy = RetryPolicy {
             immediate: 2,
             first_backoff: Duration::ZERO,
@@ -157,14 +162,7 @@ mod tests {
     #[tokio::test]
     async fn an_interruption_parks_what_was_sent_so_far() {
         let dir = tempfile::tempdir().unwrap();
-        let client = Client::new(&ClientOptions {
-            timeout: Duration::from_secs(2),
-            ca_cert_pem: None,
-            connect_timeout: None,
-            client_identity: None,
-        })
-        .unwrap();
-        let secret = Secret::from_key(b"k".to_vec());
+        let (client, secret) = client_and_secret();
         let policy = RetryPolicy::default();
         let run = RetryRun {
             client: &client,

@@ -374,32 +374,25 @@ mod tests {
         };
         let mut plan = SendPlan::new("PNR_V3/BOOKING_TICKETED".parse().unwrap());
         plan.headers = vec![("X-Step".to_owned(), "1".to_owned())];
-        let composed = compose(&plan, &ctx, None, None, &mut random::rng(1));
-        let names: Vec<&str> = composed
-            .attempt
-            .headers
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .collect();
+        let names = header_names(&compose(&plan, &ctx, None, None, &mut random::rng(1)).attempt);
         let signed = SignedHeaders::new(&[&secret], "id", 1, b"{}", SignatureFormat::V1);
         let custom = [run_headers.clone(), plan.headers.clone()].concat();
         let expected = delivery_headers(Some(&signed), "t", "s", &custom);
-        let expected: Vec<&str> = expected.iter().map(|(n, _)| n.as_str()).collect();
+        let expected: Vec<String> = expected.into_iter().map(|(n, _)| n).collect();
         assert_eq!(names, expected);
 
         // A step that leaves headers out keeps the order of the rest.
         plan.omit_headers = vec!["content-type".into(), "x-b3-spanid".into()];
-        let composed = compose(&plan, &ctx, None, None, &mut random::rng(1));
-        let names: Vec<&str> = composed
-            .attempt
-            .headers
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .collect();
-        let kept: Vec<&str> = expected
+        let names = header_names(&compose(&plan, &ctx, None, None, &mut random::rng(1)).attempt);
+        let kept: Vec<String> = expected
             .into_iter()
-            .filter(|n| !["Content-Type", "X-B3-SpanId"].contains(n))
+            .filter(|n| !["Content-Type", "X-B3-SpanId"].contains(&n.as_str()))
             .collect();
         assert_eq!(names, kept);
+    }
+
+    /// The names of an attempt's headers, in the order they are sent.
+    fn header_names(attempt: &crate::delivery::request::Attempt) -> Vec<String> {
+        attempt.headers.iter().map(|(n, _)| n.clone()).collect()
     }
 }
