@@ -108,6 +108,22 @@ mod tests {
         (client, Secret::from_key(b"k".to_vec()))
     }
 
+    /// A retry from the first attempt, at full time scale, with no time budget.
+    fn retry_run<'a>(
+        client: &'a Client,
+        secret: &'a Secret,
+        policy: &'a RetryPolicy,
+    ) -> RetryRun<'a> {
+        RetryRun {
+            client,
+            secret,
+            policy,
+            time_scale: 1.0,
+            first_attempt: 1,
+            budget: None,
+        }
+    }
+
     fn message() -> RetryMessage {
         RetryMessage {
             // Nothing listens on port 9 of loopback: every attempt fails at once.
@@ -128,14 +144,7 @@ mod tests {
             first_backoff: Duration::ZERO,
             ..RetryPolicy::default()
         };
-        let run = RetryRun {
-            client: &client,
-            secret: &secret,
-            policy: &policy,
-            time_scale: 1.0,
-            first_attempt: 1,
-            budget: None,
-        };
+        let run = retry_run(&client, &secret, &policy);
         let mut seen = 0;
         let outcome = retry_or_park(
             &run,
@@ -164,14 +173,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (client, secret) = client_and_secret();
         let policy = RetryPolicy::default();
-        let run = RetryRun {
-            client: &client,
-            secret: &secret,
-            policy: &policy,
-            time_scale: 1.0,
-            first_attempt: 1,
-            budget: None,
-        };
+        let run = retry_run(&client, &secret, &policy);
         // The first backoff is a real minute: the interruption comes long before it.
         let outcome = retry_or_park(
             &run,
