@@ -64,6 +64,7 @@ fn options(seed: u64) -> RunOptions {
         org_id: None,
         events: EventType::ALL.to_vec(),
         state_url: None,
+        state_headers: Vec::new(),
         strict: false,
         insecure_continue: false,
         jobs: 4,

@@ -67,6 +67,11 @@ pub struct RunArgs {
     /// Partner read-back URL for observation checks (what the endpoint processed).
     #[arg(long, value_name = "URL")]
     state_url: Option<String>,
+    /// Header on every observation of --state-url, and only there, `Name: value`
+    /// (repeatable): the read-back endpoint's own credentials (--header values go to the
+    /// endpoint only). Values are never shown.
+    #[arg(long = "state-header", value_name = "NAME: VALUE")]
+    state_headers: Vec<String>,
     /// Write a report: `json=PATH`, `junit=PATH`, `markdown=PATH`, `tap=PATH` (TAP 14) or
     /// `html=PATH` (self-contained sign-off page); `-` for stdout; repeatable.
     #[arg(long = "report", value_name = "FORMAT=PATH")]
@@ -134,10 +139,12 @@ pub async fn run(args: RunArgs) -> Result<u8, SetupError> {
         export_curl: args.export_curl,
     };
     let headers = super::common::parse_headers(&args.target.headers)?;
+    let state_headers = super::common::parse_state_headers(&args.state_headers)?;
     let shard = super::common::resolve_shard(args.shard)?;
     let options = RunOptions {
         target: args.target.spec(ReceiverConfig::default())?,
         headers,
+        state_headers,
         timeout: args.target.timeout,
         secret,
         format: args.format.signature_format,
@@ -162,7 +169,7 @@ pub async fn run(args: RunArgs) -> Result<u8, SetupError> {
     };
 
     let interrupt = Interrupt::listen();
-    let scenarios = load_scenarios(&args.scenarios, options.builtin)?;
+    let scenarios = load_scenarios(&args.scenarios, options.builtin, args.state_url.as_deref())?;
     let mut filter = CheckFilter::new(&args.only, &args.skip, &args.tags)?;
     if let Some(shard) = shard {
         let ids: Vec<String> = runner::check_infos(&scenarios, options.builtin)
@@ -318,17 +325,30 @@ impl Interrupt {
 }
 
 /// The scenarios of the run (the user's, then the built-in ones), their override
-/// warnings printed.
-fn load_scenarios(paths: &[PathBuf], builtin: bool) -> Result<Vec<Scenario>, SetupError> {
+/// warnings printed. Every `observe` URL is held to `state_url`'s origin here, before
+/// anything is sent (absolute ones are refused without `--state-url`).
+fn load_scenarios(
+    paths: &[PathBuf],
+    builtin: bool,
+    state_url: Option<&str>,
+) -> Result<Vec<Scenario>, SetupError> {
     // The loader's diagnostics already say what and where (file:line:column).
     let mistakes =
         |err: crate::scenario::ScenarioError| SetupError::new(err.render(use_stderr_color()));
+    if let Some(url) = state_url {
+        crate::scenario::observe::origin_of(url).map_err(|err| {
+            SetupError::new(format!("--state-url: {err}")).with_hint(
+                "give your read-back endpoint's URL, e.g. https://partner.example/spotcheck-state",
+            )
+        })?;
+    }
     // All problems of all files at once; ids must be unique among them.
     let user = if paths.is_empty() {
         Vec::new()
     } else {
         crate::scenario::load_paths(paths).map_err(mistakes)?
     };
+    crate::scenario::check_origins(&user, state_url).map_err(mistakes)?;
     let scenarios = if builtin {
         crate::scenario::with_builtin(user).map_err(mistakes)?
     } else {
@@ -432,6 +452,13 @@ fn replay(args: &RunArgs) -> Replay {
     }
     if let Some(url) = &args.state_url {
         replay.push("--state-url", url);
+    }
+    // Every --state-header value is a credential: the command reads it from a variable.
+    for (name, _) in super::common::parse_state_headers(&args.state_headers).unwrap_or_default() {
+        replay.args.push("--state-header".into());
+        replay
+            .args
+            .push(super::common::state_header_reference(&name));
     }
     if args.strict {
         replay.push_flag("--strict");

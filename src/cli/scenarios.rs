@@ -28,6 +28,10 @@ pub enum ScenariosCommand {
         /// Files or directories to check.
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
+        /// The read-back URL `run` will get: absolute `observe` URLs must be on its origin
+        /// (without it they are refused, as `run` without --state-url refuses them).
+        #[arg(long, value_name = "URL")]
+        state_url: Option<String>,
     },
     /// Print the JSON Schema of the scenario format (for editors: taplo, Tombi, VS Code).
     #[command(
@@ -61,24 +65,26 @@ pub async fn run(args: ScenariosArgs) -> Result<u8, SetupError> {
             out!("{}", scenario::schema::render());
             Ok(exit::CONFORMANT)
         }
-        ScenariosCommand::Check { paths } => match scenario::load_paths(&paths) {
-            Ok(found) => {
-                let files = count_files(&found);
-                outln!(
-                    "ok: {} {} in {files} {}",
-                    found.len(),
-                    if found.len() == 1 { "check" } else { "checks" },
-                    if files == 1 { "file" } else { "files" }
-                );
-                out!("{}", programs_note(&found));
-                print_warnings(&found);
-                Ok(exit::CONFORMANT)
+        ScenariosCommand::Check { paths, state_url } => {
+            match load_checked(&paths, state_url.as_deref())? {
+                Ok(found) => {
+                    let files = count_files(&found);
+                    outln!(
+                        "ok: {} {} in {files} {}",
+                        found.len(),
+                        if found.len() == 1 { "check" } else { "checks" },
+                        if files == 1 { "file" } else { "files" }
+                    );
+                    out!("{}", programs_note(&found));
+                    print_warnings(&found);
+                    Ok(exit::CONFORMANT)
+                }
+                Err(err) => {
+                    print_error(&err);
+                    Ok(exit::SETUP)
+                }
             }
-            Err(err) => {
-                print_error(&err);
-                Ok(exit::SETUP)
-            }
-        },
+        }
         ScenariosCommand::List { scenarios, verbose } => {
             let user = if scenarios.is_empty() {
                 Vec::new()
@@ -103,6 +109,20 @@ pub async fn run(args: ScenariosArgs) -> Result<u8, SetupError> {
             }
         }
     }
+}
+
+/// `scenarios check`: the files loaded, then every `observe` URL held to the
+/// `--state-url` origin as `run` holds it.
+fn load_checked(
+    paths: &[PathBuf],
+    state_url: Option<&str>,
+) -> Result<Result<Vec<Scenario>, ScenarioError>, SetupError> {
+    if let Some(url) = state_url {
+        scenario::observe::origin_of(url)
+            .map_err(|err| SetupError::new(format!("--state-url: {err}")))?;
+    }
+    Ok(scenario::load_paths(paths)
+        .and_then(|found| scenario::check_origins(&found, state_url).map(|()| found)))
 }
 
 /// Prints, on stderr, the scenarios' warnings (payload overrides Spotnana's schema

@@ -81,6 +81,7 @@ pub async fn run(
         envelope: options.envelope,
         organization_id,
         headers: options.headers.clone(),
+        state_headers: options.state_headers.clone(),
         timeout: options.timeout,
         events: options.events.clone(),
         state_url,

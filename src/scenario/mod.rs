@@ -17,6 +17,7 @@ pub mod diagnostic;
 mod ids;
 pub mod json;
 pub mod model;
+pub mod observe;
 pub mod overrides;
 mod parse;
 mod raw;
@@ -36,6 +37,7 @@ pub use model::{
     Product, Scenario, SendSource, SendStep, SignatureSpec, SignatureToken, Step, StepRef, Tamper,
     TokenCredentials, TokenStep, Var,
 };
+pub use observe::{ObserveTarget, check_origins};
 pub use parse::load_str;
 pub use read::{load_path, load_paths};
 pub use status::{StatusClass, StatusError, StatusExpect};

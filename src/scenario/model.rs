@@ -408,11 +408,16 @@ pub enum Tamper {
 pub use crate::event::body_style::BodyStyle;
 pub use crate::event::fixtures::Product;
 
-/// `observe = "GET URL"`: read the partner's observation endpoint.
+/// `observe = "GET URL"`: read the partner's observation endpoint (only on the
+/// `--state-url` origin: see [`super::observe`]).
 #[derive(Debug, Clone)]
 pub struct Observe {
-    /// The URL (after `GET `), usually `{{ state_url }}/…`.
+    /// The URL (after `GET `): a path under `--state-url` or `{{ state_url }}/…`.
     pub url: Template,
+    /// How the URL is written, which says where it can point.
+    pub target: super::observe::ObserveTarget,
+    /// Where the URL is in the file (for a refusal once `--state-url` is known).
+    pub url_span: std::ops::Range<usize>,
 }
 
 /// What must hold after a step.
