@@ -171,18 +171,16 @@ async fn an_observe_url_whose_host_a_template_could_change_is_refused_at_load() 
     assert_eq!(receiver.running.stats().accepted, 0);
 }
 
-/// Runs the one read-back scenario against `endpoint` with `state`'s URL and `flags`.
+/// Runs the one read-back scenario, observing `observe_url`, against `endpoint` with
+/// `state`'s URL and `flags`.
 async fn run_read_back(
     dir: &Path,
+    observe_url: &str,
     endpoint: &MockServer,
     state: &MockServer,
     flags: &[&str],
 ) -> cli::Run {
-    let file = write(
-        dir,
-        "read-back.toml",
-        &read_back("/webhooks/{{ steps.event.webhook_id }}"),
-    );
+    let file = write(dir, "read-back.toml", &read_back(observe_url));
     let report = format!("json={}", dir.join("report.json").display());
     let endpoint_url = format!("{}/hook", endpoint.uri());
     let state_url = format!("{}/state", state.uri());
@@ -224,7 +222,9 @@ async fn header_values_go_to_the_endpoint_and_never_to_the_state_url() {
     let endpoint = answering_server().await;
     let state = answering_server().await;
     let dir = tempfile::tempdir().unwrap();
-    let run = run_read_back(dir.path(), &endpoint, &state, &[]).await;
+    // The form the built-in observation checks use (it works on older versions too).
+    let observe_url = "{{ state_url }}/webhooks/{{ steps.event.webhook_id }}";
+    let run = run_read_back(dir.path(), observe_url, &endpoint, &state, &[]).await;
     // The observation expects "x" and gets {"processed": 1}: a warning, exit 0.
     assert_eq!(run.code, Some(0), "{}", run.all());
 
@@ -254,8 +254,10 @@ async fn state_headers_go_to_the_state_url_only_and_are_never_shown() {
     let endpoint = answering_server().await;
     let state = answering_server().await;
     let dir = tempfile::tempdir().unwrap();
+    // The recommended form: a path, appended to --state-url.
     let run = run_read_back(
         dir.path(),
+        "/webhooks/{{ steps.event.webhook_id }}",
         &endpoint,
         &state,
         &[
