@@ -14,24 +14,8 @@ use std::ops::Range;
 use url::Url;
 
 use super::diagnostic::{Problem, ScenarioError};
-use super::model::{Action, Scenario};
+use super::model::{Action, ObserveTarget, Scenario};
 use super::template::{Expr, Part, Template};
-
-/// How an `observe` URL is written, which says where it can point.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ObserveTarget {
-    /// `{{ state_url }}/…`: under `--state-url` by construction.
-    StateUrl,
-    /// A path (`/pnrs/{{ pnr }}` or `pnrs/…`), appended to `--state-url`'s path (the
-    /// recommended form: it cannot name a host).
-    Path,
-    /// An absolute URL written out; `origin` is its `scheme://host:port`, which must be
-    /// `--state-url`'s.
-    Absolute {
-        /// The URL's origin, as `scheme://host[:port]`.
-        origin: String,
-    },
-}
 
 /// Why an observe URL's form is refused; `span` is relative to the URL text.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,12 +17,12 @@ use crate::units::{Offset, SizeError, format_size, parse_duration, parse_size};
 
 use super::diagnostic::Problem;
 use super::json::{JsonKind, JsonNode, JsonTemplate, OneOrMany, OrderedTable};
+use super::model::ObserveTarget;
 use super::model::{
     Action, Authorization, BodyStyle, Capability, ExecStep, Expect, Observe, Origin, Precondition,
     Product, RESERVED_HEADERS, Scenario, SendSource, SendStep, SignatureSpec, SignatureToken, Step,
     StepRef, Tamper, TokenCredentials, TokenStep, Var, limits,
 };
-use super::observe::ObserveTarget;
 use super::raw::{RawExpect, RawPrecondition, RawScenario, RawStep};
 use super::status::StatusExpect;
 use super::template::{Expr, Template, is_identifier};
