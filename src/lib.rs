@@ -101,6 +101,7 @@ pub mod event;
 pub mod load;
 pub mod outcome;
 pub mod receiver;
+pub mod redact;
 pub mod replay;
 pub mod report;
 pub mod runner;
