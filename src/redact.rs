@@ -217,12 +217,16 @@ pub fn query_pairs(url: &str) -> Vec<(&str, &str)> {
 static GLOBAL: LazyLock<RwLock<Redactor>> = LazyLock::new(|| RwLock::new(Redactor::new()));
 
 fn with_global<T>(f: impl FnOnce(&mut Redactor) -> T) -> T {
-    let mut guard = GLOBAL.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut guard = GLOBAL
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     f(&mut guard)
 }
 
 fn read_global<T>(f: impl FnOnce(&Redactor) -> T) -> T {
-    let guard = GLOBAL.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let guard = GLOBAL
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     f(&guard)
 }
 
