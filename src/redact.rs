@@ -95,7 +95,9 @@ impl Redactor {
         let padded = STANDARD.encode(key);
         self.add(&format!("whsec_{padded}"));
         self.add(&padded);
-        self.add(&STANDARD_NO_PAD.encode(key));
+        let unpadded = STANDARD_NO_PAD.encode(key);
+        self.add(&format!("whsec_{unpadded}"));
+        self.add(&unpadded);
         let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
         self.add(&hex);
         self.add(&hex.to_uppercase());
@@ -265,6 +267,47 @@ pub fn bytes(bytes: &[u8]) -> Cow<'_, [u8]> {
         Cow::Borrowed(_) => Cow::Borrowed(bytes),
         Cow::Owned(owned) => Cow::Owned(owned),
     })
+}
+
+/// A writer that holds what is written and passes it, redacted, to `inner` on
+/// `flush` (and when dropped): a value split over two `write` calls is still masked.
+pub struct Masked<W: std::io::Write> {
+    inner: W,
+    held: Vec<u8>,
+}
+
+impl<W: std::io::Write> Masked<W> {
+    /// Wraps `inner`.
+    pub fn new(inner: W) -> Masked<W> {
+        Masked {
+            inner,
+            held: Vec::new(),
+        }
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for Masked<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.held.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let held = std::mem::take(&mut self.held);
+        self.inner.write_all(&bytes(&held))?;
+        self.inner.flush()
+    }
+}
+
+impl<W: std::io::Write> Drop for Masked<W> {
+    fn drop(&mut self) {
+        let _ = std::io::Write::flush(self);
+    }
+}
+
+/// Standard output through the run's redactor (see [`Masked`]).
+pub fn stdout() -> Masked<std::io::StdoutLock<'static>> {
+    Masked::new(std::io::stdout().lock())
 }
 
 #[cfg(test)]

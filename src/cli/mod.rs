@@ -5,6 +5,7 @@
 
 pub mod common;
 pub mod completions;
+pub mod credentials;
 pub mod load;
 pub mod oauth;
 pub mod printout;
@@ -89,13 +90,14 @@ pub enum Command {
 pub fn main() -> u8 {
     crate::init_crypto();
     let cli = Cli::parse();
+    credentials::register(&cli.command);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(runtime) => runtime,
         Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
+            errln!("error: cannot start the async runtime: {err}");
             return exit::SETUP;
         }
     };
@@ -127,5 +129,5 @@ pub fn main() -> u8 {
 
 /// Prints a setup error to stderr.
 pub fn report_setup_error(err: &SetupError) {
-    eprintln!("error: {err}");
+    errln!("error: {err}");
 }

@@ -27,13 +27,13 @@ use crate::signing::SignatureFormat;
 #[derive(Debug, Args)]
 pub struct RunArgs {
     #[command(flatten)]
-    target: TargetArgs,
+    pub(crate) target: TargetArgs,
     #[command(flatten)]
     secret: SecretArgs,
     #[command(flatten)]
     format: FormatArgs,
     #[command(flatten)]
-    oauth: super::oauth::OAuthArgs,
+    pub(crate) oauth: super::oauth::OAuthArgs,
     /// Extra scenario files or folders (repeatable), run after the built-in suites.
     #[arg(long, value_name = "PATH", num_args = 1..)]
     scenarios: Vec<PathBuf>,
@@ -66,7 +66,7 @@ pub struct RunArgs {
     events: Vec<String>,
     /// Partner read-back URL for observation checks (what the endpoint processed).
     #[arg(long, value_name = "URL")]
-    state_url: Option<String>,
+    pub(crate) state_url: Option<String>,
     /// Write a report: `json=PATH`, `junit=PATH`, `markdown=PATH`, `tap=PATH` (TAP 14) or
     /// `html=PATH` (self-contained sign-off page); `-` for stdout; repeatable.
     #[arg(long = "report", value_name = "FORMAT=PATH")]
@@ -106,7 +106,8 @@ pub struct RunArgs {
     #[arg(long)]
     no_diagnose: bool,
     /// Under each failed or warned check, print its last request as a `curl` command
-    /// (headers and body as sent; credential headers as `$NAME` references).
+    /// (headers and body as sent; header and query values, and the OAuth client secret,
+    /// as `$SPOTCHECK_…` references: see docs/security.md).
     #[arg(long)]
     export_curl: bool,
     /// Colour: auto (terminal and no NO_COLOR), always, never.
@@ -198,7 +199,7 @@ pub async fn run(args: RunArgs) -> Result<u8, SetupError> {
     let mut failed_write = false;
     for target in &reports {
         if let Err(err) = target.write(&report) {
-            eprintln!(
+            errln!(
                 "error: cannot write report {}: {err}",
                 target.path.display()
             );
@@ -241,7 +242,7 @@ impl Front {
     /// Prints the command's own output where it goes (see `report_on_stdout`).
     fn show(&self, text: String) {
         if self.report_on_stdout {
-            eprint!("{text}");
+            errout!("{text}");
         } else {
             out!("{text}");
         }
@@ -280,13 +281,13 @@ impl RunSink for Front {
                 }
             }
             RunEvent::Interrupted(Interruption::TlsProbe) => {
-                eprintln!("interrupted: writing reports");
+                errln!("interrupted: writing reports");
             }
             RunEvent::Interrupted(Interruption::Scenarios { grace }) => {
                 if let Some(progress) = &self.progress {
                     progress.finish();
                 }
-                eprintln!(
+                errln!(
                     "interrupted: finishing exchanges in flight ({} s at most), then writing reports",
                     grace.as_secs()
                 );
@@ -339,7 +340,7 @@ fn load_scenarios(paths: &[PathBuf], builtin: bool) -> Result<Vec<Scenario>, Set
         .iter()
         .flat_map(|s| s.warnings.iter().cloned())
         .collect();
-    eprint!(
+    errout!(
         "{}",
         crate::scenario::diagnostic::render_warnings(&warnings, use_stderr_color())
     );
@@ -373,7 +374,7 @@ fn replay(args: &RunArgs) -> Replay {
         endpoint: args.target.endpoint.clone(),
         args: Vec::new(),
         ca_cert: args.target.ca_cert.clone(),
-        client_cert: None,
+        ..Replay::default()
     };
     let path = |p: &PathBuf| p.display().to_string();
     if let Some(ca) = &args.target.ca_cert {
@@ -408,7 +409,7 @@ fn replay(args: &RunArgs) -> Replay {
         replay.push("--envelope", &value_name(&envelope));
     }
     if let Some(url) = &args.oauth.oauth_token_url {
-        replay.push("--oauth-token-url", url);
+        replay.push_url("--oauth-token-url", url, crate::replay::OAUTH_TOKEN_URL_ENV);
     }
     if let Some(id) = &args.oauth.oauth_client_id {
         replay.push("--oauth-client-id", id);
@@ -431,7 +432,7 @@ fn replay(args: &RunArgs) -> Replay {
         replay.push("--events", &args.events.join(","));
     }
     if let Some(url) = &args.state_url {
-        replay.push("--state-url", url);
+        replay.push_url("--state-url", url, crate::replay::STATE_URL_ENV);
     }
     if args.strict {
         replay.push_flag("--strict");
