@@ -7,47 +7,25 @@
 //! `verify`'s `--header` flags are the received request's headers (signature, id,
 //! timestamp), which the command is there to show, so they are not registered.
 
-use super::Command;
-
-/// Registers the credentials of `command`'s arguments.
-pub fn register(command: &Command) {
-    match command {
-        Command::Run(args) => {
-            target(&args.target);
-            url(args.oauth.oauth_token_url.as_deref());
-            url(args.state_url.as_deref());
-        }
-        Command::Send(args) => {
-            target(&args.target);
-            url(args.oauth.oauth_token_url.as_deref());
-        }
-        Command::Load(args) => target(&args.target),
-        Command::Redeliver(args) => {
-            url(args.endpoint.as_deref());
-            headers(&args.headers);
-        }
-        Command::Tls(args) => url(Some(&args.url)),
-        _ => {}
-    }
-}
-
-fn target(target: &super::common::TargetArgs) {
+/// Registers the query-parameter values of `--endpoint` and the headers of
+/// `--header` (a command's [`super::common::TargetArgs`]).
+pub fn target(target: &super::common::TargetArgs) {
     url(target.endpoint.as_deref());
     headers(&target.headers);
 }
 
-fn url(url: Option<&str>) {
+/// Registers a URL's query-parameter values.
+pub fn url(url: Option<&str>) {
     if let Some(url) = url {
         crate::redact::register_url(url);
     }
 }
 
-fn headers(raw: &[String]) {
-    for item in raw {
-        // A malformed item (no `:`) is a credential too: its error shows only a start.
-        match item.split_once(':') {
-            Some((_, value)) => crate::redact::register(value),
-            None => crate::redact::register(item),
-        }
+/// Registers the values of `Name: value` header arguments.
+pub fn headers(raw: &[String]) {
+    // A malformed item (no `:`) is refused before anything is sent; its error shows
+    // only its first characters.
+    for (_, value) in raw.iter().filter_map(|item| item.split_once(':')) {
+        crate::redact::register(value);
     }
 }

@@ -90,7 +90,7 @@ pub enum Command {
 pub fn main() -> u8 {
     crate::init_crypto();
     let cli = Cli::parse();
-    credentials::register(&cli.command);
+    register_credentials(&cli.command);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -124,6 +124,31 @@ pub fn main() -> u8 {
             report_setup_error(&err);
             exit::SETUP
         }
+    }
+}
+
+/// Tells the run's redactor the credential values of `command`'s arguments before it
+/// starts (see `credentials.rs`): `--endpoint`, `--header`, `--oauth-token-url`,
+/// `--state-url`, `tls URL`. `verify`'s `--header` flags are the received request's
+/// headers, which it is there to show, so they are not registered.
+fn register_credentials(command: &Command) {
+    match command {
+        Command::Run(args) => {
+            credentials::target(&args.target);
+            credentials::url(args.oauth.oauth_token_url.as_deref());
+            credentials::url(args.state_url.as_deref());
+        }
+        Command::Send(args) => {
+            credentials::target(&args.target);
+            credentials::url(args.oauth.oauth_token_url.as_deref());
+        }
+        Command::Load(args) => credentials::target(&args.target),
+        Command::Redeliver(args) => {
+            credentials::url(args.endpoint.as_deref());
+            credentials::headers(&args.headers);
+        }
+        Command::Tls(args) => credentials::url(Some(&args.url)),
+        _ => {}
     }
 }
 
