@@ -91,6 +91,15 @@ pub fn main() -> u8 {
     crate::init_crypto();
     let cli = Cli::parse();
     register_credentials(&cli.command);
+    // A panic's message may quote a value: it goes through the redactor like any line.
+    std::panic::set_hook(Box::new(|info| {
+        let thread = std::thread::current();
+        errln!("thread '{}' {info}", thread.name().unwrap_or("<unnamed>"));
+        let backtrace = std::backtrace::Backtrace::capture();
+        if backtrace.status() == std::backtrace::BacktraceStatus::Captured {
+            errln!("{backtrace}");
+        }
+    }));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
