@@ -370,6 +370,19 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_value_split_over_writes_is_masked_on_flush() {
+        use std::io::Write as _;
+        register("canary-split-over-two-writes");
+        let mut sink = Vec::new();
+        {
+            let mut out = Masked::new(&mut sink);
+            out.write_all(b"key canary-split-").unwrap();
+            out.write_all(b"over-two-writes end\n").unwrap();
+        }
+        assert_eq!(String::from_utf8(sink).unwrap(), "key ***redacted*** end\n");
+    }
+
     proptest! {
         /// Whatever surrounds a registered value, it never survives masking.
         #[test]

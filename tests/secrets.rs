@@ -605,3 +605,78 @@ async fn every_credential_kind_is_masked_in_every_output() {
     conformant.shutdown().await;
     failing.shutdown().await;
 }
+
+/// What an `exec` program receives (its stdin document and its `SPOTCHECK_*`
+/// variables) holds no credential value either: the endpoint's `?code=`, the state
+/// URL's `?key=` and the `--header` values are masked as in a report.
+#[cfg(unix)]
+#[tokio::test]
+async fn an_exec_program_gets_no_credential_value() {
+    use every_credential::*;
+    use std::os::unix::fs::PermissionsExt;
+    let receiver = start(SECRET, TlsSetup::Plain).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().display().to_string();
+    let script = dir.path().join("capture.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncat > '{out}/stdin.json'\nenv | grep '^SPOTCHECK_' > '{out}/env.txt'\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let scenario = dir.path().join("capture.toml");
+    std::fs::write(
+        &scenario,
+        r#"id = "custom.exec-capture"
+title = "The program sees the exchange"
+level = "required"
+why = "A program checks what the endpoint did."
+fix = "Nothing to fix."
+
+[[step]]
+name = "booking"
+send = "PNR_V3/BOOKING_CREATED"
+exec = ["./capture.sh"]
+"#,
+    )
+    .unwrap();
+    let state = format!("{}?key={STATE_KEY}", receiver.state_url());
+    let mut args: Vec<String> = vec!["run".into(), "--scenarios".into()];
+    args.push(scenario.display().to_string());
+    args.extend(
+        [
+            "--no-builtin",
+            "--only",
+            "custom.*",
+            "--allow-exec",
+            "--state-url",
+            &state,
+        ]
+        .iter()
+        .map(|w| w.to_string()),
+    );
+    args.extend(credential_args(&receiver.webhook_url()));
+    let run = spotcheck_with_credentials(&args).await;
+    let stdin = std::fs::read_to_string(dir.path().join("stdin.json")).unwrap_or_default();
+    let env = std::fs::read_to_string(dir.path().join("env.txt")).unwrap_or_default();
+    assert!(stdin.contains("\"exchange\""), "{}\n{stdin}", run.all());
+    assert!(env.contains("SPOTCHECK_ENDPOINT="), "{}\n{env}", run.all());
+    // The program still learns where it was sent, without the key.
+    assert!(
+        stdin.contains(&format!("{}?code=***redacted***", receiver.webhook_url())),
+        "{stdin}"
+    );
+    let mut scan = Scan::default();
+    scan.run("run (exec)", &run);
+    scan.text("the exec program's stdin", &stdin);
+    scan.text("the exec program's SPOTCHECK_* variables", &env);
+    assert!(
+        scan.found.is_empty(),
+        "{} leaks:\n{}",
+        scan.found.len(),
+        scan.found.join("\n")
+    );
+    receiver.shutdown().await;
+}
