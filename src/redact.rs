@@ -50,6 +50,8 @@ pub struct Redactor {
     automaton: Option<AhoCorasick>,
     /// Replacements in the automaton's pattern order.
     replacements: Vec<String>,
+    /// Whether each pattern (same order) is a `name=value` pair.
+    pairs: Vec<bool>,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -143,28 +145,61 @@ impl Redactor {
 
     /// `text` with every registered value masked.
     pub fn text<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        match &self.automaton {
-            Some(automaton) if automaton.is_match(text) => {
-                Cow::Owned(automaton.replace_all(text, &self.replacements))
-            }
-            _ => Cow::Borrowed(text),
+        match self.mask(text.as_bytes()) {
+            // Whole patterns (valid UTF-8) are replaced by ASCII: still UTF-8.
+            Some(masked) => Cow::Owned(
+                String::from_utf8(masked)
+                    .unwrap_or_else(|err| String::from_utf8_lossy(err.as_bytes()).into_owned()),
+            ),
+            None => Cow::Borrowed(text),
         }
     }
 
     /// `bytes` with every registered value masked.
     pub fn bytes<'a>(&self, bytes: &'a [u8]) -> Cow<'a, [u8]> {
-        match &self.automaton {
-            Some(automaton) if automaton.is_match(bytes) => {
-                Cow::Owned(automaton.replace_all_bytes(bytes, &self.replacements))
-            }
-            _ => Cow::Borrowed(bytes),
+        match self.mask(bytes) {
+            Some(masked) => Cow::Owned(masked),
+            None => Cow::Borrowed(bytes),
         }
+    }
+
+    /// The masked copy of `haystack`, or `None` when nothing matched. A `name=value`
+    /// pattern counts only where a parameter starts (not after a letter, digit, `_`,
+    /// `-`, `.` or `%`), so `v=1` does not mask the end of `rev=1`; the search then goes
+    /// on from the next byte, so a long value inside is still found.
+    fn mask(&self, haystack: &[u8]) -> Option<Vec<u8>> {
+        let automaton = self.automaton.as_ref()?;
+        let mut out: Option<Vec<u8>> = None;
+        let mut last = 0;
+        let mut pos = 0;
+        while pos < haystack.len() {
+            let input = aho_corasick::Input::new(haystack).span(pos..haystack.len());
+            let Some(found) = automaton.find(input) else {
+                break;
+            };
+            let index = found.pattern().as_usize();
+            let inside_a_name = found.start() > 0
+                && matches!(haystack[found.start() - 1], b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'-' | b'.' | b'%');
+            if self.pairs[index] && inside_a_name {
+                pos = found.start() + 1;
+                continue;
+            }
+            let masked = out.get_or_insert_with(|| Vec::with_capacity(haystack.len()));
+            masked.extend_from_slice(&haystack[last..found.start()]);
+            masked.extend_from_slice(self.replacements[index].as_bytes());
+            last = found.end();
+            pos = found.end();
+        }
+        let mut masked = out?;
+        masked.extend_from_slice(&haystack[last..]);
+        Some(masked)
     }
 
     fn rebuild(&mut self) {
         if self.patterns.is_empty() {
             self.automaton = None;
             self.replacements.clear();
+            self.pairs.clear();
             return;
         }
         let patterns: Vec<&String> = self.patterns.keys().collect();
@@ -176,6 +211,7 @@ impl Redactor {
             .build(&patterns)
             .ok();
         self.replacements = self.patterns.values().cloned().collect();
+        self.pairs = self.replacements.iter().map(|r| r != MASK).collect();
     }
 }
 
@@ -349,8 +385,18 @@ mod tests {
             r.text("https://h.example/api/x?code=abc&key=a%2Fb-0123456&flag=&v"),
             "https://h.example/api/x?code=***redacted***&key=***redacted***&flag=&v"
         );
-        // Long values alone, raw and decoded; short ones only as their pair.
+        // Long values alone, raw and decoded; short ones only as their pair, where a
+        // parameter starts.
         assert_eq!(r.text("a/b-0123456 abc"), "***redacted*** abc");
+        assert_eq!(
+            r.text("xcode=abc &code=abc"),
+            "xcode=abc &code=***redacted***"
+        );
+        assert_eq!(
+            r.text("xkey=a%2Fb-0123456"),
+            "xkey=***redacted***",
+            "a long value inside a skipped pair is still found"
+        );
     }
 
     #[test]
