@@ -320,13 +320,10 @@ async fn exported_curl_sends_the_same_request() {
     assert_eq!(lines.len(), 3, "{stdout}");
     assert_eq!(
         lines[0],
+        // The query values are read from the environment.
         format!(
-            "FAIL  delivery.status-200  repro: spotcheck run --endpoint {} --seed 9 --only delivery.status-200",
-            // The query values are read from the environment.
-            format!(
-                "\"{}/hooks/spotnana?tenant=$SPOTCHECK_ENDPOINT_TENANT&b=$SPOTCHECK_ENDPOINT_B\"",
-                server.uri()
-            )
+            "FAIL  delivery.status-200  repro: spotcheck run --endpoint \"{}/hooks/spotnana?tenant=$SPOTCHECK_ENDPOINT_TENANT&b=$SPOTCHECK_ENDPOINT_B\" --seed 9 --only delivery.status-200",
+            server.uri()
         )
     );
 
