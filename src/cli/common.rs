@@ -29,6 +29,15 @@ impl SecretArgs {
     /// variable. `Ok(None)` when neither is set. A malformed secret is an error that
     /// names its source, never its value.
     pub fn load(&self) -> Result<Option<Secret>, SetupError> {
+        let secret = self.read()?;
+        if let Some(secret) = &secret {
+            // Masked in every output from here on (see crate::redact).
+            crate::redact::register_signing_secret(&secret.expose_whsec(), secret.expose_key());
+        }
+        Ok(secret)
+    }
+
+    fn read(&self) -> Result<Option<Secret>, SetupError> {
         if let Some(path) = &self.secret_file {
             let text = std::fs::read_to_string(path).map_err(|err| {
                 SetupError::new(format!(
@@ -197,7 +206,7 @@ pub fn resolve_shard(
         return Ok(None);
     };
     let resolved = arg.resolve(|name| std::env::var(name).ok())?;
-    eprintln!("{}", resolved.describe());
+    errln!("{}", resolved.describe());
     Ok(Some(resolved.shard))
 }
 

@@ -27,13 +27,13 @@ use crate::signing::SignatureFormat;
 #[derive(Debug, Args)]
 pub struct RunArgs {
     #[command(flatten)]
-    target: TargetArgs,
+    pub(crate) target: TargetArgs,
     #[command(flatten)]
     secret: SecretArgs,
     #[command(flatten)]
     format: FormatArgs,
     #[command(flatten)]
-    oauth: super::oauth::OAuthArgs,
+    pub(crate) oauth: super::oauth::OAuthArgs,
     /// Extra scenario files or folders (repeatable), run after the built-in suites.
     #[arg(long, value_name = "PATH", num_args = 1..)]
     scenarios: Vec<PathBuf>,
@@ -66,12 +66,12 @@ pub struct RunArgs {
     events: Vec<String>,
     /// Partner read-back URL for observation checks (what the endpoint processed).
     #[arg(long, value_name = "URL")]
-    state_url: Option<String>,
+    pub(crate) state_url: Option<String>,
     /// Header on every observation of --state-url, and only there, `Name: value`
     /// (repeatable): the read-back endpoint's own credentials (--header values go to the
     /// endpoint only). Values are never shown.
     #[arg(long = "state-header", value_name = "NAME: VALUE")]
-    state_headers: Vec<String>,
+    pub(crate) state_headers: Vec<String>,
     /// Write a report: `json=PATH`, `junit=PATH`, `markdown=PATH`, `tap=PATH` (TAP 14) or
     /// `html=PATH` (self-contained sign-off page); `-` for stdout; repeatable.
     #[arg(long = "report", value_name = "FORMAT=PATH")]
@@ -111,7 +111,8 @@ pub struct RunArgs {
     #[arg(long)]
     no_diagnose: bool,
     /// Under each failed or warned check, print its last request as a `curl` command
-    /// (headers and body as sent; credential headers as `$NAME` references).
+    /// (headers and body as sent; header and query values, and the OAuth client secret,
+    /// as `$SPOTCHECK_…` references: see docs/security.md).
     #[arg(long)]
     export_curl: bool,
     /// Colour: auto (terminal and no NO_COLOR), always, never.
@@ -205,7 +206,7 @@ pub async fn run(args: RunArgs) -> Result<u8, SetupError> {
     let mut failed_write = false;
     for target in &reports {
         if let Err(err) = target.write(&report) {
-            eprintln!(
+            errln!(
                 "error: cannot write report {}: {err}",
                 target.path.display()
             );
@@ -248,7 +249,7 @@ impl Front {
     /// Prints the command's own output where it goes (see `report_on_stdout`).
     fn show(&self, text: String) {
         if self.report_on_stdout {
-            eprint!("{text}");
+            errout!("{text}");
         } else {
             out!("{text}");
         }
@@ -287,13 +288,13 @@ impl RunSink for Front {
                 }
             }
             RunEvent::Interrupted(Interruption::TlsProbe) => {
-                eprintln!("interrupted: writing reports");
+                errln!("interrupted: writing reports");
             }
             RunEvent::Interrupted(Interruption::Scenarios { grace }) => {
                 if let Some(progress) = &self.progress {
                     progress.finish();
                 }
-                eprintln!(
+                errln!(
                     "interrupted: finishing exchanges in flight ({} s at most), then writing reports",
                     grace.as_secs()
                 );
@@ -359,7 +360,7 @@ fn load_scenarios(
         .iter()
         .flat_map(|s| s.warnings.iter().cloned())
         .collect();
-    eprint!(
+    errout!(
         "{}",
         crate::scenario::diagnostic::render_warnings(&warnings, use_stderr_color())
     );
@@ -393,7 +394,7 @@ fn replay(args: &RunArgs) -> Replay {
         endpoint: args.target.endpoint.clone(),
         args: Vec::new(),
         ca_cert: args.target.ca_cert.clone(),
-        client_cert: None,
+        ..Replay::default()
     };
     let path = |p: &PathBuf| p.display().to_string();
     if let Some(ca) = &args.target.ca_cert {
@@ -428,7 +429,7 @@ fn replay(args: &RunArgs) -> Replay {
         replay.push("--envelope", &value_name(&envelope));
     }
     if let Some(url) = &args.oauth.oauth_token_url {
-        replay.push("--oauth-token-url", url);
+        replay.push_url("--oauth-token-url", url, crate::replay::OAUTH_TOKEN_URL_ENV);
     }
     if let Some(id) = &args.oauth.oauth_client_id {
         replay.push("--oauth-client-id", id);
@@ -451,7 +452,7 @@ fn replay(args: &RunArgs) -> Replay {
         replay.push("--events", &args.events.join(","));
     }
     if let Some(url) = &args.state_url {
-        replay.push("--state-url", url);
+        replay.push_url("--state-url", url, crate::replay::STATE_URL_ENV);
     }
     // Every --state-header value is a credential: the command reads it from a variable.
     for (name, _) in super::common::parse_state_headers(&args.state_headers).unwrap_or_default() {

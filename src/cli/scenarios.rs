@@ -132,7 +132,7 @@ pub fn print_warnings(scenarios: &[Scenario]) {
         .iter()
         .flat_map(|s| s.warnings.iter().cloned())
         .collect();
-    eprint!(
+    errout!(
         "{}",
         scenario::diagnostic::render_warnings(&warnings, stderr_color())
     );
@@ -171,7 +171,7 @@ fn count_files(found: &[Scenario]) -> usize {
 
 /// Prints scenario errors to stderr, in colour only on a terminal without `NO_COLOR`.
 pub fn print_error(err: &ScenarioError) {
-    eprint!("{}", err.render(stderr_color()));
+    errout!("{}", err.render(stderr_color()));
 }
 
 /// Colour on stderr: a terminal and no `NO_COLOR`.
