@@ -3,6 +3,8 @@
 //! - [`load_str`] / [`load_path`] / [`load_paths`] read files into the checked
 //!   [`model`]; every mistake becomes a [`Problem`] with file, line, column, the
 //!   offending text underlined, what was expected and a "did you mean".
+//! - [`load_paths_with`] confines file access to a [`FileRoot`] and checks each
+//!   scenario against the [`Limits`] (see [`budget`]); [`check_run_budget`] the run's.
 //! - [`builtin()`] gives the built-in suites (the files under `scenarios/`).
 //! - [`template`] parses `{{ … }}` at load time; the runner renders with a
 //!   [`TemplateContext`].
@@ -11,6 +13,7 @@
 //! `tag`/`untagged`/`flatten`, union fields have hand-written `Deserialize`s, values
 //! needing semantic checks are `toml::Spanned`, and every table denies unknown keys.
 
+pub mod budget;
 pub mod builtin;
 pub mod builtin_order;
 pub mod diagnostic;
@@ -27,6 +30,7 @@ pub mod template;
 mod toml_error;
 mod validate;
 
+pub use budget::{Budget, Limits};
 pub use builtin::{builtin, with_builtin};
 pub use diagnostic::{Problem, ScenarioError};
 pub use ids::check_unique_ids;
@@ -37,6 +41,8 @@ pub use model::{
     TokenCredentials, TokenStep, Var,
 };
 pub use parse::load_str;
-pub use read::{load_path, load_paths};
+pub use read::{
+    FileRoot, LoadOptions, Refusal, check_run_budget, load_path, load_paths, load_paths_with,
+};
 pub use status::{StatusClass, StatusError, StatusExpect};
-pub use template::{MapContext, RenderError, StepField, Template, TemplateContext};
+pub use template::{MapContext, RenderError, StepField, Template, TemplateContext, TextSize};
