@@ -10,6 +10,7 @@ pub mod oauth;
 pub mod printout;
 pub mod redeliver;
 pub mod run;
+pub mod scenario_files;
 pub mod scenarios;
 pub mod send;
 pub mod serve;

@@ -28,6 +28,9 @@ pub enum ScenariosCommand {
         /// Files or directories to check.
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
+        /// Where files may be read from, and the size caps (as for `run`).
+        #[command(flatten)]
+        files: super::scenario_files::ScenarioFileArgs,
     },
     /// Print the JSON Schema of the scenario format (for editors: taplo, Tombi, VS Code).
     #[command(
@@ -47,6 +50,9 @@ pub enum ScenariosCommand {
         /// Scenario files or directories to add to the built-in checks.
         #[arg(long = "scenarios", value_name = "PATH", num_args = 1..)]
         scenarios: Vec<PathBuf>,
+        /// Where files may be read from, and the size caps (as for `run`).
+        #[command(flatten)]
+        files: super::scenario_files::ScenarioFileArgs,
         /// After the table, each check again with why it matters and how to fix a failure.
         #[arg(long, short)]
         verbose: bool,
@@ -61,7 +67,7 @@ pub async fn run(args: ScenariosArgs) -> Result<u8, SetupError> {
             out!("{}", scenario::schema::render());
             Ok(exit::CONFORMANT)
         }
-        ScenariosCommand::Check { paths } => match scenario::load_paths(&paths) {
+        ScenariosCommand::Check { paths, files } => match load_checked(&paths, &files) {
             Ok(found) => {
                 let files = count_files(&found);
                 outln!(
@@ -79,11 +85,15 @@ pub async fn run(args: ScenariosArgs) -> Result<u8, SetupError> {
                 Ok(exit::SETUP)
             }
         },
-        ScenariosCommand::List { scenarios, verbose } => {
+        ScenariosCommand::List {
+            scenarios,
+            files,
+            verbose,
+        } => {
             let user = if scenarios.is_empty() {
                 Vec::new()
             } else {
-                match scenario::load_paths(&scenarios) {
+                match scenario::load_paths_with(&scenarios, &files.options()) {
                     Ok(user) => user,
                     Err(err) => {
                         print_error(&err);
@@ -103,6 +113,17 @@ pub async fn run(args: ScenariosArgs) -> Result<u8, SetupError> {
             }
         }
     }
+}
+
+/// Loads the files as `run --scenarios` would, and refuses what `run` would refuse:
+/// each scenario's caps, then the run's (with the built-in suites, as `run` runs them).
+fn load_checked(
+    paths: &[PathBuf],
+    files: &super::scenario_files::ScenarioFileArgs,
+) -> Result<Vec<Scenario>, ScenarioError> {
+    let found = scenario::load_paths_with(paths, &files.options())?;
+    scenario::check_run_budget(&found, true, &files.limits())?;
+    Ok(found)
 }
 
 /// Prints, on stderr, the scenarios' warnings (payload overrides Spotnana's schema

@@ -84,8 +84,8 @@ pub struct JsonSize {
 /// The generated event of any kind, product and seed, enveloped: measured over every
 /// built-in kind and product (`tests/file_limits.rs` checks it holds), with room.
 pub const FIXTURE: JsonSize = JsonSize {
-    bytes: 24 << 10,
-    values: 1_200,
+    bytes: 40 << 10,
+    values: 1_500,
     depth: 12,
 };
 
@@ -107,8 +107,8 @@ impl JsonSize {
         }
     }
 
-    /// Bytes in the largest body style: pretty adds a newline and two spaces per level
-    /// before each value and `: ` after each key; escaped-unicode is already counted.
+    /// Bytes written pretty: a newline and two spaces per level before each value and
+    /// `: ` after each key (the other styles are within [`JsonSize::bytes`]).
     pub fn written(self) -> u64 {
         let per_value = 3u64.saturating_add(self.depth.saturating_mul(2));
         self.bytes
@@ -174,7 +174,12 @@ fn container(items: impl Iterator<Item = JsonSize>) -> JsonSize {
 
 /// The body of a generated event (not `body = …`): the fixture, the overrides merged
 /// over it, an `org_id`, and `large` padding, in the largest body style.
-pub fn generated_body(overrides: JsonSize, org_id: Option<TextSize>, large: Option<u64>) -> u64 {
+pub fn generated_body(
+    overrides: JsonSize,
+    org_id: Option<TextSize>,
+    large: Option<u64>,
+    pretty: bool,
+) -> u64 {
     let mut size = FIXTURE.plus(overrides);
     if let Some(org) = org_id {
         size.bytes = size.bytes.saturating_add(org.json);
@@ -186,7 +191,25 @@ pub fn generated_body(overrides: JsonSize, org_id: Option<TextSize>, large: Opti
             depth: 0,
         });
     }
-    size.written()
+    if pretty {
+        size.written()
+    } else {
+        size.bytes.saturating_add(1)
+    }
+}
+
+/// A computed figure the way users write sizes: exact when it is a whole unit
+/// (`16MiB`), else to one decimal (`156.7GiB`); the messages give the bytes beside it.
+pub fn figure(bytes: u64) -> String {
+    let exact = format_size(bytes);
+    if bytes < 1 << 10 || !exact.ends_with("B") || exact.ends_with("iB") {
+        return exact;
+    }
+    let (unit, scale) = [("TiB", 1u64 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20)]
+        .into_iter()
+        .find(|(_, scale)| bytes >= *scale)
+        .unwrap_or(("KiB", 1 << 10));
+    format!("{:.1}{unit}", bytes as f64 / scale as f64)
 }
 
 /// Checks the scenarios of one run together against the run's caps: the deliveries
@@ -217,7 +240,7 @@ pub fn check_run(scenarios: &[Scenario], limits: &Limits) -> Result<(), Scenario
                 format!(
                     "with this scenario the run sends up to {} of bodies, over the limit of {} \
                      per run",
-                    format_size(bytes),
+                    figure(bytes),
                     format_size(limits.run_bytes)
                 ),
                 "run fewer scenarios at once (--only, --shard), lower `repeat` or `large`, or \
@@ -236,7 +259,7 @@ pub fn check_run(scenarios: &[Scenario], limits: &Limits) -> Result<(), Scenario
                 format!(
                     "this scenario: up to {} deliveries, {}",
                     scenario.budget.deliveries,
-                    format_size(scenario.budget.bytes)
+                    figure(scenario.budget.bytes)
                 ),
             )
             .with_help(help),

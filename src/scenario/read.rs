@@ -180,10 +180,9 @@ fn normalized(path: &Path) -> Option<PathBuf> {
     let mut out = PathBuf::new();
     for part in absolute.components() {
         match part {
+            // `..` at the top stays at the top, as the system resolves it.
             Component::ParentDir => {
-                if !out.pop() {
-                    return None;
-                }
+                out.pop();
             }
             Component::CurDir => {}
             other => out.push(other),

@@ -1978,7 +1978,7 @@ fn step_budget(
     v.step_sizes.insert(index, StepSize { body, pnr_id });
     let deliveries = u64::from(send.repeat).saturating_mul(each);
     let limits = *v.limits;
-    let size = crate::units::format_size;
+    let size = budget::figure;
     if body > limits.body {
         let span = raw
             .large
@@ -2042,7 +2042,8 @@ fn generated_sizes(v: &Validator<'_>, send: &SendStep) -> (u64, TextSize) {
         overrides = overrides.plus(JsonSize::of_value(file));
     }
     let org = send.org_id.as_ref().map(|t| v.text_size(t));
-    let body = budget::generated_body(overrides, org, send.large);
+    let pretty = send.body_style == Some(BodyStyle::Pretty);
+    let body = budget::generated_body(overrides, org, send.large, pretty);
     // The PNR id is the fixture's (10 digits) unless an override writes `pnrId`.
     let mut pnr_id = TextSize::ascii(10);
     let mut widen = |size: TextSize| {
