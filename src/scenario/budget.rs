@@ -12,9 +12,7 @@
 
 use serde_json::Value;
 
-use super::diagnostic::{Problem, ScenarioError};
 use super::json::JsonTemplate;
-use super::model::Scenario;
 use super::template::TextSize;
 use crate::units::format_size;
 
@@ -210,64 +208,4 @@ pub fn figure(bytes: u64) -> String {
         .find(|(_, scale)| bytes >= *scale)
         .unwrap_or(("KiB", 1 << 10));
     format!("{:.1}{unit}", bytes as f64 / scale as f64)
-}
-
-/// Checks the scenarios of one run together against the run's caps: the deliveries
-/// and body bytes of all of them. The problem points at the scenario whose addition
-/// goes over, with both figures.
-pub fn check_run(scenarios: &[Scenario], limits: &Limits) -> Result<(), ScenarioError> {
-    let mut deliveries = 0u64;
-    let mut bytes = 0u64;
-    let mut problems = Vec::new();
-    for scenario in scenarios {
-        let before = (deliveries, bytes);
-        deliveries = deliveries.saturating_add(scenario.budget.deliveries);
-        bytes = bytes.saturating_add(scenario.budget.bytes);
-        let over_count = deliveries > limits.run_deliveries && before.0 <= limits.run_deliveries;
-        let over_bytes = bytes > limits.run_bytes && before.1 <= limits.run_bytes;
-        let (message, help) = if over_count {
-            (
-                format!(
-                    "with this scenario the run sends up to {deliveries} deliveries, over the \
-                     limit of {} per run",
-                    limits.run_deliveries
-                ),
-                "run fewer scenarios at once (--only, --shard), lower `repeat`, or raise the \
-                 limit with --max-run-deliveries N",
-            )
-        } else if over_bytes {
-            (
-                format!(
-                    "with this scenario the run sends up to {} of bodies, over the limit of {} \
-                     per run",
-                    figure(bytes),
-                    format_size(limits.run_bytes)
-                ),
-                "run fewer scenarios at once (--only, --shard), lower `repeat` or `large`, or \
-                 raise the limit with --max-run-bytes SIZE",
-            )
-        } else {
-            continue;
-        };
-        let origin = &scenario.origin;
-        problems.push(
-            Problem::at(
-                &origin.file,
-                &origin.text,
-                origin.id_span.clone(),
-                message,
-                format!(
-                    "this scenario: up to {} deliveries, {}",
-                    scenario.budget.deliveries,
-                    figure(scenario.budget.bytes)
-                ),
-            )
-            .with_help(help),
-        );
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(ScenarioError { problems })
-    }
 }

@@ -17,6 +17,7 @@ pub mod budget;
 pub mod builtin;
 pub mod builtin_order;
 pub mod diagnostic;
+mod file_root;
 mod ids;
 pub mod json;
 pub mod model;
@@ -33,6 +34,7 @@ mod validate;
 pub use budget::{Budget, Limits};
 pub use builtin::{builtin, with_builtin};
 pub use diagnostic::{Problem, ScenarioError};
+pub use file_root::{FileRoot, Refusal};
 pub use ids::check_unique_ids;
 pub use json::JsonTemplate;
 pub use model::{
@@ -41,8 +43,6 @@ pub use model::{
     TokenCredentials, TokenStep, Var,
 };
 pub use parse::load_str;
-pub use read::{
-    FileRoot, LoadOptions, Refusal, check_run_budget, load_path, load_paths, load_paths_with,
-};
+pub use read::{LoadOptions, check_run_budget, load_path, load_paths, load_paths_with};
 pub use status::{StatusClass, StatusError, StatusExpect};
 pub use template::{MapContext, RenderError, StepField, Template, TemplateContext, TextSize};

@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use super::budget::{Budget, Limits};
 use super::diagnostic::{Problem, ScenarioError};
+use super::file_root::{FileRoot, parent_dir};
 use super::model::Scenario;
 use super::raw::RawScenario;
-use super::read::{FileRoot, parent_dir};
 use super::toml_error::toml_problem;
 use super::validate::{Validator, validate};
 

@@ -17,6 +17,7 @@ use crate::units::{Offset, SizeError, format_size, parse_duration, parse_size};
 
 use super::budget::{self, Budget, JsonSize, Limits};
 use super::diagnostic::Problem;
+use super::file_root::{FileRoot, Refusal};
 use super::json::{JsonKind, JsonNode, JsonTemplate, OneOrMany, OrderedTable};
 use super::model::{
     Action, Authorization, BodyStyle, Capability, ExecStep, Expect, Observe, Origin, Precondition,
@@ -24,7 +25,6 @@ use super::model::{
     StepRef, Tamper, TokenCredentials, TokenStep, Var, limits,
 };
 use super::raw::{RawExpect, RawPrecondition, RawScenario, RawStep};
-use super::read::{FileRoot, Refusal};
 use super::status::StatusExpect;
 use super::template::{Expr, StepField, Template, TextSize, is_identifier};
 
