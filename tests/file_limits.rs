@@ -342,6 +342,8 @@ fn the_default_limits_fit_every_builtin_with_a_wide_margin() {
         deliveries += b.deliveries;
         bytes += b.bytes;
     }
+    let largest = all.iter().map(|s| s.budget.largest_body).max().unwrap_or(0);
+    eprintln!("built-ins: {deliveries} deliveries, {bytes} bytes; largest body {largest}");
     assert!(deliveries * margin <= d.run_deliveries, "{deliveries}");
     assert!(bytes * margin <= d.run_bytes, "{bytes}");
     scenario::check_run_budget(&[], true, &d).unwrap();

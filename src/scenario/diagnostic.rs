@@ -214,7 +214,10 @@ impl std::error::Error for ScenarioError {}
 /// terminal. The loader already refuses files holding raw control characters, so
 /// spans into the source keep their offsets.
 fn inert(text: &str) -> String {
-    if !text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\t')) {
+    if !text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\t'))
+    {
         return text.to_owned();
     }
     text.chars()
