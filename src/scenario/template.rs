@@ -106,7 +106,7 @@ impl RandomKind {
     }
 
     /// The length of every value of this kind (all ASCII letters, digits and `-`).
-    pub fn len(self) -> u64 {
+    pub fn text_len(self) -> u64 {
         match self {
             RandomKind::PnrId => 10,
             RandomKind::Uuid | RandomKind::OrgId => 36,

@@ -210,7 +210,7 @@ impl Validator<'_> {
     fn expr_size(&self, expr: &Expr) -> TextSize {
         match expr {
             Expr::Var(name) => self.var_sizes.get(name).copied().unwrap_or_default(),
-            Expr::Random(kind) => TextSize::ascii(kind.len()),
+            Expr::Random(kind) => TextSize::ascii(kind.text_len()),
             Expr::StateUrl => TextSize::any(STATE_URL_BYTES),
             Expr::Step { step, field } => match field {
                 StepField::WebhookId => TextSize::ascii(36),
