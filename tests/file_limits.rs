@@ -101,6 +101,30 @@ async fn a_symlinked_scenario_file_outside_the_root_is_refused_and_never_shown()
     }
 }
 
+/// A pull request may also make the scenario folder itself a link (to the home folder,
+/// where configuration files hold tokens): a relative path given must not leave the
+/// current folder through a link unless --file-root says where to read.
+#[tokio::test]
+async fn a_scenario_folder_linked_out_of_the_project_is_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    write(
+        &outside.path().join("credentials.toml"),
+        &format!("[registry]\ntoken = \"{CANARY}\"\n"),
+    );
+    let project = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), project.path().join("scenarios")).unwrap();
+    for run in check_and_run(project.path(), &["scenarios"], &[]).await {
+        assert_eq!(run.code, Some(2), "{}", run.all());
+        assert!(
+            run.stderr
+                .contains("scenarios: not read: a symbolic link leads out of the current folder"),
+            "{}",
+            run.all()
+        );
+        assert!(!run.all().contains(CANARY), "{}", run.all());
+    }
+}
+
 #[tokio::test]
 async fn a_scenario_file_linked_to_proc_self_environ_never_prints_the_environment() {
     let project = tempfile::tempdir().unwrap();

@@ -67,6 +67,12 @@ pub fn load_paths_with(
                 }
             },
         };
+        if given_root.is_none()
+            && let Err(problem) = relative_stays_here(path)
+        {
+            problems.push(problem);
+            continue;
+        }
         let mut files = Vec::new();
         collect_files(path, &root, &mut files, &mut problems);
         for file in &files {
@@ -108,6 +114,35 @@ pub fn check_run_budget(
     };
     all.extend(user.iter().filter(|s| !s.origin.builtin).cloned());
     check_run(&all, limits)
+}
+
+/// A relative path given is part of the project (a pull request may have made
+/// `scenarios/` a link to the home folder): without --file-root, a link in it must not
+/// lead out of the current folder. An absolute path, or `..` typed by the user, is the
+/// user's own choice.
+fn relative_stays_here(path: &Path) -> Result<(), Problem> {
+    if path.is_absolute() {
+        return Ok(());
+    }
+    let here = FileRoot::new(Path::new(".")).map_err(|err| {
+        Problem::file(
+            &path.display().to_string(),
+            format!("cannot read the current folder: {err}"),
+        )
+    })?;
+    match here.holds(path) {
+        // Only a link is the project's doing; `..` the user typed is the user's choice,
+        // and a missing path is reported when it is read.
+        Err(Refusal::LinksOut) => Err(Problem::file(
+            &path.display().to_string(),
+            "not read: a symbolic link leads out of the current folder; only files inside it \
+             are read",
+        )
+        .with_help(
+            "give --file-root DIR to read scenario files from a folder outside the current one",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The default root of a path given: the folder itself, or the file's folder.
