@@ -19,6 +19,7 @@ mod connections;
 mod diagnose;
 mod engine_events;
 mod exec_step;
+mod file_limits;
 mod fixtures;
 mod hostile;
 mod interrupt;

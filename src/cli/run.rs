@@ -37,6 +37,8 @@ pub struct RunArgs {
     /// Extra scenario files or folders (repeatable), run after the built-in suites.
     #[arg(long, value_name = "PATH", num_args = 1..)]
     scenarios: Vec<PathBuf>,
+    #[command(flatten)]
+    files: super::scenario_files::ScenarioFileArgs,
     /// Run only the user scenarios (and the TLS probe), not the built-in suites (nor
     /// payload.schema-variants-accepted).
     #[arg(long)]
@@ -170,7 +172,12 @@ pub async fn run(args: RunArgs) -> Result<u8, SetupError> {
     };
 
     let interrupt = Interrupt::listen();
-    let scenarios = load_scenarios(&args.scenarios, options.builtin, args.state_url.as_deref())?;
+    let scenarios = load_scenarios(
+        &args.scenarios,
+        &args.files,
+        options.builtin,
+        args.state_url.as_deref(),
+    )?;
     let mut filter = CheckFilter::new(&args.only, &args.skip, &args.tags)?;
     if let Some(shard) = shard {
         let ids: Vec<String> = runner::check_infos(&scenarios, options.builtin)
@@ -330,6 +337,7 @@ impl Interrupt {
 /// anything is sent (absolute ones are refused without `--state-url`).
 fn load_scenarios(
     paths: &[PathBuf],
+    files: &super::scenario_files::ScenarioFileArgs,
     builtin: bool,
     state_url: Option<&str>,
 ) -> Result<Vec<Scenario>, SetupError> {
@@ -347,9 +355,11 @@ fn load_scenarios(
     let user = if paths.is_empty() {
         Vec::new()
     } else {
-        crate::scenario::load_paths(paths).map_err(mistakes)?
+        crate::scenario::load_paths_with(paths, &files.options()).map_err(mistakes)?
     };
     crate::scenario::check_origins(&user, state_url).map_err(mistakes)?;
+    // What all of them may send together (the same check as `scenarios check`).
+    crate::scenario::check_run_budget(&user, builtin, &files.limits()).map_err(mistakes)?;
     let scenarios = if builtin {
         crate::scenario::with_builtin(user).map_err(mistakes)?
     } else {
@@ -444,6 +454,9 @@ fn replay(args: &RunArgs) -> Replay {
     }
     for scenarios in &args.scenarios {
         replay.push("--scenarios", &path(scenarios));
+    }
+    for (flag, value) in args.files.replay_flags() {
+        replay.push(flag, &value);
     }
     if let Some(org) = &args.org_id {
         replay.push("--org-id", org);

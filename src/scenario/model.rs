@@ -54,6 +54,8 @@ pub struct Scenario {
     pub vars: Vec<Var>,
     /// The steps, in order (at least one).
     pub steps: Vec<Step>,
+    /// The most it can send (deliveries and body bytes), computed at load time.
+    pub budget: super::budget::Budget,
     /// Payload overrides (`payload`, `payload_file`) that make a payload Spotnana's
     /// published schema rejects, each at its `file:line:column`: warnings, never errors.
     pub warnings: Vec<Problem>,
