@@ -20,6 +20,7 @@ mod diagnose;
 mod engine_events;
 mod exec_step;
 mod fixtures;
+mod hardening;
 mod hostile;
 mod interrupt;
 mod load;

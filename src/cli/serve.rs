@@ -1,4 +1,4 @@
-//! `spotcheck serve`: run the reference receiver until Ctrl-C.
+//! `spotcheck serve`: run the reference receiver until Ctrl-C (or SIGTERM, SIGHUP).
 //!
 //! Without a secret (`--secret-env`/`--secret-file`) a fresh one is generated and
 //! printed once to stderr as `generated secret: whsec_…`. This is the one place
@@ -166,20 +166,10 @@ pub async fn run(args: ServeArgs) -> Result<u8, SetupError> {
     Ok(exit::CONFORMANT)
 }
 
-/// Waits for Ctrl-C (or SIGTERM on Unix).
+/// Waits for a stop signal: Ctrl-C, SIGTERM or SIGHUP (the receiver then drains its
+/// queue and exits 0: stopping is how `serve` ends).
 async fn wait_for_stop() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
+    super::stop::StopSignals::listen().wait().await;
 }
 
 /// The receiver's start failures in this front's words: the flag or file that fixes
