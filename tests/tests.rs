@@ -47,6 +47,7 @@ mod serve;
 mod shard_auto;
 mod sign_verify;
 mod signing;
+mod stateful;
 mod tls_probe;
 mod tls_strength;
 mod verdicts;

@@ -71,6 +71,12 @@ pub struct ServeArgs {
     /// verifying the signature, as a strict partner does.
     #[arg(long)]
     pub validate_payloads: bool,
+    /// Keep each booking (PNR) and answer 409 with the reason to an event that
+    /// contradicts it (another tripId, a traveler whose name changed, a void or refund
+    /// of a ticket never issued, a refund above the fare); an event older than the
+    /// held version is answered 200 and not applied.
+    #[arg(long)]
+    pub stateful: bool,
 }
 
 /// Parses `--max-body` with [`units::parse_size`] (the grammar scenario files use
@@ -128,6 +134,7 @@ pub async fn run(args: ServeArgs) -> Result<u8, SetupError> {
         print_events: !args.quiet,
         oauth: oauth.clone(),
         validate_payloads: args.validate_payloads,
+        stateful: args.stateful,
         ..ReceiverConfig::default()
     };
     let running = receiver::start(config, args.listen, tls).await?;
@@ -156,6 +163,11 @@ pub async fn run(args: ServeArgs) -> Result<u8, SetupError> {
     }
     if args.validate_payloads {
         outln!("validating payloads against Spotnana's published schemas (400 on a violation)");
+    }
+    if args.stateful {
+        outln!(
+            "keeping each booking: 409 to an event that contradicts it, older versions accepted and not applied"
+        );
     }
     if args.plain {
         eprintln!("warning: plain HTTP; Spotnana delivers only over HTTPS (TLS 1.2+)");
