@@ -282,14 +282,17 @@ async fn handle(shared: &Shared, request: Request) -> Result<Response, Refusal> 
     }
     // Stateful: judged against the bookings held and applied once queued, under one
     // lock so two deliveries of one PNR are judged one after the other. A redelivered
-    // webhook id was judged already (and answered 200): it is not judged again.
-    let mut bookings = match &shared.bookings {
-        Some(bookings) if shared.observed().webhook_view(&id).deliveries == 0 => {
-            Some(bookings.lock().unwrap_or_else(|e| e.into_inner()))
-        }
+    // webhook id was judged already (and answered 200): it is not judged again. The
+    // body is read before taking the lock.
+    let event = match &shared.bookings {
+        Some(_) if shared.observed().webhook_view(&id).deliveries == 0 => BookingEvent::read(&body),
         _ => None,
     };
-    let decision = match (&bookings, BookingEvent::read(&body)) {
+    let mut bookings = match (&shared.bookings, &event) {
+        (Some(bookings), Some(_)) => Some(bookings.lock().unwrap_or_else(|e| e.into_inner())),
+        _ => None,
+    };
+    let decision = match (&bookings, event) {
         (Some(held), Some(event)) => Some(held.judge(&event).map_err(|conflict| {
             Refusal::new(StatusCode::CONFLICT, "booking-conflict", conflict.0)
         })?),
