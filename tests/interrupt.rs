@@ -159,6 +159,72 @@ async fn stop_mid_run(signal: &str, code: i32, said: &str) {
     receiver.running.shutdown().await;
 }
 
+/// Starts `spotcheck ARGS` (the secret set), waits for its sixth attempt's timeline row
+/// (after it the next attempt is a minute away), sends `signal`, and returns the exit
+/// code and everything printed.
+fn stop_after_six_attempts(command: cli::Spotcheck, signal: &str) -> (Option<i32>, String) {
+    let mut child = command.secret(support::SECRET).spawn();
+    tokio::task::block_in_place(|| {
+        child.wait_for("sixth attempt", |line| {
+            let first = line.split_whitespace().next()?;
+            (first == "6").then_some(())
+        });
+        let kill = std::process::Command::new("kill")
+            .args([format!("-{signal}").as_str(), &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(kill.success());
+        let (code, stdout, stderr) = child.wait(HELD);
+        (code, format!("{stdout}\n{stderr}"))
+    })
+}
+
+/// SIGHUP while `redeliver --retry` waits between attempts: the message is parked
+/// again (a new file beside the one given, which is left as it was), exit 129.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_during_redeliver_retry_parks_the_message_again_and_exits_129() {
+    use spotcheck::delivery::park::{self, ParkedMessage};
+    use spotcheck::delivery::retry::RetryMessage;
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let url = format!("{}/hook", server.uri());
+    let park_dir = tempfile::tempdir().unwrap();
+    let message = RetryMessage {
+        endpoint: url.clone(),
+        webhook_id: "evt-redeliver-1".into(),
+        body: bytes::Bytes::from_static(br#"{"eventType":"PNR_V3","payload":{"pnrId":"1"}}"#),
+        format: spotcheck::signing::SignatureFormat::V1,
+        custom_headers: Vec::new(),
+    };
+    let given = park::write(park_dir.path(), &ParkedMessage::new(&message, &[], "test")).unwrap();
+    let before = std::fs::read(&given).unwrap();
+    let command = cli::Spotcheck::new(["redeliver", "--retry", "--park-dir"])
+        .arg(park_dir.path())
+        .arg(&given);
+    let (code, output) = stop_after_six_attempts(command, "HUP");
+    assert_eq!(code, Some(129), "{output}");
+    assert_eq!(
+        std::fs::read(&given).unwrap(),
+        before,
+        "the file given is unchanged"
+    );
+    let again = park_dir.path().join("evt-redeliver-1-2.json");
+    assert!(
+        output.contains(&format!("parked: {}", again.display())),
+        "{output}"
+    );
+    let parked = park::read(&again).expect("parked again, complete");
+    assert_eq!(parked.webhook_id, "evt-redeliver-1");
+    assert_eq!(parked.attempts.len(), 6);
+    assert_eq!(parked.reason, "interrupted after 6 attempts");
+}
+
 /// SIGTERM while `send --retry` waits between attempts: the message is parked with the
 /// attempts made so far (as on Ctrl-C), the file is complete JSON, and the exit code
 /// is 143.
@@ -177,25 +243,11 @@ async fn sigterm_during_send_retry_parks_the_message_and_exits_143() {
     let park_dir = park.path().join("parked");
     // At the real time scale, after the first attempt and its five immediate retries
     // the next attempt is a minute away: the command is waiting when the signal comes.
-    let mut child = cli::Spotcheck::new(["send", "PNR_V3/BOOKING_TICKETED", "--endpoint"])
+    let command = cli::Spotcheck::new(["send", "PNR_V3/BOOKING_TICKETED", "--endpoint"])
         .arg(&url)
         .args(["--retry", "--park-dir"])
-        .arg(&park_dir)
-        .secret(support::SECRET)
-        .spawn();
-    let (code, stdout) = tokio::task::block_in_place(|| {
-        child.wait_for("sixth attempt", |line| {
-            let first = line.split_whitespace().next()?;
-            (first == "6").then_some(())
-        });
-        let kill = std::process::Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(kill.success());
-        let (code, stdout, stderr) = child.wait(HELD);
-        (code, format!("{stdout}\n{stderr}"))
-    });
+        .arg(&park_dir);
+    let (code, stdout) = stop_after_six_attempts(command, "TERM");
     assert_eq!(code, Some(143), "{stdout}");
 
     let files: Vec<_> = std::fs::read_dir(&park_dir)
