@@ -17,6 +17,7 @@ pub mod send;
 pub mod serve;
 pub mod shard;
 pub mod sign;
+pub mod stop;
 pub mod timeline;
 pub mod tls;
 pub mod verify;

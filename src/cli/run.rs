@@ -2,14 +2,16 @@
 //! reference receiver), with reports and an exit code for CI.
 //!
 //! The front of the engine ([`crate::runner::run`]): the flags, the scenarios and
-//! their warnings, Ctrl-C, everything shown on the terminal, the report files and
-//! the exit code are decided here; the engine only runs checks and tells what happens.
+//! their warnings, the stop signals (Ctrl-C, SIGTERM, SIGHUP), everything shown on
+//! the terminal, the report files and the exit code are decided here; the engine only
+//! runs checks and tells what happens.
 
 use std::path::PathBuf;
 
 use clap::Args;
 
 use super::common::{FormatArgs, SecretArgs, TargetArgs};
+use super::stop::{StopSignal, StopSignals};
 use crate::error::{SetupError, exit};
 use crate::event::{EnvelopeStyle, EventType};
 use crate::outcome::RunVerdict;
@@ -122,7 +124,7 @@ pub struct RunArgs {
     color: String,
 }
 
-/// Runs `spotcheck run`: loads the scenarios, hands the engine the run and a Ctrl-C
+/// Runs `spotcheck run`: loads the scenarios, hands the engine the run and a stop
 /// signal, shows its progress, renders the terminal report, writes the report files
 /// and maps the outcome to the exit code.
 pub async fn run(args: RunArgs) -> Result<u8, SetupError> {
@@ -204,6 +206,7 @@ pub async fn run(args: RunArgs) -> Result<u8, SetupError> {
         quiet: terminal.quiet,
         progress: None,
         done: 0,
+        signals: interrupt.signals.clone(),
     };
     let mut report = runner::run(plan, &mut front, &interrupt.cancel)
         .await
@@ -223,8 +226,8 @@ pub async fn run(args: RunArgs) -> Result<u8, SetupError> {
     if failed_write {
         return Ok(exit::SETUP);
     }
-    if interrupt.cancel.is_set() {
-        return Ok(exit::INTERRUPTED);
+    if let Some(signal) = interrupt.stopped_by() {
+        return Ok(signal.exit_code());
     }
     Ok(exit_code(report.summary.verdict()))
 }
@@ -250,9 +253,22 @@ struct Front {
     progress: Option<Progress>,
     /// Scenarios finished so far.
     done: usize,
+    /// The stop signals, to name the one that interrupted the run.
+    signals: StopSignals,
 }
 
 impl Front {
+    /// `interrupted`, or `interrupted (SIGTERM)` when another signal than Ctrl-C
+    /// stopped the run.
+    fn interrupted(&self) -> String {
+        match self.signals.received() {
+            Some(signal) if signal != StopSignal::Interrupt => {
+                format!("interrupted ({})", signal.name())
+            }
+            _ => "interrupted".to_owned(),
+        }
+    }
+
     /// Prints the command's own output where it goes (see `report_on_stdout`).
     fn show(&self, text: String) {
         if self.report_on_stdout {
@@ -295,14 +311,15 @@ impl RunSink for Front {
                 }
             }
             RunEvent::Interrupted(Interruption::TlsProbe) => {
-                errln!("interrupted: writing reports");
+                errln!("{}: writing reports", self.interrupted());
             }
             RunEvent::Interrupted(Interruption::Scenarios { grace }) => {
                 if let Some(progress) = &self.progress {
                     progress.finish();
                 }
                 errln!(
-                    "interrupted: finishing exchanges in flight ({} s at most), then writing reports",
+                    "{}: finishing exchanges in flight ({} s at most), then writing reports",
+                    self.interrupted(),
                     grace.as_secs()
                 );
             }
@@ -311,24 +328,35 @@ impl RunSink for Front {
     }
 }
 
-/// Ctrl-C (SIGINT), listened for from the start of the run.
+/// The stop signals (Ctrl-C, SIGTERM, SIGHUP), listened for from the start of the
+/// run: the first one raises the engine's `Cancel`.
 struct Interrupt {
     /// The engine's side of the signal.
     cancel: Cancel,
+    /// Which signal came, for the exit code.
+    signals: StopSignals,
 }
 
 impl Interrupt {
     fn listen() -> Interrupt {
         let (trigger, cancel) = Cancel::new();
+        let signals = StopSignals::listen();
+        let waiting = signals.clone();
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                trigger.cancel();
-                // Keep the handler installed (a second Ctrl-C must not kill the
-                // process while reports are being written) until the run ends.
-                std::future::pending::<()>().await;
-            }
+            waiting.wait().await;
+            trigger.cancel();
         });
-        Interrupt { cancel }
+        Interrupt { cancel, signals }
+    }
+
+    /// The signal that stopped the run, once the engine has returned.
+    fn stopped_by(&self) -> Option<StopSignal> {
+        if self.cancel.is_set() {
+            // The cancel is raised only after a signal was recorded.
+            self.signals.received()
+        } else {
+            None
+        }
     }
 }
 

@@ -235,6 +235,9 @@ async fn deliver(
                 .with_hint("send once without --retry, or retry an HMAC-signed delivery"),
         );
     }
+    // Listened for before the first attempt: a stop (Ctrl-C, SIGTERM, SIGHUP) from
+    // now on parks the message instead of losing it.
+    let stop = super::stop::StopSignals::listen();
     outln!("seed {seed} (replay with --seed {seed})");
     let message = RetryMessage {
         endpoint: endpoint.clone(),
@@ -252,6 +255,7 @@ async fn deliver(
             policy: &policy,
             time_scale: args.time_scale,
             park_dir: &args.park_dir,
+            stop: &stop,
         },
         rng,
     )
