@@ -90,12 +90,17 @@ impl Validator<'_> {
         self.problems.push(problem);
     }
 
-    fn error(&mut self, span: Range<usize>, message: impl Into<String>, label: impl Into<String>) {
+    pub(super) fn error(
+        &mut self,
+        span: Range<usize>,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) {
         let p = Problem::at(self.file, self.text, span, message, label);
         self.push(p);
     }
 
-    fn error_help(
+    pub(super) fn error_help(
         &mut self,
         span: Range<usize>,
         message: impl Into<String>,
@@ -337,6 +342,8 @@ pub(crate) fn validate(v: &mut Validator<'_>, raw: RawScenario) -> Option<Scenar
             steps.push(step);
         }
     }
+
+    super::booking::stories(v, &raw.step, &steps);
 
     let ok = v.problems.is_empty() && id_ok;
     let level = level?;
@@ -639,6 +646,7 @@ fn send_only_keys(raw: &RawStep) -> SendOnlyKeys {
         ("body", raw.body.as_ref().map(Spanned::span)),
         ("large", raw.large.as_ref().map(Spanned::span)),
         ("product", raw.product.as_ref().map(Spanned::span)),
+        ("booking", raw.booking.as_ref().map(Spanned::span)),
         ("message_time", raw.message_time.as_ref().map(Spanned::span)),
         ("timestamp", raw.timestamp.as_ref().map(Spanned::span)),
         ("signature", raw.signature.as_ref().map(Spanned::span)),
@@ -742,6 +750,7 @@ fn fixed_by_source(v: &mut Validator<'_>, kind: &str, send_only: &[(&str, Option
             "body",
             "large",
             "product",
+            "booking",
             "message_time",
             "body_style",
             "org_id",
@@ -753,6 +762,7 @@ fn fixed_by_source(v: &mut Validator<'_>, kind: &str, send_only: &[(&str, Option
             "body",
             "large",
             "product",
+            "booking",
             "message_time",
             "body_style",
             "org_id",
@@ -790,6 +800,7 @@ fn body_alone(v: &mut Validator<'_>, send_only: &[(&str, Option<Range<usize>>)])
         "large",
         "body_style",
         "product",
+        "booking",
     ] {
         if let Some(span) = present(send_only, other) {
             let p = Problem::at(
@@ -1153,7 +1164,7 @@ fn exec_step(
 }
 
 /// The span of `key = …` for a value span: back up over `key = ` when it is there.
-fn key_span(v: &Validator<'_>, value: Range<usize>, key: &str) -> Range<usize> {
+pub(super) fn key_span(v: &Validator<'_>, value: Range<usize>, key: &str) -> Range<usize> {
     let before = &v.text[..value.start.min(v.text.len())];
     let trimmed = before.trim_end();
     if let Some(eq) = trimmed.strip_suffix('=') {
@@ -1329,6 +1340,10 @@ fn send_step(
             ],
         )
     });
+    let booking = raw
+        .booking
+        .as_ref()
+        .and_then(|b| super::booking::name(v, b, source.as_ref()));
     let message_time = raw.message_time.as_ref().and_then(|o| offset(v, o));
     let timestamp = raw.timestamp.as_ref().and_then(|o| offset(v, o));
     let signature = match &raw.signature {
@@ -1384,6 +1399,7 @@ fn send_step(
         body,
         large,
         product,
+        booking,
         message_time,
         timestamp,
         signature,
