@@ -706,3 +706,148 @@ fn the_rules_fail_on_events_of_different_bookings_under_one_pnr() {
     assert!(rule_same_travelers("1424700026", group).is_err());
     assert!(rule_created_fixed_updated_is_event_time("1424700026", group).is_err());
 }
+
+// ------------------------------------------------------------------ scenario files
+
+const HEAD: &str = r#"id = "custom.story"
+title = "A story"
+level = "required"
+why = "Because."
+fix = "Do it."
+"#;
+
+/// `case.toml:line:column` of the `nth` (0-based) `needle` in `text`.
+fn at(text: &str, needle: &str, nth: usize) -> String {
+    let offset = text
+        .match_indices(needle)
+        .nth(nth)
+        .unwrap_or_else(|| panic!("no {needle} #{nth}"))
+        .0;
+    let line = text[..offset].matches('\n').count() + 1;
+    let column = offset - text[..offset].rfind('\n').map_or(0, |i| i + 1) + 1;
+    format!("case.toml:{line}:{column}")
+}
+
+fn errors(text: &str) -> Vec<spotcheck::scenario::Problem> {
+    match spotcheck::scenario::load_str("case.toml", text) {
+        Ok(_) => panic!("expected errors for:\n{text}"),
+        Err(err) => err.problems,
+    }
+}
+
+#[test]
+fn a_booking_name_is_checked_where_it_is_written() {
+    let each = format!("{HEAD}\n[[step]]\nsend = \"each\"\nbooking = \"b1\"\n");
+    let found = errors(&each);
+    assert_eq!(found[0].location(), at(&each, "booking", 0), "{found:?}");
+    assert!(
+        found[0]
+            .message
+            .contains("cannot be combined with send = \"each\""),
+        "{found:?}"
+    );
+
+    let bad = format!("{HEAD}\n[[step]]\nsend = \"PNR_V3/BOOKING_CREATED\"\nbooking = \"b 1\"\n");
+    let found = errors(&bad);
+    assert_eq!(found[0].location(), at(&bad, "\"b 1\"", 0));
+    assert!(found[0].message.contains("not a booking name"));
+
+    let redeliver = format!(
+        "{HEAD}\n[[step]]\nname = \"a\"\nsend = \"PNR_V3/BOOKING_CREATED\"\nbooking = \"b1\"\n\n[[step]]\nredeliver = \"a\"\nbooking = \"b1\"\n"
+    );
+    let found = errors(&redeliver);
+    assert_eq!(found[0].location(), at(&redeliver, "booking", 1));
+    assert!(
+        found[0]
+            .message
+            .contains("`booking` cannot be combined with `redeliver`"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_booking_no_product_fits_is_an_error_at_the_step_that_breaks_it() {
+    let text = format!(
+        "{HEAD}\n[[step]]\nsend = \"PNR_V3/FLIGHT_CHANGED\"\nbooking = \"b1\"\n\n[[step]]\nsend = \"PNR_V3/BOOKING_REBOOKED\"\nbooking = \"b1\"\n"
+    );
+    let found = errors(&text);
+    assert_eq!(found[0].location(), at(&text, "booking", 1), "{found:?}");
+    assert!(
+        found[0]
+            .message
+            .contains("booking \"b1\" cannot be one product"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_story_an_override_or_an_order_breaks_is_a_warning() {
+    let text = format!(
+        "{HEAD}
+[[step]]
+send = \"PNR_V3/BOOKING_TICKETED\"
+booking = \"b1\"
+payload = {{ version = 3 }}
+
+[[step]]
+send = \"PNR_V3/TICKET_VOIDED\"
+message_time = \"-60s\"
+booking = \"b1\"
+payload = {{ version = 7 }}
+"
+    );
+    let scenario = spotcheck::scenario::load_str("case.toml", &text).unwrap();
+    let warnings: Vec<(String, String)> = scenario
+        .warnings
+        .iter()
+        .map(|w| (w.location(), w.message.clone()))
+        .collect();
+    assert!(
+        warnings.contains(&(
+            at(&text, "booking", 1),
+            "booking \"b1\": TICKET_VOIDED comes before (by message_time) the BOOKING_TICKETED \
+             that issues the tickets"
+                .to_owned()
+        )),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings.contains(&(
+            at(&text, "3 }", 0),
+            "payload override /version = 3 of booking \"b1\" goes backwards (an older \
+             message_time has version 7)"
+                .to_owned()
+        )),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn the_built_in_scenarios_tell_their_stories_without_a_warning() {
+    for scenario in spotcheck::scenario::builtin() {
+        assert!(
+            scenario.warnings.is_empty(),
+            "{}: {:?}",
+            scenario.info.id,
+            scenario.warnings
+        );
+    }
+}
+
+/// `--seed N` replays exactly: the same seed tells the same story, byte for byte.
+#[test]
+fn the_same_seed_tells_the_same_story() {
+    let anchor = OffsetDateTime::from_unix_timestamp(1_796_000_000).unwrap();
+    for lifecycle in Lifecycle::ALL {
+        let tell = |seed| {
+            lifecycle.envelopes(
+                "org",
+                anchor,
+                EnvelopeStyle::EventType,
+                &mut random::rng_for(seed, lifecycle.name),
+            )
+        };
+        assert_eq!(tell(3), tell(3), "{}", lifecycle.name);
+        assert_ne!(tell(3), tell(4), "{}", lifecycle.name);
+    }
+}
