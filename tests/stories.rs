@@ -62,7 +62,7 @@ fn events_of(seed: u64) -> Vec<Event> {
         // The 300 KiB PNR costs as much as all other checks together; its story is the
         // plain BOOKING_TICKETED it inflates (and `payload_schema.rs` validates the
         // inflation of every operation), so it is told for one seed in ten.
-        if scenario.info.id == "delivery.large-payload" && seed % 10 != 0 {
+        if scenario.info.id == "delivery.large-payload" && !seed.is_multiple_of(10) {
             continue;
         }
         let composed = compose_scenario(&scenario, seed, &base, &EventType::ALL)
@@ -494,17 +494,14 @@ fn rule_approval_fee_invoice_match_booking(events: &[Event]) -> Result<(), Strin
             str_at(p, "/pnrId")
         );
         match event_type(e) {
-            "PNR_APPROVAL" => {
-                if str_at(p, "/tripId") != trip || p["pnrTotal"] != *fare {
-                    return Err(format!("{what}: trip or total is not the booking's"));
-                }
+            "PNR_APPROVAL" if str_at(p, "/tripId") != trip || p["pnrTotal"] != *fare => {
+                return Err(format!("{what}: trip or total is not the booking's"));
             }
-            "SERVICE_CHARGE" => {
+            "SERVICE_CHARGE"
                 if str_at(p, "/tripId") != trip
-                    || p["amount"]["currencyCode"] != fare["currencyCode"]
-                {
-                    return Err(format!("{what}: trip or currency is not the booking's"));
-                }
+                    || p["amount"]["currencyCode"] != fare["currencyCode"] =>
+            {
+                return Err(format!("{what}: trip or currency is not the booking's"));
             }
             "PNR_V3" if operation(e) == "INVOICE_GENERATED" => {
                 for invoice in p["invoiceInfos"].as_array().into_iter().flatten() {
