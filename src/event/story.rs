@@ -12,8 +12,8 @@ use rand::Rng;
 use time::{Duration, OffsetDateTime};
 
 use super::catalogue::{EventKind, EventType};
-use super::fixtures::booking::{self, Booking, DrawSpec, State, trip_details};
-use super::fixtures::{FixtureContext, Generated, Product};
+use super::fixtures::booking::{Booking, DrawSpec, State, first_version, trip_details};
+use super::fixtures::{Generated, Product};
 use super::random::{SeededRng, pick};
 
 /// One event of a story, as planned: its kind, and when, relative to the story's anchor.
@@ -39,9 +39,6 @@ struct Told {
 pub struct Story {
     booking: Booking,
     told: Vec<Told>,
-    /// Other bookings on the same trip (a trip of its own only): listed by its
-    /// `TRIP_DETAILS_V3`, never sent on their own.
-    companions: Vec<(Booking, State, i64)>,
 }
 
 /// The products a booking can be when these events are told about it: the
@@ -173,72 +170,6 @@ impl Story {
         Story {
             booking,
             told: told.into_iter().flatten().collect(),
-            companions: Vec::new(),
-        }
-    }
-
-    /// One event on its own, at `ctx.now`: a booking of its own (for a trip, a trip
-    /// of its own with one to three bookings).
-    pub fn lone(
-        kind: EventKind,
-        product: Option<Product>,
-        ctx: &FixtureContext<'_>,
-        rng: &mut SeededRng,
-    ) -> Story {
-        if kind.event_type == EventType::TripDetailsV3 {
-            return Story::lone_trip(kind, ctx, rng);
-        }
-        Story::tell(
-            &[Beat { kind, offset_ms: 0 }],
-            product,
-            ctx.organization_id,
-            ctx.now,
-            ctx.pnr_id,
-            rng,
-        )
-    }
-
-    fn lone_trip(kind: EventKind, ctx: &FixtureContext<'_>, rng: &mut SeededRng) -> Story {
-        let trip = booking::draw_trip(rng, ctx.now);
-        let count = rng.random_range(1..=3);
-        let mut bookings: Vec<(Booking, State, i64)> = (0..count)
-            .map(|i| {
-                let operation = *pick(
-                    rng,
-                    &[
-                        "BOOKING_UPDATED",
-                        "BOOKING_UPDATED",
-                        "BOOKING_CANCELED_BY_TRAVELER",
-                    ],
-                );
-                let product = *pick(rng, Product::allowed(operation));
-                let booking = Booking::draw(
-                    &DrawSpec {
-                        product,
-                        organization_id: ctx.organization_id,
-                        first_event: ctx.now,
-                        pnr_id: if i == 0 { ctx.pnr_id } else { None },
-                        trip: Some(&trip),
-                        one_traveler: false,
-                    },
-                    rng,
-                );
-                let mut state = State::before(operation, product, booking.booked_at);
-                state.apply(operation, ctx.now);
-                let version = rng.random_range(2..20);
-                (booking, state, version)
-            })
-            .collect();
-        let (booking, state, version) = bookings.remove(0);
-        Story {
-            booking,
-            told: vec![Told {
-                kind,
-                at: ctx.now,
-                version,
-                state,
-            }],
-            companions: bookings,
         }
     }
 
@@ -273,9 +204,7 @@ impl Story {
             EventType::PnrV3 => b.pnr(operation, &told.state, told.version, told.at),
             EventType::TravelerV2 => b.profile(0, operation),
             EventType::TripDetailsV3 => {
-                let mut listed = vec![(b, &told.state, told.version)];
-                listed.extend(self.companions.iter().map(|(b, s, v)| (b, s, *v)));
-                trip_details(&b.trip, &listed, told.at)
+                trip_details(&b.trip, &[(b, &told.state, told.version)], told.at)
             }
             EventType::PnrApproval => b.approval(operation, told.at, rng),
             EventType::AgentTaskDetails => b.agent_task(operation, told.at, rng),
@@ -290,16 +219,6 @@ fn first_pnr_op(beats: &[Beat]) -> &'static str {
         .iter()
         .find(|b| b.kind.event_type == EventType::PnrV3)
         .map_or("BOOKING_UPDATED", |b| b.kind.operation)
-}
-
-/// The version of the first `PNR_V3` event a partner sees: 1 for a booking's
-/// creation (or a split's), else some updates later.
-fn first_version(operation: &str, lone: bool, rng: &mut SeededRng) -> i64 {
-    match operation {
-        "BOOKING_CREATED" | "SPLIT_PNR_CREATED" => 1,
-        _ if lone => rng.random_range(2..20),
-        _ => rng.random_range(2..8),
-    }
 }
 
 /// A named lifecycle `spotcheck send --lifecycle` tells: one booking's events, in time

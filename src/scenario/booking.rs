@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 use toml::Spanned;
 
@@ -14,10 +15,40 @@ use super::diagnostic::Problem;
 use super::json::{JsonKind, JsonNode};
 use super::model::SendSource;
 use super::raw::RawStep;
-use super::validate::{Validator, key_span};
 use crate::event::EventKind;
 use crate::event::story::{self, Beat};
 use crate::units::Offset;
+
+/// What the checks found, for the loader to report: errors and warnings.
+#[derive(Default)]
+pub(super) struct Found {
+    pub errors: Vec<Problem>,
+    pub warnings: Vec<Problem>,
+}
+
+/// The file the checks point into.
+struct File<'a> {
+    name: &'a str,
+    text: &'a Arc<str>,
+}
+
+impl File<'_> {
+    fn problem(&self, span: Range<usize>, message: String, label: &str) -> Problem {
+        Problem::at(self.name, self.text, span, message, label)
+    }
+
+    /// The span of `key = …` for a value span (backs up over `key = `).
+    fn key_span(&self, value: Range<usize>, key: &str) -> Range<usize> {
+        let before = &self.text[..value.start.min(self.text.len())];
+        if let Some(eq) = before.trim_end().strip_suffix('=') {
+            let eq = eq.trim_end();
+            if eq.ends_with(key) {
+                return eq.len() - key.len()..value.end;
+            }
+        }
+        value
+    }
+}
 
 /// Payload fields a story draws once or derives from the lifecycle, with what an
 /// override of them breaks.
@@ -55,35 +86,41 @@ const STORY_FIELDS: &[(&str, &str)] = &[
 /// The `booking` name of a send step: letters, digits, `-` and `_`; not on
 /// `send = "each"` (no one booking goes through every operation).
 pub(super) fn name(
-    v: &mut Validator<'_>,
+    file: &str,
+    text: &Arc<str>,
     value: &Spanned<String>,
     source: Option<&SendSource>,
-) -> Option<String> {
-    let text = value.get_ref();
-    if text.is_empty()
-        || !text
+) -> Result<String, Problem> {
+    let f = File { name: file, text };
+    let name = value.get_ref();
+    if name.is_empty()
+        || !name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
-        v.error_help(
-            value.span(),
-            format!("`{text}` is not a booking name"),
-            "not a name",
-            "name the booking with letters, digits, `-` or `_`, e.g. booking = \"b1\"",
-        );
-        return None;
+        return Err(f
+            .problem(
+                value.span(),
+                format!("`{name}` is not a booking name"),
+                "not a name",
+            )
+            .with_help(
+                "name the booking with letters, digits, `-` or `_`, e.g. booking = \"b1\"",
+            ));
     }
     if matches!(source, Some(SendSource::EachSubscribed)) {
-        v.error_help(
-            key_span(v, value.span(), "booking"),
-            "`booking` cannot be combined with send = \"each\"",
-            "one booking",
-            "\"each\" sends every subscribed operation, which no one booking goes through; \
-             name the booking on steps that send one EVENT/OPERATION each",
-        );
-        return None;
+        return Err(f
+            .problem(
+                f.key_span(value.span(), "booking"),
+                "`booking` cannot be combined with send = \"each\"".to_owned(),
+                "one booking",
+            )
+            .with_help(
+                "\"each\" sends every subscribed operation, which no one booking goes through; \
+                 name the booking on steps that send one EVENT/OPERATION each",
+            ));
     }
-    Some(text.clone())
+    Ok(name.clone())
 }
 
 /// One send step of a booking, as written.
@@ -100,7 +137,9 @@ struct Told<'a> {
 /// Checks every booking of the scenario: one product must fit all its operations
 /// (an error), its order must be a booking's, its overrides must keep the story
 /// (warnings).
-pub(super) fn stories(v: &mut Validator<'_>, raw: &[Spanned<RawStep>], _: &[super::model::Step]) {
+pub(super) fn stories(file: &str, text: &Arc<str>, raw: &[Spanned<RawStep>]) -> Found {
+    let f = File { name: file, text };
+    let mut found = Found::default();
     let mut bookings: BTreeMap<&str, Vec<Told<'_>>> = BTreeMap::new();
     for (step, spanned) in raw.iter().enumerate() {
         let raw = spanned.get_ref();
@@ -129,14 +168,15 @@ pub(super) fn stories(v: &mut Validator<'_>, raw: &[Spanned<RawStep>], _: &[supe
             });
     }
     for (name, told) in &bookings {
-        products(v, name, told);
-        order(v, name, told);
-        overrides(v, name, told);
+        products(&f, &mut found, name, told);
+        order(&f, &mut found, name, told);
+        overrides(&f, &mut found, name, told);
     }
+    found
 }
 
 /// One product must fit every operation of the booking and every `product` written.
-fn products(v: &mut Validator<'_>, name: &str, told: &[Told<'_>]) {
+fn products(f: &File<'_>, found: &mut Found, name: &str, told: &[Told<'_>]) {
     let mut fits = crate::event::fixtures::Product::ALL.to_vec();
     let mut narrowed: Vec<String> = Vec::new();
     for t in told {
@@ -157,16 +197,16 @@ fn products(v: &mut Validator<'_>, name: &str, told: &[Told<'_>]) {
                 .unwrap_or_default()
         ));
         if fits.is_empty() {
-            v.error_help(
-                key_span(v, t.booking.span(), "booking"),
+            let p = f.problem(
+                f.key_span(t.booking.span(), "booking"),
                 format!("booking \"{name}\" cannot be one product"),
                 "no product fits every step of this booking",
-                format!(
-                    "{}: flights and tickets are air, a rebooking or a cancellation by \
-                     traveler or vendor is a hotel or a car; use two bookings",
-                    narrowed.join(", ")
-                ),
             );
+            found.errors.push(p.with_help(format!(
+                "{}: flights and tickets are air, a rebooking or a cancellation by \
+                     traveler or vendor is a hotel or a car; use two bookings",
+                narrowed.join(", ")
+            )));
             return;
         }
     }
@@ -189,7 +229,7 @@ fn beats(told: &[Told<'_>]) -> (Vec<Beat>, Vec<usize>) {
 }
 
 /// Warnings for an order no booking goes through (a void before its ticketing).
-fn order(v: &mut Validator<'_>, name: &str, told: &[Told<'_>]) {
+fn order(f: &File<'_>, found: &mut Found, name: &str, told: &[Told<'_>]) {
     let (beats, owner) = beats(told);
     let mut warned: Vec<usize> = Vec::new();
     for (beat, why) in story::incoherences(&beats) {
@@ -198,23 +238,22 @@ fn order(v: &mut Validator<'_>, name: &str, told: &[Told<'_>]) {
             continue;
         }
         warned.push(t.step);
-        let p = Problem::at(
-            v.file,
-            v.text,
-            key_span(v, t.booking.span(), "booking"),
-            format!("booking \"{name}\": {why}"),
-            "breaks the booking's story",
-        )
-        .with_help(
-            "a stateful partner may refuse it (409); order the steps' message_time \
+        let p = f
+            .problem(
+                f.key_span(t.booking.span(), "booking"),
+                format!("booking \"{name}\": {why}"),
+                "breaks the booking's story",
+            )
+            .with_help(
+                "a stateful partner may refuse it (409); order the steps' message_time \
              as the booking's lifecycle goes",
-        );
-        v.warnings.push(p);
+            );
+        found.warnings.push(p);
     }
 }
 
 /// Warnings for overrides of what the story keeps the same or rising.
-fn overrides(v: &mut Validator<'_>, name: &str, told: &[Told<'_>]) {
+fn overrides(f: &File<'_>, found: &mut Found, name: &str, told: &[Told<'_>]) {
     let mut versions: Vec<(i64, i64, Range<usize>)> = Vec::new();
     for t in told {
         let Some(JsonKind::Table(entries)) = t.payload.map(|p| &p.kind) else {
@@ -230,24 +269,20 @@ fn overrides(v: &mut Validator<'_>, name: &str, told: &[Told<'_>]) {
                 versions.push((t.offset_ms, n, node.span.clone()));
                 continue;
             }
-            let p = Problem::at(
-                v.file,
-                v.text,
-                node.span.clone(),
-                format!(
-                    "payload override /{field} of booking \"{name}\" replaces the story's value"
-                ),
-                "breaks the booking's story",
-            )
-            .with_help(format!("{why}; leave it to the story, or drop `booking`"));
-            v.warnings.push(p);
+            let p = f
+                .problem(
+                    node.span.clone(),
+                    format!(
+                        "payload override /{field} of booking \"{name}\" replaces the story's value"
+                    ),
+                    "breaks the booking's story",
+                )
+                .with_help(format!("{why}; leave it to the story, or drop `booking`"));
+            found.warnings.push(p);
         }
     }
     if let [(_, n, span)] = versions.as_slice() {
-        let p = Problem::at(
-            v.file,
-            v.text,
-            span.clone(),
+        let p = f.problem(span.clone(),
             format!(
                 "payload override /version = {n} of booking \"{name}\" replaces the story's value"
             ),
@@ -257,27 +292,26 @@ fn overrides(v: &mut Validator<'_>, name: &str, told: &[Told<'_>]) {
             "the story's version rises with message_time; a fixed one can go backwards \
              against the booking's other events (leave it to the story)",
         );
-        v.warnings.push(p);
+        found.warnings.push(p);
     }
     versions.sort_by_key(|(offset, _, _)| *offset);
     for pair in versions.windows(2) {
         let ((_, before, _), (_, after, span)) = (&pair[0], &pair[1]);
         if after <= before {
-            let p = Problem::at(
-                v.file,
-                v.text,
-                span.clone(),
-                format!(
-                    "payload override /version = {after} of booking \"{name}\" goes backwards \
+            let p = f
+                .problem(
+                    span.clone(),
+                    format!(
+                        "payload override /version = {after} of booking \"{name}\" goes backwards \
                      (an older message_time has version {before})"
-                ),
-                "breaks the booking's story",
-            )
-            .with_help(
-                "a booking's version rises with message_time; a partner resolving conflicts \
+                    ),
+                    "breaks the booking's story",
+                )
+                .with_help(
+                    "a booking's version rises with message_time; a partner resolving conflicts \
                  by version keeps the wrong event",
-            );
-            v.warnings.push(p);
+                );
+            found.warnings.push(p);
         }
     }
 }

@@ -100,7 +100,7 @@ impl Validator<'_> {
         self.push(p);
     }
 
-    pub(super) fn error_help(
+    fn error_help(
         &mut self,
         span: Range<usize>,
         message: impl Into<String>,
@@ -343,7 +343,9 @@ pub(crate) fn validate(v: &mut Validator<'_>, raw: RawScenario) -> Option<Scenar
         }
     }
 
-    super::booking::stories(v, &raw.step, &steps);
+    let stories = super::booking::stories(v.file, v.text, &raw.step);
+    v.problems.extend(stories.errors);
+    v.warnings.extend(stories.warnings);
 
     let ok = v.problems.is_empty() && id_ok;
     let level = level?;
@@ -1164,7 +1166,7 @@ fn exec_step(
 }
 
 /// The span of `key = …` for a value span: back up over `key = ` when it is there.
-pub(super) fn key_span(v: &Validator<'_>, value: Range<usize>, key: &str) -> Range<usize> {
+fn key_span(v: &Validator<'_>, value: Range<usize>, key: &str) -> Range<usize> {
     let before = &v.text[..value.start.min(v.text.len())];
     let trimmed = before.trim_end();
     if let Some(eq) = trimmed.strip_suffix('=') {
@@ -1340,10 +1342,11 @@ fn send_step(
             ],
         )
     });
-    let booking = raw
-        .booking
-        .as_ref()
-        .and_then(|b| super::booking::name(v, b, source.as_ref()));
+    let booking = raw.booking.as_ref().and_then(|b| {
+        super::booking::name(v.file, v.text, b, source.as_ref())
+            .map_err(|problem| v.push(problem))
+            .ok()
+    });
     let message_time = raw.message_time.as_ref().and_then(|o| offset(v, o));
     let timestamp = raw.timestamp.as_ref().and_then(|o| offset(v, o));
     let signature = match &raw.signature {
