@@ -49,6 +49,7 @@ mod shard_auto;
 mod sign_verify;
 mod signing;
 mod stateful;
+mod stories;
 mod tls_probe;
 mod tls_strength;
 mod verdicts;

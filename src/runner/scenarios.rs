@@ -145,6 +145,7 @@ async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exch
         Err(err) => return Verdict::Error(format!("scenario error in [vars]: {err}")),
     };
     let mut records: Vec<Option<StepRecord>> = vec![None; scenario.steps.len()];
+    let mut bookings = super::bookings::Bookings::of(scenario);
     let mut answered = 0usize;
     let mut notes: Vec<String> = Vec::new();
     for (index, step) in scenario.steps.iter().enumerate() {
@@ -196,7 +197,8 @@ async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exch
                 }
             }
             Action::Send(send) => {
-                let outcome = run_send(send, step, &scope, ctx, &mut rng).await;
+                let booked = (&mut bookings, index);
+                let outcome = run_send(send, booked, &scope, ctx, &mut rng).await;
                 let (composed, sent) = match outcome {
                     Ok(pair) => pair,
                     Err(message) => {
@@ -583,20 +585,74 @@ fn judge_sends(sent: &[Exchange], expect: &Expect, timeout: Duration) -> Result<
     Ok(())
 }
 
+/// Every delivery a run of `scenario` with `seed` composes, in order, without
+/// sending any: each send step as the run composes it, as if every answer were 200
+/// (observations, token requests, sleeps and programs are passed over). What the
+/// story property test (`tests/stories.rs`) reads.
+pub fn compose_scenario(
+    scenario: &Scenario,
+    seed: u64,
+    base: &ComposeContext<'_>,
+    events: &[crate::event::EventType],
+) -> Result<Vec<Composed>, String> {
+    let mut rng = random::rng_for(seed, &scenario.info.id);
+    let state_url = Some("https://state.invalid");
+    let vars = scenario
+        .resolve_vars(
+            &Scope {
+                scenario,
+                vars: &[],
+                state_url,
+                records: &[],
+            },
+            &mut rng,
+        )
+        .map_err(|e| e.to_string())?;
+    let mut records: Vec<Option<StepRecord>> = vec![None; scenario.steps.len()];
+    let mut bookings = super::bookings::Bookings::of(scenario);
+    let mut all = Vec::new();
+    for (index, step) in scenario.steps.iter().enumerate() {
+        let Action::Send(send) = &step.action else {
+            continue;
+        };
+        let scope = Scope {
+            scenario,
+            vars: &vars,
+            state_url,
+            records: &records,
+        };
+        let composed = compose_send(send, (&mut bookings, index), &scope, base, events, &mut rng)?;
+        records[index] = Some(StepRecord {
+            first: composed.first().cloned(),
+            status: Some(200),
+        });
+        all.extend(composed);
+    }
+    Ok(all)
+}
+
 /// Composes and sends a step's deliveries. Returns the first composed delivery (for
 /// later references) and every exchange, in order.
-async fn run_send(
+/// Composes a step's deliveries (without sending them): what `run_send` sends.
+fn compose_send(
     send: &SendStep,
-    step: &Step,
+    (bookings, index): (&mut super::bookings::Bookings, usize),
     scope: &Scope<'_>,
-    ctx: &RunContext,
+    base: &ComposeContext<'_>,
+    events: &[crate::event::EventType],
     rng: &mut SeededRng,
-) -> Result<(Option<Composed>, Vec<Exchange>), String> {
-    let _ = step;
+) -> Result<Vec<Composed>, String> {
     let org = match &send.org_id {
         Some(template) => Some(template.render(scope, rng).map_err(|e| e.to_string())?),
         None => None,
     };
+    // The booking's story, told at the first step that names it.
+    let booked = send.booking.as_deref().and_then(|name| {
+        let now = time::OffsetDateTime::from_unix_timestamp(unix_now())
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        let organization = org.as_deref().unwrap_or(base.organization_id);
+        bookings.story(name, index, organization, now, rng)
+    });
     let headers = send
         .headers
         .iter()
@@ -633,23 +689,31 @@ async fn run_send(
         pnr_id: None,
         headers: headers.clone(),
         omit_headers: send.omit_headers.clone(),
+        story: None,
     };
-    let compose_ctx = |now_unix| ComposeContext::of(ctx, now_unix);
+    let compose_ctx = |now_unix| ComposeContext {
+        now_unix,
+        ..base.clone()
+    };
     let mut composed: Vec<Composed> = Vec::new();
     match &send.source {
         SendSource::Event(_) | SendSource::EachSubscribed => {
             let kinds: Vec<EventKind> = match &send.source {
                 SendSource::Event(kind) => vec![*kind],
-                _ => EventKind::all_of(&ctx.events),
+                _ => EventKind::all_of(events),
             };
-            for _ in 0..send.repeat.max(1) {
+            for repeat in 0..send.repeat.max(1) as usize {
                 for kind in &kinds {
                     let content = match &raw_body {
                         Some(bytes) => Content::Raw(bytes.clone()),
                         None => Content::Generated(*kind),
                     };
+                    let mut plan = plan_for(content);
+                    plan.story = booked
+                        .as_ref()
+                        .map(|(story, first)| (Arc::clone(story), first + repeat));
                     composed.push(compose::compose(
-                        &plan_for(content),
+                        &plan,
                         &compose_ctx(unix_now()),
                         None,
                         None,
@@ -681,6 +745,18 @@ async fn run_send(
             }
         }
     }
+    Ok(composed)
+}
+
+async fn run_send(
+    send: &SendStep,
+    booked: (&mut super::bookings::Bookings, usize),
+    scope: &Scope<'_>,
+    ctx: &RunContext,
+    rng: &mut SeededRng,
+) -> Result<(Option<Composed>, Vec<Exchange>), String> {
+    let base = ComposeContext::of(ctx, unix_now());
+    let composed = compose_send(send, booked, scope, &base, &ctx.events, rng)?;
     let mut attempts: Vec<Attempt> = composed.iter().map(|c| c.attempt.clone()).collect();
     if !ctx.hmac {
         strip_hmac(&mut attempts);

@@ -13,6 +13,7 @@
 //! `tag`/`untagged`/`flatten`, union fields have hand-written `Deserialize`s, values
 //! needing semantic checks are `toml::Spanned`, and every table denies unknown keys.
 
+mod booking;
 pub mod budget;
 pub mod builtin;
 pub mod builtin_order;

@@ -341,6 +341,10 @@ pub struct SendStep {
     pub large: Option<u64>,
     /// For PNR events: which kind of booking.
     pub product: Option<Product>,
+    /// `booking = "b1"`: the booking this event is about. Every step naming the same
+    /// booking tells one story (one PNR, trip, travelers, tickets and fare, `version`
+    /// rising with `message_time`); see `docs/payloads.md`.
+    pub booking: Option<String>,
     /// Envelope `timestamp` = now + this (e.g. `-60s` for an older message).
     pub message_time: Option<Offset>,
     /// Signature timestamp header = now + this (e.g. `-10m` for a stale one).

@@ -115,7 +115,12 @@ impl Validator<'_> {
         self.problems.push(problem);
     }
 
-    fn error(&mut self, span: Range<usize>, message: impl Into<String>, label: impl Into<String>) {
+    pub(super) fn error(
+        &mut self,
+        span: Range<usize>,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) {
         let p = Problem::at(self.file, self.text, span, message, label);
         self.push(p);
     }
@@ -415,6 +420,10 @@ pub(crate) fn validate(v: &mut Validator<'_>, raw: RawScenario) -> Option<Scenar
             steps.push(step);
         }
     }
+
+    let stories = super::booking::stories(v.file, v.text, &raw.step);
+    v.problems.extend(stories.errors);
+    v.warnings.extend(stories.warnings);
 
     let ok = v.problems.is_empty() && id_ok;
     let level = level?;
@@ -731,6 +740,7 @@ fn send_only_keys(raw: &RawStep) -> SendOnlyKeys {
         ("body", raw.body.as_ref().map(Spanned::span)),
         ("large", raw.large.as_ref().map(Spanned::span)),
         ("product", raw.product.as_ref().map(Spanned::span)),
+        ("booking", raw.booking.as_ref().map(Spanned::span)),
         ("message_time", raw.message_time.as_ref().map(Spanned::span)),
         ("timestamp", raw.timestamp.as_ref().map(Spanned::span)),
         ("signature", raw.signature.as_ref().map(Spanned::span)),
@@ -834,6 +844,7 @@ fn fixed_by_source(v: &mut Validator<'_>, kind: &str, send_only: &[(&str, Option
             "body",
             "large",
             "product",
+            "booking",
             "message_time",
             "body_style",
             "org_id",
@@ -845,6 +856,7 @@ fn fixed_by_source(v: &mut Validator<'_>, kind: &str, send_only: &[(&str, Option
             "body",
             "large",
             "product",
+            "booking",
             "message_time",
             "body_style",
             "org_id",
@@ -882,6 +894,7 @@ fn body_alone(v: &mut Validator<'_>, send_only: &[(&str, Option<Range<usize>>)])
         "large",
         "body_style",
         "product",
+        "booking",
     ] {
         if let Some(span) = present(send_only, other) {
             let p = Problem::at(
@@ -1454,6 +1467,11 @@ fn send_step(
             ],
         )
     });
+    let booking = raw.booking.as_ref().and_then(|b| {
+        super::booking::name(v.file, v.text, b, source.as_ref())
+            .map_err(|problem| v.push(problem))
+            .ok()
+    });
     let message_time = raw.message_time.as_ref().and_then(|o| offset(v, o));
     let timestamp = raw.timestamp.as_ref().and_then(|o| offset(v, o));
     let signature = match &raw.signature {
@@ -1509,6 +1527,7 @@ fn send_step(
         body,
         large,
         product,
+        booking,
         message_time,
         timestamp,
         signature,
