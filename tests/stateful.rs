@@ -348,3 +348,55 @@ async fn serve_stateful_refuses_a_second_trip_for_one_pnr() {
         "PNR 2000000001 belongs to trip 1111111111; this event files it under trip 2222222222"
     );
 }
+
+/// The whole built-in suite against a partner that keeps each booking (the reference
+/// receiver with `--stateful`): spotcheck's own events tell one story per PNR, so a
+/// partner that files PNRs, resolves conflicts by `version` and refuses a void of a
+/// ticket it never saw issued raises no alarm. Before bookings were one story, the same
+/// run failed `delivery.every-subscribed-event` and `ordering.out-of-order-accepted`
+/// with 409s ("PNR … belongs to trip …; this event files it under trip …").
+#[tokio::test]
+async fn a_full_run_against_a_partner_that_keeps_each_booking_raises_no_alarm() {
+    let config = ReceiverConfig {
+        state: true,
+        stateful: true,
+        ..crate::support::config()
+    };
+    let running = crate::support::start_with(config, TlsSetup::Generated).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, running.ca_pem.clone().unwrap()).unwrap();
+    let report = dir.path().join("report.json");
+    let (url, state) = (running.webhook_url(), running.state_url());
+    let output = crate::support::spotcheck(&[
+        "run",
+        "--endpoint",
+        &url,
+        "--ca-cert",
+        &ca.display().to_string(),
+        "--state-url",
+        &state,
+        "--seed",
+        "7",
+        "--report",
+        &format!("json={}", report.display()),
+    ])
+    .await;
+    running.shutdown().await;
+    let json: Value = serde_json::from_slice(&std::fs::read(&report).unwrap())
+        .unwrap_or_else(|err| panic!("no JSON report ({err}):\n{}", output.all()));
+    let alarms: Vec<String> = json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| matches!(c["status"].as_str(), Some("fail" | "warn" | "error")))
+        .map(|c| format!("{} {}: {}", c["status"], c["id"], c["message"]))
+        .collect();
+    assert!(
+        alarms.is_empty(),
+        "alarms:\n{}\n{}",
+        alarms.join("\n"),
+        output.all()
+    );
+    assert_eq!(output.code, Some(0), "{}", output.all());
+}

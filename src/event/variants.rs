@@ -292,7 +292,19 @@ pub fn generate(recipe: &Recipe, rng: &mut SeededRng) -> Value {
             break;
         }
     }
+    own_booking(&mut value, rng);
     value
+}
+
+/// Each variant is a booking of its own: a `pnrId` drawn like a real one, not the
+/// schema's example, which every variant would otherwise share with another `tripId`
+/// and other travelers — a contradiction a partner that keeps each PNR rightly refuses.
+fn own_booking(value: &mut Value, rng: &mut SeededRng) {
+    if let Some(pnr) = value.get_mut("pnrId")
+        && pnr.is_string()
+    {
+        *pnr = Value::String(random::pnr_id(rng));
+    }
 }
 
 /// How many times [`generate`] draws a variant whose pins repair dropped.

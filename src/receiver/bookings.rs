@@ -13,8 +13,10 @@
 //!   concurrent updates"): the receiver already holds newer data;
 //! - otherwise it must agree with what is held, or it is refused (`409` with the
 //!   reason): another `tripId` for the same `pnrId`; a traveler whose user id is held
-//!   with another name; a ticket voided or refunded that was never issued (or is
-//!   already voided or refunded); a refund (`refundInfo.refundAmount`) above the
+//!   with another name; a ticket voided or refunded that was never issued in a
+//!   booking it holds (or is already voided or refunded; a PNR first seen through its
+//!   void or refund is taken as issued earlier: a partner subscribed to voids only
+//!   gets exactly that); a refund (`refundInfo.refundAmount`) above the
 //!   ticket's fare (or, when the ticket's fare is unknown, the booking's `totalFare`);
 //! - an event that agrees is applied.
 //!
@@ -287,10 +289,7 @@ impl Bookings {
             }
         }
         let booking = match &event.pnr_id {
-            Some(pnr) => Some((
-                pnr.clone(),
-                next(held.cloned().unwrap_or_default(), event, pnr)?,
-            )),
+            Some(pnr) => Some((pnr.clone(), next(held.cloned(), event, pnr)?)),
             None => None,
         };
         Ok(Decision {
@@ -324,8 +323,13 @@ fn same_name(a: &str, b: &str) -> bool {
     a.to_lowercase() == b.to_lowercase()
 }
 
-/// `booking` after `event` (newer than it), or what contradicts it.
-fn next(mut booking: Booking, event: &BookingEvent, pnr: &str) -> Result<Booking, Conflict> {
+/// `booking` after `event` (newer than it), or what contradicts it. `held` is `None`
+/// when the PNR is first seen: a partner subscribed to voids and refunds but not to
+/// ticketing gets such an event first, with nothing to look the ticket up in; the
+/// payload shows the ticket itself, so it is taken as issued earlier, not refused.
+fn next(held: Option<Booking>, event: &BookingEvent, pnr: &str) -> Result<Booking, Conflict> {
+    let first_seen = held.is_none();
+    let mut booking = held.unwrap_or_default();
     if let Some(trip) = &event.trip_id {
         match &booking.trip_id {
             Some(held) if held != trip => {
@@ -366,6 +370,15 @@ fn next(mut booking: Booking, event: &BookingEvent, pnr: &str) -> Result<Booking
         });
         if ticket.fare.is_none() {
             ticket.fare = fare;
+        }
+    }
+    if first_seen {
+        for number in event.voided.iter().chain(&event.refunded) {
+            let fare = seen(number).and_then(|t| t.fare.clone());
+            booking.tickets.entry(number.clone()).or_insert(Ticket {
+                state: TicketState::Issued,
+                fare,
+            });
         }
     }
     for number in &event.voided {
@@ -660,6 +673,34 @@ mod tests {
                 .unwrap_err()
                 .0
                 .contains("Sofía Ångström")
+        );
+    }
+
+    #[test]
+    fn a_pnr_first_seen_through_its_void_is_taken_as_issued_earlier() {
+        // A partner subscribed to voids but not to ticketing gets the void first.
+        let mut bookings = Bookings::new(16);
+        let void = pnr_event(
+            "TICKET_VOIDED",
+            3,
+            TRIP,
+            ONE,
+            (NONE, &["0741111111111"], NONE),
+            &[],
+        );
+        assert_eq!(bookings.take(&void), Ok(Taken::Applied));
+        // Now the booking is held: the same ticket cannot be voided or refunded again.
+        let again = pnr_event(
+            "TICKET_REFUNDED",
+            4,
+            TRIP,
+            ONE,
+            (NONE, NONE, &["0741111111111"]),
+            &[],
+        );
+        assert_eq!(
+            bookings.take(&again).unwrap_err().0,
+            "refund of ticket 0741111111111 of PNR 1424700026, already voided"
         );
     }
 
