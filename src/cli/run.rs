@@ -11,7 +11,7 @@ use clap::Args;
 
 use super::common::{FormatArgs, SecretArgs, TargetArgs};
 use crate::error::{SetupError, exit};
-use crate::event::{EnvelopeStyle, EventType};
+use crate::event::{EnvelopeStyle, Subscription};
 use crate::outcome::RunVerdict;
 use crate::receiver::ReceiverConfig;
 use crate::replay::Replay;
@@ -58,11 +58,15 @@ pub struct RunArgs {
     /// Seed for every generated id and payload; the same seed replays the same bytes.
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
-    /// Organization id in `audience.organizationId` (default: a seeded UUID).
+    /// Organization id in `audience.organizationId` (default: a seeded UUID); repeatable:
+    /// the subscription's organization filter, every delivery goes to one of them (the
+    /// first is the run's own).
     #[arg(long, value_name = "ID")]
-    org_id: Option<String>,
-    /// Subscribed event types (comma-separated; default: all six).
-    #[arg(long, value_name = "TYPE", value_delimiter = ',')]
+    org_id: Vec<String>,
+    /// Subscribed event types, comma-separated (default: all six), each `TYPE` (every
+    /// operation) or `TYPE:OPERATION+OPERATION` (only those), e.g.
+    /// `PNR_V3:BOOKING_CREATED+BOOKING_TICKETED,TRAVELER_V2`.
+    #[arg(long, value_name = "TYPE[:OP+OP]", value_delimiter = ',')]
     events: Vec<String>,
     /// Partner read-back URL for observation checks (what the endpoint processed).
     #[arg(long, value_name = "URL")]
@@ -144,8 +148,7 @@ pub async fn run(args: RunArgs) -> Result<u8, SetupError> {
         envelope: args.format.envelope,
         builtin: !args.no_builtin,
         seed: args.seed,
-        org_id: args.org_id.clone(),
-        events: Vec::new(),
+        subscription: Subscription::default(),
         state_url: args.state_url.clone(),
         strict: args.strict,
         insecure_continue: args.insecure_continue,
@@ -173,7 +176,7 @@ pub async fn run(args: RunArgs) -> Result<u8, SetupError> {
         filter = filter.sharded(shard, ids);
     }
     let options = RunOptions {
-        events: parse_events(&args.events)?,
+        subscription: subscription(&args.events, &args.org_id)?,
         ..options
     };
     let plan = RunPlan {
@@ -351,19 +354,15 @@ fn use_stderr_color() -> bool {
     std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
 }
 
-/// `--events`: the subscribed event types (every type when none is given).
-fn parse_events(raw: &[String]) -> Result<Vec<EventType>, SetupError> {
-    if raw.is_empty() {
-        return Ok(EventType::ALL.to_vec());
-    }
-    raw.iter()
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| {
-            s.trim()
-                .parse::<EventType>()
-                .map_err(|err| SetupError::new(format!("--events: {err}")))
-        })
-        .collect()
+/// `--events` and `--org-id`: the subscription (every type and operation when no
+/// `--events` is given).
+fn subscription(events: &[String], orgs: &[String]) -> Result<Subscription, SetupError> {
+    Subscription::parse(events, orgs.to_vec()).map_err(|err| {
+        SetupError::new(format!("--events: {err}")).with_hint(
+            "write TYPE (every operation) or TYPE:OPERATION+OPERATION, comma-separated, \
+             e.g. --events 'PNR_V3:BOOKING_CREATED+BOOKING_TICKETED,TRAVELER_V2'",
+        )
+    })
 }
 
 /// The flags of this run a replay of one check must repeat: everything that changes
@@ -424,7 +423,7 @@ fn replay(args: &RunArgs) -> Replay {
     for scenarios in &args.scenarios {
         replay.push("--scenarios", &path(scenarios));
     }
-    if let Some(org) = &args.org_id {
+    for org in &args.org_id {
         replay.push("--org-id", org);
     }
     if !args.events.is_empty() {

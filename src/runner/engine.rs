@@ -61,8 +61,10 @@ pub async fn run(
         None => Secret::generate(&mut rng),
     };
     let organization_id = options
-        .org_id
-        .clone()
+        .subscription
+        .organizations()
+        .first()
+        .cloned()
         .unwrap_or_else(|| random::uuid(&mut rng));
     let RunTarget {
         target,
@@ -82,7 +84,7 @@ pub async fn run(
         organization_id,
         headers: options.headers.clone(),
         timeout: options.timeout,
-        events: options.events.clone(),
+        subscription: options.subscription.clone(),
         state_url,
         seed,
         oauth,
@@ -142,10 +144,12 @@ pub async fn run(
         started_at: crate::event::envelope::format_timestamp(started_at),
         duration_ms: clock.elapsed().as_millis() as u64,
         events: options
-            .events
+            .subscription
+            .event_types()
             .iter()
             .map(|e| e.as_str().to_owned())
             .collect(),
+        subscription: options.subscription.clone(),
         strict: options.strict,
         summary: Summary::of(&checks, options.strict),
         transport_outage: TransportOutage::of(&checks),

@@ -13,7 +13,7 @@ use super::context::RunContext;
 use crate::check::{CheckResult, Verdict};
 use crate::delivery::exchange::Exchange;
 use crate::delivery::request::Attempt;
-use crate::event::EventKind;
+use crate::event::{EventKind, Subscription};
 use crate::event::random::{self, SeededRng};
 use crate::outcome::Latency;
 use crate::scenario::model::{
@@ -77,6 +77,10 @@ struct Scope<'a> {
     vars: &'a [(String, String)],
     state_url: Option<&'a str>,
     records: &'a [Option<StepRecord>],
+    /// The subscription's organizations (empty: no filter).
+    organizations: &'a [String],
+    /// How many `random.org_id` values the scenario drew so far.
+    orgs_drawn: &'a std::cell::Cell<usize>,
 }
 
 impl TemplateContext for Scope<'_> {
@@ -99,6 +103,18 @@ impl TemplateContext for Scope<'_> {
             StepField::PnrId => record.first.as_ref().and_then(|c| c.pnr_id.clone()),
             StepField::Status => record.status.map(|s| s.to_string()),
         }
+    }
+
+    /// The subscription's organizations in turn, starting after the run's own (the
+    /// first), so a scenario asking for several organizations gets several when the
+    /// subscription has them, and never one outside it.
+    fn subscribed_organization(&self) -> Option<String> {
+        if self.organizations.is_empty() {
+            return None;
+        }
+        let drawn = self.orgs_drawn.get() + 1;
+        self.orgs_drawn.set(drawn);
+        Some(self.organizations[drawn % self.organizations.len()].clone())
     }
 }
 
@@ -126,19 +142,59 @@ pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> CheckResult 
         )
     } else if !ctx.hmac && scenario.info.needs.hmac {
         Verdict::Skipped("--no-hmac: deliveries carry no signature to check".to_owned())
+    } else if let Some(reason) = outside_subscription(scenario, &ctx.subscription) {
+        Verdict::Skipped(reason)
     } else {
         execute(scenario, ctx, &mut exchanges).await
     };
     CheckResult::new(scenario.info.clone(), verdict, started.elapsed(), exchanges)
 }
 
+/// Why `scenario` cannot run within the subscription, if it cannot: the first step
+/// that sends an event kind, or names an organization, Spotnana would never deliver to
+/// this endpoint. (An envelope override such as an unknown `operation` is the
+/// scenario's own test, not a kind it sends: only the step's `EVENT/OPERATION` counts.)
+fn outside_subscription(scenario: &Scenario, subscription: &Subscription) -> Option<String> {
+    scenario.steps.iter().enumerate().find_map(|(index, step)| {
+        let Action::Send(send) = &step.action else {
+            return None;
+        };
+        if let SendSource::Event(kind) = send.source
+            && !subscription.covers(kind)
+        {
+            return Some(format!(
+                "{} sends {kind}, outside the subscription ({}): Spotnana would not deliver it \
+                 to this endpoint; subscribe to it (--events) to have this check judged",
+                step.label(index),
+                subscription.events_arg()
+            ));
+        }
+        let org = send.org_id.as_ref().filter(|org| org.is_literal())?;
+        (!subscription.covers_organization(org.source())).then(|| {
+            unsubscribed_organization(&step.label(index), org.source(), subscription)
+        })
+    })
+}
+
+/// The skip reason of a step whose organization is outside the subscription.
+fn unsubscribed_organization(label: &str, org: &str, subscription: &Subscription) -> String {
+    format!(
+        "{label} sends for organization {org}, outside the subscription's organizations ({}): \
+         Spotnana would not deliver it to this endpoint; add it with --org-id to have this check judged",
+        subscription.organizations().join(", ")
+    )
+}
+
 async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exchange>) -> Verdict {
     let mut rng = random::rng_for(ctx.seed, &scenario.info.id);
+    let orgs_drawn = std::cell::Cell::new(0);
     let base = Scope {
         scenario,
         vars: &[],
         state_url: ctx.state_url.as_deref(),
         records: &[],
+        organizations: ctx.subscription.organizations(),
+        orgs_drawn: &orgs_drawn,
     };
     let vars = match scenario.resolve_vars(&base, &mut rng) {
         Ok(vars) => vars,
@@ -155,6 +211,8 @@ async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exch
             vars: &vars,
             state_url: ctx.state_url.as_deref(),
             records: &records,
+            organizations: ctx.subscription.organizations(),
+            orgs_drawn: &orgs_drawn,
         };
         // The exchange an `exec` on this step judges: the step's first delivery, or
         // for an `exec` alone the scenario's most recent exchange.
@@ -199,8 +257,15 @@ async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exch
                 let outcome = run_send(send, step, &scope, ctx, &mut rng).await;
                 let (composed, sent) = match outcome {
                     Ok(pair) => pair,
-                    Err(message) => {
+                    Err(SendStop::Error(message)) => {
                         return Verdict::Error(format!("scenario error in {label}: {message}"));
+                    }
+                    Err(SendStop::Unsubscribed(org)) => {
+                        return Verdict::Skipped(unsubscribed_organization(
+                            &label,
+                            &org,
+                            &ctx.subscription,
+                        ));
                     }
                 };
                 let first_status = sent.first().and_then(Exchange::status);
@@ -231,6 +296,8 @@ async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exch
                 vars: &vars,
                 state_url: ctx.state_url.as_deref(),
                 records: &records,
+                organizations: ctx.subscription.organizations(),
+                orgs_drawn: &orgs_drawn,
             };
             let exchange = exec_exchange.and_then(|i| exchanges.get(i));
             match run_exec(exec, step, index, scenario, &scope, ctx, exchange, &mut rng).await {
@@ -583,6 +650,20 @@ fn judge_sends(sent: &[Exchange], expect: &Expect, timeout: Duration) -> Result<
     Ok(())
 }
 
+/// Why a send step stopped before sending.
+enum SendStop {
+    /// The step could not run (a template that cannot be rendered …).
+    Error(String),
+    /// Its organization is outside the subscription.
+    Unsubscribed(String),
+}
+
+impl From<String> for SendStop {
+    fn from(message: String) -> Self {
+        SendStop::Error(message)
+    }
+}
+
 /// Composes and sends a step's deliveries. Returns the first composed delivery (for
 /// later references) and every exchange, in order.
 async fn run_send(
@@ -591,12 +672,17 @@ async fn run_send(
     scope: &Scope<'_>,
     ctx: &RunContext,
     rng: &mut SeededRng,
-) -> Result<(Option<Composed>, Vec<Exchange>), String> {
+) -> Result<(Option<Composed>, Vec<Exchange>), SendStop> {
     let _ = step;
     let org = match &send.org_id {
         Some(template) => Some(template.render(scope, rng).map_err(|e| e.to_string())?),
         None => None,
     };
+    if let Some(org) = org.as_ref()
+        && !ctx.subscription.covers_organization(org)
+    {
+        return Err(SendStop::Unsubscribed(org.clone()));
+    }
     let headers = send
         .headers
         .iter()
@@ -640,7 +726,7 @@ async fn run_send(
         SendSource::Event(_) | SendSource::EachSubscribed => {
             let kinds: Vec<EventKind> = match &send.source {
                 SendSource::Event(kind) => vec![*kind],
-                _ => EventKind::all_of(&ctx.events),
+                _ => ctx.subscription.kinds(),
             };
             for _ in 0..send.repeat.max(1) {
                 for kind in &kinds {
