@@ -100,6 +100,7 @@ pub mod error;
 pub mod event;
 pub mod load;
 pub mod outcome;
+pub mod project;
 pub mod receiver;
 pub mod replay;
 pub mod report;

@@ -46,6 +46,7 @@ mod serve;
 mod shard_auto;
 mod sign_verify;
 mod signing;
+mod subscription;
 mod tls_probe;
 mod tls_strength;
 mod verdicts;

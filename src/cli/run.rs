@@ -113,6 +113,16 @@ pub struct RunArgs {
     /// (headers and body as sent; credential headers as `$NAME` references).
     #[arg(long)]
     export_curl: bool,
+    /// Read this project file instead of the `spotcheck.toml` found from the working
+    /// directory upward (see the README's "Project file").
+    #[arg(long, value_name = "PATH", conflicts_with = "no_project")]
+    project: Option<PathBuf>,
+    /// Read no project file.
+    #[arg(long)]
+    no_project: bool,
+    /// Which defaulted flags were typed (set by the front after parsing).
+    #[arg(skip)]
+    pub(crate) given: super::project::Given,
     /// Colour: auto (terminal and no NO_COLOR), always, never.
     #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
     color: String,
@@ -121,7 +131,18 @@ pub struct RunArgs {
 /// Runs `spotcheck run`: loads the scenarios, hands the engine the run and a Ctrl-C
 /// signal, shows its progress, renders the terminal report, writes the report files
 /// and maps the outcome to the exit code.
-pub async fn run(args: RunArgs) -> Result<u8, SetupError> {
+pub async fn run(mut args: RunArgs) -> Result<u8, SetupError> {
+    if let Some(project) = super::project::find(args.project.as_deref(), args.no_project)? {
+        let flags = super::project::RunFlags {
+            target: &mut args.target,
+            secret: &mut args.secret,
+            events: &mut args.events,
+            org_id: &mut args.org_id,
+            reports: &mut args.reports,
+            given: args.given,
+        };
+        super::project::apply(&project, flags);
+    }
     let reports = args
         .reports
         .iter()

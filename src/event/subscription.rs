@@ -162,7 +162,8 @@ impl Subscription {
 
     /// Whether this is every type and operation (what no `--events` means).
     pub fn is_every_event(&self) -> bool {
-        self.types.len() == EventType::ALL.len() && self.types.iter().all(|t| t.operations.is_none())
+        self.types.len() == EventType::ALL.len()
+            && self.types.iter().all(|t| t.operations.is_none())
     }
 
     /// The `--events` value that gives these types and operations back.
@@ -373,7 +374,9 @@ mod tests {
         assert!(err.contains("unknown event type `PNR_V2`"), "{err}");
         assert!(err.contains("SERVICE_CHARGE"), "{err}");
         assert!(err.contains("did you mean `PNR_V3`"), "{err}");
-        let err = parse(&["PNR_V3:BOOKING_TICKETTED"]).unwrap_err().to_string();
+        let err = parse(&["PNR_V3:BOOKING_TICKETTED"])
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("unknown operation `BOOKING_TICKETTED` for PNR_V3"),
             "{err}"

@@ -51,11 +51,7 @@ pub fn render(report: &RunReport) -> String {
         report.tool.name, report.tool.version
     );
     let _ = writeln!(out, "| Seed | `{}` |", report.seed);
-    let _ = writeln!(
-        out,
-        "| Subscribed events | {} |",
-        subscribed_events(report)
-    );
+    let _ = writeln!(out, "| Subscribed events | {} |", subscribed_events(report));
     if !report.subscription.organizations().is_empty() {
         let _ = writeln!(
             out,

@@ -13,8 +13,8 @@ use super::context::RunContext;
 use crate::check::{CheckResult, Verdict};
 use crate::delivery::exchange::Exchange;
 use crate::delivery::request::Attempt;
-use crate::event::{EventKind, Subscription};
 use crate::event::random::{self, SeededRng};
+use crate::event::{EventKind, Subscription};
 use crate::outcome::Latency;
 use crate::scenario::model::{
     Action, Authorization, Expect, Observe, Precondition, Scenario, SendSource, SendStep, Step,
@@ -170,9 +170,8 @@ fn outside_subscription(scenario: &Scenario, subscription: &Subscription) -> Opt
             ));
         }
         let org = send.org_id.as_ref().filter(|org| org.is_literal())?;
-        (!subscription.covers_organization(org.source())).then(|| {
-            unsubscribed_organization(&step.label(index), org.source(), subscription)
-        })
+        (!subscription.covers_organization(org.source()))
+            .then(|| unsubscribed_organization(&step.label(index), org.source(), subscription))
     })
 }
 
