@@ -231,7 +231,7 @@ impl Reader<'_> {
                     .to_owned(),
             );
         }
-        for (key, value) in table.iter() {
+        for (key, value) in in_order(table) {
             let entry: Entry<'_> = (key, value);
             match key.get_ref().as_ref() {
                 "endpoint" => project.endpoint = self.endpoint(entry),
@@ -411,7 +411,7 @@ impl Reader<'_> {
         ) else {
             return;
         };
-        for (key, value) in table.iter() {
+        for (key, value) in in_order(table) {
             match key.get_ref().as_ref() {
                 "events" => project.events = self.events((key, value)),
                 "organizations" => project.organizations = self.organizations((key, value)),
@@ -433,7 +433,7 @@ impl Reader<'_> {
             return Vec::new();
         };
         let mut types = Vec::new();
-        for (key, value) in table.iter() {
+        for (key, value) in in_order(table) {
             let event_type = match subscription::parse_type(key.get_ref()) {
                 Ok(event_type) => event_type,
                 Err(err) => {
@@ -574,7 +574,7 @@ impl Reader<'_> {
             return Vec::new();
         };
         let mut headers = Vec::new();
-        for (key, value) in table.iter() {
+        for (key, value) in in_order(table) {
             let name = key.get_ref().as_ref();
             let token = !name.is_empty()
                 && name
@@ -614,7 +614,7 @@ impl Reader<'_> {
             return Vec::new();
         };
         let mut reports = Vec::new();
-        for (key, value) in table.iter() {
+        for (key, value) in in_order(table) {
             if !REPORT_FORMATS.contains(&key.get_ref().as_ref()) {
                 self.unknown_key(
                     key,
@@ -633,6 +633,14 @@ impl Reader<'_> {
         }
         reports
     }
+}
+
+/// A table's entries in file order (the parsed table is sorted by key, and the order
+/// of headers is the order they are sent in).
+fn in_order<'d>(table: &'d DeTable<'d>) -> Vec<Entry<'d>> {
+    let mut entries: Vec<Entry<'d>> = table.iter().collect();
+    entries.sort_by_key(|(key, _)| key.span().start);
+    entries
 }
 
 fn type_name(value: &DeValue<'_>) -> &'static str {
