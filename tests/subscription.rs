@@ -332,3 +332,27 @@ fn committed_project_schema_is_the_generated_one_and_takes_the_example() {
     let bad: toml::Value = toml::from_str(BAD_PROJECT).unwrap();
     assert!(!validator.is_valid(&serde_json::to_value(bad).unwrap()));
 }
+
+#[tokio::test]
+async fn send_delivers_one_event_per_repeated_org_id() {
+    let output = support::spotcheck(&[
+        "send",
+        "PNR_V3/BOOKING_CREATED",
+        "--seed",
+        "1",
+        "--org-id",
+        "org-one",
+        "--org-id",
+        "org-two",
+    ])
+    .await;
+    assert_eq!(output.code, Some(0), "{}", output.all());
+    // The in-process receiver's log line of each event names its organization.
+    let orgs: Vec<&str> = output
+        .stdout
+        .lines()
+        .filter_map(|line| line.split("  org=").nth(1))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .collect();
+    assert_eq!(orgs, ["org-one", "org-two"], "{}", output.stdout);
+}
