@@ -356,3 +356,33 @@ async fn send_delivers_one_event_per_repeated_org_id() {
         .collect();
     assert_eq!(orgs, ["org-one", "org-two"], "{}", output.stdout);
 }
+
+#[tokio::test]
+async fn a_typed_flag_wins_over_the_project_file_even_at_its_default_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = crate::support::tls_fixtures::closed_port();
+    std::fs::write(
+        dir.path().join("spotcheck.toml"),
+        format!("endpoint = \"https://127.0.0.1:{port}/hook\"\nsecret_env = \"PROJECT_ONLY_VAR\"\ntimeout = \"3s\"\n"),
+    )
+    .unwrap();
+    let only = ["run", "--only", "delivery.status-200", "--seed", "1"];
+    // The file names a variable that is not set: exit 2, naming it.
+    let output = run_in(dir.path(), &only)
+        .env_remove("PROJECT_ONLY_VAR")
+        .run()
+        .await;
+    assert_eq!(output.code, Some(2), "{}", output.all());
+    assert!(
+        output.stderr.contains("PROJECT_ONLY_VAR"),
+        "{}",
+        output.stderr
+    );
+    // `--secret-env SPOTNANA_WEBHOOK_SECRET` (the default's value, typed) wins: the run
+    // gets as far as the closed port, with the file's timeout in the replay command.
+    let mut args = only.to_vec();
+    args.extend(["--secret-env", "SPOTNANA_WEBHOOK_SECRET"]);
+    let output = run_in(dir.path(), &args).run().await;
+    assert_eq!(output.code, Some(1), "{}", output.all());
+    assert!(output.stdout.contains("--timeout 3s"), "{}", output.stdout);
+}
