@@ -80,14 +80,24 @@ async fn events_with_operations_send_only_those_operations() {
     .await;
     running.shutdown().await;
     assert_eq!(output.code, Some(0), "{}", output.all());
-    let kinds: BTreeSet<String> = logged(&log).into_iter().map(|(kind, _)| kind).collect();
+    let sent: Vec<String> = logged(&log).into_iter().map(|(kind, _)| kind).collect();
+    let kinds: BTreeSet<&str> = sent.iter().map(String::as_str).collect();
     assert_eq!(
         kinds,
         BTreeSet::from([
-            "PNR_V3/BOOKING_CREATED".to_owned(),
-            "PNR_V3/BOOKING_TICKETED".to_owned()
+            "PNR_V3/BOOKING_CREATED",
+            "PNR_V3/BOOKING_TICKETED",
+            "PNR_V3/BOOKING_TELEPORTED"
         ]),
-        "the receiver got only the subscribed operations"
+        "the receiver got only the subscribed operations, and the one unknown operation"
+    );
+    let unknown = sent
+        .iter()
+        .filter(|kind| *kind == "PNR_V3/BOOKING_TELEPORTED")
+        .count();
+    assert_eq!(
+        unknown, 1,
+        "the unknown-operation check sends its one unknown operation"
     );
     let json = read_json(&report);
     assert_eq!(
@@ -103,13 +113,58 @@ async fn events_with_operations_send_only_those_operations() {
     let every = support::expect_check(&json, "delivery.every-subscribed-event");
     assert_eq!(every["status"], "pass", "{every}");
     assert_eq!(every["exchanges"].as_array().unwrap().len(), 1 + 2);
-    // A check that needs another operation says why it did not run.
+    // A check written with another operation of the type sends a subscribed one
+    // instead, and says so.
+    assert_eq!(support::status_of(&json, "delivery.fast-ack"), "pass");
     let fast_ack = support::message_of(&json, "delivery.fast-ack");
-    assert_eq!(support::status_of(&json, "delivery.fast-ack"), "skip");
     assert!(
-        fast_ack.contains("PNR_V3/BOOKING_UPDATED, outside the subscription"),
+        fast_ack.contains(
+            "(within the subscription: PNR_V3/BOOKING_CREATED sent for PNR_V3/BOOKING_UPDATED)"
+        ),
         "{fast_ack}"
     );
+}
+
+#[tokio::test]
+async fn a_check_judging_what_was_processed_is_skipped_outside_the_subscription() {
+    let dir = tempfile::tempdir().unwrap();
+    let (running, log, ca) = logging_receiver(dir.path()).await;
+    let report = dir.path().join("r.json");
+    let output = run_in(
+        dir.path(),
+        &[
+            "run",
+            "--endpoint",
+            &running.webhook_url(),
+            "--ca-cert",
+            ca.to_str().unwrap(),
+            "--state-url",
+            &running.state_url(),
+            "--no-project",
+            "--events",
+            "TRAVELER_V2",
+            "--only",
+            "ordering.newest-timestamp-wins",
+            "--report",
+            &format!("json={}", report.display()),
+        ],
+    )
+    .run()
+    .await;
+    running.shutdown().await;
+    assert_eq!(output.code, Some(0), "{}", output.all());
+    let json = read_json(&report);
+    assert_eq!(
+        support::status_of(&json, "ordering.newest-timestamp-wins"),
+        "skip"
+    );
+    let message = support::message_of(&json, "ordering.newest-timestamp-wins");
+    assert!(
+        message.contains("outside the subscription (TRAVELER_V2)")
+            && message.contains("judges what the endpoint processed"),
+        "{message}"
+    );
+    assert!(logged(&log).is_empty(), "nothing was sent");
 }
 
 #[tokio::test]
@@ -223,9 +278,13 @@ async fn the_project_file_is_found_from_a_subfolder_and_flags_override_it() {
     );
     let sent = logged(&log);
     assert!(!sent.is_empty());
+    // Every event is the subscribed operation (or delivery.unknown-operation-tolerated's
+    // one unknown operation), for the file's organization.
     assert!(
-        sent.iter()
-            .all(|(kind, org)| kind == "PNR_V3/BOOKING_CREATED" && org == "org-project"),
+        sent.iter().all(|(kind, org)| {
+            ["PNR_V3/BOOKING_CREATED", "PNR_V3/BOOKING_TELEPORTED"].contains(&kind.as_str())
+                && org == "org-project"
+        }),
         "{sent:?}"
     );
 
@@ -259,8 +318,14 @@ async fn the_project_file_is_found_from_a_subfolder_and_flags_override_it() {
         json["subscription"]["organizations"],
         serde_json::json!(["org-flag"])
     );
-    // delivery.status-200 sends PNR_V3/BOOKING_CREATED: outside the flags' subscription.
-    assert_eq!(support::status_of(&json, "delivery.status-200"), "skip");
+    // delivery.status-200 is written with PNR_V3/BOOKING_CREATED, outside the flags'
+    // subscription: a subscribed event stands in.
+    assert_eq!(support::status_of(&json, "delivery.status-200"), "pass");
+    assert!(
+        support::message_of(&json, "delivery.status-200")
+            .contains("TRAVELER_V2/CREATE sent for PNR_V3/BOOKING_CREATED"),
+        "{json}"
+    );
 }
 
 const BAD_PROJECT: &str = "endpoint = \"https://partner.example/hooks\"\n\

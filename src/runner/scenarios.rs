@@ -142,37 +142,108 @@ pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> CheckResult 
         )
     } else if !ctx.hmac && scenario.info.needs.hmac {
         Verdict::Skipped("--no-hmac: deliveries carry no signature to check".to_owned())
-    } else if let Some(reason) = outside_subscription(scenario, &ctx.subscription) {
-        Verdict::Skipped(reason)
     } else {
-        execute(scenario, ctx, &mut exchanges).await
+        match within_subscription(scenario, &ctx.subscription) {
+            Err(reason) => Verdict::Skipped(reason),
+            Ok(None) => execute(scenario, ctx, &mut exchanges).await,
+            Ok(Some((adapted, stand_ins))) => {
+                with_note(execute(&adapted, ctx, &mut exchanges).await, &stand_ins)
+            }
+        }
     };
     CheckResult::new(scenario.info.clone(), verdict, started.elapsed(), exchanges)
 }
 
-/// Why `scenario` cannot run within the subscription, if it cannot: the first step
-/// that sends an event kind, or names an organization, Spotnana would never deliver to
-/// this endpoint. (An envelope override such as an unknown `operation` is the
-/// scenario's own test, not a kind it sends: only the step's `EVENT/OPERATION` counts.)
-fn outside_subscription(scenario: &Scenario, subscription: &Subscription) -> Option<String> {
-    scenario.steps.iter().enumerate().find_map(|(index, step)| {
+/// The scenario as it runs within the subscription: unchanged (`Ok(None)`), with
+/// stand-ins (`Ok(Some)`: the scenario with each unsubscribed `EVENT/OPERATION`
+/// replaced, and a note naming each replacement), or the reason it cannot run (`Err`).
+///
+/// A step that sends an event kind the endpoint did not subscribe to sends a kind
+/// Spotnana would send it instead: the first subscribed operation of the same type, or,
+/// when the step writes nothing specific to its type (no `payload`, `payload_file`,
+/// `large` or `product`), the first subscribed kind of any type. A check that judges
+/// what the endpoint processed (an `observe` or `exec` step) may depend on the kind, so
+/// it is never changed: it is skipped, saying why. So is a step for an organization
+/// outside the subscription. (An envelope override such as an unknown `operation` is
+/// the check's own test, not a kind it sends: only the step's `EVENT/OPERATION` counts.)
+fn within_subscription(
+    scenario: &Scenario,
+    subscription: &Subscription,
+) -> Result<Option<(Scenario, Vec<String>)>, String> {
+    let judges_processing = scenario
+        .steps
+        .iter()
+        .any(|step| step.exec.is_some() || matches!(step.action, Action::Observe(_)));
+    let mut adapted: Option<Scenario> = None;
+    let mut notes: Vec<String> = Vec::new();
+    for (index, step) in scenario.steps.iter().enumerate() {
         let Action::Send(send) = &step.action else {
-            return None;
+            continue;
         };
-        if let SendSource::Event(kind) = send.source
-            && !subscription.covers(kind)
+        if let Some(org) = send.org_id.as_ref().filter(|org| org.is_literal())
+            && !subscription.covers_organization(org.source())
         {
-            return Some(format!(
-                "{} sends {kind}, outside the subscription ({}): Spotnana would not deliver it \
-                 to this endpoint; subscribe to it (--events) to have this check judged",
-                step.label(index),
-                subscription.events_arg()
+            return Err(unsubscribed_organization(
+                &step.label(index),
+                org.source(),
+                subscription,
             ));
         }
-        let org = send.org_id.as_ref().filter(|org| org.is_literal())?;
-        (!subscription.covers_organization(org.source()))
-            .then(|| unsubscribed_organization(&step.label(index), org.source(), subscription))
-    })
+        let SendSource::Event(kind) = send.source else {
+            continue;
+        };
+        if subscription.covers(kind) {
+            continue;
+        }
+        let outside = format!(
+            "{} sends {kind}, outside the subscription ({})",
+            step.label(index),
+            subscription.events_arg()
+        );
+        if judges_processing {
+            return Err(format!(
+                "{outside}, and the check judges what the endpoint processed, which may depend \
+                 on the event: Spotnana would not deliver it to this endpoint; subscribe to it \
+                 (--events) to have this check judged"
+            ));
+        }
+        let type_specific = send.payload.is_some()
+            || send.payload_file.is_some()
+            || send.large.is_some()
+            || send.product.is_some();
+        let kinds = subscription.kinds();
+        let stand_in = kinds
+            .iter()
+            .find(|k| k.event_type == kind.event_type)
+            .or_else(|| kinds.first().filter(|_| !type_specific));
+        let Some(stand_in) = stand_in else {
+            return Err(format!(
+                "{outside}, with a payload written for {}: Spotnana would not deliver it to this \
+                 endpoint; subscribe to {} (--events) to have this check judged",
+                kind.event_type, kind.event_type
+            ));
+        };
+        let note = format!("{stand_in} sent for {kind}");
+        if !notes.contains(&note) {
+            notes.push(note);
+        }
+        let changed = adapted.get_or_insert_with(|| scenario.clone());
+        if let Action::Send(send) = &mut changed.steps[index].action {
+            send.source = SendSource::Event(*stand_in);
+        }
+    }
+    Ok(adapted.map(|scenario| (scenario, notes)))
+}
+
+/// The verdict with the stand-ins named, so the report says what was actually sent.
+fn with_note(verdict: Verdict, stand_ins: &[String]) -> Verdict {
+    let note = format!(" (within the subscription: {})", stand_ins.join(", "));
+    match verdict {
+        Verdict::Passed(message) => Verdict::Passed(message + &note),
+        Verdict::Failed(message) => Verdict::Failed(message + &note),
+        Verdict::Skipped(message) => Verdict::Skipped(message + &note),
+        Verdict::Error(message) => Verdict::Error(message + &note),
+    }
 }
 
 /// The skip reason of a step whose organization is outside the subscription.
