@@ -110,15 +110,16 @@ impl Subscription {
         }
     }
 
-    /// Parses `--events` items (`TYPE` or `TYPE:OP+OP`, blanks ignored) with these
-    /// organizations.
+    /// Parses `--events` items (`TYPE` or `TYPE:OP+OP`, each value comma-separated,
+    /// blanks ignored) with these organizations.
     pub fn parse(
         events: &[String],
         organizations: Vec<String>,
     ) -> Result<Subscription, SubscriptionError> {
         let types = events
             .iter()
-            .map(|item| item.trim())
+            .flat_map(|item| item.split(','))
+            .map(str::trim)
             .filter(|item| !item.is_empty())
             .map(parse_item)
             .collect::<Result<Vec<_>, _>>()?;
@@ -342,6 +343,8 @@ mod tests {
         );
         assert_eq!(sub.kinds().len(), 21 + 4);
         assert_eq!(sub.events_arg(), "PNR_V3,TRAVELER_V2");
+        // One value holding several items (the canonical form, a project file) too.
+        assert_eq!(parse(&["PNR_V3,TRAVELER_V2"]).unwrap(), sub);
         assert!(parse(&[]).unwrap().is_every_event());
         assert!(parse(&[" ", ""]).unwrap().is_every_event());
     }
@@ -385,6 +388,45 @@ mod tests {
         assert!(err.contains("did you mean `BOOKING_TICKETED`"), "{err}");
         let err = parse(&["PNR_V3:"]).unwrap_err().to_string();
         assert!(err.contains("an empty operation for PNR_V3"), "{err}");
+    }
+
+    proptest::proptest! {
+        /// Any mix of `TYPE` and `TYPE:OP+OP` items: the canonical `--events` value
+        /// gives the same subscription back, and it covers exactly the kinds named
+        /// (every kind of a type named alone).
+        #[test]
+        fn the_events_value_round_trips(
+            picks in proptest::collection::vec(
+                (0..EventType::ALL.len(), proptest::collection::vec(proptest::prelude::any::<proptest::sample::Index>(), 0..4)),
+                1..6,
+            )
+        ) {
+            let mut items = Vec::new();
+            let mut named: Vec<(EventType, Option<&str>)> = Vec::new();
+            for (type_index, ops) in &picks {
+                let event_type = EventType::ALL[*type_index];
+                if ops.is_empty() {
+                    items.push(event_type.as_str().to_owned());
+                    named.push((event_type, None));
+                } else {
+                    let chosen: Vec<&str> = ops
+                        .iter()
+                        .map(|i| *i.get(event_type.operations()))
+                        .collect();
+                    items.push(format!("{event_type}:{}", chosen.join("+")));
+                    named.extend(chosen.into_iter().map(|op| (event_type, Some(op))));
+                }
+            }
+            let sub = Subscription::parse(&items, Vec::new()).unwrap();
+            let again = Subscription::parse(&[sub.events_arg()], Vec::new()).unwrap();
+            proptest::prop_assert_eq!(&again, &sub);
+            for kind in EventKind::all() {
+                let expected = named.iter().any(|(t, op)| {
+                    *t == kind.event_type && op.is_none_or(|op| op == kind.operation)
+                });
+                proptest::prop_assert_eq!(sub.covers(kind), expected, "{}", kind);
+            }
+        }
     }
 
     #[test]
