@@ -73,21 +73,45 @@
 
 /// `println!` for the command's own output that does not panic when stdout is closed
 /// (`spotcheck … | head`): the line is dropped and the command goes on, so reports
-/// are still written and the exit code still tells the verdict.
+/// are still written and the exit code still tells the verdict. The text goes through
+/// the run's redactor ([`redact`]) first.
 macro_rules! outln {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+        let text = format!($($arg)*);
+        let _ = writeln!(std::io::stdout().lock(), "{}", $crate::redact::text(&text));
     }};
 }
 
-/// `print!` that does not panic when stdout is closed (see `outln!`).
+/// `print!` that does not panic when stdout is closed (see `outln!`), redacted.
 macro_rules! out {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
+        let text = format!($($arg)*);
         let mut stdout = std::io::stdout().lock();
-        let _ = write!(stdout, $($arg)*);
+        let _ = write!(stdout, "{}", $crate::redact::text(&text));
         let _ = stdout.flush();
+    }};
+}
+
+/// `eprintln!` through the run's redactor ([`redact`]): every line the commands write
+/// to stderr (errors, notes, diagnostics) passes it.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let text = format!($($arg)*);
+        let _ = writeln!(std::io::stderr().lock(), "{}", $crate::redact::text(&text));
+    }};
+}
+
+/// `eprint!` through the run's redactor (see `errln!`).
+macro_rules! errout {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let text = format!($($arg)*);
+        let mut stderr = std::io::stderr().lock();
+        let _ = write!(stderr, "{}", $crate::redact::text(&text));
+        let _ = stderr.flush();
     }};
 }
 
@@ -102,6 +126,7 @@ pub mod load;
 pub mod outcome;
 pub mod project;
 pub mod receiver;
+pub mod redact;
 pub mod replay;
 pub mod report;
 pub mod runner;

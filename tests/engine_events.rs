@@ -63,6 +63,7 @@ fn options(seed: u64) -> RunOptions {
         seed: Some(seed),
         subscription: spotcheck::event::Subscription::all(),
         state_url: None,
+        state_headers: Vec::new(),
         strict: false,
         insecure_continue: false,
         jobs: 4,

@@ -168,7 +168,9 @@ async fn printed_repro_replays_exactly_the_failed_check() {
         "{repro}"
     );
     assert!(
-        repro.contains(r#"--header "X-Api-Key: $X_API_KEY" --header 'API-Version: 2.0'"#),
+        repro.contains(
+            r#"--header "X-Api-Key: $SPOTCHECK_HEADER_X_API_KEY" --header "API-Version: $SPOTCHECK_HEADER_API_VERSION""#
+        ),
         "{repro}"
     );
     assert_secret_free(repro);
@@ -197,7 +199,15 @@ async fn printed_repro_replays_exactly_the_failed_check() {
         with_binary(repro),
         shell_quote(&format!("json={}", second.display()))
     );
-    let replay = bash(&line, &[("X_API_KEY", "hunter2")], &dir).await;
+    let replay = bash(
+        &line,
+        &[
+            ("SPOTCHECK_HEADER_X_API_KEY", "hunter2"),
+            ("SPOTCHECK_HEADER_API_VERSION", "2.0"),
+        ],
+        &dir,
+    )
+    .await;
     assert_eq!(
         replay.status.code(),
         Some(1),
@@ -242,7 +252,12 @@ async fn printed_repro_replays_exactly_the_failed_check() {
             .contains("\"event_type\""),
         "the envelope flag was replayed"
     );
-    assert_eq!(header(again, "API-Version"), Some(serde_json::json!("2.0")));
+    // Sent again (read from $SPOTCHECK_HEADER_API_VERSION); a --header value is
+    // masked in the report's header position whatever its length.
+    assert_eq!(
+        header(again, "API-Version"),
+        Some(serde_json::json!("***redacted***"))
+    );
     receiver.running.shutdown().await;
 }
 
@@ -286,7 +301,7 @@ async fn exported_curl_sends_the_same_request() {
         }
     }
     assert!(
-        curl.contains(r#"--header "X-Api-Key: $X_API_KEY""#),
+        curl.contains(r#"--header "X-Api-Key: $SPOTCHECK_HEADER_X_API_KEY""#),
         "{curl}"
     );
     assert!(
@@ -305,9 +320,10 @@ async fn exported_curl_sends_the_same_request() {
     assert_eq!(lines.len(), 3, "{stdout}");
     assert_eq!(
         lines[0],
+        // The query values are read from the environment.
         format!(
-            "FAIL  delivery.status-200  repro: spotcheck run --endpoint {} --seed 9 --only delivery.status-200",
-            shell_quote(&endpoint)
+            "FAIL  delivery.status-200  repro: spotcheck run --endpoint \"{}/hooks/spotnana?tenant=$SPOTCHECK_ENDPOINT_TENANT&b=$SPOTCHECK_ENDPOINT_B\" --seed 9 --only delivery.status-200",
+            server.uri()
         )
     );
 
@@ -333,7 +349,17 @@ async fn exported_curl_sends_the_same_request() {
 /// copy of spotcheck's delivery: same method, URL, body bytes and headers.
 async fn replay_through_curl(server: &MockServer, curl: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let sent = bash(curl, &[("X_API_KEY", "hunter2")], dir.path()).await;
+    let sent = bash(
+        curl,
+        &[
+            ("SPOTCHECK_HEADER_X_API_KEY", "hunter2"),
+            ("SPOTCHECK_HEADER_API_VERSION", "2.0"),
+            ("SPOTCHECK_ENDPOINT_TENANT", "a"),
+            ("SPOTCHECK_ENDPOINT_B", "1"),
+        ],
+        dir.path(),
+    )
+    .await;
     assert!(
         sent.status.success(),
         "{}",
@@ -379,6 +405,8 @@ proptest! {
         seed in any::<u64>(),
         path in "\\PC{1,30}",
     ) {
+        // (Query values become variable references: see the next property.)
+        prop_assume!(!endpoint.contains('?'));
         let mut replay = Replay { endpoint: Some(endpoint.clone()), ..Replay::default() };
         replay.push("--ca-cert", &path);
         let words = shlex::split(&replay.command(seed, &id)).unwrap();
@@ -387,5 +415,35 @@ proptest! {
             "--seed".into(), seed.to_string(), "--only".into(), id,
             "--ca-cert".into(), path,
         ]);
+    }
+
+    /// An endpoint's query values never appear in its replay command: each is a
+    /// reference to `$SPOTCHECK_ENDPOINT_<NAME>`, and the rest of the URL is the same
+    /// word the shell sees.
+    #[test]
+    fn endpoint_query_values_become_variable_references(
+        path in "[a-z0-9/._-]{0,20}",
+        pairs in proptest::collection::btree_map("[a-z]{1,8}", "[ -~]{1,20}", 1..4),
+    ) {
+        let query: Vec<String> = pairs
+            .iter()
+            .map(|(name, value)| {
+                let value: String = form_urlencoded::byte_serialize(value.as_bytes()).collect();
+                format!("{name}={value}")
+            })
+            .collect();
+        let endpoint = format!("https://h.example/{path}?{}", query.join("&"));
+        let replay = Replay { endpoint: Some(endpoint.clone()), ..Replay::default() };
+        let line = replay.command(1, "a.b");
+        let words = shlex::split(&line).unwrap();
+        let expected: Vec<String> = pairs
+            .keys()
+            .map(|name| format!("{name}=$SPOTCHECK_ENDPOINT_{}", name.to_uppercase()))
+            .collect();
+        prop_assert_eq!(&words[3], &format!("https://h.example/{path}?{}", expected.join("&")));
+        for (name, value) in &pairs {
+            let encoded: String = form_urlencoded::byte_serialize(value.as_bytes()).collect();
+            prop_assert!(!line.contains(&format!("{name}={encoded}")), "{line}");
+        }
     }
 }

@@ -50,6 +50,7 @@ mod subscription;
 mod tls_probe;
 mod tls_strength;
 mod verdicts;
+mod where_requests_go;
 
 /// A file in `tests/` that is not declared above is never built, so its tests would
 /// silently never run: each one must be a module of this binary.

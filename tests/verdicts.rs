@@ -249,8 +249,13 @@ const TEMPLATE_ERROR_MESSAGE: &str =
 /// Runs the user scenarios in `dir` alone against the built-in reference receiver,
 /// writing every report format into `dir`.
 async fn run_user_scenarios(dir: &Path, only: &str) -> cli::Run {
+    run_user_scenarios_with(dir, only, &[]).await
+}
+
+/// [`run_user_scenarios`] with more flags.
+async fn run_user_scenarios_with(dir: &Path, only: &str, more: &[String]) -> cli::Run {
     let report = |format: &str, name: &str| format!("{format}={}", dir.join(name).display());
-    let args = [
+    let mut args = vec![
         "run".to_owned(),
         "--no-builtin".to_owned(),
         "--scenarios".to_owned(),
@@ -270,6 +275,7 @@ async fn run_user_scenarios(dir: &Path, only: &str) -> cli::Run {
         "--report".to_owned(),
         report("html", "report.html"),
     ];
+    args.extend(more.iter().cloned());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     support::spotcheck(&args).await
 }
@@ -361,26 +367,30 @@ async fn a_runtime_error_in_a_user_scenario_is_an_error_in_every_report_and_exit
 #[tokio::test]
 async fn an_observation_whose_answer_cannot_be_read_is_an_error_not_a_failure() {
     let dir = tempfile::tempdir().unwrap();
-    let scenario = format!(
-        r#"
+    let scenario = r#"
 id = "custom.read-back"
 title = "A delivered event can be read back"
 level = "required"
 why = "Reconciliation reads the partner's state."
 fix = "Serve the state endpoint."
+requires = ["state"]
 
 [[step]]
 name = "event"
 send = "PNR_V3/BOOKING_CREATED"
 
 [[step]]
-observe = "GET https://127.0.0.1:{}/state/webhooks/{{{{ steps.event.webhook_id }}}}"
-expect.json = {{ "/processed" = 1 }}
-"#,
-        closed_port()
-    );
+observe = "GET /webhooks/{{ steps.event.webhook_id }}"
+expect.json = { "/processed" = 1 }
+"#;
     std::fs::write(dir.path().join("read-back.toml"), scenario).unwrap();
-    let run = run_user_scenarios(dir.path(), "custom.*").await;
+    let state_url = format!("https://127.0.0.1:{}/state", closed_port());
+    let run = run_user_scenarios_with(
+        dir.path(),
+        "custom.*",
+        &["--state-url".to_owned(), state_url],
+    )
+    .await;
     assert_eq!(run.code, Some(2), "{}", run.all());
     let json: serde_json::Value = serde_json::from_str(&read(dir.path(), "report.json")).unwrap();
     let check = support::check(&json, "custom.read-back").expect("the check is reported");

@@ -29,6 +29,15 @@ impl SecretArgs {
     /// variable. `Ok(None)` when neither is set. A malformed secret is an error that
     /// names its source, never its value.
     pub fn load(&self) -> Result<Option<Secret>, SetupError> {
+        let secret = self.read()?;
+        if let Some(secret) = &secret {
+            // Masked in every output from here on (see crate::redact).
+            crate::redact::register_signing_secret(&secret.expose_whsec(), secret.expose_key());
+        }
+        Ok(secret)
+    }
+
+    fn read(&self) -> Result<Option<Secret>, SetupError> {
         if let Some(path) = &self.secret_file {
             let text = std::fs::read_to_string(path).map_err(|err| {
                 SetupError::new(format!(
@@ -197,17 +206,53 @@ pub fn resolve_shard(
         return Ok(None);
     };
     let resolved = arg.resolve(|name| std::env::var(name).ok())?;
-    eprintln!("{}", resolved.describe());
+    errln!("{}", resolved.describe());
     Ok(Some(resolved.shard))
 }
 
 /// Parses `Name: value` header arguments.
 pub fn parse_headers(raw: &[String]) -> Result<Vec<(String, String)>, SetupError> {
+    parse_header_flag("--header", raw)
+}
+
+/// Parses `--state-header 'Name: value'` arguments: the read-back endpoint's own
+/// credentials, sent only to the `--state-url` origin. Any name is allowed
+/// (`Authorization` included: the state URL is not a delivery).
+pub fn parse_state_headers(raw: &[String]) -> Result<Vec<(String, String)>, SetupError> {
+    parse_header_flag("--state-header", raw)
+}
+
+/// How a replay command writes a `--state-header` (every value is a credential):
+/// `"Name: $SPOTCHECK_STATE_HEADER_NAME"`, read from the environment (a name a shell
+/// would read inside double quotes gets `'Name: <redacted>'`).
+pub fn state_header_reference(name: &str) -> String {
+    let plain = name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !plain {
+        return crate::replay::shell_quote(&format!("{name}: <redacted>"));
+    }
+    let variable: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("\"{name}: $SPOTCHECK_STATE_HEADER_{variable}\"")
+}
+
+/// Parses `Name: value` arguments of `flag`; a malformed one is shown cut short (it
+/// may hold a credential).
+fn parse_header_flag(flag: &str, raw: &[String]) -> Result<Vec<(String, String)>, SetupError> {
     raw.iter()
         .map(|item| {
             let (name, value) = item.split_once(':').ok_or_else(|| {
-                SetupError::new(format!("--header `{}` has no `:`", redact_header_arg(item)))
-                    .with_hint("write --header 'Name: value'")
+                SetupError::new(format!("{flag} `{}` has no `:`", redact_header_arg(item)))
+                    .with_hint(format!("write {flag} 'Name: value'"))
             })?;
             let name = name.trim();
             if name.is_empty()
@@ -216,7 +261,7 @@ pub fn parse_headers(raw: &[String]) -> Result<Vec<(String, String)>, SetupError
                     .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
             {
                 return Err(SetupError::new(format!(
-                    "--header name `{name}` is not a valid HTTP header name"
+                    "{flag} name `{name}` is not a valid HTTP header name"
                 )));
             }
             Ok((name.to_owned(), value.trim().to_owned()))

@@ -243,6 +243,7 @@ fn report_paths(reports: &[String], html_allowed: bool) -> Result<ReportPaths, S
 }
 
 fn write_report(path: &std::path::Path, text: &str) -> Result<(), SetupError> {
+    let text = crate::redact::text(text);
     crate::atomic_file::write_atomic(path, text.as_bytes()).map_err(|err| {
         SetupError::new(format!("cannot write the report {}: {err}", path.display()))
     })?;

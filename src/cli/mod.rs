@@ -5,6 +5,7 @@
 
 pub mod common;
 pub mod completions;
+pub mod credentials;
 pub mod load;
 pub mod oauth;
 pub mod printout;
@@ -100,13 +101,23 @@ pub fn main() -> u8 {
     {
         args.given = project::Given::from_matches(sub);
     }
+    register_credentials(&cli.command);
+    // A panic's message may quote a value: it goes through the redactor like any line.
+    std::panic::set_hook(Box::new(|info| {
+        let thread = std::thread::current();
+        errln!("thread '{}' {info}", thread.name().unwrap_or("<unnamed>"));
+        let backtrace = std::backtrace::Backtrace::capture();
+        if backtrace.status() == std::backtrace::BacktraceStatus::Captured {
+            errln!("{backtrace}");
+        }
+    }));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(runtime) => runtime,
         Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
+            errln!("error: cannot start the async runtime: {err}");
             return exit::SETUP;
         }
     };
@@ -136,7 +147,33 @@ pub fn main() -> u8 {
     }
 }
 
+/// Tells the run's redactor the credential values of `command`'s arguments before it
+/// starts (see `credentials.rs`): `--endpoint`, `--header`, `--oauth-token-url`,
+/// `--state-url`, `tls URL`. `verify`'s `--header` flags are the received request's
+/// headers, which it is there to show, so they are not registered.
+fn register_credentials(command: &Command) {
+    match command {
+        Command::Run(args) => {
+            credentials::target(&args.target);
+            credentials::url(args.oauth.oauth_token_url.as_deref());
+            credentials::url(args.state_url.as_deref());
+            credentials::headers(&args.state_headers);
+        }
+        Command::Send(args) => {
+            credentials::target(&args.target);
+            credentials::url(args.oauth.oauth_token_url.as_deref());
+        }
+        Command::Load(args) => credentials::target(&args.target),
+        Command::Redeliver(args) => {
+            credentials::url(args.endpoint.as_deref());
+            credentials::headers(&args.headers);
+        }
+        Command::Tls(args) => credentials::url(Some(&args.url)),
+        _ => {}
+    }
+}
+
 /// Prints a setup error to stderr.
 pub fn report_setup_error(err: &SetupError) {
-    eprintln!("error: {err}");
+    errln!("error: {err}");
 }

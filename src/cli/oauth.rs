@@ -67,6 +67,8 @@ impl OAuthSecretArgs {
                 "pass --oauth-client-secret-env NAME or --oauth-client-secret-file PATH",
             ));
         };
+        // Masked in every output from here on (see crate::redact).
+        crate::redact::register(&text);
         let secret = ClientSecret::new(text);
         if secret.expose().is_empty() {
             return Err(SetupError::new("the OAuth client secret is empty"));

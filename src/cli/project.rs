@@ -50,7 +50,7 @@ pub fn find(explicit: Option<&Path>, disabled: bool) -> Result<Option<Project>, 
         return Ok(None);
     };
     let loaded = project::load(&path).map_err(|err| SetupError::new(err.render(stderr_color())))?;
-    eprintln!("project file: {}", path.display());
+    errln!("project file: {}", path.display());
     Ok(Some(loaded))
 }
 

@@ -9,6 +9,8 @@ use clap::Args;
 
 use super::common::{SecretArgs, parse_headers, parse_timeout};
 use super::printout::{render_response, verdict_line};
+use crate::delivery::destination;
+use crate::delivery::exchange::escape_controls;
 use crate::delivery::park::{self, ParkError};
 use crate::delivery::request::{check_custom_headers, signed_attempt};
 use crate::delivery::retry::{RetryMessage, parse_time_scale};
@@ -25,7 +27,8 @@ pub struct RedeliverArgs {
     /// Parked message files (JSON written into `send --retry`'s --park-dir).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Send to this URL instead of the endpoint stored in each file.
+    /// Send every file to this URL instead of the endpoint stored in them (without it,
+    /// the first file's endpoint; a file naming another endpoint is refused, not sent).
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
     /// PEM file with a private CA to trust for the endpoint's certificate.
@@ -55,27 +58,52 @@ pub struct RedeliverArgs {
     pub park_dir: PathBuf,
 }
 
-/// Runs `spotcheck redeliver`: every file is read and checked before anything is sent.
-/// Exit 0 when every message got `200 OK`, 1 otherwise.
+/// Runs `spotcheck redeliver`: every file is read and checked before anything is sent,
+/// and every message goes to one destination (`--endpoint`, or the first file's
+/// endpoint): a file naming another endpoint is refused, named and not sent. Exit 0
+/// when every message got `200 OK`, 1 otherwise (a refused file included).
 pub async fn run(args: RedeliverArgs) -> Result<u8, SetupError> {
     let overrides = parse_headers(&args.headers)?;
     check_custom_headers(&overrides)?;
-    let mut messages: Vec<(PathBuf, RetryMessage)> = Vec::new();
+    let mut files = Vec::new();
     for path in &args.files {
-        let parked = park::read(path)?;
+        files.push((path.clone(), park::read(path)?));
+    }
+    let first = files.first().map(|(path, _)| path.clone());
+    let Some(destination) = destination::split(args.endpoint.as_deref(), files) else {
+        return Err(SetupError::new("no parked message file given"));
+    };
+    super::send::check_endpoint(&destination.endpoint)?;
+    let mut messages: Vec<(PathBuf, RetryMessage)> = Vec::new();
+    for (path, parked) in &destination.accepted {
         let message = parked
-            .to_message(args.endpoint.as_deref(), &overrides)
+            .to_message(Some(&destination.endpoint), &overrides)
             .map_err(|problem| {
                 SetupError::new(format!("{}: {}", path.display(), SetupError::from(problem)))
             })?;
-        super::send::check_endpoint(&message.endpoint)?;
         messages.push((path.clone(), message));
     }
-    let first = messages.first().map(|(_, m)| m.endpoint.clone());
-    let (secret, client) = client(&args, first.as_deref().unwrap_or_default()).await?;
+    let from = match (&args.endpoint, &first) {
+        (Some(_), _) => "--endpoint".to_owned(),
+        (None, Some(path)) => format!("the first file, {}", path.display()),
+        (None, None) => String::new(),
+    };
+    outln!(
+        "destination: {} (from {from}); every message goes there",
+        escape_controls(&destination.endpoint)
+    );
+    for (path, endpoint) in &destination.refused {
+        outln!(
+            "{}: refused, not sent: it names {}, not this run's destination; \
+             redeliver it in a run of its own, or pass --endpoint",
+            path.display(),
+            escape_controls(endpoint)
+        );
+    }
+    let (secret, client) = client(&args, &destination.endpoint).await?;
     let mut rng = random::rng(random::fresh_seed());
     let policy = RetryPolicy::default();
-    let mut all_delivered = true;
+    let mut all_delivered = destination.refused.is_empty();
     for (path, message) in &messages {
         outln!(
             "{}: webhook id {} → POST {}",
@@ -126,8 +154,8 @@ pub async fn run(args: RedeliverArgs) -> Result<u8, SetupError> {
 }
 
 /// The secret every message is signed with and the client that sends them (trust
-/// store, client identity, timeout), set up by [`Target`] for the first message's
-/// endpoint like every other command's (the endpoints were all checked already).
+/// store, client identity, timeout), set up by [`Target`] for the run's one
+/// destination like every other command's.
 async fn client(args: &RedeliverArgs, endpoint: &str) -> Result<(Secret, Client), SetupError> {
     let secret = args.secret.require()?;
     let target = Target::build(TargetSpec {

@@ -27,13 +27,13 @@ use crate::signing::SignatureFormat;
 #[derive(Debug, Args)]
 pub struct RunArgs {
     #[command(flatten)]
-    target: TargetArgs,
+    pub(crate) target: TargetArgs,
     #[command(flatten)]
     secret: SecretArgs,
     #[command(flatten)]
     format: FormatArgs,
     #[command(flatten)]
-    oauth: super::oauth::OAuthArgs,
+    pub(crate) oauth: super::oauth::OAuthArgs,
     /// Extra scenario files or folders (repeatable), run after the built-in suites.
     #[arg(long, value_name = "PATH", num_args = 1..)]
     scenarios: Vec<PathBuf>,
@@ -70,7 +70,12 @@ pub struct RunArgs {
     events: Vec<String>,
     /// Partner read-back URL for observation checks (what the endpoint processed).
     #[arg(long, value_name = "URL")]
-    state_url: Option<String>,
+    pub(crate) state_url: Option<String>,
+    /// Header on every observation of --state-url, and only there, `Name: value`
+    /// (repeatable): the read-back endpoint's own credentials (--header values go to the
+    /// endpoint only). Values are never shown.
+    #[arg(long = "state-header", value_name = "NAME: VALUE")]
+    pub(crate) state_headers: Vec<String>,
     /// Write a report: `json=PATH`, `junit=PATH`, `markdown=PATH`, `tap=PATH` (TAP 14) or
     /// `html=PATH` (self-contained sign-off page); `-` for stdout; repeatable.
     #[arg(long = "report", value_name = "FORMAT=PATH")]
@@ -110,7 +115,8 @@ pub struct RunArgs {
     #[arg(long)]
     no_diagnose: bool,
     /// Under each failed or warned check, print its last request as a `curl` command
-    /// (headers and body as sent; credential headers as `$NAME` references).
+    /// (headers and body as sent; header and query values, and the OAuth client secret,
+    /// as `$SPOTCHECK_…` references: see docs/security.md).
     #[arg(long)]
     export_curl: bool,
     /// Read this project file instead of the `spotcheck.toml` found from the working
@@ -159,10 +165,12 @@ pub async fn run(mut args: RunArgs) -> Result<u8, SetupError> {
         export_curl: args.export_curl,
     };
     let headers = super::common::parse_headers(&args.target.headers)?;
+    let state_headers = super::common::parse_state_headers(&args.state_headers)?;
     let shard = super::common::resolve_shard(args.shard)?;
     let options = RunOptions {
         target: args.target.spec(ReceiverConfig::default())?,
         headers,
+        state_headers,
         timeout: args.target.timeout,
         secret,
         format: args.format.signature_format,
@@ -186,7 +194,7 @@ pub async fn run(mut args: RunArgs) -> Result<u8, SetupError> {
     };
 
     let interrupt = Interrupt::listen();
-    let scenarios = load_scenarios(&args.scenarios, options.builtin)?;
+    let scenarios = load_scenarios(&args.scenarios, options.builtin, args.state_url.as_deref())?;
     let mut filter = CheckFilter::new(&args.only, &args.skip, &args.tags)?;
     if let Some(shard) = shard {
         let ids: Vec<String> = runner::check_infos(&scenarios, options.builtin)
@@ -222,7 +230,7 @@ pub async fn run(mut args: RunArgs) -> Result<u8, SetupError> {
     let mut failed_write = false;
     for target in &reports {
         if let Err(err) = target.write(&report) {
-            eprintln!(
+            errln!(
                 "error: cannot write report {}: {err}",
                 target.path.display()
             );
@@ -265,7 +273,7 @@ impl Front {
     /// Prints the command's own output where it goes (see `report_on_stdout`).
     fn show(&self, text: String) {
         if self.report_on_stdout {
-            eprint!("{text}");
+            errout!("{text}");
         } else {
             out!("{text}");
         }
@@ -304,13 +312,13 @@ impl RunSink for Front {
                 }
             }
             RunEvent::Interrupted(Interruption::TlsProbe) => {
-                eprintln!("interrupted: writing reports");
+                errln!("interrupted: writing reports");
             }
             RunEvent::Interrupted(Interruption::Scenarios { grace }) => {
                 if let Some(progress) = &self.progress {
                     progress.finish();
                 }
-                eprintln!(
+                errln!(
                     "interrupted: finishing exchanges in flight ({} s at most), then writing reports",
                     grace.as_secs()
                 );
@@ -342,17 +350,30 @@ impl Interrupt {
 }
 
 /// The scenarios of the run (the user's, then the built-in ones), their override
-/// warnings printed.
-fn load_scenarios(paths: &[PathBuf], builtin: bool) -> Result<Vec<Scenario>, SetupError> {
+/// warnings printed. Every `observe` URL is held to `state_url`'s origin here, before
+/// anything is sent (absolute ones are refused without `--state-url`).
+fn load_scenarios(
+    paths: &[PathBuf],
+    builtin: bool,
+    state_url: Option<&str>,
+) -> Result<Vec<Scenario>, SetupError> {
     // The loader's diagnostics already say what and where (file:line:column).
     let mistakes =
         |err: crate::scenario::ScenarioError| SetupError::new(err.render(use_stderr_color()));
+    if let Some(url) = state_url {
+        crate::scenario::observe::origin_of(url).map_err(|err| {
+            SetupError::new(format!("--state-url: {err}")).with_hint(
+                "give your read-back endpoint's URL, e.g. https://partner.example/spotcheck-state",
+            )
+        })?;
+    }
     // All problems of all files at once; ids must be unique among them.
     let user = if paths.is_empty() {
         Vec::new()
     } else {
         crate::scenario::load_paths(paths).map_err(mistakes)?
     };
+    crate::scenario::check_origins(&user, state_url).map_err(mistakes)?;
     let scenarios = if builtin {
         crate::scenario::with_builtin(user).map_err(mistakes)?
     } else {
@@ -363,7 +384,7 @@ fn load_scenarios(paths: &[PathBuf], builtin: bool) -> Result<Vec<Scenario>, Set
         .iter()
         .flat_map(|s| s.warnings.iter().cloned())
         .collect();
-    eprint!(
+    errout!(
         "{}",
         crate::scenario::diagnostic::render_warnings(&warnings, use_stderr_color())
     );
@@ -393,7 +414,7 @@ fn replay(args: &RunArgs) -> Replay {
         endpoint: args.target.endpoint.clone(),
         args: Vec::new(),
         ca_cert: args.target.ca_cert.clone(),
-        client_cert: None,
+        ..Replay::default()
     };
     let path = |p: &PathBuf| p.display().to_string();
     if let Some(ca) = &args.target.ca_cert {
@@ -428,7 +449,7 @@ fn replay(args: &RunArgs) -> Replay {
         replay.push("--envelope", &value_name(&envelope));
     }
     if let Some(url) = &args.oauth.oauth_token_url {
-        replay.push("--oauth-token-url", url);
+        replay.push_url("--oauth-token-url", url, crate::replay::OAUTH_TOKEN_URL_ENV);
     }
     if let Some(id) = &args.oauth.oauth_client_id {
         replay.push("--oauth-client-id", id);
@@ -451,7 +472,14 @@ fn replay(args: &RunArgs) -> Replay {
         replay.push("--events", &args.events.join(","));
     }
     if let Some(url) = &args.state_url {
-        replay.push("--state-url", url);
+        replay.push_url("--state-url", url, crate::replay::STATE_URL_ENV);
+    }
+    // Every --state-header value is a credential: the command reads it from a variable.
+    for (name, _) in super::common::parse_state_headers(&args.state_headers).unwrap_or_default() {
+        replay.args.push("--state-header".into());
+        replay
+            .args
+            .push(super::common::state_header_reference(&name));
     }
     if args.strict {
         replay.push_flag("--strict");

@@ -28,6 +28,10 @@ pub enum ScenariosCommand {
         /// Files or directories to check.
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
+        /// The read-back URL `run` will get: absolute `observe` URLs must be on its origin
+        /// (without it they are refused, as `run` without --state-url refuses them).
+        #[arg(long, value_name = "URL")]
+        state_url: Option<String>,
     },
     /// Print the JSON Schema of the scenario format (for editors: taplo, Tombi, VS Code).
     #[command(
@@ -69,7 +73,7 @@ pub async fn run(args: ScenariosArgs) -> Result<u8, SetupError> {
             }
             Ok(exit::CONFORMANT)
         }
-        ScenariosCommand::Check { paths } => {
+        ScenariosCommand::Check { paths, state_url } => {
             // The project file too: named among the paths, or found from here.
             let projects = super::project::files_to_check(&paths);
             let mut bad_project = false;
@@ -77,7 +81,7 @@ pub async fn run(args: ScenariosArgs) -> Result<u8, SetupError> {
                 match crate::project::load(path) {
                     Ok(_) => outln!("ok: project file {}", path.display()),
                     Err(err) => {
-                        eprint!("{}", err.render(stderr_color()));
+                        errout!("{}", err.render(stderr_color()));
                         bad_project = true;
                     }
                 }
@@ -89,7 +93,7 @@ pub async fn run(args: ScenariosArgs) -> Result<u8, SetupError> {
             let code = if scenario_paths.is_empty() {
                 exit::CONFORMANT
             } else {
-                check_scenarios(&scenario_paths)
+                check_scenarios(&scenario_paths, state_url.as_deref())?
             };
             Ok(if bad_project { exit::SETUP } else { code })
         }
@@ -121,8 +125,8 @@ pub async fn run(args: ScenariosArgs) -> Result<u8, SetupError> {
 
 /// `scenarios check` over scenario files: the count, the programs note and the
 /// warnings, or every mistake (exit 2).
-fn check_scenarios(paths: &[PathBuf]) -> u8 {
-    match scenario::load_paths(paths) {
+fn check_scenarios(paths: &[PathBuf], state_url: Option<&str>) -> Result<u8, SetupError> {
+    Ok(match load_checked(paths, state_url)? {
         Ok(found) => {
             let files = count_files(&found);
             outln!(
@@ -139,7 +143,21 @@ fn check_scenarios(paths: &[PathBuf]) -> u8 {
             print_error(&err);
             exit::SETUP
         }
+    })
+}
+
+/// `scenarios check`: the files loaded, then every `observe` URL held to the
+/// `--state-url` origin as `run` holds it.
+fn load_checked(
+    paths: &[PathBuf],
+    state_url: Option<&str>,
+) -> Result<Result<Vec<Scenario>, ScenarioError>, SetupError> {
+    if let Some(url) = state_url {
+        scenario::observe::origin_of(url)
+            .map_err(|err| SetupError::new(format!("--state-url: {err}")))?;
     }
+    Ok(scenario::load_paths(paths)
+        .and_then(|found| scenario::check_origins(&found, state_url).map(|()| found)))
 }
 
 /// Prints, on stderr, the scenarios' warnings (payload overrides Spotnana's schema
@@ -149,7 +167,7 @@ pub fn print_warnings(scenarios: &[Scenario]) {
         .iter()
         .flat_map(|s| s.warnings.iter().cloned())
         .collect();
-    eprint!(
+    errout!(
         "{}",
         scenario::diagnostic::render_warnings(&warnings, stderr_color())
     );
@@ -188,7 +206,7 @@ fn count_files(found: &[Scenario]) -> usize {
 
 /// Prints scenario errors to stderr, in colour only on a terminal without `NO_COLOR`.
 pub fn print_error(err: &ScenarioError) {
-    eprint!("{}", err.render(stderr_color()));
+    errout!("{}", err.render(stderr_color()));
 }
 
 /// Colour on stderr: a terminal and no `NO_COLOR`.

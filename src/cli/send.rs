@@ -84,7 +84,7 @@ pub async fn run(args: SendArgs) -> Result<u8, SetupError> {
     if args.dry_run {
         let text = super::timeline::render_schedule(&RetryPolicy::default(), args.time_scale);
         // A closed pipe (`| head`) is not an error worth a panic.
-        let mut out = std::io::stdout().lock();
+        let mut out = crate::redact::stdout();
         let _ = writeln!(out, "{text}dry run: nothing was sent");
         let _ = out.flush();
         return Ok(exit::CONFORMANT);
@@ -105,7 +105,7 @@ pub async fn run(args: SendArgs) -> Result<u8, SetupError> {
         for violation in
             crate::scenario::overrides::payload_violations(kind, patch, args.replace_payload)
         {
-            eprintln!("{}", override_warning(path, kind, &violation));
+            errln!("{}", override_warning(path, kind, &violation));
         }
     }
 
@@ -278,7 +278,7 @@ async fn deliver(
 pub fn check_endpoint(endpoint: &str) -> Result<(), SetupError> {
     let url = crate::delivery::endpoint::parse_endpoint(endpoint)?;
     if url.scheme() == "http" {
-        eprintln!(
+        errln!(
             "note: {endpoint} is plain http://; Spotnana delivers only over HTTPS (TLS 1.2+), \
              so use this for a local dev server only"
         );
@@ -408,7 +408,7 @@ pub async fn deliver_and_print_with(
                 && !name.eq_ignore_ascii_case(crate::signing::HEADER_TIMESTAMP)
         });
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::redact::stdout();
     let _ = writeln!(out, "seed {seed} (replay with --seed {seed})");
     if let Some(oauth) = &how.oauth {
         let _ = writeln!(
@@ -434,7 +434,7 @@ pub async fn deliver_and_print_with(
         None => client.send(&attempt).await,
     };
     let verdict = DeliveryVerdict::of(&exchange);
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::redact::stdout();
     let _ = write!(out, "{}", render_response(&exchange));
     let _ = writeln!(out, "{}", verdict_line(&verdict));
     let _ = out.flush();

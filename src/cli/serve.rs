@@ -101,8 +101,8 @@ pub async fn run(args: ServeArgs) -> Result<u8, SetupError> {
         None => {
             let secret = Secret::generate(&mut rand::rng());
             // The one intended place a secret is shown: the user needs it to sign.
-            eprintln!("generated secret: {}", secret.expose_whsec());
-            eprintln!(
+            errln!("generated secret: {}", secret.expose_whsec());
+            errln!(
                 "  (set {} to it, or pass --secret-env/--secret-file to use your own)",
                 args.secret.secret_env
             );
@@ -149,7 +149,7 @@ pub async fn run(args: ServeArgs) -> Result<u8, SetupError> {
     }
     match (&args.ca_out, &running.ca_pem) {
         (Some(path), Some(_)) => outln!("CA certificate written to {}", path.display()),
-        (None, Some(_)) => eprintln!(
+        (None, Some(_)) => errln!(
             "note: the generated CA is not saved; pass --ca-out PATH to trust it (--ca-cert PATH)"
         ),
         _ => {}
@@ -158,10 +158,10 @@ pub async fn run(args: ServeArgs) -> Result<u8, SetupError> {
         outln!("validating payloads against Spotnana's published schemas (400 on a violation)");
     }
     if args.plain {
-        eprintln!("warning: plain HTTP; Spotnana delivers only over HTTPS (TLS 1.2+)");
+        errln!("warning: plain HTTP; Spotnana delivers only over HTTPS (TLS 1.2+)");
     }
     wait_for_stop().await;
-    eprintln!("shutting down");
+    errln!("shutting down");
     running.shutdown().await;
     Ok(exit::CONFORMANT)
 }

@@ -34,7 +34,7 @@ pub async fn run(args: SignArgs) -> Result<u8, SetupError> {
     if args.file.as_ref().is_none_or(|f| f.as_os_str() == "-")
         && std::io::IsTerminal::is_terminal(&std::io::stdin())
     {
-        eprintln!("reading the body from standard input (end it with Ctrl-D)");
+        errln!("reading the body from standard input (end it with Ctrl-D)");
     }
     let body = read_input(args.file.as_deref().unwrap_or(std::path::Path::new("-")))?;
     let id = args

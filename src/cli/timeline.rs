@@ -182,7 +182,7 @@ pub async fn retry_and_print(
 }
 
 fn print_flush(text: &str) {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::redact::stdout();
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
 }

@@ -50,7 +50,7 @@ pub async fn run(args: VerifyArgs) -> Result<u8, SetupError> {
     if args.file.as_ref().is_none_or(|f| f.as_os_str() == "-")
         && std::io::IsTerminal::is_terminal(&std::io::stdin())
     {
-        eprintln!("reading the body from standard input (end it with Ctrl-D)");
+        errln!("reading the body from standard input (end it with Ctrl-D)");
     }
     let body = read_input(&path)?;
     let input = Input {

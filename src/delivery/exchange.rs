@@ -170,7 +170,9 @@ pub fn is_sensitive_header(name: &str) -> bool {
 /// C1 controls (U+009B is a terminal's CSI), so a hostile peer's header could drive
 /// the user's terminal when printed. They are escaped as `\u{..}` like body excerpts.
 pub fn recorded_value(name: &str, value: &str) -> String {
-    if is_sensitive_header(name) {
+    // A value the run registered as a credential (a `--header` value, a token) is
+    // masked in its header position whatever its name and length (see crate::redact).
+    if is_sensitive_header(name) || crate::redact::is_credential(value) {
         "***redacted***".to_owned()
     } else {
         escape_controls(value)

@@ -3,6 +3,7 @@
 pub mod classify;
 pub mod client;
 pub mod connection;
+pub mod destination;
 pub mod endpoint;
 pub mod exchange;
 pub mod oauth;

@@ -314,7 +314,12 @@ pub fn parse_token_response(exchange: &Exchange) -> Result<IssuedToken, String> 
         return Err("the answer is not a JSON object; answer {\"access_token\", \"expires_in\", \"token_type\": \"Bearer\"}".to_owned());
     };
     let access_token = match object.get("access_token") {
-        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        Some(Value::String(s)) if !s.is_empty() => {
+            // An issued token is a credential learned mid-run: masked in every output
+            // from here on, like CI's `::add-mask::`.
+            crate::redact::register(s);
+            s.clone()
+        }
         Some(Value::String(_)) => return Err("access_token is empty".to_owned()),
         Some(other) => {
             return Err(format!(
@@ -388,6 +393,14 @@ fn kind(value: &Value) -> &'static str {
 /// the response's `access_token` values.
 pub fn redact_token_exchange(mut exchange: Exchange) -> Exchange {
     exchange.request.body_excerpt = redact_form(&exchange.request.body_excerpt);
+    // The body too: `--export-curl` writes it (as `$SPOTCHECK_OAUTH_CLIENT_SECRET`).
+    if let Ok(form) = std::str::from_utf8(&exchange.request.body) {
+        let redacted = redact_form(form);
+        if redacted != form {
+            exchange.request.body_len = redacted.len();
+            exchange.request.body = Bytes::from(redacted);
+        }
+    }
     if let Some(response) = &mut exchange.response
         && let Ok(mut json) = serde_json::from_slice::<Value>(&response.body)
         && let Some(object) = json.as_object_mut()

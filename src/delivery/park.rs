@@ -14,7 +14,7 @@ use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use super::exchange::{is_sensitive_header, recorded_value};
+use super::exchange::recorded_value;
 use super::request::is_reserved;
 use super::retry::{AttemptReport, RetryMessage};
 use crate::signing::SignatureFormat;
@@ -220,7 +220,9 @@ impl ParkedMessage {
         for (name, value) in &self.headers {
             if let Some((_, given)) = overrides.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
                 headers.push((name.clone(), given.clone()));
-            } else if value == REDACTED && is_sensitive_header(name) {
+            } else if value == REDACTED {
+                // Credential-named headers and every `--header` value (see
+                // crate::redact) are stored masked: the user gives them again.
                 return Err(ParkError::Redacted { name: name.clone() });
             } else {
                 headers.push((name.clone(), value.clone()));

@@ -2,9 +2,12 @@
 //!
 //! The command sends the same method, URL, headers (the signature, timestamp and id
 //! headers exactly as sent) and body bytes. The signing secret is never part of a
-//! request, so it cannot appear; credential headers (recorded redacted) are written
-//! as a reference to an environment variable named after the header
-//! (`-H "Authorization: $AUTHORIZATION"`), which the user sets before pasting.
+//! request, so it cannot appear. No other credential value is written either; each is
+//! a reference to an environment variable the user sets before pasting (see
+//! docs/security.md, "Redaction"): a credential header (by name, or one whose value
+//! the run masked: every `--header`) as `--header "Name: $SPOTCHECK_HEADER_NAME"`, a
+//! query value as `$SPOTCHECK_ENDPOINT_<PARAM>` (or the token or state URL's prefix),
+//! a token request's `client_secret` as `$SPOTCHECK_OAUTH_CLIENT_SECRET`.
 //! Bodies that are not printable single-line text use bash's `$'…'` quoting, so the
 //! command needs bash or zsh.
 
@@ -13,7 +16,7 @@ use std::path::Path;
 
 use crate::delivery::exchange::{RequestRecord, is_sensitive_header};
 
-use super::repro::{header_env_name, shell_quote};
+use crate::replay::{OAUTH_CLIENT_SECRET_ENV, Replay, double_quoted, header_word, shell_quote};
 
 /// The largest body written into a command; larger ones are left out with a note.
 pub const CURL_BODY_LIMIT: usize = 64 * 1024;
@@ -24,24 +27,38 @@ const USER_AGENT: &str = concat!("spotcheck/", env!("CARGO_PKG_VERSION"));
 /// The request as a `curl` command (lines joined with ` \` continuations, each after
 /// the first indented by `indent`). `ca_cert` is the `--ca-cert` of the run, passed
 /// on as `--cacert`; `client` its `--client-cert`/`--client-key`, as `--cert`/`--key`.
+/// Query values are read from `$SPOTCHECK_URL_<PARAM>`; [`command_for`] names them
+/// after the run's flags.
 pub fn command(
     request: &RequestRecord,
     ca_cert: Option<&Path>,
     client: Option<(&Path, &Path)>,
     indent: &str,
 ) -> String {
+    let replay = Replay {
+        ca_cert: ca_cert.map(Path::to_path_buf),
+        client_cert: client.map(|(cert, key)| (cert.to_path_buf(), key.to_path_buf())),
+        ..Replay::default()
+    };
+    command_for(request, &replay, indent)
+}
+
+/// The request as a `curl` command with the run's `--ca-cert` and client certificate
+/// from `replay`, and its query values read from the variables of the flag the URL
+/// came from (`$SPOTCHECK_ENDPOINT_CODE` for `--endpoint '…?code=…'`).
+pub fn command_for(request: &RequestRecord, replay: &Replay, indent: &str) -> String {
     let mut parts: Vec<String> = vec![format!(
         "curl --silent --show-error --include --request {} {}",
         shell_quote(&request.method),
-        shell_quote(&request.url)
+        replay.url_word(&request.url)
     )];
-    if let Some(ca) = ca_cert {
+    if let Some(ca) = &replay.ca_cert {
         parts.push(format!(
             "--cacert {}",
             shell_quote(&ca.display().to_string())
         ));
     }
-    if let Some((cert, key)) = client {
+    if let Some((cert, key)) = &replay.client_cert {
         parts.push(format!(
             "--cert {} --key {}",
             shell_quote(&cert.display().to_string()),
@@ -51,7 +68,7 @@ pub fn command(
     let mut user_agent = false;
     for (name, value) in &request.headers {
         user_agent |= name.eq_ignore_ascii_case("user-agent");
-        parts.push(format!("--header {}", header_word(name, value)));
+        parts.push(format!("--header {}", header_word_for(name, value)));
     }
     if !user_agent {
         parts.push(format!(
@@ -61,7 +78,7 @@ pub fn command(
     }
     let complete = request.body.len() == request.body_len;
     if request.body_len > 0 && complete && request.body_len <= CURL_BODY_LIMIT {
-        parts.push(format!("--data-binary {}", quote_body(&request.body)));
+        parts.push(format!("--data-binary {}", body_word(&request.body)));
     }
     let mut out = parts.join(&format!(" \\\n{indent}  "));
     if request.body_len > CURL_BODY_LIMIT || (request.body_len > 0 && !complete) {
@@ -75,17 +92,38 @@ pub fn command(
     out
 }
 
-fn header_word(name: &str, value: &str) -> String {
-    if is_sensitive_header(name) {
-        let safe = name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if safe {
-            return format!("\"{name}: ${}\"", header_env_name(name));
-        }
-        return shell_quote(&format!("{name}: <redacted>"));
+fn header_word_for(name: &str, value: &str) -> String {
+    let masked = is_sensitive_header(name)
+        || value == crate::redact::MASK
+        || crate::redact::is_credential(value);
+    if masked {
+        return header_word(name);
     }
     shell_quote(&format!("{name}: {value}"))
+}
+
+/// The body word: a form holding `client_secret` reads it from
+/// `$SPOTCHECK_OAUTH_CLIENT_SECRET` (the record holds it masked); anything else as sent.
+fn body_word(body: &[u8]) -> String {
+    if let Ok(text) = std::str::from_utf8(body)
+        && !text.chars().any(char::is_control)
+        && text
+            .split('&')
+            .any(|pair| pair.starts_with("client_secret="))
+    {
+        let pairs: Vec<String> = text
+            .split('&')
+            .map(|pair| {
+                if pair.starts_with("client_secret=") {
+                    format!("client_secret=${OAUTH_CLIENT_SECRET_ENV}")
+                } else {
+                    double_quoted(pair)
+                }
+            })
+            .collect();
+        return format!("\"{}\"", pairs.join("&"));
+    }
+    quote_body(body)
 }
 
 /// Single quotes for printable one-line text; `$'…'` with `\xHH` escapes otherwise.
@@ -150,10 +188,38 @@ mod tests {
              --cacert /tmp/ca.pem \\\n  \
              --cert /tmp/client.pem --key '/tmp/my key.pem' \\\n  \
              --header 'Content-Type: application/json' \\\n  \
-             --header \"Authorization: $AUTHORIZATION\" \\\n  \
+             --header \"Authorization: $SPOTCHECK_HEADER_AUTHORIZATION\" \\\n  \
              --header 'User-Agent: spotcheck/0.1.0' \\\n  \
              --data-binary '{\"a\":\"it'\\''s\"}'"
                 .replace("0.1.0", env!("CARGO_PKG_VERSION"))
+        );
+    }
+
+    #[test]
+    fn query_values_and_the_client_secret_are_env_references() {
+        let mut token = record(
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            b"grant_type=client_credentials&client_id=a$b&client_secret=***redacted***",
+        );
+        token.url = "https://h.example/token?tenant=t1".into();
+        let mut replay = Replay::default();
+        replay.push_url(
+            "--oauth-token-url",
+            "https://h.example/token?tenant=t1",
+            crate::replay::OAUTH_TOKEN_URL_ENV,
+        );
+        let line = command_for(&token, &replay, "");
+        assert!(
+            line.starts_with(
+                r#"curl --silent --show-error --include --request POST "https://h.example/token?tenant=$SPOTCHECK_OAUTH_TOKEN_URL_TENANT""#
+            ),
+            "{line}"
+        );
+        assert!(
+            line.ends_with(
+                r#"--data-binary "grant_type=client_credentials&client_id=a\$b&client_secret=$SPOTCHECK_OAUTH_CLIENT_SECRET""#
+            ),
+            "{line}"
         );
     }
 

@@ -67,7 +67,9 @@ impl ReportTarget {
             ReportFormat::Tap => tap::render(report).into_bytes(),
             ReportFormat::Html => html::render(report).into_bytes(),
         };
-        crate::atomic_file::write_atomic(&self.path, &bytes)
+        // The one edge every report format leaves through: every credential value of
+        // the run masked (see crate::redact).
+        crate::atomic_file::write_atomic(&self.path, &crate::redact::bytes(&bytes))
     }
 }
 

@@ -295,16 +295,7 @@ fn render_curl(out: &mut String, report: &RunReport, check: &CheckResult) {
             let _ = writeln!(
                 out,
                 "    {}",
-                super::curl::command(
-                    &exchange.request,
-                    report.replay.ca_cert.as_deref(),
-                    report
-                        .replay
-                        .client_cert
-                        .as_ref()
-                        .map(|(cert, key)| (cert.as_path(), key.as_path())),
-                    "    "
-                )
+                super::curl::command_for(&exchange.request, &report.replay, "    ")
             );
         }
         None => {

@@ -24,8 +24,11 @@ pub struct RunContext {
     pub envelope: EnvelopeStyle,
     /// `audience.organizationId`.
     pub organization_id: String,
-    /// Headers on every delivery.
+    /// Headers on every delivery (`--header`); never sent to the state URL.
     pub headers: Vec<(String, String)>,
+    /// Headers on every observation (`--state-header`: the read-back endpoint's own
+    /// credentials); sent only to the state URL's origin, never recorded in clear.
+    pub state_headers: Vec<(String, String)>,
     /// Per-delivery timeout.
     pub timeout: Duration,
     /// What the endpoint subscribed to: checks send only its types, operations and

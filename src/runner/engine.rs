@@ -83,6 +83,7 @@ pub async fn run(
         envelope: options.envelope,
         organization_id,
         headers: options.headers.clone(),
+        state_headers: options.state_headers.clone(),
         timeout: options.timeout,
         subscription: options.subscription.clone(),
         state_url,

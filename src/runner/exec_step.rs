@@ -358,8 +358,9 @@ pub async fn run(invocation: Invocation) -> Outcome {
     for name in &invocation.hide_env {
         command.env_remove(name);
     }
+    // The program sees what a report would: every credential value of the run masked.
     for (name, value) in &invocation.env {
-        command.env(name, value);
+        command.env(name, crate::redact::text(value).as_ref());
     }
     let mut child = match spawn(&mut command).await {
         Ok(child) => child,
@@ -370,7 +371,7 @@ pub async fn run(invocation: Invocation) -> Outcome {
     let stderr = Arc::new(Mutex::new(Capture::new(STDERR_TAIL, true)));
     let mut tasks = tokio::task::JoinSet::new();
     if let Some(mut pipe) = child.stdin.take() {
-        let input = invocation.stdin;
+        let input = crate::redact::bytes(&invocation.stdin).into_owned();
         // A program that never reads its stdin must not block the run: write from a
         // task, ignore a closed pipe, stop at the deadline.
         tasks.spawn(async move {

@@ -30,8 +30,11 @@ pub struct RunOptions {
     /// Where deliveries go: `--endpoint` (or the reference receiver, whose secrets,
     /// state and OAuth the engine sets), `--ca-cert`, `--client-cert`/`--client-key`.
     pub target: TargetSpec,
-    /// Extra headers on every delivery.
+    /// Extra headers on every delivery (`--header`); never sent to the state URL.
     pub headers: Vec<(String, String)>,
+    /// Headers on every observation of the state URL (`--state-header`), and only there:
+    /// the read-back endpoint's own credentials.
+    pub state_headers: Vec<(String, String)>,
     /// Per-delivery timeout.
     pub timeout: Duration,
     /// The signing secret (generated for the reference receiver when absent).

@@ -1106,10 +1106,25 @@ async fn run_observe(
     ctx: &RunContext,
     rng: &mut SeededRng,
 ) -> Result<(Exchange, u16), Failure> {
-    let url = observe.url.render(scope, rng).map_err(|e| Failure {
+    let rendered = observe.url.render(scope, rng).map_err(|e| Failure {
         judgement: Judgement::Error(format!("cannot build the observation URL: {e}")),
         exchange: None,
     })?;
+    // Only the state URL's origin is read, whatever the file or a template value says.
+    let state_url = ctx.state_url.as_deref().ok_or_else(|| Failure {
+        judgement: Judgement::Error(
+            "cannot build the observation URL: it needs --state-url (an observation endpoint)"
+                .to_owned(),
+        ),
+        exchange: None,
+    })?;
+    let url =
+        crate::scenario::observe::resolve(&observe.target, &rendered, state_url).map_err(|e| {
+            Failure {
+                judgement: Judgement::Error(format!("the observation URL is refused: {e}")),
+                exchange: None,
+            }
+        })?;
     let expected: Vec<(String, Value)> = expect
         .json
         .iter()
@@ -1121,13 +1136,16 @@ async fn run_observe(
         })?;
     let deadline = Instant::now() + expect.within.unwrap_or(Duration::ZERO);
     loop {
+        // The read-back endpoint's own credentials (`--state-header`), never the
+        // endpoint's (`--header`): each goes only where the user pointed it.
         let attempt = Attempt {
             method: reqwest::Method::GET,
             url: url.clone(),
-            headers: ctx.headers.clone(),
+            headers: ctx.state_headers.clone(),
             body: bytes::Bytes::new(),
         };
-        let exchange = ctx.client.send(&attempt).await;
+        let mut exchange = ctx.client.send(&attempt).await;
+        redact_state_headers(&mut exchange, &ctx.state_headers);
         let problem = observe_problem(&exchange, expect, &expected);
         match problem {
             None => {
@@ -1153,6 +1171,19 @@ async fn run_observe(
                 });
             }
             Some(_) => tokio::time::sleep(POLL_INTERVAL).await,
+        }
+    }
+}
+
+/// Every `--state-header` value is a credential: the recorded request shows
+/// [`crate::delivery::park::REDACTED`] in its place, whatever the header's name.
+fn redact_state_headers(exchange: &mut Exchange, state_headers: &[(String, String)]) {
+    for (name, value) in &mut exchange.request.headers {
+        if state_headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            *value = crate::delivery::park::REDACTED.to_owned();
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod diagnostic;
 mod ids;
 pub mod json;
 pub mod model;
+pub mod observe;
 pub mod overrides;
 mod parse;
 mod raw;
@@ -31,11 +32,13 @@ pub use builtin::{builtin, with_builtin};
 pub use diagnostic::{Problem, ScenarioError};
 pub use ids::check_unique_ids;
 pub use json::JsonTemplate;
+pub use model::ObserveTarget;
 pub use model::{
     Action, Authorization, BodyStyle, Capability, ExecStep, Expect, Observe, Origin, Precondition,
     Product, Scenario, SendSource, SendStep, SignatureSpec, SignatureToken, Step, StepRef, Tamper,
     TokenCredentials, TokenStep, Var,
 };
+pub use observe::check_origins;
 pub use parse::load_str;
 pub use read::{load_path, load_paths};
 pub use status::{StatusClass, StatusError, StatusExpect};

@@ -411,11 +411,32 @@ pub enum Tamper {
 pub use crate::event::body_style::BodyStyle;
 pub use crate::event::fixtures::Product;
 
-/// `observe = "GET URL"`: read the partner's observation endpoint.
+/// `observe = "GET URL"`: read the partner's observation endpoint (only on the
+/// `--state-url` origin: see the `observe` module).
 #[derive(Debug, Clone)]
 pub struct Observe {
-    /// The URL (after `GET `), usually `{{ state_url }}/…`.
+    /// The URL (after `GET `): a path under `--state-url` or `{{ state_url }}/…`.
     pub url: Template,
+    /// How the URL is written, which says where it can point.
+    pub target: ObserveTarget,
+    /// Where the URL is in the file (for a refusal once `--state-url` is known).
+    pub url_span: std::ops::Range<usize>,
+}
+
+/// How an `observe` URL is written, which says where it can point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObserveTarget {
+    /// `{{ state_url }}/…`: under `--state-url` by construction.
+    StateUrl,
+    /// A path (`/pnrs/{{ pnr }}` or `pnrs/…`), appended to `--state-url`'s path (the
+    /// recommended form: it cannot name a host).
+    Path,
+    /// An absolute URL written out; `origin` is its `scheme://host:port`, which must be
+    /// `--state-url`'s.
+    Absolute {
+        /// The URL's origin, as `scheme://host[:port]`.
+        origin: String,
+    },
 }
 
 /// What must hold after a step.
