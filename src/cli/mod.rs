@@ -50,7 +50,7 @@ pub enum Command {
     #[command(
         after_help = "Example:\n  spotcheck run --endpoint https://staging.partner.example/webhooks --report junit=spotcheck.xml"
     )]
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Send one signed event like Spotnana would and print the exchange.
     #[command(
         after_help = "Example:\n  spotcheck send PNR_V3/BOOKING_TICKETED --endpoint https://staging.partner.example/webhooks"
@@ -123,7 +123,7 @@ pub fn main() -> u8 {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Run(args) => run::run(args).await,
+            Command::Run(args) => run::run(*args).await,
             Command::Completions(args) => completions::run(args).await,
             Command::Man(args) => completions::run_man(args).await,
             Command::Send(args) => send::run(args).await,
