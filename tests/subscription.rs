@@ -451,3 +451,35 @@ async fn a_typed_flag_wins_over_the_project_file_even_at_its_default_value() {
     assert_eq!(output.code, Some(1), "{}", output.all());
     assert!(output.stdout.contains("--timeout 3s"), "{}", output.stdout);
 }
+
+#[tokio::test]
+async fn a_header_from_the_project_file_is_redacted_like_a_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = crate::support::tls_fixtures::closed_port();
+    std::fs::write(
+        dir.path().join("spotcheck.toml"),
+        format!(
+            "endpoint = \"https://127.0.0.1:{port}/hook\"\ntimeout = \"2s\"\n\
+             [headers]\n\"X-Partner-Tag\" = \"tagvalue-5f3a9c1e7b\"\n"
+        ),
+    )
+    .unwrap();
+    let output = run_in(
+        dir.path(),
+        &[
+            "run",
+            "--only",
+            "delivery.status-200",
+            "--verbose",
+            "--export-curl",
+        ],
+    )
+    .run()
+    .await;
+    assert_eq!(output.code, Some(1), "{}", output.all());
+    assert!(
+        !output.all().contains("tagvalue-5f3a9c1e7b"),
+        "{}",
+        output.all()
+    );
+}

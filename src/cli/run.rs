@@ -148,6 +148,9 @@ pub async fn run(mut args: RunArgs) -> Result<u8, SetupError> {
             given: args.given,
         };
         super::project::apply(&project, flags);
+        // The file's endpoint and headers are credentials like the flags' (registered
+        // before the file was read): the redactor learns them too.
+        super::credentials::target(&args.target);
     }
     let reports = args
         .reports
