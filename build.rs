@@ -9,7 +9,11 @@ mod builtin_order;
 
 fn main() {
     println!("cargo:rerun-if-changed=scenarios");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    // Read at run time, not baked in with `env!` when the build script is compiled: a
+    // build script compiled in another checkout (a copied `target/`, a moved worktree)
+    // would otherwise embed that checkout's scenario files.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest_dir).join("scenarios");
     let mut files: Vec<String> = Vec::new();
     for suite in std::fs::read_dir(&root).expect("read scenarios/") {
         let suite = suite.expect("read scenarios/");

@@ -10,8 +10,14 @@ pub mod exit {
     pub const NOT_CONFORMANT: u8 = 1;
     /// The run could not be set up: bad flag, bad scenario file, missing or malformed secret.
     pub const SETUP: u8 = 2;
-    /// The run was interrupted (SIGINT); reports hold what was found so far.
+    /// The run was interrupted (SIGINT, Ctrl-C); reports hold what was found so far.
     pub const INTERRUPTED: u8 = 130;
+    /// The run was stopped by SIGTERM (CI cancellation, `timeout`, `docker stop`,
+    /// Kubernetes); handled exactly like [`INTERRUPTED`], 128 + 15 as shells report it.
+    pub const TERMINATED: u8 = 143;
+    /// The run was stopped by SIGHUP (the terminal or SSH session closed); handled
+    /// exactly like [`INTERRUPTED`], 128 + 1.
+    pub const HUNG_UP: u8 = 129;
 }
 
 /// A problem with what the user gave (flags, files, secret): exit code 2.

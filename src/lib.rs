@@ -122,6 +122,7 @@ pub mod delivery;
 pub mod diagnose;
 pub mod error;
 pub mod event;
+pub mod hardening;
 pub mod load;
 pub mod outcome;
 pub mod project;

@@ -363,20 +363,24 @@ fn observation_checks_need_state_and_render_their_urls() {
         ("/processed", serde_json::json!(1))
     );
 
+    // Both sends are one booking (one PNR told twice); the observation reads the PNR
+    // the newer step sent.
     let newest = get("ordering.newest-timestamp-wins");
-    let vars = newest.resolve_vars(&ctx, &mut rng(9)).unwrap();
-    assert_eq!(vars.len(), 1);
-    assert_eq!(vars[0].1.len(), 10);
-    ctx.vars.extend(vars.iter().cloned());
-    let older = sends(&newest)[1];
+    let [newer, older] = sends(&newest)[..] else {
+        panic!("two sends")
+    };
     assert_eq!(older.message_time.unwrap().whole_seconds(), -60);
-    let payload = older
-        .payload
-        .as_ref()
-        .unwrap()
-        .render(&ctx, &mut rng(9))
-        .unwrap();
-    assert_eq!(payload["pnrId"], serde_json::json!(vars[0].1));
+    assert_eq!(newer.booking.as_deref(), Some("b1"));
+    assert_eq!(older.booking.as_deref(), Some("b1"));
+    let Action::Observe(observe) = &newest.steps[3].action else {
+        panic!("step 4 observes")
+    };
+    ctx.steps
+        .insert(("newer".into(), StepField::PnrId), "1234567890".into());
+    assert_eq!(
+        observe.url.render(&ctx, &mut rng(9)).unwrap(),
+        "http://127.0.0.1:1/state/pnrs/1234567890"
+    );
 }
 
 #[test]

@@ -1,6 +1,8 @@
-//! Ctrl-C during `spotcheck run`: sending stops, exchanges in flight get a second,
-//! every requested report is written with the checks done so far and the rest marked
-//! `interrupted`, and the exit code is 130.
+//! Stopping `spotcheck run` half-way: Ctrl-C (SIGINT), SIGTERM (CI cancellation,
+//! `timeout`, `docker stop`, Kubernetes) and SIGHUP (a closed terminal) are each a clean
+//! stop. Sending stops, exchanges in flight get a second, every requested report is
+//! written with the checks done so far and the rest marked `interrupted`, and the exit
+//! code names the signal: 130, 143, 129.
 
 use std::time::{Duration, Instant};
 
@@ -14,6 +16,33 @@ const HELD: Duration = Duration::from_secs(30);
 
 #[tokio::test]
 async fn sigint_writes_partial_reports_and_exits_130() {
+    stop_mid_run("INT", 130, "interrupted: finishing exchanges in flight").await;
+}
+
+#[tokio::test]
+async fn sigterm_writes_partial_reports_and_exits_143() {
+    stop_mid_run(
+        "TERM",
+        143,
+        "interrupted (SIGTERM): finishing exchanges in flight",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn sighup_writes_partial_reports_and_exits_129() {
+    stop_mid_run(
+        "HUP",
+        129,
+        "interrupted (SIGHUP): finishing exchanges in flight",
+    )
+    .await;
+}
+
+/// Runs every suite against a receiver that holds each answer, sends `signal` once
+/// deliveries are in flight, and checks the exit code, the stderr line and every
+/// report.
+async fn stop_mid_run(signal: &str, code: i32, said: &str) {
     let receiver = support::start(vec![Flaw::SlowAck(HELD)]).await;
     let running = &receiver.running;
     let dir = tempfile::tempdir().unwrap();
@@ -54,7 +83,7 @@ async fn sigint_writes_partial_reports_and_exits_130() {
     }
     let pid = child.id().expect("still running").to_string();
     let kill = std::process::Command::new("kill")
-        .args(["-INT", &pid])
+        .args([format!("-{signal}").as_str(), &pid])
         .status()
         .expect("kill runs");
     assert!(kill.success());
@@ -69,16 +98,16 @@ async fn sigint_writes_partial_reports_and_exits_130() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(
         output.status.code(),
-        Some(130),
-        "stdout: {stdout}\nstderr: {stderr}"
+        Some(code),
+        "SIG{signal}: stdout: {stdout}\nstderr: {stderr}"
     );
     // A second of grace for exchanges in flight, then the reports: well under the
     // held answers (a loaded machine gets ten seconds of slack).
-    assert!(took < Duration::from_secs(10), "took {took:?} after SIGINT");
     assert!(
-        stderr.contains("interrupted: finishing exchanges in flight"),
-        "{stderr}"
+        took < Duration::from_secs(10),
+        "took {took:?} after SIG{signal}"
     );
+    assert!(stderr.contains(said), "{stderr}");
     assert!(stdout.trim_end().ends_with("— INTERRUPTED"), "{stdout}");
 
     // JSON: the TLS checks (done before the signal) kept their outcome; every delivery
@@ -128,4 +157,129 @@ async fn sigint_writes_partial_reports_and_exits_130() {
         "no temporary files are left behind"
     );
     receiver.running.shutdown().await;
+}
+
+/// Starts `spotcheck ARGS` (the secret set), waits for its sixth attempt's timeline row
+/// (after it the next attempt is a minute away), sends `signal`, and returns the exit
+/// code and everything printed.
+fn stop_after_six_attempts(command: cli::Spotcheck, signal: &str) -> (Option<i32>, String) {
+    let mut child = command.secret(support::SECRET).spawn();
+    tokio::task::block_in_place(|| {
+        child.wait_for("sixth attempt", |line| {
+            let first = line.split_whitespace().next()?;
+            (first == "6").then_some(())
+        });
+        let kill = std::process::Command::new("kill")
+            .args([format!("-{signal}").as_str(), &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(kill.success());
+        let (code, stdout, stderr) = child.wait(HELD);
+        (code, format!("{stdout}\n{stderr}"))
+    })
+}
+
+/// SIGHUP while `redeliver --retry` waits between attempts: the message is parked
+/// again (a new file beside the one given, which is left as it was), exit 129.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_during_redeliver_retry_parks_the_message_again_and_exits_129() {
+    use spotcheck::delivery::park::{self, ParkedMessage};
+    use spotcheck::delivery::retry::RetryMessage;
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let url = format!("{}/hook", server.uri());
+    let park_dir = tempfile::tempdir().unwrap();
+    let message = RetryMessage {
+        endpoint: url.clone(),
+        webhook_id: "evt-redeliver-1".into(),
+        body: bytes::Bytes::from_static(br#"{"eventType":"PNR_V3","payload":{"pnrId":"1"}}"#),
+        format: spotcheck::signing::SignatureFormat::V1,
+        custom_headers: Vec::new(),
+    };
+    let given = park::write(park_dir.path(), &ParkedMessage::new(&message, &[], "test")).unwrap();
+    let before = std::fs::read(&given).unwrap();
+    let command = cli::Spotcheck::new(["redeliver", "--retry", "--park-dir"])
+        .arg(park_dir.path())
+        .arg(&given);
+    let (code, output) = stop_after_six_attempts(command, "HUP");
+    assert_eq!(code, Some(129), "{output}");
+    assert_eq!(
+        std::fs::read(&given).unwrap(),
+        before,
+        "the file given is unchanged"
+    );
+    let again = park_dir.path().join("evt-redeliver-1-2.json");
+    assert!(
+        output.contains(&format!("parked: {}", again.display())),
+        "{output}"
+    );
+    let parked = park::read(&again).expect("parked again, complete");
+    assert_eq!(parked.webhook_id, "evt-redeliver-1");
+    assert_eq!(parked.attempts.len(), 6);
+    assert_eq!(parked.reason, "interrupted after 6 attempts");
+}
+
+/// SIGTERM while `send --retry` waits between attempts: the message is parked with the
+/// attempts made so far (as on Ctrl-C), the file is complete JSON, and the exit code
+/// is 143.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_send_retry_parks_the_message_and_exits_143() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    let url = format!("{}/hook", server.uri());
+    let park = tempfile::tempdir().unwrap();
+    let park_dir = park.path().join("parked");
+    // At the real time scale, after the first attempt and its five immediate retries
+    // the next attempt is a minute away: the command is waiting when the signal comes.
+    let command = cli::Spotcheck::new(["send", "PNR_V3/BOOKING_TICKETED", "--endpoint"])
+        .arg(&url)
+        .args(["--retry", "--park-dir"])
+        .arg(&park_dir);
+    let (code, stdout) = stop_after_six_attempts(command, "TERM");
+    assert_eq!(code, Some(143), "{stdout}");
+
+    let files: Vec<_> = std::fs::read_dir(&park_dir)
+        .expect("the park folder was made")
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let file = &files[0];
+    assert!(
+        stdout.contains(&format!("parked: {}", file.display())),
+        "{stdout}"
+    );
+    let parked: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(file).unwrap()).expect("the parked file is JSON");
+    let requests = server.received_requests().await.unwrap();
+    assert!(!requests.is_empty());
+    let id = requests[0].headers["x-spotnana-webhook-id"]
+        .to_str()
+        .unwrap();
+    assert_eq!(parked["webhook_id"], id);
+    assert_eq!(parked["endpoint"], url.as_str());
+    let attempts = parked["attempts"].as_array().unwrap().len();
+    assert_eq!(attempts, 6);
+    assert_eq!(requests.len(), 6);
+    assert_eq!(
+        parked["reason"],
+        format!("interrupted after {attempts} attempts")
+    );
+    assert!(
+        stdout.contains(&format!("interrupted after {attempts} attempts; parked:")),
+        "{stdout}"
+    );
+    // The file is the message to send again: redeliver reads it.
+    assert!(spotcheck::delivery::park::read(file).is_ok());
 }

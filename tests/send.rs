@@ -388,3 +388,115 @@ async fn unknown_events_and_missing_secrets_are_setup_errors() {
     assert!(!run.stderr.contains("not-base64"), "{}", run.stderr);
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+/// `send --lifecycle`: one booking's whole story, each event signed, oldest first;
+/// `--out-of-order` delivers the same events in another order, and `--seed` replays
+/// the same bodies.
+#[tokio::test]
+async fn a_lifecycle_is_one_booking_signed_in_order_or_shuffled() {
+    async fn bodies(args: &[&str]) -> Vec<Value> {
+        let server = partner(200).await;
+        let url = format!("{}/hook", server.uri());
+        let mut all = vec![
+            "--lifecycle",
+            "air-ticketed-then-voided",
+            "--endpoint",
+            &url,
+        ];
+        all.extend(args);
+        let run = send(&all, Some(SECRET)).await;
+        assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+        assert!(
+            run.stdout
+                .contains("lifecycle air-ticketed-then-voided: 3 events of PNR "),
+            "{}",
+            run.stdout
+        );
+        let verifier = Verifier::new(vec![Secret::parse(SECRET).unwrap()]);
+        let received = server.received_requests().await.unwrap();
+        received
+            .iter()
+            .map(|request| {
+                let signed = verifier.verify(
+                    Some(header(request, "x-spotnana-webhook-id")),
+                    Some(header(request, "x-spotnana-webhook-timestamp")),
+                    Some(header(request, "x-spotnana-webhook-signature")),
+                    &request.body,
+                    spotcheck::signing::unix_now(),
+                );
+                assert_eq!(signed, Ok(SignatureFormat::V1));
+                serde_json::from_slice(&request.body).unwrap()
+            })
+            .collect()
+    }
+    let in_order = bodies(&["--seed", "5"]).await;
+    let operations: Vec<&str> = in_order
+        .iter()
+        .map(|b| b["operation"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        operations,
+        ["BOOKING_CREATED", "BOOKING_TICKETED", "TICKET_VOIDED"]
+    );
+    let pnrs: std::collections::BTreeSet<&str> = in_order
+        .iter()
+        .map(|b| b["payload"]["pnrId"].as_str().unwrap())
+        .collect();
+    assert_eq!(pnrs.len(), 1, "one PNR");
+    let versions: Vec<i64> = in_order
+        .iter()
+        .map(|b| b["payload"]["version"].as_i64().unwrap())
+        .collect();
+    assert!(versions.windows(2).all(|w| w[0] < w[1]), "{versions:?}");
+    assert_eq!(
+        in_order[1]["operationSummary"]["ticketsIssued"],
+        in_order[2]["operationSummary"]["ticketsVoided"],
+        "the void names the tickets the ticketing issued"
+    );
+
+    let shuffled = bodies(&["--seed", "5", "--out-of-order"]).await;
+    let order: Vec<&str> = shuffled
+        .iter()
+        .map(|b| b["operation"].as_str().unwrap())
+        .collect();
+    assert_ne!(order, operations, "shuffled");
+    let mut same: Vec<(Value, Value)> = shuffled
+        .iter()
+        .map(|b| {
+            (
+                b["payload"]["version"].clone(),
+                b["payload"]["pnrId"].clone(),
+            )
+        })
+        .collect();
+    same.sort_by_key(|(v, _)| v.as_i64());
+    let expected: Vec<(Value, Value)> = in_order
+        .iter()
+        .map(|b| {
+            (
+                b["payload"]["version"].clone(),
+                b["payload"]["pnrId"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(same, expected, "the same seed tells the same story");
+}
+
+#[tokio::test]
+async fn send_help_lists_the_lifecycles() {
+    let run = send(&["--help"], None).await;
+    assert_eq!(run.code, Some(0));
+    for name in spotcheck::event::story::Lifecycle::ALL
+        .iter()
+        .map(|l| l.name)
+    {
+        assert!(run.stdout.contains(name), "{name}: {}", run.stdout);
+    }
+    let run = send(&["--lifecycle", "air-voided"], Some(SECRET)).await;
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("air-ticketed-then-voided"),
+        "{}",
+        run.stderr
+    );
+}

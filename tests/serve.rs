@@ -728,6 +728,73 @@ async fn serve_self_signed_writes_a_ca_the_client_can_trust() {
     );
 }
 
+/// A validly signed delivery whose `pnrId` holds a newline, a carriage return, ANSI
+/// escapes, DEL and a C1 CSI cannot forge a log line nor drive the terminal: one
+/// summary line per event with the escapes visible, one JSON line in `--log` without
+/// any control character.
+#[tokio::test]
+async fn serve_logs_are_inert_whatever_a_signed_body_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.jsonl");
+    let secret_path = dir.path().join("secret");
+    std::fs::write(&secret_path, secret().expose_whsec()).unwrap();
+    let mut serve = Spotcheck::new(["serve", "--plain", "--listen", "127.0.0.1:0"])
+        .arg("--secret-file")
+        .arg(&secret_path)
+        .arg("--log")
+        .arg(&log)
+        .spawn();
+    let url = serve.listening_url();
+    let client = plain_client();
+    let forged_pnr = "pnr-evil\n2026-11-29T10:15:31.000Z  forged-id  PNR_V3/BOOKING_CANCELED  org=x  pnr=y\r\x1b[2J\x1b[31mred\x7f\u{9b}0m";
+    let evil_id = new_id();
+    let body = event("BOOKING_CREATED", forged_pnr, "2026-11-29T10:15:30.123Z");
+    assert_eq!(valid(&client, &url, &evil_id, &body).await.status, 200);
+    let next_id = new_id();
+    assert_eq!(
+        valid(&client, &url, &next_id, &simple_event()).await.status,
+        200
+    );
+
+    let first = serve.wait_for("the forged event's summary", |line| {
+        line.contains(&evil_id).then(|| line.to_owned())
+    });
+    assert!(
+        first.contains(
+            r"pnr=pnr-evil\u{a}2026-11-29T10:15:31.000Z  forged-id  PNR_V3/BOOKING_CANCELED  org=x  pnr=y\u{d}\u{1b}[2J\u{1b}[31mred\u{7f}\u{9b}0m  trace=463ac35c9f6413ad48485a3953bb6124"
+        ),
+        "{first:?}"
+    );
+    assert!(!first.chars().any(char::is_control), "{first:?}");
+    // The very next line is the next event's: nothing was forged in between.
+    let second = serve.next_line("the next event's summary");
+    assert!(second.contains(&next_id), "{second:?}");
+    // SIGTERM stops `serve` cleanly: the queue is drained, the log complete, exit 0.
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &serve.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let (code, _, stderr) = serve.wait(Duration::from_secs(20));
+    assert_eq!(code, Some(0), "{stderr}");
+
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| {
+            assert!(!l.chars().any(char::is_control), "{l:?}");
+            serde_json::from_str(l).unwrap()
+        })
+        .collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert_eq!(lines[0]["webhookId"], evil_id.as_str());
+    assert_eq!(
+        lines[0]["pnrId"],
+        r"pnr-evil\u{a}2026-11-29T10:15:31.000Z  forged-id  PNR_V3/BOOKING_CANCELED  org=x  pnr=y\u{d}\u{1b}[2J\u{1b}[31mred\u{7f}\u{9b}0m"
+    );
+    assert_eq!(lines[1]["webhookId"], next_id.as_str());
+}
+
 #[tokio::test]
 async fn serve_with_given_certificate_files_uses_localhost_in_its_url() {
     spotcheck::init_crypto();

@@ -103,6 +103,8 @@ pub async fn run(args: RedeliverArgs) -> Result<u8, SetupError> {
     let (secret, client) = client(&args, &destination.endpoint).await?;
     let mut rng = random::rng(random::fresh_seed());
     let policy = RetryPolicy::default();
+    // With --retry, a stop (Ctrl-C, SIGTERM, SIGHUP) parks the message being retried.
+    let stop = args.retry.then(super::stop::StopSignals::listen);
     let mut all_delivered = destination.refused.is_empty();
     for (path, message) in &messages {
         outln!(
@@ -111,7 +113,7 @@ pub async fn run(args: RedeliverArgs) -> Result<u8, SetupError> {
             message.webhook_id,
             message.endpoint
         );
-        if args.retry {
+        if let Some(stop) = &stop {
             let code = super::timeline::retry_and_print(
                 &client,
                 &secret,
@@ -120,11 +122,12 @@ pub async fn run(args: RedeliverArgs) -> Result<u8, SetupError> {
                     policy: &policy,
                     time_scale: args.time_scale,
                     park_dir: &args.park_dir,
+                    stop,
                 },
                 &mut rng,
             )
             .await?;
-            if code == exit::INTERRUPTED {
+            if stop.received().is_some() {
                 return Ok(code);
             }
             all_delivered &= code == exit::CONFORMANT;

@@ -2,14 +2,16 @@
 //! reference receiver), with reports and an exit code for CI.
 //!
 //! The front of the engine ([`crate::runner::run`]): the flags, the scenarios and
-//! their warnings, Ctrl-C, everything shown on the terminal, the report files and
-//! the exit code are decided here; the engine only runs checks and tells what happens.
+//! their warnings, the stop signals (Ctrl-C, SIGTERM, SIGHUP), everything shown on
+//! the terminal, the report files and the exit code are decided here; the engine only
+//! runs checks and tells what happens.
 
 use std::path::PathBuf;
 
 use clap::Args;
 
 use super::common::{FormatArgs, SecretArgs, TargetArgs};
+use super::stop::{StopSignal, StopSignals};
 use crate::error::{SetupError, exit};
 use crate::event::{EnvelopeStyle, Subscription};
 use crate::outcome::RunVerdict;
@@ -37,6 +39,8 @@ pub struct RunArgs {
     /// Extra scenario files or folders (repeatable), run after the built-in suites.
     #[arg(long, value_name = "PATH", num_args = 1..)]
     scenarios: Vec<PathBuf>,
+    #[command(flatten)]
+    files: super::scenario_files::ScenarioFileArgs,
     /// Run only the user scenarios (and the TLS probe), not the built-in suites (nor
     /// payload.schema-variants-accepted).
     #[arg(long)]
@@ -134,7 +138,7 @@ pub struct RunArgs {
     color: String,
 }
 
-/// Runs `spotcheck run`: loads the scenarios, hands the engine the run and a Ctrl-C
+/// Runs `spotcheck run`: loads the scenarios, hands the engine the run and a stop
 /// signal, shows its progress, renders the terminal report, writes the report files
 /// and maps the outcome to the exit code.
 pub async fn run(mut args: RunArgs) -> Result<u8, SetupError> {
@@ -197,7 +201,12 @@ pub async fn run(mut args: RunArgs) -> Result<u8, SetupError> {
     };
 
     let interrupt = Interrupt::listen();
-    let scenarios = load_scenarios(&args.scenarios, options.builtin, args.state_url.as_deref())?;
+    let scenarios = load_scenarios(
+        &args.scenarios,
+        &args.files,
+        options.builtin,
+        args.state_url.as_deref(),
+    )?;
     let mut filter = CheckFilter::new(&args.only, &args.skip, &args.tags)?;
     if let Some(shard) = shard {
         let ids: Vec<String> = runner::check_infos(&scenarios, options.builtin)
@@ -224,6 +233,7 @@ pub async fn run(mut args: RunArgs) -> Result<u8, SetupError> {
         quiet: terminal.quiet,
         progress: None,
         done: 0,
+        signals: interrupt.signals.clone(),
     };
     let mut report = runner::run(plan, &mut front, &interrupt.cancel)
         .await
@@ -243,8 +253,8 @@ pub async fn run(mut args: RunArgs) -> Result<u8, SetupError> {
     if failed_write {
         return Ok(exit::SETUP);
     }
-    if interrupt.cancel.is_set() {
-        return Ok(exit::INTERRUPTED);
+    if let Some(signal) = interrupt.stopped_by() {
+        return Ok(signal.exit_code());
     }
     Ok(exit_code(report.summary.verdict()))
 }
@@ -270,9 +280,22 @@ struct Front {
     progress: Option<Progress>,
     /// Scenarios finished so far.
     done: usize,
+    /// The stop signals, to name the one that interrupted the run.
+    signals: StopSignals,
 }
 
 impl Front {
+    /// `interrupted`, or `interrupted (SIGTERM)` when another signal than Ctrl-C
+    /// stopped the run.
+    fn interrupted(&self) -> String {
+        match self.signals.received() {
+            Some(signal) if signal != StopSignal::Interrupt => {
+                format!("interrupted ({})", signal.name())
+            }
+            _ => "interrupted".to_owned(),
+        }
+    }
+
     /// Prints the command's own output where it goes (see `report_on_stdout`).
     fn show(&self, text: String) {
         if self.report_on_stdout {
@@ -315,14 +338,15 @@ impl RunSink for Front {
                 }
             }
             RunEvent::Interrupted(Interruption::TlsProbe) => {
-                errln!("interrupted: writing reports");
+                errln!("{}: writing reports", self.interrupted());
             }
             RunEvent::Interrupted(Interruption::Scenarios { grace }) => {
                 if let Some(progress) = &self.progress {
                     progress.finish();
                 }
                 errln!(
-                    "interrupted: finishing exchanges in flight ({} s at most), then writing reports",
+                    "{}: finishing exchanges in flight ({} s at most), then writing reports",
+                    self.interrupted(),
                     grace.as_secs()
                 );
             }
@@ -331,24 +355,35 @@ impl RunSink for Front {
     }
 }
 
-/// Ctrl-C (SIGINT), listened for from the start of the run.
+/// The stop signals (Ctrl-C, SIGTERM, SIGHUP), listened for from the start of the
+/// run: the first one raises the engine's `Cancel`.
 struct Interrupt {
     /// The engine's side of the signal.
     cancel: Cancel,
+    /// Which signal came, for the exit code.
+    signals: StopSignals,
 }
 
 impl Interrupt {
     fn listen() -> Interrupt {
         let (trigger, cancel) = Cancel::new();
+        let signals = StopSignals::listen();
+        let waiting = signals.clone();
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                trigger.cancel();
-                // Keep the handler installed (a second Ctrl-C must not kill the
-                // process while reports are being written) until the run ends.
-                std::future::pending::<()>().await;
-            }
+            waiting.wait().await;
+            trigger.cancel();
         });
-        Interrupt { cancel }
+        Interrupt { cancel, signals }
+    }
+
+    /// The signal that stopped the run, once the engine has returned.
+    fn stopped_by(&self) -> Option<StopSignal> {
+        if self.cancel.is_set() {
+            // The cancel is raised only after a signal was recorded.
+            self.signals.received()
+        } else {
+            None
+        }
     }
 }
 
@@ -357,6 +392,7 @@ impl Interrupt {
 /// anything is sent (absolute ones are refused without `--state-url`).
 fn load_scenarios(
     paths: &[PathBuf],
+    files: &super::scenario_files::ScenarioFileArgs,
     builtin: bool,
     state_url: Option<&str>,
 ) -> Result<Vec<Scenario>, SetupError> {
@@ -374,9 +410,11 @@ fn load_scenarios(
     let user = if paths.is_empty() {
         Vec::new()
     } else {
-        crate::scenario::load_paths(paths).map_err(mistakes)?
+        crate::scenario::load_paths_with(paths, &files.options()).map_err(mistakes)?
     };
     crate::scenario::check_origins(&user, state_url).map_err(mistakes)?;
+    // What all of them may send together (the same check as `scenarios check`).
+    crate::scenario::check_run_budget(&user, builtin, &files.limits()).map_err(mistakes)?;
     let scenarios = if builtin {
         crate::scenario::with_builtin(user).map_err(mistakes)?
     } else {
@@ -467,6 +505,9 @@ fn replay(args: &RunArgs) -> Replay {
     }
     for scenarios in &args.scenarios {
         replay.push("--scenarios", &path(scenarios));
+    }
+    for (flag, value) in args.files.replay_flags() {
+        replay.push(flag, &value);
     }
     for org in &args.org_id {
         replay.push("--org-id", org);

@@ -32,6 +32,9 @@ pub enum ScenariosCommand {
         /// (without it they are refused, as `run` without --state-url refuses them).
         #[arg(long, value_name = "URL")]
         state_url: Option<String>,
+        /// Where files may be read from, and the size caps (as for `run`).
+        #[command(flatten)]
+        files: super::scenario_files::ScenarioFileArgs,
     },
     /// Print the JSON Schema of the scenario format (for editors: taplo, Tombi, VS Code).
     #[command(
@@ -55,6 +58,9 @@ pub enum ScenariosCommand {
         /// Scenario files or directories to add to the built-in checks.
         #[arg(long = "scenarios", value_name = "PATH", num_args = 1..)]
         scenarios: Vec<PathBuf>,
+        /// Where files may be read from, and the size caps (as for `run`).
+        #[command(flatten)]
+        files: super::scenario_files::ScenarioFileArgs,
         /// After the table, each check again with why it matters and how to fix a failure.
         #[arg(long, short)]
         verbose: bool,
@@ -73,7 +79,11 @@ pub async fn run(args: ScenariosArgs) -> Result<u8, SetupError> {
             }
             Ok(exit::CONFORMANT)
         }
-        ScenariosCommand::Check { paths, state_url } => {
+        ScenariosCommand::Check {
+            paths,
+            state_url,
+            files,
+        } => {
             // The project file too: named among the paths, or found from here.
             let projects = super::project::files_to_check(&paths);
             let mut bad_project = false;
@@ -93,15 +103,19 @@ pub async fn run(args: ScenariosArgs) -> Result<u8, SetupError> {
             let code = if scenario_paths.is_empty() {
                 exit::CONFORMANT
             } else {
-                check_scenarios(&scenario_paths, state_url.as_deref())?
+                check_scenarios(&scenario_paths, &files, state_url.as_deref())?
             };
             Ok(if bad_project { exit::SETUP } else { code })
         }
-        ScenariosCommand::List { scenarios, verbose } => {
+        ScenariosCommand::List {
+            scenarios,
+            files,
+            verbose,
+        } => {
             let user = if scenarios.is_empty() {
                 Vec::new()
             } else {
-                match scenario::load_paths(&scenarios) {
+                match scenario::load_paths_with(&scenarios, &files.options()) {
                     Ok(user) => user,
                     Err(err) => {
                         print_error(&err);
@@ -125,8 +139,12 @@ pub async fn run(args: ScenariosArgs) -> Result<u8, SetupError> {
 
 /// `scenarios check` over scenario files: the count, the programs note and the
 /// warnings, or every mistake (exit 2).
-fn check_scenarios(paths: &[PathBuf], state_url: Option<&str>) -> Result<u8, SetupError> {
-    Ok(match load_checked(paths, state_url)? {
+fn check_scenarios(
+    paths: &[PathBuf],
+    files: &super::scenario_files::ScenarioFileArgs,
+    state_url: Option<&str>,
+) -> Result<u8, SetupError> {
+    Ok(match load_checked(paths, files, state_url)? {
         Ok(found) => {
             let files = count_files(&found);
             outln!(
@@ -146,18 +164,25 @@ fn check_scenarios(paths: &[PathBuf], state_url: Option<&str>) -> Result<u8, Set
     })
 }
 
-/// `scenarios check`: the files loaded, then every `observe` URL held to the
-/// `--state-url` origin as `run` holds it.
+/// Loads the files as `run --scenarios` would, and refuses what `run` would refuse:
+/// each scenario's caps, then the run's (with the built-in suites, as `run` runs them),
+/// then every `observe` URL held to the `--state-url` origin.
 fn load_checked(
     paths: &[PathBuf],
+    files: &super::scenario_files::ScenarioFileArgs,
     state_url: Option<&str>,
 ) -> Result<Result<Vec<Scenario>, ScenarioError>, SetupError> {
     if let Some(url) = state_url {
         scenario::observe::origin_of(url)
             .map_err(|err| SetupError::new(format!("--state-url: {err}")))?;
     }
-    Ok(scenario::load_paths(paths)
-        .and_then(|found| scenario::check_origins(&found, state_url).map(|()| found)))
+    Ok(
+        scenario::load_paths_with(paths, &files.options()).and_then(|found| {
+            scenario::check_run_budget(&found, true, &files.limits())?;
+            scenario::check_origins(&found, state_url)?;
+            Ok(found)
+        }),
+    )
 }
 
 /// Prints, on stderr, the scenarios' warnings (payload overrides Spotnana's schema

@@ -22,9 +22,19 @@ use crate::target::Target;
 /// Options of `spotcheck send`.
 #[derive(Debug, Args)]
 pub struct SendArgs {
-    /// The event to send, e.g. `PNR_V3/BOOKING_TICKETED` (not needed with --dry-run).
-    #[arg(value_name = "EVENT/OPERATION", required_unless_present = "dry_run")]
+    /// The event to send, e.g. `PNR_V3/BOOKING_TICKETED` (not needed with --dry-run
+    /// or --lifecycle).
+    #[arg(value_name = "EVENT/OPERATION", required_unless_present_any = ["dry_run", "lifecycle"])]
     pub event: Option<String>,
+    /// Send the whole story of one booking instead of one event: every event of its
+    /// lifecycle, each signed, oldest first (one pnrId, trip, travelers and tickets;
+    /// version rising with the timestamp).
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["event", "payload", "retry"], value_parser = lifecycle_names())]
+    pub lifecycle: Option<String>,
+    /// With --lifecycle: deliver the events shuffled (a seeded order that is not the
+    /// story's), as Spotnana may; the timestamps and versions still tell the order.
+    #[arg(long, requires = "lifecycle")]
+    pub out_of_order: bool,
     /// Endpoint, CA, custom headers and timeout.
     #[command(flatten)]
     pub target: TargetArgs,
@@ -45,7 +55,8 @@ pub struct SendArgs {
     #[arg(long, requires = "payload")]
     pub replace_payload: bool,
     /// `audience.organizationId` of the event (default: a UUID drawn from the seed);
-    /// repeatable: one event per organization, in the order given.
+    /// repeatable: one event per organization, in the order given (`--lifecycle`: one
+    /// booking, for the first).
     #[arg(long, value_name = "ID")]
     pub org_id: Vec<String>,
     /// Seed for every generated id and value (default: random; printed so a run can be replayed).
@@ -88,6 +99,9 @@ pub async fn run(args: SendArgs) -> Result<u8, SetupError> {
         let _ = writeln!(out, "{text}dry run: nothing was sent");
         let _ = out.flush();
         return Ok(exit::CONFORMANT);
+    }
+    if let Some(name) = &args.lifecycle {
+        return send_lifecycle(&args, name).await;
     }
     let kind: EventKind = args
         .event
@@ -158,6 +172,102 @@ pub async fn run(args: SendArgs) -> Result<u8, SetupError> {
         receiver.shutdown().await;
     }
     code
+}
+
+/// The lifecycles `--lifecycle` takes, each with what it tells (shown by `--help`).
+fn lifecycle_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        crate::event::story::Lifecycle::ALL
+            .iter()
+            .map(|l| clap::builder::PossibleValue::new(l.name).help(l.about)),
+    )
+}
+
+/// `send --lifecycle NAME`: one booking's events, signed, in order or shuffled.
+/// Exit 0 when every one got 200, 1 otherwise.
+async fn send_lifecycle(args: &SendArgs, name: &str) -> Result<u8, SetupError> {
+    use rand::seq::SliceRandom;
+    let Some(lifecycle) = crate::event::story::Lifecycle::named(name) else {
+        return Err(SetupError::new(format!("unknown lifecycle `{name}`")));
+    };
+    let custom_headers = parse_headers(&args.target.headers)?;
+    check_custom_headers(&custom_headers)?;
+    let seed = args.seed.unwrap_or_else(random::fresh_seed);
+    let mut rng = random::rng_for(seed, "send");
+    // One booking belongs to one organization: the first given.
+    let org_id = args
+        .org_id
+        .first()
+        .cloned()
+        .unwrap_or_else(|| random::uuid(&mut rng));
+    let events = lifecycle.envelopes(
+        &org_id,
+        time::OffsetDateTime::now_utc(),
+        args.format.envelope,
+        &mut rng,
+    );
+    let mut order: Vec<usize> = (0..events.len()).collect();
+    if args.out_of_order {
+        order.shuffle(&mut rng);
+        if order.windows(2).all(|w| w[0] < w[1]) {
+            order.reverse();
+        }
+    }
+    let pnr = events
+        .iter()
+        .find_map(|e| e.pointer("/payload/pnrId").and_then(Value::as_str))
+        .unwrap_or("?")
+        .to_owned();
+    let destination = destination(args, &mut rng).await?;
+    outln!(
+        "lifecycle {name}: {} events of PNR {pnr}, {}",
+        events.len(),
+        if args.out_of_order {
+            "shuffled"
+        } else {
+            "oldest first"
+        }
+    );
+    let mut code = exit::CONFORMANT;
+    for (n, index) in order.into_iter().enumerate() {
+        let event = &events[index];
+        outln!(
+            "\n[{}/{}] {}/{} at {} (version {})",
+            n + 1,
+            events.len(),
+            event["eventType"]
+                .as_str()
+                .or(event["event_type"].as_str())
+                .unwrap_or("?"),
+            event["operation"].as_str().unwrap_or("?"),
+            event["timestamp"].as_str().unwrap_or("?"),
+            event
+                .pointer("/payload/version")
+                .map_or("-".to_owned(), Value::to_string)
+        );
+        let body = serde_json::to_vec(event)
+            .map_err(|err| SetupError::new(format!("cannot serialize the event: {err}")))?;
+        let delivery = Delivery {
+            body: Bytes::from(body),
+            webhook_id: random::uuid(&mut rng),
+            format: args.format.signature_format,
+            custom_headers: custom_headers.clone(),
+        };
+        let Destination {
+            endpoint,
+            client,
+            how,
+            secret,
+            ..
+        } = &destination;
+        let one =
+            deliver_and_print_with(client, how, endpoint, secret, &delivery, seed, &mut rng).await;
+        code = code.max(one);
+    }
+    if let Some(receiver) = destination.receiver {
+        receiver.shutdown().await;
+    }
+    Ok(code)
 }
 
 /// Where `send` delivers and with what.
@@ -250,6 +360,9 @@ async fn deliver(
                 .with_hint("send once without --retry, or retry an HMAC-signed delivery"),
         );
     }
+    // Listened for before the first attempt: a stop (Ctrl-C, SIGTERM, SIGHUP) from
+    // now on parks the message instead of losing it.
+    let stop = super::stop::StopSignals::listen();
     outln!("seed {seed} (replay with --seed {seed})");
     let message = RetryMessage {
         endpoint: endpoint.clone(),
@@ -267,6 +380,7 @@ async fn deliver(
             policy: &policy,
             time_scale: args.time_scale,
             park_dir: &args.park_dir,
+            stop: &stop,
         },
         rng,
     )

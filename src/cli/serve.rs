@@ -1,4 +1,4 @@
-//! `spotcheck serve`: run the reference receiver until Ctrl-C.
+//! `spotcheck serve`: run the reference receiver until Ctrl-C (or SIGTERM, SIGHUP).
 //!
 //! Without a secret (`--secret-env`/`--secret-file`) a fresh one is generated and
 //! printed once to stderr as `generated secret: whsec_…`. This is the one place
@@ -71,6 +71,12 @@ pub struct ServeArgs {
     /// verifying the signature, as a strict partner does.
     #[arg(long)]
     pub validate_payloads: bool,
+    /// Keep each booking (PNR) and answer 409 with the reason to an event that
+    /// contradicts it (another tripId, a traveler whose name changed, a void or refund
+    /// of a ticket never issued, a refund above the fare); an event older than the
+    /// held version is answered 200 and not applied.
+    #[arg(long)]
+    pub stateful: bool,
 }
 
 /// Parses `--max-body` with [`units::parse_size`] (the grammar scenario files use
@@ -128,6 +134,7 @@ pub async fn run(args: ServeArgs) -> Result<u8, SetupError> {
         print_events: !args.quiet,
         oauth: oauth.clone(),
         validate_payloads: args.validate_payloads,
+        stateful: args.stateful,
         ..ReceiverConfig::default()
     };
     let running = receiver::start(config, args.listen, tls).await?;
@@ -157,6 +164,11 @@ pub async fn run(args: ServeArgs) -> Result<u8, SetupError> {
     if args.validate_payloads {
         outln!("validating payloads against Spotnana's published schemas (400 on a violation)");
     }
+    if args.stateful {
+        outln!(
+            "keeping each booking: 409 to an event that contradicts it, older versions accepted and not applied"
+        );
+    }
     if args.plain {
         errln!("warning: plain HTTP; Spotnana delivers only over HTTPS (TLS 1.2+)");
     }
@@ -166,20 +178,10 @@ pub async fn run(args: ServeArgs) -> Result<u8, SetupError> {
     Ok(exit::CONFORMANT)
 }
 
-/// Waits for Ctrl-C (or SIGTERM on Unix).
+/// Waits for a stop signal: Ctrl-C, SIGTERM or SIGHUP (the receiver then drains its
+/// queue and exits 0: stopping is how `serve` ends).
 async fn wait_for_stop() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
+    super::stop::StopSignals::listen().wait().await;
 }
 
 /// The receiver's start failures in this front's words: the flag or file that fixes

@@ -14,6 +14,8 @@ use crate::error::{SetupError, exit};
 use crate::event::SeededRng;
 use crate::signing::Secret;
 
+use super::stop::{StopSignal, StopSignals};
+
 /// The schedule as a table: attempt number, offset from the first attempt, the gap
 /// since the previous attempt and, when `scale` is above 1, the scaled offset.
 pub fn render_schedule(policy: &RetryPolicy, scale: f64) -> String {
@@ -92,11 +94,13 @@ pub struct RetryPrintOptions<'a> {
     pub time_scale: f64,
     /// `--park-dir`.
     pub park_dir: &'a Path,
+    /// The stop signals, listened for since the command started.
+    pub stop: &'a StopSignals,
 }
 
 /// Sends `message` on the policy ([`retry_or_park`]), printing each attempt as it is
-/// answered; Ctrl-C interrupts (and parks). Returns the exit code: 0 delivered,
-/// 1 parked, 130 interrupted.
+/// answered; a stop signal (Ctrl-C, SIGTERM, SIGHUP) interrupts (and parks). Returns
+/// the exit code: 0 delivered, 1 parked, the signal's code (130, 143, 129) interrupted.
 pub async fn retry_and_print(
     client: &Client,
     secret: &Secret,
@@ -135,8 +139,7 @@ pub async fn retry_and_print(
     };
     let mut print_line = |attempt: &AttemptReport| print_flush(&timeline_line(attempt));
     let interrupted = async {
-        // A failure to listen for Ctrl-C ends the wait too, as it always has.
-        let _ = tokio::signal::ctrl_c().await;
+        options.stop.wait().await;
     };
     let outcome = retry_or_park(
         &run,
@@ -154,7 +157,10 @@ pub async fn retry_and_print(
                 path.display(),
                 path.display()
             ));
-            Ok(exit::INTERRUPTED)
+            Ok(options
+                .stop
+                .received()
+                .map_or(exit::INTERRUPTED, StopSignal::exit_code))
         }
         RetryOutcome::Delivered { attempt } => {
             print_flush(&format!(

@@ -179,11 +179,25 @@ pub fn recorded_value(name: &str, value: &str) -> String {
     }
 }
 
-/// `text` with every control character except `\n` and `\t` written as `\u{..}`.
+/// `text` with every control character except `\n` and `\t` written as `\u{..}`:
+/// for text shown as several lines (body excerpts, program output).
 pub fn escape_controls(text: &str) -> String {
+    escape(text, |c| c == '\n' || c == '\t')
+}
+
+/// `text` with every control character written as `\u{..}`, `\n`, `\r` and `\t`
+/// included (C0, DEL, C1): for a value that must stay on its line of a log, whatever
+/// a peer put in it.
+pub fn escape_all_controls(text: &str) -> String {
+    escape(text, |_| false)
+}
+
+/// The one escaper: every control character that `keep` does not keep becomes
+/// `\u{..}` (hex of its code point), so it is shown, never acted on by a terminal.
+fn escape(text: &str, keep: fn(char) -> bool) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if c.is_control() && c != '\n' && c != '\t' {
+        if c.is_control() && !keep(c) {
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
         } else {
             out.push(c);
@@ -226,6 +240,15 @@ mod tests {
             "ok\n\tdone\\u{d}\\u{1b}[0m"
         );
         assert_eq!(excerpt(b"a\xffb"), "a\u{fffd}b");
+    }
+
+    #[test]
+    fn escape_all_controls_leaves_one_printable_line() {
+        assert_eq!(
+            escape_all_controls("a\nb\r\tc\x1b[31m\x7f\u{9b}é"),
+            "a\\u{a}b\\u{d}\\u{9}c\\u{1b}[31m\\u{7f}\\u{9b}é"
+        );
+        assert_eq!(escape_controls("a\nb\x1b"), "a\nb\\u{1b}");
     }
 
     #[test]

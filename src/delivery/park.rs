@@ -7,6 +7,7 @@
 //! (`Authorization`, `X-Api-Key`, names containing `token`…) are stored redacted and
 //! must be given again with `--header` when redelivering.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
@@ -83,6 +84,14 @@ pub enum ParkError {
     Redacted {
         /// The header's name.
         name: String,
+    },
+    /// Every name for this webhook id is taken ([`MAX_NAMES_PER_ID`]).
+    #[error("cannot park in {}: {MAX_NAMES_PER_ID} files named {stem}*.json are there already", dir.display())]
+    NoFreeName {
+        /// The folder.
+        dir: PathBuf,
+        /// The file name's stem (the webhook id's safe characters).
+        stem: String,
     },
     /// The stored Base64 body does not decode.
     #[error("the Base64 body does not decode ({0})")]
@@ -243,27 +252,68 @@ impl ParkedMessage {
     }
 }
 
-/// Writes `parked` into `dir` (created if needed) as `<webhook id>.json`, atomically;
-/// an existing file of that name gets a `-2`, `-3`… sibling instead. Returns the path.
+/// The most names [`write`] tries for one webhook id (`<id>.json`, `<id>-2.json`, …)
+/// before giving up: far beyond any real park folder, and a bound on the loop.
+pub const MAX_NAMES_PER_ID: u32 = 1_000_000;
+
+/// Writes `parked` into `dir` (created if needed) as `<webhook id>.json`, atomically
+/// and without ever replacing a file: the message is written and synced to a
+/// temporary file, then moved to the first free name of `<id>.json`, `<id>-2.json`,
+/// `<id>-3.json`… with a no-clobber rename (`renameat2(RENAME_NOREPLACE)`, or a hard
+/// link where that is missing), so two writers racing for a name never overwrite each
+/// other: the loser moves on to the next name. The folder is synced after the rename,
+/// so the name survives a crash. Returns the path.
 pub fn write(dir: &Path, parked: &ParkedMessage) -> Result<PathBuf, ParkError> {
     std::fs::create_dir_all(dir).map_err(|source| ParkError::CreateDir {
         dir: dir.to_owned(),
         source,
     })?;
-    let stem = file_stem(&parked.webhook_id);
-    let mut path = dir.join(format!("{stem}.json"));
-    let mut n = 2;
-    while path.exists() && n < 10_000 {
-        path = dir.join(format!("{stem}-{n}.json"));
-        n += 1;
-    }
     let mut json = serde_json::to_vec_pretty(parked).map_err(ParkError::Serialize)?;
     json.push(b'\n');
-    crate::atomic_file::write_atomic(&path, &json).map_err(|source| ParkError::Write {
-        path: path.clone(),
-        source,
-    })?;
-    Ok(path)
+    let stem = file_stem(&parked.webhook_id);
+    let write_error = |path: &Path| {
+        let path = path.to_owned();
+        move |source| ParkError::Write { path, source }
+    };
+    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(write_error(dir))?;
+    temp.write_all(&json).map_err(write_error(temp.path()))?;
+    temp.as_file()
+        .sync_all()
+        .map_err(write_error(temp.path()))?;
+    for n in 1..=MAX_NAMES_PER_ID {
+        let path = if n == 1 {
+            dir.join(format!("{stem}.json"))
+        } else {
+            dir.join(format!("{stem}-{n}.json"))
+        };
+        match temp.persist_noclobber(&path) {
+            Ok(_) => {
+                sync_dir(dir).map_err(write_error(dir))?;
+                return Ok(path);
+            }
+            Err(err) if err.error.kind() == std::io::ErrorKind::AlreadyExists => {
+                temp = err.file;
+            }
+            Err(err) => return Err(write_error(&path)(err.error)),
+        }
+    }
+    Err(ParkError::NoFreeName {
+        dir: dir.to_owned(),
+        stem,
+    })
+}
+
+/// Makes a rename in `dir` durable (the folder's entry list reaches the disk).
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// Folders cannot be opened for syncing here; the rename is as durable as the
+/// platform makes it.
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// Reads a parked message file; errors name the file and the problem.
@@ -372,6 +422,79 @@ mod tests {
         assert_eq!(names.len(), 2);
         assert!(names.contains(&"evt____1.json".to_owned()), "{names:?}");
         assert!(names.contains(&"evt____1-2.json".to_owned()), "{names:?}");
+    }
+
+    /// The file names in `dir`, sorted.
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn existing_files_are_never_replaced_not_even_the_ten_thousandth() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut parked = ParkedMessage::new(&message(b"{}"), &[], "test");
+        parked.webhook_id = "evt-1".into();
+        // 9,999 files are there already: evt-1.json, evt-1-2.json … evt-1-9999.json,
+        // each holding its own name.
+        std::fs::write(dir.path().join("evt-1.json"), "evt-1.json").unwrap();
+        for n in 2..10_000 {
+            let name = format!("evt-1-{n}.json");
+            std::fs::write(dir.path().join(&name), &name).unwrap();
+        }
+        let path = write(dir.path(), &parked).unwrap();
+        assert_eq!(path, dir.path().join("evt-1-10000.json"));
+        assert_eq!(read(&path).unwrap(), parked);
+        let ninth = dir.path().join("evt-1-9999.json");
+        assert_eq!(std::fs::read_to_string(ninth).unwrap(), "evt-1-9999.json");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("evt-1.json")).unwrap(),
+            "evt-1.json"
+        );
+        assert_eq!(names(dir.path()).len(), 10_000, "no temporary file is left");
+    }
+
+    #[test]
+    fn racing_writers_of_one_id_each_get_their_own_file() {
+        let dir = tempfile::tempdir().unwrap();
+        const WRITERS: usize = 8;
+        const EACH: usize = 25;
+        let barrier = std::sync::Barrier::new(WRITERS);
+        let paths: Vec<PathBuf> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..WRITERS)
+                .map(|writer| {
+                    let (dir, barrier) = (dir.path(), &barrier);
+                    scope.spawn(move || {
+                        barrier.wait();
+                        (0..EACH)
+                            .map(|i| {
+                                let reason = format!("writer {writer} message {i}");
+                                let parked = ParkedMessage::new(&message(b"{}"), &[], &reason);
+                                write(dir, &parked).unwrap()
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
+        });
+        // Every write got a name of its own, and every file holds what its writer wrote.
+        let mut distinct = paths.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), WRITERS * EACH);
+        assert_eq!(names(dir.path()).len(), WRITERS * EACH);
+        let mut reasons: Vec<String> = paths.iter().map(|p| read(p).unwrap().reason).collect();
+        reasons.sort();
+        reasons.dedup();
+        assert_eq!(reasons.len(), WRITERS * EACH);
     }
 
     #[test]

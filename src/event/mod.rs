@@ -9,6 +9,7 @@ pub mod fixtures;
 pub mod merge_patch;
 pub mod random;
 pub mod schema;
+pub mod story;
 pub mod subscription;
 pub mod variants;
 

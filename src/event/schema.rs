@@ -274,8 +274,11 @@ fn compile(document: &Value, name: &str) -> jsonschema::Validator {
         "$ref".to_owned(),
         Value::from(format!("#/components/schemas/{name}")),
     );
+    // Format assertions on: a `uuid`, `email` or `date-time` the schema names must be
+    // one (draft 2020-12 only annotates formats unless asked).
     jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
         .build(&root)
         .unwrap_or_else(|err| panic!("the vendored schema {name} does not compile: {err}"))
 }
@@ -318,13 +321,43 @@ mod tests {
         assert_eq!(PayloadSchema::of(EventType::PnrApproval), None);
     }
 
+    const U: &str = "7c1f0c4e-2b7a-4a5e-9a55-0d6f4e1f2a10";
+
+    /// Formats are asserted, not only annotated: a user id that is no UUID and an
+    /// e-mail address that is none are violations.
+    #[test]
+    fn uuid_and_email_formats_are_asserted() {
+        let part = |id: &str| json!({"userId": {"id": id}, "organizationId": {"id": "o"}});
+        let user_org = PayloadSchema::component("UserOrgId");
+        assert!(user_org.is_valid(&part(U)));
+        let violations = user_org.violations(&part("u"));
+        assert_eq!(violations.len(), 1, "{violations:?}");
+        assert_eq!(violations[0].pointer, "/userId/id");
+        assert!(violations[0].message.contains("uuid"), "{violations:?}");
+
+        let profile = |email: &str| json!({"personalInfo": {"email": email}, "businessInfo": {"email": email}});
+        let users = PayloadSchema::of(EventType::TravelerV2).unwrap();
+        let bad = users.violations(&profile("not an address"));
+        assert!(
+            bad.iter()
+                .any(|v| v.pointer == "/personalInfo/email" && v.message.contains("email")),
+            "{bad:?}"
+        );
+        assert!(
+            !users
+                .violations(&profile("zoe.angstrom@globex.example"))
+                .iter()
+                .any(|v| v.pointer.ends_with("email"))
+        );
+    }
+
     #[test]
     fn parts_are_checked_through_arrays_and_missing_parts_are_named() {
         let payload = json!({
             "approvalInfo": {"approvalStatus": "APPROVAL_PENDING", "approvalType": "SOFT_APPROVAL"},
-            "traveler": {"userOrgId": {"userId": {"id": "u"}, "organizationId": {"id": "o"}},
+            "traveler": {"userOrgId": {"userId": {"id": U}, "organizationId": {"id": "o"}},
                          "name": {"given": "A", "family1": "B"}},
-            "approvers": [{"userOrgId": {"userId": {"id": "u"}}, "name": {"given": "C", "family1": "D"}}],
+            "approvers": [{"userOrgId": {"userId": {"id": U}}, "name": {"given": "C", "family1": "D"}}],
             "pnrTotal": {"amount": 1.5, "currencyCode": "EUR"},
         });
         let violations = part_violations(EventType::PnrApproval, &payload);

@@ -47,6 +47,10 @@ pub struct ReceiverConfig {
     /// breaks the schema Spotnana publishes for its event type, as a strict partner
     /// does; payloads of types without a published schema pass.
     pub validate_payloads: bool,
+    /// Keep each booking (PNR) and answer `409` with the reason to an event that
+    /// contradicts it; an event older than the held `version` is accepted and not
+    /// applied ([`super::bookings`]).
+    pub stateful: bool,
 }
 
 impl Default for ReceiverConfig {
@@ -63,6 +67,7 @@ impl Default for ReceiverConfig {
             flaws: Vec::new(),
             oauth: None,
             validate_payloads: false,
+            stateful: false,
         }
     }
 }

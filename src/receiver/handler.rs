@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
+use super::bookings::{BookingEvent, Bookings};
 use super::flaw::{Flaw, Flaws, HEADER_ALLOWLIST, KNOWN_ENVELOPE_KEYS};
 use super::state::{BoundedMap, BoundedSet, Counters, Observed, WebhookRecord};
 use crate::event::EventType;
@@ -68,6 +69,8 @@ pub(crate) struct Shared {
     pub(crate) oauth: Option<super::oauth::TokenIssuer>,
     /// Refuse (`400`) a payload its published schema rejects.
     pub(crate) validate_payloads: bool,
+    /// The bookings held with `stateful` on.
+    pub(crate) bookings: Option<Mutex<Bookings>>,
 }
 
 impl Shared {
@@ -107,6 +110,7 @@ impl Shared {
             queue,
             oauth: config.oauth.clone().map(super::oauth::TokenIssuer::new),
             validate_payloads: config.validate_payloads,
+            bookings: config.stateful.then(|| Mutex::new(Bookings::new(capacity))),
         }
     }
 
@@ -276,6 +280,24 @@ async fn handle(shared: &Shared, request: Request) -> Result<Response, Refusal> 
     if let Some(delay) = flaws.slow_ack() {
         tokio::time::sleep(delay).await;
     }
+    // Stateful: judged against the bookings held and applied once queued, under one
+    // lock so two deliveries of one PNR are judged one after the other. A redelivered
+    // webhook id was judged already (and answered 200): it is not judged again. The
+    // body is read before taking the lock.
+    let event = match &shared.bookings {
+        Some(_) if shared.observed().webhook_view(&id).deliveries == 0 => BookingEvent::read(&body),
+        _ => None,
+    };
+    let mut bookings = match (&shared.bookings, &event) {
+        (Some(bookings), Some(_)) => Some(bookings.lock().unwrap_or_else(|e| e.into_inner())),
+        _ => None,
+    };
+    let decision = match (&bookings, event) {
+        (Some(held), Some(event)) => Some(held.judge(&event).map_err(|conflict| {
+            Refusal::new(StatusCode::CONFLICT, "booking-conflict", conflict.0)
+        })?),
+        _ => None,
+    };
     let queued = Queued {
         id: id.clone(),
         body,
@@ -295,6 +317,10 @@ async fn handle(shared: &Shared, request: Request) -> Result<Response, Refusal> 
         refusal.retry_after = true;
         return Err(refusal);
     }
+    if let (Some(held), Some(decision)) = (&mut bookings, decision) {
+        held.commit(decision);
+    }
+    drop(bookings);
     shared
         .observed()
         .webhooks

@@ -2,10 +2,17 @@
 //! human summary line per event on stdout (`print_events`).
 //!
 //! Neither contains headers beyond the webhook id and trace ids, nor any secret.
+//!
+//! Both are inert: every value comes from the delivery (a header, a body field, an
+//! error naming what the body held), so every control character in it (C0 with `\n`,
+//! `\r` and ESC, DEL, C1) is written as `\u{..}`. A signed delivery cannot forge a
+//! log line nor drive the terminal of whoever reads the log.
 
 use std::path::Path;
 
 use serde::Serialize;
+
+use crate::delivery::exchange::escape_all_controls;
 use tokio::io::AsyncWriteExt;
 
 /// One verified event as the processor saw it.
@@ -39,8 +46,34 @@ pub struct EventRecord {
 }
 
 impl EventRecord {
-    /// The one-line summary printed to stdout.
+    /// The record with every control character of every text value escaped
+    /// ([`escape_all_controls`]): what both logs write.
+    pub fn inert(&self) -> EventRecord {
+        let text = |value: &str| escape_all_controls(value);
+        let optional = |value: &Option<String>| value.as_deref().map(text);
+        EventRecord {
+            time: text(&self.time),
+            webhook_id: text(&self.webhook_id),
+            event_type: optional(&self.event_type),
+            operation: optional(&self.operation),
+            organization_id: optional(&self.organization_id),
+            pnr_id: optional(&self.pnr_id),
+            timestamp: optional(&self.timestamp),
+            trace_id: optional(&self.trace_id),
+            span_id: optional(&self.span_id),
+            duplicate: self.duplicate,
+            processed: self.processed,
+            error: optional(&self.error),
+        }
+    }
+
+    /// The one-line summary printed to stdout, every value escaped (one line, always).
     pub fn summary(&self) -> String {
+        self.inert().summary_of_inert()
+    }
+
+    /// The summary line of a record whose values are already escaped.
+    fn summary_of_inert(&self) -> String {
         let kind = match (&self.event_type, &self.operation) {
             (Some(t), Some(o)) => format!("{t}/{o}"),
             (Some(t), None) => t.clone(),
@@ -97,11 +130,14 @@ impl EventLog {
     /// Writes one record. A failing log write is reported on stderr once per
     /// failure and never stops the receiver.
     pub(crate) async fn write(&mut self, record: &EventRecord) {
+        let record = record.inert();
         if self.print {
-            outln!("{}", record.summary());
+            outln!("{}", record.summary_of_inert());
         }
         if let Some(file) = &mut self.file {
-            let mut line = serde_json::to_vec(record).unwrap_or_default();
+            // JSON escapes C0 controls itself but not DEL nor C1: the inert record
+            // has none left.
+            let mut line = serde_json::to_vec(&record).unwrap_or_default();
             line.push(b'\n');
             let result = async {
                 file.write_all(&line).await?;
@@ -112,5 +148,44 @@ impl EventLog {
                 eprintln!("warning: cannot write the event log: {err}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_logged_value_stays_on_one_printable_line() {
+        let forged =
+            "pnr-1\n2026-01-01T00:00:00Z  forged  PNR_V3/BOOKING_CREATED\r\x1b[31mred\x7f\u{9b}2J";
+        let record = EventRecord {
+            time: "2026-11-29T10:15:30.123Z".into(),
+            webhook_id: "id\x1b]0;title\x07".into(),
+            event_type: Some("PNR_V3\n".into()),
+            operation: Some("BOOKING_CREATED".into()),
+            organization_id: Some("org\r".into()),
+            pnr_id: Some(forged.into()),
+            timestamp: None,
+            trace_id: Some("\u{85}trace".into()),
+            span_id: Some("\x00".into()),
+            duplicate: false,
+            processed: true,
+            error: Some("bad\nline".into()),
+        };
+        let summary = record.summary();
+        let json = serde_json::to_string(&record.inert()).unwrap();
+        for line in [&summary, &json] {
+            assert!(!line.chars().any(char::is_control), "{line:?}");
+        }
+        assert!(
+            summary.contains(r"pnr=pnr-1\u{a}2026-01-01T00:00:00Z  forged  PNR_V3/BOOKING_CREATED\u{d}\u{1b}[31mred\u{7f}\u{9b}2J"),
+            "{summary}"
+        );
+        assert!(summary.contains(r"id\u{1b}]0;title\u{7}"), "{summary}");
+        assert!(summary.ends_with(r"error: bad\u{a}line"), "{summary}");
+        let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(back["spanId"], r"\u{0}");
+        assert_eq!(back["traceId"], r"\u{85}trace");
     }
 }

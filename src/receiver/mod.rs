@@ -19,6 +19,9 @@
 //! - `400` `{"error","step":"invalid-payload","detail"}` with `validate_payloads` on,
 //!   for a verified delivery whose payload breaks its published schema; `detail` names
 //!   the first violation's JSON pointer (from the body's root) and message.
+//! - `409` `{"error","step":"booking-conflict","detail"}` with `stateful` on, for a
+//!   verified event that contradicts the booking held for its `pnrId` (see
+//!   [`bookings`]); an event older than the booking's `version` is `200`, not applied.
 //! - `413` above `max_body_bytes`; `503` with `Retry-After: 1` when the queue is full;
 //!   `405` for methods other than POST.
 //!
@@ -31,6 +34,7 @@
 //! test-only [`Flaw`]s, the deliberately broken endpoints that prove each
 //! conformance check can fail.
 
+pub mod bookings;
 mod config;
 mod fields;
 mod flaw;

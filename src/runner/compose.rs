@@ -10,11 +10,13 @@ use crate::delivery::request::Attempt;
 use crate::event::body_style::{self, BodyStyle};
 use crate::event::fixtures::{self, FixtureContext, Product};
 use crate::event::random::{self, SeededRng};
+use crate::event::story::Story;
 use crate::event::{EnvelopeStyle, EventKind, envelope, merge_patch};
 use crate::scenario::model::{SignatureSpec, SignatureToken, Tamper};
 use crate::signing::{
     HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, Secret, SignatureFormat, join_tokens,
 };
+use std::sync::Arc;
 
 /// Where the body comes from.
 #[derive(Debug, Clone)]
@@ -58,6 +60,10 @@ pub struct SendPlan {
     pub headers: Vec<(String, String)>,
     /// Headers normally sent that this send leaves out (lowercase names).
     pub omit_headers: Vec<String>,
+    /// The booking this event is about and which of its story's events it is: the
+    /// story gives the payload and the envelope `timestamp` (`message_offset_ms`,
+    /// `product` and `pnr_id` are the story's then).
+    pub story: Option<(Arc<Story>, usize)>,
 }
 
 impl SendPlan {
@@ -78,6 +84,7 @@ impl SendPlan {
             pnr_id: None,
             headers: Vec::new(),
             omit_headers: Vec::new(),
+            story: None,
         }
     }
 }
@@ -140,7 +147,7 @@ pub fn build_body(
         Content::Generated(kind) | Content::Payload(kind, _) => *kind,
     };
     let org = plan.org_id.as_deref().unwrap_or(ctx.organization_id);
-    let message_time = OffsetDateTime::from_unix_timestamp(ctx.now_unix)
+    let mut message_time = OffsetDateTime::from_unix_timestamp(ctx.now_unix)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
         + time::Duration::milliseconds(plan.message_offset_ms);
     let fixture_ctx = FixtureContext {
@@ -148,12 +155,17 @@ pub fn build_body(
         now: message_time,
         pnr_id: plan.pnr_id.as_deref(),
     };
-    let mut generated = match (&plan.content, plan.product) {
-        (Content::Payload(_, payload), _) => fixtures::Generated {
+    let mut generated = match (&plan.content, plan.product, &plan.story) {
+        (Content::Payload(_, payload), _, _) => fixtures::Generated {
             payload: payload.clone(),
             operation_summary: envelope::empty_summary(),
         },
-        (_, Some(product)) if kind.event_type == crate::event::EventType::PnrV3 => {
+        (_, _, Some((story, index))) => {
+            let (at, generated) = story.event(*index, rng);
+            message_time = at;
+            generated
+        }
+        (_, Some(product), _) if kind.event_type == crate::event::EventType::PnrV3 => {
             fixtures::pnr_payload(product, kind.operation, &fixture_ctx, rng)
         }
         _ => fixtures::generate(kind, &fixture_ctx, rng),

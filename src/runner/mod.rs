@@ -4,6 +4,7 @@
 //! [`RunSink`] what happens as it happens. What to show, which files to write and
 //! which exit code to pick are the front's (`cli/`).
 
+pub mod bookings;
 pub mod cancel;
 pub mod compose;
 pub mod context;

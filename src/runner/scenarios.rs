@@ -14,6 +14,7 @@ use crate::check::{CheckResult, Verdict};
 use crate::delivery::exchange::Exchange;
 use crate::delivery::request::Attempt;
 use crate::event::random::{self, SeededRng};
+use crate::event::subscription::SubscribedType;
 use crate::event::{EventKind, Subscription};
 use crate::outcome::Latency;
 use crate::scenario::model::{
@@ -271,6 +272,7 @@ async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exch
         Err(err) => return Verdict::Error(format!("scenario error in [vars]: {err}")),
     };
     let mut records: Vec<Option<StepRecord>> = vec![None; scenario.steps.len()];
+    let mut bookings = super::bookings::Bookings::of(scenario);
     let mut answered = 0usize;
     let mut notes: Vec<String> = Vec::new();
     for (index, step) in scenario.steps.iter().enumerate() {
@@ -324,7 +326,8 @@ async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exch
                 }
             }
             Action::Send(send) => {
-                let outcome = run_send(send, step, &scope, ctx, &mut rng).await;
+                let booked = (&mut bookings, index);
+                let outcome = run_send(send, booked, &scope, ctx, &mut rng).await;
                 let (composed, sent) = match outcome {
                     Ok(pair) => pair,
                     Err(SendStop::Error(message)) => {
@@ -728,31 +731,114 @@ enum SendStop {
     Unsubscribed(String),
 }
 
+impl SendStop {
+    /// The reason as one message (for callers that only report it).
+    fn message(self) -> String {
+        match self {
+            SendStop::Error(message) => message,
+            SendStop::Unsubscribed(org) => {
+                format!("organization {org} is outside the subscription")
+            }
+        }
+    }
+}
+
 impl From<String> for SendStop {
     fn from(message: String) -> Self {
         SendStop::Error(message)
     }
 }
 
+/// Every delivery a run of `scenario` with `seed` composes, in order, without
+/// sending any: each send step as the run composes it, as if every answer were 200
+/// (observations, token requests, sleeps and programs are passed over). What the
+/// story property test (`tests/stories.rs`) reads.
+pub fn compose_scenario(
+    scenario: &Scenario,
+    seed: u64,
+    base: &ComposeContext<'_>,
+    events: &[crate::event::EventType],
+) -> Result<Vec<Composed>, String> {
+    let mut rng = random::rng_for(seed, &scenario.info.id);
+    let state_url = Some("https://state.invalid");
+    let subscription = Subscription::new(
+        events.iter().copied().map(SubscribedType::every).collect(),
+        Vec::new(),
+    );
+    let orgs_drawn = std::cell::Cell::new(0);
+    let vars = scenario
+        .resolve_vars(
+            &Scope {
+                scenario,
+                vars: &[],
+                state_url,
+                records: &[],
+                organizations: &[],
+                orgs_drawn: &orgs_drawn,
+            },
+            &mut rng,
+        )
+        .map_err(|e| e.to_string())?;
+    let mut records: Vec<Option<StepRecord>> = vec![None; scenario.steps.len()];
+    let mut bookings = super::bookings::Bookings::of(scenario);
+    let mut all = Vec::new();
+    for (index, step) in scenario.steps.iter().enumerate() {
+        let Action::Send(send) = &step.action else {
+            continue;
+        };
+        let scope = Scope {
+            scenario,
+            vars: &vars,
+            state_url,
+            records: &records,
+            organizations: &[],
+            orgs_drawn: &orgs_drawn,
+        };
+        let composed = compose_send(
+            send,
+            (&mut bookings, index),
+            &scope,
+            base,
+            &subscription,
+            &mut rng,
+        )
+        .map_err(SendStop::message)?;
+        records[index] = Some(StepRecord {
+            first: composed.first().cloned(),
+            status: Some(200),
+        });
+        all.extend(composed);
+    }
+    Ok(all)
+}
+
 /// Composes and sends a step's deliveries. Returns the first composed delivery (for
 /// later references) and every exchange, in order.
-async fn run_send(
+/// Composes a step's deliveries (without sending them): what `run_send` sends.
+fn compose_send(
     send: &SendStep,
-    step: &Step,
+    (bookings, index): (&mut super::bookings::Bookings, usize),
     scope: &Scope<'_>,
-    ctx: &RunContext,
+    base: &ComposeContext<'_>,
+    subscription: &Subscription,
     rng: &mut SeededRng,
-) -> Result<(Option<Composed>, Vec<Exchange>), SendStop> {
-    let _ = step;
+) -> Result<Vec<Composed>, SendStop> {
     let org = match &send.org_id {
         Some(template) => Some(template.render(scope, rng).map_err(|e| e.to_string())?),
         None => None,
     };
     if let Some(org) = org.as_ref()
-        && !ctx.subscription.covers_organization(org)
+        && !subscription.covers_organization(org)
     {
         return Err(SendStop::Unsubscribed(org.clone()));
     }
+    // The booking's story, told at the first step that names it.
+    let booked = send.booking.as_deref().and_then(|name| {
+        let now = time::OffsetDateTime::from_unix_timestamp(unix_now())
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        let organization = org.as_deref().unwrap_or(base.organization_id);
+        bookings.story(name, index, organization, now, rng)
+    });
     let headers = send
         .headers
         .iter()
@@ -789,23 +875,31 @@ async fn run_send(
         pnr_id: None,
         headers: headers.clone(),
         omit_headers: send.omit_headers.clone(),
+        story: None,
     };
-    let compose_ctx = |now_unix| ComposeContext::of(ctx, now_unix);
+    let compose_ctx = |now_unix| ComposeContext {
+        now_unix,
+        ..base.clone()
+    };
     let mut composed: Vec<Composed> = Vec::new();
     match &send.source {
         SendSource::Event(_) | SendSource::EachSubscribed => {
             let kinds: Vec<EventKind> = match &send.source {
                 SendSource::Event(kind) => vec![*kind],
-                _ => ctx.subscription.kinds(),
+                _ => subscription.kinds(),
             };
-            for _ in 0..send.repeat.max(1) {
+            for repeat in 0..send.repeat.max(1) as usize {
                 for kind in &kinds {
                     let content = match &raw_body {
                         Some(bytes) => Content::Raw(bytes.clone()),
                         None => Content::Generated(*kind),
                     };
+                    let mut plan = plan_for(content);
+                    plan.story = booked
+                        .as_ref()
+                        .map(|(story, first)| (Arc::clone(story), first + repeat));
                     composed.push(compose::compose(
-                        &plan_for(content),
+                        &plan,
                         &compose_ctx(unix_now()),
                         None,
                         None,
@@ -837,6 +931,18 @@ async fn run_send(
             }
         }
     }
+    Ok(composed)
+}
+
+async fn run_send(
+    send: &SendStep,
+    booked: (&mut super::bookings::Bookings, usize),
+    scope: &Scope<'_>,
+    ctx: &RunContext,
+    rng: &mut SeededRng,
+) -> Result<(Option<Composed>, Vec<Exchange>), SendStop> {
+    let base = ComposeContext::of(ctx, unix_now());
+    let composed = compose_send(send, booked, scope, &base, &ctx.subscription, rng)?;
     let mut attempts: Vec<Attempt> = composed.iter().map(|c| c.attempt.clone()).collect();
     if !ctx.hmac {
         strip_hmac(&mut attempts);

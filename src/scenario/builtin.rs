@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use super::diagnostic::ScenarioError;
 use super::ids::check_unique_ids;
 use super::model::Scenario;
-use super::parse::load_source;
+use super::parse::load_builtin;
 
 /// Every built-in scenario file: (path in the repository, text), in report order
 /// (see [`super::builtin_order`]). `build.rs` lists the folder, so a new file under
@@ -18,7 +18,7 @@ pub fn try_builtin() -> Result<Vec<Scenario>, ScenarioError> {
     let mut out = Vec::with_capacity(FILES.len());
     let mut problems = Vec::new();
     for (path, text) in FILES {
-        match load_source(path, text, None) {
+        match load_builtin(path, text) {
             Ok(mut s) => {
                 s.origin.builtin = true;
                 out.push(s);
@@ -45,7 +45,7 @@ pub fn builtin() -> Vec<Scenario> {
             Ok(all) => all,
             Err(_) => FILES
                 .iter()
-                .filter_map(|(path, text)| load_source(path, text, None).ok())
+                .filter_map(|(path, text)| load_builtin(path, text).ok())
                 .map(|mut s| {
                     s.origin.builtin = true;
                     s

@@ -202,13 +202,40 @@ impl fmt::Display for ScenarioError {
             if i > 0 {
                 writeln!(f)?;
             }
-            write!(f, "{}: {}", problem.location(), problem.message)?;
+            write!(
+                f,
+                "{}: {}",
+                inert(&problem.location()),
+                inert(&problem.message)
+            )?;
         }
         Ok(())
     }
 }
 
 impl std::error::Error for ScenarioError {}
+
+/// `text` with every control character but a line feed and a tab written `\u{..}`: a value a
+/// file spelled with TOML escapes (`"\u001b[2J"`) is shown, never acted on by the
+/// terminal. The loader already refuses files holding raw control characters, so
+/// spans into the source keep their offsets.
+fn inert(text: &str) -> String {
+    if !text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\t'))
+    {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() && !matches!(c, '\n' | '\t') {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
 
 /// A [`Problem`] in the shape miette renders.
 struct Rendered {
@@ -227,13 +254,17 @@ impl Rendered {
             problem.message.clone()
         };
         Rendered {
-            message,
+            message: inert(&message),
             source: problem
                 .source
                 .as_ref()
-                .map(|s| NamedSource::new(&problem.file, s.to_string())),
-            labels: problem.labels.clone(),
-            help: problem.help.clone(),
+                .map(|s| NamedSource::new(inert(&problem.file), s.to_string())),
+            labels: problem
+                .labels
+                .iter()
+                .map(|(span, text)| (span.clone(), inert(text)))
+                .collect(),
+            help: problem.help.as_deref().map(inert),
             severity: miette::Severity::Error,
         }
     }
@@ -297,6 +328,13 @@ mod tests {
         assert_eq!(line_column(text, 6), (2, 1));
         assert_eq!(line_column(text, 11), (2, 5));
         assert_eq!(line_column(text, 999), (3, 1));
+    }
+
+    #[test]
+    fn control_characters_in_a_message_are_shown_escaped() {
+        let err = ScenarioError::from(Problem::file("x.toml", "unknown level \"\u{1b}[2J\""));
+        assert_eq!(err.to_string(), "x.toml: unknown level \"\\u{1b}[2J\"");
+        assert!(!err.render(true).contains("\u{1b}[2J"));
     }
 
     #[test]

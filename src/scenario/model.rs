@@ -54,6 +54,8 @@ pub struct Scenario {
     pub vars: Vec<Var>,
     /// The steps, in order (at least one).
     pub steps: Vec<Step>,
+    /// The most it can send (deliveries and body bytes), computed at load time.
+    pub budget: super::budget::Budget,
     /// Payload overrides (`payload`, `payload_file`) that make a payload Spotnana's
     /// published schema rejects, each at its `file:line:column`: warnings, never errors.
     pub warnings: Vec<Problem>,
@@ -342,6 +344,10 @@ pub struct SendStep {
     pub large: Option<u64>,
     /// For PNR events: which kind of booking.
     pub product: Option<Product>,
+    /// `booking = "b1"`: the booking this event is about. Every step naming the same
+    /// booking tells one story (one PNR, trip, travelers, tickets and fare, `version`
+    /// rising with `message_time`); see `docs/payloads.md`.
+    pub booking: Option<String>,
     /// Envelope `timestamp` = now + this (e.g. `-60s` for an older message).
     pub message_time: Option<Offset>,
     /// Signature timestamp header = now + this (e.g. `-10m` for a stale one).

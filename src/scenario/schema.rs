@@ -171,6 +171,11 @@ fn step_key(key: &str) -> Value {
         "product" => {
             json!({ "type": "string", "enum": products, "description": "PNR booking kind." })
         }
+        "booking" => json!({
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_-]+$",
+            "description": "The booking (PNR) this event is about: every step naming the same booking tells one story (one pnrId, trip, travelers, tickets and fare; version rising with message_time). Not with send = \"each\".",
+        }),
         "message_time" => {
             json!({ "$ref": "#/$defs/offset", "description": "Envelope timestamp offset from now." })
         }

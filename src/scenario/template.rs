@@ -105,6 +105,18 @@ impl RandomKind {
             .or_else(|| counted("hex", 128).map(RandomKind::Hex))
     }
 
+    /// The length of every value of this kind (all ASCII letters, digits and `-`).
+    pub fn text_len(self) -> u64 {
+        match self {
+            RandomKind::PnrId => 10,
+            RandomKind::Uuid | RandomKind::OrgId => 36,
+            RandomKind::TraceId => 32,
+            RandomKind::SpanId => 16,
+            RandomKind::Locator => 6,
+            RandomKind::Digits(n) | RandomKind::Hex(n) => n as u64,
+        }
+    }
+
     /// Draws one value.
     pub fn generate(self, rng: &mut SeededRng) -> String {
         match self {
@@ -285,6 +297,18 @@ impl Template {
         self.exprs().next().is_none()
     }
 
+    /// The most bytes a rendering can produce, computed without rendering: the
+    /// literal text plus, for each expression, the most `expr` says it can insert
+    /// (saturating, so a bomb of nested vars gives `u64::MAX`, never an overflow).
+    pub fn max_len(&self, mut expr: impl FnMut(&Expr) -> TextSize) -> TextSize {
+        self.parts.iter().fold(TextSize::default(), |total, part| {
+            total.plus(match part {
+                Part::Literal(text) => TextSize::of(text),
+                Part::Expr { expr: e, .. } => expr(e),
+            })
+        })
+    }
+
     /// Renders with the run's values; `random.*` draws from `rng`.
     pub fn render(
         &self,
@@ -323,6 +347,61 @@ fn render_expr(
                     field: *field,
                 })
         }
+    }
+}
+
+/// How large a rendered text can be: as raw bytes, and once written inside a JSON
+/// string in the worst body style (quotes, backslashes, `/` and control characters
+/// escaped, every non-ASCII character written `\uXXXX`), so a body's size can be
+/// bounded before anything is composed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TextSize {
+    /// Bytes of the text itself.
+    pub raw: u64,
+    /// Bytes of the text escaped inside a JSON string (quotes not counted).
+    pub json: u64,
+}
+
+impl TextSize {
+    /// The exact sizes of `text`.
+    pub fn of(text: &str) -> TextSize {
+        let json = text.chars().map(json_escaped_len).sum();
+        TextSize {
+            raw: text.len() as u64,
+            json,
+        }
+    }
+
+    /// A text of `n` ASCII letters and digits (random values, ids).
+    pub fn ascii(n: u64) -> TextSize {
+        TextSize { raw: n, json: n }
+    }
+
+    /// Any text of at most `n` bytes (each byte may need 6 bytes escaped).
+    pub fn any(n: u64) -> TextSize {
+        TextSize {
+            raw: n,
+            json: n.saturating_mul(6),
+        }
+    }
+
+    /// Both sizes added (saturating).
+    pub fn plus(self, other: TextSize) -> TextSize {
+        TextSize {
+            raw: self.raw.saturating_add(other.raw),
+            json: self.json.saturating_add(other.json),
+        }
+    }
+}
+
+/// Bytes one character takes escaped in a JSON string, worst style.
+fn json_escaped_len(c: char) -> u64 {
+    match c {
+        '"' | '\\' | '/' => 2,
+        '\u{8}' | '\u{c}' | '\n' | '\r' | '\t' => 2,
+        c if (c as u32) < 0x20 || c == '\u{7f}' => 6,
+        c if c.is_ascii() => 1,
+        c => 6 * c.len_utf16() as u64,
     }
 }
 

@@ -15,7 +15,9 @@ use crate::event::{EventKind, UnknownEvent};
 use crate::signing::SignatureFormat;
 use crate::units::{Offset, SizeError, format_size, parse_duration, parse_size};
 
+use super::budget::{self, Budget, JsonSize, Limits};
 use super::diagnostic::Problem;
+use super::file_root::{FileRoot, Refusal};
 use super::json::{JsonKind, JsonNode, JsonTemplate, OneOrMany, OrderedTable};
 use super::model::ObserveTarget;
 use super::model::{
@@ -25,19 +27,41 @@ use super::model::{
 };
 use super::raw::{RawExpect, RawPrecondition, RawScenario, RawStep};
 use super::status::StatusExpect;
-use super::template::{Expr, Template, is_identifier};
+use super::template::{Expr, StepField, Template, TextSize, is_identifier};
 
 /// Loader state for one file.
 pub(crate) struct Validator<'a> {
     pub file: &'a str,
     pub text: &'a Arc<str>,
     pub base_dir: Option<&'a Path>,
+    /// The folder no file the scenario names may leave (`None` for built-ins).
+    pub root: Option<&'a FileRoot>,
+    /// The caps the scenario must fit.
+    pub limits: &'a Limits,
     pub problems: Vec<Problem>,
     /// What is allowed but worth saying: payload overrides Spotnana's schema rejects.
     pub warnings: Vec<Problem>,
     /// Step names → index (filled before steps are checked).
     pub step_names: HashMap<String, usize>,
+    /// The most each `[vars]` entry can render to (filled in file order).
+    pub var_sizes: HashMap<String, TextSize>,
+    /// Per step index: its largest body and the largest PNR id it can record.
+    pub step_sizes: HashMap<usize, StepSize>,
+    /// What the steps so far can send.
+    pub budget: Budget,
 }
+
+/// What one validated step can send and record, for the bounds of later steps.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct StepSize {
+    /// Its largest body.
+    body: u64,
+    /// The largest `steps.NAME.pnr_id` it can record.
+    pnr_id: TextSize,
+}
+
+/// The `--state-url` is the user's, not the file's; counted at this length.
+const STATE_URL_BYTES: u64 = 8 << 10;
 
 /// A template with where it sits in the file.
 struct Located {
@@ -91,7 +115,12 @@ impl Validator<'_> {
         self.problems.push(problem);
     }
 
-    fn error(&mut self, span: Range<usize>, message: impl Into<String>, label: impl Into<String>) {
+    pub(super) fn error(
+        &mut self,
+        span: Range<usize>,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) {
         let p = Problem::at(self.file, self.text, span, message, label);
         self.push(p);
     }
@@ -179,7 +208,60 @@ impl Validator<'_> {
     fn template(&mut self, value: &Spanned<String>, scope: &Scope<'_>) -> Option<Template> {
         let located = self.template_at(value.get_ref(), value.span())?;
         self.check_refs(&located, scope);
+        self.expansion_fits(&located);
         Some(located.template)
+    }
+
+    /// The most `expr` can insert, from what the file says (vars and steps before it).
+    fn expr_size(&self, expr: &Expr) -> TextSize {
+        match expr {
+            Expr::Var(name) => self.var_sizes.get(name).copied().unwrap_or_default(),
+            Expr::Random(kind) => TextSize::ascii(kind.text_len()),
+            Expr::StateUrl => TextSize::any(STATE_URL_BYTES),
+            Expr::Step { step, field } => match field {
+                StepField::WebhookId => TextSize::ascii(36),
+                StepField::Status => TextSize::ascii(3),
+                StepField::PnrId => self
+                    .step_names
+                    .get(step)
+                    .and_then(|i| self.step_sizes.get(i))
+                    .map_or(TextSize::any(self.limits.expansion), |s| s.pnr_id),
+            },
+        }
+    }
+
+    /// The most a template can render to.
+    fn text_size(&self, template: &Template) -> TextSize {
+        template.max_len(|expr| self.expr_size(expr))
+    }
+
+    /// Refuses a template that can render to more than [`Limits::expansion`] bytes (a
+    /// var repeating a var that repeats a var…), before anything is rendered.
+    fn expansion_fits(&mut self, located: &Located) -> bool {
+        let size = self.text_size(&located.template);
+        if size.raw <= self.limits.expansion {
+            return true;
+        }
+        let figure = if size.raw == u64::MAX {
+            "more than 16 EiB".to_owned()
+        } else {
+            format!(
+                "{} ({} bytes)",
+                crate::units::format_size(size.raw),
+                size.raw
+            )
+        };
+        self.error_help(
+            located.value_span.clone(),
+            format!(
+                "this value can expand to {figure}, over the limit of {} for one template",
+                crate::units::format_size(self.limits.expansion)
+            ),
+            format!("expands to up to {} bytes", size.raw),
+            "each {{ name }} inserts that var's whole value: repeat a var fewer times, or \
+             raise the limit with --max-expansion SIZE",
+        );
+        false
     }
 
     fn check_refs(&mut self, located: &Located, scope: &Scope<'_>) {
@@ -339,6 +421,10 @@ pub(crate) fn validate(v: &mut Validator<'_>, raw: RawScenario) -> Option<Scenar
         }
     }
 
+    let stories = super::booking::stories(v.file, v.text, &raw.step);
+    v.problems.extend(stories.errors);
+    v.warnings.extend(stories.warnings);
+
     let ok = v.problems.is_empty() && id_ok;
     let level = level?;
     ok.then(|| Scenario {
@@ -360,6 +446,7 @@ pub(crate) fn validate(v: &mut Validator<'_>, raw: RawScenario) -> Option<Scenar
         requires,
         vars,
         steps,
+        budget: v.budget,
         warnings: std::mem::take(&mut v.warnings),
         origin: Origin {
             file: v.file.to_owned(),
@@ -509,6 +596,14 @@ fn variables(
                 own_values: false,
             };
             if let Some(t) = v.template(value, &scope) {
+                // A var over the limit is reported once, not again in each var using it.
+                let size = v.text_size(&t);
+                let size = if size.raw > v.limits.expansion {
+                    TextSize::default()
+                } else {
+                    size
+                };
+                v.var_sizes.insert(key.get_ref().clone(), size);
                 vars.push(Var {
                     name: key.get_ref().clone(),
                     value: t,
@@ -591,21 +686,26 @@ fn validate_step(
     {
         expect.status = Some(pre.status.clone());
     }
-    let exec = step_exec(v, raw, kind, scope);
-
     let action = match kind {
-        "sleep" => Action::Sleep(sleep_action(v, action_value)),
-        "observe" => Action::Observe(observe_action(v, action_value, scope)),
-        "token" => Action::Token(token_step(v, raw, action_value, scope)?),
+        "sleep" => Some(Action::Sleep(sleep_action(v, action_value))),
+        "observe" => Some(Action::Observe(observe_action(v, action_value, scope))),
+        "token" => token_step(v, raw, action_value, scope).map(Action::Token),
         _ => {
             let source = match kind {
                 "send" => send_source(v, action_value),
                 _ => resend_source(v, action_value, kind, index, all),
             };
             let send = send_step(v, raw, source, scope);
-            Action::Send(Box::new(send?))
+            send.map(|s| Action::Send(Box::new(s)))
         }
     };
+    if let Some(Action::Send(send)) = &action {
+        step_budget(v, send, raw, index, key_span(v, action_value.span(), kind));
+    }
+    // After the action: an `exec` argument may use this step's own recorded values,
+    // whose sizes are known now.
+    let exec = step_exec(v, raw, kind, scope);
+    let action = action?;
 
     (v.problems.len() == before).then_some(Step {
         name,
@@ -640,6 +740,7 @@ fn send_only_keys(raw: &RawStep) -> SendOnlyKeys {
         ("body", raw.body.as_ref().map(Spanned::span)),
         ("large", raw.large.as_ref().map(Spanned::span)),
         ("product", raw.product.as_ref().map(Spanned::span)),
+        ("booking", raw.booking.as_ref().map(Spanned::span)),
         ("message_time", raw.message_time.as_ref().map(Spanned::span)),
         ("timestamp", raw.timestamp.as_ref().map(Spanned::span)),
         ("signature", raw.signature.as_ref().map(Spanned::span)),
@@ -743,6 +844,7 @@ fn fixed_by_source(v: &mut Validator<'_>, kind: &str, send_only: &[(&str, Option
             "body",
             "large",
             "product",
+            "booking",
             "message_time",
             "body_style",
             "org_id",
@@ -754,6 +856,7 @@ fn fixed_by_source(v: &mut Validator<'_>, kind: &str, send_only: &[(&str, Option
             "body",
             "large",
             "product",
+            "booking",
             "message_time",
             "body_style",
             "org_id",
@@ -791,6 +894,7 @@ fn body_alone(v: &mut Validator<'_>, send_only: &[(&str, Option<Range<usize>>)])
         "large",
         "body_style",
         "product",
+        "booking",
     ] {
         if let Some(span) = present(send_only, other) {
             let p = Problem::at(
@@ -1363,6 +1467,11 @@ fn send_step(
             ],
         )
     });
+    let booking = raw.booking.as_ref().and_then(|b| {
+        super::booking::name(v.file, v.text, b, source.as_ref())
+            .map_err(|problem| v.push(problem))
+            .ok()
+    });
     let message_time = raw.message_time.as_ref().and_then(|o| offset(v, o));
     let timestamp = raw.timestamp.as_ref().and_then(|o| offset(v, o));
     let signature = match &raw.signature {
@@ -1418,6 +1527,7 @@ fn send_step(
         body,
         large,
         product,
+        booking,
         message_time,
         timestamp,
         signature,
@@ -1732,7 +1842,7 @@ fn signature(v: &mut Validator<'_>, value: &Spanned<OneOrMany>) -> Option<Signat
 }
 
 fn read_payload_file(v: &mut Validator<'_>, value: &Spanned<String>) -> Option<serde_json::Value> {
-    let Some(dir) = v.base_dir else {
+    let (Some(dir), Some(root)) = (v.base_dir, v.root) else {
         v.error_help(
             value.span(),
             "`payload_file` needs a scenario file on disk",
@@ -1741,29 +1851,26 @@ fn read_payload_file(v: &mut Validator<'_>, value: &Spanned<String>) -> Option<s
         );
         return None;
     };
-    let path = dir.join(value.get_ref());
-    let shown = path.display().to_string();
-    let size = std::fs::metadata(&path).map(|m| m.len());
-    let bytes = match size {
-        Ok(n) if n > limits::MAX_FILE => {
-            v.error(
-                value.span(),
-                format!("`{shown}` is over 16MiB"),
-                "too large",
-            );
-            return None;
-        }
-        Ok(_) => std::fs::read(&path),
-        Err(e) => Err(e),
-    };
-    let bytes = match bytes {
-        Ok(b) => b,
-        Err(err) => {
+    let given = Path::new(value.get_ref());
+    let shown = dir.join(given).display().to_string();
+    // Named with the reason, never with its contents.
+    let bytes = match root.read_named(dir, given, limits::MAX_FILE) {
+        Ok(bytes) => bytes,
+        Err(refusal) => {
+            let help = match refusal {
+                Refusal::Io(_) => "payload_file is relative to the scenario file".to_owned(),
+                _ => format!(
+                    "payload_file names a regular file inside the file root `{}` (the folder \
+                     of the scenario files unless --file-root DIR says otherwise), by a path \
+                     relative to the scenario file",
+                    root.shown().display()
+                ),
+            };
             v.error_help(
                 value.span(),
-                format!("cannot read `{shown}`: {err}"),
+                format!("cannot read `{shown}`: {refusal}"),
                 "this file",
-                "payload_file is relative to the scenario file",
+                help,
             );
             return None;
         }
@@ -1815,6 +1922,7 @@ fn json_value(v: &mut Validator<'_>, node: &JsonNode, scope: &Scope<'_>) -> Opti
         JsonKind::String(s) => {
             let located = v.template_at(s, node.span.clone())?;
             v.check_refs(&located, scope);
+            v.expansion_fits(&located);
             JsonTemplate::String(located.template)
         }
         JsonKind::Array(items) => {
@@ -1888,4 +1996,133 @@ fn validate_expect(
         expect.status = Some(StatusExpect::Code(200));
     }
     expect
+}
+
+/// A delivery step's body, deliveries and bytes: the body against [`Limits::body`],
+/// the scenario's running totals against [`Limits::deliveries`] and [`Limits::bytes`];
+/// the step's sizes are kept for the steps after it.
+fn step_budget(
+    v: &mut Validator<'_>,
+    send: &SendStep,
+    raw: &RawStep,
+    index: usize,
+    action_span: Range<usize>,
+) {
+    let (body, pnr_id, each) = match &send.source {
+        SendSource::Redeliver(r) | SendSource::Replay(r) => {
+            let earlier = v.step_sizes.get(&r.index).copied().unwrap_or_default();
+            (earlier.body, earlier.pnr_id, 1)
+        }
+        SendSource::Event(_) | SendSource::EachSubscribed => {
+            let each = if matches!(send.source, SendSource::EachSubscribed) {
+                EventKind::all().count() as u64
+            } else {
+                1
+            };
+            match &send.body {
+                Some(body) => (v.text_size(body).raw, TextSize::default(), each),
+                None => {
+                    let (body, pnr_id) = generated_sizes(v, send);
+                    (body, pnr_id, each)
+                }
+            }
+        }
+    };
+    v.step_sizes.insert(index, StepSize { body, pnr_id });
+    let deliveries = u64::from(send.repeat).saturating_mul(each);
+    let limits = *v.limits;
+    let size = budget::figure;
+    if body > limits.body {
+        let span = raw
+            .large
+            .as_ref()
+            .map_or(action_span.clone(), Spanned::span);
+        v.error_help(
+            span,
+            format!(
+                "one delivery of this step can be {} ({body} bytes), over the limit of {} for \
+                 one body",
+                size(body),
+                size(limits.body)
+            ),
+            format!("up to {body} bytes"),
+            "make the payload, `payload_file` or `large` smaller, or raise the limit with \
+             --max-delivery-body SIZE",
+        );
+    }
+    let before = v.budget;
+    v.budget.deliveries = before.deliveries.saturating_add(deliveries);
+    v.budget.bytes = before.bytes.saturating_add(deliveries.saturating_mul(body));
+    v.budget.largest_body = before.largest_body.max(body);
+    let span = raw.repeat.as_ref().map_or(action_span, Spanned::span);
+    if v.budget.deliveries > limits.deliveries && before.deliveries <= limits.deliveries {
+        v.error_help(
+            span.clone(),
+            format!(
+                "the scenario sends up to {} deliveries with this step, over the limit of {} \
+                 per scenario",
+                v.budget.deliveries, limits.deliveries
+            ),
+            format!("{deliveries} deliveries here"),
+            "lower `repeat` (use `spotcheck load` for load tests), or raise the limit with \
+             --max-deliveries N",
+        );
+    }
+    if v.budget.bytes > limits.bytes && before.bytes <= limits.bytes {
+        v.error_help(
+            span,
+            format!(
+                "the scenario sends up to {} of bodies with this step ({} bytes), over the \
+                 limit of {} per scenario",
+                size(v.budget.bytes),
+                v.budget.bytes,
+                size(limits.bytes)
+            ),
+            format!("{deliveries} × up to {body} bytes"),
+            "lower `repeat` or `large`, or raise the limit with --max-scenario-bytes SIZE",
+        );
+    }
+}
+
+/// The largest body and PNR id of a generated event with this step's overrides.
+fn generated_sizes(v: &Validator<'_>, send: &SendStep) -> (u64, TextSize) {
+    let mut string = |t: &Template| v.text_size(t);
+    let mut overrides = JsonSize::default();
+    for patch in [&send.payload, &send.envelope].into_iter().flatten() {
+        overrides = overrides.plus(JsonSize::of_template(patch, &mut string));
+    }
+    if let Some(file) = &send.payload_file {
+        overrides = overrides.plus(JsonSize::of_value(file));
+    }
+    let org = send.org_id.as_ref().map(|t| v.text_size(t));
+    let pretty = send.body_style == Some(BodyStyle::Pretty);
+    let body = budget::generated_body(overrides, org, send.large, pretty);
+    // The PNR id is the fixture's (10 digits) unless an override writes `pnrId`.
+    let mut pnr_id = TextSize::ascii(10);
+    let mut widen = |size: TextSize| {
+        pnr_id = TextSize {
+            raw: pnr_id.raw.max(size.raw),
+            json: pnr_id.json.max(size.json),
+        };
+    };
+    let from_payload = send.payload.as_ref().and_then(|p| p.get("pnrId"));
+    let from_envelope = send
+        .envelope
+        .as_ref()
+        .and_then(|e| e.get("payload"))
+        .and_then(|p| p.get("pnrId"));
+    for value in [from_payload, from_envelope].into_iter().flatten() {
+        if let JsonTemplate::String(t) = value {
+            widen(v.text_size(t));
+        }
+    }
+    if let Some(text) = send
+        .payload_file
+        .as_ref()
+        .and_then(|f| f.get("pnrId"))
+        .and_then(serde_json::Value::as_str)
+    {
+        widen(TextSize::of(text));
+    }
+    (body, pnr_id)
 }
