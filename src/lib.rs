@@ -125,6 +125,7 @@ pub mod event;
 pub mod hardening;
 pub mod load;
 pub mod outcome;
+pub mod project;
 pub mod receiver;
 pub mod redact;
 pub mod replay;

@@ -171,6 +171,9 @@ pub struct RunReport {
     pub duration_ms: u64,
     /// Event types the run treated as subscribed.
     pub events: Vec<String>,
+    /// The subscription the run proved: each type with its operations, and the
+    /// organizations (`--events`, `--org-id`, or the project file).
+    pub subscription: crate::event::Subscription,
     /// Whether warnings fail the run (`--strict`).
     pub strict: bool,
     /// Counts and verdict.

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use spotcheck::check::CheckResult;
-use spotcheck::event::{EnvelopeStyle, EventType};
+use spotcheck::event::EnvelopeStyle;
 use spotcheck::runner::filter::CheckFilter;
 use spotcheck::runner::{self, Cancel, RunEvent, RunOptions, RunPlan, RunSink};
 use spotcheck::signing::SignatureFormat;
@@ -61,8 +61,7 @@ fn options(seed: u64) -> RunOptions {
         envelope: EnvelopeStyle::EventType,
         builtin: true,
         seed: Some(seed),
-        org_id: None,
-        events: EventType::ALL.to_vec(),
+        subscription: spotcheck::event::Subscription::all(),
         state_url: None,
         state_headers: Vec::new(),
         strict: false,

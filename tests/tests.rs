@@ -50,6 +50,7 @@ mod sign_verify;
 mod signing;
 mod stateful;
 mod stories;
+mod subscription;
 mod tls_probe;
 mod tls_strength;
 mod verdicts;

@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod load;
 pub mod oauth;
 pub mod printout;
+pub mod project;
 pub mod redeliver;
 pub mod run;
 pub mod scenario_files;
@@ -91,7 +92,17 @@ pub enum Command {
 /// Parses the command line, runs the command and returns the process exit code.
 pub fn main() -> u8 {
     crate::init_crypto();
-    let cli = Cli::parse();
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    let mut cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(err) => err.exit(),
+    };
+    // Which defaulted flags of `run` were typed, so the project file fills only the rest.
+    if let Command::Run(args) = &mut cli.command
+        && let Some(("run", sub)) = matches.subcommand()
+    {
+        args.given = project::Given::from_matches(sub);
+    }
     register_credentials(&cli.command);
     // A panic's message may quote a value: it goes through the redactor like any line.
     std::panic::set_hook(Box::new(|info| {

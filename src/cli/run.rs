@@ -13,7 +13,7 @@ use clap::Args;
 use super::common::{FormatArgs, SecretArgs, TargetArgs};
 use super::stop::{StopSignal, StopSignals};
 use crate::error::{SetupError, exit};
-use crate::event::{EnvelopeStyle, EventType};
+use crate::event::{EnvelopeStyle, Subscription};
 use crate::outcome::RunVerdict;
 use crate::receiver::ReceiverConfig;
 use crate::replay::Replay;
@@ -62,11 +62,15 @@ pub struct RunArgs {
     /// Seed for every generated id and payload; the same seed replays the same bytes.
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
-    /// Organization id in `audience.organizationId` (default: a seeded UUID).
+    /// Organization id in `audience.organizationId` (default: a seeded UUID); repeatable:
+    /// the subscription's organization filter, every delivery goes to one of them (the
+    /// first is the run's own).
     #[arg(long, value_name = "ID")]
-    org_id: Option<String>,
-    /// Subscribed event types (comma-separated; default: all six).
-    #[arg(long, value_name = "TYPE", value_delimiter = ',')]
+    org_id: Vec<String>,
+    /// Subscribed event types, comma-separated (default: all six), each `TYPE` (every
+    /// operation) or `TYPE:OPERATION+OPERATION` (only those), e.g.
+    /// `PNR_V3:BOOKING_CREATED+BOOKING_TICKETED,TRAVELER_V2`.
+    #[arg(long, value_name = "TYPE[:OP+OP]", value_delimiter = ',')]
     events: Vec<String>,
     /// Partner read-back URL for observation checks (what the endpoint processed).
     #[arg(long, value_name = "URL")]
@@ -119,6 +123,16 @@ pub struct RunArgs {
     /// as `$SPOTCHECK_…` references: see docs/security.md).
     #[arg(long)]
     export_curl: bool,
+    /// Read this project file instead of the `spotcheck.toml` found from the working
+    /// directory upward (see the README's "Project file").
+    #[arg(long, value_name = "PATH", conflicts_with = "no_project")]
+    project: Option<PathBuf>,
+    /// Read no project file.
+    #[arg(long)]
+    no_project: bool,
+    /// Which defaulted flags were typed (set by the front after parsing).
+    #[arg(skip)]
+    pub(crate) given: super::project::Given,
     /// Colour: auto (terminal and no NO_COLOR), always, never.
     #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
     color: String,
@@ -127,7 +141,21 @@ pub struct RunArgs {
 /// Runs `spotcheck run`: loads the scenarios, hands the engine the run and a stop
 /// signal, shows its progress, renders the terminal report, writes the report files
 /// and maps the outcome to the exit code.
-pub async fn run(args: RunArgs) -> Result<u8, SetupError> {
+pub async fn run(mut args: RunArgs) -> Result<u8, SetupError> {
+    if let Some(project) = super::project::find(args.project.as_deref(), args.no_project)? {
+        let flags = super::project::RunFlags {
+            target: &mut args.target,
+            secret: &mut args.secret,
+            events: &mut args.events,
+            org_id: &mut args.org_id,
+            reports: &mut args.reports,
+            given: args.given,
+        };
+        super::project::apply(&project, flags);
+        // The file's endpoint and headers are credentials like the flags' (registered
+        // before the file was read): the redactor learns them too.
+        super::credentials::target(&args.target);
+    }
     let reports = args
         .reports
         .iter()
@@ -156,8 +184,7 @@ pub async fn run(args: RunArgs) -> Result<u8, SetupError> {
         envelope: args.format.envelope,
         builtin: !args.no_builtin,
         seed: args.seed,
-        org_id: args.org_id.clone(),
-        events: Vec::new(),
+        subscription: Subscription::default(),
         state_url: args.state_url.clone(),
         strict: args.strict,
         insecure_continue: args.insecure_continue,
@@ -190,7 +217,7 @@ pub async fn run(args: RunArgs) -> Result<u8, SetupError> {
         filter = filter.sharded(shard, ids);
     }
     let options = RunOptions {
-        events: parse_events(&args.events)?,
+        subscription: subscription(&args.events, &args.org_id)?,
         ..options
     };
     let plan = RunPlan {
@@ -410,19 +437,15 @@ fn use_stderr_color() -> bool {
     std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
 }
 
-/// `--events`: the subscribed event types (every type when none is given).
-fn parse_events(raw: &[String]) -> Result<Vec<EventType>, SetupError> {
-    if raw.is_empty() {
-        return Ok(EventType::ALL.to_vec());
-    }
-    raw.iter()
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| {
-            s.trim()
-                .parse::<EventType>()
-                .map_err(|err| SetupError::new(format!("--events: {err}")))
-        })
-        .collect()
+/// `--events` and `--org-id`: the subscription (every type and operation when no
+/// `--events` is given).
+fn subscription(events: &[String], orgs: &[String]) -> Result<Subscription, SetupError> {
+    Subscription::parse(events, orgs.to_vec()).map_err(|err| {
+        SetupError::new(format!("--events: {err}")).with_hint(
+            "write TYPE (every operation) or TYPE:OPERATION+OPERATION, comma-separated, \
+             e.g. --events 'PNR_V3:BOOKING_CREATED+BOOKING_TICKETED,TRAVELER_V2'",
+        )
+    })
 }
 
 /// The flags of this run a replay of one check must repeat: everything that changes
@@ -486,7 +509,7 @@ fn replay(args: &RunArgs) -> Replay {
     for (flag, value) in args.files.replay_flags() {
         replay.push(flag, &value);
     }
-    if let Some(org) = &args.org_id {
+    for org in &args.org_id {
         replay.push("--org-id", org);
     }
     if !args.events.is_empty() {

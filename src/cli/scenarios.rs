@@ -40,7 +40,11 @@ pub enum ScenariosCommand {
     #[command(
         after_help = "Example:\n  spotcheck scenarios schema > spotcheck-scenario.schema.json"
     )]
-    Schema,
+    Schema {
+        /// Print the schema of the project file (`spotcheck.toml`) instead.
+        #[arg(long)]
+        project: bool,
+    },
     /// Write a commented starter scenario to NAME.toml (or to the path given).
     #[command(after_help = "Example:\n  spotcheck scenarios new refund-processed")]
     New {
@@ -67,32 +71,42 @@ pub enum ScenariosCommand {
 pub async fn run(args: ScenariosArgs) -> Result<u8, SetupError> {
     match args.command {
         ScenariosCommand::New { name } => write_starter(&name),
-        ScenariosCommand::Schema => {
-            out!("{}", scenario::schema::render());
+        ScenariosCommand::Schema { project } => {
+            if project {
+                out!("{}", crate::project::render_schema());
+            } else {
+                out!("{}", scenario::schema::render());
+            }
             Ok(exit::CONFORMANT)
         }
         ScenariosCommand::Check {
             paths,
             state_url,
             files,
-        } => match load_checked(&paths, &files, state_url.as_deref())? {
-            Ok(found) => {
-                let files = count_files(&found);
-                outln!(
-                    "ok: {} {} in {files} {}",
-                    found.len(),
-                    if found.len() == 1 { "check" } else { "checks" },
-                    if files == 1 { "file" } else { "files" }
-                );
-                out!("{}", programs_note(&found));
-                print_warnings(&found);
-                Ok(exit::CONFORMANT)
+        } => {
+            // The project file too: named among the paths, or found from here.
+            let projects = super::project::files_to_check(&paths);
+            let mut bad_project = false;
+            for path in &projects {
+                match crate::project::load(path) {
+                    Ok(_) => outln!("ok: project file {}", path.display()),
+                    Err(err) => {
+                        errout!("{}", err.render(stderr_color()));
+                        bad_project = true;
+                    }
+                }
             }
-            Err(err) => {
-                print_error(&err);
-                Ok(exit::SETUP)
-            }
-        },
+            let scenario_paths: Vec<PathBuf> = paths
+                .into_iter()
+                .filter(|p| !projects.contains(p))
+                .collect();
+            let code = if scenario_paths.is_empty() {
+                exit::CONFORMANT
+            } else {
+                check_scenarios(&scenario_paths, &files, state_url.as_deref())?
+            };
+            Ok(if bad_project { exit::SETUP } else { code })
+        }
         ScenariosCommand::List {
             scenarios,
             files,
@@ -121,6 +135,33 @@ pub async fn run(args: ScenariosArgs) -> Result<u8, SetupError> {
             }
         }
     }
+}
+
+/// `scenarios check` over scenario files: the count, the programs note and the
+/// warnings, or every mistake (exit 2).
+fn check_scenarios(
+    paths: &[PathBuf],
+    files: &super::scenario_files::ScenarioFileArgs,
+    state_url: Option<&str>,
+) -> Result<u8, SetupError> {
+    Ok(match load_checked(paths, files, state_url)? {
+        Ok(found) => {
+            let files = count_files(&found);
+            outln!(
+                "ok: {} {} in {files} {}",
+                found.len(),
+                if found.len() == 1 { "check" } else { "checks" },
+                if files == 1 { "file" } else { "files" }
+            );
+            out!("{}", programs_note(&found));
+            print_warnings(&found);
+            exit::CONFORMANT
+        }
+        Err(err) => {
+            print_error(&err);
+            exit::SETUP
+        }
+    })
 }
 
 /// Loads the files as `run --scenarios` would, and refuses what `run` would refuse:

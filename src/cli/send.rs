@@ -54,9 +54,11 @@ pub struct SendArgs {
     /// Replace the generated `payload` object with the --payload JSON instead of merging.
     #[arg(long, requires = "payload")]
     pub replace_payload: bool,
-    /// `audience.organizationId` of the event (default: a UUID drawn from the seed).
+    /// `audience.organizationId` of the event (default: a UUID drawn from the seed);
+    /// repeatable: one event per organization, in the order given (`--lifecycle`: one
+    /// booking, for the first).
     #[arg(long, value_name = "ID")]
-    pub org_id: Option<String>,
+    pub org_id: Vec<String>,
     /// Seed for every generated id and value (default: random; printed so a run can be replayed).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
@@ -123,34 +125,48 @@ pub async fn run(args: SendArgs) -> Result<u8, SetupError> {
 
     let seed = args.seed.unwrap_or_else(random::fresh_seed);
     let mut rng = random::rng_for(seed, "send");
-    let org_id = args
-        .org_id
-        .clone()
-        .unwrap_or_else(|| random::uuid(&mut rng));
-    let mut body = event::build_event(
-        &EventSpec {
-            kind,
-            organization_id: &org_id,
-            message_time: time::OffsetDateTime::now_utc(),
-            style: args.format.envelope,
-            pnr_id: None,
-        },
-        &mut rng,
-    );
-    if let Some(patch) = &patch {
-        apply_payload(&mut body, patch, args.replace_payload);
-    }
-    let body = serde_json::to_vec(&body)
-        .map_err(|err| SetupError::new(format!("cannot serialize the event: {err}")))?;
-    let delivery = Delivery {
-        body: Bytes::from(body),
-        webhook_id: random::uuid(&mut rng),
-        format: args.format.signature_format,
-        custom_headers,
+    // One event per organization (`--org-id` repeated), each built and delivered in
+    // turn; one organization (given or drawn) draws exactly what it always did.
+    let organizations = if args.org_id.is_empty() {
+        vec![random::uuid(&mut rng)]
+    } else {
+        args.org_id.clone()
     };
-
+    let build = |org_id: &str, rng: &mut SeededRng| -> Result<Delivery, SetupError> {
+        let mut body = event::build_event(
+            &EventSpec {
+                kind,
+                organization_id: org_id,
+                message_time: time::OffsetDateTime::now_utc(),
+                style: args.format.envelope,
+                pnr_id: None,
+            },
+            rng,
+        );
+        if let Some(patch) = &patch {
+            apply_payload(&mut body, patch, args.replace_payload);
+        }
+        let body = serde_json::to_vec(&body)
+            .map_err(|err| SetupError::new(format!("cannot serialize the event: {err}")))?;
+        Ok(Delivery {
+            body: Bytes::from(body),
+            webhook_id: random::uuid(rng),
+            format: args.format.signature_format,
+            custom_headers: custom_headers.clone(),
+        })
+    };
+    let first = build(&organizations[0], &mut rng)?;
     let destination = destination(&args, &mut rng).await?;
-    let code = deliver(&args, &destination, &delivery, seed, &mut rng).await;
+    let mut code = deliver(&args, &destination, &first, seed, &mut rng).await;
+    for org_id in &organizations[1..] {
+        let delivery = build(org_id, &mut rng)?;
+        let next = deliver(&args, &destination, &delivery, seed, &mut rng).await;
+        // The worst outcome is the command's: a setup error, then a refusal.
+        code = match (code, next) {
+            (Err(err), _) | (Ok(_), Err(err)) => Err(err),
+            (Ok(a), Ok(b)) => Ok(a.max(b)),
+        };
+    }
     if let Some(receiver) = destination.receiver {
         // Shutting down drains the processing queue, so the receiver's log line is printed.
         receiver.shutdown().await;
@@ -178,9 +194,11 @@ async fn send_lifecycle(args: &SendArgs, name: &str) -> Result<u8, SetupError> {
     check_custom_headers(&custom_headers)?;
     let seed = args.seed.unwrap_or_else(random::fresh_seed);
     let mut rng = random::rng_for(seed, "send");
+    // One booking belongs to one organization: the first given.
     let org_id = args
         .org_id
-        .clone()
+        .first()
+        .cloned()
         .unwrap_or_else(|| random::uuid(&mut rng));
     let events = lifecycle.envelopes(
         &org_id,

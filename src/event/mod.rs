@@ -10,11 +10,13 @@ pub mod merge_patch;
 pub mod random;
 pub mod schema;
 pub mod story;
+pub mod subscription;
 pub mod variants;
 
 pub use catalogue::{EventKind, EventType, UnknownEvent};
 pub use envelope::{Envelope, EnvelopeStyle};
 pub use random::SeededRng;
+pub use subscription::{Subscription, SubscriptionError};
 
 use serde_json::Value;
 use time::OffsetDateTime;

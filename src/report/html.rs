@@ -298,6 +298,7 @@ mod tests {
             started_at: "2026-01-01T00:00:00Z".into(),
             duration_ms: 0,
             events: vec![],
+            subscription: Default::default(),
             strict: false,
             summary: Summary::of(&checks, false),
             checks,

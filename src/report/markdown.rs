@@ -51,16 +51,20 @@ pub fn render(report: &RunReport) -> String {
         report.tool.name, report.tool.version
     );
     let _ = writeln!(out, "| Seed | `{}` |", report.seed);
-    let _ = writeln!(
-        out,
-        "| Subscribed events | {} |",
-        report
-            .events
-            .iter()
-            .map(|e| format!("`{e}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    let _ = writeln!(out, "| Subscribed events | {} |", subscribed_events(report));
+    if !report.subscription.organizations().is_empty() {
+        let _ = writeln!(
+            out,
+            "| Subscribed organizations | {} |",
+            report
+                .subscription
+                .organizations()
+                .iter()
+                .map(|o| format!("`{}`", o.replace('`', "'").replace('|', "\\|")))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     let _ = writeln!(
         out,
         "| Mode | {} |",
@@ -319,4 +323,25 @@ fn cell(text: &str) -> String {
 
 fn fence_safe(text: &str) -> String {
     text.replace("```", "`\u{200b}``")
+}
+
+/// The subscribed types, each with its operations when only some are subscribed.
+fn subscribed_events(report: &RunReport) -> String {
+    report
+        .events
+        .iter()
+        .map(|name| {
+            let narrowed = report
+                .subscription
+                .types()
+                .iter()
+                .find(|t| t.event_type.as_str() == name)
+                .and_then(|t| t.operations.as_ref());
+            match narrowed {
+                Some(operations) => format!("`{name}` ({})", operations.join(", ")),
+                None => format!("`{name}`"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::delivery::client::Client;
 use crate::delivery::oauth::OAuthClient;
-use crate::event::{EnvelopeStyle, EventType};
+use crate::event::{EnvelopeStyle, Subscription};
 use crate::signing::{Secret, SignatureFormat};
 
 /// What every check of one run shares.
@@ -31,8 +31,9 @@ pub struct RunContext {
     pub state_headers: Vec<(String, String)>,
     /// Per-delivery timeout.
     pub timeout: Duration,
-    /// Subscribed event types.
-    pub events: Vec<EventType>,
+    /// What the endpoint subscribed to: checks send only its types, operations and
+    /// organizations.
+    pub subscription: Subscription,
     /// The observation URL, if any.
     pub state_url: Option<String>,
     /// The run's seed.

@@ -61,8 +61,10 @@ pub async fn run(
         None => Secret::generate(&mut rng),
     };
     let organization_id = options
-        .org_id
-        .clone()
+        .subscription
+        .organizations()
+        .first()
+        .cloned()
         .unwrap_or_else(|| random::uuid(&mut rng));
     let RunTarget {
         target,
@@ -83,7 +85,7 @@ pub async fn run(
         headers: options.headers.clone(),
         state_headers: options.state_headers.clone(),
         timeout: options.timeout,
-        events: options.events.clone(),
+        subscription: options.subscription.clone(),
         state_url,
         seed,
         oauth,
@@ -143,10 +145,12 @@ pub async fn run(
         started_at: crate::event::envelope::format_timestamp(started_at),
         duration_ms: clock.elapsed().as_millis() as u64,
         events: options
-            .events
+            .subscription
+            .event_types()
             .iter()
             .map(|e| e.as_str().to_owned())
             .collect(),
+        subscription: options.subscription.clone(),
         strict: options.strict,
         summary: Summary::of(&checks, options.strict),
         transport_outage: TransportOutage::of(&checks),

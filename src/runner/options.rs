@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::filter::CheckFilter;
 use crate::delivery::oauth::ClientSecret;
-use crate::event::{EnvelopeStyle, EventType};
+use crate::event::{EnvelopeStyle, Subscription};
 use crate::scenario::Scenario;
 use crate::signing::{Secret, SignatureFormat};
 use crate::target::TargetSpec;
@@ -48,10 +48,10 @@ pub struct RunOptions {
     pub builtin: bool,
     /// `--seed`.
     pub seed: Option<u64>,
-    /// `--org-id`.
-    pub org_id: Option<String>,
-    /// Subscribed event types (`--events`; every type when none is given).
-    pub events: Vec<EventType>,
+    /// What the endpoint subscribed to: `--events` (types and operations; every one
+    /// when none is given) and `--org-id` (organizations; the first is the run's own,
+    /// a seeded one when none is given). Checks send nothing outside it.
+    pub subscription: Subscription,
     /// `--state-url`.
     pub state_url: Option<String>,
     /// `--strict`.

@@ -13,8 +13,9 @@ use super::context::RunContext;
 use crate::check::{CheckResult, Verdict};
 use crate::delivery::exchange::Exchange;
 use crate::delivery::request::Attempt;
-use crate::event::EventKind;
 use crate::event::random::{self, SeededRng};
+use crate::event::subscription::SubscribedType;
+use crate::event::{EventKind, Subscription};
 use crate::outcome::Latency;
 use crate::scenario::model::{
     Action, Authorization, Expect, Observe, Precondition, Scenario, SendSource, SendStep, Step,
@@ -77,6 +78,10 @@ struct Scope<'a> {
     vars: &'a [(String, String)],
     state_url: Option<&'a str>,
     records: &'a [Option<StepRecord>],
+    /// The subscription's organizations (empty: no filter).
+    organizations: &'a [String],
+    /// How many `random.org_id` values the scenario drew so far.
+    orgs_drawn: &'a std::cell::Cell<usize>,
 }
 
 impl TemplateContext for Scope<'_> {
@@ -99,6 +104,18 @@ impl TemplateContext for Scope<'_> {
             StepField::PnrId => record.first.as_ref().and_then(|c| c.pnr_id.clone()),
             StepField::Status => record.status.map(|s| s.to_string()),
         }
+    }
+
+    /// The subscription's organizations in turn, starting after the run's own (the
+    /// first), so a scenario asking for several organizations gets several when the
+    /// subscription has them, and never one outside it.
+    fn subscribed_organization(&self) -> Option<String> {
+        if self.organizations.is_empty() {
+            return None;
+        }
+        let drawn = self.orgs_drawn.get() + 1;
+        self.orgs_drawn.set(drawn);
+        Some(self.organizations[drawn % self.organizations.len()].clone())
     }
 }
 
@@ -127,18 +144,128 @@ pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> CheckResult 
     } else if !ctx.hmac && scenario.info.needs.hmac {
         Verdict::Skipped("--no-hmac: deliveries carry no signature to check".to_owned())
     } else {
-        execute(scenario, ctx, &mut exchanges).await
+        match within_subscription(scenario, &ctx.subscription) {
+            Err(reason) => Verdict::Skipped(reason),
+            Ok(None) => execute(scenario, ctx, &mut exchanges).await,
+            Ok(Some((adapted, stand_ins))) => {
+                with_note(execute(&adapted, ctx, &mut exchanges).await, &stand_ins)
+            }
+        }
     };
     CheckResult::new(scenario.info.clone(), verdict, started.elapsed(), exchanges)
 }
 
+/// The scenario as it runs within the subscription: unchanged (`Ok(None)`), with
+/// stand-ins (`Ok(Some)`: the scenario with each unsubscribed `EVENT/OPERATION`
+/// replaced, and a note naming each replacement), or the reason it cannot run (`Err`).
+///
+/// A step that sends an event kind the endpoint did not subscribe to sends a kind
+/// Spotnana would send it instead: the first subscribed operation of the same type, or,
+/// when the step writes nothing specific to its type (no `payload`, `payload_file`,
+/// `large` or `product`), the first subscribed kind of any type. A check that judges
+/// what the endpoint processed (an `observe` or `exec` step) may depend on the kind, so
+/// it is never changed: it is skipped, saying why. So is a step for an organization
+/// outside the subscription. (An envelope override such as an unknown `operation` is
+/// the check's own test, not a kind it sends: only the step's `EVENT/OPERATION` counts.)
+fn within_subscription(
+    scenario: &Scenario,
+    subscription: &Subscription,
+) -> Result<Option<(Scenario, Vec<String>)>, String> {
+    let judges_processing = scenario
+        .steps
+        .iter()
+        .any(|step| step.exec.is_some() || matches!(step.action, Action::Observe(_)));
+    let mut adapted: Option<Scenario> = None;
+    let mut notes: Vec<String> = Vec::new();
+    for (index, step) in scenario.steps.iter().enumerate() {
+        let Action::Send(send) = &step.action else {
+            continue;
+        };
+        if let Some(org) = send.org_id.as_ref().filter(|org| org.is_literal())
+            && !subscription.covers_organization(org.source())
+        {
+            return Err(unsubscribed_organization(
+                &step.label(index),
+                org.source(),
+                subscription,
+            ));
+        }
+        let SendSource::Event(kind) = send.source else {
+            continue;
+        };
+        if subscription.covers(kind) {
+            continue;
+        }
+        let outside = format!(
+            "{} sends {kind}, outside the subscription ({})",
+            step.label(index),
+            subscription.events_arg()
+        );
+        if judges_processing {
+            return Err(format!(
+                "{outside}, and the check judges what the endpoint processed, which may depend \
+                 on the event: Spotnana would not deliver it to this endpoint; subscribe to it \
+                 (--events) to have this check judged"
+            ));
+        }
+        let type_specific = send.payload.is_some()
+            || send.payload_file.is_some()
+            || send.large.is_some()
+            || send.product.is_some();
+        let kinds = subscription.kinds();
+        let stand_in = kinds
+            .iter()
+            .find(|k| k.event_type == kind.event_type)
+            .or_else(|| kinds.first().filter(|_| !type_specific));
+        let Some(stand_in) = stand_in else {
+            return Err(format!(
+                "{outside}, with a payload written for {}: Spotnana would not deliver it to this \
+                 endpoint; subscribe to {} (--events) to have this check judged",
+                kind.event_type, kind.event_type
+            ));
+        };
+        let note = format!("{stand_in} sent for {kind}");
+        if !notes.contains(&note) {
+            notes.push(note);
+        }
+        let changed = adapted.get_or_insert_with(|| scenario.clone());
+        if let Action::Send(send) = &mut changed.steps[index].action {
+            send.source = SendSource::Event(*stand_in);
+        }
+    }
+    Ok(adapted.map(|scenario| (scenario, notes)))
+}
+
+/// The verdict with the stand-ins named, so the report says what was actually sent.
+fn with_note(verdict: Verdict, stand_ins: &[String]) -> Verdict {
+    let note = format!(" (within the subscription: {})", stand_ins.join(", "));
+    match verdict {
+        Verdict::Passed(message) => Verdict::Passed(message + &note),
+        Verdict::Failed(message) => Verdict::Failed(message + &note),
+        Verdict::Skipped(message) => Verdict::Skipped(message + &note),
+        Verdict::Error(message) => Verdict::Error(message + &note),
+    }
+}
+
+/// The skip reason of a step whose organization is outside the subscription.
+fn unsubscribed_organization(label: &str, org: &str, subscription: &Subscription) -> String {
+    format!(
+        "{label} sends for organization {org}, outside the subscription's organizations ({}): \
+         Spotnana would not deliver it to this endpoint; add it with --org-id to have this check judged",
+        subscription.organizations().join(", ")
+    )
+}
+
 async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exchange>) -> Verdict {
     let mut rng = random::rng_for(ctx.seed, &scenario.info.id);
+    let orgs_drawn = std::cell::Cell::new(0);
     let base = Scope {
         scenario,
         vars: &[],
         state_url: ctx.state_url.as_deref(),
         records: &[],
+        organizations: ctx.subscription.organizations(),
+        orgs_drawn: &orgs_drawn,
     };
     let vars = match scenario.resolve_vars(&base, &mut rng) {
         Ok(vars) => vars,
@@ -156,6 +283,8 @@ async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exch
             vars: &vars,
             state_url: ctx.state_url.as_deref(),
             records: &records,
+            organizations: ctx.subscription.organizations(),
+            orgs_drawn: &orgs_drawn,
         };
         // The exchange an `exec` on this step judges: the step's first delivery, or
         // for an `exec` alone the scenario's most recent exchange.
@@ -201,8 +330,15 @@ async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exch
                 let outcome = run_send(send, booked, &scope, ctx, &mut rng).await;
                 let (composed, sent) = match outcome {
                     Ok(pair) => pair,
-                    Err(message) => {
+                    Err(SendStop::Error(message)) => {
                         return Verdict::Error(format!("scenario error in {label}: {message}"));
+                    }
+                    Err(SendStop::Unsubscribed(org)) => {
+                        return Verdict::Skipped(unsubscribed_organization(
+                            &label,
+                            &org,
+                            &ctx.subscription,
+                        ));
                     }
                 };
                 let first_status = sent.first().and_then(Exchange::status);
@@ -233,6 +369,8 @@ async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exch
                 vars: &vars,
                 state_url: ctx.state_url.as_deref(),
                 records: &records,
+                organizations: ctx.subscription.organizations(),
+                orgs_drawn: &orgs_drawn,
             };
             let exchange = exec_exchange.and_then(|i| exchanges.get(i));
             match run_exec(exec, step, index, scenario, &scope, ctx, exchange, &mut rng).await {
@@ -585,6 +723,32 @@ fn judge_sends(sent: &[Exchange], expect: &Expect, timeout: Duration) -> Result<
     Ok(())
 }
 
+/// Why a send step stopped before sending.
+enum SendStop {
+    /// The step could not run (a template that cannot be rendered …).
+    Error(String),
+    /// Its organization is outside the subscription.
+    Unsubscribed(String),
+}
+
+impl SendStop {
+    /// The reason as one message (for callers that only report it).
+    fn message(self) -> String {
+        match self {
+            SendStop::Error(message) => message,
+            SendStop::Unsubscribed(org) => {
+                format!("organization {org} is outside the subscription")
+            }
+        }
+    }
+}
+
+impl From<String> for SendStop {
+    fn from(message: String) -> Self {
+        SendStop::Error(message)
+    }
+}
+
 /// Every delivery a run of `scenario` with `seed` composes, in order, without
 /// sending any: each send step as the run composes it, as if every answer were 200
 /// (observations, token requests, sleeps and programs are passed over). What the
@@ -597,6 +761,11 @@ pub fn compose_scenario(
 ) -> Result<Vec<Composed>, String> {
     let mut rng = random::rng_for(seed, &scenario.info.id);
     let state_url = Some("https://state.invalid");
+    let subscription = Subscription::new(
+        events.iter().copied().map(SubscribedType::every).collect(),
+        Vec::new(),
+    );
+    let orgs_drawn = std::cell::Cell::new(0);
     let vars = scenario
         .resolve_vars(
             &Scope {
@@ -604,6 +773,8 @@ pub fn compose_scenario(
                 vars: &[],
                 state_url,
                 records: &[],
+                organizations: &[],
+                orgs_drawn: &orgs_drawn,
             },
             &mut rng,
         )
@@ -620,8 +791,18 @@ pub fn compose_scenario(
             vars: &vars,
             state_url,
             records: &records,
+            organizations: &[],
+            orgs_drawn: &orgs_drawn,
         };
-        let composed = compose_send(send, (&mut bookings, index), &scope, base, events, &mut rng)?;
+        let composed = compose_send(
+            send,
+            (&mut bookings, index),
+            &scope,
+            base,
+            &subscription,
+            &mut rng,
+        )
+        .map_err(SendStop::message)?;
         records[index] = Some(StepRecord {
             first: composed.first().cloned(),
             status: Some(200),
@@ -639,13 +820,18 @@ fn compose_send(
     (bookings, index): (&mut super::bookings::Bookings, usize),
     scope: &Scope<'_>,
     base: &ComposeContext<'_>,
-    events: &[crate::event::EventType],
+    subscription: &Subscription,
     rng: &mut SeededRng,
-) -> Result<Vec<Composed>, String> {
+) -> Result<Vec<Composed>, SendStop> {
     let org = match &send.org_id {
         Some(template) => Some(template.render(scope, rng).map_err(|e| e.to_string())?),
         None => None,
     };
+    if let Some(org) = org.as_ref()
+        && !subscription.covers_organization(org)
+    {
+        return Err(SendStop::Unsubscribed(org.clone()));
+    }
     // The booking's story, told at the first step that names it.
     let booked = send.booking.as_deref().and_then(|name| {
         let now = time::OffsetDateTime::from_unix_timestamp(unix_now())
@@ -700,7 +886,7 @@ fn compose_send(
         SendSource::Event(_) | SendSource::EachSubscribed => {
             let kinds: Vec<EventKind> = match &send.source {
                 SendSource::Event(kind) => vec![*kind],
-                _ => EventKind::all_of(events),
+                _ => subscription.kinds(),
             };
             for repeat in 0..send.repeat.max(1) as usize {
                 for kind in &kinds {
@@ -754,9 +940,9 @@ async fn run_send(
     scope: &Scope<'_>,
     ctx: &RunContext,
     rng: &mut SeededRng,
-) -> Result<(Option<Composed>, Vec<Exchange>), String> {
+) -> Result<(Option<Composed>, Vec<Exchange>), SendStop> {
     let base = ComposeContext::of(ctx, unix_now());
-    let composed = compose_send(send, booked, scope, &base, &ctx.events, rng)?;
+    let composed = compose_send(send, booked, scope, &base, &ctx.subscription, rng)?;
     let mut attempts: Vec<Attempt> = composed.iter().map(|c| c.attempt.clone()).collect();
     if !ctx.hmac {
         strip_hmac(&mut attempts);

@@ -138,7 +138,7 @@ impl Sender<'_> {
 /// delivers them, and shrinks the first that is not accepted.
 pub async fn run(ctx: &RunContext, count: usize) -> CheckResult {
     let started = Instant::now();
-    let recipes = variants::plan(&ctx.events, count);
+    let recipes = variants::plan(&ctx.subscription.event_types(), count);
     if recipes.is_empty() {
         return CheckResult::new(
             info(),
@@ -154,7 +154,14 @@ pub async fn run(ctx: &RunContext, count: usize) -> CheckResult {
     let mut rng = random::rng_for(ctx.seed, CHECK_ID);
     let mut made: Vec<(Recipe, EventKind, Value)> = Vec::with_capacity(recipes.len());
     for (index, recipe) in recipes.into_iter().enumerate() {
-        let operations = recipe.event_type.operations();
+        // Only the subscribed operations of the type: Spotnana sends no other.
+        let operations: Vec<&'static str> = ctx
+            .subscription
+            .types()
+            .iter()
+            .find(|t| t.event_type == recipe.event_type)
+            .map(|t| t.operations())
+            .unwrap_or_else(|| recipe.event_type.operations().to_vec());
         let kind = EventKind {
             event_type: recipe.event_type,
             operation: operations[index / 3 % operations.len()],

@@ -120,16 +120,22 @@ impl ScenarioError {
     /// Renders every problem: the message, `file:line:column`, the source line with the
     /// offending text underlined, and the help. ANSI colours only with `color`.
     pub fn render(&self, color: bool) -> String {
-        let mut out = render_problems(&self.problems, miette::Severity::Error, color);
-        let files = file_count(&self.problems);
-        let n = self.problems.len();
-        out.push_str(&format!(
-            "{n} {} in {files} scenario {}\n",
-            if n == 1 { "error" } else { "errors" },
-            if files == 1 { "file" } else { "files" }
-        ));
-        out
+        render_errors(&self.problems, "scenario", color)
     }
+}
+
+/// Renders errors in files of one kind (`noun`: "scenario", "project") with a closing
+/// count: every problem's message, `file:line:column`, the line underlined, the help.
+pub fn render_errors(problems: &[Problem], noun: &str, color: bool) -> String {
+    let mut out = render_problems(problems, miette::Severity::Error, color);
+    let files = file_count(problems);
+    let n = problems.len();
+    out.push_str(&format!(
+        "{n} {} in {files} {noun} {}\n",
+        if n == 1 { "error" } else { "errors" },
+        if files == 1 { "file" } else { "files" }
+    ));
+    out
 }
 
 /// Renders warnings (allowed, but worth knowing) the way errors are rendered, marked

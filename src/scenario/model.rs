@@ -122,6 +122,9 @@ impl Scenario {
             fn step_value(&self, step: &str, field: StepField) -> Option<String> {
                 self.base.step_value(step, field)
             }
+            fn subscribed_organization(&self) -> Option<String> {
+                self.base.subscribed_organization()
+            }
         }
         let mut done: Vec<(String, String)> = Vec::with_capacity(self.vars.len());
         for var in &self.vars {

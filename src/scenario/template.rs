@@ -179,6 +179,11 @@ pub trait TemplateContext {
     fn state_url(&self) -> Option<String>;
     /// A value recorded by the step called `step`, if it ran and recorded it.
     fn step_value(&self, step: &str, field: StepField) -> Option<String>;
+    /// The value of `random.org_id` when the run's subscription names organizations
+    /// (Spotnana delivers no other); `None` draws a fresh UUID.
+    fn subscribed_organization(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A template that cannot be rendered in this run.
@@ -330,6 +335,9 @@ fn render_expr(
         Expr::Var(name) => ctx
             .var(name)
             .ok_or_else(|| RenderError::UndefinedVar(name.clone())),
+        Expr::Random(RandomKind::OrgId) => Ok(ctx
+            .subscribed_organization()
+            .unwrap_or_else(|| RandomKind::OrgId.generate(rng))),
         Expr::Random(kind) => Ok(kind.generate(rng)),
         Expr::StateUrl => ctx.state_url().ok_or(RenderError::NoStateUrl),
         Expr::Step { step, field } => {
