@@ -48,6 +48,7 @@ mod sign_verify;
 mod signing;
 mod tls_probe;
 mod tls_strength;
+mod unreachable;
 mod verdicts;
 mod where_requests_go;
 

@@ -51,7 +51,10 @@ pub async fn run_scenarios(
             let progress = progress.clone();
             let stop = Arc::clone(stop);
             async move {
-                if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                // Stopped (Ctrl-C), or the endpoint could not be reached at all.
+                if stop.load(std::sync::atomic::Ordering::SeqCst)
+                    || ctx.reach.unreachable().is_some()
+                {
                     return;
                 }
                 // The engine may have stopped listening (an interrupted run); nothing to do then.
@@ -696,13 +699,7 @@ async fn run_send(
             None
         }
     };
-    let exchanges = send_all(
-        &ctx.client,
-        oauth,
-        attempts,
-        send.concurrency.max(1) as usize,
-    )
-    .await;
+    let exchanges = send_all(ctx, oauth, attempts, send.concurrency.max(1) as usize).await;
     Ok((composed.into_iter().next(), exchanges))
 }
 
@@ -743,21 +740,26 @@ pub(super) fn strip_hmac(attempts: &mut [Attempt]) {
 
 /// Sends attempts with at most `concurrency` in flight; results in input order.
 /// With `oauth`, each carries the run's bearer token (refetched once on a 401).
+/// Every delivery goes through the run's reachability gate ([`super::reach`]).
 pub(super) async fn send_all(
-    client: &crate::delivery::client::Client,
+    ctx: &RunContext,
     oauth: Option<&crate::delivery::oauth::OAuthClient>,
     attempts: Vec<Attempt>,
     concurrency: usize,
 ) -> Vec<Exchange> {
     futures::stream::iter(attempts)
         .map(|attempt| {
-            let client = client.clone();
+            let client = ctx.client.clone();
+            let gate = ctx.reach.clone();
             let oauth = oauth.cloned();
             async move {
-                match oauth {
-                    Some(oauth) => oauth.send(&attempt).await,
-                    None => client.send(&attempt).await,
-                }
+                gate.deliver(&client, &attempt, || async {
+                    match &oauth {
+                        Some(oauth) => oauth.send(&attempt).await,
+                        None => client.send(&attempt).await,
+                    }
+                })
+                .await
             }
         })
         .buffered(concurrency)

@@ -116,13 +116,9 @@ impl Sender<'_> {
         if !self.ctx.hmac {
             super::scenarios::strip_hmac(&mut attempts);
         }
-        let exchanges = super::scenarios::send_all(
-            &self.ctx.client,
-            self.ctx.oauth.as_ref(),
-            attempts,
-            CONCURRENCY,
-        )
-        .await;
+        let exchanges =
+            super::scenarios::send_all(self.ctx, self.ctx.oauth.as_ref(), attempts, CONCURRENCY)
+                .await;
         self.exchanges.extend(exchanges.iter().cloned());
         exchanges
     }
