@@ -344,6 +344,7 @@ mod tests {
             started_at_ms: 1_767_225_600_000 + at_ms,
             duration: Duration::ZERO,
             note: None,
+            not_sent: false,
         }
     }
 

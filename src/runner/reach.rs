@@ -158,6 +158,7 @@ fn not_sent(attempt: &Attempt, unreachable: &Unreachable) -> Exchange {
         started_at_ms: time::OffsetDateTime::now_utc().unix_timestamp() * 1000,
         duration: Duration::ZERO,
         note: None,
+        not_sent: true,
     }
 }
 

@@ -212,6 +212,9 @@ async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exch
                     .as_ref()
                     .and_then(|pre| unmet_precondition(&sent, pre))
                 {
+                    // A delivery that never went out is not the endpoint's answer: no
+                    // status, no latency to judge.
+                    _ if let Some(unsent) = not_sent(&sent) => Judgement::NotSent(unsent),
                     Some(unmet) => Judgement::NotJudged(unmet),
                     None => judge_sends(&sent, &step.expect, ctx.timeout)
                         .map_or_else(Judgement::Failed, |()| Judgement::Met),
@@ -266,6 +269,10 @@ enum Judgement {
     Failed(String),
     /// An answer did not meet the step's precondition: the check could not judge.
     NotJudged(String),
+    /// A delivery of the step was never sent (no OAuth token to send it with, an
+    /// unreachable endpoint): the check could not judge, and the cause is not a
+    /// precondition of this step.
+    NotSent(String),
     /// The step could not run: a template that cannot be rendered, an observation
     /// whose answer cannot be read. A mistake in the scenario, not a finding.
     Error(String),
@@ -294,6 +301,9 @@ impl Judgement {
                     "could not judge: {step_text} {message}{see}"
                 )))
             }
+            Judgement::NotSent(message) => Some(Verdict::Skipped(format!(
+                "could not judge: {step_text} {message}"
+            ))),
             Judgement::Error(message) => Some(Verdict::Error(format!(
                 "scenario error in {label}: {message}"
             ))),
@@ -317,6 +327,20 @@ fn unmet_precondition(sent: &[Exchange], pre: &Precondition) -> Option<String> {
                 exchange.outcome_text(),
                 pre.status
             )
+        })
+    })
+}
+
+/// What the first delivery of a step that never went out says, e.g. `was not sent:
+/// no OAuth token from …`.
+fn not_sent(sent: &[Exchange]) -> Option<String> {
+    sent.iter().enumerate().find_map(|(i, exchange)| {
+        exchange.not_sent.then(|| {
+            let why = exchange
+                .error
+                .as_ref()
+                .map_or("no reason recorded", |e| e.message.as_str());
+            format!("{}was not sent: {why}", which("delivery", i, sent.len()))
         })
     })
 }
@@ -844,7 +868,7 @@ async fn run_token(
             .iter()
             .enumerate()
             .find_map(|(i, (exchange, parsed))| {
-                token_problem(exchange, parsed, &needed, &[], Duration::MAX).map(|problem| {
+                token_problem(exchange, parsed, &needed, &[], Duration::MAX, false).map(|problem| {
                     format!(
                         "{}does not meet the precondition: {problem}",
                         which("request", i, total)
@@ -858,7 +882,11 @@ async fn run_token(
     }
     let mut failures: Vec<String> = Vec::new();
     for (i, (exchange, parsed)) in answers.iter().enumerate() {
-        if let Some(problem) = token_problem(exchange, parsed, expect, &expected, within) {
+        // The shape of a token response is judged on a single request that is not a
+        // precondition (the subject of `oauth.token-issued`); a precondition needs a
+        // usable token, and a burst judges that every request got one.
+        let shape = token.repeat <= 1 && step.precondition.is_none();
+        if let Some(problem) = token_problem(exchange, parsed, expect, &expected, within, shape) {
             failures.push(format!("{}{problem}", which("request", i, total)));
         }
     }
@@ -880,6 +908,7 @@ fn token_problem(
     expect: &Expect,
     expected: &[(String, Value)],
     within: Duration,
+    shape: bool,
 ) -> Option<String> {
     let Some(response) = &exchange.response else {
         return Some(format!(
@@ -906,6 +935,18 @@ fn token_problem(
         && let Err(problem) = parsed
     {
         return Some(format!("the token response is not usable: {problem}"));
+    }
+    if shape
+        && wants_token
+        && response.status == 200
+        && let Ok(token) = parsed
+        && !token.deviations.is_empty()
+    {
+        return Some(format!(
+            "the token response deviates from RFC 6749 and Spotnana's documentation: {}; \
+             the token was still used for the deliveries, as Spotnana's sender does",
+            token.deviations.join("; ")
+        ));
     }
     if !expected.is_empty() {
         let observed: Value = match serde_json::from_slice(&response.body) {
