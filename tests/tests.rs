@@ -46,6 +46,7 @@ mod serve;
 mod shard_auto;
 mod sign_verify;
 mod signing;
+mod timing_alone;
 mod tls_probe;
 mod tls_strength;
 mod unreachable;

@@ -38,6 +38,14 @@ pub enum ScenarioProgress {
 /// Runs the scenarios `jobs` at a time, sending each start and result to `progress`
 /// as soon as it is known, so an interrupted run keeps what it found. Once `stop` is
 /// set (Ctrl-C), no further scenario starts.
+///
+/// A scenario that measures time ([`crate::check::Needs::measures_time`]) runs alone:
+/// it starts when every scenario started before it has finished, and nothing starts
+/// until it has finished. Otherwise its answer times would include the queue that
+/// spotcheck's own other deliveries (a burst of 32) make on an endpoint with a few
+/// workers: a verdict about spotcheck's scheduling, not about the endpoint. The lane
+/// is a fair read-write lock: the others share it, a timing check takes it alone, and
+/// the scenarios still start in input order.
 pub async fn run_scenarios(
     scenarios: &[Scenario],
     ctx: &Arc<RunContext>,
@@ -45,16 +53,29 @@ pub async fn run_scenarios(
     progress: tokio::sync::mpsc::UnboundedSender<ScenarioProgress>,
     stop: &Arc<std::sync::atomic::AtomicBool>,
 ) {
+    let lane = Arc::new(tokio::sync::RwLock::new(()));
+    let stopped = |ctx: &RunContext, stop: &std::sync::atomic::AtomicBool| {
+        // Stopped (Ctrl-C), or the endpoint could not be reached at all.
+        stop.load(std::sync::atomic::Ordering::SeqCst) || ctx.reach.unreachable().is_some()
+    };
     futures::stream::iter(scenarios.iter().enumerate())
         .for_each_concurrent(jobs.max(1), |(index, scenario)| {
             let ctx = Arc::clone(ctx);
             let progress = progress.clone();
             let stop = Arc::clone(stop);
+            let lane = Arc::clone(&lane);
             async move {
-                // Stopped (Ctrl-C), or the endpoint could not be reached at all.
-                if stop.load(std::sync::atomic::Ordering::SeqCst)
-                    || ctx.reach.unreachable().is_some()
-                {
+                if stopped(&ctx, &stop) {
+                    return;
+                }
+                // Held until the result is sent, so the order of the events shows it.
+                let (_alone, _shared);
+                if scenario.info.needs.measures_time {
+                    _alone = lane.write().await;
+                } else {
+                    _shared = lane.read().await;
+                }
+                if stopped(&ctx, &stop) {
                     return;
                 }
                 // The engine may have stopped listening (an interrupted run); nothing to do then.
