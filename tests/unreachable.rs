@@ -76,6 +76,11 @@ async fn a_closed_port_ends_the_run_early_with_exit_2_and_one_message() {
 /// connection), then closes its listener: every later connection is refused.
 async fn answers_then_stops(answers: usize) -> (u16, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    answering(listener, answers)
+}
+
+/// Serves `answers` deliveries on `listener` (see [`answers_then_stops`]).
+fn answering(listener: TcpListener, answers: usize) -> (u16, Arc<AtomicUsize>) {
     let port = listener.local_addr().unwrap().port();
     let answered = Arc::new(AtomicUsize::new(0));
     let count = answered.clone();
@@ -156,4 +161,36 @@ async fn an_endpoint_that_answered_then_stopped_is_judged_as_before() {
         "{:#}",
         report["transport_outage"]
     );
+}
+
+/// An endpoint that starts listening a second after the run began (a container still
+/// coming up) is not called unreachable: the first delivery is tried again for 3 s.
+#[tokio::test]
+async fn an_endpoint_that_starts_a_second_late_is_reached() {
+    let port = closed_port().await;
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let endpoint = format!("http://127.0.0.1:{port}/hook");
+    let report_arg = format!("json={}", json.display());
+    let running = tokio::spawn(async move {
+        spotcheck(&[
+            "run",
+            "--endpoint",
+            &endpoint,
+            "--only",
+            "delivery.status-200",
+            "--report",
+            &report_arg,
+        ])
+        .await
+    });
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let (_, answered) = answering(listener, usize::MAX);
+    let run = running.await.unwrap();
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(answered.load(Ordering::SeqCst) >= 1);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(report.get("unreachable").is_none(), "{report:#}");
 }
