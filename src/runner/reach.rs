@@ -41,15 +41,14 @@ enum Reach {
 #[derive(Debug, Clone, Default)]
 pub struct Gate {
     state: Arc<tokio::sync::Mutex<Option<Reach>>>,
+    /// The decision when it is "unreachable", readable without waiting for the lock.
+    unreachable: Arc<std::sync::OnceLock<Unreachable>>,
 }
 
 impl Gate {
     /// The decision, once the endpoint was found unreachable.
     pub fn unreachable(&self) -> Option<Unreachable> {
-        match self.state.try_lock().ok()?.as_ref()? {
-            Reach::Unreachable(u) => Some(u.clone()),
-            Reach::Reached => None,
-        }
+        self.unreachable.get().cloned()
     }
 
     /// Sends `attempt` with `send` through the gate (see the module's doc). `client`
@@ -99,13 +98,15 @@ impl Gate {
                     return exchange;
                 }
                 Some(error) if started.elapsed() >= GRACE => {
-                    **state = Some(Reach::Unreachable(Unreachable {
+                    let unreachable = Unreachable {
                         address: address_of(&attempt.url),
                         class: error.class,
                         message: error.message.clone(),
                         attempts,
                         waited_ms: started.elapsed().as_millis() as u64,
-                    }));
+                    };
+                    let _ = self.unreachable.set(unreachable.clone());
+                    **state = Some(Reach::Unreachable(unreachable));
                     return exchange;
                 }
                 Some(_) => tokio::time::sleep(RETRY_EVERY).await,
