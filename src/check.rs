@@ -93,6 +93,13 @@ pub struct Needs {
     /// Judged over the whole run (its outcome depends on the other checks'): a replay
     /// runs every check, not this one alone.
     pub whole_run: bool,
+    /// It measures time (`schedule = "timing"`: answer times, p95): the scheduler runs
+    /// it with nothing else of the run in flight, so its figures are the endpoint's,
+    /// not a queue behind spotcheck's own other deliveries.
+    pub measures_time: bool,
+    /// It loads the endpoint (`schedule = "load"`: many deliveries at once); never in
+    /// flight beside a check that measures time.
+    pub loads_endpoint: bool,
 }
 
 impl Serialize for CheckInfo {

@@ -46,8 +46,12 @@ pub struct Summary {
     /// Checks that could not run because of an error in their scenario.
     pub errors: usize,
     /// Whether the endpoint conforms: no failure (and, with `--strict`, no warning), no
-    /// error, not interrupted.
+    /// error, not interrupted, reached.
     pub conformant: bool,
+    /// No connection to the endpoint succeeded (the report's `unreachable` says
+    /// where and why); set by the engine after counting.
+    #[serde(skip)]
+    pub unreachable: bool,
 }
 
 impl Summary {
@@ -88,11 +92,13 @@ impl Summary {
         text
     }
 
-    /// The one-line verdict every format leads with: `INTERRUPTED`, `ERROR` (a check
-    /// could not run), `conformant` or `NOT conformant`.
+    /// The one-line verdict every format leads with: `INTERRUPTED`, unreachable, `ERROR`
+    /// (a check could not run), `conformant` or `NOT conformant`.
     pub fn verdict(&self) -> RunVerdict {
         if self.interrupted > 0 {
             RunVerdict::Interrupted
+        } else if self.unreachable {
+            RunVerdict::Unreachable
         } else if self.errors > 0 {
             RunVerdict::Error
         } else if self.conformant {
@@ -115,6 +121,9 @@ pub enum RunVerdict {
     Error,
     /// The run was stopped before every check finished (`spotcheck run` exits 130).
     Interrupted,
+    /// No connection to the endpoint succeeded: nothing was judged (`spotcheck run`
+    /// exits 2, as for any error that is not the endpoint's code).
+    Unreachable,
 }
 
 /// Answer-time figures over every answered delivery of the run.
@@ -189,6 +198,9 @@ pub struct RunReport {
     /// What the delivery client's connections did (opened, reused, resent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connections: Option<ConnectionCounts>,
+    /// No connection to the endpoint succeeded: the run ended early, judging nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unreachable: Option<Unreachable>,
     /// The endpoint stopped answering across several checks, said once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transport_outage: Option<TransportOutage>,
@@ -196,6 +208,22 @@ pub struct RunReport {
     /// the front after the engine returns, since only it knows the command line.
     #[serde(skip)]
     pub replay: crate::replay::Replay,
+}
+
+/// No connection to the endpoint succeeded in the whole run (see `runner::reach`):
+/// where it was tried and what failed. The run judged nothing and exits 2.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unreachable {
+    /// `host:port` of the endpoint.
+    pub address: String,
+    /// The class of the last failure (`connect`, `dns`, `timeout`, `tls`).
+    pub class: ErrorClass,
+    /// What the last attempt failed with, in words.
+    pub message: String,
+    /// How many times the first delivery was tried.
+    pub attempts: usize,
+    /// From the first attempt to the decision, in milliseconds.
+    pub waited_ms: u64,
 }
 
 /// Transport failures (timeouts, resets, refused connections) that made several
@@ -319,6 +347,7 @@ mod tests {
             started_at_ms: 1_767_225_600_000 + at_ms,
             duration: Duration::ZERO,
             note: None,
+            not_sent: false,
         }
     }
 

@@ -597,7 +597,9 @@ async fn garbage_instead_of_a_tls_server_hello() {
     );
     assert_bounded(&run, Duration::from_secs(8));
 
-    // A plain-HTTP server on an https:// URL.
+    // A plain-HTTP server on an https:// URL: TLS never completed, and not by the
+    // server's TLS policy (a wrong port or scheme): the endpoint could not be reached,
+    // which is no finding about its code (exit 2, see docs/verdicts.md).
     let addr = serve(|mut stream| async move {
         let mut buf = [0u8; 1024];
         let _ = stream.read(&mut buf).await;
@@ -610,12 +612,15 @@ async fn garbage_instead_of_a_tls_server_hello() {
     .await;
     let url = format!("https://{addr}/hook");
     let (run, report) = run_checks(&url, "delivery.status-200", &[]).await;
-    assert_eq!(run.code, Some(1), "{}", run.all());
-    let status = expect_check(&report, "delivery.status-200");
+    assert_eq!(run.code, Some(2), "{}", run.all());
+    assert_eq!(report["unreachable"]["class"], "tls", "{report:#}");
     assert!(
-        status["message"].as_str().unwrap().contains("(tls)"),
-        "{status}"
+        run.stderr.contains("could not reach the endpoint at"),
+        "{}",
+        run.stderr
     );
+    let status = expect_check(&report, "delivery.status-200");
+    assert_eq!(status["status"], "skip", "{status}");
     assert_bounded(&run, Duration::from_secs(8));
 }
 

@@ -440,3 +440,175 @@ fn the_scenario_format_checks_token_steps_and_authorization() {
         "{err}"
     );
 }
+
+/// A token response without `token_type` (a public sample receiver for Spotnana's
+/// legacy flow answers `{"access_token": "abc", "expires_in": 3600}`) fails
+/// `oauth.token-issued`, naming the field, and the token is still used for the
+/// deliveries, as Spotnana's sender does: the endpoint (which answers 200 to
+/// anything, checking no signature) is judged on its own behaviour, not on the token.
+#[tokio::test]
+async fn a_token_without_token_type_fails_only_token_issued_and_is_still_used() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/auth"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            r#"{"access_token":"abc","expires_in":3600}"#,
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/deliver"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let run = cli::Spotcheck::new([
+        "run",
+        "--endpoint",
+        &format!("{}/deliver", server.uri()),
+        "--oauth-token-url",
+        &format!("{}/auth", server.uri()),
+        "--oauth-client-id",
+        CLIENT_ID,
+        "--oauth-client-secret-env",
+        "PARTNER_CLIENT_SECRET",
+        "--skip",
+        "tls.*",
+        "--seed",
+        "7",
+        "--report",
+        &format!("json={}", report.display()),
+    ])
+    .secret(SECRET)
+    .env("PARTNER_CLIENT_SECRET", CLIENT_SECRET)
+    .no_color()
+    .run()
+    .await;
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let status = |id: &str| support::status_of(&report, id).to_owned();
+    let message = |id: &str| support::message_of(&report, id).to_owned();
+    assert_eq!(run.code, Some(1), "{}", run.all());
+    assert!(!run.all().contains("no OAuth token"), "{}", run.all());
+
+    assert_eq!(status("oauth.token-issued"), "fail");
+    assert!(
+        message("oauth.token-issued").contains("token_type is missing"),
+        "{}",
+        message("oauth.token-issued")
+    );
+    // The token was used: every delivery carried it and was answered.
+    for id in [
+        "delivery.status-200",
+        "delivery.latency",
+        "delivery.fast-ack",
+    ] {
+        assert_eq!(status(id), "pass", "{id}: {}", message(id));
+    }
+    let headers = &support::expect_check(&report, "delivery.status-200")["exchanges"][0]["request"]
+        ["headers"];
+    assert!(
+        headers
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h[0] == "Authorization"),
+        "{headers}"
+    );
+    // The real flaw: no signature is verified.
+    for id in [
+        "signature.missing-rejected",
+        "signature.invalid-rejected",
+        "signature.wrong-secret-rejected",
+    ] {
+        assert_eq!(status(id), "fail", "{id}: {}", message(id));
+        assert!(message(id).contains("got 200 OK"), "{id}: {}", message(id));
+    }
+    // The other oauth checks judge their own subjects with the (usable) token.
+    assert_eq!(
+        status("oauth.concurrent-token-requests"),
+        "pass",
+        "{}",
+        message("oauth.concurrent-token-requests")
+    );
+    // No retry check that contradicts the run: nothing it could retry failed for
+    // want of a token.
+    assert_ne!(
+        message("retry.recovers-after-failure"),
+        "",
+        "retry.recovers-after-failure missing"
+    );
+    assert!(
+        !message("retry.recovers-after-failure").contains("no OAuth token"),
+        "{}",
+        message("retry.recovers-after-failure")
+    );
+}
+
+/// A token endpoint that issues no usable token: the deliveries are never sent, so
+/// they are neither latency nor status failures; the checks say they could not judge.
+#[tokio::test]
+async fn deliveries_never_sent_are_not_judged_as_answers() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/auth"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(r#"{"token":"abc","expires_in":3600}"#, "application/json"),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/deliver"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let run = cli::Spotcheck::new([
+        "run",
+        "--endpoint",
+        &format!("{}/deliver", server.uri()),
+        "--oauth-token-url",
+        &format!("{}/auth", server.uri()),
+        "--oauth-client-id",
+        CLIENT_ID,
+        "--oauth-client-secret-env",
+        "PARTNER_CLIENT_SECRET",
+        "--only",
+        "oauth.token-issued,delivery.*,retry.recovers-after-failure",
+        "--report",
+        &format!("json={}", report.display()),
+    ])
+    .secret(SECRET)
+    .env("PARTNER_CLIENT_SECRET", CLIENT_SECRET)
+    .no_color()
+    .run()
+    .await;
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let status = |id: &str| support::status_of(&report, id).to_owned();
+    let message = |id: &str| support::message_of(&report, id).to_owned();
+    assert_eq!(run.code, Some(1), "{}", run.all());
+    assert_eq!(status("oauth.token-issued"), "fail");
+    assert!(message("oauth.token-issued").contains("access_token is missing"));
+    for id in [
+        "delivery.status-200",
+        "delivery.latency",
+        "delivery.fast-ack",
+    ] {
+        assert_eq!(status(id), "skip", "{id}: {}", message(id));
+        assert!(
+            message(id).starts_with("could not judge:") && message(id).contains("was not sent"),
+            "{id}: {}",
+            message(id)
+        );
+    }
+    assert_ne!(status("retry.recovers-after-failure"), "pass");
+}

@@ -51,8 +51,10 @@ mod signing;
 mod stateful;
 mod stories;
 mod subscription;
+mod timing_alone;
 mod tls_probe;
 mod tls_strength;
+mod unreachable;
 mod verdicts;
 mod where_requests_go;
 

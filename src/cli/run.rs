@@ -239,6 +239,10 @@ pub async fn run(mut args: RunArgs) -> Result<u8, SetupError> {
         .await
         .map_err(SetupError::from)?;
     report.replay = replay(&args);
+    // Infrastructure, not a finding: said once, on stderr, like any error.
+    if let Some(unreachable) = &report.unreachable {
+        errln!("error: {}", unreachable.summary());
+    }
     front.show(terminal::render(&report, terminal));
     let mut failed_write = false;
     for target in &reports {
@@ -264,7 +268,7 @@ fn exit_code(verdict: RunVerdict) -> u8 {
     match verdict {
         RunVerdict::Conformant => exit::CONFORMANT,
         RunVerdict::NotConformant => exit::NOT_CONFORMANT,
-        RunVerdict::Error => exit::SETUP,
+        RunVerdict::Error | RunVerdict::Unreachable => exit::SETUP,
         RunVerdict::Interrupted => exit::INTERRUPTED,
     }
 }

@@ -131,6 +131,7 @@ pub async fn retry_and_print(
 
     let run = RetryRun {
         client,
+        oauth: None,
         secret,
         policy: options.policy,
         time_scale: options.time_scale,

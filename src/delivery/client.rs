@@ -145,6 +145,7 @@ impl Client {
             started_at_ms,
             duration,
             note,
+            not_sent: false,
         }
     }
 

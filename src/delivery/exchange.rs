@@ -31,6 +31,11 @@ pub struct Exchange {
     /// connection after a stale kept-alive one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The request never went out (no OAuth token to send it with, an endpoint that
+    /// could not be reached): its `error` says why. Such an exchange is never judged
+    /// as the endpoint's answer (no latency, no status), only as "could not judge".
+    #[serde(skip)]
+    pub not_sent: bool,
 }
 
 impl Exchange {

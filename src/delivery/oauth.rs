@@ -26,6 +26,10 @@ pub const REDACTED: &str = "***redacted***";
 /// The longest a cached token is kept before its `expires_in` runs out.
 pub const EXPIRY_MARGIN: Duration = Duration::from_secs(30);
 
+/// How long a token whose response has no usable `expires_in` is reused (a `401`
+/// still fetches a new one): the response deviates, but the token is used.
+pub const LIFETIME_WITHOUT_EXPIRES_IN: Duration = Duration::from_secs(300);
+
 /// An OAuth client secret. `Debug` and `Display` redact it; [`ClientSecret::expose`]
 /// is for the form body and comparisons only, never for output.
 #[derive(Clone, PartialEq, Eq)]
@@ -86,8 +90,13 @@ pub struct IssuedToken {
     pub access_token: String,
     /// `expires_in`, seconds (positive).
     pub expires_in: f64,
-    /// `token_type` as sent (`Bearer`, any case).
+    /// `token_type` as sent (`Bearer`, any case; empty when absent or not a string).
     pub token_type: String,
+    /// What in the response deviates from RFC 6749 or Spotnana's documentation
+    /// (`token_type` missing or not `Bearer`, `expires_in` missing or not a positive
+    /// number), each with its fix. The token is still used for deliveries, as
+    /// Spotnana's sender does; `oauth.token-issued` reports the deviations.
+    pub deviations: Vec<String>,
 }
 
 impl std::fmt::Debug for IssuedToken {
@@ -96,6 +105,7 @@ impl std::fmt::Debug for IssuedToken {
             .field("access_token", &REDACTED)
             .field("expires_in", &self.expires_in)
             .field("token_type", &self.token_type)
+            .field("deviations", &self.deviations)
             .finish()
     }
 }
@@ -285,12 +295,14 @@ pub fn unsent(attempt: &Attempt, problem: String) -> Exchange {
             .unwrap_or(0),
         duration: Duration::ZERO,
         note: None,
+        not_sent: true,
     }
 }
 
-/// Reads a token response: `200`, a JSON object, a non-empty string `access_token`, a
-/// positive number `expires_in` and `token_type` `Bearer` (any case). The error names
-/// what is wrong and how to fix it.
+/// Reads a token response: `200`, a JSON object, a non-empty string `access_token`
+/// make a usable token (the error names what is wrong and how to fix it); a positive
+/// number `expires_in` and `token_type` `Bearer` (any case) make it conform, and what
+/// deviates is listed in [`IssuedToken::deviations`] (the token is still usable).
 pub fn parse_token_response(exchange: &Exchange) -> Result<IssuedToken, String> {
     let Some(response) = &exchange.response else {
         return Err(format!("no answer: {}", exchange.outcome_text()));
@@ -329,52 +341,60 @@ pub fn parse_token_response(exchange: &Exchange) -> Result<IssuedToken, String> 
         }
         None => return Err("access_token is missing".to_owned()),
     };
+    let mut deviations = Vec::new();
     let expires_in = match object.get("expires_in") {
         Some(Value::Number(n)) => match n.as_f64() {
-            Some(secs) if secs > 0.0 => secs,
+            Some(secs) if secs > 0.0 => Some(secs),
             _ => {
-                return Err(format!(
+                deviations.push(format!(
                     "expires_in is {n}, expected a positive number of seconds"
                 ));
+                None
             }
         },
         Some(other) => {
-            return Err(format!(
+            deviations.push(format!(
                 "expires_in is a {}, expected a positive number of seconds (e.g. 3600)",
                 kind(other)
             ));
+            None
         }
         None => {
-            return Err(
+            deviations.push(
                 "expires_in is missing; add the token lifetime in seconds, e.g. \"expires_in\": 3600"
                     .to_owned(),
             );
+            None
         }
     };
     let token_type = match object.get("token_type") {
         Some(Value::String(s)) if s.eq_ignore_ascii_case("bearer") => s.clone(),
         Some(Value::String(s)) => {
-            return Err(format!(
+            deviations.push(format!(
                 "token_type is \"{s}\", expected \"Bearer\" (Spotnana sends the token as Authorization: Bearer)"
             ));
+            s.clone()
         }
         Some(other) => {
-            return Err(format!(
+            deviations.push(format!(
                 "token_type is a {}, expected \"Bearer\"",
                 kind(other)
             ));
+            String::new()
         }
         None => {
-            return Err(
+            deviations.push(
                 "token_type is missing; add \"token_type\": \"Bearer\" to the token response"
                     .to_owned(),
             );
+            String::new()
         }
     };
     Ok(IssuedToken {
         access_token,
-        expires_in,
+        expires_in: expires_in.unwrap_or(LIFETIME_WITHOUT_EXPIRES_IN.as_secs_f64()),
         token_type,
+        deviations,
     })
 }
 
@@ -478,7 +498,9 @@ mod tests {
         assert!(!format!("{token:?}").contains("abc"));
         let redacted = redact_token_exchange(ok);
         assert!(!redacted.response.unwrap().body_excerpt.contains("abc"));
-        for (body, problem) in [
+        // A token that deviates is still a token (Spotnana's sender uses it): the
+        // deviations say what to fix.
+        for (body, deviation) in [
             (
                 r#"{"access_token":"abc","expires_in":3600}"#,
                 "token_type is missing",
@@ -492,13 +514,27 @@ mod tests {
                 "expires_in is a string",
             ),
             (
-                r#"{"expires_in":3600,"token_type":"Bearer"}"#,
-                "access_token is missing",
-            ),
-            (
                 r#"{"access_token":"a","expires_in":1,"token_type":"MAC"}"#,
                 "expected \"Bearer\"",
             ),
+        ] {
+            let token = parse_token_response(&answered(200, body)).unwrap();
+            assert!(!token.access_token.is_empty(), "{body}");
+            assert_eq!(token.deviations.len(), 1, "{body}: {:?}", token.deviations);
+            assert!(token.deviations[0].contains(deviation), "{body}: {token:?}");
+        }
+        assert!(token.deviations.is_empty());
+        // Without expires_in the token is reused for a bounded time.
+        let token = parse_token_response(&answered(200, r#"{"access_token":"abc"}"#)).unwrap();
+        assert_eq!(token.expires_in, LIFETIME_WITHOUT_EXPIRES_IN.as_secs_f64());
+        assert_eq!(token.deviations.len(), 2);
+        // No usable token at all.
+        for (body, problem) in [
+            (
+                r#"{"expires_in":3600,"token_type":"Bearer"}"#,
+                "access_token is missing",
+            ),
+            (r#"{"access_token":""}"#, "access_token is empty"),
             ("not json", "not JSON"),
         ] {
             let err = parse_token_response(&answered(200, body)).unwrap_err();

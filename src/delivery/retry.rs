@@ -198,6 +198,9 @@ pub struct RetryMessage {
 pub struct RetryRun<'a> {
     /// The delivery client (its timeout bounds each attempt).
     pub client: &'a Client,
+    /// Legacy OAuth: each attempt carries the run's bearer token, as every delivery
+    /// of the run does (`None`: no `Authorization`).
+    pub oauth: Option<&'a super::oauth::OAuthClient>,
     /// The signing secret; each attempt is signed afresh.
     pub secret: &'a Secret,
     /// The policy.
@@ -290,9 +293,15 @@ pub async fn run_retries(
         let elapsed = start.elapsed();
         let started_at_ms = unix_millis();
         let sent = Instant::now();
+        let sending = async {
+            match run.oauth {
+                Some(oauth) => oauth.send(&attempt).await,
+                None => run.client.send(&attempt).await,
+            }
+        };
         let exchange = match budget_end {
-            None => run.client.send(&attempt).await,
-            Some(end) => match tokio::time::timeout_at(end, run.client.send(&attempt)).await {
+            None => sending.await,
+            Some(end) => match tokio::time::timeout_at(end, sending).await {
                 Ok(exchange) => exchange,
                 Err(_) => cut_short(
                     &attempt,
@@ -343,6 +352,7 @@ fn cut_short(
         started_at_ms,
         duration,
         note: None,
+        not_sent: false,
     }
 }
 

@@ -116,6 +116,7 @@ mod tests {
     ) -> RetryRun<'a> {
         RetryRun {
             client,
+            oauth: None,
             secret,
             policy,
             time_scale: 1.0,

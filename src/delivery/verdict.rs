@@ -162,6 +162,7 @@ mod tests {
             started_at_ms: 0,
             duration: Duration::from_millis(3),
             note: None,
+            not_sent: false,
         }
     }
 

@@ -87,7 +87,7 @@ pub fn page(
 fn verdict_class(report: &RunReport) -> &'static str {
     match report.summary.verdict() {
         RunVerdict::Interrupted => "interrupted",
-        RunVerdict::Error => "error",
+        RunVerdict::Error | RunVerdict::Unreachable => "error",
         RunVerdict::Conformant => "conformant",
         RunVerdict::NotConformant => "not-conformant",
     }
@@ -305,6 +305,7 @@ mod tests {
             tls: None,
             latency: None,
             connections: None,
+            unreachable: None,
             transport_outage: None,
             replay: Default::default(),
         }

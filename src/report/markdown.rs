@@ -25,6 +25,9 @@ pub fn render(report: &RunReport) -> String {
         RunVerdict::Error => {
             "**ERROR**: a check could not run because of an error in its scenario (see the checks marked error), so the run proves nothing about conformance"
         }
+        RunVerdict::Unreachable => {
+            "**ERROR**: the endpoint could not be reached (see the note below), so the run proves nothing about conformance"
+        }
         RunVerdict::Conformant => "**Conformant**: every required check passed",
         RunVerdict::NotConformant => "**NOT conformant**: see the failures below",
     };

@@ -6,7 +6,7 @@
 
 use crate::check::CheckResult;
 use crate::delivery::connection::ConnectionCounts;
-use crate::outcome::{RunReport, TransportOutage};
+use crate::outcome::{RunReport, TransportOutage, Unreachable};
 
 use super::repro;
 
@@ -29,6 +29,29 @@ impl TransportOutage {
             self.after_requests,
             self.checks.len(),
             self.checks.join(", ")
+        )
+    }
+}
+
+impl Unreachable {
+    /// The one message of a run that could not reach its endpoint.
+    pub fn summary(&self) -> String {
+        let tries = if self.attempts == 1 {
+            "1 attempt".to_owned()
+        } else {
+            format!(
+                "{} attempts over {:.1} s",
+                self.attempts,
+                self.waited_ms as f64 / 1000.0
+            )
+        };
+        format!(
+            "could not reach the endpoint at {}: {} ({}; {tries}). No check was judged: \
+             this says nothing about the endpoint's code. Check the address and the port, \
+             that the server is running, and that this machine can reach it.",
+            self.address,
+            self.message,
+            self.class.as_str()
         )
     }
 }
@@ -60,12 +83,14 @@ pub fn connection_note(counts: &ConnectionCounts) -> Option<String> {
 }
 
 impl RunReport {
-    /// The notes every human-readable report shows at its top: a transport outage
-    /// and the connection-close practice, when there are any.
+    /// The notes every human-readable report shows at its top: an endpoint that could
+    /// not be reached, a transport outage and the connection-close practice, when there
+    /// are any.
     pub fn top_notes(&self) -> Vec<String> {
-        self.transport_outage
+        self.unreachable
             .iter()
-            .map(TransportOutage::summary)
+            .map(Unreachable::summary)
+            .chain(self.transport_outage.iter().map(TransportOutage::summary))
             .chain(self.connections.as_ref().and_then(connection_note))
             .collect()
     }

@@ -46,6 +46,7 @@ pub fn render(report: &RunReport) -> String {
     let verdict = match s.verdict() {
         RunVerdict::Interrupted => "INTERRUPTED",
         RunVerdict::Error => "ERROR (a check could not run)",
+        RunVerdict::Unreachable => "ERROR (the endpoint could not be reached)",
         RunVerdict::Conformant => "conformant",
         RunVerdict::NotConformant => "NOT conformant",
     };

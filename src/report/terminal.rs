@@ -90,6 +90,19 @@ pub fn render(report: &RunReport, options: TerminalOptions) -> String {
         .map(|c| c.info.id.len())
         .max()
         .unwrap_or(0);
+    // An endpoint nobody could connect to: the front says so once (on stderr); no
+    // check was judged, so none is listed.
+    if report.unreachable.is_some() {
+        let s = &report.summary;
+        let _ = writeln!(
+            out,
+            "{} in {:.1} s — {}",
+            s.counts(),
+            report.duration_ms as f64 / 1000.0,
+            paint.wrap("35;1", "ERROR: the endpoint could not be reached")
+        );
+        return out;
+    }
     // Said once, above the checks it explains (even in quiet mode).
     for note in report.top_notes() {
         let _ = writeln!(out, "note: {}", one_line(&note));
@@ -146,6 +159,7 @@ pub fn render(report: &RunReport, options: TerminalOptions) -> String {
     let verdict = match s.verdict() {
         RunVerdict::Interrupted => paint.wrap("33;1", "INTERRUPTED"),
         RunVerdict::Error => paint.wrap("35;1", "ERROR: a check could not run"),
+        RunVerdict::Unreachable => paint.wrap("35;1", "ERROR: the endpoint could not be reached"),
         RunVerdict::Conformant => paint.wrap("32;1", "conformant"),
         RunVerdict::NotConformant => paint.wrap("31;1", "NOT conformant"),
     };

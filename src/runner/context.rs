@@ -48,4 +48,7 @@ pub struct RunContext {
     pub exec_hide_env: Vec<String>,
     /// Whether deliveries present a client certificate (`--client-cert`).
     pub client_certificate: bool,
+    /// Whether the endpoint could be reached: the first delivery decides, every
+    /// delivery to the endpoint goes through it (see [`super::reach`]).
+    pub reach: super::reach::Gate,
 }

@@ -16,9 +16,9 @@ use super::options::{RunOptions, RunPlan};
 use super::scenarios::{self, ScenarioProgress};
 use super::setup::{self, RunTarget};
 use super::whole_run::WHOLE_RUN_CHECKS;
-use crate::check::{CheckInfo, CheckResult, Verdict};
+use crate::check::{CheckInfo, CheckResult, Status, Verdict};
 use crate::event::random;
-use crate::outcome::{Latency, RunReport, Summary, ToolInfo, TransportOutage};
+use crate::outcome::{Latency, RunReport, Summary, ToolInfo, TransportOutage, Unreachable};
 use crate::scenario::Scenario;
 use crate::signing::Secret;
 use crate::target::Target;
@@ -93,6 +93,7 @@ pub async fn run(
         allow_exec: options.allow_exec,
         exec_hide_env: options.exec_hide_env.clone(),
         client_certificate: target.identity().is_some(),
+        reach: Default::default(),
     });
     sink.event(RunEvent::RunStarted {
         endpoint: &endpoint,
@@ -119,11 +120,21 @@ pub async fn run(
         .filter(|s| oauth_configured || !s.needs_oauth())
         .collect();
     engine.scenarios(&selected, &blocked).await;
-    // After judging: ask the endpoint what exactly it does wrong.
-    if options.diagnose && blocked.is_none() && !cancel.is_set() {
-        engine.diagnose().await;
+    let unreachable = context.reach.unreachable();
+    if let Some(unreachable) = &unreachable {
+        // Nothing was judged: what the TLS probe could not connect to is no finding.
+        for check in &mut engine.checks {
+            if matches!(check.status, Status::Fail | Status::Warn | Status::Error) {
+                *check = not_judged(check.clone(), unreachable);
+            }
+        }
+    } else {
+        // After judging: ask the endpoint what exactly it does wrong.
+        if options.diagnose && blocked.is_none() && !cancel.is_set() {
+            engine.diagnose().await;
+        }
+        engine.whole_run_checks(&blocked).await;
     }
-    engine.whole_run_checks(&blocked).await;
 
     if let Some(running) = receiver.take() {
         running.shutdown().await;
@@ -152,7 +163,12 @@ pub async fn run(
             .collect(),
         subscription: options.subscription.clone(),
         strict: options.strict,
-        summary: Summary::of(&checks, options.strict),
+        summary: Summary {
+            conformant: Summary::of(&checks, options.strict).conformant && unreachable.is_none(),
+            unreachable: unreachable.is_some(),
+            ..Summary::of(&checks, options.strict)
+        },
+        unreachable,
         transport_outage: TransportOutage::of(&checks),
         checks,
         tls,
@@ -260,10 +276,13 @@ impl<S: RunSink> Engine<'_, S> {
                 )
                 .await;
                 self.sink.event(RunEvent::ScenariosFinished);
+                let unreachable = self.context.reach.unreachable().is_some();
                 for (scenario, result) in selected.iter().zip(results) {
                     match result {
                         // Told to the sink when it arrived.
                         Some(result) => self.checks.push(result),
+                        // The run ended early: what it did not start is not listed.
+                        None if unreachable => {}
                         None => self.finished(CheckResult::interrupted(scenario.info.clone())),
                     }
                 }
@@ -311,16 +330,23 @@ async fn run_scenarios(
     cancel: &Cancel,
 ) -> Vec<Option<CheckResult>> {
     let mut results: Vec<Option<CheckResult>> = vec![None; selected.len()];
+    let stop = Arc::new(AtomicBool::new(false));
     let mut record = |progress: ScenarioProgress, sink: &mut dyn FnMut(RunEvent<'_>)| match progress
     {
         ScenarioProgress::Started(index) => sink(RunEvent::CheckStarted(&selected[index].info)),
-        ScenarioProgress::Finished(index, result) => {
+        ScenarioProgress::Finished(index, mut result) => {
+            // An endpoint nobody could connect to: start nothing more, judge nothing.
+            if let Some(unreachable) = context.reach.unreachable() {
+                stop.store(true, Ordering::SeqCst);
+                if matches!(result.status, Status::Fail | Status::Warn | Status::Error) {
+                    *result = not_judged(*result, &unreachable);
+                }
+            }
             sink(RunEvent::CheckFinished(&result));
             results[index] = Some(*result);
         }
     };
     let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
-    let stop = Arc::new(AtomicBool::new(false));
     let execution = scenarios::run_scenarios(selected, context, jobs, sender, &stop);
     tokio::pin!(execution);
     loop {
@@ -343,6 +369,19 @@ async fn run_scenarios(
         record(progress, &mut |e| sink.event(e));
     }
     results
+}
+
+/// `check` as not judged: no connection to the endpoint succeeded in the run.
+fn not_judged(check: CheckResult, unreachable: &Unreachable) -> CheckResult {
+    CheckResult::new(
+        check.info,
+        Verdict::Skipped(format!(
+            "not judged: {} could not be reached ({})",
+            unreachable.address, unreachable.message
+        )),
+        check.duration,
+        check.exchanges,
+    )
 }
 
 /// Runs a check that follows the scenarios: skipped when the certificate blocked the

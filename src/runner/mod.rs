@@ -14,6 +14,7 @@ pub mod events;
 pub mod exec_step;
 pub mod filter;
 pub mod options;
+pub mod reach;
 pub mod recovery;
 pub mod scenarios;
 pub mod setup;

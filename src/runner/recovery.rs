@@ -88,7 +88,8 @@ pub fn find_failed_delivery(checks: &[CheckResult], ctx: &RunContext) -> Option<
         .iter()
         .filter(|c| matches!(c.status, Status::Fail | Status::Warn))
         .flat_map(|c| c.exchanges.iter().map(move |e| (c, e)))
-        .filter(|(_, e)| e.request.method == "POST" && !delivered(e))
+        // A delivery that never went out (no OAuth token) has nothing to retry.
+        .filter(|(_, e)| e.request.method == "POST" && !e.not_sent && !delivered(e))
         .filter_map(|(check, exchange)| {
             let format = verifies(&verifier, exchange)?;
             Some(FailedDelivery {
@@ -162,6 +163,7 @@ pub async fn run(checks: &[CheckResult], ctx: &RunContext, time_scale: f64) -> C
     let cap = time_cap(ctx.timeout);
     let run = RetryRun {
         client: &ctx.client,
+        oauth: ctx.oauth.as_ref(),
         secret: &ctx.secret,
         policy: &policy,
         time_scale,

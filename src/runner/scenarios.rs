@@ -39,6 +39,14 @@ pub enum ScenarioProgress {
 /// Runs the scenarios `jobs` at a time, sending each start and result to `progress`
 /// as soon as it is known, so an interrupted run keeps what it found. Once `stop` is
 /// set (Ctrl-C), no further scenario starts.
+///
+/// A scenario that measures time ([`crate::check::Needs::measures_time`]) runs alone:
+/// it starts when every scenario started before it has finished, and nothing starts
+/// until it has finished. Otherwise its answer times would include the queue that
+/// spotcheck's own other deliveries (a burst of 32) make on an endpoint with a few
+/// workers: a verdict about spotcheck's scheduling, not about the endpoint. The lane
+/// is a fair read-write lock: the others share it, a timing check takes it alone, and
+/// the scenarios still start in input order.
 pub async fn run_scenarios(
     scenarios: &[Scenario],
     ctx: &Arc<RunContext>,
@@ -46,13 +54,29 @@ pub async fn run_scenarios(
     progress: tokio::sync::mpsc::UnboundedSender<ScenarioProgress>,
     stop: &Arc<std::sync::atomic::AtomicBool>,
 ) {
+    let lane = Arc::new(tokio::sync::RwLock::new(()));
+    let stopped = |ctx: &RunContext, stop: &std::sync::atomic::AtomicBool| {
+        // Stopped (Ctrl-C), or the endpoint could not be reached at all.
+        stop.load(std::sync::atomic::Ordering::SeqCst) || ctx.reach.unreachable().is_some()
+    };
     futures::stream::iter(scenarios.iter().enumerate())
         .for_each_concurrent(jobs.max(1), |(index, scenario)| {
             let ctx = Arc::clone(ctx);
             let progress = progress.clone();
             let stop = Arc::clone(stop);
+            let lane = Arc::clone(&lane);
             async move {
-                if stop.load(std::sync::atomic::Ordering::SeqCst) {
+                if stopped(&ctx, &stop) {
+                    return;
+                }
+                // Held until the result is sent, so the order of the events shows it.
+                let (_alone, _shared);
+                if scenario.info.needs.measures_time {
+                    _alone = lane.write().await;
+                } else {
+                    _shared = lane.read().await;
+                }
+                if stopped(&ctx, &stop) {
                     return;
                 }
                 // The engine may have stopped listening (an interrupted run); nothing to do then.
@@ -347,6 +371,9 @@ async fn execute(scenario: &Scenario, ctx: &RunContext, exchanges: &mut Vec<Exch
                     .as_ref()
                     .and_then(|pre| unmet_precondition(&sent, pre))
                 {
+                    // A delivery that never went out is not the endpoint's answer: no
+                    // status, no latency to judge.
+                    _ if let Some(unsent) = not_sent(&sent) => Judgement::NotSent(unsent),
                     Some(unmet) => Judgement::NotJudged(unmet),
                     None => judge_sends(&sent, &step.expect, ctx.timeout)
                         .map_or_else(Judgement::Failed, |()| Judgement::Met),
@@ -403,6 +430,10 @@ enum Judgement {
     Failed(String),
     /// An answer did not meet the step's precondition: the check could not judge.
     NotJudged(String),
+    /// A delivery of the step was never sent (no OAuth token to send it with, an
+    /// unreachable endpoint): the check could not judge, and the cause is not a
+    /// precondition of this step.
+    NotSent(String),
     /// The step could not run: a template that cannot be rendered, an observation
     /// whose answer cannot be read. A mistake in the scenario, not a finding.
     Error(String),
@@ -431,6 +462,9 @@ impl Judgement {
                     "could not judge: {step_text} {message}{see}"
                 )))
             }
+            Judgement::NotSent(message) => Some(Verdict::Skipped(format!(
+                "could not judge: {step_text} {message}"
+            ))),
             Judgement::Error(message) => Some(Verdict::Error(format!(
                 "scenario error in {label}: {message}"
             ))),
@@ -454,6 +488,20 @@ fn unmet_precondition(sent: &[Exchange], pre: &Precondition) -> Option<String> {
                 exchange.outcome_text(),
                 pre.status
             )
+        })
+    })
+}
+
+/// What the first delivery of a step that never went out says, e.g. `was not sent:
+/// no OAuth token from …`.
+fn not_sent(sent: &[Exchange]) -> Option<String> {
+    sent.iter().enumerate().find_map(|(i, exchange)| {
+        exchange.not_sent.then(|| {
+            let why = exchange
+                .error
+                .as_ref()
+                .map_or("no reason recorded", |e| e.message.as_str());
+            format!("{}was not sent: {why}", which("delivery", i, sent.len()))
         })
     })
 }
@@ -958,13 +1006,7 @@ async fn run_send(
             None
         }
     };
-    let exchanges = send_all(
-        &ctx.client,
-        oauth,
-        attempts,
-        send.concurrency.max(1) as usize,
-    )
-    .await;
+    let exchanges = send_all(ctx, oauth, attempts, send.concurrency.max(1) as usize).await;
     Ok((composed.into_iter().next(), exchanges))
 }
 
@@ -1005,21 +1047,26 @@ pub(super) fn strip_hmac(attempts: &mut [Attempt]) {
 
 /// Sends attempts with at most `concurrency` in flight; results in input order.
 /// With `oauth`, each carries the run's bearer token (refetched once on a 401).
+/// Every delivery goes through the run's reachability gate ([`super::reach`]).
 pub(super) async fn send_all(
-    client: &crate::delivery::client::Client,
+    ctx: &RunContext,
     oauth: Option<&crate::delivery::oauth::OAuthClient>,
     attempts: Vec<Attempt>,
     concurrency: usize,
 ) -> Vec<Exchange> {
     futures::stream::iter(attempts)
         .map(|attempt| {
-            let client = client.clone();
+            let client = ctx.client.clone();
+            let gate = ctx.reach.clone();
             let oauth = oauth.cloned();
             async move {
-                match oauth {
-                    Some(oauth) => oauth.send(&attempt).await,
-                    None => client.send(&attempt).await,
-                }
+                gate.deliver(&client, &attempt, || async {
+                    match &oauth {
+                        Some(oauth) => oauth.send(&attempt).await,
+                        None => client.send(&attempt).await,
+                    }
+                })
+                .await
             }
         })
         .buffered(concurrency)
@@ -1104,7 +1151,7 @@ async fn run_token(
             .iter()
             .enumerate()
             .find_map(|(i, (exchange, parsed))| {
-                token_problem(exchange, parsed, &needed, &[], Duration::MAX).map(|problem| {
+                token_problem(exchange, parsed, &needed, &[], Duration::MAX, false).map(|problem| {
                     format!(
                         "{}does not meet the precondition: {problem}",
                         which("request", i, total)
@@ -1118,7 +1165,11 @@ async fn run_token(
     }
     let mut failures: Vec<String> = Vec::new();
     for (i, (exchange, parsed)) in answers.iter().enumerate() {
-        if let Some(problem) = token_problem(exchange, parsed, expect, &expected, within) {
+        // The shape of a token response is judged on a single request that is not a
+        // precondition (the subject of `oauth.token-issued`); a precondition needs a
+        // usable token, and a burst judges that every request got one.
+        let shape = token.repeat <= 1 && step.precondition.is_none();
+        if let Some(problem) = token_problem(exchange, parsed, expect, &expected, within, shape) {
             failures.push(format!("{}{problem}", which("request", i, total)));
         }
     }
@@ -1140,6 +1191,7 @@ fn token_problem(
     expect: &Expect,
     expected: &[(String, Value)],
     within: Duration,
+    shape: bool,
 ) -> Option<String> {
     let Some(response) = &exchange.response else {
         return Some(format!(
@@ -1166,6 +1218,18 @@ fn token_problem(
         && let Err(problem) = parsed
     {
         return Some(format!("the token response is not usable: {problem}"));
+    }
+    if shape
+        && wants_token
+        && response.status == 200
+        && let Ok(token) = parsed
+        && !token.deviations.is_empty()
+    {
+        return Some(format!(
+            "the token response deviates from RFC 6749 and Spotnana's documentation: {}; \
+             the token was still used for the deliveries, as Spotnana's sender does",
+            token.deviations.join("; ")
+        ));
     }
     if !expected.is_empty() {
         let observed: Value = match serde_json::from_slice(&response.body) {

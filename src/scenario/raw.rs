@@ -10,7 +10,7 @@ use super::status::StatusExpect;
 
 /// Top-level keys, for "did you mean" messages.
 pub(crate) const SCENARIO_KEYS: &[&str] = &[
-    "id", "title", "level", "why", "fix", "tags", "requires", "vars", "step",
+    "id", "title", "level", "why", "fix", "tags", "requires", "schedule", "vars", "step",
 ];
 
 /// Top-level keys a scenario cannot do without, in the order serde reports them missing.
@@ -67,6 +67,8 @@ pub(crate) struct RawScenario {
     pub tags: Vec<Spanned<String>>,
     #[serde(default)]
     pub requires: Vec<Spanned<String>>,
+    /// `timing` (measures time: runs alone) or `load` (loads the endpoint).
+    pub schedule: Option<Spanned<String>>,
     #[serde(default)]
     pub vars: Option<OrderedTable<Spanned<String>>>,
     #[serde(default)]

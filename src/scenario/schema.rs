@@ -114,6 +114,11 @@ fn top_key(key: &str) -> Value {
             "items": { "type": "string", "enum": CAPABILITIES },
             "description": "Capabilities the run needs (state: --state-url; oauth: --oauth-*); otherwise the check is skipped.",
         }),
+        "schedule" => json!({
+            "type": "string",
+            "enum": ["timing", "load"],
+            "description": "How the check must be scheduled: timing (it measures answer times: runs with nothing else of the run in flight) or load (it sends many deliveries at once: never beside a timing check). Default: neither.",
+        }),
         "vars" => json!({
             "type": "object",
             "additionalProperties": { "type": "string" },

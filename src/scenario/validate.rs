@@ -397,6 +397,19 @@ pub(crate) fn validate(v: &mut Validator<'_>, raw: RawScenario) -> Option<Scenar
     let requires = capabilities(v, &raw.requires);
     let state = requires.contains(&Capability::State);
     let oauth = requires.contains(&Capability::OAuth);
+    // (measures time, loads the endpoint): what the scheduler must keep apart.
+    let (measures_time, loads_endpoint) = raw
+        .schedule
+        .as_ref()
+        .and_then(|s| {
+            choice(
+                v,
+                s,
+                "schedule",
+                &[("timing", (true, false)), ("load", (false, true))],
+            )
+        })
+        .unwrap_or_default();
     // Steps: names first, so references can be checked in any order.
     v.step_names = step_names(v, &raw.step);
     let all_vars: Vec<String> = raw
@@ -441,6 +454,8 @@ pub(crate) fn validate(v: &mut Validator<'_>, raw: RawScenario) -> Option<Scenar
                 state_url: state,
                 oauth,
                 whole_run: false,
+                measures_time,
+                loads_endpoint,
             },
         },
         requires,
