@@ -425,10 +425,13 @@ async fn send_delivers_one_event_per_repeated_org_id() {
 #[tokio::test]
 async fn a_typed_flag_wins_over_the_project_file_even_at_its_default_value() {
     let dir = tempfile::tempdir().unwrap();
-    let port = crate::support::tls_fixtures::closed_port();
+    let partner = refusing_partner().await;
     std::fs::write(
         dir.path().join("spotcheck.toml"),
-        format!("endpoint = \"https://127.0.0.1:{port}/hook\"\nsecret_env = \"PROJECT_ONLY_VAR\"\ntimeout = \"3s\"\n"),
+        format!(
+            "endpoint = \"{}/hook\"\nsecret_env = \"PROJECT_ONLY_VAR\"\ntimeout = \"3s\"\n",
+            partner.uri()
+        ),
     )
     .unwrap();
     let only = ["run", "--only", "delivery.status-200", "--seed", "1"];
@@ -444,7 +447,7 @@ async fn a_typed_flag_wins_over_the_project_file_even_at_its_default_value() {
         output.stderr
     );
     // `--secret-env SPOTNANA_WEBHOOK_SECRET` (the default's value, typed) wins: the run
-    // gets as far as the closed port, with the file's timeout in the replay command.
+    // gets as far as the partner's 500, with the file's timeout in the replay command.
     let mut args = only.to_vec();
     args.extend(["--secret-env", "SPOTNANA_WEBHOOK_SECRET"]);
     let output = run_in(dir.path(), &args).run().await;
@@ -455,12 +458,13 @@ async fn a_typed_flag_wins_over_the_project_file_even_at_its_default_value() {
 #[tokio::test]
 async fn a_header_from_the_project_file_is_redacted_like_a_flag() {
     let dir = tempfile::tempdir().unwrap();
-    let port = crate::support::tls_fixtures::closed_port();
+    let partner = refusing_partner().await;
     std::fs::write(
         dir.path().join("spotcheck.toml"),
         format!(
-            "endpoint = \"https://127.0.0.1:{port}/hook\"\ntimeout = \"2s\"\n\
-             [headers]\n\"X-Partner-Tag\" = \"tagvalue-5f3a9c1e7b\"\n"
+            "endpoint = \"{}/hook\"\ntimeout = \"2s\"\n\
+             [headers]\n\"X-Partner-Tag\" = \"tagvalue-5f3a9c1e7b\"\n",
+            partner.uri()
         ),
     )
     .unwrap();
@@ -477,9 +481,29 @@ async fn a_header_from_the_project_file_is_redacted_like_a_flag() {
     .run()
     .await;
     assert_eq!(output.code, Some(1), "{}", output.all());
+    // The header was sent (the partner saw its value) and shown only masked.
+    let requests = partner.received_requests().await.unwrap();
+    assert!(
+        requests.iter().any(|r| r
+            .headers
+            .get("x-partner-tag")
+            .is_some_and(|v| v == "tagvalue-5f3a9c1e7b")),
+        "the project file's header was not sent"
+    );
     assert!(
         !output.all().contains("tagvalue-5f3a9c1e7b"),
         "{}",
         output.all()
     );
+}
+
+/// A partner on loopback that answers every delivery 500: the run reaches it and fails
+/// `delivery.status-200` (exit 1), so the failure's replay command and request are shown.
+async fn refusing_partner() -> wiremock::MockServer {
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(wiremock::ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    server
 }
