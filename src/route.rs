@@ -244,19 +244,21 @@ pub struct RouteTaken {
     pub proxy: Option<String>,
     /// The `host:port` the endpoint side was reached at (after `--connect-to`).
     pub target: String,
-    /// The socket address connected to: the endpoint's, or the proxy's.
-    pub address: String,
+    /// The socket address connected to: the endpoint's, or the proxy's (`None`: the
+    /// name did not resolve).
+    pub address: Option<String>,
 }
 
 impl fmt::Display for RouteTaken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let address = self.address.as_deref().unwrap_or("unresolved");
         match &self.proxy {
             Some(proxy) => write!(
                 f,
-                "through the proxy {proxy} ({}) to {}",
-                self.address, self.target
+                "through the proxy {proxy} ({address}) to {}",
+                self.target
             ),
-            None => write!(f, "direct to {} ({})", self.target, self.address),
+            None => write!(f, "direct to {} ({address})", self.target),
         }
     }
 }
@@ -649,7 +651,7 @@ impl Routes {
                                 via: "direct",
                                 proxy: None,
                                 target: plan.target(),
-                                address: addr.to_string(),
+                                address: Some(addr.to_string()),
                             },
                         }),
                         Some(proxy) => {
@@ -660,7 +662,7 @@ impl Routes {
                                     via: "proxy",
                                     proxy: Some(proxy.shown()),
                                     target: plan.target(),
-                                    address: addr.to_string(),
+                                    address: Some(addr.to_string()),
                                 },
                             })
                         }

@@ -10,6 +10,7 @@ pub mod load;
 pub mod oauth;
 pub mod printout;
 pub mod redeliver;
+pub mod route;
 pub mod run;
 pub mod scenarios;
 pub mod send;
