@@ -116,10 +116,14 @@ impl Target {
                 (url, endpoint, ca_pem, Some(receiver), Routes::direct())
             }
         };
-        let route = match first_route(&routes, &url).await {
-            Ok(route) => Some(route),
-            Err(err) if err.is_proxy() => return Err(TargetError::Route(err)),
-            Err(_) => None,
+        let route = match receiver {
+            // The in-process receiver: always direct, not worth saying.
+            Some(_) => None,
+            None => match first_route(&routes, &url).await {
+                Ok(route) => Some(route),
+                Err(err) if err.is_proxy() => return Err(TargetError::Route(err)),
+                Err(_) => None,
+            },
         };
         Ok(Target {
             url,

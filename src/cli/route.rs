@@ -43,6 +43,26 @@ impl RouteArgs {
     }
 }
 
+impl RouteArgs {
+    /// Adds these flags to a replay command: `--resolve`, `--connect-to`, `--proxy`
+    /// (which never carries credentials: refused) and `--no-proxy`. The proxy
+    /// variables are not flags: the command is pasted where they are set.
+    pub fn replay_into(&self, replay: &mut crate::replay::Replay) {
+        for value in &self.resolve {
+            replay.push("--resolve", value);
+        }
+        for value in &self.connect_to {
+            replay.push("--connect-to", value);
+        }
+        if let Some(proxy) = &self.proxy {
+            replay.push("--proxy", proxy);
+        }
+        if self.no_proxy {
+            replay.push_flag("--no-proxy");
+        }
+    }
+}
+
 /// A route flag or proxy variable that cannot be used, named with its flag.
 fn spec_error(err: RouteSpecError) -> SetupError {
     match &err {

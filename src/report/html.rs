@@ -305,6 +305,7 @@ mod tests {
             latency: None,
             connections: None,
             transport_outage: None,
+            route: None,
             replay: Default::default(),
         }
     }

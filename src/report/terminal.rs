@@ -90,6 +90,11 @@ pub fn render(report: &RunReport, options: TerminalOptions) -> String {
         .map(|c| c.info.id.len())
         .max()
         .unwrap_or(0);
+    if options.verbose
+        && let Some(route) = &report.route
+    {
+        let _ = writeln!(out, "route: {route}");
+    }
     // Said once, above the checks it explains (even in quiet mode).
     for note in report.top_notes() {
         let _ = writeln!(out, "note: {}", one_line(&note));
