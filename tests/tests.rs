@@ -33,6 +33,7 @@ mod report_html;
 mod reports;
 mod repro;
 mod retry;
+mod routes;
 mod run_cli;
 mod run_flaws;
 mod scenario_errors;
