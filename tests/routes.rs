@@ -62,17 +62,18 @@ async fn send_goes_through_the_proxy_the_variables_name_and_not_when_no_proxy_ma
 
     // Upper-case and lower-case forms alike.
     for name in ["HTTPS_PROXY", "https_proxy", "ALL_PROXY"] {
-        let before = proxy.tunnels().len();
+        let before = proxy.carrying();
         let run = spotcheck(&args, &[(name, &proxy.url())]).await;
         assert_eq!(run.code, Some(0), "{name}: {}", run.all());
         assert!(
-            proxy.tunnels().len() > before,
+            proxy.carrying() > before,
             "{name}: the delivery went through the proxy"
         );
         assert_eq!(targets(&proxy), vec![authority.clone()]);
     }
     // HTTP_PROXY is for http:// endpoints only.
     let before = proxy.tunnels().len();
+    let carried = proxy.carrying();
     let run = spotcheck(&args, &[("HTTP_PROXY", &proxy.url())]).await;
     assert_eq!(run.code, Some(0), "{}", run.all());
     assert_eq!(
@@ -110,7 +111,7 @@ async fn send_goes_through_the_proxy_the_variables_name_and_not_when_no_proxy_ma
     )
     .await;
     assert_eq!(run.code, Some(0), "{}", run.all());
-    assert!(proxy.tunnels().len() > before);
+    assert!(proxy.carrying() > carried);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -142,7 +143,7 @@ async fn run_goes_through_the_proxy_and_its_reports_say_so() {
     .await;
     assert_eq!(run.code, Some(0), "{}", run.all());
     // The TLS probe's handshakes and the deliveries all went through the tunnel.
-    assert!(proxy.tunnels().len() >= 5, "{:?}", proxy.tunnels());
+    assert!(proxy.carrying() >= 5, "{:?}", proxy.tunnels());
     let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     assert_eq!(report["route"]["via"], "proxy");
     assert_eq!(report["route"]["proxy"], proxy.url());
@@ -158,6 +159,23 @@ async fn run_goes_through_the_proxy_and_its_reports_say_so() {
         markdown.contains(&format!("| Route | through the proxy {}", proxy.url())),
         "{markdown}"
     );
+    // The deliveries alone (no TLS probe) go through it too.
+    let before = proxy.carrying();
+    let run = spotcheck(
+        &[
+            "run",
+            "--endpoint",
+            &url,
+            "--ca-cert",
+            &ca,
+            "--only",
+            "delivery.status-200",
+        ],
+        &[("HTTPS_PROXY", &proxy.url())],
+    )
+    .await;
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(proxy.carrying() > before, "{:?}", proxy.tunnels());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -180,7 +198,7 @@ async fn load_opens_its_connections_through_the_proxy() {
     ];
     let run = spotcheck(&args, &[("https_proxy", &proxy.url())]).await;
     assert_eq!(run.code, Some(0), "{}", run.all());
-    assert!(proxy.tunnels().len() >= 2, "{:?}", proxy.tunnels());
+    assert!(proxy.carrying() >= 2, "{:?}", proxy.tunnels());
     let before = proxy.tunnels().len();
     let run = spotcheck(
         &args,
@@ -222,7 +240,7 @@ async fn the_tls_probe_gives_the_same_verdicts_through_the_proxy_as_direct() {
     let proxied = spotcheck(&args, &[("HTTPS_PROXY", &proxy.url())]).await;
     assert_eq!(proxied.code, Some(0), "{}", proxied.all());
     // The legacy ClientHellos, the rustls handshakes and the cipher scan all tunnelled.
-    assert!(proxy.tunnels().len() >= 4, "{:?}", proxy.tunnels());
+    assert!(proxy.carrying() >= 4, "{:?}", proxy.tunnels());
     assert_eq!(verdicts(&proxied), verdicts(&direct));
 }
 

@@ -4,6 +4,7 @@
 //! to loopback addresses (127.0.0.1 / ::1) and refuses anything else with 403.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,12 +13,23 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
 /// One CONNECT the proxy was asked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Tunnel {
     /// The `host:port` of the request line.
     pub target: String,
     /// The `Proxy-Authorization` header, if sent.
     pub authorization: Option<String>,
+    /// Whether the client sent anything through the tunnel (a ClientHello, a request),
+    /// set as soon as its first bytes are relayed.
+    carried: Arc<AtomicBool>,
+}
+
+impl Tunnel {
+    /// Whether the client sent anything through the tunnel (a tunnel opened and
+    /// closed at once carried nothing).
+    pub fn carried(&self) -> bool {
+        self.carried.load(Ordering::SeqCst)
+    }
 }
 
 /// A running proxy; stops on drop.
@@ -42,6 +54,11 @@ impl ConnectProxy {
     /// `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// How many tunnels carried bytes from the client so far.
+    pub fn carrying(&self) -> usize {
+        self.tunnels().iter().filter(|t| t.carried()).count()
     }
 
     /// The tunnels asked for so far.
@@ -110,9 +127,11 @@ async fn serve(
             .ok()?;
         return None;
     }
+    let carried = Arc::new(AtomicBool::new(false));
     recorded.lock().unwrap().push(Tunnel {
         target: target.clone(),
         authorization,
+        carried: carried.clone(),
     });
     if let Some(status) = answer {
         let reply = format!(
@@ -150,6 +169,15 @@ async fn serve(
         .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
         .await
         .ok()?;
+    // The client speaks first (a ClientHello, a request): mark the tunnel as carrying
+    // before relaying, so a test that waited for the client sees it.
+    let mut first = [0u8; 4096];
+    let n = client.read(&mut first).await.ok()?;
+    if n == 0 {
+        return None;
+    }
+    carried.store(true, Ordering::SeqCst);
+    upstream.write_all(&first[..n]).await.ok()?;
     let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
     Some(())
 }
