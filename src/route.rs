@@ -775,12 +775,13 @@ mod tests {
 
     use super::*;
 
-    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    /// An environment of `pairs` (boxed: the closure owns its map).
+    fn env_of(pairs: &[(&str, &str)]) -> Box<dyn Fn(&str) -> Option<String>> {
         let map: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        move |name| map.get(name).cloned()
+        Box::new(move |name| map.get(name).cloned())
     }
 
     fn routes(pairs: &[(&str, &str)]) -> Routes {
