@@ -775,8 +775,11 @@ mod tests {
 
     use super::*;
 
+    /// A lookup of environment variables.
+    type Env = Box<dyn Fn(&str) -> Option<String>>;
+
     /// An environment of `pairs` (boxed: the closure owns its map).
-    fn env_of(pairs: &[(&str, &str)]) -> Box<dyn Fn(&str) -> Option<String>> {
+    fn env_of(pairs: &[(&str, &str)]) -> Env {
         let map: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
