@@ -130,6 +130,7 @@ pub mod receiver;
 pub mod redact;
 pub mod replay;
 pub mod report;
+pub mod route;
 pub mod runner;
 pub mod scenario;
 pub mod signing;

@@ -204,6 +204,11 @@ pub struct RunReport {
     /// The endpoint stopped answering across several checks, said once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transport_outage: Option<TransportOutage>,
+    /// How connections reached the endpoint (direct or through which proxy, the
+    /// address), as found when the target was set up; absent for the built-in
+    /// reference receiver.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route: Option<crate::route::RouteTaken>,
     /// The flags a replay of one check repeats (rendered per check as `repro`); set by
     /// the front after the engine returns, since only it knows the command line.
     #[serde(skip)]

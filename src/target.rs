@@ -11,6 +11,7 @@ use std::time::Duration;
 use crate::delivery::ClientOptions;
 use crate::delivery::endpoint::{EndpointError, parse_endpoint};
 use crate::receiver::{ReceiverConfig, RunningReceiver, StartError};
+use crate::route::{RouteError, RouteTaken, Routes};
 use crate::tls::{ClientIdentity, IdentityError, TrustError, read_ca_file};
 use crate::tls_probe::ProbeOptions;
 
@@ -26,6 +27,9 @@ pub struct TargetSpec {
     /// How the reference receiver behaves when there is no endpoint (its secrets,
     /// whether it keeps state, its OAuth client, its queue).
     pub reference: ReceiverConfig,
+    /// Where connections to the endpoint go (`--resolve`, `--connect-to`, the proxy);
+    /// the in-process reference receiver is always reached directly.
+    pub routes: Routes,
 }
 
 /// Why a target could not be set up.
@@ -43,6 +47,10 @@ pub enum TargetError {
     /// The reference receiver did not start.
     #[error(transparent)]
     Receiver(#[from] StartError),
+    /// The proxy in the route to the endpoint is unreachable or refused the tunnel:
+    /// a set-up problem of the partner's network, not a finding about the endpoint.
+    #[error(transparent)]
+    Route(RouteError),
 }
 
 /// A command's target, ready to send to.
@@ -53,6 +61,32 @@ pub struct Target {
     ca_pem: Option<Vec<u8>>,
     identity: Option<ClientIdentity>,
     receiver: Option<RunningReceiver>,
+    routes: Routes,
+    route: Option<RouteTaken>,
+}
+
+/// The route to `url`'s origin: through a proxy, a tunnel is opened (and closed) once
+/// so that a proxy refusing it is a set-up error before any check; direct, the first
+/// address the name resolves to (`None` when it does not: the checks report that).
+async fn first_route(routes: &Routes, url: &reqwest::Url) -> Result<RouteTaken, RouteError> {
+    let https = url.scheme() == "https";
+    let host = url.host_str().unwrap_or_default();
+    let port = url.port_or_known_default().unwrap_or(443);
+    let plan = routes.plan(https, host, port);
+    if plan.proxy.is_some() {
+        return routes.connect(https, host, port).await.map(|c| c.taken);
+    }
+    let address = routes
+        .resolve(&plan)
+        .await
+        .ok()
+        .and_then(|addrs| addrs.first().map(ToString::to_string));
+    Ok(RouteTaken {
+        via: "direct",
+        proxy: None,
+        target: plan.target(),
+        address,
+    })
 }
 
 impl Target {
@@ -72,15 +106,24 @@ impl Target {
             Some((cert, key)) => Some(ClientIdentity::load(cert, key)?),
             None => None,
         };
-        let (url, endpoint, ca_pem, receiver) = match given {
-            Some((url, endpoint)) => (url, endpoint, ca_pem, None),
+        let (url, endpoint, ca_pem, receiver, routes) = match given {
+            Some((url, endpoint)) => (url, endpoint, ca_pem, None, spec.routes),
             None => {
                 let receiver = crate::receiver::start_on_loopback(spec.reference).await?;
                 let endpoint = receiver.webhook_url();
                 let url = parse_endpoint(&endpoint)?;
                 let ca_pem = receiver.ca_pem.clone().map(String::into_bytes);
-                (url, endpoint, ca_pem, Some(receiver))
+                (url, endpoint, ca_pem, Some(receiver), Routes::direct())
             }
+        };
+        let route = match receiver {
+            // The in-process receiver: always direct, not worth saying.
+            Some(_) => None,
+            None => match first_route(&routes, &url).await {
+                Ok(route) => Some(route),
+                Err(err) if err.is_proxy() => return Err(TargetError::Route(err)),
+                Err(_) => None,
+            },
         };
         Ok(Target {
             url,
@@ -88,6 +131,8 @@ impl Target {
             ca_pem,
             identity,
             receiver,
+            routes,
+            route,
         })
     }
 
@@ -104,6 +149,17 @@ impl Target {
     /// Whether the endpoint is plain `http://` (Spotnana delivers over HTTPS only).
     pub fn is_plain_http(&self) -> bool {
         self.url.scheme() == "http"
+    }
+
+    /// Where connections go.
+    pub fn routes(&self) -> &Routes {
+        &self.routes
+    }
+
+    /// The route to the endpoint (direct or through which proxy, the address), as
+    /// found when the target was set up.
+    pub fn route(&self) -> Option<&RouteTaken> {
+        self.route.as_ref()
     }
 
     /// The extra CA certificates trusted (checked PEM), if any.
@@ -143,6 +199,7 @@ impl Target {
             ca_cert_pem: self.ca_pem.clone(),
             connect_timeout: None,
             client_identity: self.identity.clone(),
+            routes: self.routes.clone(),
         }
     }
 
@@ -152,6 +209,7 @@ impl Target {
             timeout,
             ca_cert_pem: self.ca_pem.clone(),
             client_identity: self.identity.clone(),
+            routes: self.routes.clone(),
         }
     }
 
@@ -160,7 +218,13 @@ impl Target {
     pub async fn load_connector(
         &self,
     ) -> Result<crate::load::Connector, crate::load::connector::ResolveError> {
-        crate::load::Connector::resolve(&self.endpoint, self.ca_pem(), self.identity()).await
+        crate::load::Connector::resolve(
+            &self.endpoint,
+            self.ca_pem(),
+            self.identity(),
+            &self.routes,
+        )
+        .await
     }
 
     /// Shuts the reference receiver down, if it runs (draining its queue).

@@ -35,6 +35,7 @@ mod report_html;
 mod reports;
 mod repro;
 mod retry;
+mod routes;
 mod run_cli;
 mod run_flaws;
 mod scenario_errors;

@@ -146,6 +146,9 @@ pub struct TargetArgs {
     /// Client certificate for mutual TLS.
     #[command(flatten)]
     pub client_cert: ClientCertArgs,
+    /// Name overrides and proxy.
+    #[command(flatten)]
+    pub route: super::route::RouteArgs,
 }
 
 impl TargetArgs {
@@ -161,6 +164,7 @@ impl TargetArgs {
             ca_cert: self.ca_cert.clone(),
             client_cert: self.client_cert.files()?,
             reference,
+            routes: self.route.routes()?,
         })
     }
 }

@@ -11,6 +11,7 @@ pub mod oauth;
 pub mod printout;
 pub mod project;
 pub mod redeliver;
+pub mod route;
 pub mod run;
 pub mod scenario_files;
 pub mod scenarios;

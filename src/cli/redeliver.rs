@@ -44,6 +44,9 @@ pub struct RedeliverArgs {
     /// Client certificate for mutual TLS.
     #[command(flatten)]
     pub client_cert: super::common::ClientCertArgs,
+    /// Name overrides and proxy.
+    #[command(flatten)]
+    pub route: super::route::RouteArgs,
     /// Where the signing secret comes from.
     #[command(flatten)]
     pub secret: SecretArgs,
@@ -165,6 +168,7 @@ async fn client(args: &RedeliverArgs, endpoint: &str) -> Result<(Secret, Client)
         endpoint: Some(endpoint.to_owned()),
         ca_cert: args.ca_cert.clone(),
         client_cert: args.client_cert.files()?,
+        routes: args.route.routes()?,
         ..TargetSpec::default()
     })
     .await?;

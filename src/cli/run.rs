@@ -480,6 +480,7 @@ fn replay(args: &RunArgs) -> Replay {
             &humantime::format_duration(args.target.timeout).to_string(),
         );
     }
+    args.target.route.replay_into(&mut replay);
     if let Some(file) = &args.secret.secret_file {
         replay.push("--secret-file", &path(file));
     } else if args.secret.secret_env != super::common::DEFAULT_SECRET_ENV {

@@ -31,6 +31,9 @@ pub struct TlsArgs {
     /// Client certificate for mutual TLS (presented by the handshakes when asked for).
     #[command(flatten)]
     pub client_cert: ClientCertArgs,
+    /// Name overrides and proxy.
+    #[command(flatten)]
+    pub route: super::route::RouteArgs,
 }
 
 /// The JSON form of `spotcheck tls --json`.
@@ -49,6 +52,7 @@ pub async fn run(args: TlsArgs) -> Result<u8, SetupError> {
         endpoint: Some(args.url.clone()),
         ca_cert: args.ca_cert.clone(),
         client_cert: args.client_cert.files()?,
+        routes: args.route.routes()?,
         ..TargetSpec::default()
     };
     let target = Target::build(spec).await.map_err(tls_target_error)?;

@@ -126,6 +126,7 @@ impl From<ResolveError> for SetupError {
             ResolveError::InvalidHost(url) => {
                 SetupError::new(format!("--endpoint `{url}` has an invalid host name"))
             }
+            ResolveError::Route(err) => route_error(&err),
             ResolveError::Tls(err) => err.into(),
         }
     }
@@ -138,8 +139,27 @@ impl From<TargetError> for SetupError {
             TargetError::Trust(err) => err.into(),
             TargetError::Identity(err) => err.into(),
             TargetError::Receiver(err) => SetupError::from(err),
+            TargetError::Route(err) => route_error(&err),
         }
     }
+}
+
+/// A proxy that cannot be reached or refuses the tunnel: the partner's network set-up
+/// (exit 2), named with its status, never its credentials.
+pub fn route_error(err: &crate::route::RouteError) -> SetupError {
+    use crate::route::RouteError;
+    let hint = match err {
+        RouteError::ProxyRefused { status: 407, .. } => {
+            "the proxy wants credentials: put them in the proxy variable, e.g. \
+             HTTPS_PROXY=http://user:password@proxy:3128 (never on --proxy)"
+        }
+        RouteError::ProxyRefused { .. } => {
+            "ask the proxy's owners to allow CONNECT to the endpoint's host and port, \
+             or list the host in NO_PROXY / pass --no-proxy"
+        }
+        _ => "check HTTPS_PROXY / HTTP_PROXY / ALL_PROXY or --proxy, or pass --no-proxy",
+    };
+    SetupError::new(err.to_string()).with_hint(hint)
 }
 
 /// A target error of the `tls` command, whose URL is an argument, not `--endpoint`:

@@ -38,6 +38,8 @@ pub struct ClientOptions {
     pub connect_timeout: Option<Duration>,
     /// The client certificate to present to a mutual-TLS endpoint (`--client-cert`).
     pub client_identity: Option<ClientIdentity>,
+    /// Where connections go (`--resolve`, `--connect-to`, a proxy); direct by default.
+    pub routes: crate::route::Routes,
 }
 
 impl Default for ClientOptions {
@@ -47,6 +49,7 @@ impl Default for ClientOptions {
             ca_cert_pem: None,
             connect_timeout: None,
             client_identity: None,
+            routes: crate::route::Routes::direct(),
         }
     }
 }
@@ -110,7 +113,11 @@ impl Client {
                 .set_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)));
         }
         Ok(Client {
-            pool: Arc::new(Pool::new(tls, options.connect_timeout)),
+            pool: Arc::new(Pool::new(
+                tls,
+                options.connect_timeout,
+                options.routes.clone(),
+            )),
             timeout: options.timeout,
         })
     }
@@ -657,6 +664,7 @@ mod tests {
             ca_cert_pem: Some(ca_pem.clone().into_bytes()),
             connect_timeout: None,
             client_identity: None,
+            routes: crate::route::Routes::direct(),
         })
         .unwrap();
         let exchange = with_ca.send(&attempt(&url)).await;
@@ -674,6 +682,7 @@ mod tests {
             ca_cert_pem: Some(ca_pem.into_bytes()),
             connect_timeout: None,
             client_identity: None,
+            routes: crate::route::Routes::direct(),
         })
         .unwrap()
         .send(&attempt(&url))

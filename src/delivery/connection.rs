@@ -33,6 +33,7 @@ use tokio_rustls::TlsConnector;
 
 use super::classify::classify;
 use super::exchange::{ErrorClass, TransportError};
+use crate::route::{RouteError, Routes};
 
 /// How long an idle connection stays in the pool (what the reqwest client kept).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -168,6 +169,7 @@ struct Idle {
 pub(crate) struct Pool {
     tls: TlsConnector,
     connect_timeout: Option<Duration>,
+    routes: Routes,
     idle: Mutex<HashMap<Origin, Vec<Idle>>>,
     shared_h2: Mutex<HashMap<Origin, Conn>>,
     stats: Mutex<Stats>,
@@ -187,10 +189,15 @@ pub(crate) struct ConnectFailure {
 }
 
 impl Pool {
-    pub(crate) fn new(tls: rustls::ClientConfig, connect_timeout: Option<Duration>) -> Pool {
+    pub(crate) fn new(
+        tls: rustls::ClientConfig,
+        connect_timeout: Option<Duration>,
+        routes: Routes,
+    ) -> Pool {
         Pool {
             tls: TlsConnector::from(Arc::new(tls)),
             connect_timeout,
+            routes,
             idle: Mutex::new(HashMap::new()),
             shared_h2: Mutex::new(HashMap::new()),
             stats: Mutex::new(Stats::default()),
@@ -289,7 +296,7 @@ impl Pool {
     /// `http/1.1`, as the reqwest client did), then the HTTP handshake.
     pub(crate) async fn open(&self, origin: &Origin) -> Result<Conn, ConnectFailure> {
         let connecting = async {
-            let tcp = connect_tcp(origin).await?;
+            let tcp = connect_tcp(&self.routes, origin).await?;
             self.with_stats(|s| s.counts.opened += 1);
             let _ = tcp.set_nodelay(true);
             if !origin.https {
@@ -378,32 +385,31 @@ impl Pool {
     }
 }
 
-/// Connects to the first address of `origin` that accepts.
-async fn connect_tcp(origin: &Origin) -> Result<TcpStream, ConnectFailure> {
-    let addrs: Vec<_> = tokio::net::lookup_host((origin.host.as_str(), origin.port))
+/// Connects to `origin` along the command's routes (`--connect-to`, `--resolve`, or a
+/// CONNECT tunnel through the proxy), the first address that accepts.
+async fn connect_tcp(routes: &Routes, origin: &Origin) -> Result<TcpStream, ConnectFailure> {
+    match routes
+        .connect(origin.https, &origin.host, origin.port)
         .await
-        .map_err(|err| ConnectFailure {
+    {
+        Ok(connected) => Ok(connected.stream),
+        Err(RouteError::Resolve { message, .. }) => Err(ConnectFailure {
             error: TransportError {
                 class: ErrorClass::Dns,
-                message: format!("the host name did not resolve: {err}"),
+                message: format!("the host name did not resolve: {message}"),
             },
-        })?
-        .collect();
-    let mut last = None;
-    for addr in addrs {
-        match TcpStream::connect(addr).await {
-            Ok(stream) => return Ok(stream),
-            Err(err) => last = Some(err),
-        }
+        }),
+        Err(RouteError::Connect { error, .. }) => Err(ConnectFailure {
+            error: classify(&error, false, true),
+        }),
+        // The proxy failed, not the endpoint: said in its own words.
+        Err(other) => Err(ConnectFailure {
+            error: TransportError {
+                class: ErrorClass::Connect,
+                message: other.to_string(),
+            },
+        }),
     }
-    let error = match last {
-        Some(err) => classify(&err, false, true),
-        None => TransportError {
-            class: ErrorClass::Dns,
-            message: "the host name did not resolve: no address".to_owned(),
-        },
-    };
-    Err(ConnectFailure { error })
 }
 
 /// A byte stream the pool can run HTTP over.

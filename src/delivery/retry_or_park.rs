@@ -103,6 +103,7 @@ mod tests {
             ca_cert_pem: None,
             connect_timeout: None,
             client_identity: None,
+            routes: crate::route::Routes::direct(),
         })
         .unwrap();
         (client, Secret::from_key(b"k".to_vec()))

@@ -1,5 +1,8 @@
 //! The endpoint under load: resolved once, and one HTTP/1.1 connection per worker
-//! (plain TCP or rustls, see [`super::http1`]), `TCP_NODELAY` set, no pool.
+//! (plain TCP or rustls, see [`super::http1`]), `TCP_NODELAY` set, no pool. Where the
+//! socket goes is the command's route ([`crate::route`]): `--connect-to`, `--resolve`,
+//! or a CONNECT tunnel through the proxy per connection (the proxy's name resolved
+//! once).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -7,18 +10,19 @@ use std::sync::Arc;
 use hyper::header::HeaderValue;
 use hyper::{Uri, http::uri::Scheme};
 use rustls::pki_types::ServerName;
-use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use super::http1::{Connection, Stream};
 use crate::delivery::exchange::ErrorClass;
+use crate::route::{Plan, RouteError, Routes};
 use crate::tls::{ClientConfigError, ClientIdentity, client_config};
 
 /// Where requests go and how to connect there.
 #[derive(Clone)]
 pub struct Connector {
-    /// The socket address (resolved once, before the run).
-    pub addr: SocketAddr,
+    /// The socket addresses (resolved once, before the run): the endpoint's, or the
+    /// proxy's.
+    pub addrs: Vec<SocketAddr>,
     /// Origin-form request target (path and query).
     pub path: Uri,
     /// The `Host` header value.
@@ -26,12 +30,15 @@ pub struct Connector {
     /// Whether the endpoint is plain `http://`.
     pub plain: bool,
     tls: Option<(TlsConnector, ServerName<'static>)>,
+    routes: Routes,
+    plan: Plan,
 }
 
 impl std::fmt::Debug for Connector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connector")
-            .field("addr", &self.addr)
+            .field("addrs", &self.addrs)
+            .field("plan", &self.plan)
             .field("path", &self.path)
             .field("plain", &self.plain)
             .finish_non_exhaustive()
@@ -48,6 +55,9 @@ pub enum ResolveError {
     /// The host cannot be written as a `Host` header or a TLS server name.
     #[error("`{0}` has an invalid host name")]
     InvalidHost(String),
+    /// The proxy on the route is unreachable.
+    #[error(transparent)]
+    Route(RouteError),
     /// The TLS client could not be set up.
     #[error(transparent)]
     Tls(#[from] ClientConfigError),
@@ -62,6 +72,7 @@ impl Connector {
         endpoint: &str,
         ca_pem: Option<&[u8]>,
         identity: Option<&ClientIdentity>,
+        routes: &Routes,
     ) -> Result<Connector, ResolveError> {
         let invalid = || ResolveError::InvalidHost(endpoint.to_owned());
         let uri: Uri = endpoint.parse().map_err(|_| invalid())?;
@@ -72,11 +83,11 @@ impl Connector {
             .trim_start_matches('[')
             .trim_end_matches(']');
         let port = authority.port_u16().unwrap_or(if plain { 80 } else { 443 });
-        let addr = tokio::net::lookup_host((host_name, port))
-            .await
-            .ok()
-            .and_then(|mut addrs| addrs.next())
-            .ok_or_else(|| ResolveError::Unresolved(endpoint.to_owned()))?;
+        let plan = routes.plan(!plain, host_name, port);
+        let addrs = routes.resolve(&plan).await.map_err(|err| match err {
+            err if err.is_proxy() => ResolveError::Route(err),
+            _ => ResolveError::Unresolved(endpoint.to_owned()),
+        })?;
         let path: Uri = uri
             .path_and_query()
             .map(|p| p.as_str())
@@ -94,7 +105,9 @@ impl Connector {
             Some((TlsConnector::from(Arc::new(config)), server_name))
         };
         Ok(Connector {
-            addr,
+            addrs,
+            routes: routes.clone(),
+            plan,
             path,
             host,
             plain,
@@ -104,10 +117,12 @@ impl Connector {
 
     /// Opens a new connection (TCP, then TLS for `https://`).
     pub async fn connect(&self) -> Result<Connection, ErrorClass> {
-        let stream = TcpStream::connect(self.addr)
+        let stream = self
+            .routes
+            .connect_at(&self.plan, &self.addrs)
             .await
-            .map_err(|_| ErrorClass::Connect)?;
-        let _ = stream.set_nodelay(true);
+            .map_err(|_| ErrorClass::Connect)?
+            .stream;
         let stream = match &self.tls {
             None => Stream::Plain(stream),
             Some((connector, name)) => Stream::Tls(Box::new(

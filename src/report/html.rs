@@ -307,6 +307,7 @@ mod tests {
             connections: None,
             unreachable: None,
             transport_outage: None,
+            route: None,
             replay: Default::default(),
         }
     }

@@ -47,6 +47,9 @@ pub fn render(report: &RunReport) -> String {
             ""
         }
     );
+    if let Some(route) = &report.route {
+        let _ = writeln!(out, "| Route | {} |", cell(&route.to_string()));
+    }
     let _ = writeln!(out, "| Date | {} |", report.started_at);
     let _ = writeln!(
         out,

@@ -90,6 +90,11 @@ pub fn render(report: &RunReport, options: TerminalOptions) -> String {
         .map(|c| c.info.id.len())
         .max()
         .unwrap_or(0);
+    if options.verbose
+        && let Some(route) = &report.route
+    {
+        let _ = writeln!(out, "route: {route}");
+    }
     // An endpoint nobody could connect to: the front says so once (on stderr); no
     // check was judged, so none is listed.
     if report.unreachable.is_some() {

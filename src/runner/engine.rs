@@ -174,6 +174,7 @@ pub async fn run(
         tls,
         latency,
         connections: Some(context.client.connection_counts()),
+        route: target.route().cloned(),
         replay: Default::default(),
     };
     sink.event(RunEvent::RunFinished(&report));

@@ -89,7 +89,12 @@ enum Round {
 }
 
 /// Scans `version` (TLS 1.0, 1.1 or 1.2). Never errors: every failure is in the result.
-pub(super) async fn scan(target: &Address, version: TlsVersion, timeout: Duration) -> SuiteScan {
+pub(super) async fn scan(
+    target: &Address,
+    routes: &crate::route::Routes,
+    version: TlsVersion,
+    timeout: Duration,
+) -> SuiteScan {
     let started = Instant::now();
     let mut scan = SuiteScan {
         version,
@@ -131,7 +136,15 @@ pub(super) async fn scan(target: &Address, version: TlsVersion, timeout: Duratio
             break;
         }
         scan.rounds += 1;
-        let round = one_round(target, wire_version, &offer, sni, timeout.min(remaining)).await;
+        let round = one_round(
+            target,
+            routes,
+            wire_version,
+            &offer,
+            sni,
+            timeout.min(remaining),
+        )
+        .await;
         match round {
             Round::Picked {
                 version: picked,
@@ -215,13 +228,14 @@ fn stopped(scan: &SuiteScan, why: String) -> String {
 /// One connection: ClientHello out, answer read up to the ServerHello, close.
 async fn one_round(
     target: &Address,
+    routes: &crate::route::Routes,
     version: u16,
     offer: &[u16],
     sni: Option<&str>,
     timeout: Duration,
 ) -> Round {
     let started = Instant::now();
-    let mut tcp = match wire::connect(&target.host, target.port, timeout).await {
+    let mut tcp = match wire::connect(routes, &target.host, target.port, timeout).await {
         Ok(tcp) => tcp,
         Err(detail) => {
             return Round::Stopped(format!(

@@ -25,6 +25,9 @@ pub struct ProbeOptions {
     /// The client certificate to present when the server asks for one (`--client-cert`
     /// / `--client-key`), so a mutual-TLS endpoint does not look broken.
     pub client_identity: Option<ClientIdentity>,
+    /// Where the handshakes' connections go (`--resolve`, `--connect-to`, a proxy's
+    /// CONNECT tunnel); direct by default.
+    pub routes: crate::route::Routes,
 }
 
 impl Default for ProbeOptions {
@@ -33,6 +36,7 @@ impl Default for ProbeOptions {
             timeout: DEFAULT_TIMEOUT,
             ca_cert_pem: None,
             client_identity: None,
+            routes: crate::route::Routes::direct(),
         }
     }
 }
@@ -79,11 +83,13 @@ pub async fn probe_url(url: &str, options: &ProbeOptions) -> Result<TlsReport, P
     }
     let timeout = options.timeout;
     let identity = options.client_identity.as_ref();
+    let routes = &options.routes;
     let (tls10, tls11, (tls12, cert12), (tls13, cert13), scan10, scan11, scan12) = tokio::join!(
-        timed(legacy::probe(&target, TlsVersion::Tls10, timeout)),
-        timed(legacy::probe(&target, TlsVersion::Tls11, timeout)),
+        timed(legacy::probe(&target, routes, TlsVersion::Tls10, timeout)),
+        timed(legacy::probe(&target, routes, TlsVersion::Tls11, timeout)),
         timed(modern::probe(
             &target,
+            routes,
             TlsVersion::Tls12,
             &trust,
             identity,
@@ -91,14 +97,15 @@ pub async fn probe_url(url: &str, options: &ProbeOptions) -> Result<TlsReport, P
         )),
         timed(modern::probe(
             &target,
+            routes,
             TlsVersion::Tls13,
             &trust,
             identity,
             timeout
         )),
-        cipher_scan::scan(&target, TlsVersion::Tls10, timeout),
-        cipher_scan::scan(&target, TlsVersion::Tls11, timeout),
-        cipher_scan::scan(&target, TlsVersion::Tls12, timeout),
+        cipher_scan::scan(&target, routes, TlsVersion::Tls10, timeout),
+        cipher_scan::scan(&target, routes, TlsVersion::Tls11, timeout),
+        cipher_scan::scan(&target, routes, TlsVersion::Tls12, timeout),
     );
     // Prefer the chain seen over TLS 1.3 (what a modern client gets), else TLS 1.2's.
     report.certificate = cert13.or(cert12);

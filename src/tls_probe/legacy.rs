@@ -54,6 +54,7 @@ fn offer() -> Vec<u16> {
 /// Probes `version` (TLS 1.0 or 1.1). Never errors: every failure is in the result.
 pub(super) async fn probe(
     target: &Address,
+    routes: &crate::route::Routes,
     version: TlsVersion,
     timeout: Duration,
 ) -> VersionResult {
@@ -65,7 +66,7 @@ pub(super) async fn probe(
     let Some(wire_version) = wire_version else {
         return VersionResult::new(version, Outcome::Error, "not a legacy version");
     };
-    let mut tcp = match wire::connect(&target.host, target.port, timeout).await {
+    let mut tcp = match wire::connect(routes, &target.host, target.port, timeout).await {
         Ok(tcp) => tcp,
         Err(detail) => {
             let detail = format!(

@@ -22,6 +22,7 @@ use crate::tls::ClientIdentity;
 /// handshake got that far.
 pub(super) async fn probe(
     target: &Address,
+    routes: &crate::route::Routes,
     version: TlsVersion,
     trust: &Arc<Trust>,
     identity: Option<&ClientIdentity>,
@@ -72,7 +73,7 @@ pub(super) async fn probe(
         let detail = format!("`{}` is not a valid TLS server name", target.host);
         return (VersionResult::new(version, Outcome::Error, detail), None);
     };
-    let tcp = match wire::connect(&target.host, target.port, timeout).await {
+    let tcp = match wire::connect(routes, &target.host, target.port, timeout).await {
         Ok(tcp) => tcp,
         Err(detail) => {
             let detail = format!(

@@ -10,26 +10,31 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
+use crate::route::{RouteError, Routes};
+
 /// How many of the server's first bytes are kept for diagnosis.
 const RECORD_LIMIT: usize = 64;
 
-/// Opens a TCP connection to `host:port` within `timeout` (name resolution included).
+/// Opens a TCP connection to `host:port` within `timeout` (name resolution included),
+/// along the command's routes: `--connect-to`, `--resolve`, or a CONNECT tunnel
+/// through the proxy, so the probe's own ClientHellos reach the endpoint unchanged.
 ///
 /// The error is a finding for the user: "connection refused", "no answer within 2s", …
-pub(super) async fn connect(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, String> {
+pub(super) async fn connect(
+    routes: &Routes,
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> Result<TcpStream, String> {
     let attempt = async {
-        let addrs: Vec<_> = tokio::net::lookup_host((host, port))
-            .await
-            .map_err(|err| format!("cannot resolve {host}: {err}"))?
-            .collect();
-        let mut last = format!("{host} resolves to no address");
-        for addr in addrs {
-            match TcpStream::connect(addr).await {
-                Ok(stream) => return Ok(stream),
-                Err(err) => last = describe_io(&err),
+        match routes.connect(true, host, port).await {
+            Ok(connected) => Ok(connected.stream),
+            Err(RouteError::Connect { error, .. }) => Err(describe_io(&error)),
+            Err(RouteError::Resolve { host, message }) => {
+                Err(format!("cannot resolve {host}: {message}"))
             }
+            Err(other) => Err(other.to_string()),
         }
-        Err(last)
     };
     match tokio::time::timeout(timeout, attempt).await {
         Ok(result) => result,

@@ -71,16 +71,32 @@ pub async fn spotcheck<S: AsRef<OsStr>>(args: &[S]) -> Run {
 }
 
 impl Spotcheck {
-    /// `spotcheck ARGS…` with the defaults: inherited environment, empty stdin, the
+    /// `spotcheck ARGS…` with the defaults: inherited environment (without proxy
+    /// variables), empty stdin, the
     /// test's working directory, [`DEFAULT_TIMEOUT`], lossy UTF-8.
     pub fn new<I, S>(args: I) -> Spotcheck
     where
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
+        // The proxy variables of the machine running the tests never reach the binary:
+        // every test talks to loopback, and a proxy test sets its own.
+        let env = [
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+            "NO_PROXY",
+            "no_proxy",
+        ]
+        .iter()
+        .map(|name| (OsString::from(name), None))
+        .collect();
         Spotcheck {
             args: args.into_iter().map(|a| a.as_ref().to_owned()).collect(),
-            env: Vec::new(),
+            env,
             stdin: None,
             dir: None,
             timeout: DEFAULT_TIMEOUT,

@@ -9,6 +9,7 @@
 pub mod chromium;
 pub mod cli;
 pub mod partner;
+pub mod proxy;
 pub mod receiver;
 pub mod schema;
 pub mod snapshot;
