@@ -5,7 +5,7 @@
 //! `x-functions-key`, an API Management `Ocp-Apim-Subscription-Key`. So, as CI systems
 //! mask secrets (GitHub Actions' `::add-mask::`), the run tells this registry every
 //! credential *value* it holds, and the output edges (the terminal printers, the report
-//! file writer, error messages) pass all text through [`text`] or [`bytes`] before it
+//! file writer, error messages) pass all text through [`text`] or [`bytes()`] before it
 //! leaves the process.
 //!
 //! What is registered (see docs/security.md, "Redaction"):

@@ -16,7 +16,7 @@ pub struct ScenarioFileArgs {
     /// (default: each scenario path's own folder); nothing outside it is read.
     #[arg(long, value_name = "DIR")]
     pub file_root: Option<PathBuf>,
-    /// Most bytes one template or [vars] value of a scenario file may expand to.
+    /// Most bytes one template or `[vars]` value of a scenario file may expand to.
     #[arg(long, value_name = "SIZE", default_value = "1MiB", value_parser = super::serve::parse_size)]
     pub max_expansion: usize,
     /// Most bytes of one delivery's body a scenario may make.

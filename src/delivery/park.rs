@@ -252,7 +252,7 @@ impl ParkedMessage {
     }
 }
 
-/// The most names [`write`] tries for one webhook id (`<id>.json`, `<id>-2.json`, …)
+/// The most names [`write()`] tries for one webhook id (`<id>.json`, `<id>-2.json`, …)
 /// before giving up: far beyond any real park folder, and a bound on the loop.
 pub const MAX_NAMES_PER_ID: u32 = 1_000_000;
 

@@ -4,7 +4,7 @@
 //! A scenario file can arrive in a pull request. An observation sent anywhere else would
 //! carry the read-back endpoint's credentials (`--state-header`) to that host and bring
 //! its answer into the terminal and the reports, so the URL is held to the state origin
-//! three times: its form when the file is loaded ([`classify`]: a path, `{{ state_url
+//! three times: its form when the file is loaded (`classify`: a path, `{{ state_url
 //! }}/…`, or an absolute URL written out), an absolute URL's origin once `--state-url`
 //! is known ([`check_origins`], before anything is sent), and the rendered URL right
 //! before it is sent ([`resolve`]), which also catches what a template value could do.
