@@ -354,14 +354,24 @@ fn next(held: Option<Booking>, event: &BookingEvent, pnr: &str) -> Result<Bookin
         booking.total_fare = event.total_fare.clone();
     }
     let seen = |number: &str| event.tickets.iter().find(|t| t.number == number);
-    // Issued: the summary's, and every ticket the payload shows as issued.
-    let issued = event.issued.iter().map(String::as_str).chain(
-        event
-            .tickets
-            .iter()
-            .filter(|t| t.status.as_deref() == Some("ISSUED"))
-            .map(|t| t.number.as_str()),
-    );
+    // Issued: the summary's, every ticket the payload shows as issued and, when the PNR
+    // is first seen, the tickets it voids or refunds (issued before this partner heard).
+    let issued_before = first_seen
+        .then(|| event.voided.iter().chain(&event.refunded))
+        .into_iter()
+        .flatten();
+    let issued = event
+        .issued
+        .iter()
+        .chain(issued_before)
+        .map(String::as_str)
+        .chain(
+            event
+                .tickets
+                .iter()
+                .filter(|t| t.status.as_deref() == Some("ISSUED"))
+                .map(|t| t.number.as_str()),
+        );
     for number in issued {
         let fare = seen(number).and_then(|t| t.fare.clone());
         let ticket = booking.tickets.entry(number.to_owned()).or_insert(Ticket {
@@ -370,15 +380,6 @@ fn next(held: Option<Booking>, event: &BookingEvent, pnr: &str) -> Result<Bookin
         });
         if ticket.fare.is_none() {
             ticket.fare = fare;
-        }
-    }
-    if first_seen {
-        for number in event.voided.iter().chain(&event.refunded) {
-            let fare = seen(number).and_then(|t| t.fare.clone());
-            booking.tickets.entry(number.clone()).or_insert(Ticket {
-                state: TicketState::Issued,
-                fare,
-            });
         }
     }
     for number in &event.voided {
@@ -497,6 +498,30 @@ mod tests {
     const NONE: &[&str] = &[];
     const ONE: &[(&str, &str, &str)] = &[(LUKASZ, "Łukasz", "Patel")];
 
+    /// A void of `ticket` at `version`, on the usual trip and traveler.
+    fn void_of(version: i64, ticket: &str) -> BookingEvent {
+        pnr_event(
+            "TICKET_VOIDED",
+            version,
+            TRIP,
+            ONE,
+            (NONE, &[ticket], NONE),
+            &[],
+        )
+    }
+
+    /// A refund of `ticket` at `version`, on the usual trip and traveler.
+    fn refund_of(version: i64, ticket: &str) -> BookingEvent {
+        pnr_event(
+            "TICKET_REFUNDED",
+            version,
+            TRIP,
+            ONE,
+            (NONE, NONE, &[ticket]),
+            &[],
+        )
+    }
+
     fn created() -> BookingEvent {
         pnr_event("BOOKING_CREATED", 1, TRIP, ONE, (NONE, NONE, NONE), &[])
     }
@@ -597,14 +622,7 @@ mod tests {
             bookings.take(&stale_issue),
             Ok(Taken::Stale { .. })
         ));
-        let void = pnr_event(
-            "TICKET_VOIDED",
-            3,
-            TRIP,
-            ONE,
-            (NONE, &["0740000000000"], NONE),
-            &[],
-        );
+        let void = void_of(3, "0740000000000");
         assert_eq!(
             bookings.take(&void).unwrap_err().0,
             "void of ticket 0740000000000, never issued for PNR 1424700026"
@@ -680,24 +698,10 @@ mod tests {
     fn a_pnr_first_seen_through_its_void_is_taken_as_issued_earlier() {
         // A partner subscribed to voids but not to ticketing gets the void first.
         let mut bookings = Bookings::new(16);
-        let void = pnr_event(
-            "TICKET_VOIDED",
-            3,
-            TRIP,
-            ONE,
-            (NONE, &["0741111111111"], NONE),
-            &[],
-        );
+        let void = void_of(3, "0741111111111");
         assert_eq!(bookings.take(&void), Ok(Taken::Applied));
         // Now the booking is held: the same ticket cannot be voided or refunded again.
-        let again = pnr_event(
-            "TICKET_REFUNDED",
-            4,
-            TRIP,
-            ONE,
-            (NONE, NONE, &["0741111111111"]),
-            &[],
-        );
+        let again = refund_of(4, "0741111111111");
         assert_eq!(
             bookings.take(&again).unwrap_err().0,
             "refund of ticket 0741111111111 of PNR 1424700026, already voided"
@@ -708,49 +712,21 @@ mod tests {
     fn voiding_or_refunding_a_ticket_never_issued_is_a_conflict() {
         let mut bookings = Bookings::new(16);
         bookings.take(&created()).unwrap();
-        let void = pnr_event(
-            "TICKET_VOIDED",
-            2,
-            TRIP,
-            ONE,
-            (NONE, &["0741111111111"], NONE),
-            &[],
-        );
+        let void = void_of(2, "0741111111111");
         assert_eq!(
             bookings.take(&void).unwrap_err().0,
             "void of ticket 0741111111111, never issued for PNR 1424700026"
         );
-        let refund = pnr_event(
-            "TICKET_REFUNDED",
-            2,
-            TRIP,
-            ONE,
-            (NONE, NONE, &["0741111111111"]),
-            &[],
-        );
+        let refund = refund_of(2, "0741111111111");
         assert_eq!(
             bookings.take(&refund).unwrap_err().0,
             "refund of ticket 0741111111111, never issued for PNR 1424700026"
         );
         // Issued, voided, then voided or refunded again.
         bookings.take(&ticketed()).unwrap();
-        let void = pnr_event(
-            "TICKET_VOIDED",
-            3,
-            TRIP,
-            ONE,
-            (NONE, &["0741234567890"], NONE),
-            &[],
-        );
+        let void = void_of(3, "0741234567890");
         assert_eq!(bookings.take(&void), Ok(Taken::Applied));
-        let again = pnr_event(
-            "TICKET_REFUNDED",
-            4,
-            TRIP,
-            ONE,
-            (NONE, NONE, &["0741234567890"]),
-            &[],
-        );
+        let again = refund_of(4, "0741234567890");
         assert_eq!(
             bookings.take(&again).unwrap_err().0,
             "refund of ticket 0741234567890 of PNR 1424700026, already voided"
