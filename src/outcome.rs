@@ -1,6 +1,6 @@
 //! The outcome of a run as data: the checks' results, their counts and verdict,
 //! answer times and connection figures. The engine ([`crate::runner`]) produces a
-//! [`RunReport`]; every report format ([`crate::report`]) reads one and knows nothing
+//! [`RunReport`]; every report format (in `report/`) reads one and knows nothing
 //! of how it was produced.
 
 use std::time::Duration;
