@@ -576,7 +576,7 @@ impl FileReader<'_> {
             syn::UseTree::Name(name) => {
                 let item = name.ident.to_string();
                 self.record_named(
-                    [prefix.as_slice(), &[item.clone()]].concat(),
+                    [prefix.as_slice(), std::slice::from_ref(&item)].concat(),
                     reexport,
                     item,
                 )

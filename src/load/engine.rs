@@ -26,7 +26,7 @@ pub enum LoadRun {
     /// One run's report.
     Fixed(Box<LoadReport>),
     /// A search's report.
-    FindMax(RampReport),
+    FindMax(Box<RampReport>),
 }
 
 /// Why a load could not start (what the user gave or the machine allows; never what
@@ -136,13 +136,13 @@ pub async fn run(plan: LoadPlan, sink: &mut (dyn LoadSink + Send)) -> Result<Loa
                 sink.step(s)
             })
             .await;
-            return Ok(LoadRun::FindMax(RampReport::new(
+            return Ok(LoadRun::FindMax(Box::new(RampReport::new(
                 outcome,
                 &options,
                 endpoint,
                 events,
                 profile_name,
-            )));
+            ))));
         }
         Shape::Fixed {
             concurrency,
