@@ -762,3 +762,65 @@ impl<'g> Tarjan<'g> {
         }
     }
 }
+
+/// The figures the closing note of a restructuring quotes, for any source tree:
+/// `SPOTCHECK_FIGURES_SRC=/path/to/src cargo test --test tests architecture::figures --
+/// --ignored --nocapture` (default: this `src/`). The longest functions (from `fn` to
+/// the closing brace, nested functions counted on their own), the largest files, and
+/// the file cycles as [`ImportGraph`] counts them (re-exports included).
+#[test]
+#[ignore = "prints figures; run by hand"]
+fn figures() {
+    let root = std::env::var("SPOTCHECK_FIGURES_SRC").unwrap_or_else(|_| SRC.to_owned());
+    let root = Path::new(&root);
+    struct Lengths(Vec<(usize, String)>, String);
+    impl<'ast> Visit<'ast> for Lengths {
+        fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
+            self.record(&f.sig, &f.block);
+            syn::visit::visit_item_fn(self, f);
+        }
+        fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
+            self.record(&f.sig, &f.block);
+            syn::visit::visit_impl_item_fn(self, f);
+        }
+    }
+    impl Lengths {
+        fn record(&mut self, sig: &syn::Signature, block: &syn::Block) {
+            let start = sig.fn_token.span.start().line;
+            let end = block.brace_token.span.close().end().line;
+            self.0
+                .push((end + 1 - start, format!("{}:{start} {}", self.1, sig.ident)));
+        }
+    }
+    let mut lengths = Lengths(Vec::new(), String::new());
+    let mut sizes = Vec::new();
+    for (rel, text) in read_tree(root) {
+        sizes.push((text.lines().count(), rel.clone()));
+        lengths.1 = rel;
+        lengths.visit_file(&syn::parse_file(&text).unwrap());
+    }
+    lengths.0.sort_by(|a, b| b.cmp(a));
+    sizes.sort_by(|a, b| b.cmp(a));
+    println!("longest functions:");
+    for (lines, name) in lengths.0.iter().take(8) {
+        println!("  {lines:5} {name}");
+    }
+    println!("largest files:");
+    for (lines, name) in sizes.iter().take(8) {
+        println!("  {lines:5} {name}");
+    }
+    let graph = ImportGraph::read(root);
+    let cycles = graph.cycles();
+    println!(
+        "file cycles (re-exports counted): {} covering {} files",
+        cycles.len(),
+        cycles.iter().map(Vec::len).sum::<usize>()
+    );
+    for cycle in &cycles {
+        println!("  {}", cycle.join(" "));
+    }
+    println!("layer violations: {}", graph.layer_violations().len());
+    for violation in graph.layer_violations() {
+        println!("  {violation}");
+    }
+}
