@@ -22,10 +22,18 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 #[derive(Debug, Clone, PartialEq)]
 enum Recorded {
     ReferenceReceiver,
-    Sending { webhook_id: Option<String> },
-    Answered { status: Option<u16>, delivered: bool },
+    Sending {
+        webhook_id: Option<String>,
+    },
+    Answered {
+        status: Option<u16>,
+        delivered: bool,
+    },
     RetryStarted,
-    Attempt { number: usize, status: Option<u16> },
+    Attempt {
+        number: usize,
+        status: Option<u16>,
+    },
     RetryFinished,
     Other,
 }
@@ -163,7 +171,9 @@ async fn send_with_retry_returns_how_the_sequence_ended() {
     assert!(
         matches!(
             outcome.messages.as_slice(),
-            [MessageOutcome::Retried(RetryOutcome::Delivered { attempt: 3 })]
+            [MessageOutcome::Retried(RetryOutcome::Delivered {
+                attempt: 3
+            })]
         ),
         "{:?}",
         outcome.messages
