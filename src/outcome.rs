@@ -348,6 +348,7 @@ mod tests {
             error: error.map(|class| TransportError {
                 class,
                 message: "no answer within 2s".into(),
+                certificate_required: false,
             }),
             started_at_ms: 1_767_225_600_000 + at_ms,
             duration: Duration::ZERO,
