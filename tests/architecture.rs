@@ -34,8 +34,10 @@ const SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
 
 /// The front (and the only files allowed to import it): the command line, the
 /// reports, and the command line's errors and exit codes (`error.rs`: `SetupError`
-/// words a problem for the user, `exit` is the process's contract).
-const FRONT: [&str; 3] = ["cli/", "report/", "error.rs"];
+/// words a problem for the user, `exit` is the process's contract), and the project
+/// file (`project.rs`: `spotcheck.toml` holds the command line's defaults — flags,
+/// report names — so it reads what the command line accepts).
+const FRONT: [&str; 4] = ["cli/", "report/", "error.rs", "project.rs"];
 
 /// Every file that is not the front is a layer below it: the engine (`runner/`,
 /// `delivery/`, `scenario/`, `event/`, `signing*`, `diagnose/`, `outcome.rs`,
