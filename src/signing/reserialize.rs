@@ -35,6 +35,8 @@ pub enum Numbers {
     Php,
     /// Ruby's `Float#to_s`: `1.5`, `100.0`, `1.0e+16`, `1.0e-05`; integers exact.
     Ruby,
+    /// Rust's `serde_json` (ryu): `1.5`, `100.0`, `1e16`, `1e-7`; integers exact.
+    Rust,
     /// .NET's shortest round-trip `double` formatting: `1.5`, `100`, `1E+15`, `1E-05`;
     /// integers exact.
     DotNet,
@@ -196,6 +198,17 @@ pub const SERIALIZERS: &[Serializer] = &[
         keys: Keys::Received,
     },
     Serializer {
+        id: "rust-serde-json",
+        writer: "Rust's `serde_json`",
+        stack: "Rust",
+        fix: "take the body as `Bytes` (axum, actix-web), verify those bytes, then `serde_json::from_slice` them",
+        item_separator: ",",
+        key_separator: ":",
+        escapes: Escapes::Minimal,
+        numbers: Numbers::Rust,
+        keys: Keys::Received,
+    },
+    Serializer {
         id: "dotnet-system-text-json",
         writer: ".NET's `System.Text.Json` (default options)",
         stack: "C#/ASP.NET",
@@ -209,7 +222,7 @@ pub const SERIALIZERS: &[Serializer] = &[
 ];
 
 /// The field the probes add at the end of the event: values the libraries of
-/// [`SERIALIZERS`] all write differently (an integral double, a large and a small one,
+/// [`SERIALIZERS`] all write differently (an integral double, large and small ones,
 /// text with non-ASCII, HTML-sensitive characters, `/` and U+2028), so that the event
 /// as one library writes it is never what another writes back. Without it, every
 /// compact library writes an event without such values alike.
@@ -225,6 +238,7 @@ pub fn marked(event: &Value) -> Value {
                 "text": "Zoë </b> & / \u{2028} 🧳",
                 "whole": 100.0,
                 "large": 1e16,
+                "huge": 1e20,
                 "small": 1e-7,
             }),
         );
@@ -560,6 +574,7 @@ pub fn format_double(numbers: Numbers, value: f64) -> String {
         Numbers::Php => scientific(&digits, exp, true, "e", true, 1),
         Numbers::Ruby if (-4..16).contains(&exp) => positional(&digits, exp, true),
         Numbers::Ruby => scientific(&digits, exp, true, "e", true, 2),
+        Numbers::Rust => return serde_json::to_string(&value).unwrap_or_default(),
         Numbers::DotNet if (-4..15).contains(&exp) => positional(&digits, exp, false),
         Numbers::DotNet => scientific(&digits, exp, false, "E", true, 2),
     };
