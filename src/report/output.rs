@@ -2,7 +2,7 @@
 
 use crate::outcome::RunReport;
 
-use super::{html, json, junit, markdown, tap, write};
+use super::{github, html, json, junit, markdown, tap, write};
 
 /// A report format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +17,8 @@ pub enum ReportFormat {
     Tap,
     /// The sign-off report as one self-contained HTML file.
     Html,
+    /// GitHub Actions annotations, a line per failed or warned check (`report/github.rs`).
+    Github,
 }
 
 /// One `--report FORMAT=PATH`.
@@ -31,7 +33,7 @@ pub struct ReportTarget {
 impl ReportTarget {
     /// Parses `FORMAT=PATH` and checks that the folder exists.
     pub fn parse(text: &str) -> Result<ReportTarget, crate::SetupError> {
-        let hint = "write --report FORMAT=PATH with FORMAT json, junit, markdown, tap or html (- for stdout)";
+        let hint = "write --report FORMAT=PATH with FORMAT json, junit, markdown, tap or html, or github for GitHub annotations (- for stdout)";
         let (format, path) = text.split_once('=').ok_or_else(|| {
             crate::SetupError::new(format!("--report `{text}` is not FORMAT=PATH")).with_hint(hint)
         })?;
@@ -41,9 +43,10 @@ impl ReportTarget {
             "markdown" | "md" => ReportFormat::Markdown,
             "tap" => ReportFormat::Tap,
             "html" => ReportFormat::Html,
+            "github" => ReportFormat::Github,
             other => {
                 return Err(crate::SetupError::new(format!(
-                    "--report format `{other}` is unknown; expected json, junit, markdown, tap or html"
+                    "--report format `{other}` is unknown; expected json, junit, markdown, tap or html (or github: GitHub annotations)"
                 ))
                 .with_hint(hint));
             }
@@ -66,6 +69,7 @@ impl ReportTarget {
             ReportFormat::Markdown => markdown::render(report).into_bytes(),
             ReportFormat::Tap => tap::render(report).into_bytes(),
             ReportFormat::Html => html::render(report).into_bytes(),
+            ReportFormat::Github => github::render(report).into_bytes(),
         };
         // The one edge every report format leaves through: every credential value of
         // the run masked (see crate::redact).
@@ -89,8 +93,9 @@ mod tests {
         );
         let err = ReportTarget::parse("pdf=-").unwrap_err();
         assert!(
-            err.to_string()
-                .contains("expected json, junit, markdown, tap or html"),
+            err.to_string().contains(
+                "expected json, junit, markdown, tap or html (or github: GitHub annotations)"
+            ),
             "{err}"
         );
     }
