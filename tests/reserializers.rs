@@ -239,6 +239,27 @@ async fn a_reserializer_outside_the_table_still_gets_none_of_them() {
     assert_eq!(probes, 12 + SERIALIZERS.len() + 1, "{check}");
 }
 
+/// An endpoint that re-encodes the text (Latin-1 read, UTF-8 written) and does not
+/// touch the JSON accepts the ASCII-only text and every library's ASCII-only output:
+/// the finding is the re-encoding, not a library.
+#[tokio::test]
+async fn a_text_re_encoding_is_told_apart() {
+    let Some(partner) = start(Tool::Python, "reserializer.py", &["reencode"]) else {
+        return;
+    };
+    let (output, report) = run(&partner).await;
+    assert_eq!(output.code, Some(1), "{}", output.all());
+    let check = support::expect_check(&report, "signature.valid-accepted");
+    let message = check["message"].as_str().unwrap();
+    assert!(
+        message.contains("diagnosis: your endpoint re-encodes the body's text before verifying: it accepted the same event with ASCII-only text (probe `ascii-text`)"),
+        "{message}"
+    );
+    assert!(!message.contains("wrote back (as"), "{message}");
+    assert!(accepted_probes(check).contains(&"ascii-text".to_owned()));
+    assert_eq!(check["diagnosis"]["confirmed"], true);
+}
+
 /// Offline: the signature a Python verifier computed over `json.dumps` of the body
 /// (by python3 itself) is named by `spotcheck verify`.
 #[tokio::test]

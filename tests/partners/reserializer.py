@@ -5,7 +5,8 @@ SPOTNANA_WEBHOOK_SECRET. Prints the port it listens on (127.0.0.1, HTTPS), then
 answers 200 to a delivery that verifies and 401 to one that does not.
 
 MODE: `dumps` (json.dumps defaults), `compact` (separators=(',', ':')), `sorted`
-(sort_keys=True: a re-serializer outside spotcheck's table).
+(sort_keys=True: a re-serializer outside spotcheck's table), `reencode` (no JSON at
+all: the body read as Latin-1 text and encoded as UTF-8 again, a charset mix-up).
 """
 
 import base64
@@ -24,6 +25,8 @@ KEY_BYTES = base64.b64decode(SECRET.removeprefix("whsec_"))
 
 
 def written_back(raw):
+    if MODE == "reencode":
+        return raw.decode("latin-1").encode("utf-8")
     event = json.loads(raw)
     if MODE == "dumps":
         return json.dumps(event).encode()
