@@ -48,7 +48,7 @@ pub const TOP_KEYS: &[&str] = &[
 /// The keys of `[subscription]`.
 pub const SUBSCRIPTION_KEYS: &[&str] = &["events", "organizations"];
 /// The keys of `[reports]`: the report formats.
-pub const REPORT_FORMATS: &[&str] = &["json", "junit", "markdown", "tap", "html"];
+pub const REPORT_FORMATS: &[&str] = &["json", "junit", "markdown", "tap", "html", "github"];
 /// `[subscription.events]` value for every operation of a type.
 pub const EVERY_OPERATION: &str = "all";
 /// The longest `timeout` (the same bound as `--timeout`).
