@@ -9,6 +9,7 @@
 //! Nothing here knows about HTTP; nothing here ever prints key material.
 
 pub mod explain;
+pub mod reserialize;
 
 use std::fmt;
 use std::time::Duration;

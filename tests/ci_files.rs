@@ -365,3 +365,131 @@ async fn the_gitlab_component_installs_the_release_and_runs() {
     );
     assert!(reports.join("spotcheck.md").is_file());
 }
+
+/// The action's run step as a reviewer meets it: against a receiver with a flaw (it
+/// accepts a missing signature, and does not refuse future timestamps), the Markdown
+/// sign-off report lands in `$GITHUB_STEP_SUMMARY` and each failed or warned check is
+/// one annotation on stdout; a credential given in `args` appears in neither.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_action_writes_the_summary_and_one_annotation_per_finding() {
+    if !cfg!(target_os = "linux") {
+        eprintln!("SKIPPED: the action's steps are run on Linux here");
+        return;
+    }
+    let action = &YamlLoader::load_from_str(&repo_file("action.yml")).unwrap()[0];
+    let run = action["runs"]["steps"][1]["run"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_spotcheck"), bin.join("spotcheck")).unwrap();
+    let receiver = support::start(vec![
+        spotcheck::receiver::Flaw::AcceptMissingSignature,
+        spotcheck::receiver::Flaw::NoFutureTimestampCheck,
+    ])
+    .await;
+    let reports = dir.path().join("reports");
+    let summary = dir.path().join("step-summary.md");
+    // The runner creates the summary file empty; a step appends to it.
+    std::fs::write(&summary, "").unwrap();
+    let credential = "sk_live_annotation_credential_4711";
+    let run_env = vec![
+        (
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        ),
+        ("ENDPOINT", receiver.running.webhook_url()),
+        (
+            "ARGS",
+            format!(
+                "--ca-cert '{}' --only \"signature.*\" --quiet --header 'X-Partner-Key: {credential}'",
+                receiver.ca.display()
+            ),
+        ),
+        ("REPORTS", reports.display().to_string()),
+        (
+            "GITHUB_OUTPUT",
+            dir.path().join("github-output").display().to_string(),
+        ),
+        ("GITHUB_STEP_SUMMARY", summary.display().to_string()),
+        ("SPOTNANA_WEBHOOK_SECRET", support::SECRET.to_owned()),
+    ];
+    let ran = tokio::task::spawn_blocking(move || run_shell("bash", &run, &run_env))
+        .await
+        .unwrap();
+    // A required check failed: the step fails with spotcheck's exit code.
+    assert_eq!(ran.status.code(), Some(1), "{}", text(&ran));
+    let stdout = String::from_utf8_lossy(&ran.stdout).into_owned();
+
+    // The summary is the Markdown sign-off report, byte for byte.
+    let markdown = std::fs::read_to_string(reports.join("spotcheck.md")).unwrap();
+    let written = std::fs::read_to_string(&summary).unwrap();
+    assert!(!markdown.is_empty());
+    assert_eq!(written, markdown);
+    assert!(written.contains("signature.missing-rejected"), "{written}");
+
+    // One annotation per failed or warned check, in the report's order.
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(reports.join("spotcheck.json")).unwrap()).unwrap();
+    let expected: Vec<String> = json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| {
+            let level = match c["status"].as_str().unwrap() {
+                "fail" | "error" => "error",
+                "warn" => "warning",
+                _ => return None,
+            };
+            Some(format!("::{level} title={}::", c["id"].as_str().unwrap()))
+        })
+        .collect();
+    let annotations: Vec<&str> = stdout.lines().filter(|l| l.starts_with("::")).collect();
+    assert_eq!(annotations.len(), expected.len(), "{stdout}");
+    for (line, start) in annotations.iter().zip(&expected) {
+        assert!(line.starts_with(start.as_str()), "{line} / {start}");
+        assert!(line.len() > start.len(), "an empty finding: {line}");
+    }
+    assert!(
+        expected.contains(&"::error title=signature.missing-rejected::".to_owned()),
+        "{expected:?}"
+    );
+    assert!(
+        expected.contains(&"::warning title=signature.future-timestamp-rejected::".to_owned()),
+        "{expected:?}"
+    );
+
+    let key = support::SECRET.strip_prefix("whsec_").unwrap();
+    for (name, output) in [("summary", &written), ("stdout", &stdout)] {
+        assert!(!output.contains(credential), "{name} shows the credential");
+        assert!(!output.contains(key), "{name} shows the secret");
+    }
+    assert!(
+        markdown.contains("X-Partner-Key"),
+        "the header is in the report (its value masked)"
+    );
+}
+
+#[test]
+fn the_gitlab_component_exposes_the_markdown_report_in_merge_requests() {
+    let job = gitlab_job(&[("job", "spotcheck"), ("reports", "spotcheck-reports")]);
+    let artifacts = &job["artifacts"];
+    assert_eq!(
+        artifacts["expose_as"].as_str(),
+        Some("spotcheck sign-off report")
+    );
+    let paths: Vec<&str> = artifacts["paths"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    // GitLab refuses globs with `expose_as`; a folder must end with `/`.
+    assert_eq!(
+        paths,
+        ["spotcheck-reports/spotcheck.md", "spotcheck-reports/"]
+    );
+    assert!(paths.iter().all(|p| !p.contains('*')));
+}

@@ -509,9 +509,14 @@ async fn rotation_checked_in_one_position_is_named() {
 #[tokio::test]
 async fn refused_body_styles_are_named() {
     // This receiver re-serializes compactly in the received key order, so a
-    // reordered compact body still verifies: the diagnosis says exactly which fail.
+    // reordered compact body still verifies: the diagnosis says exactly which fail,
+    // and which library writes the JSON back (serde_json, the receiver's own).
     let finding = "your verifier refuses correctly signed bodies written `pretty`, \
-                   `escaped-unicode` and `float-forms` (accepted: `reordered` and `raw-non-ascii`)";
+                   `escaped-unicode` and `float-forms` (accepted: `reordered` and `raw-non-ascii`) \
+                   while it accepts compact ones: it verifies a re-serialized copy of the JSON \
+                   instead of the raw bytes received; your endpoint verifies the signature over \
+                   the JSON it parsed and wrote back (as Rust's `serde_json` writes it), not over \
+                   the bytes received";
     assert_diagnosed(
         vec![Flaw::ReserializeBeforeVerify],
         "signature.raw-body",

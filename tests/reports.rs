@@ -582,6 +582,6 @@ fn report_folder_must_exist() {
     assert_eq!(output.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&output.stderr)
-            .contains("expected json, junit, markdown, tap or html")
+            .contains("expected json, junit, markdown, tap, html or github")
     );
 }

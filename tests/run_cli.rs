@@ -153,7 +153,7 @@ async fn setup_errors_exit_2_with_what_and_where() {
         ),
         (
             vec!["run", "--report", "xml=out.xml"],
-            "expected json, junit, markdown, tap or html",
+            "expected json, junit, markdown, tap, html or github",
         ),
         (
             vec!["run", "--report", "json=/no/such/folder/r.json"],

@@ -34,6 +34,7 @@ mod receiver_abuse;
 mod report_html;
 mod reports;
 mod repro;
+mod reserializers;
 mod retry;
 mod routes;
 mod run_cli;

@@ -80,8 +80,9 @@ pub struct RunArgs {
     /// endpoint only). Values are never shown.
     #[arg(long = "state-header", value_name = "NAME: VALUE")]
     pub(crate) state_headers: Vec<String>,
-    /// Write a report: `json=PATH`, `junit=PATH`, `markdown=PATH`, `tap=PATH` (TAP 14) or
-    /// `html=PATH` (self-contained sign-off page); `-` for stdout; repeatable.
+    /// Write a report: `json=PATH`, `junit=PATH`, `markdown=PATH`, `tap=PATH` (TAP 14),
+    /// `html=PATH` (self-contained sign-off page) or `github=PATH` (GitHub Actions
+    /// annotations); `-` for stdout; repeatable.
     #[arg(long = "report", value_name = "FORMAT=PATH")]
     reports: Vec<String>,
     /// Warnings (failed recommended checks) fail the run too.

@@ -13,6 +13,7 @@ use crate::signing::explain::{
     Cause, Explanation, Freshness, HeaderReading, Input, KnownMistake, Outcome, TimestampReading,
     TokenReading, explain,
 };
+use crate::signing::reserialize::{Serializer, by_id};
 use crate::signing::{HEADER_SIGNATURE, Secret, unix_now};
 
 /// Options of `spotcheck verify`.
@@ -234,6 +235,7 @@ fn cause_text(cause: &Cause) -> String {
              re-formatted copy of what was signed"
                 .to_owned()
         }
+        Cause::Reserialized { ids } => reserialized(ids),
         Cause::IdAndTimestampSwapped => {
             "FOUND: the signature matches with id and timestamp swapped".to_owned()
         }
@@ -256,6 +258,28 @@ fn cause_text(cause: &Cause) -> String {
                 .to_owned()
         }
     }
+}
+
+/// The JSON libraries whose output of the body the signature matches, in words.
+fn reserialized(ids: &[&'static str]) -> String {
+    let libraries: Vec<&Serializer> = ids.iter().filter_map(|id| by_id(id)).collect();
+    let quoted: Vec<String> = ids.iter().map(|id| format!("`{id}`")).collect();
+    let writers: Vec<&str> = libraries.iter().map(|l| l.writer).collect();
+    let fix = match libraries.as_slice() {
+        [one] => format!("fix ({}): {}", one.stack, one.fix),
+        _ => "fix: verify over the raw bytes as received, then parse them".to_owned(),
+    };
+    let alike = if libraries.len() > 1 {
+        " (they write this body alike)"
+    } else {
+        ""
+    };
+    format!(
+        "FOUND ({}): the signature matches this body as {} write{} it{alike}: it was computed over JSON parsed and written back, not over the bytes received; {fix}",
+        quoted.join(", "),
+        writers.join(" or "),
+        if libraries.len() > 1 { "" } else { "s" },
+    )
 }
 
 /// The signing mistakes `spotcheck run` probes an endpoint with, as the diagnosis
@@ -413,6 +437,27 @@ mod tests {
             100,
         );
         assert!(text.contains("FOUND (`hex-digest`)"), "{text}");
+    }
+
+    #[test]
+    fn a_signature_over_python_json_dumps_is_named() {
+        let body = "{\"name\":\"Zoë\",\"amount\":1.50}".as_bytes();
+        let dumped = "{\"name\": \"Zo\\u00eb\", \"amount\": 1.5}";
+        let signature = sig("evt", "100", dumped.as_bytes());
+        let (valid, text) = run(
+            &[
+                ("x-spotnana-webhook-id", "evt"),
+                ("x-spotnana-webhook-timestamp", "100"),
+                ("x-spotnana-webhook-signature", &signature),
+            ],
+            body,
+            100,
+        );
+        assert!(!valid);
+        assert!(
+            text.contains("FOUND (`python-json-dumps`): the signature matches this body as Python's `json.dumps` writes it: it was computed over JSON parsed and written back, not over the bytes received; fix (Python): verify over `request.get_data()`"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod probes;
 mod clock;
 mod others;
 mod probing;
+mod reserialize;
 mod signature;
 
 pub use crate::check::{Diagnosis, ProbeRecord, StackFix};

@@ -237,10 +237,12 @@ pub(super) async fn body_styles(checks: &mut [CheckResult], ctx: &RunContext, rn
         "your verifier refuses correctly signed bodies written {}{accepted} while it accepts compact ones: it verifies a re-serialized copy of the JSON instead of the raw bytes received",
         probing::list(&refused)
     );
-    probing::attach(
-        &mut checks[index],
-        diagnosis("body-style", finding, records),
-    );
+    let mut found = diagnosis("body-style", finding, records);
+    if let Some(control) = checks[index].exchanges.first() {
+        let body = control.request.body.clone();
+        super::reserialize::after_body_styles(&mut found, ctx, &body, rng).await;
+    }
+    probing::attach(&mut checks[index], found);
 }
 
 /// `EVENT/OPERATION` of a delivered body.

@@ -91,7 +91,11 @@ pub(super) async fn diagnose(checks: &mut [CheckResult], ctx: &RunContext, rng: 
         })
         .collect();
     let records = probing::send(ctx, attempts).await;
-    probing::attach(&mut checks[index], judge(records));
+    let mut diagnosis = judge(records);
+    if diagnosis.probes.iter().all(|r| !r.accepted) {
+        super::reserialize::after_signing_mistakes(&mut diagnosis, ctx, &body, rng).await;
+    }
+    probing::attach(&mut checks[index], diagnosis);
 }
 
 /// Whether the endpoint accepts `body` signed exactly as the run signs it, once more.

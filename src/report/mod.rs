@@ -6,6 +6,7 @@
 
 pub mod curl;
 pub mod diagnosis;
+pub mod github;
 pub mod html;
 pub mod json;
 pub mod junit;

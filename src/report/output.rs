@@ -2,7 +2,7 @@
 
 use crate::outcome::RunReport;
 
-use super::{html, json, junit, markdown, tap, write};
+use super::{github, html, json, junit, markdown, tap, write};
 
 /// A report format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,23 +17,26 @@ pub enum ReportFormat {
     Tap,
     /// The sign-off report as one self-contained HTML file.
     Html,
+    /// GitHub Actions annotations, a line per failed or warned check (`report/github.rs`).
+    Github,
 }
 
 impl ReportFormat {
     /// Every format with its name, as `--report NAME=PATH` and a project file's
     /// `[reports]` write it, in the order help texts list them: the one grammar of
     /// report names.
-    pub const NAMED: [(&'static str, ReportFormat); 5] = [
+    pub const NAMED: [(&'static str, ReportFormat); 6] = [
         ("json", ReportFormat::Json),
         ("junit", ReportFormat::Junit),
         ("markdown", ReportFormat::Markdown),
         ("tap", ReportFormat::Tap),
         ("html", ReportFormat::Html),
+        ("github", ReportFormat::Github),
     ];
 
     /// The names of [`ReportFormat::NAMED`], in order.
-    pub const NAMES: [&'static str; 5] = {
-        let mut names = [""; 5];
+    pub const NAMES: [&'static str; 6] = {
+        let mut names = [""; 6];
         let mut i = 0;
         while i < names.len() {
             names[i] = ReportFormat::NAMED[i].0;
@@ -53,7 +56,7 @@ impl ReportFormat {
             .map(|(_, format)| *format)
     }
 
-    /// `json, junit, markdown, tap or html`.
+    /// `json, junit, markdown, tap, html or github`.
     pub fn names_text() -> String {
         let (last, rest) = ReportFormat::NAMES.split_last().unwrap_or((&"", &[]));
         format!("{} or {last}", rest.join(", "))
@@ -103,6 +106,7 @@ impl ReportTarget {
             ReportFormat::Markdown => markdown::render(report).into_bytes(),
             ReportFormat::Tap => tap::render(report).into_bytes(),
             ReportFormat::Html => html::render(report).into_bytes(),
+            ReportFormat::Github => github::render(report).into_bytes(),
         };
         // The one edge every report format leaves through: every credential value of
         // the run masked (see crate::redact).
@@ -127,7 +131,7 @@ mod tests {
         let err = ReportTarget::parse("pdf=-").unwrap_err();
         assert!(
             err.to_string()
-                .contains("expected json, junit, markdown, tap or html"),
+                .contains("expected json, junit, markdown, tap, html or github"),
             "{err}"
         );
     }
@@ -142,7 +146,7 @@ mod names {
     fn every_name_reads_back_its_format() {
         assert_eq!(
             ReportFormat::names_text(),
-            "json, junit, markdown, tap or html"
+            "json, junit, markdown, tap, html or github"
         );
         for (name, format) in ReportFormat::NAMED {
             assert_eq!(ReportFormat::named(name), Some(format));

@@ -202,6 +202,13 @@ pub enum Cause {
     TrailingNewline,
     /// The signature matches the JSON re-serialized compactly.
     Reformatted,
+    /// The signature matches the body as these libraries of
+    /// [`super::reserialize::SERIALIZERS`] write it back (their ids; several when they
+    /// write this body alike).
+    Reserialized {
+        /// The libraries' ids, in the table's order.
+        ids: Vec<&'static str>,
+    },
     /// The signature matches with id and timestamp swapped.
     IdAndTimestampSwapped,
     /// The body was parsed and printed again before verifying.
@@ -428,6 +435,19 @@ fn specific_mismatch(
         && matches(id, timestamp, &compact)
     {
         found.push(Cause::Reformatted);
+    }
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
+        let ids: Vec<&'static str> = super::reserialize::SERIALIZERS
+            .iter()
+            .filter(|library| {
+                let written = library.write(&value);
+                written != body && matches(id, timestamp, &written)
+            })
+            .map(|library| library.id)
+            .collect();
+        if !ids.is_empty() {
+            found.push(Cause::Reserialized { ids });
+        }
     }
     if matches(timestamp, id, body) {
         found.push(Cause::IdAndTimestampSwapped);

@@ -22,6 +22,12 @@ pub enum Tool {
     Openssl,
     /// `curl`, to replay the exported curl commands.
     Curl,
+    /// `python3`, a partner that verifies over `json.dumps` output.
+    Python,
+    /// `node`, a partner that verifies over `JSON.stringify` output.
+    Node,
+    /// `php`, a partner that verifies over `json_encode` output.
+    Php,
 }
 
 impl Tool {
@@ -32,6 +38,9 @@ impl Tool {
             Tool::Xmllint => "xmllint",
             Tool::Openssl => "openssl",
             Tool::Curl => "curl",
+            Tool::Python => "python3",
+            Tool::Node => "node",
+            Tool::Php => "php",
         }
     }
 
@@ -42,6 +51,9 @@ impl Tool {
             Tool::Xmllint => "libxml2-utils",
             Tool::Openssl => "openssl",
             Tool::Curl => "curl",
+            Tool::Python => "python3",
+            Tool::Node => "nodejs",
+            Tool::Php => "php-cli",
         }
     }
 
@@ -49,7 +61,7 @@ impl Tool {
     fn version_arg(self) -> &'static str {
         match self {
             Tool::Openssl => "version",
-            Tool::Chromium | Tool::Curl => "--version",
+            Tool::Chromium | Tool::Curl | Tool::Python | Tool::Node | Tool::Php => "--version",
             Tool::Xmllint => "--version",
         }
     }
