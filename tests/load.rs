@@ -294,7 +294,10 @@ async fn rate_mode_keeps_its_pace_when_the_endpoint_keeps_up() {
     // machine may miss. The endpoint keeps up, so most scheduled requests are sent.
     let duration_s = report["duration_ms"].as_f64().unwrap() / 1000.0;
     let pace = scheduled as f64 / duration_s;
-    assert!((85.0..=105.0).contains(&pace), "{pace} scheduled/s: {report:#}");
+    assert!(
+        (85.0..=105.0).contains(&pace),
+        "{pace} scheduled/s: {report:#}"
+    );
     assert_eq!(
         requests + rate["dropped"].as_u64().unwrap() + abandoned,
         scheduled

@@ -346,14 +346,15 @@ async fn find_max_finds_the_capacity_of_an_endpoint_within_its_time_bound() {
 }
 
 /// An endpoint that answers `200` at once up to 100 requests a second and slows every
-/// answer beyond by 300 ms: no step sees a non-200, so `--find-max` stops on the p99
-/// over `--p99-budget 100ms` (the budget is reported), at a rate between the start
-/// rate and the one that broke. Enough connections that none is ever short.
+/// answer beyond by 250 ms (well within a step, so the slow answers are counted): no
+/// step sees a non-200, so `--find-max` stops on the p99 over `--p99-budget 150ms`
+/// (the budget is reported; the p99 is judged before the connections that ran
+/// short), at a rate between the start rate and the one that broke.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn find_max_stops_on_a_p99_over_the_budget() {
     let server = Server::start(Behaviour::SlowAbove {
         per_second: 100.0,
-        delay: Duration::from_millis(300),
+        delay: Duration::from_millis(250),
     })
     .await;
     let (run, report, _dir) = load(
@@ -363,38 +364,40 @@ async fn find_max_stops_on_a_p99_over_the_budget() {
             "--rate",
             "40/s",
             "--step",
-            "500ms",
+            "800ms",
             "-c",
-            "128",
+            "48",
             "--max-rate",
             "400/s",
             "--p99-budget",
-            "100ms",
+            "150ms",
         ],
         false,
     )
     .await;
     assert_eq!(run.code, Some(0), "{}", run.all());
-    assert_eq!(report["p99_budget_ms"], 100, "{report:#}");
+    assert_eq!(report["p99_budget_ms"], 150, "{report:#}");
     let steps = report["steps"].as_array().unwrap();
     assert!(
         steps.iter().all(|s| s["requests"] == s["ok"]),
         "every answer was a 200: {report:#}"
     );
     let broke = &report["broke_at"];
-    let because = broke["broke_because"].as_str().unwrap();
+    let because = broke["broke_because"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no step broke: {}", run.stdout));
     assert!(
-        because.starts_with("p99 ") && because.ends_with(" ms is over the 100 ms budget"),
+        because.starts_with("p99 ") && because.ends_with(" ms is over the 150 ms budget"),
         "{because}"
     );
-    assert!(ms(broke, "/latency_ms/p99") > 100.0, "{broke:#}");
+    assert!(ms(broke, "/latency_ms/p99") > 150.0, "{broke:#}");
     let found = ms(&report, "/sustainable_rps");
     assert!(
         found >= 40.0 && found < ms(broke, "/rate_rps"),
         "{report:#}"
     );
     assert!(run.stdout.contains(because), "{}", run.stdout);
-    assert!(run.stdout.contains("p99 within 100 ms"), "{}", run.stdout);
+    assert!(run.stdout.contains("p99 within 150 ms"), "{}", run.stdout);
 }
 
 /// An endpoint that takes 100 ms per answer, loaded over 2 connections: at most 20
@@ -422,7 +425,9 @@ async fn find_max_stops_when_every_connection_is_busy() {
     .await;
     assert_eq!(run.code, Some(0), "{}", run.all());
     let broke = &report["broke_at"];
-    let because = broke["broke_because"].as_str().unwrap();
+    let because = broke["broke_because"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no step broke: {}", run.stdout));
     assert!(
         because.ends_with(" scheduled requests could not be sent: every connection was busy"),
         "{because}"

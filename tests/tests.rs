@@ -63,6 +63,7 @@ mod tls_strength;
 mod unreachable;
 mod verdicts;
 mod where_requests_go;
+mod workflows;
 
 /// A file in `tests/` that is not declared above is never built, so its tests would
 /// silently never run: each one must be a module of this binary.
