@@ -103,6 +103,22 @@ impl Tally {
     }
 }
 
+/// The event types Spotnana publishes a schema for (README, docs/payloads.md): the
+/// expected counts come from this list, not from `PayloadSchema::of`, so a type
+/// that silently lost its schema is a wrong count rather than fewer clean payloads.
+const PUBLISHED: [EventType; 3] = [
+    EventType::PnrV3,
+    EventType::TripDetailsV3,
+    EventType::TravelerV2,
+];
+
+/// How many operations the published types have together.
+fn published_kinds() -> usize {
+    EventKind::all()
+        .filter(|k| PUBLISHED.contains(&k.event_type))
+        .count()
+}
+
 fn published() -> Vec<(EventKind, PayloadSchema)> {
     EventKind::all()
         .filter_map(|kind| PayloadSchema::of(kind.event_type).map(|s| (kind, s)))
@@ -122,7 +138,7 @@ fn every_operation_over_many_seeds_is_valid() {
             );
         }
     }
-    tally.assert_clean(SEEDS as usize * published().len());
+    tally.assert_clean(SEEDS as usize * published_kinds());
 }
 
 #[test]
@@ -164,7 +180,7 @@ fn every_body_style_reparses_to_a_valid_payload() {
             }
         }
     }
-    tally.assert_clean(20 * published().len() * BodyStyle::ALL.len());
+    tally.assert_clean(20 * published_kinds() * BodyStyle::ALL.len());
 }
 
 #[test]
@@ -182,7 +198,7 @@ fn large_payloads_stay_valid() {
             );
         }
     }
-    tally.assert_clean(10 * published().len());
+    tally.assert_clean(10 * published_kinds());
 }
 
 /// The three types Spotnana documents without a schema: the parts built from its
@@ -206,12 +222,7 @@ fn undocumented_payloads_have_valid_published_parts() {
             );
         }
     }
-    tally.assert_clean(
-        SEEDS as usize
-            * EventKind::all()
-                .filter(|k| PayloadSchema::of(k.event_type).is_none())
-                .count(),
-    );
+    tally.assert_clean(SEEDS as usize * (EventKind::all().count() - published_kinds()));
 }
 
 /// Formats are assertions, not annotations: a generated traveler profile with one

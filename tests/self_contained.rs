@@ -2,7 +2,7 @@
 //! container image and `cargo install` work without OpenSSL (`libssl`/`libcrypto`) on
 //! the machine. Linux only (`ldd`); other systems skip with a visible message. The
 //! static musl release artifact is checked in `.github/workflows/ci.yml` (`file` says
-//! "statically linked", `ldd` says "not a dynamic executable").
+//! "statically linked", `ldd` lists no library).
 
 use std::io::Write;
 use std::process::Command;
