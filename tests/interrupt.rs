@@ -141,6 +141,23 @@ async fn stop_mid_run(signal: &str, code: i32, said: &str) {
     );
     assert!(xml.contains(r#"failures="0""#), "{xml}");
     assert!(xml.contains(r#"<testcase name="delivery.status-200" classname="delivery""#));
+    // And it is valid JUnit: against the project's schema (docs/junit.xsd) and the
+    // published one the other reports are checked against.
+    if support::tools::require_tool(support::tools::Tool::Xmllint) {
+        for xsd in ["docs/junit.xsd", "tests/data/junit-10.xsd"] {
+            let output = std::process::Command::new(support::tools::Tool::Xmllint.command())
+                .args(["--noout", "--schema"])
+                .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(xsd))
+                .arg(&junit)
+                .output()
+                .expect("xmllint runs");
+            assert!(
+                output.status.success(),
+                "the interrupted run's JUnit is not valid against {xsd}: {}\n{xml}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
 
     // Markdown: says plainly that the run proves nothing.
     let md = std::fs::read_to_string(&markdown).expect("Markdown report written");

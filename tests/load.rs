@@ -288,14 +288,21 @@ async fn rate_mode_keeps_its_pace_when_the_endpoint_keeps_up() {
     let scheduled = rate["scheduled"].as_u64().unwrap();
     let requests = report["requests"].as_u64().unwrap();
     let abandoned = report["abandoned"].as_u64().unwrap();
-    // The ticker catches up with the clock, so a loaded machine costs at most the
-    // last few ticks; the endpoint keeps up, so most scheduled requests are sent.
-    assert!((90..=102).contains(&scheduled), "{report:#}");
+    // The ticker keeps the pace of the clock the run measured (it catches up when the
+    // machine is loaded, and never runs ahead): scheduled requests over the run's
+    // own duration are 100 a second, a ratio rather than a count a loaded 2-core
+    // machine may miss. The endpoint keeps up, so most scheduled requests are sent.
+    let duration_s = report["duration_ms"].as_f64().unwrap() / 1000.0;
+    let pace = scheduled as f64 / duration_s;
+    assert!(
+        (85.0..=105.0).contains(&pace),
+        "{pace} scheduled/s: {report:#}"
+    );
     assert_eq!(
         requests + rate["dropped"].as_u64().unwrap() + abandoned,
         scheduled
     );
-    assert!(requests >= 75, "{report:#}");
+    assert!(requests * 4 >= scheduled * 3, "{report:#}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

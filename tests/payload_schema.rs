@@ -72,7 +72,15 @@ impl Tally {
         ));
     }
 
-    fn assert_clean(self) {
+    /// Panics unless exactly `expected` payloads were validated (a loop that ran over
+    /// nothing, or over fewer kinds than meant, would otherwise be a clean pass) and
+    /// none had a violation.
+    fn assert_clean(self, expected: usize) {
+        assert_eq!(
+            self.validated, expected,
+            "validated {} payloads, expected {expected}",
+            self.validated
+        );
         if self.failures.is_empty() {
             eprintln!("{} payloads validated", self.validated);
             return;
@@ -95,6 +103,22 @@ impl Tally {
     }
 }
 
+/// The event types Spotnana publishes a schema for (README, docs/payloads.md): the
+/// expected counts come from this list, not from `PayloadSchema::of`, so a type
+/// that silently lost its schema is a wrong count rather than fewer clean payloads.
+const PUBLISHED: [EventType; 3] = [
+    EventType::PnrV3,
+    EventType::TripDetailsV3,
+    EventType::TravelerV2,
+];
+
+/// How many operations the published types have together.
+fn published_kinds() -> usize {
+    EventKind::all()
+        .filter(|k| PUBLISHED.contains(&k.event_type))
+        .count()
+}
+
 fn published() -> Vec<(EventKind, PayloadSchema)> {
     EventKind::all()
         .filter_map(|kind| PayloadSchema::of(kind.event_type).map(|s| (kind, s)))
@@ -114,7 +138,7 @@ fn every_operation_over_many_seeds_is_valid() {
             );
         }
     }
-    tally.assert_clean();
+    tally.assert_clean(SEEDS as usize * published_kinds());
 }
 
 #[test]
@@ -134,7 +158,9 @@ fn every_product_block_of_every_pnr_operation_is_valid() {
             }
         }
     }
-    tally.assert_clean();
+    tally.assert_clean(
+        (SEEDS / 4) as usize * EventType::PnrV3.operations().len() * Product::ALL.len(),
+    );
 }
 
 #[test]
@@ -154,7 +180,7 @@ fn every_body_style_reparses_to_a_valid_payload() {
             }
         }
     }
-    tally.assert_clean();
+    tally.assert_clean(20 * published_kinds() * BodyStyle::ALL.len());
 }
 
 #[test]
@@ -172,7 +198,7 @@ fn large_payloads_stay_valid() {
             );
         }
     }
-    tally.assert_clean();
+    tally.assert_clean(10 * published_kinds());
 }
 
 /// The three types Spotnana documents without a schema: the parts built from its
@@ -196,5 +222,81 @@ fn undocumented_payloads_have_valid_published_parts() {
             );
         }
     }
-    tally.assert_clean();
+    tally.assert_clean(SEEDS as usize * (EventKind::all().count() - published_kinds()));
+}
+
+/// Formats are assertions, not annotations: a generated traveler profile with one
+/// e-mail address that is none, or a user id that is no UUID, is invalid, where the
+/// same profile as generated is valid.
+#[test]
+fn a_bad_email_or_uuid_in_a_generated_payload_is_a_violation() {
+    let kind = EventKind::all()
+        .find(|k| k.event_type == EventType::TravelerV2)
+        .unwrap();
+    let schema = PayloadSchema::of(EventType::TravelerV2).unwrap();
+    let generated = fixtures::generate(kind, &ctx(), &mut random::rng(5)).payload;
+    let clean = schema.violations(&generated);
+    assert!(clean.is_empty(), "{clean:?}");
+    // The e-mail address replaced by one that is none.
+    let mut bad_email = generated.clone();
+    let email = bad_email
+        .pointer_mut("/personalInfo/email")
+        .expect("a generated profile has an e-mail address");
+    *email = Value::from("x");
+    let violations = schema.violations(&bad_email);
+    assert!(
+        violations
+            .iter()
+            .any(|v| v.pointer == "/personalInfo/email" && v.message.contains("email")),
+        "{violations:?}"
+    );
+    // Each value that looks like a UUID, replaced by one that is not: the schema
+    // declares at least one of them `format: uuid`, and that one is a violation.
+    let mut pointers = Vec::new();
+    uuid_like(&generated, String::new(), &mut pointers);
+    assert!(!pointers.is_empty(), "no UUID in {generated}");
+    let caught: Vec<&String> = pointers
+        .iter()
+        .filter(|pointer| {
+            let mut bad = generated.clone();
+            *bad.pointer_mut(pointer).unwrap() = Value::from("not-a-uuid");
+            schema
+                .violations(&bad)
+                .iter()
+                .any(|v| &v.pointer == *pointer && v.message.contains("uuid"))
+        })
+        .collect();
+    assert!(
+        !caught.is_empty(),
+        "no bad UUID was refused among {pointers:?}"
+    );
+}
+
+/// JSON pointers of the strings in `value` shaped like a UUID (8-4-4-4-12 hex).
+fn uuid_like(value: &Value, at: String, out: &mut Vec<String>) {
+    match value {
+        Value::String(text) => {
+            let parts: Vec<&str> = text.split('-').collect();
+            let shape = parts.iter().map(|p| p.len()).collect::<Vec<_>>() == [8, 4, 4, 4, 12];
+            if shape
+                && parts
+                    .iter()
+                    .all(|p| p.chars().all(|c| c.is_ascii_hexdigit()))
+            {
+                out.push(at);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                uuid_like(item, format!("{at}/{i}"), out);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                let key = key.replace('~', "~0").replace('/', "~1");
+                uuid_like(item, format!("{at}/{key}"), out);
+            }
+        }
+        _ => {}
+    }
 }

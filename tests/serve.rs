@@ -184,14 +184,25 @@ async fn observe(client: &reqwest::Client, url: &str, done: impl Fn(&Value) -> b
     }
 }
 
-/// Waits until the receiver has processed `n` events (in-process view; 30 s at most).
+/// Waits (30 s at most) until the receiver has processed `n` events and handled every
+/// delivery it accepted: the processor counts each queued delivery as processed or as
+/// a duplicate (or both, with `Flaw::ProcessDuplicates`) in one step without an await,
+/// so once `processed + duplicates` covers `accepted` the queue holds nothing that could
+/// still be processed (again). A synchronisation on what the receiver did, not a sleep.
 async fn processed(running: &RunningReceiver, n: u64) {
     let deadline = Instant::now() + Duration::from_secs(30);
-    while running.stats().processed < n && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(5)).await;
+    loop {
+        let stats = running.stats();
+        if stats.processed >= n && stats.processed + stats.duplicates >= stats.accepted {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the receiver did not settle at {n} processed: {stats:?}"
+        );
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    // Give a wrongly repeated processing the chance to show up too.
-    tokio::time::sleep(Duration::from_millis(20)).await;
 }
 
 // ---------------------------------------------------------------- conformant
