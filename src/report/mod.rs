@@ -16,6 +16,7 @@ pub mod progress;
 pub mod repro;
 pub mod tap;
 pub mod terminal;
+pub mod wording;
 pub mod write;
 
 pub use crate::outcome::{Latency, RunReport, RunVerdict, Summary, ToolInfo, TransportOutage};
