@@ -416,11 +416,8 @@ async fn one_unmet_precondition_is_typed_in_json_and_said_once_in_the_reports() 
     let dir = tempfile::tempdir().unwrap();
     let json_path = dir.path().join("report.json");
     let md_path = dir.path().join("report.md");
-    let reports = format!(
-        "json={},markdown={}",
-        json_path.display(),
-        md_path.display()
-    );
+    let json_arg = format!("json={}", json_path.display());
+    let md_arg = format!("markdown={}", md_path.display());
     let url = receiver.running.webhook_url();
     let state = receiver.running.state_url();
     let ca = receiver.ca.display().to_string();
@@ -439,7 +436,9 @@ async fn one_unmet_precondition_is_typed_in_json_and_said_once_in_the_reports() 
         "--color",
         "never",
         "--report",
-        &reports,
+        &json_arg,
+        "--report",
+        &md_arg,
     ])
     .await;
     receiver.running.shutdown().await;
@@ -511,8 +510,9 @@ async fn one_unmet_precondition_is_typed_in_json_and_said_once_in_the_reports() 
         );
         assert!(run.stdout.contains(id.as_str()), "{id} not listed");
     }
+    // No line of its own for any of them (such a line names what its step sent).
     assert!(
-        !run.stdout.contains(&format!("could not judge: {label} ")),
+        !run.stdout.contains(&format!("could not judge: {label} (")),
         "{}",
         run.stdout
     );
