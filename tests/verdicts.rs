@@ -449,7 +449,9 @@ async fn one_unmet_precondition_is_typed_in_json_and_said_once_in_the_reports() 
     let checks = report["checks"].as_array().unwrap();
 
     // Every "could not judge" of a control step is typed, and its message unchanged.
-    let mut groups: Vec<((String, String, String, String), Vec<String>)> = Vec::new();
+    // (step label, got, needed, see) and the checks with that cause.
+    type Cause = (String, String, String, String);
+    let mut groups: Vec<(Cause, Vec<String>)> = Vec::new();
     for check in checks {
         let message = check["message"].as_str().unwrap();
         if !message.starts_with("could not judge: step ") {

@@ -261,7 +261,8 @@ fn redirect_note(exchange: &Exchange) -> String {
 }
 
 /// Checks every answer of a send step against its expectations: the first unmet
-/// one is the finding.
+/// one is the finding. (A finding is made once per check: its size does not matter.)
+#[allow(clippy::result_large_err)]
 pub(super) fn judge_sends(
     sent: &[Exchange],
     expect: &Expect,

@@ -142,6 +142,7 @@ fn step_ref(scenario: &Scenario, index: usize) -> StepRef {
 /// it is never changed: it is skipped, saying why. So is a step for an organization
 /// outside the subscription. (An envelope override such as an unknown `operation` is
 /// the check's own test, not a kind it sends: only the step's `EVENT/OPERATION` counts.)
+#[allow(clippy::result_large_err)] // once per check: the size does not matter
 fn within_subscription(
     scenario: &Scenario,
     subscription: &Subscription,

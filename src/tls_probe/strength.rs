@@ -26,6 +26,7 @@ fn accepted(report: &TlsReport, version: TlsVersion) -> bool {
 }
 
 /// The TLS 1.2 scan, or why the strength checks cannot be judged.
+#[allow(clippy::result_large_err)] // once per check: a typed verdict's size does not matter
 fn tls12_scan(report: &TlsReport) -> Result<&SuiteScan, Verdict> {
     if !report.is_https() {
         return Err(Verdict::Skipped("endpoint is plain HTTP".into()));
