@@ -124,18 +124,337 @@ impl CheckInfo {
     }
 }
 
-/// A verdict before the level is applied.
+/// A verdict before the level is applied: typed, so every report format can word it
+/// its own way and the JSON report can say *why* (see [`crate::report::wording`] for
+/// the words, `docs/verdicts.md` for the shapes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    /// It conforms; the message says what was seen.
-    Passed(String),
-    /// It does not; the message says what was seen instead.
-    Failed(String),
-    /// It could not be judged; the message says why (a missing capability, or a
-    /// precondition the endpoint did not meet: "could not judge: …").
-    Skipped(String),
-    /// It could not run because of an error in its scenario; the message says what.
-    Error(String),
+    /// It conforms; what was seen.
+    Passed(Seen),
+    /// It does not; what was seen instead, at which step.
+    Failed(Finding),
+    /// It could not be judged, and why: a capability the run lacks, a precondition the
+    /// endpoint did not meet, an interruption.
+    Skipped(SkipReason),
+    /// It could not run because of an error in its scenario.
+    Error(CheckError),
+}
+
+/// What a passing check saw ("3 answers as expected …").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Seen {
+    /// What was seen, as one sentence.
+    pub text: String,
+    /// What the scenario's programs said (the first line of their output).
+    pub notes: Vec<String>,
+}
+
+impl From<String> for Seen {
+    fn from(text: String) -> Seen {
+        Seen {
+            text,
+            notes: Vec::new(),
+        }
+    }
+}
+
+impl From<&str> for Seen {
+    fn from(text: &str) -> Seen {
+        Seen::from(text.to_owned())
+    }
+}
+
+/// A scenario step as a verdict names it: its number, its name, and what it sends.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct StepRef {
+    /// 1-based position in the scenario.
+    pub number: usize,
+    /// The step's `name`, if it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// What the step's requests are (`PNR/CREATED, garbage signature`), when the
+    /// step's label does not say enough.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sends: Option<String>,
+    /// The step's program as written, when its program made the finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub program: Option<String>,
+}
+
+/// Which of several requests of one step (`delivery 2 of 5`); absent for a step's
+/// only request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct Which {
+    /// 1-based index of the request.
+    pub index: usize,
+    /// How many requests the step made.
+    pub of: usize,
+}
+
+impl Which {
+    /// The `i`th (0-based) of `total` requests; `None` when there is only one.
+    pub fn of(i: usize, total: usize) -> Option<Which> {
+        (total > 1).then_some(Which {
+            index: i + 1,
+            of: total,
+        })
+    }
+}
+
+/// What a failed check saw instead of what it expected (the model: nextest's
+/// `MismatchReason`, Hurl's assert errors with their source).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Finding {
+    /// The step where the expectation was unmet (absent for whole-run and TLS checks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<StepRef>,
+    /// Which of the step's requests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<Which>,
+    /// What was expected, where one value was compared (`401`, `2xx`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    /// What was got instead (`200 OK`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub got: Option<String>,
+    /// The finding as one sentence, after the step (`expected 401, got 200 OK`).
+    pub text: String,
+    /// What a diagnosis found out about it (one sentence), when one ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<String>,
+}
+
+impl From<String> for Finding {
+    fn from(text: String) -> Finding {
+        Finding {
+            text,
+            ..Finding::default()
+        }
+    }
+}
+
+impl From<&str> for Finding {
+    fn from(text: &str) -> Finding {
+        Finding::from(text.to_owned())
+    }
+}
+
+/// Why a check was not judged. The JSON report writes it as `reason` with a `kind`
+/// (kebab-case) and the fields of the variant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum SkipReason {
+    /// The scenario runs a program and running programs was not allowed.
+    NeedsExec {
+        /// The command as written.
+        command: String,
+    },
+    /// The scenario observes what the endpoint processed and the run has no
+    /// observation endpoint.
+    NeedsStateUrl,
+    /// The scenario exercises the legacy OAuth flow and the run has no OAuth.
+    NeedsOauth,
+    /// The check judges signatures and the run sends none.
+    NeedsHmac,
+    /// A step sends for an organization outside the subscription.
+    OutsideOrganizations {
+        /// The step.
+        step: StepRef,
+        /// The organization it sends for.
+        organization: String,
+        /// The subscription's organizations.
+        organizations: Vec<String>,
+    },
+    /// A step sends an event outside the subscription and no stand-in may replace it.
+    OutsideSubscription {
+        /// The step.
+        step: StepRef,
+        /// The event it sends (`PNR/CREATED`).
+        event: String,
+        /// The event's type (`PNR`).
+        event_type: String,
+        /// The subscription, as `--events` writes it.
+        subscription: String,
+        /// Why no stand-in: the check judges what the endpoint processed, or the
+        /// step's payload is written for this event type.
+        why: Unsubstitutable,
+    },
+    /// An answer did not meet the step's precondition: the check's subject could not
+    /// be reached (another check's finding, named by `see`).
+    Precondition {
+        /// The step whose precondition was unmet (for a whole-run check, absent and
+        /// `what` says which delivery).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        step: Option<StepRef>,
+        /// The delivery, when not a scenario step (`the control delivery (…)`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        what: Option<String>,
+        /// Which of the step's requests.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request: Option<Which>,
+        /// What the answer was (`401 Unauthorized`).
+        got: String,
+        /// What the precondition needs (`200`).
+        needed: String,
+        /// The check whose finding explains it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        see: Option<String>,
+    },
+    /// A token request did not meet its step's precondition.
+    TokenPrecondition {
+        /// The step.
+        step: StepRef,
+        /// Which of the step's requests.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request: Option<Which>,
+        /// What is wrong with the answer.
+        problem: String,
+        /// The check whose finding explains it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        see: Option<String>,
+    },
+    /// A delivery of the step never went out (no OAuth token to send it with …).
+    NotSent {
+        /// The step.
+        step: StepRef,
+        /// Which of the step's requests.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request: Option<Which>,
+        /// Why it was not sent.
+        why: String,
+    },
+    /// The endpoint's certificate blocks deliveries.
+    CertificateBlocked {
+        /// What is wrong with the certificate.
+        problem: String,
+        /// Whether the run could be told to go on anyway (a scenario check).
+        can_continue: bool,
+    },
+    /// No connection to the endpoint succeeded in the run.
+    Unreachable {
+        /// `host:port`.
+        address: String,
+        /// The connection error.
+        error: String,
+    },
+    /// No delivery failed during the run, so there was nothing to retry.
+    NothingFailed,
+    /// The only failed deliveries were accepted with another success code.
+    OtherSuccessOnly {
+        /// The delivery's webhook id.
+        webhook_id: String,
+        /// The check it belongs to.
+        check: String,
+        /// What it got.
+        got: String,
+        /// The check whose finding explains it.
+        see: String,
+    },
+    /// None of the subscribed event types has a published payload schema.
+    NoPublishedSchema,
+    /// The run was interrupted before this check finished.
+    Interrupted,
+    /// Any other reason, as one sentence (TLS checks).
+    Other {
+        /// The reason.
+        text: String,
+    },
+}
+
+impl From<String> for SkipReason {
+    fn from(text: String) -> SkipReason {
+        SkipReason::Other { text }
+    }
+}
+
+impl From<&str> for SkipReason {
+    fn from(text: &str) -> SkipReason {
+        SkipReason::Other {
+            text: text.to_owned(),
+        }
+    }
+}
+
+impl SkipReason {
+    /// The check whose finding explains this one, when the reason names one.
+    pub fn see(&self) -> Option<&str> {
+        match self {
+            SkipReason::Precondition { see, .. } | SkipReason::TokenPrecondition { see, .. } => {
+                see.as_deref()
+            }
+            SkipReason::OtherSuccessOnly { see, .. } => Some(see),
+            _ => None,
+        }
+    }
+
+    /// Whether the check could not be judged because the endpoint did not meet a
+    /// precondition (a "could not judge" reason), rather than a capability of the run.
+    pub fn is_unmet_precondition(&self) -> bool {
+        matches!(
+            self,
+            SkipReason::Precondition { .. }
+                | SkipReason::TokenPrecondition { .. }
+                | SkipReason::NotSent { .. }
+                | SkipReason::OtherSuccessOnly { .. }
+        )
+    }
+}
+
+/// Why an event outside the subscription could not be replaced by a stand-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Unsubstitutable {
+    /// The check judges what the endpoint processed, which may depend on the event.
+    JudgesProcessing,
+    /// The step's payload is written for the event's type.
+    TypeSpecificPayload,
+}
+
+/// Why a check could not run: a runtime error in its scenario, not a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckError {
+    /// Where: the step, or absent for the scenario's `[vars]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<StepRef>,
+    /// What went wrong.
+    #[serde(flatten)]
+    pub cause: ErrorCause,
+}
+
+/// What went wrong in a scenario.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ErrorCause {
+    /// An observation step ran without an observation endpoint.
+    ObserveNeedsStateUrl,
+    /// A token step ran without OAuth.
+    TokenNeedsOauth,
+    /// Anything else, as one sentence (a template that cannot be rendered, an
+    /// observation whose answer cannot be read).
+    Other {
+        /// What went wrong.
+        text: String,
+    },
+}
+
+/// An event kind sent in place of one outside the subscription.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StandIn {
+    /// What was sent (`PNR/UPDATED`).
+    pub sent: String,
+    /// What the scenario asked for.
+    pub instead_of: String,
+}
+
+/// A verdict with what shapes its wording; `Display` (in [`crate::report::wording`])
+/// gives the check's `message`.
+pub struct Worded<'a> {
+    /// The verdict.
+    pub verdict: &'a Verdict,
+    /// The stand-ins the check was run with.
+    pub stand_ins: &'a [StandIn],
+    /// What a diagnosis found out, if one ran.
+    pub diagnosis: Option<&'a str>,
 }
 
 /// A finished check.
@@ -146,8 +465,24 @@ pub struct CheckResult {
     pub info: CheckInfo,
     /// Its outcome.
     pub status: Status,
-    /// What was seen.
+    /// What was seen, worded from the verdict (the same words as before verdicts
+    /// were typed; a public contract).
     pub message: String,
+    /// Why it was not judged (`skip` and `interrupted`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<SkipReason>,
+    /// What it saw instead of what it expected (`fail` and `warn`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finding: Option<Finding>,
+    /// Why it could not run (`error`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<CheckError>,
+    /// The event kinds sent in place of ones outside the subscription.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stand_ins: Vec<StandIn>,
+    /// The typed verdict (written as `reason`, `finding` or `error` above).
+    #[serde(skip)]
+    pub verdict: Verdict,
     /// How long it took.
     #[serde(rename = "duration_ms", serialize_with = "serialize_ms")]
     pub duration: Duration,
@@ -160,45 +495,90 @@ pub struct CheckResult {
 }
 
 impl CheckResult {
-    /// Applies the level: a failed required check is `fail`, a failed recommended one `warn`.
+    /// Applies the level: a failed required check is `fail`, a failed recommended one
+    /// `warn`; a check skipped because the run was interrupted is `interrupted`.
     pub fn new(
         info: CheckInfo,
         verdict: Verdict,
         duration: Duration,
         exchanges: Vec<Exchange>,
     ) -> CheckResult {
-        let (status, message) = match verdict {
-            Verdict::Passed(m) => (Status::Pass, m),
-            Verdict::Skipped(m) => (Status::Skip, m),
-            Verdict::Error(m) => (Status::Error, m),
-            Verdict::Failed(m) => (
-                match info.level {
-                    Level::Required => Status::Fail,
-                    Level::Recommended => Status::Warn,
-                },
-                m,
-            ),
+        CheckResult::with_stand_ins(info, verdict, Vec::new(), duration, exchanges)
+    }
+
+    /// As [`CheckResult::new`], for a check run with stand-ins for events outside the
+    /// subscription.
+    pub fn with_stand_ins(
+        info: CheckInfo,
+        verdict: Verdict,
+        stand_ins: Vec<StandIn>,
+        duration: Duration,
+        exchanges: Vec<Exchange>,
+    ) -> CheckResult {
+        let status = match &verdict {
+            Verdict::Passed(_) => Status::Pass,
+            Verdict::Skipped(SkipReason::Interrupted) => Status::Interrupted,
+            Verdict::Skipped(_) => Status::Skip,
+            Verdict::Error(_) => Status::Error,
+            Verdict::Failed(_) => match info.level {
+                Level::Required => Status::Fail,
+                Level::Recommended => Status::Warn,
+            },
         };
-        CheckResult {
+        let mut result = CheckResult {
             info,
             status,
-            message,
+            message: String::new(),
+            reason: None,
+            finding: None,
+            error: None,
+            stand_ins,
+            verdict,
             duration,
             exchanges,
             diagnosis: None,
-        }
+        };
+        result.reword();
+        result
     }
 
     /// A check the run did not reach or finish because it was interrupted.
     pub fn interrupted(info: CheckInfo) -> CheckResult {
-        let mut result = CheckResult::new(
+        CheckResult::new(
             info,
-            Verdict::Skipped("run interrupted".into()),
+            Verdict::Skipped(SkipReason::Interrupted),
             Duration::ZERO,
             Vec::new(),
-        );
-        result.status = Status::Interrupted;
-        result
+        )
+    }
+
+    /// Attaches what a diagnosis found out: the finding's `diagnosis` (and so the
+    /// message) says it, and the probes are kept in [`CheckResult::diagnosis`].
+    pub fn diagnose(&mut self, diagnosis: Diagnosis) {
+        if let Verdict::Failed(finding) = &mut self.verdict {
+            finding.diagnosis = Some(diagnosis.finding.clone());
+        }
+        self.diagnosis = Some(diagnosis);
+        self.reword();
+    }
+
+    /// Sets the message and the typed fields from the verdict.
+    fn reword(&mut self) {
+        self.message = Worded {
+            verdict: &self.verdict,
+            stand_ins: &self.stand_ins,
+            diagnosis: self.diagnosis.as_ref().map(|d| d.finding.as_str()),
+        }
+        .to_string();
+        self.reason = None;
+        self.finding = None;
+        self.error = None;
+        match &self.verdict {
+            Verdict::Passed(_) => {}
+            Verdict::Failed(finding) => self.finding = Some(finding.clone()),
+            Verdict::Skipped(reason) => self.reason = Some(reason.clone()),
+            Verdict::Error(error) => self.error = Some(error.clone()),
+        }
     }
 }
 

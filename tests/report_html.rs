@@ -149,6 +149,7 @@ async fn chromium_renders_the_report() {
         dom.matches("<pre class=\"repro\"").count(),
         rows("fail") + rows("warn")
     );
+    assert_marks_need_no_font(&dom);
 
     let png = dir.join("report.png");
     if chromium::run(
@@ -167,4 +168,28 @@ async fn chromium_renders_the_report() {
             std::fs::copy(&png, PathBuf::from(keep)).unwrap();
         }
     }
+}
+
+/// The outcome cell of every check row, as the browser's DOM holds it, starts with a
+/// mark the style sheet draws (`<span class="mark STATUS">`), and its text uses only
+/// ASCII: a glyph every font has. An emoji mark (`✅ pass`, `⏭ skip`) needs a colour
+/// emoji font, which Debian's headless chromium does not have: it drew an empty box.
+fn assert_marks_need_no_font(dom: &str) {
+    let mut cells = 0;
+    for row in dom.split("<tr class=\"check ").skip(1) {
+        let status = row.split(['"', ' ']).next().unwrap_or_default();
+        let cell = row
+            .split_once("<td>")
+            .and_then(|(_, rest)| rest.split_once("</td>"))
+            .map(|(cell, _)| cell)
+            .unwrap_or_else(|| panic!("a row without cells: {row}"));
+        let mark = format!("<span class=\"mark {status}\" aria-hidden=\"true\"></span>");
+        assert!(cell.starts_with(&mark), "no drawn mark: {cell}");
+        assert!(
+            cell.is_ascii(),
+            "the outcome cell needs a glyph outside ASCII: {cell:?}"
+        );
+        cells += 1;
+    }
+    assert!(cells > 0, "no check rows in the DOM");
 }

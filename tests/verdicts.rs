@@ -403,3 +403,139 @@ expect.json = { "/processed" = 1 }
         "{message}"
     );
 }
+
+/// A partner whose verifier refuses every correctly signed delivery (the reference
+/// receiver with the HMAC key not decoded): every check whose control step needs its
+/// signed delivery accepted could not judge. The JSON report says so as a typed
+/// reason per check (kind `precondition`, the step, what it got, what was needed, the
+/// check that explains it), and the terminal and Markdown reports say each shared
+/// cause once, listing its checks, instead of a line per check.
+#[tokio::test]
+async fn one_unmet_precondition_is_typed_in_json_and_said_once_in_the_reports() {
+    let receiver = support::start(vec![spotcheck::receiver::Flaw::KeyNotDecoded]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let json_path = dir.path().join("report.json");
+    let md_path = dir.path().join("report.md");
+    let json_arg = format!("json={}", json_path.display());
+    let md_arg = format!("markdown={}", md_path.display());
+    let url = receiver.running.webhook_url();
+    let state = receiver.running.state_url();
+    let ca = receiver.ca.display().to_string();
+    let run = support::spotcheck(&[
+        "run",
+        "--endpoint",
+        &url,
+        "--ca-cert",
+        &ca,
+        "--state-url",
+        &state,
+        "--only",
+        "delivery.*,signature.*,ordering.*",
+        "--seed",
+        "27",
+        "--color",
+        "never",
+        "--report",
+        &json_arg,
+        "--report",
+        &md_arg,
+    ])
+    .await;
+    receiver.running.shutdown().await;
+    let report: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(&json_path).unwrap_or_else(|e| panic!("{e}: {}", run.all())),
+    )
+    .unwrap();
+    let checks = report["checks"].as_array().unwrap();
+
+    // Every "could not judge" of a control step is typed, and its message unchanged.
+    // (step label, got, needed, see) and the checks with that cause.
+    type Cause = (String, String, String, String);
+    let mut groups: Vec<(Cause, Vec<String>)> = Vec::new();
+    for check in checks {
+        let message = check["message"].as_str().unwrap();
+        if !message.starts_with("could not judge: step ") {
+            continue;
+        }
+        let id = check["id"].as_str().unwrap().to_owned();
+        let reason = &check["reason"];
+        assert_eq!(reason["kind"], "precondition", "{id}: {check}");
+        let number = reason["step"]["number"]
+            .as_u64()
+            .expect("the step's number");
+        let name = reason["step"]["name"].as_str().unwrap_or_default();
+        let got = reason["got"].as_str().expect("what it got");
+        let needed = reason["needed"].as_str().expect("what was needed");
+        let see = reason["see"].as_str().expect("the check that explains it");
+        assert!(got.starts_with("401"), "{id}: {reason}");
+        assert!(
+            message.contains(&format!("got {got}, where {needed} is needed"))
+                && message.ends_with(&format!("(see {see})")),
+            "{id}: the message says what the reason says: {message} / {reason}"
+        );
+        let label = if name.is_empty() {
+            format!("step {number}")
+        } else {
+            format!("step {number} (\"{name}\")")
+        };
+        let key = (label, got.to_owned(), needed.to_owned(), see.to_owned());
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, ids)) => ids.push(id),
+            None => groups.push((key, vec![id])),
+        }
+    }
+    let (key, ids) = groups
+        .iter()
+        .max_by_key(|(_, ids)| ids.len())
+        .unwrap_or_else(|| panic!("no check could not judge:\n{}", run.all()));
+    assert!(ids.len() >= 3, "{groups:?}");
+    let (label, got, needed, see) = key;
+
+    // The terminal says the cause once and lists the checks, not a line each.
+    let headline = format!(
+        "{} checks could not judge: {label} got {got}, where {needed} is needed; see {see}",
+        ids.len()
+    );
+    assert_eq!(
+        run.stdout.matches(&headline).count(),
+        1,
+        "{headline}\n{}",
+        run.stdout
+    );
+    for id in ids {
+        assert!(
+            !run.stdout
+                .lines()
+                .any(|line| line.starts_with("SKIP") && line.contains(&format!(" {id} "))),
+            "{id} has a line of its own:\n{}",
+            run.stdout
+        );
+        assert!(run.stdout.contains(id.as_str()), "{id} not listed");
+    }
+    // No line of its own for any of them (such a line names what its step sent).
+    assert!(
+        !run.stdout.contains(&format!("could not judge: {label} (")),
+        "{}",
+        run.stdout
+    );
+
+    // The Markdown (and so the HTML) report: one row for the cause, naming each check.
+    let markdown = std::fs::read_to_string(&md_path).unwrap();
+    let rows: Vec<&str> = markdown
+        .lines()
+        .filter(|line| line.contains(&format!("checks could not judge: {label}")))
+        .collect();
+    assert!(
+        rows.iter()
+            .any(|row| ids.iter().all(|id| row.contains(&format!("`{id}`")))),
+        "{markdown}"
+    );
+    for id in ids {
+        assert!(
+            !markdown
+                .lines()
+                .any(|line| line.starts_with(&format!("| ⏭ skip | `{id}` |"))),
+            "{id} has a row of its own:\n{markdown}"
+        );
+    }
+}

@@ -18,10 +18,10 @@ pub const VALID_ACCEPTED: &str = "signature.valid-accepted";
 /// Probes in flight at once.
 pub(super) const CONCURRENCY: usize = 4;
 
-/// Attaches `diagnosis` to `check`: its message ends with the finding.
+/// Attaches `diagnosis` to `check`: its finding carries it (and its message ends
+/// with it).
 pub(super) fn attach(check: &mut CheckResult, diagnosis: Diagnosis) {
-    check.message = format!("{}; diagnosis: {}", check.message, diagnosis.finding);
-    check.diagnosis = Some(diagnosis);
+    check.diagnose(diagnosis);
 }
 
 /// Whether a check failed (or warned).

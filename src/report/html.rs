@@ -6,7 +6,10 @@
 //! answer quoted in a finding) becomes text, links and images become their text, and a
 //! Content-Security-Policy forbids scripts and remote loads should anything slip
 //! through. Stable hooks for tools and tests: `<p class="verdict conformant|not-conformant|error|interrupted">`,
-//! `<tr class="check STATUS" data-check-id="ID">` per check, `<h3 id="check-ID">`
+//! `<tr class="check STATUS" data-check-id="ID">` per check (checks that could not be
+//! judged for one shared cause: one `<tr class="check skip grouped"
+//! data-check-ids="ID ID …">`), `<span class="mark STATUS">` before each outcome
+//! (drawn by the style sheet, so it needs no glyph from any font), `<h3 id="check-ID">`
 //! per failure or warning, and `<pre class="repro" data-check-id="ID">` around its
 //! replay command.
 
@@ -15,6 +18,7 @@ use pulldown_cmark::{CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser
 use crate::check::Status;
 
 use super::markdown::{self, CHECKS_HEADING};
+use super::wording::{self, Line};
 use super::{RunReport, RunVerdict};
 
 const STYLE: &str = r#"
@@ -42,6 +46,14 @@ code { font: 0.92em ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace
 pre { background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 6px; padding: 10px 12px; white-space: pre-wrap; overflow-wrap: anywhere; }
 pre code { background: none; padding: 0; }
 pre.repro { background: #eef4ff; border-color: #8cb4ff; }
+span.mark { display: inline-block; width: 0.75em; height: 0.75em; margin-right: 0.4em; vertical-align: -0.05em; }
+span.mark.pass { background: #1a7f37; border-radius: 50%; }
+span.mark.fail { background: #cf222e; clip-path: polygon(20% 0, 50% 30%, 80% 0, 100% 20%, 70% 50%, 100% 80%, 80% 100%, 50% 70%, 20% 100%, 0 80%, 30% 50%, 0 20%); }
+span.mark.warn { background: #bf8700; clip-path: polygon(50% 0, 100% 100%, 0 100%); }
+span.mark.skip { background: #8c959f; clip-path: polygon(0 0, 100% 50%, 0 100%); }
+span.mark.interrupted { background: #8c959f; }
+span.mark.error { background: #8250df; clip-path: polygon(30% 0, 70% 0, 100% 30%, 100% 70%, 70% 100%, 30% 100%, 0 70%, 0 30%); }
+tr.check.grouped td { white-space: normal; }
 @media print { main { max-width: none; padding: 0; } pre { break-inside: avoid; } }
 "#;
 
@@ -106,8 +118,15 @@ struct Annotate<'a, 'r> {
     in_h2: bool,
     /// Inside the checks table.
     in_checks_table: bool,
+    /// The hook of each row of the checks table, in order: its classes and its
+    /// `data-check-id` / `data-check-ids` attribute.
+    rows: Vec<(String, String)>,
     /// The next check row.
     next_check: usize,
+    /// Inside the outcome cell (the first) of a check row.
+    in_outcome: bool,
+    /// The cells seen in the current check row.
+    cells: usize,
     /// The check of the current `###` section.
     problem: Option<String>,
     /// Whether the verdict paragraph (the first) was seen.
@@ -116,7 +135,24 @@ struct Annotate<'a, 'r> {
 
 impl<'a, 'r> Annotate<'a, 'r> {
     fn new(report: &'r RunReport, events: Vec<Event<'a>>) -> Self {
+        let groups = wording::group_unjudged(&report.checks);
+        let rows = wording::lines(&report.checks, &groups)
+            .into_iter()
+            .map(|line| match line {
+                Line::Check(check) => (
+                    status_class(check.status).to_owned(),
+                    format!("data-check-id=\"{}\"", attr(&check.info.id)),
+                ),
+                Line::Group(group) => (
+                    "skip grouped".to_owned(),
+                    format!("data-check-ids=\"{}\"", attr(&group.checks.join(" "))),
+                ),
+            })
+            .collect();
         Annotate {
+            rows,
+            in_outcome: false,
+            cells: 0,
             report,
             events: events.into_iter(),
             pending: None,
@@ -195,20 +231,43 @@ impl<'a, 'r> Annotate<'a, 'r> {
                 Event::End(TagEnd::Table)
             }
             Event::Start(Tag::TableRow) if self.in_checks_table => {
-                match self.report.checks.get(self.next_check) {
-                    Some(check) => {
+                match self.rows.get(self.next_check) {
+                    Some((classes, hook)) => {
                         self.next_check += 1;
-                        Event::Html(
-                            format!(
-                                "<tr class=\"check {}\" data-check-id=\"{}\">",
-                                status_class(check.status),
-                                attr(&check.info.id)
-                            )
-                            .into(),
-                        )
+                        self.cells = 0;
+                        Event::Html(format!("<tr class=\"check {classes}\" {hook}>").into())
                     }
                     None => Event::Start(Tag::TableRow),
                 }
+            }
+            Event::Start(Tag::TableCell) if self.in_checks_table && self.next_check > 0 => {
+                self.in_outcome = self.cells == 0;
+                self.cells += 1;
+                Event::Start(Tag::TableCell)
+            }
+            Event::End(TagEnd::TableCell) if self.in_outcome => {
+                self.in_outcome = false;
+                Event::End(TagEnd::TableCell)
+            }
+            // The Markdown's emoji mark becomes one the style sheet draws: an emoji
+            // font is not on every machine (Debian's chromium shows an empty box).
+            Event::Text(text) if self.in_outcome => {
+                let word = text.rsplit(' ').next().unwrap_or(&text).to_owned();
+                let class = match word.to_ascii_lowercase().as_str() {
+                    "pass" => "pass",
+                    "fail" => "fail",
+                    "warn" => "warn",
+                    "skip" => "skip",
+                    "interrupted" => "interrupted",
+                    _ => "error",
+                };
+                Event::Html(
+                    format!(
+                        "<span class=\"mark {class}\" aria-hidden=\"true\"></span>{}",
+                        attr(&word)
+                    )
+                    .into(),
+                )
             }
             Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(lang)))
                 if &*lang == "sh" && self.problem.is_some() =>

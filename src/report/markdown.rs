@@ -110,7 +110,24 @@ pub fn render(report: &RunReport) -> String {
         out,
         "| Outcome | Check | Level | Time | Finding |\n| --- | --- | --- | --- | --- |"
     );
-    for check in &report.checks {
+    // Checks that could not be judged for one shared cause: one row, where the first
+    // of them would be, naming them all.
+    let groups = super::wording::group_unjudged(&report.checks);
+    for line in super::wording::lines(&report.checks, &groups) {
+        let check = match line {
+            super::wording::Line::Group(group) => {
+                let ids: Vec<String> = group.checks.iter().map(|id| format!("`{id}`")).collect();
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | — | — | {} |",
+                    outcome(Status::Skip),
+                    ids.join(", "),
+                    cell(&group.headline(|id| format!("`{id}`")))
+                );
+                continue;
+            }
+            super::wording::Line::Check(check) => check,
+        };
         let _ = writeln!(
             out,
             "| {} | `{}` | {} | {} ms | {} |",

@@ -20,6 +20,7 @@ pub mod repro;
 pub mod tap;
 pub mod terminal;
 pub mod tls;
+pub mod wording;
 pub mod write;
 
 pub use crate::outcome::{Latency, RunReport, RunVerdict, Summary, ToolInfo, TransportOutage};

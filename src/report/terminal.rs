@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use crate::check::{CheckResult, Status};
 use crate::delivery::exchange::Exchange;
 
-use super::{RunReport, RunVerdict};
+use super::{RunReport, RunVerdict, wording};
 
 /// How much to show, and whether to colour it.
 #[derive(Debug, Clone, Copy, Default)]
@@ -113,7 +113,17 @@ pub fn render(report: &RunReport, options: TerminalOptions) -> String {
         let _ = writeln!(out, "note: {}", one_line(&note));
     }
     if !options.quiet {
-        for check in &report.checks {
+        // Checks that could not be judged for one shared cause are told once, where
+        // the first of them would be, with their ids listed compactly.
+        let groups = wording::group_unjudged(&report.checks);
+        for line in wording::lines(&report.checks, &groups) {
+            let check = match line {
+                wording::Line::Group(group) => {
+                    render_group(&mut out, group, &paint);
+                    continue;
+                }
+                wording::Line::Check(check) => check,
+            };
             let _ = writeln!(
                 out,
                 "{}  {:width$}  {:>6}  {}",
@@ -175,6 +185,31 @@ pub fn render(report: &RunReport, options: TerminalOptions) -> String {
         report.duration_ms as f64 / 1000.0,
     );
     out
+}
+
+/// One cause shared by several unjudged checks: the cause once, then the checks' ids
+/// wrapped under it.
+fn render_group(out: &mut String, group: &wording::UnjudgedGroup, paint: &Paint) {
+    let _ = writeln!(
+        out,
+        "{}  {}",
+        paint.status(Status::Skip),
+        group.headline(|id| id.to_owned())
+    );
+    let mut line = String::new();
+    for id in &group.checks {
+        if !line.is_empty() && line.len() + id.len() + 2 > 96 {
+            let _ = writeln!(out, "      {},", line);
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push_str(", ");
+        }
+        line.push_str(id);
+    }
+    if !line.is_empty() {
+        let _ = writeln!(out, "      {line}");
+    }
 }
 
 fn render_details(

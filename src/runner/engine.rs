@@ -16,7 +16,7 @@ use super::options::{RunOptions, RunPlan};
 use super::scenarios::{self, ScenarioProgress};
 use super::setup::{self, RunTarget};
 use super::whole_run::WHOLE_RUN_CHECKS;
-use crate::check::{CheckInfo, CheckResult, Status, Verdict};
+use crate::check::{CheckInfo, CheckResult, SkipReason, Status, Verdict};
 use crate::event::random;
 use crate::outcome::{Latency, RunReport, Summary, ToolInfo, TransportOutage, Unreachable};
 use crate::scenario::Scenario;
@@ -256,9 +256,10 @@ impl<S: RunSink> Engine<'_, S> {
                 for scenario in selected {
                     self.finished(CheckResult::new(
                         scenario.info.clone(),
-                        Verdict::Skipped(format!(
-                            "{reason}; delivery checks skipped (--insecure-continue runs them anyway)"
-                        )),
+                        Verdict::Skipped(SkipReason::CertificateBlocked {
+                            problem: reason.clone(),
+                            can_continue: true,
+                        }),
                         Duration::ZERO,
                         Vec::new(),
                     ));
@@ -376,10 +377,10 @@ async fn run_scenarios(
 fn not_judged(check: CheckResult, unreachable: &Unreachable) -> CheckResult {
     CheckResult::new(
         check.info,
-        Verdict::Skipped(format!(
-            "not judged: {} could not be reached ({})",
-            unreachable.address, unreachable.message
-        )),
+        Verdict::Skipped(SkipReason::Unreachable {
+            address: unreachable.address.to_string(),
+            error: unreachable.message.clone(),
+        }),
         check.duration,
         check.exchanges,
     )
@@ -396,7 +397,10 @@ async fn after_scenarios(
     match blocked {
         Some(reason) => CheckResult::new(
             info,
-            Verdict::Skipped(format!("{reason}; delivery checks skipped")),
+            Verdict::Skipped(SkipReason::CertificateBlocked {
+                problem: reason.clone(),
+                can_continue: false,
+            }),
             Duration::ZERO,
             Vec::new(),
         ),

@@ -13,11 +13,13 @@ pub mod error;
 pub mod events;
 pub mod exec_step;
 pub mod filter;
+mod judge;
 pub mod options;
 pub mod reach;
 pub mod recovery;
 pub mod scenarios;
 pub mod setup;
+pub mod steps;
 pub mod variants;
 pub mod whole_run;
 

@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::context::RunContext;
-use crate::check::{CheckInfo, CheckResult, Level, Needs, Status, Verdict};
+use crate::check::{
+    CheckInfo, CheckResult, Finding, Level, Needs, Seen, SkipReason, Status, Verdict,
+};
 use crate::delivery::exchange::Exchange;
 use crate::delivery::retry::{
     AttemptReport, RetryEnd, RetryMessage, RetryPolicy, RetryRun, delivered, human, run_retries,
@@ -139,9 +141,7 @@ pub async fn run(checks: &[CheckResult], ctx: &RunContext, time_scale: f64) -> C
     let Some(failed) = find_failed_delivery(checks, ctx) else {
         return CheckResult::new(
             info(),
-            Verdict::Skipped(
-                "no delivery failed during the run, so there was nothing to retry".to_owned(),
-            ),
+            Verdict::Skipped(SkipReason::NothingFailed),
             started.elapsed(),
             Vec::new(),
         );
@@ -149,12 +149,12 @@ pub async fn run(checks: &[CheckResult], ctx: &RunContext, time_scale: f64) -> C
     if failed.other_success {
         return CheckResult::new(
             info(),
-            Verdict::Skipped(format!(
-                "could not judge: the only deliveries that failed were accepted with another \
-                 success code (webhook id {} in {} got {}); a retry cannot change the code \
-                 the endpoint answers (see delivery.status-200)",
-                failed.webhook_id, failed.check_id, failed.outcome
-            )),
+            Verdict::Skipped(SkipReason::OtherSuccessOnly {
+                webhook_id: failed.webhook_id.clone(),
+                check: failed.check_id.clone(),
+                got: failed.outcome.clone(),
+                see: "delivery.status-200".to_owned(),
+            }),
             started.elapsed(),
             Vec::new(),
         );
@@ -217,22 +217,22 @@ fn judge(
     match end {
         RetryEnd::Delivered { attempt } => {
             let offset = attempts.last().map(|a| a.offset).unwrap_or_default();
-            Verdict::Passed(format!(
+            Verdict::Passed(Seen::from(format!(
                 "accepted on attempt {attempt} after {} failed {}: {origin}; retried on Spotnana's \
                  schedule{scale}, the accepted attempt is due {} after the first",
                 attempt - 1,
                 if attempt == 2 { "attempt" } else { "attempts" },
                 human(offset)
-            ))
+            )))
         }
-        RetryEnd::Exhausted => Verdict::Failed(format!(
+        RetryEnd::Exhausted => Verdict::Failed(Finding::from(format!(
             "still failing after {total} attempts: {last}; {origin}, and every retry \
              of Spotnana's {} schedule{scale} failed, so Spotnana would park the message",
             human(policy.horizon)
-        )),
+        ))),
         RetryEnd::OutOfTime => {
             let reached = attempts.last().map(|a| a.offset).unwrap_or_default();
-            Verdict::Failed(format!(
+            Verdict::Failed(Finding::from(format!(
                 "still failing after {total} attempts: {last}; {origin}; the check \
                  stopped at its time cap of {} (6 × --timeout, at most 30 s) having reached {} of \
                  Spotnana's {} schedule{scale} (it lasts {} at this scale)",
@@ -240,7 +240,7 @@ fn judge(
                 human(reached),
                 human(policy.horizon),
                 human(scaled(policy.horizon, time_scale))
-            ))
+            )))
         }
     }
 }

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::compose::{self, ComposeContext, Content, SendPlan};
 use super::context::RunContext;
-use crate::check::{CheckInfo, CheckResult, Level, Needs, Verdict};
+use crate::check::{CheckInfo, CheckResult, Level, Needs, SkipReason, Verdict};
 use crate::delivery::exchange::Exchange;
 use crate::delivery::retry::delivered;
 use crate::event::random::{self, SeededRng};
@@ -118,11 +118,10 @@ impl Sender<'_> {
             .map(|plan| compose::compose(plan, &context, None, None, &mut self.rng).attempt)
             .collect();
         if !self.ctx.hmac {
-            super::scenarios::strip_hmac(&mut attempts);
+            super::steps::strip_hmac(&mut attempts);
         }
         let exchanges =
-            super::scenarios::send_all(self.ctx, self.ctx.oauth.as_ref(), attempts, CONCURRENCY)
-                .await;
+            super::steps::send_all(self.ctx, self.ctx.oauth.as_ref(), attempts, CONCURRENCY).await;
         self.exchanges.extend(exchanges.iter().cloned());
         exchanges
     }
@@ -142,11 +141,7 @@ pub async fn run(ctx: &RunContext, count: usize) -> CheckResult {
     if recipes.is_empty() {
         return CheckResult::new(
             info(),
-            Verdict::Skipped(
-                "none of the subscribed event types has a published payload schema \
-                 (PNR_V3, TRIP_DETAILS_V3 and TRAVELER_V2 do): nothing to generate"
-                    .to_owned(),
-            ),
+            Verdict::Skipped(SkipReason::NoPublishedSchema),
             started.elapsed(),
             Vec::new(),
         );
@@ -180,11 +175,16 @@ pub async fn run(ctx: &RunContext, count: usize) -> CheckResult {
     let control_kind = made[0].1;
     let control = sender.control(control_kind).await;
     if let Some(response) = control.response.as_ref().filter(|_| !delivered(&control)) {
-        let verdict = Verdict::Skipped(format!(
-            "could not judge: the control delivery ({control_kind}, a generated fixture \
-             event) got {}, where 200 is needed (see delivery.status-200)",
-            response.status_line()
-        ));
+        let verdict = Verdict::Skipped(SkipReason::Precondition {
+            step: None,
+            what: Some(format!(
+                "the control delivery ({control_kind}, a generated fixture event)"
+            )),
+            request: None,
+            got: response.status_line(),
+            needed: "200".to_owned(),
+            see: Some("delivery.status-200".to_owned()),
+        });
         return CheckResult::new(info(), verdict, started.elapsed(), sender.exchanges);
     }
     let exchanges = sender
@@ -211,7 +211,7 @@ async fn judge(results: &[Variant], sender: &mut Sender<'_>) -> Verdict {
         .filter(|(_, v)| !delivered(&v.exchange))
         .collect();
     let Some(&(first_index, first)) = failed.first() else {
-        return Verdict::Passed(passed_summary(results));
+        return Verdict::Passed(passed_summary(results).into());
     };
     let mut named: Vec<String> = failed
         .iter()
@@ -241,7 +241,7 @@ async fn judge(results: &[Variant], sender: &mut Sender<'_>) -> Verdict {
             "; #{} was not shrunk: it got no answer, and each further try would wait as long",
             first_index + 1
         ));
-        return Verdict::Failed(message);
+        return Verdict::Failed(message.into());
     }
     let schema = PayloadSchema::of(first.kind.event_type).expect("variants have schemas");
     let mut budget = SHRINK_DELIVERIES;
@@ -316,7 +316,7 @@ async fn judge(results: &[Variant], sender: &mut Sender<'_>) -> Verdict {
         outcome = sender.exchanges.remove(at);
     }
     sender.exchanges.push(outcome);
-    Verdict::Failed(message)
+    Verdict::Failed(message.into())
 }
 
 /// What the passing variants covered.

@@ -153,7 +153,7 @@ impl TlsCheck {
     fn judged(&self, report: &TlsReport) -> CheckResult {
         let (verdict, duration) = if self.over_tls && !report.is_https() {
             (
-                Verdict::Skipped("endpoint is plain HTTP".to_owned()),
+                Verdict::Skipped("endpoint is plain HTTP".into()),
                 Duration::ZERO,
             )
         } else {
@@ -182,12 +182,15 @@ pub fn checks(report: &TlsReport) -> Vec<CheckResult> {
 /// `tls.https-required`: the endpoint is `https://`.
 fn https_required(report: &TlsReport) -> (Verdict, Duration) {
     let verdict = if report.is_https() {
-        Verdict::Passed("the endpoint uses https://".to_owned())
+        Verdict::Passed("the endpoint uses https://".into())
     } else {
-        Verdict::Failed(format!(
-            "the endpoint is plain {}://; Spotnana delivers only over HTTPS",
-            report.scheme
-        ))
+        Verdict::Failed(
+            format!(
+                "the endpoint is plain {}://; Spotnana delivers only over HTTPS",
+                report.scheme
+            )
+            .into(),
+        )
     };
     (verdict, Duration::ZERO)
 }
@@ -212,7 +215,7 @@ pub fn certificate_blocks_delivery(report: &TlsReport) -> Option<String> {
 
 fn missing(version: TlsVersion) -> (Verdict, Duration) {
     (
-        Verdict::Skipped(format!("{version} was not probed")),
+        Verdict::Skipped(format!("{version} was not probed").into()),
         Duration::ZERO,
     )
 }
@@ -236,10 +239,10 @@ fn version_check(report: &TlsReport, version: TlsVersion) -> (Verdict, Duration)
         return missing(version);
     };
     let verdict = match result.outcome {
-        Outcome::Accepted => Verdict::Passed(describe(result)),
-        Outcome::NotTested => Verdict::Skipped(describe(result)),
+        Outcome::Accepted => Verdict::Passed(describe(result).into()),
+        Outcome::NotTested => Verdict::Skipped(describe(result).into()),
         Outcome::Refused | Outcome::Unreachable | Outcome::Error => {
-            Verdict::Failed(describe(result))
+            Verdict::Failed(describe(result).into())
         }
     };
     (verdict, result.duration)
@@ -262,58 +265,72 @@ fn legacy_check(report: &TlsReport) -> (Verdict, Duration) {
         .filter_map(|&v| report.version(v))
         .any(|r| r.outcome == Outcome::Accepted);
     let verdict = if accepted {
-        Verdict::Failed(both)
+        Verdict::Failed(both.into())
     } else if !modern_accepted {
-        Verdict::Skipped(format!(
-            "no TLS version was accepted, so refusing TLS 1.0/1.1 proves nothing ({both})"
-        ))
+        Verdict::Skipped(
+            format!("no TLS version was accepted, so refusing TLS 1.0/1.1 proves nothing ({both})")
+                .into(),
+        )
     } else if tls10.outcome == Outcome::Refused && tls11.outcome == Outcome::Refused {
-        Verdict::Passed(both)
+        Verdict::Passed(both.into())
     } else {
-        Verdict::Skipped(format!("could not tell: {both}"))
+        Verdict::Skipped(format!("could not tell: {both}").into())
     };
     (verdict, duration)
 }
 
 fn certificate_valid(report: &TlsReport) -> Verdict {
     let Some(certificate) = &report.certificate else {
-        return Verdict::Failed(no_certificate(report));
+        return Verdict::Failed(no_certificate(report).into());
     };
     if certificate.verified {
-        Verdict::Passed(format!(
-            "verified: {} issued by `{}` for {}, valid until {}",
-            certificate.subject, certificate.issuer, report.host, certificate.not_after
-        ))
+        Verdict::Passed(
+            format!(
+                "verified: {} issued by `{}` for {}, valid until {}",
+                certificate.subject, certificate.issuer, report.host, certificate.not_after
+            )
+            .into(),
+        )
     } else {
         Verdict::Failed(
             certificate
                 .verify_error
                 .clone()
-                .unwrap_or_else(|| "the certificate does not verify".to_owned()),
+                .unwrap_or_else(|| "the certificate does not verify".to_owned())
+                .into(),
         )
     }
 }
 
 fn certificate_expiry(report: &TlsReport) -> Verdict {
     let Some(certificate) = &report.certificate else {
-        return Verdict::Skipped(no_certificate(report));
+        return Verdict::Skipped(no_certificate(report).into());
     };
     let days = certificate.days_left;
     if certificate.seconds_left >= EXPIRY_WARN_DAYS * 86_400 {
-        Verdict::Passed(format!(
-            "valid for {days} more days (until {})",
-            certificate.not_after
-        ))
+        Verdict::Passed(
+            format!(
+                "valid for {days} more days (until {})",
+                certificate.not_after
+            )
+            .into(),
+        )
     } else if certificate.seconds_left >= 0 {
-        Verdict::Failed(format!(
-            "the certificate expires in {days} days ({}); renew it",
-            certificate.not_after
-        ))
+        Verdict::Failed(
+            format!(
+                "the certificate expires in {days} days ({}); renew it",
+                certificate.not_after
+            )
+            .into(),
+        )
     } else {
-        Verdict::Failed(format!(
-            "the certificate expired {} days ago ({})",
-            -days, certificate.not_after
-        ))
+        Verdict::Failed(
+            format!(
+                "the certificate expired {} days ago ({})",
+                -days, certificate.not_after
+            )
+            .into(),
+        )
     }
 }
 

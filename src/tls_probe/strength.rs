@@ -27,9 +27,10 @@ fn accepted(report: &TlsReport, version: TlsVersion) -> bool {
 }
 
 /// The TLS 1.2 scan, or why the strength checks cannot be judged.
+#[allow(clippy::result_large_err)] // once per check: a typed verdict's size does not matter
 fn tls12_scan(report: &TlsReport) -> Result<&SuiteScan, Verdict> {
     if !report.is_https() {
-        return Err(Verdict::Skipped("endpoint is plain HTTP".to_owned()));
+        return Err(Verdict::Skipped("endpoint is plain HTTP".into()));
     }
     let scan = report.suite_scan(TlsVersion::Tls12);
     match scan {
@@ -39,9 +40,9 @@ fn tls12_scan(report: &TlsReport) -> Result<&SuiteScan, Verdict> {
                 .version(TlsVersion::Tls12)
                 .map(|r| r.detail.as_str())
                 .unwrap_or("not probed");
-            Err(Verdict::Skipped(format!(
-                "TLS 1.2 is not reachable ({seen})"
-            )))
+            Err(Verdict::Skipped(
+                format!("TLS 1.2 is not reachable ({seen})").into(),
+            ))
         }
     }
 }
@@ -91,30 +92,34 @@ pub(super) fn forward_secrecy(report: &TlsReport) -> Verdict {
         })
         .collect();
     if !without.is_empty() {
-        return Verdict::Failed(format!(
-            "TLS 1.2 accepts {} without forward secrecy: {}",
-            plural(without.len(), "suite"),
-            without.join(", ")
-        ));
+        return Verdict::Failed(
+            format!(
+                "TLS 1.2 accepts {} without forward secrecy: {}",
+                plural(without.len(), "suite"),
+                without.join(", ")
+            )
+            .into(),
+        );
     }
     if !scan.complete {
-        return Verdict::Skipped(format!(
-            "could not list the TLS 1.2 suites: {}",
-            scan.detail
-        ));
+        return Verdict::Skipped(
+            format!("could not list the TLS 1.2 suites: {}", scan.detail).into(),
+        );
     }
     if scan.accepted.is_empty() {
-        return Verdict::Skipped(format!(
-            "the cipher scan saw no TLS 1.2 suite ({})",
-            scan.detail
-        ));
+        return Verdict::Skipped(
+            format!("the cipher scan saw no TLS 1.2 suite ({})", scan.detail).into(),
+        );
     }
     let all: Vec<&AcceptedSuite> = scan.accepted.iter().collect();
-    Verdict::Passed(format!(
-        "all {} accepted at TLS 1.2 use ECDHE or DHE: {}",
-        plural(all.len(), "suite"),
-        names(&all)
-    ))
+    Verdict::Passed(
+        format!(
+            "all {} accepted at TLS 1.2 use ECDHE or DHE: {}",
+            plural(all.len(), "suite"),
+            names(&all)
+        )
+        .into(),
+    )
 }
 
 /// `tls.no-weak-ciphers`: no NULL, EXPORT, RC4, DES, 3DES or anonymous suite at any
@@ -155,22 +160,27 @@ pub(super) fn no_weak_ciphers(report: &TlsReport) -> Verdict {
                 )
             })
             .collect();
-        return Verdict::Failed(format!(
-            "{} accepted: {}",
-            plural(list.len(), "weak suite"),
-            list.join("; ")
-        ));
+        return Verdict::Failed(
+            format!(
+                "{} accepted: {}",
+                plural(list.len(), "weak suite"),
+                list.join("; ")
+            )
+            .into(),
+        );
     }
     if !incomplete.is_empty() {
-        return Verdict::Skipped(format!(
-            "could not list every suite: {}",
-            incomplete.join("; ")
-        ));
+        return Verdict::Skipped(
+            format!("could not list every suite: {}", incomplete.join("; ")).into(),
+        );
     }
-    Verdict::Passed(format!(
-        "no NULL, EXPORT, RC4, DES, 3DES or anonymous suite among the {} accepted",
-        plural(total, "suite")
-    ))
+    Verdict::Passed(
+        format!(
+            "no NULL, EXPORT, RC4, DES, 3DES or anonymous suite among the {} accepted",
+            plural(total, "suite")
+        )
+        .into(),
+    )
 }
 
 /// `tls.mozilla-intermediate`: only TLS 1.2 and 1.3, and only the profile's TLS 1.2
@@ -220,17 +230,19 @@ pub(super) fn mozilla_intermediate(report: &TlsReport) -> Verdict {
         incomplete.push(format!("TLS 1.2: {}", scan12.detail));
     }
     if !deviations.is_empty() {
-        return Verdict::Failed(format!(
-            "{} from Mozilla intermediate: {}",
-            plural(count, "deviation"),
-            deviations.join("; ")
-        ));
+        return Verdict::Failed(
+            format!(
+                "{} from Mozilla intermediate: {}",
+                plural(count, "deviation"),
+                deviations.join("; ")
+            )
+            .into(),
+        );
     }
     if !incomplete.is_empty() {
-        return Verdict::Skipped(format!(
-            "could not list every suite: {}",
-            incomplete.join("; ")
-        ));
+        return Verdict::Skipped(
+            format!("could not list every suite: {}", incomplete.join("; ")).into(),
+        );
     }
     let versions = if accepted(report, TlsVersion::Tls13) {
         "TLS 1.2 and 1.3 only"
@@ -238,8 +250,11 @@ pub(super) fn mozilla_intermediate(report: &TlsReport) -> Verdict {
         "TLS 1.2 only"
     };
     let all: Vec<&AcceptedSuite> = scan12.accepted.iter().collect();
-    Verdict::Passed(format!(
-        "{versions}; every TLS 1.2 suite is in the profile: {}",
-        names(&all)
-    ))
+    Verdict::Passed(
+        format!(
+            "{versions}; every TLS 1.2 suite is in the profile: {}",
+            names(&all)
+        )
+        .into(),
+    )
 }
