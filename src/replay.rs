@@ -285,6 +285,7 @@ mod tests {
                 whole_run: true,
                 ..Default::default()
             },
+            diagnosis: None,
         };
         assert_eq!(
             replay.command_for(1, &whole_run),

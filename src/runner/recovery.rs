@@ -54,6 +54,7 @@ pub fn info() -> CheckInfo {
             whole_run: true,
             ..Needs::default()
         },
+        diagnosis: None,
     }
 }
 

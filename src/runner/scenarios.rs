@@ -2,6 +2,7 @@
 //! judges the answers against the step's expectations, and turns the first unmet
 //! expectation into the check's finding.
 
+use super::catalogue::{self, Unmet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -147,26 +148,17 @@ impl TemplateContext for Scope<'_> {
 pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> CheckResult {
     let started = Instant::now();
     let mut exchanges = Vec::new();
-    let verdict = if let Some(exec) = scenario.exec_steps().next()
-        && !ctx.allow_exec
-    {
-        Verdict::Skipped(format!(
-            "runs a program (`{}`); pass --allow-exec to allow it",
-            short_command(&exec.display)
-        ))
-    } else if scenario.needs_state() && ctx.state_url.is_none() {
-        Verdict::Skipped(
-            "needs an observation endpoint: pass --state-url (your read-back URL of what was processed)"
+    // The skip rules are the catalogue's (one place); only their words are here.
+    let verdict = if let Some(unmet) = catalogue::unmet(scenario, catalogue::Offered::of(ctx)) {
+        Verdict::Skipped(match unmet {
+            Unmet::Exec { command } => format!(
+                "runs a program (`{}`); pass --allow-exec to allow it",
+                short_command(&command)
+            ),
+            Unmet::StateUrl => "needs an observation endpoint: pass --state-url (your read-back URL of what was processed)"
                 .to_owned(),
-        )
-    } else if scenario.needs_oauth() && ctx.oauth.is_none() {
-        Verdict::Skipped(
-            "needs the legacy OAuth flow: pass --oauth-token-url, --oauth-client-id and \
-             --oauth-client-secret-env (or --oauth-client-secret-file)"
-                .to_owned(),
-        )
-    } else if !ctx.hmac && scenario.info.needs.hmac {
-        Verdict::Skipped("--no-hmac: deliveries carry no signature to check".to_owned())
+            Unmet::Hmac => "--no-hmac: deliveries carry no signature to check".to_owned(),
+        })
     } else {
         match within_subscription(scenario, &ctx.subscription) {
             Err(reason) => Verdict::Skipped(reason),

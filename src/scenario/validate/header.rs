@@ -37,7 +37,11 @@ pub(super) fn capabilities(v: &mut Validator<'_>, raw: &[Spanned<String>]) -> Ve
             v,
             r,
             "capability",
-            &[("state", Capability::State), ("oauth", Capability::OAuth)],
+            &[
+                ("state", Capability::State),
+                ("oauth", Capability::OAuth),
+                ("hmac", Capability::Hmac),
+            ],
         ) && !requires.contains(&cap)
         {
             requires.push(cap);

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use crate::check::{CheckInfo, Level};
+use crate::check::{CheckInfo, DiagnosisKind, Level};
 use crate::event::catalogue::closest;
 use crate::event::{EventKind, UnknownEvent};
 use crate::signing::SignatureFormat;
@@ -120,6 +120,11 @@ pub(crate) fn validate(v: &mut Validator<'_>, raw: RawScenario) -> Option<Scenar
     let requires = capabilities(v, &raw.requires);
     let state = requires.contains(&Capability::State);
     let oauth = requires.contains(&Capability::OAuth);
+    let hmac = requires.contains(&Capability::Hmac);
+    let diagnosis = raw
+        .diagnosis
+        .as_ref()
+        .and_then(|d| choice(v, d, "diagnosis", &DiagnosisKind::ALL));
     // (measures time, loads the endpoint): what the scheduler must keep apart.
     let (measures_time, loads_endpoint) = raw
         .schedule
@@ -172,14 +177,15 @@ pub(crate) fn validate(v: &mut Validator<'_>, raw: RawScenario) -> Option<Scenar
             fix: raw.fix.get_ref().trim().to_owned(),
             tags,
             needs: crate::check::Needs {
-                // The signature suite judges signatures: nothing to judge with `--no-hmac`.
-                hmac: raw.id.get_ref().split('.').next() == Some("signature"),
+                // Declared, never inferred from the id: `requires = ["hmac"]`.
+                hmac,
                 state_url: state,
                 oauth,
                 whole_run: false,
                 measures_time,
                 loads_endpoint,
             },
+            diagnosis,
         },
         requires,
         vars,
