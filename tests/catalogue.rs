@@ -209,3 +209,42 @@ fn builtins_declare_their_diagnoses_and_needs() {
         );
     }
 }
+
+/// The certificate gate is one: when the certificate does not verify, a scenario and a
+/// whole-run check are skipped with the same reason, and no delivery is made.
+#[tokio::test]
+async fn one_certificate_gate_for_scenarios_and_whole_run_checks() {
+    let receiver = support::start(Vec::new()).await;
+    let url = receiver.running.webhook_url();
+    let report = receiver.dir.path().join("r.json");
+    let report_arg = format!("json={}", report.display());
+    // No --ca-cert: the generated CA is unknown to the system roots.
+    let output = support::spotcheck(&[
+        "run",
+        "--endpoint",
+        &url,
+        "--only",
+        "tls.certificate-valid,delivery.status-200,payload.schema-variants-accepted",
+        "--report",
+        &report_arg,
+    ])
+    .await;
+    receiver.running.shutdown().await;
+    assert_eq!(output.code, Some(1), "{}", output.all());
+    let json: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let skipped = |id: &str| -> String {
+        let check = support::check(&json, id).unwrap();
+        assert_eq!(check["status"], "skip", "{check}");
+        assert!(check["exchanges"].as_array().unwrap().is_empty(), "{check}");
+        check["message"].as_str().unwrap().to_owned()
+    };
+    let scenario = skipped("delivery.status-200");
+    assert_eq!(scenario, skipped("payload.schema-variants-accepted"));
+    assert!(
+        scenario.starts_with("the endpoint's TLS certificate does not verify (")
+            && scenario.ends_with(
+                "no delivery can succeed: delivery checks skipped (--insecure-continue runs them anyway)"
+            ),
+        "{scenario}"
+    );
+}

@@ -1,6 +1,10 @@
 //! `exec` steps and their keys (`exec_timeout`, `exec_env`, …).
 
-use super::*;
+use super::expect::*;
+use super::prelude::*;
+use super::templates::*;
+use super::validator::*;
+use super::values::*;
 
 /// `exec` on a delivery step (run after its deliveries); elsewhere it is an error.
 pub(super) fn step_exec(

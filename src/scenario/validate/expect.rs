@@ -1,6 +1,11 @@
 //! `[steps.expect]`: what the answer must be.
 
-use super::*;
+use super::header::check_id;
+use super::payload::*;
+use super::prelude::*;
+use super::templates::*;
+use super::validator::*;
+use super::values::*;
 
 pub(super) fn validate_expect(
     v: &mut Validator<'_>,
@@ -58,4 +63,36 @@ pub(super) fn validate_expect(
         expect.status = Some(StatusExpect::Code(200));
     }
     expect
+}
+
+/// `precondition = { status = …, see = "check.id" }` on a send, redeliver, replay or
+/// token step.
+pub(super) fn precondition(
+    v: &mut Validator<'_>,
+    raw: Option<&Spanned<RawPrecondition>>,
+    kind: &str,
+) -> Option<Precondition> {
+    let raw = raw?;
+    if !matches!(kind, "send" | "redeliver" | "replay" | "token") {
+        v.error_help(
+            key_span(v, raw.span(), "precondition"),
+            format!("`precondition` does not apply to a `{kind}` step"),
+            "only with send, redeliver, replay and token",
+            "put the precondition on the step whose answer the check needs",
+        );
+        return None;
+    }
+    let inner = raw.get_ref();
+    let see = match &inner.see {
+        Some(see) if check_id(v, see) => Some(see.get_ref().clone()),
+        Some(_) => None,
+        None => None,
+    };
+    Some(Precondition {
+        status: inner
+            .status
+            .as_ref()
+            .map_or(StatusExpect::Code(200), |s| s.get_ref().clone()),
+        see,
+    })
 }

@@ -1,6 +1,8 @@
 //! The scenario's header: `id`, the texts, `tags`, `requires`, the step names and `[vars]`.
 
-use super::*;
+use super::prelude::*;
+use super::templates::*;
+use super::validator::*;
 
 /// `title`, `why` and `fix`: each a line a partner can act on.
 pub(super) fn non_empty_texts(v: &mut Validator<'_>, raw: &RawScenario) {

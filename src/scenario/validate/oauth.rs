@@ -1,6 +1,9 @@
 //! The legacy OAuth keys: `token` steps and `authorization`, only with `requires = ["oauth"]`.
 
-use super::*;
+use super::prelude::*;
+use super::templates::*;
+use super::validator::*;
+use super::values::*;
 
 /// `authorization = "issued" | "none" | "forged"`, only when the scenario requires OAuth.
 pub(super) fn authorization(

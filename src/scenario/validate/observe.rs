@@ -1,6 +1,8 @@
 //! `observe = "METHOD URL"`: the read-back of what the endpoint processed.
 
-use super::*;
+use super::prelude::*;
+use super::templates::*;
+use super::validator::*;
 
 /// `observe = "GET URL"`: the only method is GET, the URL a template that stays on the
 /// `--state-url` origin: a path (appended to `--state-url`), `{{ state_url }}/…`, or an

@@ -1,6 +1,8 @@
 //! `payload`, `payload_file` and `envelope`: JSON templates and files.
 
-use super::*;
+use super::prelude::*;
+use super::templates::*;
+use super::validator::*;
 
 pub(super) fn read_payload_file(
     v: &mut Validator<'_>,

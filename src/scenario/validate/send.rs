@@ -1,6 +1,11 @@
 //! `send` steps: the event or body sent, its size, headers and signature.
 
-use super::*;
+use super::oauth::*;
+use super::payload::*;
+use super::prelude::*;
+use super::templates::*;
+use super::validator::*;
+use super::values::*;
 
 pub(super) fn send_source(v: &mut Validator<'_>, value: &Spanned<String>) -> Option<SendSource> {
     if value.get_ref() == "each" {

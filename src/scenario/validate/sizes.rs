@@ -1,6 +1,7 @@
 //! What each step can send: the budget the scenario must fit.
 
-use super::*;
+use super::prelude::*;
+use super::validator::*;
 
 /// A delivery step's body, deliveries and bytes: the body against [`Limits::body`],
 /// the scenario's running totals against [`Limits::deliveries`] and [`Limits::bytes`];

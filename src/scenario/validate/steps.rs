@@ -1,7 +1,16 @@
 //! One `[[steps]]` entry: which action it is, which keys fit that action, and the
 //! small actions (`sleep`, `redeliver`/`replay`, `precondition`, counts).
 
-use super::*;
+use super::exec::*;
+use super::expect::*;
+use super::oauth::*;
+use super::observe::*;
+use super::prelude::*;
+use super::send::*;
+use super::sizes::*;
+use super::templates::*;
+use super::validator::*;
+use super::values::*;
 
 /// Which keys set the action.
 pub(super) const ACTIONS: [&str; 6] = ["send", "redeliver", "replay", "sleep", "observe", "token"];
@@ -328,38 +337,6 @@ pub(super) fn resend_source(
     })
 }
 
-/// `precondition = { status = …, see = "check.id" }` on a send, redeliver, replay or
-/// token step.
-pub(super) fn precondition(
-    v: &mut Validator<'_>,
-    raw: Option<&Spanned<RawPrecondition>>,
-    kind: &str,
-) -> Option<Precondition> {
-    let raw = raw?;
-    if !matches!(kind, "send" | "redeliver" | "replay" | "token") {
-        v.error_help(
-            key_span(v, raw.span(), "precondition"),
-            format!("`precondition` does not apply to a `{kind}` step"),
-            "only with send, redeliver, replay and token",
-            "put the precondition on the step whose answer the check needs",
-        );
-        return None;
-    }
-    let inner = raw.get_ref();
-    let see = match &inner.see {
-        Some(see) if check_id(v, see) => Some(see.get_ref().clone()),
-        Some(_) => None,
-        None => None,
-    };
-    Some(Precondition {
-        status: inner
-            .status
-            .as_ref()
-            .map_or(StatusExpect::Code(200), |s| s.get_ref().clone()),
-        see,
-    })
-}
-
 pub(super) fn check_resend_target(
     v: &mut Validator<'_>,
     value: &Spanned<String>,
@@ -389,33 +366,5 @@ pub(super) fn check_resend_target(
             "ambiguous",
             format!("{kind} a step that sends one event (no `repeat`, not \"each\")"),
         );
-    }
-}
-
-pub(super) fn count(
-    v: &mut Validator<'_>,
-    value: Option<&Spanned<i64>>,
-    what: &str,
-    max: u32,
-) -> u32 {
-    let Some(value) = value else { return 1 };
-    let n = *value.get_ref();
-    if n < 1 {
-        v.error(
-            value.span(),
-            format!("`{what}` must be at least 1"),
-            format!("{n} is too small"),
-        );
-        1
-    } else if n > i64::from(max) {
-        v.error_help(
-            value.span(),
-            format!("`{what}` of {n} is over the limit"),
-            format!("at most {max}"),
-            format!("{what} is limited to {max} so that a scenario cannot flood an endpoint by mistake; use `spotcheck load` for load tests"),
-        );
-        1
-    } else {
-        n as u32
     }
 }

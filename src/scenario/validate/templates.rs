@@ -1,7 +1,8 @@
 //! Templates (`{{ … }}`) where they appear: parsed at their position in the file, their
 //! names checked against the scope (vars, steps, state), and their expansion bounded.
 
-use super::*;
+use super::prelude::*;
+use super::validator::*;
 
 /// The `--state-url` is the user's, not the file's; counted at this length.
 pub(super) const STATE_URL_BYTES: u64 = 8 << 10;

@@ -1,6 +1,7 @@
 //! Plain values: spans of keys and header names, durations, offsets, header names.
 
-use super::*;
+use super::prelude::*;
+use super::validator::*;
 
 /// The span of `key = …` for a value span: back up over `key = ` when it is there.
 pub(super) fn key_span(v: &Validator<'_>, value: Range<usize>, key: &str) -> Range<usize> {
@@ -79,4 +80,32 @@ pub(super) fn is_header_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+pub(super) fn count(
+    v: &mut Validator<'_>,
+    value: Option<&Spanned<i64>>,
+    what: &str,
+    max: u32,
+) -> u32 {
+    let Some(value) = value else { return 1 };
+    let n = *value.get_ref();
+    if n < 1 {
+        v.error(
+            value.span(),
+            format!("`{what}` must be at least 1"),
+            format!("{n} is too small"),
+        );
+        1
+    } else if n > i64::from(max) {
+        v.error_help(
+            value.span(),
+            format!("`{what}` of {n} is over the limit"),
+            format!("at most {max}"),
+            format!("{what} is limited to {max} so that a scenario cannot flood an endpoint by mistake; use `spotcheck load` for load tests"),
+        );
+        1
+    } else {
+        n as u32
+    }
 }
