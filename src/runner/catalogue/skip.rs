@@ -7,7 +7,7 @@ use crate::scenario::Scenario;
 
 /// What a check needs and the run does not offer: the check is skipped, saying so.
 /// (A check needing OAuth in a run without it is not skipped but left out:
-/// [`Catalogue::for_run`].)
+/// [`Catalogue::for_run`](super::Catalogue::for_run).)
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Unmet {
     /// It runs a program (`exec`) and the run does not allow programs.

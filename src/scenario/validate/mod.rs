@@ -1,10 +1,13 @@
-//! Turns a [`RawScenario`] into a checked [`Scenario`], collecting every problem with
-//! its span (rather than stopping at the first).
+//! Turns a [`RawScenario`](crate::scenario::raw::RawScenario) into a checked
+//! [`Scenario`](crate::scenario::Scenario), collecting every problem with its span
+//! (rather than stopping at the first).
 //!
-//! One file per grammar area, as Hurl's parser: the header (`header`), a step's
-//! action and keys (`steps`), `send` (`send`, `payload`, `oauth`), `observe`, `exec`,
-//! `[steps.expect]` (`expect`), templates (`templates`), plain values (`values`) and
-//! what a step can send (`sizes`).
+//! One file per grammar area, as Hurl's parser: the whole file (`file`), the header
+//! (`header`), a step's action and keys (`steps`), `send` (`send`, `payload`, `oauth`),
+//! `observe`, `exec`, `[steps.expect]` and `precondition` (`expect`), templates
+//! (`templates`), plain values (`values`) and what a step can send (`sizes`). Each
+//! imports the shared names (`prelude`), the [`Validator`] (`validator`) and the
+//! siblings it uses, never this file: no import cycle between them.
 
 mod exec;
 mod expect;
