@@ -133,6 +133,7 @@ pub mod report;
 pub mod route;
 pub mod runner;
 pub mod scenario;
+pub mod sender;
 pub mod signing;
 pub mod target;
 pub mod tls;

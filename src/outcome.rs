@@ -1,6 +1,6 @@
 //! The outcome of a run as data: the checks' results, their counts and verdict,
 //! answer times and connection figures. The engine ([`crate::runner`]) produces a
-//! [`RunReport`]; every report format ([`crate::report`]) reads one and knows nothing
+//! [`RunReport`]; every report format (in `report/`) reads one and knows nothing
 //! of how it was produced.
 
 use std::time::Duration;
@@ -348,6 +348,7 @@ mod tests {
             error: error.map(|class| TransportError {
                 class,
                 message: "no answer within 2s".into(),
+                certificate_required: false,
             }),
             started_at_ms: 1_767_225_600_000 + at_ms,
             duration: Duration::ZERO,

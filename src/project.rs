@@ -48,11 +48,11 @@ pub const TOP_KEYS: &[&str] = &[
 /// The keys of `[subscription]`.
 pub const SUBSCRIPTION_KEYS: &[&str] = &["events", "organizations"];
 /// The keys of `[reports]`: the report formats.
-pub const REPORT_FORMATS: &[&str] = &["json", "junit", "markdown", "tap", "html"];
+pub const REPORT_FORMATS: &[&str] = &crate::report::output::ReportFormat::NAMES;
 /// `[subscription.events]` value for every operation of a type.
 pub const EVERY_OPERATION: &str = "all";
 /// The longest `timeout` (the same bound as `--timeout`).
-pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
+pub use crate::wire::MAX_TIMEOUT;
 
 /// What a project file sets; `None`/empty where it is silent. Paths are resolved
 /// against the file's folder.
@@ -368,19 +368,22 @@ impl Reader<'_> {
     }
 
     fn timeout(&mut self, entry: Entry<'_>) -> Option<Duration> {
-        let text = self.string(entry, "a duration such as \"40s\"")?;
+        let spotnana = crate::wire::SPOTNANA_TIMEOUT_TEXT.as_str();
+        let max = humantime::format_duration(MAX_TIMEOUT);
+        let text = self.string(entry, &format!("a duration such as \"{spotnana}\""))?;
         let problem = match crate::units::parse_duration(text) {
-            Ok(d) if d.is_zero() => "is zero",
-            Ok(d) if d > MAX_TIMEOUT => "is longer than the 10m limit",
+            Ok(d) if d.is_zero() => "is zero".to_owned(),
+            Ok(d) if d > MAX_TIMEOUT => format!("is longer than the {max} limit"),
             Ok(d) => return Some(d),
-            Err(_) => "is not a duration",
+            Err(_) => "is not a duration".to_owned(),
         };
         self.problem(
             entry.1.span(),
             format!("timeout `{text}` {problem}"),
             "bad duration",
-            "write a duration above zero and at most 10m, e.g. timeout = \"40s\" (Spotnana's)"
-                .to_owned(),
+            format!(
+                "write a duration above zero and at most {max}, e.g. timeout = \"{spotnana}\" (Spotnana's)"
+            ),
         );
         None
     }
@@ -576,11 +579,7 @@ impl Reader<'_> {
         let mut headers = Vec::new();
         for (key, value) in in_order(table) {
             let name = key.get_ref().as_ref();
-            let token = !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-            if !token {
+            if !crate::wire::is_header_name(name) {
                 self.problem(
                     key.span(),
                     format!("`{name}` is not a valid HTTP header name"),

@@ -1,5 +1,6 @@
 //! The one command that replays exactly one check: `spotcheck run --endpoint URL
-//! --seed N --only ID` plus every flag that changes the bytes sent or the target.
+//! --seed N --only ID` plus every flag that changes the bytes sent or the target; for
+//! a check judged over the whole run, the run's own selection instead of `--only ID`.
 //!
 //! The signing secret is never part of it: it comes from the environment variable or
 //! the `--secret-file` the run used, which the command names but never reads. Nor is
@@ -33,6 +34,10 @@ pub struct Replay {
     pub oauth_token_url: Option<String>,
     /// The run's `--state-url` (set by [`Replay::push_url`]).
     pub state_url: Option<String>,
+    /// The run's selection (`--only`, `--skip`, `--tags`, `--shard`, `--no-builtin`) as
+    /// shell words, repeated only by the replay of a whole-run check: which checks run
+    /// decides which delivery fails first (see [`Replay::push_selection`]).
+    pub selection: Vec<String>,
 }
 
 /// The prefix of the variables holding `--endpoint`'s query values.
@@ -75,9 +80,12 @@ impl Replay {
         }
         words.push("--seed".into());
         words.push(seed.to_string());
-        if let Some(check_id) = only {
-            words.push("--only".into());
-            words.push(shell_quote(check_id));
+        match only {
+            Some(check_id) => {
+                words.push("--only".into());
+                words.push(shell_quote(check_id));
+            }
+            None => words.extend(self.selection.iter().cloned()),
         }
         let mut line = words.join(" ");
         for arg in &self.args {
@@ -91,6 +99,18 @@ impl Replay {
     pub fn push(&mut self, flag: &str, value: &str) {
         self.args.push(shell_quote(flag));
         self.args.push(shell_quote(value));
+    }
+
+    /// Adds a selection flag and its value (quoted here), repeated only when the whole
+    /// run is replayed.
+    pub fn push_selection(&mut self, flag: &str, value: &str) {
+        self.selection.push(shell_quote(flag));
+        self.selection.push(shell_quote(value));
+    }
+
+    /// Adds a selection flag without a value (`--no-builtin`).
+    pub fn push_selection_flag(&mut self, flag: &str) {
+        self.selection.push(shell_quote(flag));
     }
 
     /// Adds a flag without a value.

@@ -1,8 +1,12 @@
-//! A delivery's headers as they go on the wire: their names, the one order they are
+//! A delivery as it goes on the wire: how long Spotnana waits for its answer, its
+//! headers: what a header name may be, their names, the one order they are
 //! sent in, the names a custom header may not take, and the one way to look a header
 //! up. The delivery client (through `compose` and `delivery::request`) and the load
 //! client both write headers through [`for_each_delivery_header`], so a check and a
 //! load run send the same request shape.
+
+use std::sync::LazyLock;
+use std::time::Duration;
 
 use crate::signing::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 
@@ -14,6 +18,28 @@ pub const HEADER_TRACE_ID: &str = "X-B3-TraceId";
 pub const HEADER_SPAN_ID: &str = "X-B3-SpanId";
 /// The content type of every delivery.
 pub const JSON: &[u8] = b"application/json";
+
+/// How long Spotnana waits for one delivery's answer, connection set-up included:
+/// the default `--timeout` of every command and what the advice quotes.
+pub const SPOTNANA_TIMEOUT: Duration = Duration::from_secs(40);
+/// The longest per-delivery timeout accepted (`--timeout`, a project file's
+/// `timeout`): an enormous value would let a silent endpoint hold a run forever.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
+/// [`SPOTNANA_TIMEOUT`] as a flag takes it (`40s`): the flags' default value.
+pub static SPOTNANA_TIMEOUT_TEXT: LazyLock<String> =
+    LazyLock::new(|| humantime::format_duration(SPOTNANA_TIMEOUT).to_string());
+
+/// The characters besides ASCII letters and digits an HTTP header name may hold (a
+/// `token`, RFC 9110 5.6.2).
+pub const HEADER_NAME_PUNCTUATION: &str = "!#$%&'*+-.^_`|~";
+
+/// Whether `name` is a valid HTTP header name: a non-empty `token` (RFC 9110 5.1).
+pub fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || HEADER_NAME_PUNCTUATION.as_bytes().contains(&b))
+}
 
 /// Header names that neither `--header` nor a scenario's `header` may set (lowercase;
 /// compare with [`is_reserved`]). A custom header is sent after these and would
@@ -87,6 +113,7 @@ pub fn for_each_delivery_header<'a>(
 #[cfg(test)]
 mod tests {
     use super::{HEADER_SPAN_ID, HEADER_TRACE_ID, for_each_delivery_header, header, is_reserved};
+
     use crate::signing::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 
     #[test]

@@ -447,3 +447,114 @@ proptest! {
         }
     }
 }
+
+/// A user scenario `id` with `tags = ["mine"]` that expects `200` to one delivery.
+fn mine(id: &str) -> String {
+    format!(
+        "id = \"{id}\"\ntitle = \"{id}\"\nlevel = \"required\"\nwhy = \"Because.\"\n\
+         fix = \"Do it.\"\ntags = [\"mine\"]\n\n[[step]]\nsend = \"PNR_V3/BOOKING_CREATED\"\n\
+         expect = {{ status = 200 }}\n"
+    )
+}
+
+/// A check judged over the whole run (`retry.recovers-after-failure` retries the first
+/// delivery that failed) is replayed with the run's selection: `--only`, `--skip`,
+/// `--tags` and `--no-builtin` are in its repro (and not in a single check's), and the
+/// repro, run through a shell against the same receiver answering 500, retries the
+/// same first failed delivery (same check, same webhook id), not the one of a check
+/// the original run skipped.
+#[tokio::test]
+async fn whole_run_repro_keeps_the_selection_and_retries_the_same_delivery() {
+    let receiver = support::start(vec![Flaw::Status(500)]).await;
+    let dir = receiver.dir.path().to_path_buf();
+    let scenarios = dir.join("mine");
+    std::fs::create_dir(&scenarios).unwrap();
+    std::fs::write(scenarios.join("1-first.toml"), mine("mine.first")).unwrap();
+    std::fs::write(scenarios.join("2-second.toml"), mine("mine.second")).unwrap();
+    let secret_file = dir.join("secret.txt");
+    std::fs::write(&secret_file, SECRET).unwrap();
+    let url = receiver.running.webhook_url();
+    let ca = receiver.ca.display().to_string();
+    let first = dir.join("first.json");
+    let output = support::spotcheck(&[
+        "run",
+        "--endpoint",
+        &url,
+        "--ca-cert",
+        &ca,
+        "--secret-file",
+        secret_file.to_str().unwrap(),
+        "--no-builtin",
+        "--scenarios",
+        scenarios.to_str().unwrap(),
+        "--only",
+        "mine.*,retry.*",
+        "--skip",
+        "mine.first",
+        "--tags",
+        "mine,retry",
+        "--retry-time-scale",
+        "10000000",
+        "--seed",
+        "77",
+        "--color",
+        "never",
+        "--report",
+        &format!("json={}", first.display()),
+    ])
+    .await;
+    assert_eq!(output.code, Some(1), "{}", output.stdout);
+    let report = read_json(&first);
+    let retry = support::check(&report, "retry.recovers-after-failure").unwrap();
+    // A recommended check: a failure is a warning.
+    assert_eq!(retry["status"], "warn", "{}", retry["message"]);
+    let message = retry["message"].as_str().unwrap();
+    assert!(message.contains(" in mine.second got 500"), "{message}");
+    let repro = retry["repro"].as_str().expect("a failed check has a repro");
+    assert!(
+        repro.contains(
+            " --seed 77 --only 'mine.*,retry.*' --skip mine.first --tags mine,retry --no-builtin "
+        ),
+        "{repro}"
+    );
+    assert!(output.stdout.contains(&format!("  repro: {repro}\n")));
+    // A single check is selected by its id alone.
+    let single = support::check(&report, "mine.second").unwrap()["repro"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(single.contains(" --only mine.second "), "{single}");
+    assert!(
+        !single.contains("--skip") && !single.contains("--tags"),
+        "{single}"
+    );
+
+    let second = dir.join("second.json");
+    let line = format!(
+        "{} --color never --report {}",
+        with_binary(repro),
+        shell_quote(&format!("json={}", second.display()))
+    );
+    let replay = bash(&line, &[], &dir).await;
+    assert_eq!(
+        replay.status.code(),
+        Some(1),
+        "{}{}",
+        String::from_utf8_lossy(&replay.stdout),
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    let replayed = read_json(&second);
+    let ids: Vec<&str> = replayed["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["mine.second", "retry.recovers-after-failure"]);
+    let again = support::check(&replayed, "retry.recovers-after-failure").unwrap();
+    assert_eq!(
+        again["message"], retry["message"],
+        "the same first failed delivery"
+    );
+    receiver.running.shutdown().await;
+}

@@ -46,6 +46,7 @@ mod schema_variants;
 mod secrets;
 mod self_contained;
 mod send;
+mod sender_events;
 mod serve;
 mod shard_auto;
 mod sign_verify;

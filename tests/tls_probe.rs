@@ -32,7 +32,9 @@ async fn probe(url: &str, ca: Option<&TestCa>, timeout: Duration) -> (TlsReport,
         ca_cert_pem: ca.map(|ca| ca.pem.clone().into_bytes()),
         ..ProbeOptions::default()
     };
-    let report = tls_probe::probe(url, &options).await.expect("probe set-up");
+    let report = spotcheck::cli::tls::probe(url, &options)
+        .await
+        .expect("probe set-up");
     let checks = tls_probe::checks(&report);
     (report, checks)
 }
@@ -54,7 +56,7 @@ fn assert_statuses(report: &TlsReport, checks: &[CheckResult], expected: [Status
         got,
         expected,
         "\n{}",
-        tls_probe::render_text(report, checks)
+        spotcheck::report::tls::render_text(report, checks)
     );
 }
 
@@ -64,7 +66,7 @@ fn assert_text_snapshot(name: &str, report: &TlsReport, checks: &[CheckResult]) 
         (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
         (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[time]"),
     ]}, {
-        insta::assert_snapshot!(snapshot::name(module_path!(), name), tls_probe::render_text(report, checks));
+        insta::assert_snapshot!(snapshot::name(module_path!(), name), spotcheck::report::tls::render_text(report, checks));
     });
 }
 
@@ -567,14 +569,14 @@ async fn bad_urls_and_ca_files_are_setup_errors() {
         ("not a url", "`not a url` is not a valid URL"),
         ("ftp://127.0.0.1/", "`ftp://127.0.0.1/` has scheme `ftp`"),
     ] {
-        let err = tls_probe::probe(url, &options).await.unwrap_err();
+        let err = spotcheck::cli::tls::probe(url, &options).await.unwrap_err();
         assert!(err.message.starts_with(expected), "{}", err.message);
     }
     let options = ProbeOptions {
         ca_cert_pem: Some(b"not a certificate".to_vec()),
         ..ProbeOptions::default()
     };
-    let err = tls_probe::probe("https://127.0.0.1:1/", &options)
+    let err = spotcheck::cli::tls::probe("https://127.0.0.1:1/", &options)
         .await
         .unwrap_err();
     assert_eq!(

@@ -27,7 +27,9 @@ async fn probe(url: &str, ca: Option<&TestCa>, timeout: Duration) -> (TlsReport,
         ca_cert_pem: ca.map(|ca| ca.pem.clone().into_bytes()),
         ..ProbeOptions::default()
     };
-    let report = tls_probe::probe(url, &options).await.expect("probe set-up");
+    let report = spotcheck::cli::tls::probe(url, &options)
+        .await
+        .expect("probe set-up");
     let checks = tls_probe::checks(&report);
     (report, checks)
 }
@@ -49,7 +51,7 @@ fn statuses(report: &TlsReport, checks: &[CheckResult], expected: [Status; 3]) {
         got,
         expected,
         "\n{}",
-        tls_probe::render_text(report, checks)
+        spotcheck::report::tls::render_text(report, checks)
     );
 }
 
@@ -212,7 +214,7 @@ async fn null_and_anonymous_suites_fail_no_weak_ciphers() {
         message(&checks, "tls.forward-secrecy")
             .contains("TLS_DH_anon_WITH_AES_128_GCM_SHA256 (anonymous DH key exchange)")
     );
-    let text = tls_probe::render_text(&report, &checks);
+    let text = spotcheck::report::tls::render_text(&report, &checks);
     assert!(
         text.contains("    0x003B TLS_RSA_WITH_NULL_SHA256                      RSA, NULL; weak: NULL cipher: no encryption"),
         "{text}"

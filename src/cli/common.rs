@@ -69,6 +69,17 @@ impl SecretArgs {
         }
     }
 
+    /// The one rule every command that delivers follows: a partner's endpoint needs
+    /// the partner's secret (required); the built-in reference receiver takes any, so
+    /// without an endpoint the secret is optional (`None`: the command draws one).
+    pub fn for_target(&self, has_endpoint: bool) -> Result<Option<Secret>, SetupError> {
+        if has_endpoint {
+            self.require().map(Some)
+        } else {
+            self.load()
+        }
+    }
+
     /// Loads the secret, which must be present.
     pub fn require(&self) -> Result<Secret, SetupError> {
         self.load()?.ok_or_else(|| {
@@ -141,7 +152,7 @@ pub struct TargetArgs {
     #[arg(long = "header", value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
     /// Per-delivery timeout, connection set-up included (Spotnana uses 40 s).
-    #[arg(long, value_name = "DURATION", default_value = "40s", value_parser = parse_timeout)]
+    #[arg(long, value_name = "DURATION", default_value = crate::wire::SPOTNANA_TIMEOUT_TEXT.as_str(), value_parser = parse_timeout)]
     pub timeout: Duration,
     /// Client certificate for mutual TLS.
     #[command(flatten)]
@@ -170,21 +181,23 @@ impl TargetArgs {
 }
 
 /// The longest `--timeout` accepted (see docs/limits.md).
-pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
+pub use crate::wire::MAX_TIMEOUT;
 
 /// Parses a per-delivery `--timeout`: a duration above zero and at most 10 minutes.
 /// Zero would fail every delivery before it is sent; an enormous value would let a
 /// silent endpoint hold the run forever.
 pub fn parse_timeout(text: &str) -> Result<Duration, String> {
     let duration = parse_duration(text)?;
+    let spotnana = crate::wire::SPOTNANA_TIMEOUT_TEXT.as_str();
     if duration.is_zero() {
         return Err(format!(
-            "`{text}` is zero; give the endpoint time to answer, e.g. 40s (Spotnana's timeout)"
+            "`{text}` is zero; give the endpoint time to answer, e.g. {spotnana} (Spotnana's timeout)"
         ));
     }
     if duration > MAX_TIMEOUT {
         return Err(format!(
-            "`{text}` is longer than the 10m limit; Spotnana waits 40s, so e.g. 40s"
+            "`{text}` is longer than the {} limit; Spotnana waits {spotnana}, so e.g. {spotnana}",
+            humantime::format_duration(MAX_TIMEOUT)
         ));
     }
     Ok(duration)
@@ -249,26 +262,29 @@ pub fn state_header_reference(name: &str) -> String {
     format!("\"{name}: $SPOTCHECK_STATE_HEADER_{variable}\"")
 }
 
+/// The one reading of a `Name: value` argument (`--header`, `--state-header`): name
+/// and value split at the first `:`, each trimmed; `None` without a `:`. Whether the
+/// name is a header name is checked by [`parse_headers`].
+pub fn split_header(item: &str) -> Option<(&str, &str)> {
+    let (name, value) = item.split_once(':')?;
+    Some((name.trim(), value.trim()))
+}
+
 /// Parses `Name: value` arguments of `flag`; a malformed one is shown cut short (it
 /// may hold a credential).
 fn parse_header_flag(flag: &str, raw: &[String]) -> Result<Vec<(String, String)>, SetupError> {
     raw.iter()
         .map(|item| {
-            let (name, value) = item.split_once(':').ok_or_else(|| {
+            let (name, value) = split_header(item).ok_or_else(|| {
                 SetupError::new(format!("{flag} `{}` has no `:`", redact_header_arg(item)))
                     .with_hint(format!("write {flag} 'Name: value'"))
             })?;
-            let name = name.trim();
-            if name.is_empty()
-                || !name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-            {
+            if !crate::wire::is_header_name(name) {
                 return Err(SetupError::new(format!(
                     "{flag} name `{name}` is not a valid HTTP header name"
                 )));
             }
-            Ok((name.to_owned(), value.trim().to_owned()))
+            Ok((name.to_owned(), value.to_owned()))
         })
         .collect()
 }

@@ -1,9 +1,9 @@
 //! `spotcheck completions SHELL` and `spotcheck man`: generated from the CLI definition,
-//! so they cannot drift from the flags.
+//! so they cannot drift from the flags. The definition is handed in by `cli/mod.rs`
+//! (which declares these commands), so this file does not import its parent back.
 
-use clap::{Args, CommandFactory};
+use clap::Args;
 
-use super::Cli;
 use crate::error::SetupError;
 
 /// Options of `spotcheck completions`.
@@ -17,8 +17,7 @@ pub struct CompletionsArgs {
 /// Prints the completion script for a shell.
 ///
 /// Example: `spotcheck completions bash > /etc/bash_completion.d/spotcheck`.
-pub async fn run(args: CompletionsArgs) -> Result<u8, SetupError> {
-    let mut command = Cli::command();
+pub async fn run(args: CompletionsArgs, mut command: clap::Command) -> Result<u8, SetupError> {
     clap_complete::generate(
         args.shell,
         &mut command,
@@ -35,8 +34,8 @@ pub struct ManArgs {}
 /// Prints the man page (roff).
 ///
 /// Example: `spotcheck man > spotcheck.1 && man ./spotcheck.1`.
-pub async fn run_man(_args: ManArgs) -> Result<u8, SetupError> {
-    let page = clap_mangen::Man::new(Cli::command());
+pub async fn run_man(_args: ManArgs, command: clap::Command) -> Result<u8, SetupError> {
+    let page = clap_mangen::Man::new(command);
     let mut out = Vec::new();
     page.render(&mut out)
         .map_err(|err| SetupError::new(format!("cannot render the man page: {err}")))?;

@@ -25,7 +25,10 @@ pub fn url(url: Option<&str>) {
 pub fn headers(raw: &[String]) {
     // A malformed item (no `:`) is refused before anything is sent; its error shows
     // only its first characters.
-    for (_, value) in raw.iter().filter_map(|item| item.split_once(':')) {
+    for (_, value) in raw
+        .iter()
+        .filter_map(|item| super::common::split_header(item))
+    {
         crate::redact::register(value);
     }
 }

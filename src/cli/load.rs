@@ -11,22 +11,19 @@ use hyper::header::{HeaderName, HeaderValue};
 use super::common::{FormatArgs, SecretArgs, TargetArgs, parse_duration, parse_headers};
 use crate::delivery::request::check_custom_headers;
 use crate::error::{SetupError, exit};
-use crate::event::{EventKind, EventType, random};
-use crate::load::profile::Profile;
-use crate::load::ramp::{self, RampOptions, RampReport};
-use crate::load::report::RunInfo;
-use crate::load::{
-    self, Connector, Live, LoadOptions, LoadReport, RequestPlan, Stop, Templates, WeightedKind,
-    report_merge,
+use crate::event::random;
+use crate::load::engine::{self, LoadError, LoadRun, LoadSink, Ready};
+use crate::load::mix::{self, MixError};
+pub use crate::load::plan::{
+    DEFAULT_CONCURRENCY, DEFAULT_DURATION, DEFAULT_MAX_RATE, DEFAULT_P99_BUDGET,
+    DEFAULT_START_RATE, DEFAULT_STEP, MAX_CONCURRENCY,
 };
-use crate::signing::Secret;
-
-/// Default number of connections.
-pub const DEFAULT_CONCURRENCY: usize = 32;
-/// Most connections allowed.
-pub const MAX_CONCURRENCY: usize = 4096;
-/// Default run length when neither --duration nor --requests is given.
-pub const DEFAULT_DURATION: Duration = Duration::from_secs(10);
+use crate::load::plan::{LoadPlan, Shape};
+use crate::load::profile::Profile;
+use crate::load::ramp::{RampOptions, RampReport, Step};
+use crate::load::{Live, LoadReport, Stop, WeightedKind, report_merge};
+use crate::report::load as text;
+use crate::report::progress::Progress;
 
 /// Options of `spotcheck load`.
 #[derive(Debug, Args)]
@@ -148,15 +145,6 @@ pub fn parse_rate(text: &str) -> Result<f64, String> {
     }
 }
 
-/// Default p99 budget of `--find-max`: Spotnana's fast-acknowledgement threshold.
-pub const DEFAULT_P99_BUDGET: Duration = Duration::from_secs(1);
-/// Default step length of `--find-max`.
-pub const DEFAULT_STEP: Duration = Duration::from_secs(5);
-/// Default first rate of `--find-max`.
-pub const DEFAULT_START_RATE: f64 = 50.0;
-/// Default highest rate of `--find-max`.
-pub const DEFAULT_MAX_RATE: f64 = 10_000.0;
-
 /// Parses a share from 0 to 1.
 pub fn parse_ratio(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
@@ -165,48 +153,13 @@ pub fn parse_ratio(text: &str) -> Result<f64, String> {
     }
 }
 
-/// Parses the `--events` mix.
+/// Parses the `--events` mix (the grammar is the load layer's; the wording is here).
 pub fn parse_mix(text: &str) -> Result<Vec<WeightedKind>, SetupError> {
-    let mut mix = Vec::new();
-    for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let (name, weight) = match item.split_once('=') {
-            Some((name, weight)) => {
-                let weight: u32 = weight
-                    .trim()
-                    .parse()
-                    .ok()
-                    .filter(|w| (1..=1000).contains(w))
-                    .ok_or_else(|| {
-                        SetupError::new(format!(
-                            "--events: the weight in `{item}` is not a whole number from 1 to 1000"
-                        ))
-                    })?;
-                (name.trim(), weight)
-            }
-            None => (item, 1),
-        };
-        if name.contains('/') {
-            let kind: EventKind = name.parse().map_err(|err: crate::event::UnknownEvent| {
-                SetupError::new(format!("--events: {err}"))
-            })?;
-            mix.push(WeightedKind { kind, weight });
-        } else {
-            let event_type: EventType =
-                name.parse().map_err(|err: crate::event::UnknownEvent| {
-                    SetupError::new(format!("--events: {err}"))
-                })?;
-            mix.extend(
-                EventKind::all_of(&[event_type])
-                    .into_iter()
-                    .map(|kind| WeightedKind { kind, weight }),
-            );
-        }
-    }
-    if mix.is_empty() {
-        return Err(SetupError::new("--events names no event")
-            .with_hint("e.g. --events PNR_V3/BOOKING_TICKETED=3,TRIP"));
-    }
-    Ok(mix)
+    mix::parse(text).map_err(|err| match err {
+        MixError::Empty => SetupError::new("--events names no event")
+            .with_hint("e.g. --events PNR_V3/BOOKING_TICKETED=3,TRIP"),
+        err => SetupError::new(format!("--events: {err}")),
+    })
 }
 
 /// Where the reports go.
@@ -251,13 +204,28 @@ fn write_report(path: &std::path::Path, text: &str) -> Result<(), SetupError> {
     Ok(())
 }
 
-/// Runs `spotcheck load` (or `spotcheck load merge`).
+/// Runs `spotcheck load` (or `spotcheck load merge`): builds the plan from the
+/// flags, lets the engine carry it out while this sink announces it and draws the
+/// progress, then prints the summary, writes the reports and picks the exit code.
 pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
     if let Some(LoadAction::Merge(merge)) = args.action {
         return run_merge(merge);
     }
     // The HTML charts are of one run over time; a --find-max search is many runs.
     let paths = report_paths(&args.report, !args.find_max)?;
+    let plan = plan(&args, &paths)?;
+    let mut sink = Front {
+        progress: None,
+        quiet: args.quiet,
+    };
+    match engine::run(plan, &mut sink).await? {
+        LoadRun::Fixed(report) => finish(&report, &paths),
+        LoadRun::FindMax(report) => find_max_finish(&report, &paths),
+    }
+}
+
+/// The plan of `spotcheck load` from its flags.
+fn plan(args: &LoadArgs, paths: &ReportPaths) -> Result<LoadPlan, SetupError> {
     let profile = args.profile.unwrap_or_default();
     let mix = match &args.events {
         Some(text) => parse_mix(text)?,
@@ -265,7 +233,7 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
     };
     let custom = parse_headers(&args.target.headers)?;
     check_custom_headers(&custom)?;
-    let custom = custom
+    let headers = custom
         .into_iter()
         .map(|(name, value)| {
             let name = HeaderName::from_bytes(name.as_bytes())
@@ -284,159 +252,141 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
         (Some(seed), None) => seed,
         (None, _) => random::fresh_seed(),
     };
-
     // The partner's endpoint needs the partner's secret; the reference receiver
-    // takes any, so one is made up when none is given.
+    // takes any (the engine makes one up when none is given).
     let secret = if args.target.endpoint.is_some() {
-        args.secret.require()?
+        Some(args.secret.require()?)
     } else {
-        match args.secret.load()? {
-            Some(secret) => secret,
-            None => Secret::generate(&mut random::rng_for(seed, "load-secret")),
-        }
+        args.secret.load()?
     };
-    let reference = crate::receiver::ReceiverConfig {
-        secrets: vec![secret.clone()],
-        // Room for bursts: the receiver acknowledges first and processes later.
-        queue_capacity: 65_536,
-        ..crate::receiver::ReceiverConfig::default()
-    };
-    let mut destination = crate::target::Target::build(args.target.spec(reference)?).await?;
-    let endpoint = destination.endpoint().to_owned();
-    if destination.receiver().is_some() {
-        outln!(
-            "no --endpoint: loading the built-in reference receiver at {endpoint} (in this process, sharing its CPU)"
-        );
-    }
-    let target = destination.load_connector().await?;
-    let receiver = destination.take_receiver();
-    if target.plain {
-        outln!(
-            "note: {endpoint} is plain http://; Spotnana delivers only over HTTPS (TLS 1.2+), so this measures a local test setup"
-        );
-    }
-    let templates = Templates::build_spread(&mix, args.format.envelope, seed, profile.spread());
-    let mean_body_bytes = templates.mean_body_bytes();
-    let mut plan = RequestPlan::new(
-        target.path.clone(),
-        target.host.clone(),
-        &secret,
-        args.format.signature_format,
-        templates,
-        custom,
-    );
-    plan.redeliver_ratio = args.redeliver_ratio.unwrap_or(0.0);
-    let events: Vec<String> = mix
-        .iter()
-        .map(|m| format!("{}={}", m.kind, m.weight))
-        .collect();
-    let profile_name = args.profile.map(|p| p.to_string());
-    if args.find_max {
-        let options = RampOptions {
+    let concurrency = args.concurrency as usize;
+    let shape = if args.find_max {
+        Shape::FindMax(RampOptions {
             start_rate: args.rate.unwrap_or(DEFAULT_START_RATE),
             max_rate: args.max_rate.unwrap_or(DEFAULT_MAX_RATE),
             step: args.step.unwrap_or(DEFAULT_STEP),
             p99_budget: args.p99_budget.unwrap_or(DEFAULT_P99_BUDGET),
             expect_peak: args.expect_peak,
-            concurrency: args.concurrency as usize,
+            concurrency,
             timeout: args.target.timeout,
             seed,
-        };
-        return find_max(options, target, plan, endpoint, events, profile_name, paths).await;
-    }
-    let stop = match (args.requests, args.duration) {
-        (Some(n), _) => Stop::Requests(n),
-        (None, Some(d)) => Stop::Duration(d),
-        (None, None) => Stop::Duration(DEFAULT_DURATION),
-    };
-    let options = LoadOptions {
-        concurrency: args.concurrency as usize,
-        rate: args.rate,
-        stop,
-        timeout: args.target.timeout,
-        seed,
-    };
-    let model = match args.rate {
-        Some(rate) => format!(
-            "open model, {rate} req/s, at most {} in flight",
-            options.concurrency
-        ),
-        None => format!("closed model, concurrency {}", options.concurrency),
-    };
-    let what = match stop {
-        Stop::Requests(n) => format!("{n} requests"),
-        Stop::Duration(d) => humantime::format_duration(d).to_string(),
-    };
-    outln!(
-        "load: {what} to {endpoint} ({model}), {} event kinds, mean body {mean_body_bytes} bytes, seed {seed}",
-        mix.len()
-    );
-
-    // Live figures are recorded only when there is a progress bar or a chart to show
-    // them.
-    let live = if paths.html.is_some() {
-        Some(Arc::new(Live::with_series()))
+        })
     } else {
-        (!args.quiet).then(|| Arc::new(Live::default()))
+        Shape::Fixed {
+            concurrency,
+            rate: args.rate,
+            stop: match (args.requests, args.duration) {
+                (Some(n), _) => Stop::Requests(n),
+                (None, Some(d)) => Stop::Duration(d),
+                (None, None) => Stop::Duration(DEFAULT_DURATION),
+            },
+        }
     };
-    let progress = live
-        .clone()
-        .filter(|_| !args.quiet)
-        .map(|live| progress::start(live, stop));
-    let outcome = load::run(&options, Arc::new(target), Arc::new(plan), live.clone()).await;
-    if let Some(progress) = progress {
-        progress.finish().await;
-    }
-
-    let info = RunInfo {
-        endpoint,
-        concurrency: options.concurrency,
-        rate: args.rate,
+    Ok(LoadPlan {
+        target: args
+            .target
+            .spec(crate::receiver::ReceiverConfig::default())?,
+        secret,
+        mix,
+        profile: args.profile,
+        envelope: args.format.envelope,
+        signature_format: args.format.signature_format,
+        headers,
+        redeliver_ratio: args.redeliver_ratio,
         seed,
-        events,
-        mean_body_bytes,
-        profile: profile_name,
-        redeliver: args.redeliver_ratio.is_some(),
-    };
-    let mut report = LoadReport::new(&info, &outcome);
-    report.timeline = live.and_then(|live| live.timeline(outcome.elapsed));
-    if let Some(receiver) = receiver {
-        report.receiver = Some(settled_stats(&receiver).await);
-        receiver.shutdown().await;
-    }
-    if args.verbose {
-        report.peak_rss_kib = load::peak_rss_kib();
-    }
-    finish(&report, &paths)
+        timeout: args.target.timeout,
+        shape,
+        series: paths.html.is_some(),
+        live: !args.quiet,
+        peak_memory: args.verbose,
+    })
 }
 
-/// Runs `spotcheck load --find-max`: prints each step as it ends, then the
-/// sustainable rate and, with --expect-peak, the verdict.
-async fn find_max(
-    options: RampOptions,
-    target: Connector,
-    plan: RequestPlan,
-    endpoint: String,
-    events: Vec<String>,
-    profile: Option<String>,
-    paths: ReportPaths,
-) -> Result<u8, SetupError> {
-    outln!(
-        "load --find-max: {endpoint}, from {} req/s up to {} req/s, steps of {}, p99 budget {}, at most {} connections",
-        options.start_rate,
-        options.max_rate,
-        humantime::format_duration(options.step),
-        humantime::format_duration(options.p99_budget),
-        options.concurrency
-    );
-    let outcome = ramp::find_max(&options, Arc::new(target), Arc::new(plan), |step| {
-        outln!("{}", RampReport::step_line(step));
-    })
-    .await;
-    let report = RampReport::new(outcome, &options, endpoint, events, profile);
-    out!("{}", report.render_text());
+/// The terminal side of a load: the announcement, the progress bar, each search step.
+struct Front {
+    progress: Option<Progress>,
+    quiet: bool,
+}
+
+impl LoadSink for Front {
+    fn ready(&mut self, ready: &Ready<'_>) {
+        let endpoint = ready.endpoint;
+        if ready.reference {
+            outln!(
+                "no --endpoint: loading the built-in reference receiver at {endpoint} (in this process, sharing its CPU)"
+            );
+        }
+        if ready.plain {
+            outln!(
+                "note: {endpoint} is plain http://; Spotnana delivers only over HTTPS (TLS 1.2+), so this measures a local test setup"
+            );
+        }
+        match ready.shape {
+            Shape::FindMax(options) => outln!(
+                "load --find-max: {endpoint}, from {} req/s up to {} req/s, steps of {}, p99 budget {}, at most {} connections",
+                options.start_rate,
+                options.max_rate,
+                humantime::format_duration(options.step),
+                humantime::format_duration(options.p99_budget),
+                options.concurrency
+            ),
+            Shape::Fixed {
+                concurrency,
+                rate,
+                stop,
+            } => {
+                let model = match rate {
+                    Some(rate) => {
+                        format!("open model, {rate} req/s, at most {concurrency} in flight")
+                    }
+                    None => format!("closed model, concurrency {concurrency}"),
+                };
+                let what = match stop {
+                    Stop::Requests(n) => format!("{n} requests"),
+                    Stop::Duration(d) => humantime::format_duration(*d).to_string(),
+                };
+                outln!(
+                    "load: {what} to {endpoint} ({model}), {} event kinds, mean body {} bytes, seed {}",
+                    ready.mix.len(),
+                    ready.mean_body_bytes,
+                    ready.seed
+                );
+            }
+        }
+    }
+
+    fn started(&mut self, live: Option<&Arc<Live>>, stop: Stop) {
+        if let Some(live) = live.filter(|_| !self.quiet) {
+            self.progress = Some(Progress::load(live.clone(), stop));
+        }
+    }
+
+    fn stopped(&mut self) {
+        if let Some(progress) = self.progress.take() {
+            progress.finish();
+        }
+    }
+
+    fn step(&mut self, step: &Step) {
+        outln!("{}", text::step_line(step));
+    }
+}
+
+impl From<LoadError> for SetupError {
+    fn from(err: LoadError) -> SetupError {
+        match err {
+            LoadError::Target(err) => err.into(),
+            LoadError::Connector(err) => err.into(),
+        }
+    }
+}
+
+/// Ends `spotcheck load --find-max`: the sustainable rate and, with --expect-peak, the
+/// verdict; the JSON report; the exit code.
+fn find_max_finish(report: &RampReport, paths: &ReportPaths) -> Result<u8, SetupError> {
+    out!("{}", text::render_ramp(report));
     if let Some(path) = &paths.json {
-        let json = serde_json::to_string_pretty(&report).unwrap_or_else(|_| "{}".to_owned());
+        let json = serde_json::to_string_pretty(report).unwrap_or_else(|_| "{}".to_owned());
         write_report(path, &json)?;
     }
     if report.unreachable {
@@ -456,12 +406,12 @@ async fn find_max(
 
 /// Prints the summary, writes the reports and gives the exit code.
 fn finish(report: &LoadReport, paths: &ReportPaths) -> Result<u8, SetupError> {
-    out!("{}", report.render_text());
+    out!("{}", text::render_text(report));
     if let Some(path) = &paths.json {
         write_report(path, &report.to_json())?;
     }
     if let Some(path) = &paths.html {
-        write_report(path, &load::html::render(report))?;
+        write_report(path, &crate::report::load_html::render(report))?;
     }
     Ok(if report.requests > 0 && report.ok == report.requests {
         exit::CONFORMANT
@@ -502,85 +452,4 @@ fn run_merge(args: MergeArgs) -> Result<u8, SetupError> {
 fn merge_error(err: report_merge::MergeError) -> SetupError {
     SetupError::new(err.to_string())
         .with_hint("merge reports written by `spotcheck load --report json=PATH`, one per run")
-}
-
-/// The receiver's counters once its background processing has caught up (or after 2 s).
-async fn settled_stats(
-    receiver: &crate::receiver::RunningReceiver,
-) -> crate::receiver::ReceiverStats {
-    let give_up = tokio::time::Instant::now() + Duration::from_secs(2);
-    loop {
-        let stats = receiver.stats();
-        if stats.processed + stats.duplicates >= stats.accepted
-            || tokio::time::Instant::now() >= give_up
-        {
-            return stats;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-mod progress {
-    //! The progress bar: live rate and the p99 of the last interval, on stderr
-    //! (hidden when stderr is not a terminal).
-
-    use std::sync::Arc;
-    use std::time::Duration;
-
-    use indicatif::{ProgressBar, ProgressStyle};
-    use tokio::sync::oneshot;
-    use tokio::task::JoinHandle;
-    use tokio::time::Instant;
-
-    use crate::load::{Live, Stop, live_rate};
-
-    /// A running progress display.
-    pub struct Progress {
-        stop: oneshot::Sender<()>,
-        task: JoinHandle<()>,
-    }
-
-    /// Starts drawing.
-    pub fn start(live: Arc<Live>, stop: Stop) -> Progress {
-        let (len, template) = match stop {
-            Stop::Requests(n) => (n, "{bar:30} {pos}/{len} requests  {msg}"),
-            Stop::Duration(d) => (d.as_millis() as u64, "{bar:30} {elapsed}  {msg}"),
-        };
-        let bar = ProgressBar::new(len);
-        if let Ok(style) = ProgressStyle::with_template(template) {
-            bar.set_style(style);
-        }
-        let (tx, mut rx) = oneshot::channel();
-        let task = tokio::spawn(async move {
-            let start = Instant::now();
-            let mut p99 = None;
-            loop {
-                tokio::select! {
-                    _ = &mut rx => break,
-                    _ = tokio::time::sleep(Duration::from_millis(250)) => {}
-                }
-                match stop {
-                    Stop::Requests(_) => bar.set_position(live.completed()),
-                    Stop::Duration(_) => bar.set_position(start.elapsed().as_millis() as u64),
-                }
-                if let Some(latest) = live.take_p99_ms() {
-                    p99 = Some(latest);
-                }
-                let p99 = p99
-                    .map(|p| format!("{p:.1} ms"))
-                    .unwrap_or_else(|| "-".into());
-                bar.set_message(format!("{:.0} req/s  p99 {p99}", live_rate(&live, start)));
-            }
-            bar.finish_and_clear();
-        });
-        Progress { stop: tx, task }
-    }
-
-    impl Progress {
-        /// Stops and clears the bar.
-        pub async fn finish(self) {
-            let _ = self.stop.send(());
-            let _ = self.task.await;
-        }
-    }
 }

@@ -127,8 +127,12 @@ pub fn main() -> u8 {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Run(args) => run::run(*args).await,
-            Command::Completions(args) => completions::run(args).await,
-            Command::Man(args) => completions::run_man(args).await,
+            Command::Completions(args) => {
+                completions::run(args, <Cli as clap::CommandFactory>::command()).await
+            }
+            Command::Man(args) => {
+                completions::run_man(args, <Cli as clap::CommandFactory>::command()).await
+            }
             Command::Send(args) => send::run(args).await,
             Command::Serve(args) => serve::run(*args).await,
             Command::Redeliver(args) => redeliver::run(args).await,

@@ -83,18 +83,21 @@ pub fn verdict_line(verdict: &DeliveryVerdict) -> String {
             cause,
         } => {
             let advice = match cause {
-                Some(TransportCause::TooSlow) => {
-                    "; Spotnana waits 40 s per attempt: answer 200 at once and process later"
-                }
+                Some(TransportCause::TooSlow) => format!(
+                    "; Spotnana waits {} s per attempt: answer 200 at once and process later",
+                    crate::wire::SPOTNANA_TIMEOUT.as_secs()
+                ),
                 Some(TransportCause::ClientCertificateRequired) => {
                     "; the endpoint requires a client certificate (mutual TLS): \
                      pass --client-cert and --client-key"
+                        .to_owned()
                 }
                 Some(TransportCause::Tls) => {
                     "; Spotnana needs a certificate that verifies and TLS 1.2 or newer \
                      (pass --ca-cert for a private CA)"
+                        .to_owned()
                 }
-                None => "",
+                None => String::new(),
             };
             format!(
                 "FAILED: {}: {message}; Spotnana would retry this delivery{advice}",

@@ -8,18 +8,17 @@ use std::time::Duration;
 use clap::Args;
 
 use super::common::{SecretArgs, parse_headers, parse_timeout};
-use super::printout::{render_response, verdict_line};
+use super::stop::Interrupt;
+use super::timeline::Printout;
+use crate::delivery::RetryPolicy;
 use crate::delivery::destination;
 use crate::delivery::exchange::escape_controls;
 use crate::delivery::park::{self, ParkError};
-use crate::delivery::request::{check_custom_headers, signed_attempt};
+use crate::delivery::request::check_custom_headers;
 use crate::delivery::retry::{RetryMessage, parse_time_scale};
-use crate::delivery::verdict::DeliveryVerdict;
-use crate::delivery::{Client, RetryPolicy};
 use crate::error::{SetupError, exit};
-use crate::event::random;
-use crate::signing::{Secret, unix_now};
-use crate::target::{Target, TargetSpec};
+use crate::sender::{Mode, RedeliverPlan};
+use crate::target::TargetSpec;
 
 /// Options of `spotcheck redeliver`.
 #[derive(Debug, Args)]
@@ -39,7 +38,7 @@ pub struct RedeliverArgs {
     #[arg(long = "header", value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
     /// Per-delivery timeout, connection set-up included (Spotnana uses 40 s).
-    #[arg(long, value_name = "DURATION", default_value = "40s", value_parser = parse_timeout)]
+    #[arg(long, value_name = "DURATION", default_value = crate::wire::SPOTNANA_TIMEOUT_TEXT.as_str(), value_parser = parse_timeout)]
     pub timeout: Duration,
     /// Client certificate for mutual TLS.
     #[command(flatten)]
@@ -103,77 +102,51 @@ pub async fn run(args: RedeliverArgs) -> Result<u8, SetupError> {
             escape_controls(endpoint)
         );
     }
-    let (secret, client) = client(&args, &destination.endpoint).await?;
-    let mut rng = random::rng(random::fresh_seed());
-    let policy = RetryPolicy::default();
-    // With --retry, a stop (Ctrl-C, SIGTERM, SIGHUP) parks the message being retried.
-    let stop = args.retry.then(super::stop::StopSignals::listen);
-    let mut all_delivered = destination.refused.is_empty();
-    for (path, message) in &messages {
-        outln!(
-            "{}: webhook id {} → POST {}",
-            path.display(),
-            message.webhook_id,
-            message.endpoint
-        );
-        if let Some(stop) = &stop {
-            let code = super::timeline::retry_and_print(
-                &client,
-                &secret,
-                message,
-                &super::timeline::RetryPrintOptions {
-                    policy: &policy,
-                    time_scale: args.time_scale,
-                    park_dir: &args.park_dir,
-                    stop,
-                },
-                &mut rng,
-            )
-            .await?;
-            if stop.received().is_some() {
-                return Ok(code);
-            }
-            all_delivered &= code == exit::CONFORMANT;
-            continue;
-        }
-        let attempt = signed_attempt(
-            &message.endpoint,
-            &[&secret],
-            &message.webhook_id,
-            unix_now(),
-            message.body.clone(),
-            message.format,
-            &message.custom_headers,
-            &mut rng,
-        );
-        let exchange = client.send(&attempt).await;
-        let verdict = DeliveryVerdict::of(&exchange);
-        out!("{}", render_response(&exchange));
-        outln!("{}", verdict_line(&verdict));
-        all_delivered &= verdict.delivered();
-    }
-    Ok(if all_delivered {
-        exit::CONFORMANT
-    } else {
-        exit::NOT_CONFORMANT
-    })
-}
-
-/// The secret every message is signed with and the client that sends them (trust
-/// store, client identity, timeout), set up by [`Target`] for the run's one
-/// destination like every other command's.
-async fn client(args: &RedeliverArgs, endpoint: &str) -> Result<(Secret, Client), SetupError> {
     let secret = args.secret.require()?;
-    let target = Target::build(TargetSpec {
-        endpoint: Some(endpoint.to_owned()),
+    let spec = TargetSpec {
+        endpoint: Some(destination.endpoint.clone()),
         ca_cert: args.ca_cert.clone(),
         client_cert: args.client_cert.files()?,
         routes: args.route.routes()?,
         ..TargetSpec::default()
-    })
-    .await?;
-    let client = Client::new(&target.client_options(args.timeout))?;
-    Ok((secret, client))
+    };
+    let mode = if args.retry {
+        Mode::Retry {
+            policy: RetryPolicy::default(),
+            time_scale: args.time_scale,
+            park_dir: args.park_dir.clone(),
+        }
+    } else {
+        Mode::Once
+    };
+    let plan = RedeliverPlan {
+        spec,
+        timeout: args.timeout,
+        secret,
+        messages,
+        mode,
+    };
+    // With --retry, a stop (Ctrl-C, SIGTERM, SIGHUP) parks the message being retried
+    // and ends the command.
+    let interrupt = args.retry.then(Interrupt::listen);
+    let cancel = interrupt
+        .as_ref()
+        .map_or_else(|| crate::runner::Cancel::new().1, |i| i.cancel.clone());
+    let outcome =
+        crate::sender::redeliver(plan, &mut Printout { send_seed: None }, &cancel).await?;
+    if let Some(stopped) = outcome.messages.iter().find(|m| m.interrupted()) {
+        return Ok(super::timeline::exit_code(
+            stopped,
+            interrupt.as_ref().map(|i| &i.signals),
+        ));
+    }
+    Ok(
+        if destination.refused.is_empty() && outcome.all_delivered() {
+            exit::CONFORMANT
+        } else {
+            exit::NOT_CONFORMANT
+        },
+    )
 }
 
 /// A parked file's problem in this front's words: the flags that fix it named

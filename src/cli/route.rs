@@ -48,16 +48,23 @@ impl RouteArgs {
     /// (which never carries credentials: refused) and `--no-proxy`. The proxy
     /// variables are not flags: the command is pasted where they are set.
     pub fn replay_into(&self, replay: &mut crate::replay::Replay) {
-        for value in &self.resolve {
+        // Without `..`: a new route flag does not compile until it is replayed here.
+        let RouteArgs {
+            resolve,
+            connect_to,
+            proxy,
+            no_proxy,
+        } = self;
+        for value in resolve {
             replay.push("--resolve", value);
         }
-        for value in &self.connect_to {
+        for value in connect_to {
             replay.push("--connect-to", value);
         }
-        if let Some(proxy) = &self.proxy {
+        if let Some(proxy) = proxy {
             replay.push("--proxy", proxy);
         }
-        if self.no_proxy {
+        if *no_proxy {
             replay.push_flag("--no-proxy");
         }
     }

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::common::{FormatArgs, SecretArgs, TargetArgs};
-use super::stop::{StopSignal, StopSignals};
+use super::stop::{Interrupt, StopSignal, StopSignals};
 use crate::error::{SetupError, exit};
 use crate::event::{EnvelopeStyle, Subscription};
 use crate::outcome::RunVerdict;
@@ -21,7 +21,7 @@ use crate::report::output::ReportTarget;
 use crate::report::progress::Progress;
 use crate::report::terminal::{self, TerminalOptions};
 use crate::runner::filter::CheckFilter;
-use crate::runner::{self, Cancel, Interruption, RunEvent, RunOptions, RunPlan, RunSink};
+use crate::runner::{self, Interruption, RunEvent, RunOptions, RunPlan, RunSink};
 use crate::scenario::Scenario;
 use crate::signing::SignatureFormat;
 
@@ -161,10 +161,7 @@ pub async fn run(mut args: RunArgs) -> Result<u8, SetupError> {
         .iter()
         .map(|r| ReportTarget::parse(r))
         .collect::<Result<Vec<_>, _>>()?;
-    let secret = match &args.target.endpoint {
-        Some(_) => Some(args.secret.require()?),
-        None => args.secret.load()?,
-    };
+    let secret = args.secret.for_target(args.target.endpoint.is_some())?;
     let terminal = TerminalOptions {
         color: terminal::use_color(&args.color),
         verbose: args.verbose,
@@ -238,7 +235,7 @@ pub async fn run(mut args: RunArgs) -> Result<u8, SetupError> {
     let mut report = runner::run(plan, &mut front, &interrupt.cancel)
         .await
         .map_err(SetupError::from)?;
-    report.replay = replay(&args);
+    report.replay = replay(&args, shard);
     // Infrastructure, not a finding: said once, on stderr, like any error.
     if let Some(unreachable) = &report.unreachable {
         errln!("error: {}", unreachable.summary());
@@ -359,38 +356,6 @@ impl RunSink for Front {
     }
 }
 
-/// The stop signals (Ctrl-C, SIGTERM, SIGHUP), listened for from the start of the
-/// run: the first one raises the engine's `Cancel`.
-struct Interrupt {
-    /// The engine's side of the signal.
-    cancel: Cancel,
-    /// Which signal came, for the exit code.
-    signals: StopSignals,
-}
-
-impl Interrupt {
-    fn listen() -> Interrupt {
-        let (trigger, cancel) = Cancel::new();
-        let signals = StopSignals::listen();
-        let waiting = signals.clone();
-        tokio::spawn(async move {
-            waiting.wait().await;
-            trigger.cancel();
-        });
-        Interrupt { cancel, signals }
-    }
-
-    /// The signal that stopped the run, once the engine has returned.
-    fn stopped_by(&self) -> Option<StopSignal> {
-        if self.cancel.is_set() {
-            // The cancel is raised only after a signal was recorded.
-            self.signals.received()
-        } else {
-            None
-        }
-    }
-}
-
 /// The scenarios of the run (the user's, then the built-in ones), their override
 /// warnings printed. Every `observe` URL is held to `state_url`'s origin here, before
 /// anything is sent (absolute ones are refused without `--state-url`).
@@ -452,101 +417,189 @@ fn subscription(events: &[String], orgs: &[String]) -> Result<Subscription, Setu
     })
 }
 
-/// The flags of this run a replay of one check must repeat: everything that changes
-/// the bytes sent, the target or the verdict; never a secret (only where it comes from).
-fn replay(args: &RunArgs) -> Replay {
+/// The flags of this run a replay must repeat: everything that changes the bytes
+/// sent, the target, which deliveries happen or the verdict; never a secret (only
+/// where it comes from). A whole-run check (judged over every delivery of the run)
+/// also keeps the selection (`--only`, `--skip`, `--tags`, `--shard`, `--no-builtin`):
+/// it decides which delivery fails first.
+///
+/// Every argument struct is destructured without `..`: a new flag does not compile
+/// until it is either repeated here or listed as not changing what is sent.
+fn replay(args: &RunArgs, shard: Option<crate::runner::filter::Shard>) -> Replay {
+    let RunArgs {
+        target,
+        secret,
+        format,
+        oauth,
+        scenarios,
+        files,
+        no_builtin,
+        only,
+        skip,
+        tags,
+        // Replayed as the share it resolved to (`auto` reads the environment).
+        shard: _,
+        // The replay's own `--seed` is written by `Replay::command`.
+        seed: _,
+        org_id,
+        events,
+        state_url,
+        state_headers,
+        // Presentation and output files: what is sent does not depend on them.
+        reports: _,
+        verbose: _,
+        quiet: _,
+        export_curl: _,
+        color: _,
+        strict,
+        insecure_continue,
+        // Scheduling only: a check that measures time runs alone whatever --jobs.
+        jobs: _,
+        retry_time_scale,
+        variants,
+        allow_exec,
+        no_diagnose,
+        // The project file has been applied to the flags above, which are replayed.
+        project: _,
+        no_project: _,
+        given: _,
+    } = args;
+    let TargetArgs {
+        endpoint,
+        ca_cert,
+        headers,
+        timeout,
+        client_cert,
+        route,
+    } = target;
     let mut replay = Replay {
-        endpoint: args.target.endpoint.clone(),
+        endpoint: endpoint.clone(),
         args: Vec::new(),
-        ca_cert: args.target.ca_cert.clone(),
+        ca_cert: ca_cert.clone(),
         ..Replay::default()
     };
     let path = |p: &PathBuf| p.display().to_string();
-    if let Some(ca) = &args.target.ca_cert {
+    if let Some(ca) = ca_cert {
         replay.push("--ca-cert", &path(ca));
     }
-    let client = &args.target.client_cert;
-    if let (Some(cert), Some(key)) = (&client.client_cert, &client.client_key) {
+    let super::common::ClientCertArgs {
+        client_cert,
+        client_key,
+    } = client_cert;
+    if let (Some(cert), Some(key)) = (client_cert, client_key) {
         replay.push("--client-cert", &path(cert));
         replay.push("--client-key", &path(key));
         replay.client_cert = Some((cert.clone(), key.clone()));
     }
-    for (name, value) in super::common::parse_headers(&args.target.headers).unwrap_or_default() {
+    for (name, value) in super::common::parse_headers(headers).unwrap_or_default() {
         replay.push_header(&name, &value);
     }
-    if args.target.timeout != std::time::Duration::from_secs(40) {
+    if *timeout != crate::delivery::client::SPOTNANA_TIMEOUT {
         replay.push(
             "--timeout",
-            &humantime::format_duration(args.target.timeout).to_string(),
+            &humantime::format_duration(*timeout).to_string(),
         );
     }
-    args.target.route.replay_into(&mut replay);
-    if let Some(file) = &args.secret.secret_file {
+    route.replay_into(&mut replay);
+    let SecretArgs {
+        secret_env,
+        secret_file,
+    } = secret;
+    if let Some(file) = secret_file {
         replay.push("--secret-file", &path(file));
-    } else if args.secret.secret_env != super::common::DEFAULT_SECRET_ENV {
-        replay.push("--secret-env", &args.secret.secret_env);
+    } else if secret_env != super::common::DEFAULT_SECRET_ENV {
+        replay.push("--secret-env", secret_env);
     }
-    let format = args.format.signature_format;
-    if format != SignatureFormat::V1 {
-        replay.push("--signature-format", &value_name(&format));
+    let FormatArgs {
+        signature_format,
+        envelope,
+    } = format;
+    if *signature_format != SignatureFormat::V1 {
+        replay.push("--signature-format", &value_name(signature_format));
     }
-    let envelope = args.format.envelope;
-    if envelope != EnvelopeStyle::EventType {
-        replay.push("--envelope", &value_name(&envelope));
+    if *envelope != EnvelopeStyle::EventType {
+        replay.push("--envelope", &value_name(envelope));
     }
-    if let Some(url) = &args.oauth.oauth_token_url {
+    let super::oauth::OAuthArgs {
+        oauth_token_url,
+        oauth_client_id,
+        secret:
+            super::oauth::OAuthSecretArgs {
+                oauth_client_secret_env,
+                oauth_client_secret_file,
+            },
+        no_hmac,
+    } = oauth;
+    if let Some(url) = oauth_token_url {
         replay.push_url("--oauth-token-url", url, crate::replay::OAUTH_TOKEN_URL_ENV);
     }
-    if let Some(id) = &args.oauth.oauth_client_id {
+    if let Some(id) = oauth_client_id {
         replay.push("--oauth-client-id", id);
     }
-    if let Some(file) = &args.oauth.secret.oauth_client_secret_file {
+    if let Some(file) = oauth_client_secret_file {
         replay.push("--oauth-client-secret-file", &path(file));
-    } else if let Some(name) = &args.oauth.secret.oauth_client_secret_env {
+    } else if let Some(name) = oauth_client_secret_env {
         replay.push("--oauth-client-secret-env", name);
     }
-    if args.oauth.no_hmac {
+    if *no_hmac {
         replay.push_flag("--no-hmac");
     }
-    for scenarios in &args.scenarios {
+    for scenarios in scenarios {
         replay.push("--scenarios", &path(scenarios));
     }
-    for (flag, value) in args.files.replay_flags() {
+    for (flag, value) in files.replay_flags() {
         replay.push(flag, &value);
     }
-    for org in &args.org_id {
+    for org in org_id {
         replay.push("--org-id", org);
     }
-    if !args.events.is_empty() {
-        replay.push("--events", &args.events.join(","));
+    if !events.is_empty() {
+        replay.push("--events", &events.join(","));
     }
-    if let Some(url) = &args.state_url {
+    if let Some(url) = state_url {
         replay.push_url("--state-url", url, crate::replay::STATE_URL_ENV);
     }
     // Every --state-header value is a credential: the command reads it from a variable.
-    for (name, _) in super::common::parse_state_headers(&args.state_headers).unwrap_or_default() {
+    for (name, _) in super::common::parse_state_headers(state_headers).unwrap_or_default() {
         replay.args.push("--state-header".into());
         replay
             .args
             .push(super::common::state_header_reference(&name));
     }
-    if args.strict {
+    if *strict {
         replay.push_flag("--strict");
     }
-    if args.insecure_continue {
+    if *insecure_continue {
         replay.push_flag("--insecure-continue");
     }
-    if args.allow_exec {
+    if *allow_exec {
         replay.push_flag("--allow-exec");
     }
-    if args.no_diagnose {
+    if *no_diagnose {
         replay.push_flag("--no-diagnose");
     }
-    if args.retry_time_scale != crate::runner::recovery::DEFAULT_TIME_SCALE {
-        replay.push("--retry-time-scale", &args.retry_time_scale.to_string());
+    if *retry_time_scale != crate::runner::recovery::DEFAULT_TIME_SCALE {
+        replay.push("--retry-time-scale", &retry_time_scale.to_string());
     }
-    if args.variants != crate::runner::variants::DEFAULT_COUNT {
-        replay.push("--variants", &args.variants.to_string());
+    if *variants != crate::runner::variants::DEFAULT_COUNT {
+        replay.push("--variants", &variants.to_string());
+    }
+    // The selection, for a whole-run check only (a single check's replay selects it
+    // with `--only ID`).
+    if !only.is_empty() {
+        replay.push_selection("--only", &only.join(","));
+    }
+    if !skip.is_empty() {
+        replay.push_selection("--skip", &skip.join(","));
+    }
+    if !tags.is_empty() {
+        replay.push_selection("--tags", &tags.join(","));
+    }
+    if let Some(shard) = shard {
+        replay.push_selection("--shard", &format!("{}/{}", shard.index, shard.count));
+    }
+    if *no_builtin {
+        replay.push_selection_flag("--no-builtin");
     }
     replay
 }

@@ -59,8 +59,19 @@ impl ScenarioFileArgs {
 
     /// The flags that differ from their defaults, for a replay command.
     pub fn replay_flags(&self) -> Vec<(&'static str, String)> {
+        // Without `..`: a new flag does not compile until it is replayed here (the
+        // caps are read through `limits`).
+        let ScenarioFileArgs {
+            file_root,
+            max_expansion: _,
+            max_delivery_body: _,
+            max_deliveries: _,
+            max_scenario_bytes: _,
+            max_run_deliveries: _,
+            max_run_bytes: _,
+        } = self;
         let mut out = Vec::new();
-        if let Some(root) = &self.file_root {
+        if let Some(root) = file_root {
             out.push(("--file-root", root.display().to_string()));
         }
         let d = Limits::DEFAULT;

@@ -13,6 +13,7 @@
 use tokio::sync::watch;
 
 use crate::error::exit;
+use crate::runner::Cancel;
 
 /// A signal that asks spotcheck to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +131,39 @@ fn listen_into(sender: watch::Sender<Option<StopSignal>>) {
             std::future::pending::<()>().await;
         }
     });
+}
+
+/// The stop signals (Ctrl-C, SIGTERM, SIGHUP), listened for from the start of the
+/// command: the first one raises the engine's `Cancel` (`run`, `send --retry`,
+/// `redeliver --retry`).
+pub struct Interrupt {
+    /// The engine's side of the signal.
+    pub cancel: Cancel,
+    /// Which signal came, for the exit code.
+    pub signals: StopSignals,
+}
+
+impl Interrupt {
+    pub fn listen() -> Interrupt {
+        let (trigger, cancel) = Cancel::new();
+        let signals = StopSignals::listen();
+        let waiting = signals.clone();
+        tokio::spawn(async move {
+            waiting.wait().await;
+            trigger.cancel();
+        });
+        Interrupt { cancel, signals }
+    }
+
+    /// The signal that stopped the run, once the engine has returned.
+    pub fn stopped_by(&self) -> Option<StopSignal> {
+        if self.cancel.is_set() {
+            // The cancel is raised only after a signal was recorded.
+            self.signals.received()
+        } else {
+            None
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,18 +1,15 @@
 //! Printing retries: the policy's schedule (`send --retry --dry-run`) and the live
 //! timeline of a retried delivery (`send --retry`, `redeliver --retry`) with how it
-//! ended. The walk, the retries and the parking are [`crate::delivery`]'s.
+//! ended, and the exit code of a message's outcome; [`Printout`], the sink that prints
+//! every event of the sender (`send`, `redeliver`). The walk, the retries and the
+//! parking are [`crate::delivery`]'s, run by [`crate::sender`].
 
 use std::io::Write;
-use std::path::Path;
 
-use crate::delivery::Client;
-use crate::delivery::retry::{
-    AttemptReport, Gap, RetryMessage, RetryPolicy, RetryRun, human, scaled,
-};
-use crate::delivery::retry_or_park::{RetryOutcome, retry_or_park};
-use crate::error::{SetupError, exit};
-use crate::event::SeededRng;
-use crate::signing::Secret;
+use crate::delivery::retry::{AttemptReport, Gap, RetryPolicy, human, scaled};
+use crate::delivery::retry_or_park::RetryOutcome;
+use crate::error::exit;
+use crate::sender::{MessageOutcome, SendEvent, SendSink};
 
 use super::stop::{StopSignal, StopSignals};
 
@@ -85,91 +82,43 @@ pub fn timeline_line(attempt: &AttemptReport) -> String {
     )
 }
 
-/// What `send --retry` needs besides the message.
-#[derive(Debug, Clone)]
-pub struct RetryPrintOptions<'a> {
-    /// The policy.
-    pub policy: &'a RetryPolicy,
-    /// `--time-scale`.
-    pub time_scale: f64,
-    /// `--park-dir`.
-    pub park_dir: &'a Path,
-    /// The stop signals, listened for since the command started.
-    pub stop: &'a StopSignals,
-}
-
-/// Sends `message` on the policy ([`retry_or_park`]), printing each attempt as it is
-/// answered; a stop signal (Ctrl-C, SIGTERM, SIGHUP) interrupts (and parks). Returns
-/// the exit code: 0 delivered, 1 parked, the signal's code (130, 143, 129) interrupted.
-pub async fn retry_and_print(
-    client: &Client,
-    secret: &Secret,
-    message: &RetryMessage,
-    options: &RetryPrintOptions<'_>,
-    rng: &mut SeededRng,
-) -> Result<u8, SetupError> {
-    let schedule_len = options.policy.schedule().len();
-    let mut head = format!(
-        "retrying on Spotnana's policy: {}.\n",
-        options.policy.describe()
-    );
-    if options.time_scale > 1.0 {
+/// The head of a retry sequence's printout: the policy, the time scale, where every
+/// attempt goes, and the timeline's column header.
+pub fn retry_head(
+    policy: &RetryPolicy,
+    time_scale: f64,
+    endpoint: &str,
+    webhook_id: &str,
+) -> String {
+    let mut head = format!("retrying on Spotnana's policy: {}.\n", policy.describe());
+    if time_scale > 1.0 {
         head.push_str(&format!(
             "time scale ×{}: every delay divided by {} (the {} schedule lasts {}).\n",
-            options.time_scale,
-            options.time_scale,
-            human(options.policy.horizon),
-            human(scaled(options.policy.horizon, options.time_scale))
+            time_scale,
+            time_scale,
+            human(policy.horizon),
+            human(scaled(policy.horizon, time_scale))
         ));
     }
     head.push_str(&format!(
-        "POST {} webhook id {} on every attempt, each with a fresh timestamp and signature\n\n",
-        message.endpoint, message.webhook_id
+        "POST {endpoint} webhook id {webhook_id} on every attempt, each with a fresh timestamp and signature\n\n"
     ));
     head.push_str(&timeline_header());
-    print_flush(&head);
+    head
+}
 
-    let run = RetryRun {
-        client,
-        oauth: None,
-        secret,
-        policy: options.policy,
-        time_scale: options.time_scale,
-        first_attempt: 1,
-        budget: None,
-    };
-    let mut print_line = |attempt: &AttemptReport| print_flush(&timeline_line(attempt));
-    let interrupted = async {
-        options.stop.wait().await;
-    };
-    let outcome = retry_or_park(
-        &run,
-        message,
-        options.park_dir,
-        rng,
-        &mut print_line,
-        interrupted,
-    )
-    .await?;
+/// How a retry sequence ended, in words: delivered on which attempt, or parked (with
+/// the last answer) and how to send it again.
+pub fn retry_end(outcome: &RetryOutcome, webhook_id: &str, attempts_at_most: usize) -> String {
     match outcome {
-        RetryOutcome::Interrupted { path, attempts } => {
-            print_flush(&format!(
-                "\ninterrupted after {attempts} attempts; parked: {} (send it again with `spotcheck redeliver {}`)\n",
-                path.display(),
-                path.display()
-            ));
-            Ok(options
-                .stop
-                .received()
-                .map_or(exit::INTERRUPTED, StopSignal::exit_code))
-        }
-        RetryOutcome::Delivered { attempt } => {
-            print_flush(&format!(
-                "\ndelivered on attempt {attempt} of at most {}: 200 OK (webhook id {} on every attempt)\n",
-                schedule_len, message.webhook_id
-            ));
-            Ok(exit::CONFORMANT)
-        }
+        RetryOutcome::Interrupted { path, attempts } => format!(
+            "\ninterrupted after {attempts} attempts; parked: {} (send it again with `spotcheck redeliver {}`)\n",
+            path.display(),
+            path.display()
+        ),
+        RetryOutcome::Delivered { attempt } => format!(
+            "\ndelivered on attempt {attempt} of at most {attempts_at_most}: 200 OK (webhook id {webhook_id} on every attempt)\n"
+        ),
         RetryOutcome::Parked { path, reason, last } => {
             let mut text = String::from("\n");
             if let Some(last) = &last {
@@ -182,16 +131,141 @@ pub async fn retry_and_print(
                 path.display(),
                 path.display()
             ));
-            print_flush(&text);
-            Ok(exit::NOT_CONFORMANT)
+            text
         }
     }
 }
 
-fn print_flush(text: &str) {
+/// The exit code of one message's outcome: 0 delivered, 1 not (parked, refused), the
+/// stop signal's code (130, 143, 129) when one interrupted its retries.
+pub fn exit_code(outcome: &MessageOutcome, signals: Option<&StopSignals>) -> u8 {
+    if outcome.interrupted() {
+        signals
+            .and_then(StopSignals::received)
+            .map_or(exit::INTERRUPTED, StopSignal::exit_code)
+    } else if outcome.delivered() {
+        exit::CONFORMANT
+    } else {
+        exit::NOT_CONFORMANT
+    }
+}
+
+/// Writes `text` to standard output (redacted) at once: the timeline is live.
+pub fn print_flush(text: &str) {
     let mut out = crate::redact::stdout();
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
+}
+
+/// The printout of `send` and `redeliver`, from the sender's events: the request as
+/// sent (`send` only), each answer with its verdict, the live retry timeline and how
+/// it ended.
+#[derive(Debug, Clone, Copy)]
+pub struct Printout {
+    /// `send`'s seed, printed before each delivery (with the request) so a run can be
+    /// replayed; `None` for `redeliver`, which prints only the answers.
+    pub send_seed: Option<u64>,
+}
+
+impl SendSink for Printout {
+    fn event(&mut self, event: SendEvent<'_>) {
+        // A closed pipe (`| head`) is not an error worth a panic.
+        let mut out = crate::redact::stdout();
+        match event {
+            SendEvent::ReferenceReceiver { endpoint } => {
+                let _ = writeln!(
+                    out,
+                    "no --endpoint: delivering to the built-in reference receiver at {endpoint}\n"
+                );
+            }
+            SendEvent::LifecycleStarted {
+                name,
+                events,
+                pnr,
+                shuffled,
+            } => {
+                let order = if shuffled { "shuffled" } else { "oldest first" };
+                let _ = writeln!(
+                    out,
+                    "lifecycle {name}: {events} events of PNR {pnr}, {order}"
+                );
+            }
+            SendEvent::LifecycleEvent {
+                number,
+                total,
+                event,
+            } => {
+                let _ = writeln!(
+                    out,
+                    "\n[{number}/{total}] {}/{} at {} (version {})",
+                    event["eventType"]
+                        .as_str()
+                        .or(event["event_type"].as_str())
+                        .unwrap_or("?"),
+                    event["operation"].as_str().unwrap_or("?"),
+                    event["timestamp"].as_str().unwrap_or("?"),
+                    event
+                        .pointer("/payload/version")
+                        .map_or("-".to_owned(), serde_json::Value::to_string)
+                );
+            }
+            SendEvent::MessageStarted {
+                source,
+                webhook_id,
+                endpoint,
+            } => {
+                let _ = writeln!(
+                    out,
+                    "{}: webhook id {webhook_id} → POST {endpoint}",
+                    source.display()
+                );
+            }
+            SendEvent::Sending { oauth, request } => {
+                let Some(seed) = self.send_seed else { return };
+                let _ = writeln!(out, "seed {seed} (replay with --seed {seed})");
+                if let Some(oauth) = oauth {
+                    let _ = writeln!(
+                        out,
+                        "OAuth: bearer token from {} (client id {})",
+                        oauth.token_url, oauth.client_id
+                    );
+                }
+                let _ = writeln!(out, "> {} {}", request.method, request.url);
+                for (name, value) in &request.headers {
+                    let _ = writeln!(out, "> {name}: {value}");
+                }
+                let _ = writeln!(out, "> ({} bytes of JSON)", request.body_len);
+            }
+            SendEvent::Answered { exchange, verdict } => {
+                let _ = write!(out, "{}", super::printout::render_response(exchange));
+                let _ = writeln!(out, "{}", super::printout::verdict_line(verdict));
+            }
+            SendEvent::RetryStarted {
+                policy,
+                time_scale,
+                endpoint,
+                webhook_id,
+            } => {
+                if let Some(seed) = self.send_seed {
+                    let _ = writeln!(out, "seed {seed} (replay with --seed {seed})");
+                }
+                let head = retry_head(policy, time_scale, endpoint, webhook_id);
+                let _ = write!(out, "{head}");
+            }
+            SendEvent::Attempt(attempt) => {
+                let _ = write!(out, "{}", timeline_line(attempt));
+            }
+            SendEvent::RetryFinished {
+                outcome,
+                webhook_id,
+                attempts_at_most,
+            } => {
+                let end = retry_end(outcome, webhook_id, attempts_at_most);
+                let _ = write!(out, "{end}");
+            }
+        }
+        let _ = out.flush();
+    }
 }
 
 #[cfg(test)]

@@ -45,6 +45,14 @@ struct JsonOutput<'a> {
     checks: &'a [CheckResult],
 }
 
+/// [`tls_probe::probe_url`] with its typed [`tls_probe::ProbeError`] worded for the
+/// command line (the wording names the flags; the probe does not know them).
+pub async fn probe(url: &str, options: &tls_probe::ProbeOptions) -> Result<TlsReport, SetupError> {
+    tls_probe::probe_url(url, options)
+        .await
+        .map_err(SetupError::from)
+}
+
 /// Runs `spotcheck tls`: exit 0 when no required check failed, 1 otherwise, 2 for a bad
 /// URL or CA file.
 pub async fn run(args: TlsArgs) -> Result<u8, SetupError> {
@@ -70,7 +78,7 @@ pub async fn run(args: TlsArgs) -> Result<u8, SetupError> {
             .map_err(|err| SetupError::new(format!("cannot write the JSON report: {err}")))?;
         outln!("{text}");
     } else {
-        out!("{}", tls_probe::render_text(&report, &checks));
+        out!("{}", crate::report::tls::render_text(&report, &checks));
     }
     Ok(if conformant {
         exit::CONFORMANT

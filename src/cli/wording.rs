@@ -144,6 +144,26 @@ impl From<TargetError> for SetupError {
     }
 }
 
+/// The sender's errors (`send`, `redeliver`) in this front's words.
+impl From<crate::sender::SendError> for SetupError {
+    fn from(err: crate::sender::SendError) -> SetupError {
+        use crate::sender::SendError;
+        match err {
+            SendError::Target(err) => err.into(),
+            SendError::Client(err) => err.into(),
+            SendError::Park(err) => err.into(),
+            SendError::NoTokenUrl => {
+                SetupError::new(err.to_string()).with_hint("pass --oauth-token-url URL")
+            }
+            SendError::RetryNeedsHmacOnly => {
+                SetupError::new("--retry does not support OAuth (--oauth-*) or --no-hmac yet")
+                    .with_hint("send once without --retry, or retry an HMAC-signed delivery")
+            }
+            SendError::Serialize(_) => SetupError::new(err.to_string()),
+        }
+    }
+}
+
 /// A proxy that cannot be reached or refuses the tunnel: the partner's network set-up
 /// (exit 2), named with its status, never its credentials.
 pub fn route_error(err: &crate::route::RouteError) -> SetupError {

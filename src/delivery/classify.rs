@@ -47,14 +47,24 @@ fn chain<'a>(err: &'a (dyn StdError + 'static)) -> Vec<&'a (dyn StdError + 'stat
 /// connecting; `connecting` whether the error came before the request went out.
 pub fn classify(err: &(dyn StdError + 'static), tls: bool, connecting: bool) -> TransportError {
     let causes = chain(err);
-    let make = |class, message: String| TransportError { class, message };
+    let make = |class, message: String| TransportError {
+        class,
+        message,
+        certificate_required: false,
+    };
 
     for cause in &causes {
         if let Some(tls_err) = cause.downcast_ref::<rustls::Error>() {
-            return make(
-                ErrorClass::Tls,
-                format!("TLS handshake failed: {}", tls_err),
-            );
+            return TransportError {
+                certificate_required: matches!(
+                    tls_err,
+                    rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired)
+                ),
+                ..make(
+                    ErrorClass::Tls,
+                    format!("TLS handshake failed: {}", tls_err),
+                )
+            };
         }
     }
     for cause in &causes {
@@ -132,4 +142,42 @@ pub fn classify(err: &(dyn StdError + 'static), tls: bool, connecting: bool) -> 
         ErrorClass::Other
     };
     make(class, one_line(err))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `certificate_required` alert is recognised by its rustls type, wherever it
+    /// sits in the chain (here inside an `io::Error`, as hyper hands it over), and
+    /// another alert is not taken for it.
+    #[test]
+    fn certificate_required_is_read_from_the_typed_alert() {
+        let wrapped = |alert| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                rustls::Error::AlertReceived(alert),
+            )
+        };
+        let required = classify(
+            &wrapped(rustls::AlertDescription::CertificateRequired),
+            true,
+            true,
+        );
+        assert_eq!(required.class, ErrorClass::Tls);
+        assert!(required.certificate_required, "{}", required.message);
+        let other = classify(
+            &wrapped(rustls::AlertDescription::BadCertificate),
+            true,
+            true,
+        );
+        assert!(!other.certificate_required, "{}", other.message);
+        // Words alone are not the alert.
+        let words = classify(
+            &io::Error::other("received fatal alert: CertificateRequired"),
+            true,
+            true,
+        );
+        assert!(!words.certificate_required, "{}", words.message);
+    }
 }

@@ -25,7 +25,7 @@ use super::request::Attempt;
 use crate::tls::{AcceptAnyCertificate, ClientConfigError, ClientIdentity, client_config};
 
 /// Spotnana's per-attempt timeout, connection set-up included.
-pub const SPOTNANA_TIMEOUT: Duration = Duration::from_secs(40);
+pub use crate::wire::SPOTNANA_TIMEOUT;
 
 /// How the client is built.
 #[derive(Debug, Clone)]
@@ -169,10 +169,12 @@ impl Client {
         let url = reqwest::Url::parse(&attempt.url).map_err(|err| TransportError {
             class: ErrorClass::Other,
             message: format!("`{}` is not a valid URL: {err}", attempt.url),
+            certificate_required: false,
         })?;
         let origin = Origin::of(&url).ok_or_else(|| TransportError {
             class: ErrorClass::Other,
             message: format!("`{}` is not an http:// or https:// URL", attempt.url),
+            certificate_required: false,
         })?;
         let conn = self.connect(self.pool.checkout(&origin), deadline).await?;
         match self.exchange_on(conn, attempt, &url, deadline, start).await {
@@ -375,6 +377,7 @@ fn build_request(
         .map_err(|err| TransportError {
             class: ErrorClass::Other,
             message: format!("`{}` cannot be requested: {err}", attempt.url),
+            certificate_required: false,
         })?;
     let headers = request.headers_mut();
     for (name, value) in &attempt.headers {
@@ -388,6 +391,7 @@ fn build_request(
                 return Err(TransportError {
                     class: ErrorClass::Other,
                     message: format!("header `{name}` cannot be sent: invalid name or value"),
+                    certificate_required: false,
                 });
             }
         }
@@ -413,6 +417,7 @@ fn timed_out(limit: Duration, what: &str) -> TransportError {
     TransportError {
         class: ErrorClass::Timeout,
         message: format!("{what} within {}", humantime::format_duration(limit)),
+        certificate_required: false,
     }
 }
 

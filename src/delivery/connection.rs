@@ -306,6 +306,7 @@ impl Pool {
                 error: TransportError {
                     class: ErrorClass::Other,
                     message: format!("`{}` is not a valid host name", origin.host),
+                    certificate_required: false,
                 },
             })?;
             let stream = self
@@ -329,6 +330,7 @@ impl Pool {
                             "no connection within {}",
                             humantime::format_duration(limit)
                         ),
+                        certificate_required: false,
                     },
                 })??,
         };
@@ -397,6 +399,7 @@ async fn connect_tcp(routes: &Routes, origin: &Origin) -> Result<TcpStream, Conn
             error: TransportError {
                 class: ErrorClass::Dns,
                 message: format!("the host name did not resolve: {message}"),
+                certificate_required: false,
             },
         }),
         Err(RouteError::Connect { error, .. }) => Err(ConnectFailure {
@@ -407,6 +410,7 @@ async fn connect_tcp(routes: &Routes, origin: &Origin) -> Result<TcpStream, Conn
             error: TransportError {
                 class: ErrorClass::Connect,
                 message: other.to_string(),
+                certificate_required: false,
             },
         }),
     }

@@ -115,6 +115,11 @@ pub struct TransportError {
     pub class: ErrorClass,
     /// A one-line human description (no secrets).
     pub message: String,
+    /// The server ended the TLS handshake with the `certificate_required` alert (RFC
+    /// 8446 4.4.2.4): it wants a client certificate (mutual TLS). Read from rustls'
+    /// typed error when the failure is classified, never from the message's words.
+    #[serde(skip)]
+    pub certificate_required: bool,
 }
 
 /// Classes of transport failure.

@@ -178,7 +178,7 @@ impl OAuthClient {
     pub async fn request_token(
         &self,
         wrong_secret: Option<&str>,
-    ) -> (Exchange, Result<IssuedToken, String>) {
+    ) -> (Exchange, Result<IssuedToken, TokenRefusal>) {
         let secret = wrong_secret.unwrap_or(self.config.client_secret.expose());
         let exchange = self.client.send(&self.token_attempt(secret)).await;
         let parsed = parse_token_response(&exchange);
@@ -187,7 +187,7 @@ impl OAuthClient {
 
     /// A bearer token: the cached one while it is valid, else a new one (one fetch at a
     /// time; concurrent callers wait for it). The error says why no token was issued.
-    pub async fn bearer(&self) -> Result<Bearer, String> {
+    pub async fn bearer(&self) -> Result<Bearer, NoToken> {
         let mut cache = self.cache.lock().await;
         if let Some(cached) = cache.as_ref()
             && Instant::now() < cached.renew_at
@@ -198,12 +198,10 @@ impl OAuthClient {
             });
         }
         let (exchange, parsed) = self.request_token(None).await;
-        let token = parsed.map_err(|problem| {
-            format!(
-                "no OAuth token from {}: {problem} ({})",
-                self.config.token_url,
-                exchange.outcome_text()
-            )
+        let token = parsed.map_err(|refusal| NoToken {
+            token_url: self.config.token_url.clone(),
+            refusal,
+            outcome: exchange.outcome_text(),
         })?;
         let lifetime = Duration::from_secs_f64(token.expires_in.min(1e9));
         let margin = EXPIRY_MARGIN.min(lifetime / 2);
@@ -231,7 +229,7 @@ impl OAuthClient {
     pub async fn send(&self, attempt: &Attempt) -> Exchange {
         let bearer = match self.bearer().await {
             Ok(bearer) => bearer,
-            Err(problem) => return unsent(attempt, problem),
+            Err(problem) => return unsent(attempt, problem.to_string()),
         };
         let exchange = self.client.send(&with_bearer(attempt, &bearer.token)).await;
         if exchange.status() != Some(401) || bearer.fresh {
@@ -288,6 +286,7 @@ pub fn unsent(attempt: &Attempt, problem: String) -> Exchange {
         error: Some(TransportError {
             class: ErrorClass::Other,
             message: problem,
+            certificate_required: false,
         }),
         started_at_ms: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -299,31 +298,84 @@ pub fn unsent(attempt: &Attempt, problem: String) -> Exchange {
     }
 }
 
+/// How a token request was refused: no usable token came back. The words are the
+/// ones every report shows; the variant tells what went wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenRefusal {
+    /// The request got no answer.
+    #[error("no answer: {outcome}")]
+    NoAnswer {
+        /// What happened instead (`timeout: …`, `connect: connection refused`).
+        outcome: String,
+    },
+    /// The answer's status was not `200`.
+    #[error("expected 200, got {status_line}{}", if *form_hint { FORM_HINT } else { "" })]
+    Status {
+        /// The status line, e.g. `415 Unsupported Media Type`.
+        status_line: String,
+        /// The status (`400`, `415`, `422`) suggests the endpoint refuses form-encoded
+        /// bodies.
+        form_hint: bool,
+    },
+    /// The body is not JSON.
+    #[error(
+        "the answer is not JSON ({0}); answer {{\"access_token\", \"expires_in\", \"token_type\": \"Bearer\"}}"
+    )]
+    NotJson(String),
+    /// The body is JSON but not an object.
+    #[error(
+        "the answer is not a JSON object; answer {{\"access_token\", \"expires_in\", \"token_type\": \"Bearer\"}}"
+    )]
+    NotObject,
+    /// `access_token` is an empty string.
+    #[error("access_token is empty")]
+    EmptyToken,
+    /// `access_token` is not a string (its JSON kind).
+    #[error("access_token is a {0}, expected a string")]
+    TokenNotString(&'static str),
+    /// There is no `access_token`.
+    #[error("access_token is missing")]
+    NoToken,
+}
+
+/// Said after a `400`, `415` or `422` from the token endpoint.
+const FORM_HINT: &str = "; spotcheck sent the form Spotnana sends (Content-Type: \
+     application/x-www-form-urlencoded; client_id, client_secret, \
+     grant_type=client_credentials): the token endpoint must accept \
+     form-encoded bodies, not only JSON";
+
+/// No bearer token to send a delivery with: the token URL refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no OAuth token from {token_url}: {refusal} ({outcome})")]
+pub struct NoToken {
+    /// The token URL asked.
+    pub token_url: String,
+    /// Why no usable token came back.
+    pub refusal: TokenRefusal,
+    /// The token exchange's outcome (`200 OK`, `timeout: …`).
+    pub outcome: String,
+}
+
 /// Reads a token response: `200`, a JSON object, a non-empty string `access_token`
 /// make a usable token (the error names what is wrong and how to fix it); a positive
 /// number `expires_in` and `token_type` `Bearer` (any case) make it conform, and what
 /// deviates is listed in [`IssuedToken::deviations`] (the token is still usable).
-pub fn parse_token_response(exchange: &Exchange) -> Result<IssuedToken, String> {
+pub fn parse_token_response(exchange: &Exchange) -> Result<IssuedToken, TokenRefusal> {
     let Some(response) = &exchange.response else {
-        return Err(format!("no answer: {}", exchange.outcome_text()));
+        return Err(TokenRefusal::NoAnswer {
+            outcome: exchange.outcome_text(),
+        });
     };
     if response.status != 200 {
-        let mut message = format!("expected 200, got {}", response.status_line());
-        if matches!(response.status, 400 | 415 | 422) {
-            message.push_str(
-                "; spotcheck sent the form Spotnana sends (Content-Type: \
-                 application/x-www-form-urlencoded; client_id, client_secret, \
-                 grant_type=client_credentials): the token endpoint must accept \
-                 form-encoded bodies, not only JSON",
-            );
-        }
-        return Err(message);
+        return Err(TokenRefusal::Status {
+            status_line: response.status_line(),
+            form_hint: matches!(response.status, 400 | 415 | 422),
+        });
     }
-    let json: Value = serde_json::from_slice(&response.body).map_err(|err| {
-        format!("the answer is not JSON ({err}); answer {{\"access_token\", \"expires_in\", \"token_type\": \"Bearer\"}}")
-    })?;
+    let json: Value = serde_json::from_slice(&response.body)
+        .map_err(|err| TokenRefusal::NotJson(err.to_string()))?;
     let Some(object) = json.as_object() else {
-        return Err("the answer is not a JSON object; answer {\"access_token\", \"expires_in\", \"token_type\": \"Bearer\"}".to_owned());
+        return Err(TokenRefusal::NotObject);
     };
     let access_token = match object.get("access_token") {
         Some(Value::String(s)) if !s.is_empty() => {
@@ -332,14 +384,9 @@ pub fn parse_token_response(exchange: &Exchange) -> Result<IssuedToken, String> 
             crate::redact::register(s);
             s.clone()
         }
-        Some(Value::String(_)) => return Err("access_token is empty".to_owned()),
-        Some(other) => {
-            return Err(format!(
-                "access_token is a {}, expected a string",
-                kind(other)
-            ));
-        }
-        None => return Err("access_token is missing".to_owned()),
+        Some(Value::String(_)) => return Err(TokenRefusal::EmptyToken),
+        Some(other) => return Err(TokenRefusal::TokenNotString(kind(other))),
+        None => return Err(TokenRefusal::NoToken),
     };
     let mut deviations = Vec::new();
     let expires_in = match object.get("expires_in") {
@@ -537,11 +584,29 @@ mod tests {
             (r#"{"access_token":""}"#, "access_token is empty"),
             ("not json", "not JSON"),
         ] {
-            let err = parse_token_response(&answered(200, body)).unwrap_err();
+            let err = parse_token_response(&answered(200, body))
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(problem), "{body}: {err}");
         }
         let err = parse_token_response(&answered(415, "")).unwrap_err();
-        assert!(err.contains("form-encoded"), "{err}");
+        assert!(
+            matches!(
+                err,
+                TokenRefusal::Status {
+                    form_hint: true,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("form-encoded"), "{err}");
+        assert_eq!(
+            parse_token_response(&answered(500, ""))
+                .unwrap_err()
+                .to_string(),
+            "expected 200, got 500"
+        );
     }
 
     #[test]

@@ -348,6 +348,7 @@ fn cut_short(
                 "no answer before the retry time budget of {} ran out",
                 human(budget)
             ),
+            certificate_required: false,
         }),
         started_at_ms,
         duration,

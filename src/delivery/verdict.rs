@@ -97,7 +97,7 @@ impl DeliveryVerdict {
                 message: error.message.clone(),
                 cause: match error.class {
                     ErrorClass::Timeout => Some(TransportCause::TooSlow),
-                    ErrorClass::Tls if error.message.contains("CertificateRequired") => {
+                    ErrorClass::Tls if error.certificate_required => {
                         Some(TransportCause::ClientCertificateRequired)
                     }
                     ErrorClass::Tls => Some(TransportCause::Tls),
@@ -158,6 +158,7 @@ mod tests {
             error: error.map(|(class, message)| TransportError {
                 class,
                 message: message.into(),
+                certificate_required: false,
             }),
             started_at_ms: 0,
             duration: Duration::from_millis(3),
@@ -226,10 +227,22 @@ mod tests {
             cause(ErrorClass::Timeout, "no answer within 1s"),
             Some(TransportCause::TooSlow)
         );
+        // The alert is read from the typed flag classify sets, not from the words.
         assert_eq!(
             cause(ErrorClass::Tls, "received fatal alert: CertificateRequired"),
-            Some(TransportCause::ClientCertificateRequired)
+            Some(TransportCause::Tls)
         );
+        let mut required = exchange(None, &[], Some((ErrorClass::Tls, "handshake failed")));
+        if let Some(error) = &mut required.error {
+            error.certificate_required = true;
+        }
+        assert!(matches!(
+            DeliveryVerdict::of(&required),
+            DeliveryVerdict::NoAnswer {
+                cause: Some(TransportCause::ClientCertificateRequired),
+                ..
+            }
+        ));
         assert_eq!(
             cause(ErrorClass::Tls, "invalid peer certificate"),
             Some(TransportCause::Tls)

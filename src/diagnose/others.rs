@@ -317,21 +317,15 @@ pub(super) async fn allow_list(checks: &mut [CheckResult], ctx: &RunContext, rng
     }
 }
 
-/// The alert a TLS 1.3 server ends the handshake with when it requires a client
-/// certificate and got none (RFC 8446 4.4.2.4), as rustls names it in the error.
-const CERTIFICATE_REQUIRED: &str = "CertificateRequired";
-
 /// A TLS client-certificate requirement: the first failed check whose handshakes the
 /// server ended with `certificate_required` gets the finding (no probe: every
 /// delivery already asked, and the alert is the answer).
 pub(super) fn client_certificate(checks: &mut [CheckResult], ctx: &RunContext) {
     let Some(check) = checks.iter_mut().find(|c| {
         probing::failed(c)
-            && c.exchanges.iter().any(|e| {
-                e.error
-                    .as_ref()
-                    .is_some_and(|err| err.message.contains(CERTIFICATE_REQUIRED))
-            })
+            && c.exchanges
+                .iter()
+                .any(|e| e.error.as_ref().is_some_and(|err| err.certificate_required))
     }) else {
         return;
     };

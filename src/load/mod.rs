@@ -16,11 +16,12 @@
 //! Nothing disappears: `requests + dropped + abandoned == scheduled`.
 
 pub mod connector;
+pub mod engine;
 pub mod histogram;
-pub mod html;
 pub mod http1;
 pub mod mix;
 pub mod outcome;
+pub mod plan;
 pub mod profile;
 pub mod ramp;
 pub mod report;

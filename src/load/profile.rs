@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 use crate::event::{EventKind, EventType};
 
-use super::request::WeightedKind;
+use super::mix::WeightedKind;
 
 /// A named traffic shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -102,7 +102,7 @@ impl Profile {
         match self {
             Profile::Uniform => Spread {
                 organizations: 1,
-                variants: super::request::VARIANTS_PER_KIND,
+                variants: super::mix::VARIANTS_PER_KIND,
                 shared_pnrs: false,
             },
             Profile::ScheduleChange => Spread {
@@ -112,7 +112,7 @@ impl Profile {
             },
             Profile::Mixed => Spread {
                 organizations: 4,
-                variants: super::request::VARIANTS_PER_KIND,
+                variants: super::mix::VARIANTS_PER_KIND,
                 shared_pnrs: false,
             },
         }

@@ -334,59 +334,6 @@ impl RampReport {
             unreachable,
         }
     }
-
-    /// The line printed for one step.
-    pub fn step_line(step: &Step) -> String {
-        let verdict = match &step.broke_because {
-            None => "held".to_owned(),
-            Some(why) => format!("broke: {why}"),
-        };
-        let service = step
-            .service_time_ms
-            .map_or_else(String::new, |s| format!(", service p99 {} ms", s.p99));
-        format!(
-            "step  {:>9.1} req/s: {} requests, {:.1} req/s done, p99 {} ms{service}: {verdict}",
-            step.rate_rps, step.requests, step.throughput_rps, step.latency_ms.p99
-        )
-    }
-
-    /// The terminal summary.
-    pub fn render_text(&self) -> String {
-        let mut out = String::new();
-        let budget = self.p99_budget_ms;
-        match self.sustainable_rps {
-            Some(held) if self.reached_max => out.push_str(&format!(
-                "sustainable   at least {held} req/s (the --max-rate; every step held: all 200 OK, p99 within {budget} ms)\n"
-            )),
-            Some(held) => out.push_str(&format!(
-                "sustainable   {held} req/s (all 200 OK, p99 within {budget} ms, at most {} connections)\n",
-                self.concurrency
-            )),
-            None => out.push_str("sustainable   none: even the lowest rate tried broke\n"),
-        }
-        if let Some(broke) = &self.broke_at {
-            out.push_str(&format!(
-                "broke at      {} req/s: {}\n",
-                broke.rate_rps,
-                broke.broke_because.as_deref().unwrap_or("")
-            ));
-        }
-        if let (Some(peak), Some(sustained)) = (self.expect_peak_rps, self.peak_sustained) {
-            let headroom = self
-                .headroom
-                .map_or_else(String::new, |h| format!(" ({h}× the expected peak)"));
-            if sustained {
-                out.push_str(&format!(
-                    "verdict       headroom: sustains the expected peak of {peak} req/s{headroom}\n"
-                ));
-            } else {
-                out.push_str(&format!(
-                    "verdict       no headroom: does not sustain the expected peak of {peak} req/s{headroom}\n"
-                ));
-            }
-        }
-        out
-    }
 }
 
 #[cfg(test)]

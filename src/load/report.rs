@@ -1,7 +1,6 @@
 //! The load report: a JSON document (`--report json=PATH`) and the terminal summary.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
@@ -192,7 +191,7 @@ impl LoadReport {
                 target_rps,
                 scheduled,
                 late: stats.late,
-                late_after_ms: super::LATE_AFTER.as_millis() as u64,
+                late_after_ms: super::worker::LATE_AFTER.as_millis() as u64,
                 dropped,
                 service_time_ms: stats.service.as_ref().map(Latency::of),
                 late_by_ms: stats
@@ -251,116 +250,4 @@ impl LoadReport {
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".to_owned())
     }
-
-    /// The terminal summary.
-    pub fn render_text(&self) -> String {
-        let mut out = String::new();
-        let secs = self.duration_ms as f64 / 1000.0;
-        let _ = writeln!(
-            out,
-            "requests      {} in {secs:.2} s, {:.1} req/s ({} answered 200 OK)",
-            self.requests, self.throughput_rps, self.ok
-        );
-        let statuses = if self.status_counts.is_empty() {
-            "none".to_owned()
-        } else {
-            join(&self.status_counts)
-        };
-        let _ = writeln!(out, "status        {statuses}");
-        let errors = if self.errors.is_empty() {
-            "none".to_owned()
-        } else {
-            join(&self.errors)
-        };
-        let _ = writeln!(out, "errors        {errors}");
-        let l = &self.latency_ms;
-        let _ = writeln!(
-            out,
-            "latency (ms)  p50 {}  p90 {}  p99 {}  p99.9 {}  max {}{}",
-            l.p50,
-            l.p90,
-            l.p99,
-            l.p999,
-            l.max,
-            if self.rate.is_some() {
-                "  (from each request's scheduled send time)"
-            } else {
-                ""
-            }
-        );
-        if let Some(rate) = &self.rate {
-            if let Some(s) = &rate.service_time_ms {
-                let _ = writeln!(
-                    out,
-                    "service (ms)  p50 {}  p90 {}  p99 {}  p99.9 {}  max {}  (from when each request was sent)",
-                    s.p50, s.p90, s.p99, s.p999, s.max
-                );
-            }
-            let _ = writeln!(
-                out,
-                "rate          target {} req/s: {} scheduled, {} late (sent > {} ms after schedule), {} dropped (never sent)",
-                rate.target_rps, rate.scheduled, rate.late, rate.late_after_ms, rate.dropped
-            );
-            if let Some(by) = &rate.late_by_ms {
-                let _ = writeln!(
-                    out,
-                    "late by (ms)  p50 {}  p90 {}  p99 {}  max {}  (how long past its scheduled time each late request was sent)",
-                    by.p50, by.p90, by.p99, by.max
-                );
-            }
-        }
-        if let Some(profile) = &self.profile {
-            let _ = writeln!(out, "profile       {profile}");
-        }
-        if let Some(redelivered) = self.redelivered {
-            let _ = writeln!(
-                out,
-                "redelivered   {redelivered} requests reused an earlier webhook id and body"
-            );
-        }
-        if self.abandoned > 0 {
-            let _ = writeln!(
-                out,
-                "abandoned     {} in flight when the duration ended (not counted)",
-                self.abandoned
-            );
-        }
-        if let Some(r) = &self.receiver {
-            let _ = writeln!(
-                out,
-                "receiver      {} received, {} verified and accepted, {} refused, {} processed",
-                r.received, r.accepted, r.rejected, r.processed
-            );
-        }
-        if let Some(parts) = &self.merged_from {
-            let _ = writeln!(
-                out,
-                "merged        {} runs, taken as simultaneous (duration: the longest run; throughput: all requests over it)",
-                parts.len()
-            );
-            for part in parts {
-                let seed = part.seed.map_or_else(|| "-".to_owned(), |s| s.to_string());
-                let _ = writeln!(
-                    out,
-                    "  {}  {} requests in {:.2} s, {:.1} req/s, p99 {} ms, seed {seed}",
-                    part.source,
-                    part.requests,
-                    part.duration_ms as f64 / 1000.0,
-                    part.throughput_rps,
-                    part.p99_ms
-                );
-            }
-        }
-        if let Some(kib) = self.peak_rss_kib {
-            let _ = writeln!(out, "peak RSS      {:.1} MiB", kib as f64 / 1024.0);
-        }
-        out
-    }
-}
-
-fn join(map: &BTreeMap<String, u64>) -> String {
-    map.iter()
-        .map(|(k, v)| format!("{k}: {v}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

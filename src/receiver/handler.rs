@@ -653,7 +653,7 @@ fn inspect_envelope(shared: &Shared, body: &[u8]) -> Result<(), Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::receiver::ReceiverConfig;
+    use crate::receiver::config::ReceiverConfig;
     use crate::signing::{Secret, SignatureFormat};
 
     fn signed_request(secret: &Secret, id: &str) -> Request {

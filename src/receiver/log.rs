@@ -105,6 +105,14 @@ impl EventRecord {
 }
 
 /// Where event records go.
+///
+/// This is the one place below the command line that writes to stdout, on purpose: a
+/// server's event log is its own output edge, like an access log. `serve` runs until
+/// stopped and has no report to hand a line to; each line is written as its event is
+/// processed, in the receiver's background task, where returning lines to the front
+/// would need a channel and a task of the front's only to copy them to stdout. What a
+/// line says is the pure [`EventRecord::summary`]; the in-process receiver of `run`
+/// and `load` never prints (`print` is set by `serve` only, unless `--quiet`).
 #[derive(Debug)]
 pub(crate) struct EventLog {
     file: Option<tokio::fs::File>,

@@ -9,6 +9,8 @@ pub mod diagnosis;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod load;
+pub mod load_html;
 pub mod markdown;
 pub mod notes;
 pub mod output;
@@ -16,6 +18,7 @@ pub mod progress;
 pub mod repro;
 pub mod tap;
 pub mod terminal;
+pub mod tls;
 pub mod write;
 
 pub use crate::outcome::{Latency, RunReport, RunVerdict, Summary, ToolInfo, TransportOutage};

@@ -19,6 +19,47 @@ pub enum ReportFormat {
     Html,
 }
 
+impl ReportFormat {
+    /// Every format with its name, as `--report NAME=PATH` and a project file's
+    /// `[reports]` write it, in the order help texts list them: the one grammar of
+    /// report names.
+    pub const NAMED: [(&'static str, ReportFormat); 5] = [
+        ("json", ReportFormat::Json),
+        ("junit", ReportFormat::Junit),
+        ("markdown", ReportFormat::Markdown),
+        ("tap", ReportFormat::Tap),
+        ("html", ReportFormat::Html),
+    ];
+
+    /// The names of [`ReportFormat::NAMED`], in order.
+    pub const NAMES: [&'static str; 5] = {
+        let mut names = [""; 5];
+        let mut i = 0;
+        while i < names.len() {
+            names[i] = ReportFormat::NAMED[i].0;
+            i += 1;
+        }
+        names
+    };
+
+    /// The format called `name` (lowercase); `md` is short for `markdown`.
+    pub fn named(name: &str) -> Option<ReportFormat> {
+        if name == "md" {
+            return Some(ReportFormat::Markdown);
+        }
+        ReportFormat::NAMED
+            .iter()
+            .find(|(known, _)| *known == name)
+            .map(|(_, format)| *format)
+    }
+
+    /// `json, junit, markdown, tap or html`.
+    pub fn names_text() -> String {
+        let (last, rest) = ReportFormat::NAMES.split_last().unwrap_or((&"", &[]));
+        format!("{} or {last}", rest.join(", "))
+    }
+}
+
 /// One `--report FORMAT=PATH`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportTarget {
@@ -31,22 +72,18 @@ pub struct ReportTarget {
 impl ReportTarget {
     /// Parses `FORMAT=PATH` and checks that the folder exists.
     pub fn parse(text: &str) -> Result<ReportTarget, crate::SetupError> {
-        let hint = "write --report FORMAT=PATH with FORMAT json, junit, markdown, tap or html (- for stdout)";
+        let names = ReportFormat::names_text();
+        let hint = format!("write --report FORMAT=PATH with FORMAT {names} (- for stdout)");
         let (format, path) = text.split_once('=').ok_or_else(|| {
-            crate::SetupError::new(format!("--report `{text}` is not FORMAT=PATH")).with_hint(hint)
+            crate::SetupError::new(format!("--report `{text}` is not FORMAT=PATH"))
+                .with_hint(hint.clone())
         })?;
-        let format = match format.trim().to_ascii_lowercase().as_str() {
-            "json" => ReportFormat::Json,
-            "junit" => ReportFormat::Junit,
-            "markdown" | "md" => ReportFormat::Markdown,
-            "tap" => ReportFormat::Tap,
-            "html" => ReportFormat::Html,
-            other => {
-                return Err(crate::SetupError::new(format!(
-                    "--report format `{other}` is unknown; expected json, junit, markdown, tap or html"
-                ))
-                .with_hint(hint));
-            }
+        let name = format.trim().to_ascii_lowercase();
+        let Some(format) = ReportFormat::named(&name) else {
+            return Err(crate::SetupError::new(format!(
+                "--report format `{name}` is unknown; expected {names}"
+            ))
+            .with_hint(hint));
         };
         if path.is_empty() {
             return Err(
@@ -93,5 +130,24 @@ mod tests {
                 .contains("expected json, junit, markdown, tap or html"),
             "{err}"
         );
+    }
+}
+
+#[cfg(test)]
+mod names {
+    use super::ReportFormat;
+
+    /// The one table names every format, once, and reads back what it names.
+    #[test]
+    fn every_name_reads_back_its_format() {
+        assert_eq!(
+            ReportFormat::names_text(),
+            "json, junit, markdown, tap or html"
+        );
+        for (name, format) in ReportFormat::NAMED {
+            assert_eq!(ReportFormat::named(name), Some(format));
+        }
+        assert_eq!(ReportFormat::named("md"), Some(ReportFormat::Markdown));
+        assert_eq!(ReportFormat::named("xml"), None);
     }
 }

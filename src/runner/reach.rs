@@ -155,6 +155,7 @@ fn not_sent(attempt: &Attempt, unreachable: &Unreachable) -> Exchange {
         error: Some(TransportError {
             class: unreachable.class,
             message: format!("not sent: {} could not be reached", unreachable.address),
+            certificate_required: false,
         }),
         started_at_ms: time::OffsetDateTime::now_utc().unix_timestamp() * 1000,
         duration: Duration::ZERO,

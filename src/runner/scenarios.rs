@@ -1119,7 +1119,7 @@ async fn run_token(
         .collect();
     let answers: Vec<(
         Exchange,
-        Result<crate::delivery::oauth::IssuedToken, String>,
+        Result<crate::delivery::oauth::IssuedToken, crate::delivery::oauth::TokenRefusal>,
     )> = futures::stream::iter(secrets)
         .map(|secret| {
             let oauth = oauth.clone();
@@ -1179,7 +1179,7 @@ async fn run_token(
 
 fn token_problem(
     exchange: &Exchange,
-    parsed: &Result<crate::delivery::oauth::IssuedToken, String>,
+    parsed: &Result<crate::delivery::oauth::IssuedToken, crate::delivery::oauth::TokenRefusal>,
     expect: &Expect,
     expected: &[(String, Value)],
     within: Duration,
@@ -1197,7 +1197,7 @@ fn token_problem(
         && !status.matches(response.status)
     {
         return Some(match parsed {
-            Err(problem) if wants_token => problem.clone(),
+            Err(problem) if wants_token => problem.to_string(),
             Ok(_) => format!(
                 "expected {status}, got {}: a token was issued",
                 response.status_line()

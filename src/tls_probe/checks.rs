@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use crate::check::{CheckInfo, CheckResult, Level, Needs, Verdict};
 
-use super::{Outcome, TlsReport, TlsVersion, VersionResult, strength};
+use super::report::{Outcome, TlsReport, VersionResult};
+use super::strength;
+use super::version::TlsVersion;
 
 /// `tls.certificate-expiry` warns when the leaf has fewer days left than this.
 pub const EXPIRY_WARN_DAYS: i64 = 30;

@@ -14,9 +14,11 @@ use std::time::{Duration, Instant};
 use serde::{Serialize, Serializer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use super::address::Address;
 use super::hello::{self, Reply};
 use super::suites::{self, Cipher, KeyExchange, SUITES, Suite};
-use super::{Address, TlsVersion, wire};
+use super::version::TlsVersion;
+use super::wire;
 
 /// The most bytes read from one server before its ServerHello is complete.
 const READ_LIMIT: usize = 64 * 1024;

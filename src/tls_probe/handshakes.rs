@@ -8,7 +8,6 @@ use super::certificate::{CertificateInfo, Trust};
 use super::report::{Outcome, TlsReport, VersionResult};
 use super::version::TlsVersion;
 use super::{cipher_scan, legacy, modern};
-use crate::error::SetupError;
 use crate::tls::{ClientIdentity, TrustError};
 
 /// The default time allowed for each handshake (TCP connection included).
@@ -113,12 +112,6 @@ pub async fn probe_url(url: &str, options: &ProbeOptions) -> Result<TlsReport, P
     report.cipher_suites = vec![scan10, scan11, scan12];
     report.duration = started.elapsed();
     Ok(report)
-}
-
-/// [`probe_url`] with its error worded for the command line (the wording, flag names
-/// included, is chosen in `cli/`): the form the `tls` command and `run` take.
-pub async fn probe(url: &str, options: &ProbeOptions) -> Result<TlsReport, SetupError> {
-    probe_url(url, options).await.map_err(SetupError::from)
 }
 
 /// Runs a probe and stamps its wall time on the result.

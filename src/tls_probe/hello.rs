@@ -5,7 +5,7 @@
 //! EXPORT, NULL, …), so it writes the ClientHello itself, as sslyze and testssl.sh do,
 //! and never completes the handshake: the ServerHello already names the suite picked.
 
-use super::TlsVersion;
+use super::version::TlsVersion;
 use super::wire;
 
 /// The largest record a server may send: 2^14 bytes of plaintext plus the 2048 bytes of

@@ -16,10 +16,13 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use super::address::Address;
 use super::hello::{self, Flight, Reply};
 use super::modern::{closed, not_tls, silent};
+use super::report::{Outcome, VersionResult};
 use super::suites::{self, SUITES};
-use super::{Address, Outcome, TlsVersion, VersionResult, wire};
+use super::version::TlsVersion;
+use super::wire;
 
 /// The most bytes read before the first flight is complete (a long certificate chain
 /// fits many times over).

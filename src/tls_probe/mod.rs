@@ -1,6 +1,6 @@
 //! The TLS probe: which protocol versions an endpoint accepts, and what its certificate is.
 //!
-//! For an `https://` endpoint [`probe`] makes four handshakes at once, one per version:
+//! For an `https://` endpoint [`probe_url`] makes four handshakes at once, one per version:
 //! TLS 1.0 and 1.1 with the project's own ClientHello, judged from the server's first
 //! flight (rustls cannot speak them, and no system TLS library is linked; see `legacy`),
 //! TLS 1.2 and 1.3 through rustls, the stack deliveries use (see `modern`). The rustls handshakes also capture the certificate chain and verify it
@@ -10,7 +10,7 @@
 //! or an answer that is not TLS). At the same time the cipher scan (see `cipher_scan`)
 //! lists every TLS 1.0–1.2 suite the server accepts with hand-built ClientHellos, so weak
 //! suites are found even though no local library can negotiate them. [`checks`] turns
-//! the report into the nine `tls.*` checks.
+//! the report into the nine `tls.*` checks; `report/tls.rs` words them.
 //!
 //! A plain `http://` endpoint is not probed: its report has every version `not-tested`,
 //! and the checks fail `tls.https-required` and skip the rest.
@@ -23,7 +23,6 @@ mod handshakes;
 mod hello;
 mod legacy;
 mod modern;
-mod render;
 mod report;
 mod strength;
 pub mod suites;
@@ -37,8 +36,7 @@ pub use checks::{
     tls_checks,
 };
 pub use cipher_scan::{AcceptedSuite, SuiteScan};
-pub use handshakes::{DEFAULT_TIMEOUT, ProbeError, ProbeOptions, probe, probe_url};
-pub use render::render_text;
+pub use handshakes::{DEFAULT_TIMEOUT, ProbeError, ProbeOptions, probe_url};
 pub use report::{Outcome, TlsReport, VersionResult};
 pub use version::TlsVersion;
 

@@ -13,9 +13,11 @@ use rustls::pki_types::ServerName;
 use rustls::sign::CertifiedKey;
 use tokio_rustls::TlsConnector;
 
+use super::address::Address;
 use super::certificate::{CapturingVerifier, CertificateInfo, Trust};
+use super::report::{Outcome, VersionResult};
+use super::version::TlsVersion;
 use super::wire::{self, FirstBytes, Received, Recording};
-use super::{Address, Outcome, TlsVersion, VersionResult};
 use crate::tls::ClientIdentity;
 
 /// Handshakes at `version` (TLS 1.2 or 1.3 only) and describes the certificate, if the

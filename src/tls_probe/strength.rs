@@ -10,7 +10,8 @@ use std::time::Duration;
 use crate::check::Verdict;
 
 use super::cipher_scan::{AcceptedSuite, SuiteScan};
-use super::{Outcome, TlsReport, TlsVersion};
+use super::report::{Outcome, TlsReport};
+use super::version::TlsVersion;
 
 /// The versions the scan covers, oldest first.
 const SCANNED: [TlsVersion; 3] = [TlsVersion::Tls10, TlsVersion::Tls11, TlsVersion::Tls12];

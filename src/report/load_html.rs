@@ -2,7 +2,7 @@
 //! three charts as inline SVG drawn with `plotters` (its SVG backend only): latency
 //! percentiles over time, throughput and answers by status class over time, and the
 //! latency histogram. The page shell (style, Content-Security-Policy: no script, no
-//! remote load) is the run report's, [`crate::report::html::page`].
+//! remote load) is the run report's, [`super::html::page`].
 //!
 //! Stable hooks for tools and tests: `<p class="verdict …">`, `<pre class="summary">`
 //! and `<figure class="chart" id="latency-over-time|throughput-over-time|latency-histogram">`
@@ -11,9 +11,9 @@
 use hdrhistogram::Histogram;
 use plotters::prelude::*;
 
-use super::report::LoadReport;
-use super::series::{CLASSES, Point, Timeline};
-use crate::report::html::{attr, page};
+use super::html::{attr, page};
+use crate::load::LoadReport;
+use crate::load::series::{CLASSES, Point, Timeline};
 
 const WIDTH: u32 = 960;
 const HEIGHT: u32 = 340;
@@ -63,7 +63,7 @@ pub fn render(report: &LoadReport) -> String {
         "<h1>Load report: {}</h1>\n<p class=\"verdict {class}\">{}</p>\n<pre class=\"summary\">{}</pre>\n",
         attr(&report.endpoint),
         attr(&verdict),
-        attr(&report.render_text())
+        attr(&super::load::render_text(report))
     );
     let latency_note = if report.rate.is_some() {
         "Latency counts from each request's scheduled send time (open model)."

@@ -1,11 +1,11 @@
 //! The compact text form of a probe report and its checks (for `spotcheck tls` and for
-//! the TLS section of other reports).
+//! the TLS section of other reports). The probe (`tls_probe/`) measures; this words.
 
 use std::fmt::Write as _;
 
 use crate::check::CheckResult;
 
-use super::TlsReport;
+use crate::tls_probe::TlsReport;
 
 /// Renders the versions table, the accepted cipher suites, the certificate details and
 /// one line per check.
