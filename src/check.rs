@@ -77,14 +77,60 @@ pub struct CheckInfo {
     pub tags: Vec<String>,
     /// What the check needs from the run (not part of any report).
     pub needs: Needs,
+    /// The diagnosis that explains its failure, declared where the check is defined
+    /// (`diagnosis = "…"` in a scenario file); `None` for most checks. The diagnoses
+    /// find their check by this, never by its id, so a renamed check keeps its diagnosis.
+    pub diagnosis: Option<DiagnosisKind>,
+}
+
+/// Which diagnosis explains a check's failure (see `crate::diagnose`). Each reads the
+/// check's exchanges as the built-in check that declares it lays them out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiagnosisKind {
+    /// Correctly signed deliveries refused: the signature computed each common wrong
+    /// way (`signature.valid-accepted`).
+    Signature,
+    /// A rotation header refused in one position only (`signature.rotation-accepted`).
+    Rotation,
+    /// Some body styles refused: a re-serialized body verified (`signature.raw-body`).
+    BodyStyle,
+    /// Some subscribed event kinds refused: a fixed allow-list
+    /// (`delivery.every-subscribed-event`).
+    EventAllowList,
+    /// An unknown operation refused while a known one is accepted
+    /// (`delivery.unknown-operation-tolerated`).
+    UnknownOperation,
+    /// Deliveries a realistic clock skew away refused: the replay window measured
+    /// (`signature.clock-skew-tolerated`).
+    ClockSkew,
+}
+
+impl DiagnosisKind {
+    /// Every diagnosis, with its spelling in a scenario file's `diagnosis` key.
+    pub const ALL: [(&'static str, DiagnosisKind); 6] = [
+        ("signature", DiagnosisKind::Signature),
+        ("rotation", DiagnosisKind::Rotation),
+        ("body-style", DiagnosisKind::BodyStyle),
+        ("event-allow-list", DiagnosisKind::EventAllowList),
+        ("unknown-operation", DiagnosisKind::UnknownOperation),
+        ("clock-skew", DiagnosisKind::ClockSkew),
+    ];
+
+    /// The spelling in a scenario file.
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, kind)| *kind == self)
+            .map_or("", |(name, _)| name)
+    }
 }
 
 /// What a check needs from the run, set where the check is defined: the engine and
 /// the reports read these, never the check's id or suite.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Needs {
-    /// HMAC-signed deliveries: skipped with `--no-hmac` (nothing to judge without a
-    /// signature).
+    /// HMAC-signed deliveries (`requires = ["hmac"]`): skipped with `--no-hmac`
+    /// (nothing to judge without a signature).
     pub hmac: bool,
     /// The partner's observation URL (`--state-url`): skipped without one.
     pub state_url: bool,

@@ -372,6 +372,7 @@ mod tests {
                 fix: String::new(),
                 tags: vec![],
                 needs: Default::default(),
+                diagnosis: None,
             },
             if failed {
                 Verdict::Failed("no answer".into())

@@ -305,6 +305,7 @@ mod tests {
                 whole_run: true,
                 ..Default::default()
             },
+            diagnosis: None,
         };
         assert_eq!(
             replay.command_for(1, &whole_run),

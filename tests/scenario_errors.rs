@@ -66,6 +66,22 @@ fn bad_level_lists_the_levels() {
 }
 
 #[test]
+fn unknown_diagnosis_lists_the_diagnoses() {
+    snapshot(
+        "bad_diagnosis",
+        &format!("{HEAD}diagnosis = \"rotaton\"\n\n[[step]]\nsend = \"each\"\n"),
+    );
+}
+
+#[test]
+fn unknown_capability_lists_the_capabilities() {
+    snapshot(
+        "bad_capability",
+        &format!("{HEAD}requires = [\"hmca\"]\n\n[[step]]\nsend = \"each\"\n"),
+    );
+}
+
+#[test]
 fn unknown_event_type_suggests_the_closest() {
     snapshot(
         "unknown_event_type",
@@ -269,17 +285,22 @@ fn list_command_shows_probe_builtin_and_user_checks() {
     assert_eq!(code, 0, "{stderr}");
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(lines[0].starts_with("ID "), "{stdout}");
-    // Header, TLS probe checks, the runner's payload.schema-variants-accepted and
-    // retry.recovers-after-failure, built-ins, the user's.
-    assert_eq!(lines.len(), 1 + 9 + 2 + 31 + 1, "{stdout}");
+    // In the order `run` makes them: header, TLS probe checks, built-ins, the user's,
+    // then the runner's payload.schema-variants-accepted and retry.recovers-after-failure.
+    assert_eq!(lines.len(), 1 + 9 + 31 + 1 + 2, "{stdout}");
     assert!(lines[9].starts_with("tls.mozilla-intermediate") && lines[9].contains("(probe)"));
+    assert!(lines[10].contains("(built-in)"), "{stdout}");
+    let n = lines.len();
     assert!(
-        lines[10].starts_with("payload.schema-variants-accepted") && lines[10].contains("(run)")
+        lines[n - 2].starts_with("payload.schema-variants-accepted")
+            && lines[n - 2].contains("(run)")
     );
-    assert!(lines[11].starts_with("retry.recovers-after-failure") && lines[11].contains("(run)"));
+    assert!(
+        lines[n - 1].starts_with("retry.recovers-after-failure") && lines[n - 1].contains("(run)")
+    );
     assert!(lines[1].starts_with("tls.https-required") && lines[1].contains("(probe)"));
     assert!(stdout.contains("signature.rejection-is-4xx") && stdout.contains("recommended"));
-    let last = lines.last().unwrap();
+    let last = lines[n - 3];
     assert!(
         last.starts_with("custom.example")
             && last.contains("mine.toml")

@@ -11,6 +11,7 @@ mod support;
 mod architecture;
 mod bad_input;
 mod builtin_scenarios;
+mod catalogue;
 mod ci_files;
 mod ci_tools;
 mod cli_docs;

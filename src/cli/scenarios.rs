@@ -7,6 +7,7 @@ use clap::{Args, Subcommand};
 
 use crate::check::CheckInfo;
 use crate::error::{SetupError, exit};
+use crate::runner::catalogue::{Catalogue, Kind};
 use crate::scenario::{self, Scenario, ScenarioError};
 
 /// Options of `spotcheck scenarios`.
@@ -239,39 +240,33 @@ fn stderr_color() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
-/// The `list` table: the TLS probe checks, the runner's own checks, then `scenarios`
-/// (built-ins, then user files). `verbose` adds each check's why and fix under it.
+/// The `list` table: every check in the order `run` makes them (the run's catalogue:
+/// the TLS probe checks, `scenarios` — built-ins, then user files — then the runner's
+/// whole-run checks). `verbose` adds each check's why and fix under it.
 pub fn list_table(scenarios: &[Scenario], verbose: bool) -> String {
-    // (id, level, source, title, why, fix). The TLS probe's checks come from the probe
-    // itself, so the list cannot drift.
-    let row = |info: CheckInfo, source: String| {
-        [
-            info.id,
-            info.level.as_str().to_owned(),
-            source,
-            info.title,
-            info.why,
-            info.fix,
-        ]
-    };
-    let mut rows: Vec<[String; 6]> = crate::tls_probe::check_infos()
-        .into_iter()
-        .map(|info| row(info, "(probe)".to_owned()))
+    // (id, level, source, title, why, fix), from the one catalogue, so the list cannot
+    // drift from the run.
+    let rows: Vec<[String; 6]> = Catalogue::new(scenarios, true)
+        .entries()
+        .iter()
+        .map(|entry| {
+            let source = match entry {
+                Kind::Tls(_) => "(probe)".to_owned(),
+                Kind::WholeRun(_) => "(run)".to_owned(),
+                Kind::Scenario(s) if s.origin.builtin => "(built-in)".to_owned(),
+                Kind::Scenario(s) => s.origin.file.clone(),
+            };
+            let info: &CheckInfo = entry.info();
+            [
+                info.id.clone(),
+                info.level.as_str().to_owned(),
+                source,
+                info.title.clone(),
+                info.why.clone(),
+                info.fix.clone(),
+            ]
+        })
         .collect();
-    // Checks the runner itself runs after the scenarios.
-    rows.extend(
-        crate::runner::whole_run::WHOLE_RUN_CHECKS
-            .iter()
-            .map(|check| row((check.info)(), "(run)".to_owned())),
-    );
-    rows.extend(scenarios.iter().map(|s| {
-        let source = if s.origin.builtin {
-            "(built-in)".to_owned()
-        } else {
-            s.origin.file.clone()
-        };
-        row(s.info.clone(), source)
-    }));
     let header = ["ID", "LEVEL", "SOURCE", "TITLE"].map(str::to_owned);
     let widths: Vec<usize> = (0..3)
         .map(|i| {

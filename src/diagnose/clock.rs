@@ -3,16 +3,13 @@
 //! refused and the widest accepted, so the message can say "your window is about 10 s".
 
 use super::probing;
-use crate::check::CheckResult;
+use crate::check::{CheckResult, DiagnosisKind};
 use crate::check::{Diagnosis, ProbeRecord};
 use crate::delivery::exchange::Exchange;
 use crate::event::random::{self, SeededRng};
 use crate::runner::RunContext;
 use crate::runner::recovery::header;
 use crate::signing::{HEADER_TIMESTAMP, SignedHeaders, unix_now};
-
-/// The check's id (a public contract).
-pub const CHECK_ID: &str = "signature.clock-skew-tolerated";
 
 /// The offsets (seconds) tried behind the endpoint's clock, nearest first; the
 /// ladder stops at the first refusal, so at most this many deliveries per side.
@@ -74,7 +71,7 @@ fn observed(exchange: &Exchange) -> Option<(i64, bool)> {
 /// Probes the window when the clock-skew check failed after its control delivery
 /// (timestamp now) was accepted.
 pub(super) async fn diagnose(checks: &mut [CheckResult], ctx: &RunContext, rng: &mut SeededRng) {
-    let Some(index) = probing::find(checks, CHECK_ID) else {
+    let Some(index) = probing::find(checks, DiagnosisKind::ClockSkew) else {
         return;
     };
     let check = &checks[index];

@@ -8,8 +8,8 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use super::probes::{HEADER_FIX, STACKS};
-use super::probing::{self, VALID_ACCEPTED};
-use crate::check::CheckResult;
+use super::probing;
+use crate::check::{CheckResult, DiagnosisKind};
 use crate::check::{Diagnosis, ProbeRecord, StackFix};
 use crate::event::body_style::BodyStyle;
 use crate::event::random::{self, SeededRng};
@@ -17,15 +17,11 @@ use crate::runner::RunContext;
 use crate::runner::compose::{self, ComposeContext, SendPlan};
 use crate::signing::{Secret, SignatureFormat, SignedHeaders, join_tokens, unix_now};
 
-const ROTATION: &str = "signature.rotation-accepted";
-const RAW_BODY: &str = "signature.raw-body";
-const EVERY_EVENT: &str = "delivery.every-subscribed-event";
-const UNKNOWN_OPERATION: &str = "delivery.unknown-operation-tolerated";
-
-/// The check at `id` when it failed and correctly signed deliveries were not refused.
-fn explainable(checks: &[CheckResult], id: &str) -> Option<usize> {
-    let index = probing::find(checks, id)?;
-    (probing::failed(&checks[index]) && !probing::check_failed(checks, VALID_ACCEPTED))
+/// The check declaring `kind` when it failed and correctly signed deliveries were not
+/// refused (the check declaring the signature diagnosis did not fail).
+fn explainable(checks: &[CheckResult], kind: DiagnosisKind) -> Option<usize> {
+    let index = probing::find(checks, kind)?;
+    (probing::failed(&checks[index]) && !probing::check_failed(checks, DiagnosisKind::Signature))
         .then_some(index)
 }
 
@@ -55,7 +51,7 @@ fn compose_context<'a>(ctx: &'a RunContext) -> ComposeContext<'a> {
 /// A rotation header (a stale-key token and the valid one) refused in one position
 /// only: the position the check did not reach is asked once.
 pub(super) async fn rotation(checks: &mut [CheckResult], ctx: &RunContext, rng: &mut SeededRng) {
-    let Some(index) = explainable(checks, ROTATION) else {
+    let Some(index) = explainable(checks, DiagnosisKind::Rotation) else {
         return;
     };
     // Whether the endpoint accepted the valid token first, and last.
@@ -170,7 +166,7 @@ const BODY_STYLES: &[(&str, BodyStyle, Option<&str>)] = &[
 /// A verifier that rejects some body styles: the styles the check did not reach are
 /// sent once each, and the refused ones named.
 pub(super) async fn body_styles(checks: &mut [CheckResult], ctx: &RunContext, rng: &mut SeededRng) {
-    let Some(index) = explainable(checks, RAW_BODY) else {
+    let Some(index) = explainable(checks, DiagnosisKind::BodyStyle) else {
         return;
     };
     let mut verdicts: Vec<Option<bool>> = checks[index]
@@ -260,7 +256,7 @@ fn kind_of(body: &[u8]) -> Option<String> {
 /// refused while others were accepted, and whether a known operation is accepted
 /// where an unknown one was refused.
 pub(super) async fn allow_list(checks: &mut [CheckResult], ctx: &RunContext, rng: &mut SeededRng) {
-    if let Some(index) = explainable(checks, EVERY_EVENT) {
+    if let Some(index) = explainable(checks, DiagnosisKind::EventAllowList) {
         let mut refused = Vec::new();
         let mut accepted = 0usize;
         for exchange in &checks[index].exchanges {
@@ -283,7 +279,7 @@ pub(super) async fn allow_list(checks: &mut [CheckResult], ctx: &RunContext, rng
             );
         }
     }
-    if let Some(index) = explainable(checks, UNKNOWN_OPERATION) {
+    if let Some(index) = explainable(checks, DiagnosisKind::UnknownOperation) {
         let Some(unknown) = checks[index]
             .exchanges
             .iter()

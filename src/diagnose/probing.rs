@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use futures::StreamExt;
 
-use crate::check::{CheckResult, Diagnosis, ProbeRecord, Status};
+use crate::check::{CheckResult, Diagnosis, DiagnosisKind, ProbeRecord, Status};
 use crate::delivery::exchange::Exchange;
 use crate::delivery::request::{Attempt, delivery_headers};
 use crate::event::random::{self, SeededRng};
@@ -12,7 +12,8 @@ use crate::runner::RunContext;
 use crate::runner::recovery::header;
 use crate::signing::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, SignedHeaders};
 
-/// The id of the check whose failure triggers the signature probes.
+/// The id of the built-in check that declares the signature diagnosis (`diagnosis =
+/// "signature"`); the diagnoses find it by that declaration, not by this id.
 pub const VALID_ACCEPTED: &str = "signature.valid-accepted";
 
 /// Probes in flight at once.
@@ -29,14 +30,15 @@ pub(super) fn failed(check: &CheckResult) -> bool {
     matches!(check.status, Status::Fail | Status::Warn)
 }
 
-/// The check with this id, if it ran.
-pub(super) fn find(checks: &[CheckResult], id: &str) -> Option<usize> {
-    checks.iter().position(|c| c.info.id == id)
+/// The check that declares this diagnosis (`diagnosis = "…"` in its scenario file),
+/// if it ran: declared on the check, so a renamed check keeps its diagnosis.
+pub(super) fn find(checks: &[CheckResult], kind: DiagnosisKind) -> Option<usize> {
+    checks.iter().position(|c| c.info.diagnosis == Some(kind))
 }
 
-/// Whether `id` ran and failed.
-pub(super) fn check_failed(checks: &[CheckResult], id: &str) -> bool {
-    find(checks, id).is_some_and(|i| failed(&checks[i]))
+/// Whether the check declaring this diagnosis ran and failed.
+pub(super) fn check_failed(checks: &[CheckResult], kind: DiagnosisKind) -> bool {
+    find(checks, kind).is_some_and(|i| failed(&checks[i]))
 }
 
 /// Whether an answer accepted the delivery.

@@ -2,8 +2,9 @@
 //! event signed each common wrong way ([`PROBES`]), and which one the endpoint accepts.
 
 use super::probes::{PROBES, STACKS};
-use super::probing::{self, VALID_ACCEPTED};
+use super::probing;
 use crate::check::CheckResult;
+use crate::check::DiagnosisKind;
 use crate::check::{Diagnosis, ProbeRecord, StackFix};
 use crate::delivery::exchange::Exchange;
 use crate::event::random::{self, SeededRng};
@@ -25,16 +26,17 @@ pub const VERIFY_STEPS: &[&str] = &[
 ];
 
 /// Which check to explain and the refused, correctly signed delivery whose body the
-/// probes sign again: `signature.valid-accepted` when it failed with a refusal, or
-/// (when it did not run) the first failed check holding such a delivery, provided
-/// most correctly signed deliveries of the run were refused with 401 or 403. The flag
-/// says which: `true` when the target is not `signature.valid-accepted`.
+/// probes sign again: the check declaring `diagnosis = "signature"` (the built-in
+/// `signature.valid-accepted`) when it failed with a refusal, or (when it did not run)
+/// the first failed check holding such a delivery, provided most correctly signed
+/// deliveries of the run were refused with 401 or 403. The flag says which: `true`
+/// when the target is not the declaring check.
 fn target(checks: &[CheckResult], ctx: &RunContext) -> Option<(usize, Exchange, bool)> {
     let verifier = Verifier::new(vec![ctx.secret.clone()]);
     let signed_refusal = |e: &Exchange| {
         e.request.method == "POST" && probing::refused(e) && verifies(&verifier, e).is_some()
     };
-    if let Some(index) = probing::find(checks, VALID_ACCEPTED) {
+    if let Some(index) = probing::find(checks, DiagnosisKind::Signature) {
         let check = &checks[index];
         if !probing::failed(check) {
             return None;

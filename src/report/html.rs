@@ -343,6 +343,7 @@ mod tests {
                 fix: "fix".into(),
                 tags: vec![],
                 needs: Default::default(),
+                diagnosis: None,
             },
             Verdict::Failed(message.into()),
             std::time::Duration::ZERO,

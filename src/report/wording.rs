@@ -659,6 +659,7 @@ mod tests {
                 fix: String::new(),
                 tags: vec![],
                 needs: Default::default(),
+                diagnosis: None,
             },
             Verdict::Skipped(SkipReason::Precondition {
                 // What each step sends differs; the cause is the same step's answer.

@@ -8,37 +8,31 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::cancel::Cancel;
+use super::catalogue::{Catalogue, Gate};
 use super::context::RunContext;
 use super::error::RunError;
 use super::events::{Interruption, RunEvent, RunSink};
-use super::filter::CheckFilter;
 use super::options::{RunOptions, RunPlan};
 use super::scenarios::{self, ScenarioProgress};
 use super::setup::{self, RunTarget};
-use super::whole_run::WHOLE_RUN_CHECKS;
 use crate::check::{CheckInfo, CheckResult, SkipReason, Status, Verdict};
 use crate::event::random;
 use crate::outcome::{Latency, RunReport, Summary, ToolInfo, TransportOutage, Unreachable};
 use crate::scenario::Scenario;
 use crate::signing::Secret;
 use crate::target::Target;
-use crate::tls_probe::{self, TlsReport};
+use crate::tls_probe::{self, TlsCheck, TlsReport};
 
 /// How long exchanges in flight may still take once a stop is asked.
 const INTERRUPT_GRACE: Duration = Duration::from_secs(1);
 
 /// Every check a run over `scenarios` can make, in run order (the TLS checks, the
 /// scenarios, then the whole-run checks), before selection: what `--shard` divides.
+/// The [`Catalogue`]'s list.
 pub fn check_infos(scenarios: &[Scenario], builtin: bool) -> Vec<CheckInfo> {
-    tls_probe::check_infos()
-        .into_iter()
-        .chain(scenarios.iter().map(|s| s.info.clone()))
-        .chain(
-            WHOLE_RUN_CHECKS
-                .iter()
-                .filter(|check| check.included(builtin))
-                .map(|check| (check.info)()),
-        )
+    Catalogue::new(scenarios, builtin)
+        .infos()
+        .cloned()
         .collect()
 }
 
@@ -103,23 +97,20 @@ pub async fn run(
     let started_at = time::OffsetDateTime::now_utc();
     let clock = Instant::now();
 
+    // The checks this run makes, in run order.
+    let catalogue = Catalogue::new(&scenarios, options.builtin).for_run(&filter, oauth_configured);
     let mut engine = Engine {
         sink,
         checks: Vec::new(),
         options: &options,
-        filter: &filter,
+        catalogue: &catalogue,
         context: &context,
         cancel,
     };
     // TLS first: its findings decide whether the delivery suites can run.
-    let (tls, blocked) = engine.probe_tls(&target).await?;
-    let selected: Vec<Scenario> = scenarios
-        .into_iter()
-        .filter(|s| filter.selects(&s.info))
-        // The legacy OAuth suite runs only when OAuth is configured.
-        .filter(|s| oauth_configured || !s.needs_oauth())
-        .collect();
-    engine.scenarios(&selected, &blocked).await;
+    let (tls, gate) = engine.probe_tls(&target).await?;
+    let selected: Vec<Scenario> = catalogue.scenarios().cloned().collect();
+    engine.scenarios(&selected, &gate).await;
     let unreachable = context.reach.unreachable();
     if let Some(unreachable) = &unreachable {
         // Nothing was judged: what the TLS probe could not connect to is no finding.
@@ -130,10 +121,10 @@ pub async fn run(
         }
     } else {
         // After judging: ask the endpoint what exactly it does wrong.
-        if options.diagnose && blocked.is_none() && !cancel.is_set() {
+        if options.diagnose && gate == Gate::Open && !cancel.is_set() {
             engine.diagnose().await;
         }
-        engine.whole_run_checks(&blocked).await;
+        engine.whole_run_checks(&gate).await;
     }
 
     if let Some(running) = receiver.take() {
@@ -187,7 +178,8 @@ struct Engine<'r, S: RunSink> {
     sink: &'r mut S,
     checks: Vec<CheckResult>,
     options: &'r RunOptions,
-    filter: &'r CheckFilter,
+    /// The checks this run makes (selected), in run order.
+    catalogue: &'r Catalogue<'r>,
     context: &'r Arc<RunContext>,
     cancel: &'r Cancel,
 }
@@ -199,95 +191,73 @@ impl<S: RunSink> Engine<'_, S> {
         self.checks.push(result);
     }
 
-    /// The selected `tls.*` checks: the probe's report, and the reason the certificate
-    /// blocks the delivery suites, if it does.
-    async fn probe_tls(
-        &mut self,
-        target: &Target,
-    ) -> Result<(Option<TlsReport>, Option<String>), RunError> {
-        let infos: Vec<CheckInfo> = tls_probe::check_infos()
-            .into_iter()
-            .filter(|info| self.filter.selects(info))
-            .collect();
-        if infos.is_empty() {
-            return Ok((None, None));
+    /// The selected `tls.*` checks: the probe's report, and the certificate gate for
+    /// the checks after it.
+    async fn probe_tls(&mut self, target: &Target) -> Result<(Option<TlsReport>, Gate), RunError> {
+        let tls: Vec<&'static TlsCheck> = self.catalogue.tls().collect();
+        if tls.is_empty() {
+            return Ok((None, Gate::Open));
         }
-        for info in &infos {
-            self.sink.event(RunEvent::CheckStarted(info));
+        for check in &tls {
+            self.sink.event(RunEvent::CheckStarted(&check.info));
         }
         let probe_options = target.probe_options(self.options.timeout.min(Duration::from_secs(10)));
         let probe = tls_probe::probe_url(&self.context.endpoint, &probe_options);
         tokio::select! {
             report = probe => {
                 let report = report?;
-                let blocked = if self.options.insecure_continue {
-                    None
-                } else {
-                    tls_probe::certificate_blocks_delivery(&report)
+                let gate = match tls_probe::certificate_blocks_delivery(&report) {
+                    Some(block) if !self.options.insecure_continue => Gate::Blocked(block),
+                    _ => Gate::Open,
                 };
-                for result in tls_probe::checks(&report)
-                    .into_iter()
-                    .filter(|c| self.filter.selects(&c.info))
-                {
-                    self.finished(result);
+                for check in tls {
+                    self.finished(check.judged(&report));
                 }
-                Ok((Some(report), blocked))
+                Ok((Some(report), gate))
             }
             () = self.cancel.wait() => {
                 self.sink.event(RunEvent::Interrupted(Interruption::TlsProbe));
-                for info in infos {
-                    self.finished(CheckResult::interrupted(info));
+                for check in tls {
+                    self.finished(CheckResult::interrupted(check.info.clone()));
                 }
-                Ok((None, None))
+                Ok((None, Gate::Open))
             }
         }
     }
 
-    /// The selected scenarios: executed several at once, or all skipped when the
-    /// certificate blocks deliveries, or all interrupted.
-    async fn scenarios(&mut self, selected: &[Scenario], blocked: &Option<String>) {
-        match blocked {
-            _ if self.cancel.is_set() => {
-                for scenario in selected {
-                    self.finished(CheckResult::interrupted(scenario.info.clone()));
-                }
+    /// The selected scenarios: executed several at once, or all held at the gate (the
+    /// certificate blocks deliveries, or the run was stopped).
+    async fn scenarios(&mut self, selected: &[Scenario], gate: &Gate) {
+        let held: Vec<CheckResult> = selected
+            .iter()
+            .filter_map(|scenario| held(&scenario.info, gate, self.cancel))
+            .collect();
+        if !held.is_empty() {
+            for result in held {
+                self.finished(result);
             }
-            Some(reason) => {
-                for scenario in selected {
-                    self.finished(CheckResult::new(
-                        scenario.info.clone(),
-                        Verdict::Skipped(SkipReason::CertificateBlocked {
-                            problem: reason.clone(),
-                            can_continue: true,
-                        }),
-                        Duration::ZERO,
-                        Vec::new(),
-                    ));
-                }
-            }
-            None => {
-                self.sink.event(RunEvent::ScenariosStarted {
-                    total: selected.len(),
-                });
-                let results = run_scenarios(
-                    selected,
-                    self.context,
-                    self.options.jobs,
-                    self.sink,
-                    self.cancel,
-                )
-                .await;
-                self.sink.event(RunEvent::ScenariosFinished);
-                let unreachable = self.context.reach.unreachable().is_some();
-                for (scenario, result) in selected.iter().zip(results) {
-                    match result {
-                        // Told to the sink when it arrived.
-                        Some(result) => self.checks.push(result),
-                        // The run ended early: what it did not start is not listed.
-                        None if unreachable => {}
-                        None => self.finished(CheckResult::interrupted(scenario.info.clone())),
-                    }
-                }
+            return;
+        }
+        self.sink.event(RunEvent::ScenariosStarted {
+            total: selected.len(),
+        });
+        let results = run_scenarios(
+            selected,
+            self.context,
+            self.options.jobs,
+            self.sink,
+            self.cancel,
+        )
+        .await;
+        self.sink.event(RunEvent::ScenariosFinished);
+        let unreachable = self.context.reach.unreachable().is_some();
+        for (scenario, result) in selected.iter().zip(results) {
+            match result {
+                // Told to the sink when it arrived.
+                Some(result) => self.checks.push(result),
+                // The run ended early: what it did not start is not listed.
+                None if unreachable => {}
+                None => self.finished(CheckResult::interrupted(scenario.info.clone())),
             }
         }
     }
@@ -305,18 +275,20 @@ impl<S: RunSink> Engine<'_, S> {
     }
 
     /// The checks the engine makes over the whole run, after the scenarios.
-    async fn whole_run_checks(&mut self, blocked: &Option<String>) {
-        for check in WHOLE_RUN_CHECKS
-            .iter()
-            .filter(|check| check.included(self.options.builtin))
-        {
-            let info = (check.info)();
-            if !self.filter.selects(&info) {
-                continue;
-            }
-            self.sink.event(RunEvent::CheckStarted(&info));
-            let judging = (check.judge)(&self.checks, self.context, self.options);
-            let result = after_scenarios(info, blocked, self.cancel, judging).await;
+    async fn whole_run_checks(&mut self, gate: &Gate) {
+        let checks: Vec<_> = self.catalogue.whole_run().collect();
+        for check in checks {
+            self.sink.event(RunEvent::CheckStarted(&check.info));
+            let result = match held(&check.info, gate, self.cancel) {
+                Some(result) => result,
+                None => {
+                    let judging = (check.judge)(&self.checks, self.context, self.options);
+                    tokio::select! {
+                        result = judging => result,
+                        () = self.cancel.wait() => CheckResult::interrupted(check.info.clone()),
+                    }
+                }
+            };
             self.finished(result);
         }
     }
@@ -386,30 +358,25 @@ fn not_judged(check: CheckResult, unreachable: &Unreachable) -> CheckResult {
     )
 }
 
-/// Runs a check that follows the scenarios: skipped when the certificate blocked the
-/// delivery suites, marked interrupted after a stop.
-async fn after_scenarios(
-    info: CheckInfo,
-    blocked: &Option<String>,
-    cancel: &Cancel,
-    run: impl std::future::Future<Output = CheckResult>,
-) -> CheckResult {
-    match blocked {
-        Some(reason) => CheckResult::new(
-            info,
+/// The gate every check after the TLS probe passes: `Some` result when it may not
+/// run — interrupted after a stop, skipped when the certificate blocks deliveries.
+fn held(info: &CheckInfo, gate: &Gate, cancel: &Cancel) -> Option<CheckResult> {
+    if cancel.is_set() {
+        return Some(CheckResult::interrupted(info.clone()));
+    }
+    match gate {
+        Gate::Open => None,
+        Gate::Blocked(block) => Some(CheckResult::new(
+            info.clone(),
             Verdict::Skipped(SkipReason::CertificateBlocked {
-                problem: reason.clone(),
-                can_continue: false,
+                problem: format!(
+                    "the endpoint's TLS certificate does not verify ({}); no delivery can succeed",
+                    block.problem
+                ),
+                can_continue: true,
             }),
             Duration::ZERO,
             Vec::new(),
-        ),
-        None if cancel.is_set() => CheckResult::interrupted(info),
-        None => {
-            tokio::select! {
-                result = run => result,
-                () = cancel.wait() => CheckResult::interrupted(info),
-            }
-        }
+        )),
     }
 }

@@ -182,6 +182,7 @@ mod tests {
             fix: String::new(),
             tags: tags.iter().map(|t| t.to_string()).collect(),
             needs: Default::default(),
+            diagnosis: None,
         }
     }
 

@@ -364,7 +364,10 @@ pub(super) fn describe_token(token: &TokenStep) -> String {
 /// The answers of a token step against its precondition (judged first, and only when
 /// every request was answered) and its expectations.
 pub(super) fn judge_tokens(
-    answers: &[(Exchange, Result<IssuedToken, crate::delivery::oauth::TokenRefusal>)],
+    answers: &[(
+        Exchange,
+        Result<IssuedToken, crate::delivery::oauth::TokenRefusal>,
+    )],
     token: &TokenStep,
     step: &Step,
     expected: &[(String, Value)],

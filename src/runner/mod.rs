@@ -6,6 +6,7 @@
 
 pub mod bookings;
 pub mod cancel;
+pub mod catalogue;
 pub mod compose;
 pub mod context;
 pub mod engine;
@@ -21,7 +22,6 @@ pub mod scenarios;
 pub mod setup;
 pub mod steps;
 pub mod variants;
-pub mod whole_run;
 
 pub use cancel::{Cancel, CancelTrigger};
 pub use context::RunContext;

@@ -56,6 +56,7 @@ pub fn info() -> CheckInfo {
             whole_run: true,
             ..Needs::default()
         },
+        diagnosis: None,
     }
 }
 

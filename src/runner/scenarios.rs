@@ -4,6 +4,7 @@
 //! [`super::steps`], judging [`super::judge`]; the verdict it returns is typed and
 //! worded by the reports.
 
+use super::catalogue::skip::{self as catalogue, Unmet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -89,18 +90,13 @@ pub async fn run_scenario(scenario: &Scenario, ctx: &RunContext) -> CheckResult 
     let started = Instant::now();
     let mut exchanges = Vec::new();
     let mut stand_ins = Vec::new();
-    let verdict = if let Some(exec) = scenario.exec_steps().next()
-        && !ctx.allow_exec
-    {
-        Verdict::Skipped(SkipReason::NeedsExec {
-            command: exec.display.clone(),
+    // The skip rules are the catalogue's (one place); the reports word them.
+    let verdict = if let Some(unmet) = catalogue::unmet(scenario, catalogue::Offered::of(ctx)) {
+        Verdict::Skipped(match unmet {
+            Unmet::Exec { command } => SkipReason::NeedsExec { command },
+            Unmet::StateUrl => SkipReason::NeedsStateUrl,
+            Unmet::Hmac => SkipReason::NeedsHmac,
         })
-    } else if scenario.needs_state() && ctx.state_url.is_none() {
-        Verdict::Skipped(SkipReason::NeedsStateUrl)
-    } else if scenario.needs_oauth() && ctx.oauth.is_none() {
-        Verdict::Skipped(SkipReason::NeedsOauth)
-    } else if !ctx.hmac && scenario.info.needs.hmac {
-        Verdict::Skipped(SkipReason::NeedsHmac)
     } else {
         match within_subscription(scenario, &ctx.subscription) {
             Err(reason) => Verdict::Skipped(reason),

@@ -64,6 +64,7 @@ pub fn info() -> CheckInfo {
             loads_endpoint: true,
             ..Needs::default()
         },
+        diagnosis: None,
     }
 }
 

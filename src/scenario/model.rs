@@ -155,6 +155,8 @@ pub enum Capability {
     State,
     /// `oauth`: the legacy OAuth client-credentials flow (`--oauth-token-url`).
     OAuth,
+    /// `hmac`: HMAC-signed deliveries (skipped with `--no-hmac`).
+    Hmac,
 }
 
 impl Capability {
@@ -163,6 +165,7 @@ impl Capability {
         match self {
             Capability::State => "state",
             Capability::OAuth => "oauth",
+            Capability::Hmac => "hmac",
         }
     }
 }

@@ -10,7 +10,17 @@ use super::status::StatusExpect;
 
 /// Top-level keys, for "did you mean" messages.
 pub(crate) const SCENARIO_KEYS: &[&str] = &[
-    "id", "title", "level", "why", "fix", "tags", "requires", "schedule", "vars", "step",
+    "id",
+    "title",
+    "level",
+    "why",
+    "fix",
+    "tags",
+    "requires",
+    "schedule",
+    "diagnosis",
+    "vars",
+    "step",
 ];
 
 /// Top-level keys a scenario cannot do without, in the order serde reports them missing.
@@ -69,6 +79,8 @@ pub(crate) struct RawScenario {
     pub requires: Vec<Spanned<String>>,
     /// `timing` (measures time: runs alone) or `load` (loads the endpoint).
     pub schedule: Option<Spanned<String>>,
+    /// The diagnosis that explains a failure (`signature`, `clock-skew`, …).
+    pub diagnosis: Option<Spanned<String>>,
     #[serde(default)]
     pub vars: Option<OrderedTable<Spanned<String>>>,
     #[serde(default)]

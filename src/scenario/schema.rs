@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::raw::{EXPECT_KEYS, SCENARIO_KEYS, STEP_KEYS};
 use super::status::StatusClass;
+use crate::check::DiagnosisKind;
 use crate::event::EventKind;
 use crate::event::body_style::BodyStyle;
 use crate::event::fixtures::Product;
@@ -30,7 +31,7 @@ pub const SIGNATURE_TOKENS: &[&str] = &[
 /// `tamper` values.
 pub const TAMPER_VALUES: &[&str] = &["body", "id", "timestamp"];
 /// `requires` values.
-pub const CAPABILITIES: &[&str] = &["state", "oauth"];
+pub const CAPABILITIES: &[&str] = &["state", "oauth", "hmac"];
 /// `token = "…"` values (legacy OAuth: request a token with the configured or a wrong secret).
 pub const TOKEN_VALUES: &[&str] = &["issued", "bad-credentials"];
 /// `authorization = "…"` values (legacy OAuth: which bearer token a send carries).
@@ -112,8 +113,16 @@ fn top_key(key: &str) -> Value {
         "requires" => json!({
             "type": "array",
             "items": { "type": "string", "enum": CAPABILITIES },
-            "description": "Capabilities the run needs (state: --state-url; oauth: --oauth-*); otherwise the check is skipped.",
+            "description": "Capabilities the run needs (state: --state-url; oauth: --oauth-*, without it the check is left out; hmac: signed deliveries, skipped with --no-hmac); otherwise the check is skipped.",
         }),
+        "diagnosis" => {
+            let names: Vec<&str> = DiagnosisKind::ALL.iter().map(|(name, _)| *name).collect();
+            json!({
+                "type": "string",
+                "enum": names,
+                "description": "The diagnosis that asks the endpoint why this check failed (signature, rotation, body-style, event-allow-list, unknown-operation, clock-skew); it reads the check's deliveries as the built-in check that declares it lays them out. Default: none.",
+            })
+        }
         "schedule" => json!({
             "type": "string",
             "enum": ["timing", "load"],

@@ -31,7 +31,10 @@ mod wire;
 
 pub use address::{Address, AddressError, parse_address};
 pub use certificate::CertificateInfo;
-pub use checks::{EXPIRY_WARN_DAYS, certificate_blocks_delivery, check_infos, checks};
+pub use checks::{
+    CertificateBlock, EXPIRY_WARN_DAYS, TlsCheck, certificate_blocks_delivery, check_infos, checks,
+    tls_checks,
+};
 pub use cipher_scan::{AcceptedSuite, SuiteScan};
 pub use handshakes::{DEFAULT_TIMEOUT, ProbeError, ProbeOptions, probe_url};
 pub use report::{Outcome, TlsReport, VersionResult};
