@@ -171,7 +171,7 @@ impl CheckInfo {
 }
 
 /// A verdict before the level is applied: typed, so every report format can word it
-/// its own way and the JSON report can say *why* (see [`crate::report::wording`] for
+/// its own way and the JSON report can say *why* (see `report/wording.rs` for
 /// the words, `docs/verdicts.md` for the shapes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -492,7 +492,7 @@ pub struct StandIn {
     pub instead_of: String,
 }
 
-/// A verdict with what shapes its wording; `Display` (in [`crate::report::wording`])
+/// A verdict with what shapes its wording; `Display` (in `report/wording.rs`)
 /// gives the check's `message`.
 pub struct Worded<'a> {
     /// The verdict.

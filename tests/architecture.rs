@@ -64,51 +64,15 @@ fn layers_below_the_front_import_neither_cli_nor_report() {
     );
 }
 
-/// Cycles known when the guard learnt to count re-exports (issue 27), in folders being
-/// reworked by that issue's other parts: a cycle wholly inside one entry's folders is
-/// printed but tolerated; any other cycle fails. An entry no cycle needs any more
-/// fails too, so the list only shrinks.
-const KNOWN_CYCLES: [(&[&str], &str); 2] = [
-    (
-        &["diagnose/", "runner/"],
-        "the diagnoses take the runner's context and composition while the engine calls \
-         the diagnoses; runner/mod.rs re-exports engine.rs",
-    ),
-    (
-        &["scenario/"],
-        "scenario/mod.rs re-exports parse.rs, read.rs and builtin.rs, and validate.rs \
-         names `crate::scenario::Template` defined in mod.rs",
-    ),
-];
-
-fn known(cycle: &[String]) -> Option<usize> {
-    KNOWN_CYCLES.iter().position(|(folders, _)| {
-        cycle
-            .iter()
-            .all(|file| folders.iter().any(|folder| file.starts_with(folder)))
-    })
-}
-
 #[test]
 fn no_import_cycle_between_files() {
     let graph = ImportGraph::read(Path::new(SRC));
-    let (tolerated, cycles): (Vec<_>, Vec<_>) =
-        graph.cycles().into_iter().partition(|c| known(c).is_some());
-    if !tolerated.is_empty() {
-        eprintln!("known cycles (issue 27):\n{}", graph.describe(&tolerated));
-    }
+    let cycles = graph.cycles();
     assert!(
         cycles.is_empty(),
         "import cycles between files of src/ (a `pub use` counts as an import):\n{}",
         graph.describe(&cycles)
     );
-    let needed: BTreeSet<usize> = tolerated.iter().filter_map(|c| known(c)).collect();
-    for (at, (folders, why)) in KNOWN_CYCLES.iter().enumerate() {
-        assert!(
-            needed.contains(&at),
-            "no cycle left in {folders:?} ({why}): remove it from KNOWN_CYCLES"
-        );
-    }
 }
 
 /// The guard itself: the forms the old text scan missed are caught, and what only

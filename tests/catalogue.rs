@@ -243,7 +243,7 @@ async fn one_certificate_gate_for_scenarios_and_whole_run_checks() {
     assert!(
         scenario.starts_with("the endpoint's TLS certificate does not verify (")
             && scenario.ends_with(
-                "no delivery can succeed: delivery checks skipped (--insecure-continue runs them anyway)"
+                "no delivery can succeed; delivery checks skipped (--insecure-continue runs them anyway)"
             ),
         "{scenario}"
     );

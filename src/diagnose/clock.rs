@@ -7,7 +7,7 @@ use crate::check::{CheckResult, DiagnosisKind};
 use crate::check::{Diagnosis, ProbeRecord};
 use crate::delivery::exchange::Exchange;
 use crate::event::random::{self, SeededRng};
-use crate::runner::RunContext;
+use crate::runner::context::RunContext;
 use crate::runner::recovery::header;
 use crate::signing::{HEADER_TIMESTAMP, SignedHeaders, unix_now};
 

@@ -30,7 +30,7 @@ pub use probing::VALID_ACCEPTED;
 
 use crate::check::CheckResult;
 use crate::event::random;
-use crate::runner::RunContext;
+use crate::runner::context::RunContext;
 
 /// Runs every diagnosis the judged checks call for, attaching each to its check.
 pub async fn run(checks: &mut [CheckResult], ctx: &RunContext) {

@@ -13,8 +13,8 @@ use crate::check::{CheckResult, DiagnosisKind};
 use crate::check::{Diagnosis, ProbeRecord, StackFix};
 use crate::event::body_style::BodyStyle;
 use crate::event::random::{self, SeededRng};
-use crate::runner::RunContext;
 use crate::runner::compose::{self, ComposeContext, SendPlan};
+use crate::runner::context::RunContext;
 use crate::signing::{Secret, SignatureFormat, SignedHeaders, join_tokens, unix_now};
 
 /// The check declaring `kind` when it failed and correctly signed deliveries were not

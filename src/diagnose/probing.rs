@@ -8,7 +8,7 @@ use crate::check::{CheckResult, Diagnosis, DiagnosisKind, ProbeRecord, Status};
 use crate::delivery::exchange::Exchange;
 use crate::delivery::request::{Attempt, delivery_headers};
 use crate::event::random::{self, SeededRng};
-use crate::runner::RunContext;
+use crate::runner::context::RunContext;
 use crate::runner::recovery::header;
 use crate::signing::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, SignedHeaders};
 

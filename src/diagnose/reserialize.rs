@@ -17,7 +17,7 @@ use super::probes::STACKS;
 use super::probing;
 use crate::check::{Diagnosis, ProbeRecord, StackFix};
 use crate::event::random::{self, SeededRng};
-use crate::runner::RunContext;
+use crate::runner::context::RunContext;
 use crate::signing::reserialize::{SERIALIZERS, Serializer, ascii_only, marked};
 use crate::signing::{SignedHeaders, unix_now};
 

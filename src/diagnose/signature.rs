@@ -8,7 +8,7 @@ use crate::check::DiagnosisKind;
 use crate::check::{Diagnosis, ProbeRecord, StackFix};
 use crate::delivery::exchange::Exchange;
 use crate::event::random::{self, SeededRng};
-use crate::runner::RunContext;
+use crate::runner::context::RunContext;
 use crate::runner::recovery::verifies;
 use crate::signing::{SignedHeaders, Verifier, unix_now};
 

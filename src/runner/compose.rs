@@ -110,7 +110,7 @@ pub struct ComposeContext<'a> {
 
 impl<'a> ComposeContext<'a> {
     /// The run's settings, with `now_unix` as the signature timestamp base.
-    pub fn of(run: &'a super::RunContext, now_unix: i64) -> ComposeContext<'a> {
+    pub fn of(run: &'a super::context::RunContext, now_unix: i64) -> ComposeContext<'a> {
         ComposeContext {
             url: &run.endpoint,
             secret: &run.secret,

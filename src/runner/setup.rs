@@ -11,8 +11,8 @@ use crate::receiver::{self, RunningReceiver};
 use crate::signing::Secret;
 use crate::target::Target;
 
-use super::RunOptions;
 use super::error::RunError;
+use super::options::RunOptions;
 
 /// A run's target, set up and reachable.
 #[derive(Debug)]

@@ -186,8 +186,8 @@ pub(super) fn custom_headers(
     v: &mut Validator<'_>,
     raw: &RawStep,
     scope: &Scope<'_>,
-) -> Vec<(String, crate::scenario::Template)> {
-    let mut headers: Vec<(String, crate::scenario::Template)> = Vec::new();
+) -> Vec<(String, crate::scenario::template::Template)> {
+    let mut headers: Vec<(String, crate::scenario::template::Template)> = Vec::new();
     if let Some(table) = &raw.header {
         for (key, value) in &table.get_ref().0 {
             let lower = key.get_ref().to_ascii_lowercase();
