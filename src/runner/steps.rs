@@ -1,6 +1,6 @@
 //! Running steps: renders a step's templates, composes and sends its deliveries,
 //! requests its tokens, polls its observation, runs its program, and hands the
-//! answers to [`super::judge`]. Judges nothing itself and words no verdict.
+//! answers to `judge.rs`. Judges nothing itself and words no verdict.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -5,7 +5,7 @@
 //! engine sets up the destination, builds and signs each message, delivers it once or
 //! on Spotnana's retry policy, tells a [`SendSink`] what happens as typed
 //! [`SendEvent`]s, and returns a [`SendOutcome`]: per message, the verdict of its one
-//! exchange or how its retry sequence ended ([`RetryOutcome`]). The engine prints
+//! exchange or how its retry sequence ended ([`RetryOutcome`](crate::delivery::retry_or_park::RetryOutcome)). The engine prints
 //! nothing and picks no exit code: the front words the events and maps the outcome to
 //! an exit code, so how a retry ended is a type here, never a number read back.
 
