@@ -1,7 +1,7 @@
 //! Running scenarios: schedules them (a check that measures time runs alone), decides
 //! per scenario whether the run can judge it at all, and runs its steps in order,
 //! stopping at the first step whose judgement ends the check. Sending is
-//! [`super::steps`], judging [`super::judge`]; the verdict it returns is typed and
+//! [`super::steps`], judging `judge.rs`; the verdict it returns is typed and
 //! worded by the reports.
 
 use super::catalogue::skip::{self as catalogue, Unmet};
