@@ -200,13 +200,21 @@ fn builtins_declare_their_diagnoses_and_needs() {
     ] {
         assert_eq!(declaring(kind), [id], "{kind:?}");
     }
+    // A check that sends a signature other than a correct one judges the signature:
+    // without HMAC it has nothing to judge, so it must say it needs HMAC.
+    use spotcheck::scenario::model::{Action, SignatureSpec};
     for scenario in &builtins {
-        assert_eq!(
-            scenario.info.needs.hmac,
-            scenario.suite() == "signature",
-            "{}: every built-in signature check, and only those, needs HMAC",
-            scenario.info.id
-        );
+        let forges = scenario.steps.iter().any(|step| {
+            matches!(&step.action, Action::Send(send)
+                if !matches!(send.signature, SignatureSpec::Valid(_)))
+        });
+        if forges || scenario.suite() == "signature" {
+            assert!(
+                scenario.info.needs.hmac,
+                "{}: sends a forged or missing signature (or judges signatures) but does not declare requires = [\"hmac\"]",
+                scenario.info.id
+            );
+        }
     }
 }
 
