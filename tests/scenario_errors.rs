@@ -287,7 +287,8 @@ fn list_command_shows_probe_builtin_and_user_checks() {
     assert!(lines[0].starts_with("ID "), "{stdout}");
     // In the order `run` makes them: header, TLS probe checks, built-ins, the user's,
     // then the runner's payload.schema-variants-accepted and retry.recovers-after-failure.
-    assert_eq!(lines.len(), 1 + 9 + 31 + 1 + 2, "{stdout}");
+    let builtins = spotcheck::scenario::builtin::builtin().len();
+    assert_eq!(lines.len(), 1 + 9 + builtins + 1 + 2, "{stdout}");
     assert!(lines[9].starts_with("tls.mozilla-intermediate") && lines[9].contains("(probe)"));
     assert!(lines[10].contains("(built-in)"), "{stdout}");
     let n = lines.len();

@@ -26,7 +26,6 @@ mod reserialize;
 mod signature;
 
 pub use crate::check::{Diagnosis, ProbeRecord, StackFix};
-pub use probing::VALID_ACCEPTED;
 
 use crate::check::CheckResult;
 use crate::event::random;

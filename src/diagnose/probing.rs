@@ -12,10 +12,6 @@ use crate::runner::context::RunContext;
 use crate::runner::recovery::header;
 use crate::signing::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, SignedHeaders};
 
-/// The id of the built-in check that declares the signature diagnosis (`diagnosis =
-/// "signature"`); the diagnoses find it by that declaration, not by this id.
-pub const VALID_ACCEPTED: &str = "signature.valid-accepted";
-
 /// Probes in flight at once.
 pub(super) const CONCURRENCY: usize = 4;
 

@@ -75,12 +75,8 @@ pub(super) fn offset(v: &mut Validator<'_>, value: &Spanned<String>) -> Option<O
     parsed(v, value, "a time offset", Offset::parse)
 }
 
-pub(super) fn is_header_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-}
+/// The one header-name rule (RFC 9110 token), shared with `--header` and the project file.
+pub(super) use crate::wire::is_header_name;
 
 pub(super) fn count(
     v: &mut Validator<'_>,
