@@ -311,3 +311,94 @@ pub fn read_input(path: &std::path::Path) -> Result<Vec<u8>, SetupError> {
             .map_err(|err| SetupError::new(format!("cannot read {}: {err}", path.display())))
     }
 }
+
+/// The command-line spelling of a `ValueEnum` value.
+pub(super) fn value_name<T: clap::ValueEnum>(value: &T) -> String {
+    value
+        .to_possible_value()
+        .map(|v| v.get_name().to_owned())
+        .unwrap_or_default()
+}
+
+fn path_text(path: &std::path::Path) -> String {
+    path.display().to_string()
+}
+
+// Replay: each argument struct adds its own flags to a replay command, destructured
+// without `..` so that a new flag does not compile until it is handled here.
+
+impl TargetArgs {
+    /// `--ca-cert`, the client certificate, `--header` (as variable references),
+    /// `--timeout` when not Spotnana's, and the route flags. The endpoint is the
+    /// replay's own field.
+    pub(super) fn replay_into(&self, replay: &mut crate::replay::Replay) {
+        let TargetArgs {
+            endpoint: _,
+            ca_cert,
+            headers,
+            timeout,
+            client_cert,
+            route,
+        } = self;
+        if let Some(ca) = ca_cert {
+            replay.push("--ca-cert", &path_text(ca));
+        }
+        client_cert.replay_into(replay);
+        for (name, value) in parse_headers(headers).unwrap_or_default() {
+            replay.push_header(&name, &value);
+        }
+        if *timeout != crate::delivery::client::SPOTNANA_TIMEOUT {
+            replay.push(
+                "--timeout",
+                &humantime::format_duration(*timeout).to_string(),
+            );
+        }
+        route.replay_into(replay);
+    }
+}
+
+impl ClientCertArgs {
+    /// `--client-cert` and `--client-key`, both or neither.
+    pub(super) fn replay_into(&self, replay: &mut crate::replay::Replay) {
+        let ClientCertArgs {
+            client_cert,
+            client_key,
+        } = self;
+        if let (Some(cert), Some(key)) = (client_cert, client_key) {
+            replay.push("--client-cert", &path_text(cert));
+            replay.push("--client-key", &path_text(key));
+            replay.client_cert = Some((cert.clone(), key.clone()));
+        }
+    }
+}
+
+impl SecretArgs {
+    /// Where the secret comes from (never its value).
+    pub(super) fn replay_into(&self, replay: &mut crate::replay::Replay) {
+        let SecretArgs {
+            secret_env,
+            secret_file,
+        } = self;
+        if let Some(file) = secret_file {
+            replay.push("--secret-file", &path_text(file));
+        } else if secret_env != DEFAULT_SECRET_ENV {
+            replay.push("--secret-env", secret_env);
+        }
+    }
+}
+
+impl FormatArgs {
+    /// The signature and envelope forms, when not the defaults.
+    pub(super) fn replay_into(&self, replay: &mut crate::replay::Replay) {
+        let FormatArgs {
+            signature_format,
+            envelope,
+        } = self;
+        if *signature_format != SignatureFormat::V1 {
+            replay.push("--signature-format", &value_name(signature_format));
+        }
+        if *envelope != EnvelopeStyle::EventType {
+            replay.push("--envelope", &value_name(envelope));
+        }
+    }
+}

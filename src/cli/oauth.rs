@@ -124,3 +124,35 @@ impl ServeOAuthArgs {
         }))
     }
 }
+
+impl OAuthArgs {
+    /// The token URL (as a variable reference when it carries credentials), the client
+    /// id, where the client secret comes from (never its value) and `--no-hmac`.
+    /// Destructured without `..`: a new flag does not compile until it is handled.
+    pub(super) fn replay_into(&self, replay: &mut crate::replay::Replay) {
+        let OAuthArgs {
+            oauth_token_url,
+            oauth_client_id,
+            secret:
+                OAuthSecretArgs {
+                    oauth_client_secret_env,
+                    oauth_client_secret_file,
+                },
+            no_hmac,
+        } = self;
+        if let Some(url) = oauth_token_url {
+            replay.push_url("--oauth-token-url", url, crate::replay::OAUTH_TOKEN_URL_ENV);
+        }
+        if let Some(id) = oauth_client_id {
+            replay.push("--oauth-client-id", id);
+        }
+        if let Some(file) = oauth_client_secret_file {
+            replay.push("--oauth-client-secret-file", &file.display().to_string());
+        } else if let Some(name) = oauth_client_secret_env {
+            replay.push("--oauth-client-secret-env", name);
+        }
+        if *no_hmac {
+            replay.push_flag("--no-hmac");
+        }
+    }
+}

@@ -13,7 +13,7 @@ use clap::Args;
 use super::common::{FormatArgs, SecretArgs, TargetArgs};
 use super::stop::{Interrupt, StopSignal, StopSignals};
 use crate::error::{SetupError, exit};
-use crate::event::{EnvelopeStyle, Subscription};
+use crate::event::Subscription;
 use crate::outcome::RunVerdict;
 use crate::receiver::ReceiverConfig;
 use crate::replay::Replay;
@@ -23,7 +23,6 @@ use crate::report::terminal::{self, TerminalOptions};
 use crate::runner::filter::CheckFilter;
 use crate::runner::{self, Interruption, RunEvent, RunOptions, RunPlan, RunSink};
 use crate::scenario::Scenario;
-use crate::signing::SignatureFormat;
 
 /// Options of `spotcheck run`.
 #[derive(Debug, Args)]
@@ -424,8 +423,9 @@ fn subscription(events: &[String], orgs: &[String]) -> Result<Subscription, Setu
 /// also keeps the selection (`--only`, `--skip`, `--tags`, `--shard`, `--no-builtin`):
 /// it decides which delivery fails first.
 ///
-/// Every argument struct is destructured without `..`: a new flag does not compile
-/// until it is either repeated here or listed as not changing what is sent.
+/// Every argument struct is destructured without `..` (here, and in each struct's
+/// `replay_into` in `common.rs`, `oauth.rs`, `route.rs`): a new flag does not compile
+/// until it is either repeated or listed as not changing what is sent.
 fn replay(args: &RunArgs, shard: Option<crate::runner::filter::Shard>) -> Replay {
     let RunArgs {
         target,
@@ -465,86 +465,17 @@ fn replay(args: &RunArgs, shard: Option<crate::runner::filter::Shard>) -> Replay
         no_project: _,
         given: _,
     } = args;
-    let TargetArgs {
-        endpoint,
-        ca_cert,
-        headers,
-        timeout,
-        client_cert,
-        route,
-    } = target;
     let mut replay = Replay {
-        endpoint: endpoint.clone(),
+        endpoint: target.endpoint.clone(),
         args: Vec::new(),
-        ca_cert: ca_cert.clone(),
+        ca_cert: target.ca_cert.clone(),
         ..Replay::default()
     };
+    target.replay_into(&mut replay);
+    secret.replay_into(&mut replay);
+    format.replay_into(&mut replay);
+    oauth.replay_into(&mut replay);
     let path = |p: &PathBuf| p.display().to_string();
-    if let Some(ca) = ca_cert {
-        replay.push("--ca-cert", &path(ca));
-    }
-    let super::common::ClientCertArgs {
-        client_cert,
-        client_key,
-    } = client_cert;
-    if let (Some(cert), Some(key)) = (client_cert, client_key) {
-        replay.push("--client-cert", &path(cert));
-        replay.push("--client-key", &path(key));
-        replay.client_cert = Some((cert.clone(), key.clone()));
-    }
-    for (name, value) in super::common::parse_headers(headers).unwrap_or_default() {
-        replay.push_header(&name, &value);
-    }
-    if *timeout != crate::delivery::client::SPOTNANA_TIMEOUT {
-        replay.push(
-            "--timeout",
-            &humantime::format_duration(*timeout).to_string(),
-        );
-    }
-    route.replay_into(&mut replay);
-    let SecretArgs {
-        secret_env,
-        secret_file,
-    } = secret;
-    if let Some(file) = secret_file {
-        replay.push("--secret-file", &path(file));
-    } else if secret_env != super::common::DEFAULT_SECRET_ENV {
-        replay.push("--secret-env", secret_env);
-    }
-    let FormatArgs {
-        signature_format,
-        envelope,
-    } = format;
-    if *signature_format != SignatureFormat::V1 {
-        replay.push("--signature-format", &value_name(signature_format));
-    }
-    if *envelope != EnvelopeStyle::EventType {
-        replay.push("--envelope", &value_name(envelope));
-    }
-    let super::oauth::OAuthArgs {
-        oauth_token_url,
-        oauth_client_id,
-        secret:
-            super::oauth::OAuthSecretArgs {
-                oauth_client_secret_env,
-                oauth_client_secret_file,
-            },
-        no_hmac,
-    } = oauth;
-    if let Some(url) = oauth_token_url {
-        replay.push_url("--oauth-token-url", url, crate::replay::OAUTH_TOKEN_URL_ENV);
-    }
-    if let Some(id) = oauth_client_id {
-        replay.push("--oauth-client-id", id);
-    }
-    if let Some(file) = oauth_client_secret_file {
-        replay.push("--oauth-client-secret-file", &path(file));
-    } else if let Some(name) = oauth_client_secret_env {
-        replay.push("--oauth-client-secret-env", name);
-    }
-    if *no_hmac {
-        replay.push_flag("--no-hmac");
-    }
     for scenarios in scenarios {
         replay.push("--scenarios", &path(scenarios));
     }
@@ -603,12 +534,4 @@ fn replay(args: &RunArgs, shard: Option<crate::runner::filter::Shard>) -> Replay
         replay.push_selection_flag("--no-builtin");
     }
     replay
-}
-
-/// The command-line spelling of a `ValueEnum` value.
-fn value_name<T: clap::ValueEnum>(value: &T) -> String {
-    value
-        .to_possible_value()
-        .map(|v| v.get_name().to_owned())
-        .unwrap_or_default()
 }
