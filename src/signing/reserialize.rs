@@ -240,10 +240,13 @@ pub const PROBE_POINTS: f64 = 25000.0;
 /// at `5e-6` they all differ: Python `5e-06`, Ruby `5.0e-06`, Java `5.0E-6`, PHP
 /// `5.0e-6`, .NET `5E-06`, JavaScript and Go `0.000005`, Rust `5e-6`. (The integral
 /// [`PROBE_POINTS`] separates JavaScript from Rust only in one direction: Rust reads
-/// JavaScript's `25000` back as an integer.) With the text, these two are the
+/// JavaScript's `25000` back as an integer.) The text and this one number are the
 /// smallest set found that separates all 11 × 11 pairs (the unit test
-/// `no_library_writes_back_another_librarys_probe_event_unchanged`); no large
-/// double (`1e16`, `1e20`), which no plausible amount is, is needed.
+/// `no_library_writes_back_another_librarys_probe_event_unchanged` passes with the
+/// points written as the integer `25000`, and fails at `5e-5`, JavaScript and Rust
+/// then writing the event alike); no large double (`1e16`, `1e20`), which no
+/// plausible amount is, is needed. The points are there because a points payment
+/// has an amount; integral, they separate one more direction.
 pub const PROBE_CONVERSION_RATE: f64 = 5e-6;
 
 /// The points method of [`probe_event`]'s `otherCoinage` entry (a `PaymentMethod`).
@@ -778,21 +781,23 @@ mod tests {
     /// What a probe relies on: the probe event as one library writes it is never a
     /// fixed point of another library (parsed and written back, it changes), so an
     /// endpoint verifying over one library's output accepts that library's probe
-    /// only. 11 × 11 pairs, on a generated `PNR_V3` event.
+    /// only. 11 × 11 pairs, on generated `PNR_V3` and `TRIP_DETAILS_V3` events.
     #[test]
     fn no_library_writes_back_another_librarys_probe_event_unchanged() {
-        let probe = probe_event(&generated("PNR_V3/BOOKING_TICKETED"));
-        for sent in SERIALIZERS {
-            let bytes = sent.write(&probe);
-            for verifier in SERIALIZERS {
-                let back = verifier.rewrite(&bytes).unwrap();
-                assert_eq!(
-                    back == bytes,
-                    sent.id == verifier.id,
-                    "{} written back by {}",
-                    sent.id,
-                    verifier.id,
-                );
+        for kind in ["PNR_V3/BOOKING_TICKETED", "TRIP_DETAILS_V3/TRIP_UPDATED"] {
+            let probe = probe_event(&generated(kind));
+            for sent in SERIALIZERS {
+                let bytes = sent.write(&probe);
+                for verifier in SERIALIZERS {
+                    let back = verifier.rewrite(&bytes).unwrap();
+                    assert_eq!(
+                        back == bytes,
+                        sent.id == verifier.id,
+                        "{kind}: {} written back by {}",
+                        sent.id,
+                        verifier.id,
+                    );
+                }
             }
         }
     }
