@@ -12,6 +12,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 use spotcheck::diagnose::probes::PROBES;
+use spotcheck::receiver::Flaw;
 use spotcheck::signing::reserialize::SERIALIZERS;
 
 use crate::support::tools::{self, Tool};
@@ -213,6 +214,69 @@ async fn php_json_encode_is_named() {
         return;
     };
     assert_named(&partner, "php-json-encode", "signature.valid-accepted").await;
+}
+
+/// A partner that refuses envelope keys Spotnana does not document (400) and verifies
+/// over `json.dumps`: the probes' values are inside the payload, so the library is
+/// still named (with an invented envelope field every probe was refused, and the
+/// finding was "none of them").
+#[tokio::test]
+async fn a_strict_envelope_python_json_dumps_is_named() {
+    let Some(partner) = start(Tool::Python, "reserializer.py", &["strict-dumps"]) else {
+        return;
+    };
+    assert_named(&partner, "python-json-dumps", "signature.valid-accepted").await;
+}
+
+/// The reference receiver with two flaws: it refuses unknown envelope fields
+/// (`StrictFields`) and verifies over what `serde_json` writes back
+/// (`ReserializeBeforeVerify`). The valid delivery is accepted, `signature.raw-body`
+/// fails, and its diagnosis names Rust's `serde_json`, alone, with no probe refused for
+/// an unknown field.
+#[tokio::test]
+async fn a_strict_fields_reference_receiver_that_reserializes_is_named() {
+    let receiver = support::start(vec![Flaw::StrictFields, Flaw::ReserializeBeforeVerify]).await;
+    let report = receiver.dir.path().join("report.json");
+    let report_arg = format!("json={}", report.display());
+    let url = receiver.running.webhook_url();
+    let ca = receiver.ca.display().to_string();
+    let output = support::spotcheck(&[
+        "run",
+        "--endpoint",
+        &url,
+        "--ca-cert",
+        &ca,
+        "--only",
+        "signature.valid-accepted,signature.raw-body",
+        "--seed",
+        "19",
+        "--report",
+        &report_arg,
+    ])
+    .await;
+    receiver.running.shutdown().await;
+    assert_eq!(output.code, Some(1), "{}", output.all());
+    let report: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let valid = support::expect_check(&report, "signature.valid-accepted");
+    assert_eq!(valid["status"], "pass", "{valid}");
+    let check = support::expect_check(&report, "signature.raw-body");
+    assert_eq!(check["status"], "fail", "{check}");
+    let message = check["message"].as_str().unwrap();
+    assert!(
+        message.contains(
+            "your endpoint verifies the signature over the JSON it parsed and wrote back (as Rust's `serde_json` writes it), not over the bytes received"
+        ),
+        "{message}"
+    );
+    assert_eq!(accepted_libraries(check), ["rust-serde-json"], "{check}");
+    let refused_for_a_field = check["diagnosis"]["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p.to_string().contains("unknown field"))
+        .count();
+    assert_eq!(refused_for_a_field, 0, "{check}");
+    schema::assert_schema_valid(&report);
 }
 
 /// `json.dumps(…, sort_keys=True)` is in no entry of the table: nothing is named.

@@ -4,11 +4,14 @@
 //! bytes. An endpoint that verifies over the JSON it parsed and wrote back accepts
 //! only the bytes its own library writes, so the one accepted names the library.
 //!
-//! Each probe's event carries [`MARKER_FIELD`](crate::signing::reserialize::MARKER_FIELD), values no two libraries write alike:
-//! without it every compact library writes an event with short decimals alike, and
-//! an endpoint would accept several probes. One more probe sends the refused bytes
-//! with ASCII-only text, which tells an endpoint that re-encodes the text (and keeps
-//! the JSON as it is) apart from one that re-serializes.
+//! Each probe's event carries, inside its payload and in fields Spotnana's published
+//! schemas define ([`probe_event`]: the first traveler's preferred name, one points
+//! payment on the first amount), values no two libraries write alike: without them
+//! every compact library writes an event with short decimals alike, and an endpoint
+//! would accept several probes. The envelope stays as documented, so a receiver that
+//! refuses unknown envelope fields is diagnosed like any other. One more probe sends
+//! the refused bytes with ASCII-only text, which tells an endpoint that re-encodes
+//! the text (and keeps the JSON as it is) apart from one that re-serializes.
 
 use bytes::Bytes;
 use serde_json::Value;
@@ -18,7 +21,7 @@ use super::probing;
 use crate::check::{Diagnosis, ProbeRecord, StackFix};
 use crate::event::random::{self, SeededRng};
 use crate::runner::context::RunContext;
-use crate::signing::reserialize::{SERIALIZERS, Serializer, ascii_only, marked};
+use crate::signing::reserialize::{SERIALIZERS, Serializer, ascii_only, probe_event};
 use crate::signing::{SignedHeaders, unix_now};
 
 /// The id of the probe with ASCII-only text.
@@ -44,7 +47,7 @@ fn raw_body_fixes() -> Vec<StackFix> {
         .collect()
 }
 
-/// The event of `body` as each library writes it (with [`MARKER_FIELD`](crate::signing::reserialize::MARKER_FIELD)), and, when
+/// The event of `body` as each library writes it (with [`probe_event`]'s values), and, when
 /// `with_ascii` and the body has non-ASCII text, the body with ASCII-only text; each
 /// signed over exactly its bytes, as Spotnana signs.
 fn attempts(
@@ -60,7 +63,7 @@ fn attempts(
     if !event.is_object() {
         return out;
     }
-    let event = marked(&event);
+    let event = probe_event(&event);
     let sign = |bytes: Vec<u8>, rng: &mut SeededRng| {
         let bytes = Bytes::from(bytes);
         let id = random::uuid(rng);

@@ -221,29 +221,100 @@ pub const SERIALIZERS: &[Serializer] = &[
     },
 ];
 
-/// The field the probes add at the end of the event: values the libraries of
-/// [`SERIALIZERS`] all write differently (an integral double, large and small ones,
-/// text with non-ASCII, HTML-sensitive characters, `/` and U+2028), so that the event
-/// as one library writes it is never what another writes back. Without it, every
-/// compact library writes an event without such values alike.
-pub const MARKER_FIELD: &str = "spotcheckProbe";
+/// The text a probe gives the first traveler as an informal preferred name
+/// (`Name.preferred`, a free-text string in both the Trip and the User Management
+/// API): a non-ASCII letter (escaped by the ASCII-only libraries, in lower- or
+/// upper-case hex), `&` (escaped by Go and .NET) and `/` (escaped by PHP).
+pub const PROBE_PREFERRED_NAME: &str = "Zoë (A&B / travel lead)";
 
-/// `event` (an object) with [`MARKER_FIELD`] added last; other values unchanged.
-pub fn marked(event: &Value) -> Value {
+/// The reward points a probe pays part of the first amount with
+/// (`Money.otherCoinage[].amount`, `type: number, format: double`): an integral
+/// double, which Python, Java, Ruby and Rust write `25000.0` and JavaScript, Go, PHP
+/// and .NET write `25000`.
+pub const PROBE_POINTS: f64 = 25000.0;
+
+/// The value of one point in the booking's currency
+/// (`Money.otherCoinage[].conversionRate`, `type: number, format: double`): a
+/// one-digit double below 10⁻⁵. Between 10⁻⁴ and 10¹⁶ Python, Ruby and Rust write
+/// every double alike, and at 10⁻⁵ JavaScript's `0.00005` is what Rust writes back;
+/// at `5e-6` they all differ: Python `5e-06`, Ruby `5.0e-06`, Java `5.0E-6`, PHP
+/// `5.0e-6`, .NET `5E-06`, JavaScript and Go `0.000005`, Rust `5e-6`. (The integral
+/// [`PROBE_POINTS`] separates JavaScript from Rust only in one direction: Rust reads
+/// JavaScript's `25000` back as an integer.) The text and this one number are the
+/// smallest set found that separates all 11 × 11 pairs (the unit test
+/// `no_library_writes_back_another_librarys_probe_event_unchanged` passes with the
+/// points written as the integer `25000`, and fails at `5e-5`, JavaScript and Rust
+/// then writing the event alike); no large double (`1e16`, `1e20`), which no
+/// plausible amount is, is needed. The points are there because a points payment
+/// has an amount; integral, they separate one more direction.
+pub const PROBE_CONVERSION_RATE: f64 = 5e-6;
+
+/// The points method of [`probe_event`]'s `otherCoinage` entry (a `PaymentMethod`).
+const PROBE_COINAGE: &str = "BREX_POINTS";
+
+/// `event` carrying, inside its payload and in fields Spotnana's published schemas
+/// define with that type, values the libraries of [`SERIALIZERS`] all write
+/// differently, so that the event as one library writes it is never what another
+/// writes back (without them every compact library writes most events alike). The
+/// envelope is untouched: a receiver that refuses unknown envelope fields still
+/// answers on its signature check alone.
+///
+/// - the first traveler name of the payload (an object with `given` and `family1`,
+///   Spotnana's `Name`) gets [`PROBE_PREFERRED_NAME`] as its `preferred` name;
+/// - the first amount (an object with a numeric `amount` and a `currencyCode`,
+///   Spotnana's `Money`) gets one `otherCoinage` entry: [`PROBE_POINTS`] points of
+///   `BREX_POINTS` at [`PROBE_CONVERSION_RATE`].
+///
+/// A payload without a `Name` or without a `Money` (a `TRAVELER_V2` profile has no
+/// amount) carries what it can: its probes separate fewer libraries (the compact
+/// ones writing UTF-8 may write it alike, and then several are accepted, none named).
+pub fn probe_event(event: &Value) -> Value {
     let mut event = event.clone();
-    if let Value::Object(map) = &mut event {
-        map.insert(
-            MARKER_FIELD.to_owned(),
-            serde_json::json!({
-                "text": "Zoë </b> & / \u{2028} 🧳",
-                "whole": 100.0,
-                "large": 1e16,
-                "huge": 1e20,
-                "small": 1e-7,
-            }),
-        );
+    if let Some(payload) = event.get_mut("payload") {
+        if let Some(name) = first_object(payload, &is_name) {
+            name.insert("preferred".to_owned(), Value::from(PROBE_PREFERRED_NAME));
+        }
+        if let Some(money) = first_object(payload, &is_money) {
+            money.insert(
+                "otherCoinage".to_owned(),
+                serde_json::json!([{
+                    "coinageCode": PROBE_COINAGE,
+                    "amount": PROBE_POINTS,
+                    "conversionRate": PROBE_CONVERSION_RATE,
+                }]),
+            );
+        }
     }
     event
+}
+
+/// Spotnana's `Name`: `given` and `family1` strings.
+fn is_name(map: &Map<String, Value>) -> bool {
+    map.get("given").is_some_and(Value::is_string)
+        && map.get("family1").is_some_and(Value::is_string)
+}
+
+/// Spotnana's `Money`: a numeric `amount` and a `currencyCode` string.
+fn is_money(map: &Map<String, Value>) -> bool {
+    map.get("amount").is_some_and(Value::is_number)
+        && map.get("currencyCode").is_some_and(Value::is_string)
+}
+
+/// The first object (depth first, in document order) that `is` accepts.
+fn first_object<'a>(
+    value: &'a mut Value,
+    is: &dyn Fn(&Map<String, Value>) -> bool,
+) -> Option<&'a mut Map<String, Value>> {
+    match value {
+        Value::Object(map) => {
+            if is(map) {
+                return Some(map);
+            }
+            map.values_mut().find_map(|v| first_object(v, is))
+        }
+        Value::Array(items) => items.iter_mut().find_map(|v| first_object(v, is)),
+        _ => None,
+    }
 }
 
 /// The entry with this id.
@@ -694,30 +765,95 @@ mod tests {
         );
     }
 
-    /// What a probe relies on: the marked event as one library writes it is never a
+    /// A generated event of `kind` (seeded).
+    fn generated(kind: &str) -> Value {
+        let kind: crate::event::EventKind = kind.parse().unwrap();
+        let spec = crate::event::EventSpec {
+            kind,
+            organization_id: "7c1f0c4e-2b7a-4a5e-9a55-0d6f4e1f2a10",
+            message_time: time::macros::datetime!(2026-12-07 21:00:01.049 UTC),
+            style: crate::event::EnvelopeStyle::default(),
+            pnr_id: None,
+        };
+        crate::event::build_event(&spec, &mut crate::event::random::rng(19))
+    }
+
+    /// What a probe relies on: the probe event as one library writes it is never a
     /// fixed point of another library (parsed and written back, it changes), so an
-    /// endpoint verifying over one library's output accepts that library's probe only.
+    /// endpoint verifying over one library's output accepts that library's probe
+    /// only. 11 × 11 pairs, on generated `PNR_V3` and `TRIP_DETAILS_V3` events.
     #[test]
-    fn no_library_writes_back_another_librarys_marked_event_unchanged() {
-        let event: Value = serde_json::from_str(
-            r#"{"timestamp":"2026-12-07T21:00:01.049Z","eventType":"PNR_V3","payload":{"name":"Çağrı Yılmaz 美","amount":264.01,"tax":105.6,"count":3}}"#,
-        )
-        .unwrap();
-        let marked = marked(&event);
-        for sent in SERIALIZERS {
-            let bytes = sent.write(&marked);
-            for verifier in SERIALIZERS {
-                let back = verifier.rewrite(&bytes).unwrap();
+    fn no_library_writes_back_another_librarys_probe_event_unchanged() {
+        for kind in ["PNR_V3/BOOKING_TICKETED", "TRIP_DETAILS_V3/TRIP_UPDATED"] {
+            let probe = probe_event(&generated(kind));
+            for sent in SERIALIZERS {
+                let bytes = sent.write(&probe);
+                for verifier in SERIALIZERS {
+                    let back = verifier.rewrite(&bytes).unwrap();
+                    assert_eq!(
+                        back == bytes,
+                        sent.id == verifier.id,
+                        "{kind}: {} written back by {}",
+                        sent.id,
+                        verifier.id,
+                    );
+                }
+            }
+        }
+    }
+
+    /// The probe event is what Spotnana sends: the envelope's keys unchanged, the
+    /// payload valid against the published schema, the values where the doc says.
+    #[test]
+    fn the_probe_event_stays_as_documented() {
+        use crate::event::schema::PayloadSchema;
+        for (kind, event_type, name_at, money_at) in [
+            (
+                "PNR_V3/BOOKING_TICKETED",
+                crate::event::EventType::PnrV3,
+                "/pnrTravelers/0/personalInfo/name",
+                Some("/airPnr/travelerInfos/0/tickets/0/amount/base"),
+            ),
+            (
+                "TRIP_DETAILS_V3/TRIP_UPDATED",
+                crate::event::EventType::TripDetailsV3,
+                "/pnrs/0/data/pnrTravelers/0/personalInfo/name",
+                Some("/pnrs/0/data/airPnr/travelerInfos/0/tickets/0/amount/base"),
+            ),
+            (
+                "TRAVELER_V2/CREATE",
+                crate::event::EventType::TravelerV2,
+                "/personalInfo/name",
+                None,
+            ),
+        ] {
+            let event = generated(kind);
+            let probe = probe_event(&event);
+            let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+            assert_eq!(keys(&probe), keys(&event), "{kind}");
+            let payload = &probe["payload"];
+            let schema = PayloadSchema::of(event_type).unwrap();
+            assert!(
+                schema.violations(payload).is_empty(),
+                "{kind}: {:?}",
+                schema.violations(payload)
+            );
+            assert_eq!(
+                payload.pointer(&format!("{name_at}/preferred")),
+                Some(&Value::from(PROBE_PREFERRED_NAME)),
+                "{kind}"
+            );
+            if let Some(money_at) = money_at {
                 assert_eq!(
-                    back == bytes,
-                    sent.id == verifier.id,
-                    "{} written back by {}:\n{}\n{}",
-                    sent.id,
-                    verifier.id,
-                    String::from_utf8_lossy(&bytes),
-                    String::from_utf8_lossy(&back)
+                    payload.pointer(&format!("{money_at}/otherCoinage/0/conversionRate")),
+                    Some(&Value::from(PROBE_CONVERSION_RATE)),
+                    "{kind}"
                 );
             }
+            let coinage = serde_json::to_string(payload)
+                .unwrap()
+                .contains("otherCoinage");
+            assert_eq!(coinage, money_at.is_some(), "{kind}");
         }
     }
 

@@ -6,7 +6,9 @@ answers 200 to a delivery that verifies and 401 to one that does not.
 
 MODE: `dumps` (json.dumps defaults), `compact` (separators=(',', ':')), `sorted`
 (sort_keys=True: a re-serializer outside spotcheck's table), `reencode` (no JSON at
-all: the body read as Latin-1 text and encoded as UTF-8 again, a charset mix-up).
+all: the body read as Latin-1 text and encoded as UTF-8 again, a charset mix-up),
+`strict-dumps` (json.dumps defaults, and a body whose envelope has a key Spotnana
+does not document is refused with 400 before the signature is looked at).
 """
 
 import base64
@@ -24,11 +26,24 @@ SECRET = os.environ["SPOTNANA_WEBHOOK_SECRET"]
 KEY_BYTES = base64.b64decode(SECRET.removeprefix("whsec_"))
 
 
+ENVELOPE_KEYS = {"timestamp", "eventType", "event_type", "operation", "operationSummary", "audience", "payload"}
+
+
+def unknown_envelope_key(raw):
+    try:
+        event = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(event, dict):
+        return None
+    return next((key for key in event if key not in ENVELOPE_KEYS), None)
+
+
 def written_back(raw):
     if MODE == "reencode":
         return raw.decode("latin-1").encode("utf-8")
     event = json.loads(raw)
-    if MODE == "dumps":
+    if MODE in ("dumps", "strict-dumps"):
         return json.dumps(event).encode()
     if MODE == "compact":
         return json.dumps(event, separators=(",", ":")).encode()
@@ -55,7 +70,10 @@ def verifies(headers, raw):
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         raw = self.rfile.read(int(self.headers.get("content-length", "0")))
-        status = 200 if verifies(self.headers, raw) else 401
+        if MODE.startswith("strict") and unknown_envelope_key(raw) is not None:
+            status = 400
+        else:
+            status = 200 if verifies(self.headers, raw) else 401
         self.send_response(status)
         self.send_header("content-length", "0")
         self.end_headers()
