@@ -268,7 +268,63 @@ pub struct Finding {
     /// What a diagnosis found out about it (one sentence), when one ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diagnosis: Option<String>,
+    /// The finding's typed cause, when its words are the reports' to choose (they name
+    /// a flag): `text` is then its wording (`report/wording.rs`). Boxed: it is rare
+    /// and larger than the rest of a finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Box<FindingCause>>,
 }
+
+impl Finding {
+    /// A finding with a typed cause, its `text` worded from it.
+    pub fn caused(cause: FindingCause) -> Finding {
+        Finding {
+            text: cause.to_string(),
+            cause: Some(Box::new(cause)),
+            ..Finding::default()
+        }
+    }
+}
+
+/// A finding's typed cause. The JSON report writes it as the finding's `cause` with a
+/// `kind` (kebab-case) and the fields of the variant.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum FindingCause {
+    /// The retry check reached its time cap before the endpoint accepted the delivery
+    /// and before Spotnana's schedule (time-scaled) ended.
+    RetryOutOfTime {
+        /// Attempts made, the original delivery counted.
+        attempts: usize,
+        /// The last attempt's outcome (`last status 500 Internal Server Error`).
+        last: String,
+        /// Which delivery was retried (`the delivery of webhook id … got …`).
+        origin: String,
+        /// The time cap the check stopped at.
+        #[serde(rename = "cap_ms", serialize_with = "serialize_ms")]
+        cap: Duration,
+        /// The cap is this many times the request timeout …
+        cap_timeouts: u32,
+        /// … and at most this long.
+        #[serde(rename = "cap_max_ms", serialize_with = "serialize_ms")]
+        cap_max: Duration,
+        /// How far into the schedule the last attempt was due.
+        #[serde(rename = "reached_ms", serialize_with = "serialize_ms")]
+        reached: Duration,
+        /// Spotnana's whole schedule, unscaled.
+        #[serde(rename = "schedule_ms", serialize_with = "serialize_ms")]
+        schedule: Duration,
+        /// The schedule at this run's time scale.
+        #[serde(rename = "scaled_schedule_ms", serialize_with = "serialize_ms")]
+        scaled_schedule: Duration,
+        /// The delays were divided by this (absent when not scaled).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        time_scale: Option<f64>,
+    },
+}
+
+// The time scale is finite and above 1 (never NaN), so equality is an equivalence.
+impl Eq for FindingCause {}
 
 impl From<String> for Finding {
     fn from(text: String) -> Finding {
@@ -644,6 +700,10 @@ pub struct Diagnosis {
     pub confirmed: bool,
     /// One sentence, as the check's message ends.
     pub finding: String,
+    /// The finding's typed cause, when its words are the reports' to choose (they name
+    /// a flag): `finding` is then its wording (`report/wording.rs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<DiagnosisCause>,
     /// The line to change, per stack (only for a confirmed signature mistake).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fixes: Vec<StackFix>,
@@ -674,4 +734,16 @@ pub struct ProbeRecord {
     pub accepted: bool,
     /// The request (secret-free) and the answer.
     pub exchange: Exchange,
+}
+
+/// A diagnosis's typed cause. The JSON report writes it as the diagnosis's `cause`
+/// with a `kind` (kebab-case) and the fields of the variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum DiagnosisCause {
+    /// The endpoint ended TLS handshakes with a `certificate_required` alert.
+    ClientCertificateRequired {
+        /// Whether the run presented a client certificate (which was then refused).
+        presented: bool,
+    },
 }

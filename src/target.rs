@@ -12,8 +12,19 @@ use crate::delivery::ClientOptions;
 use crate::delivery::endpoint::{EndpointError, parse_endpoint};
 use crate::receiver::{ReceiverConfig, RunningReceiver, StartError};
 use crate::route::{RouteError, RouteTaken, Routes};
+use crate::signing::Secret;
 use crate::tls::{ClientIdentity, IdentityError, TrustError, read_ca_file};
 use crate::tls_probe::ProbeOptions;
+
+/// The secret a command signs with: the one given, else one made up for the in-process
+/// reference receiver (which takes any secret): 32 bytes drawn from `rng`. The one
+/// rule for every command (`run`, `send`, `load`, `redeliver`, `serve`); each passes
+/// its own stream, so a seeded command draws the same secret again (`run` from its run
+/// stream, `send` from its send stream, `load` from its `load-secret` stream) and
+/// `serve`, which has no seed, from the operating system's generator.
+pub fn secret_or_made_up(given: Option<Secret>, rng: &mut impl rand::Rng) -> Secret {
+    given.unwrap_or_else(|| Secret::generate(rng))
+}
 
 /// What a command asks for.
 #[derive(Debug, Clone, Default)]
@@ -239,10 +250,38 @@ impl Target {
 mod tests {
     use std::time::Duration;
 
-    use super::{Target, TargetError, TargetSpec};
+    use super::{Target, TargetError, TargetSpec, secret_or_made_up};
     use crate::delivery::Client;
     use crate::delivery::request::Attempt;
+    use crate::event::random;
+    use crate::signing::Secret;
     use crate::tls::{PemProblem, TrustError};
+
+    #[test]
+    fn a_given_secret_is_kept_and_none_is_drawn_from_the_stream() {
+        let given = Secret::from_key(b"partner".to_vec());
+        let mut rng = random::rng_for(7, "run");
+        let kept = secret_or_made_up(Some(given.clone()), &mut rng);
+        assert_eq!(kept.expose_key(), given.expose_key());
+        // Nothing was drawn: what the command draws next is as without a secret's draw.
+        let next = secret_or_made_up(None, &mut rng);
+        let first = secret_or_made_up(None, &mut random::rng_for(7, "run"));
+        assert_eq!(next.expose_key(), first.expose_key());
+    }
+
+    #[test]
+    fn a_made_up_secret_is_32_bytes_of_the_commands_stream() {
+        let a = secret_or_made_up(None, &mut random::rng_for(7, "load-secret"));
+        let b = secret_or_made_up(None, &mut random::rng_for(7, "load-secret"));
+        let other_seed = secret_or_made_up(None, &mut random::rng_for(8, "load-secret"));
+        let other_stream = secret_or_made_up(None, &mut random::rng_for(7, "run"));
+        assert_eq!(a.expose_key().len(), 32);
+        assert_eq!(a.expose_key(), b.expose_key(), "same seed, same secret");
+        assert_ne!(a.expose_key(), other_seed.expose_key());
+        assert_ne!(a.expose_key(), other_stream.expose_key());
+        let unseeded = secret_or_made_up(None, &mut rand::rng());
+        assert_eq!(unseeded.expose_key().len(), 32);
+    }
 
     #[tokio::test]
     async fn without_an_endpoint_the_reference_receiver_answers_on_loopback() {

@@ -508,6 +508,77 @@ async fn plain_http_endpoint_reports_validate() {
     }
 }
 
+/// A skipped check's typed reason reaches JUnit and TAP too: JUnit's `<skipped>` has
+/// the reason's kind as its `type` (valid against both JUnit schemas), TAP's skip point
+/// keeps its directive and gains a YAML block `reason: "needs-state-url"`.
+#[tokio::test]
+async fn skips_carry_their_typed_reason_in_junit_and_tap() {
+    let receiver = support::start(vec![]).await;
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_spotcheck"));
+    command
+        .args(["run", "--color", "never", "--only"])
+        .arg("retry.duplicate-processed-once,delivery.status-200")
+        .arg("--endpoint")
+        .arg(receiver.running.webhook_url())
+        .arg("--ca-cert")
+        .arg(&receiver.ca)
+        .env("SPOTNANA_WEBHOOK_SECRET", SECRET)
+        .kill_on_drop(true);
+    let run = finish(command, tempfile::tempdir().unwrap()).await;
+    receiver.running.shutdown().await;
+    assert_eq!(run.code(), Some(0), "stdout: {}", run.stdout());
+    let report = run.report();
+    let skipped = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "retry.duplicate-processed-once")
+        .expect("the check is reported");
+    assert_eq!(skipped["reason"]["kind"], "needs-state-url");
+    let message = skipped["message"].as_str().unwrap();
+
+    assert!(
+        run.junit.contains(&format!(
+            "<skipped message=\"{message}\" type=\"needs-state-url\"/>"
+        )),
+        "{}",
+        run.junit
+    );
+    if support::tools::require_tool(support::tools::Tool::Xmllint) {
+        for xsd in ["docs/junit.xsd", "tests/data/junit-10.xsd"] {
+            let output = std::process::Command::new(support::tools::Tool::Xmllint.command())
+                .args(["--noout", "--schema"])
+                .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join(xsd))
+                .arg(&run.junit_path)
+                .output()
+                .expect("xmllint runs");
+            assert!(
+                output.status.success(),
+                "not valid against {xsd}: {}\n{}",
+                String::from_utf8_lossy(&output.stderr),
+                run.junit
+            );
+        }
+    }
+
+    let tap = parse_tap(&run.tap);
+    let point = tap
+        .iter()
+        .find(|p| p.description.starts_with("retry.duplicate-processed-once "))
+        .expect("a test point for the skipped check");
+    assert!(point.ok);
+    assert_eq!(point.directive, format!("SKIP {message}"));
+    assert_eq!(yaml(point, "reason"), "needs-state-url", "{}", run.tap);
+    let passed = tap
+        .iter()
+        .find(|p| p.description.starts_with("delivery.status-200 "))
+        .unwrap();
+    assert!(
+        passed.yaml.is_empty(),
+        "a pass has no YAML block: {passed:?}"
+    );
+}
+
 /// `--quiet` prints the summary only; `--verbose` every exchange; `--color always`
 /// colours, `never` does not; `--report json=-` puts the JSON alone on stdout.
 #[tokio::test]

@@ -588,6 +588,13 @@ async fn run_check_stops_at_its_time_cap_against_a_hanging_endpoint() {
         message.contains("the check stopped at its time cap of 3s (6 × --timeout, at most 30 s)"),
         "{message}"
     );
+    // The cap is typed in the JSON finding (the words above are the reports').
+    let cause = &recovery["finding"]["cause"];
+    assert_eq!(cause["kind"], "retry-out-of-time", "{recovery}");
+    assert_eq!(cause["cap_ms"], 3_000);
+    assert_eq!(cause["cap_timeouts"], 6);
+    assert_eq!(cause["cap_max_ms"], 30_000);
+    crate::support::schema::assert_schema_valid(&report);
     // 3 s of 500 ms timeouts: about six retries. Without the cap the 42 attempts
     // would take over 20 s; the upper bound leaves a loaded machine slack below that.
     let duration_ms = recovery["duration_ms"].as_u64().unwrap();

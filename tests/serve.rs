@@ -663,6 +663,11 @@ async fn serve_plain_prints_its_address_and_a_generated_secret_once() {
     let secret_line = serve.next_stderr_line("secret");
     let printed = secret_line.strip_prefix("generated secret: ").unwrap();
     let secret = Secret::parse(printed).unwrap();
+    assert_eq!(
+        secret.expose_key().len(),
+        32,
+        "a made-up secret is 32 random bytes, as every command makes one up"
+    );
 
     let client = plain_client();
     let id = new_id();

@@ -14,7 +14,7 @@ use clap::{Args, ValueEnum};
 use super::common::{SecretArgs, parse_duration};
 use crate::error::{SetupError, exit};
 use crate::receiver::{self, ReceiverConfig, TlsSetup};
-use crate::signing::Secret;
+use crate::target;
 use crate::units::{self, SizeError};
 
 /// Where the server certificate comes from when not given as files.
@@ -102,19 +102,18 @@ fn read_pem(path: &PathBuf, what: &str) -> Result<String, SetupError> {
 /// Runs `spotcheck serve`.
 pub async fn run(args: ServeArgs) -> Result<u8, SetupError> {
     let oauth = args.oauth.config()?;
-    let secret = match args.secret.load()? {
-        Some(secret) => secret,
-        None => {
-            let secret = Secret::generate(&mut rand::rng());
-            // The one intended place a secret is shown: the user needs it to sign.
-            errln!("generated secret: {}", secret.expose_whsec());
-            errln!(
-                "  (set {} to it, or pass --secret-env/--secret-file to use your own)",
-                args.secret.secret_env
-            );
-            secret
-        }
-    };
+    let given = args.secret.load()?;
+    let made_up = given.is_none();
+    // `serve` has no seed: a made-up secret comes from the operating system's generator.
+    let secret = target::secret_or_made_up(given, &mut rand::rng());
+    if made_up {
+        // The one intended place a secret is shown: the user needs it to sign.
+        errln!("generated secret: {}", secret.expose_whsec());
+        errln!(
+            "  (set {} to it, or pass --secret-env/--secret-file to use your own)",
+            args.secret.secret_env
+        );
+    }
     let tls = if args.plain {
         TlsSetup::Plain
     } else if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {

@@ -155,6 +155,7 @@ pub(super) async fn diagnose(checks: &mut [CheckResult], ctx: &RunContext, rng: 
             kind: "clock-skew",
             confirmed: true,
             finding,
+            cause: None,
             fixes: Vec::new(),
             steps: Vec::new(),
             probes: records,

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::probes::{HEADER_FIX, STACKS};
 use super::probing;
 use crate::check::{CheckResult, DiagnosisKind};
-use crate::check::{Diagnosis, ProbeRecord, StackFix};
+use crate::check::{Diagnosis, DiagnosisCause, ProbeRecord, StackFix};
 use crate::event::body_style::BodyStyle;
 use crate::event::random::{self, SeededRng};
 use crate::runner::compose::{self, ComposeContext, SendPlan};
@@ -30,6 +30,7 @@ fn diagnosis(kind: &'static str, finding: String, probes: Vec<ProbeRecord>) -> D
         kind,
         confirmed: true,
         finding,
+        cause: None,
         fixes: Vec::new(),
         steps: Vec::new(),
         probes,
@@ -331,13 +332,14 @@ pub(super) fn client_certificate(checks: &mut [CheckResult], ctx: &RunContext) {
     }) else {
         return;
     };
-    let finding = if ctx.client_certificate {
-        "your endpoint requires a TLS client certificate and refused the one given with --client-cert (certificate_required alert): check that it trusts the CA that issued it"
-    } else {
-        "your endpoint requires a TLS client certificate (it ended the handshake with a certificate_required alert): pass the certificate you issued for Spotnana with --client-cert and --client-key"
+    let cause = DiagnosisCause::ClientCertificateRequired {
+        presented: ctx.client_certificate,
     };
     probing::attach(
         check,
-        diagnosis("client-certificate", finding.to_owned(), Vec::new()),
+        Diagnosis {
+            cause: Some(cause),
+            ..diagnosis("client-certificate", cause.to_string(), Vec::new())
+        },
     );
 }

@@ -172,6 +172,7 @@ fn judge(records: Vec<ProbeRecord>) -> Diagnosis {
         kind: "signature",
         confirmed,
         finding,
+        cause: None,
         fixes,
         steps,
         probes: records,

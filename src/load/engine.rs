@@ -17,8 +17,7 @@ use super::stats::Live;
 use super::{LoadOptions, Stop};
 use crate::event::random;
 use crate::receiver::{ReceiverConfig, ReceiverStats, RunningReceiver};
-use crate::signing::Secret;
-use crate::target::{Target, TargetError};
+use crate::target::{self, Target, TargetError};
 
 /// What a load run ended with.
 #[derive(Debug)]
@@ -92,8 +91,7 @@ pub async fn run(plan: LoadPlan, sink: &mut (dyn LoadSink + Send)) -> Result<Loa
         peak_memory,
     } = plan;
     // The reference receiver takes any secret: one is made up when none is given.
-    let secret =
-        secret.unwrap_or_else(|| Secret::generate(&mut random::rng_for(seed, "load-secret")));
+    let secret = target::secret_or_made_up(secret, &mut random::rng_for(seed, "load-secret"));
     target.reference = ReceiverConfig {
         secrets: vec![secret.clone()],
         queue_capacity: RECEIVER_QUEUE,

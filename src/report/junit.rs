@@ -2,7 +2,8 @@
 //!
 //! Failed required checks are failures; warnings pass with a `system-out` note (CI
 //! tabs count failures, and a warning must not fail the pipeline unless `--strict`);
-//! skipped checks are skipped; a check that could not run (status `error`) is an
+//! skipped checks are skipped (typed by their reason's kind: `<skipped type="needs-state-url">`,
+//! `type="interrupted"`); a check that could not run (status `error`) is an
 //! `<error>`.
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
@@ -78,9 +79,14 @@ fn test_case(check: &CheckResult, strict: bool, repro: Option<String>) -> TestCa
             status.set_description(details(check, repro.as_deref()));
             status
         }
+        // The skip's `type` is the typed reason's kind (`needs-state-url`), as the JSON
+        // report's `reason.kind`: the one place both JUnit schemas give a skip.
         Status::Skip => {
             let mut status = TestCaseStatus::skipped();
             status.set_message(check.message.clone());
+            if let Some(reason) = &check.reason {
+                status.set_type(super::wording::reason_kind(reason));
+            }
             status
         }
         // Not a finding about the endpoint: the check could not run (exit code 2).

@@ -6,8 +6,8 @@
 //! | `pass` | `ok N - ID title` |
 //! | `fail` | `not ok N - ID title` and a YAML block (level, message, why, fix, repro, last exchange) |
 //! | `warn` | `not ok N - ID title # TODO warning: …` (a TODO point does not fail the harness), with `--strict` plain `not ok` |
-//! | `skip` | `ok N - ID title # SKIP reason` |
-//! | `interrupted` | `not ok N - ID title # SKIP interrupted: …` |
+//! | `skip` | `ok N - ID title # SKIP reason` and a YAML block with the reason's kind (`reason: "needs-state-url"`) |
+//! | `interrupted` | `not ok N - ID title # SKIP interrupted: …` and a YAML block `reason: "interrupted"` |
 //! | `error` | `not ok N - ID title` and a YAML block with `severity: error` (the check could not run) |
 
 use std::fmt::Write as _;
@@ -73,6 +73,14 @@ fn render_point(out: &mut String, report: &RunReport, number: usize, check: &Che
         Status::Error => ("not ok", String::new()),
     };
     let _ = writeln!(out, "{ok} {number} - {description}{directive}");
+    if let Some(reason) = &check.reason {
+        // The directive words the skip; the block carries its typed kind, as the JSON
+        // report's `reason.kind`.
+        out.push_str("  ---\n");
+        let kind = super::wording::reason_kind(reason);
+        let _ = writeln!(out, "  reason: {}", yaml_string(&kind));
+        out.push_str("  ...\n");
+    }
     if !matches!(check.status, Status::Fail | Status::Warn | Status::Error) {
         return;
     }

@@ -10,9 +10,10 @@
 use std::fmt::{self, Display, Formatter};
 
 use crate::check::{
-    CheckError, CheckResult, ErrorCause, Finding, SkipReason, StepRef, Unsubstitutable, Verdict,
-    Which, Worded,
+    CheckError, CheckResult, DiagnosisCause, ErrorCause, Finding, FindingCause, SkipReason,
+    StepRef, Unsubstitutable, Verdict, Which, Worded,
 };
+use crate::delivery::retry::human;
 
 impl Display for Worded<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
@@ -100,6 +101,60 @@ impl Display for Finding {
     }
 }
 
+/// A typed finding's text (the finding's `text`, after its step).
+impl Display for FindingCause {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            FindingCause::RetryOutOfTime {
+                attempts,
+                last,
+                origin,
+                cap,
+                cap_timeouts,
+                cap_max,
+                reached,
+                schedule,
+                scaled_schedule,
+                time_scale,
+            } => {
+                let scale = time_scale
+                    .map(|scale| format!(" (delays divided by {scale})"))
+                    .unwrap_or_default();
+                write!(
+                    f,
+                    "still failing after {attempts} attempts: {last}; {origin}; the check \
+                     stopped at its time cap of {} ({cap_timeouts} × --timeout, at most {} s) \
+                     having reached {} of Spotnana's {} schedule{scale} (it lasts {} at this \
+                     scale)",
+                    human(*cap),
+                    cap_max.as_secs(),
+                    human(*reached),
+                    human(*schedule),
+                    human(*scaled_schedule)
+                )
+            }
+        }
+    }
+}
+
+/// A typed diagnosis's finding (the diagnosis's `finding`).
+impl Display for DiagnosisCause {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        match self {
+            DiagnosisCause::ClientCertificateRequired { presented: true } => f.write_str(
+                "your endpoint requires a TLS client certificate and refused the one given \
+                 with --client-cert (certificate_required alert): check that it trusts the CA \
+                 that issued it",
+            ),
+            DiagnosisCause::ClientCertificateRequired { presented: false } => f.write_str(
+                "your endpoint requires a TLS client certificate (it ended the handshake with \
+                 a certificate_required alert): pass the certificate you issued for Spotnana \
+                 with --client-cert and --client-key",
+            ),
+        }
+    }
+}
+
 /// `scenario error in step 2: …`.
 impl Display for CheckError {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
@@ -120,6 +175,15 @@ impl Display for ErrorCause {
             ErrorCause::Other { text } => f.write_str(text),
         }
     }
+}
+
+/// A skip reason's kind as the JSON report's `reason.kind` spells it
+/// (`needs-state-url`), for the formats that carry only the kind (JUnit, TAP).
+pub fn reason_kind(reason: &SkipReason) -> String {
+    serde_json::to_value(reason)
+        .ok()
+        .and_then(|value| value.get("kind")?.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// A command as written, cut to a readable length for one-line messages.
@@ -647,6 +711,109 @@ mod tests {
              the key"
         );
         let _ = std::mem::size_of::<Diagnosis>();
+    }
+
+    fn check_info(id: &str) -> crate::check::CheckInfo {
+        crate::check::CheckInfo {
+            id: id.into(),
+            title: id.into(),
+            level: crate::check::Level::Recommended,
+            why: String::new(),
+            fix: String::new(),
+            tags: vec![],
+            needs: Default::default(),
+            diagnosis: None,
+        }
+    }
+
+    /// The retry check's time cap is a typed cause: the message is worded here exactly
+    /// as before, and the JSON finding carries the cause beside its text.
+    #[test]
+    fn the_retry_time_cap_is_a_typed_cause_worded_as_before() {
+        let cause = FindingCause::RetryOutOfTime {
+            attempts: 4,
+            last: "last status 500 Internal Server Error".into(),
+            origin: "the delivery of webhook id w-1 in delivery.status-200 got 500 Internal \
+                     Server Error"
+                .into(),
+            cap: std::time::Duration::from_secs(12),
+            cap_timeouts: 6,
+            cap_max: std::time::Duration::from_secs(30),
+            reached: std::time::Duration::from_millis(7_500),
+            schedule: std::time::Duration::from_secs(1_209_600),
+            scaled_schedule: std::time::Duration::from_millis(12_096),
+            time_scale: Some(100_000.0),
+        };
+        let result = CheckResult::new(
+            check_info("retry.recovers-after-failure"),
+            Verdict::Failed(Finding::caused(cause)),
+            std::time::Duration::ZERO,
+            Vec::new(),
+        );
+        let expected = "still failing after 4 attempts: last status 500 Internal Server Error; \
+                        the delivery of webhook id w-1 in delivery.status-200 got 500 Internal \
+                        Server Error; the check stopped at its time cap of 12s (6 × --timeout, \
+                        at most 30 s) having reached 7.5s of Spotnana's 14d schedule (delays \
+                        divided by 100000) (it lasts 12.096s at this scale)";
+        assert_eq!(result.message, expected);
+        let json = serde_json::to_value(&result).unwrap();
+        assert_eq!(json["finding"]["text"], expected);
+        let cause = &json["finding"]["cause"];
+        assert_eq!(cause["kind"], "retry-out-of-time", "{json}");
+        assert_eq!(cause["cap_ms"], 12_000);
+        assert_eq!(cause["cap_timeouts"], 6);
+        assert_eq!(cause["cap_max_ms"], 30_000);
+        assert_eq!(cause["reached_ms"], 7_500);
+        assert_eq!(cause["time_scale"], 100_000.0);
+    }
+
+    /// The client-certificate diagnosis is a typed cause: the message ends as before,
+    /// and the JSON diagnosis carries the cause beside its finding.
+    #[test]
+    fn the_client_certificate_diagnosis_is_a_typed_cause_worded_as_before() {
+        let cases = [
+            (
+                false,
+                "your endpoint requires a TLS client certificate (it ended the handshake with a \
+                 certificate_required alert): pass the certificate you issued for Spotnana with \
+                 --client-cert and --client-key",
+            ),
+            (
+                true,
+                "your endpoint requires a TLS client certificate and refused the one given with \
+                 --client-cert (certificate_required alert): check that it trusts the CA that \
+                 issued it",
+            ),
+        ];
+        for (presented, words) in cases {
+            let cause = DiagnosisCause::ClientCertificateRequired { presented };
+            let mut result = CheckResult::new(
+                check_info("delivery.status-200"),
+                Verdict::Failed(Finding::from("no answer: TLS handshake failed")),
+                std::time::Duration::ZERO,
+                Vec::new(),
+            );
+            result.diagnose(Diagnosis {
+                kind: "client-certificate",
+                confirmed: true,
+                finding: cause.to_string(),
+                cause: Some(cause),
+                fixes: Vec::new(),
+                steps: Vec::new(),
+                probes: Vec::new(),
+            });
+            assert_eq!(
+                result.message,
+                format!("no answer: TLS handshake failed; diagnosis: {words}")
+            );
+            let json = serde_json::to_value(&result).unwrap();
+            assert_eq!(json["diagnosis"]["finding"], words);
+            assert_eq!(
+                json["diagnosis"]["cause"],
+                serde_json::json!({"kind": "client-certificate-required", "presented": presented}),
+                "{json}"
+            );
+        }
     }
 
     fn unjudged(id: &str, got: &str, see: &str) -> CheckResult {

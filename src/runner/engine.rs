@@ -19,8 +19,7 @@ use crate::check::{CheckInfo, CheckResult, SkipReason, Status, Verdict};
 use crate::event::random;
 use crate::outcome::{Latency, RunReport, Summary, ToolInfo, TransportOutage, Unreachable};
 use crate::scenario::Scenario;
-use crate::signing::Secret;
-use crate::target::Target;
+use crate::target::{self, Target};
 use crate::tls_probe::{self, TlsCheck, TlsReport};
 
 /// How long exchanges in flight may still take once a stop is asked.
@@ -50,10 +49,7 @@ pub async fn run(
     } = plan;
     let seed = options.seed.unwrap_or_else(random::fresh_seed);
     let mut rng = random::rng_for(seed, "run");
-    let secret = match &options.secret {
-        Some(secret) => secret.clone(),
-        None => Secret::generate(&mut rng),
-    };
+    let secret = target::secret_or_made_up(options.secret.clone(), &mut rng);
     let organization_id = options
         .subscription
         .organizations()

@@ -20,7 +20,7 @@ use bytes::Bytes;
 
 use super::context::RunContext;
 use crate::check::{
-    CheckInfo, CheckResult, Finding, Level, Needs, Seen, SkipReason, Status, Verdict,
+    CheckInfo, CheckResult, Finding, FindingCause, Level, Needs, Seen, SkipReason, Status, Verdict,
 };
 use crate::delivery::exchange::Exchange;
 use crate::delivery::retry::{
@@ -34,6 +34,8 @@ use crate::signing::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, SignatureFor
 pub const CHECK_ID: &str = "retry.recovers-after-failure";
 /// The default `--retry-time-scale` of `spotcheck run`: two weeks in about 12 s.
 pub const DEFAULT_TIME_SCALE: f64 = 100_000.0;
+/// The check may take this many request timeouts (up to [`MAX_CHECK_TIME`]).
+pub const CAP_TIMEOUTS: u32 = 6;
 /// The longest the check may take, whatever the timeout.
 pub const MAX_CHECK_TIME: Duration = Duration::from_secs(30);
 
@@ -62,7 +64,7 @@ pub fn info() -> CheckInfo {
 
 /// The real-time cap of the check: six delivery timeouts or 30 s, whichever is smaller.
 pub fn time_cap(timeout: Duration) -> Duration {
-    timeout.saturating_mul(6).min(MAX_CHECK_TIME)
+    timeout.saturating_mul(CAP_TIMEOUTS).min(MAX_CHECK_TIME)
 }
 
 /// A failed delivery found in the run, ready to retry.
@@ -231,18 +233,18 @@ fn judge(
              of Spotnana's {} schedule{scale} failed, so Spotnana would park the message",
             human(policy.horizon)
         ))),
-        RetryEnd::OutOfTime => {
-            let reached = attempts.last().map(|a| a.offset).unwrap_or_default();
-            Verdict::Failed(Finding::from(format!(
-                "still failing after {total} attempts: {last}; {origin}; the check \
-                 stopped at its time cap of {} (6 × --timeout, at most 30 s) having reached {} of \
-                 Spotnana's {} schedule{scale} (it lasts {} at this scale)",
-                human(cap),
-                human(reached),
-                human(policy.horizon),
-                human(scaled(policy.horizon, time_scale))
-            )))
-        }
+        RetryEnd::OutOfTime => Verdict::Failed(Finding::caused(FindingCause::RetryOutOfTime {
+            attempts: total,
+            last,
+            origin,
+            cap,
+            cap_timeouts: CAP_TIMEOUTS,
+            cap_max: MAX_CHECK_TIME,
+            reached: attempts.last().map(|a| a.offset).unwrap_or_default(),
+            schedule: policy.horizon,
+            scaled_schedule: scaled(policy.horizon, time_scale),
+            time_scale: (time_scale > 1.0).then_some(time_scale),
+        })),
     }
 }
 

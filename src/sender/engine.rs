@@ -17,7 +17,7 @@ use crate::delivery::verdict::DeliveryVerdict;
 use crate::event::{self, EventSpec, SeededRng, random};
 use crate::runner::Cancel;
 use crate::signing::{Secret, unix_now};
-use crate::target::{Target, TargetError};
+use crate::target::{self, Target, TargetError};
 use crate::tls::ClientConfigError;
 
 /// Why the sender could not do what was planned (the front words each; exit 2).
@@ -246,7 +246,7 @@ async fn destination(
     rng: &mut SeededRng,
     sink: &mut impl SendSink,
 ) -> Result<Destination, SendError> {
-    let secret = plan.secret.unwrap_or_else(|| Secret::generate(rng));
+    let secret = target::secret_or_made_up(plan.secret, rng);
     let mut spec = plan.spec;
     spec.reference = crate::receiver::ReceiverConfig {
         secrets: vec![secret.clone()],
