@@ -368,6 +368,8 @@ mod tests {
             unreachable: None,
             transport_outage: None,
             route: None,
+            verdict_reason: None,
+            coverage: None,
             replay: Default::default(),
         }
     }
