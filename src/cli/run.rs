@@ -155,6 +155,7 @@ pub async fn run(mut args: RunArgs) -> Result<u8, SetupError> {
             events: &mut args.events,
             org_id: &mut args.org_id,
             reports: &mut args.reports,
+            min_coverage: &mut args.min_coverage,
             given: args.given,
         };
         super::project::apply(&project, flags);
