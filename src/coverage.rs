@@ -63,11 +63,7 @@ pub struct Ratio {
 impl Ratio {
     /// The share in percent, rounded down (100 when there is nothing to cover).
     pub fn percent(self) -> u32 {
-        if self.total == 0 {
-            100
-        } else {
-            (self.covered * 100 / self.total) as u32
-        }
+        (self.covered * 100).checked_div(self.total).unwrap_or(100) as u32
     }
 
     /// Whether the share reaches `percent`, compared exactly (`covered/total ≥ p/100`).
@@ -207,6 +203,9 @@ fn index_of(event_type: EventType) -> Option<&'static PathIndex> {
     Some(INDEXES[at].get_or_init(|| PathIndex::of(schema.document(), schema.name)))
 }
 
+/// One schema's tally: its type, the paths present, the enum values seen (path, value).
+type SchemaTally = (EventType, Vec<bool>, BTreeSet<(u32, String)>);
+
 /// The running tally: feed it exchanges with [`Tally::observe`], then [`Tally::finish`].
 pub struct Tally<'a> {
     subscription: &'a Subscription,
@@ -214,7 +213,7 @@ pub struct Tally<'a> {
     operations: Vec<OperationCoverage>,
     products: [(usize, usize); 4],
     /// Per schema type: paths present, enum values seen (path index, value).
-    schemas: Vec<(EventType, Vec<bool>, BTreeSet<(u32, String)>)>,
+    schemas: Vec<SchemaTally>,
     /// Per branch field: values sent, values accepted.
     enums: Vec<(EventType, &'static str, BTreeSet<String>, BTreeSet<String>)>,
     signature_variants: BTreeSet<&'static str>,

@@ -55,9 +55,9 @@ impl PathIndex {
         self.nodes.is_empty()
     }
 
-    fn walk<'d>(
+    fn walk(
         &mut self,
-        document: &'d Value,
+        document: &Value,
         schema: &Value,
         path: &str,
         parent: Option<u32>,
@@ -160,10 +160,10 @@ fn mark_value(
                 path.push_str(key);
                 if let Some(at) = index.find(path) {
                     present[at as usize] = true;
-                    if let Value::String(text) = child {
-                        if !index.nodes[at as usize].enum_values.is_empty() {
-                            on_enum(at, text);
-                        }
+                    if let Value::String(text) = child
+                        && !index.nodes[at as usize].enum_values.is_empty()
+                    {
+                        on_enum(at, text);
                     }
                     mark_value(index, child, path, present, on_enum);
                 }
