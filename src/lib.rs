@@ -118,6 +118,7 @@ macro_rules! errout {
 pub mod atomic_file;
 pub mod check;
 pub mod cli;
+pub mod coverage;
 pub mod delivery;
 pub mod diagnose;
 pub mod error;

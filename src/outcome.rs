@@ -209,10 +209,28 @@ pub struct RunReport {
     /// reference receiver.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub route: Option<crate::route::RouteTaken>,
+    /// Why the run failed when no check did: `below-min-coverage` (the coverage fell
+    /// short of `--min-coverage`; `coverage.below_minimum` says which goal). Absent
+    /// otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict_reason: Option<VerdictReason>,
+    /// What the run proved: operations, products, enum values and schema paths
+    /// accepted, signature forms, body styles and TLS versions (see
+    /// [`crate::coverage`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<crate::coverage::Coverage>,
     /// The flags a replay of one check repeats (rendered per check as `repro`); set by
     /// the front after the engine returns, since only it knows the command line.
     #[serde(skip)]
     pub replay: crate::replay::Replay,
+}
+
+/// Why a run is not conformant beyond its checks' verdicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VerdictReason {
+    /// Every check may have passed, but the coverage fell short of `--min-coverage`.
+    BelowMinCoverage,
 }
 
 /// No connection to the endpoint succeeded in the whole run (see `runner::reach`):

@@ -44,6 +44,7 @@ pub const TOP_KEYS: &[&str] = &[
     "subscription",
     "headers",
     "reports",
+    "min_coverage",
 ];
 /// The keys of `[subscription]`.
 pub const SUBSCRIPTION_KEYS: &[&str] = &["events", "organizations"];
@@ -78,6 +79,8 @@ pub struct Project {
     pub headers: Vec<(String, String)>,
     /// `[reports]`: `(format, path)` pairs, in file order (`-`: stdout).
     pub reports: Vec<(String, PathBuf)>,
+    /// `min_coverage`: the coverage goals (`--min-coverage`'s grammar).
+    pub min_coverage: Option<crate::coverage::MinCoverage>,
 }
 
 impl Project {
@@ -242,6 +245,7 @@ impl Reader<'_> {
                 "subscription" => self.subscription(entry, &mut project),
                 "headers" => project.headers = self.headers(entry),
                 "reports" => project.reports = self.reports(entry),
+                "min_coverage" => project.min_coverage = self.min_coverage(entry),
                 other => {
                     let help = if other == "secret" || other.contains("secret") {
                         format!(
@@ -322,6 +326,23 @@ impl Reader<'_> {
             return None;
         }
         Some(text.to_owned())
+    }
+
+    fn min_coverage(&mut self, entry: Entry<'_>) -> Option<crate::coverage::MinCoverage> {
+        let text = self.string(entry, "coverage goals (\"operations=100%,schema=60%\")")?;
+        match crate::coverage::MinCoverage::parse(text) {
+            Ok(goals) => Some(goals),
+            Err(err) => {
+                self.problem(
+                    entry.1.span(),
+                    format!("min_coverage: {err}"),
+                    "not coverage goals",
+                    "write min_coverage = \"operations=100%,schema=60%\" (keys: operations, products, enums, schema)"
+                        .to_owned(),
+                );
+                None
+            }
+        }
     }
 
     fn env_name(&mut self, entry: Entry<'_>) -> Option<String> {
@@ -728,6 +749,11 @@ pub fn schema() -> Value {
                 "description": "Report files to write (--report FORMAT=PATH).",
                 "properties": reports,
             },
+            "min_coverage": {
+                "type": "string",
+                "pattern": "^ *(operations|products|enums|schema) *= *[0-9]{1,3} *%? *( *, *(operations|products|enums|schema) *= *[0-9]{1,3} *%? *)*$",
+                "description": "Coverage goals (--min-coverage), comma-separated KEY=PERCENT with KEY one of operations, products, enums, schema, e.g. \"operations=100%,schema=60%\": a run below them is not conformant (exit 1, reason below-min-coverage).",
+            },
         },
     })
 }
@@ -777,6 +803,16 @@ mod tests {
                 ("html".into(), PathBuf::from("-"))
             ]
         );
+    }
+
+    #[test]
+    fn min_coverage_reads_as_goals_and_a_wrong_key_is_located() {
+        let project = parse_ok("min_coverage = \"operations=100%, schema=60%\"\n");
+        let goals = project.min_coverage.expect("goals");
+        assert_eq!(goals.operations, Some(100));
+        assert_eq!(goals.schema, Some(60));
+        let text = errors("min_coverage = \"paths=10%\"\n");
+        assert!(text.contains("unknown coverage key `paths`"), "{text}");
     }
 
     #[test]

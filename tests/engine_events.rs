@@ -74,6 +74,7 @@ fn options(seed: u64) -> RunOptions {
         allow_exec: false,
         exec_hide_env: Vec::new(),
         diagnose: true,
+        min_coverage: Default::default(),
     }
 }
 

@@ -597,10 +597,11 @@ async fn terminal_options() {
         .map(|l| std::str::from_utf8(l).unwrap())
         .filter(|l| !l.is_empty())
         .collect();
-    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines.len(), 3, "{lines:?}");
     assert!(lines[0].starts_with("latency: "), "{lines:?}");
-    assert!(lines[1].starts_with("2 passed, 0 failed, 0 warned, 0 skipped in "));
-    assert!(lines[1].ends_with("— conformant"), "{lines:?}");
+    assert!(lines[1].starts_with("coverage: operations "), "{lines:?}");
+    assert!(lines[2].starts_with("2 passed, 0 failed, 0 warned, 0 skipped in "));
+    assert!(lines[2].ends_with("— conformant"), "{lines:?}");
 
     let verbose = run_against(
         vec![],

@@ -317,7 +317,12 @@ async fn exported_curl_sends_the_same_request() {
     let quiet = run_status_200(&endpoint, &["--quiet"]).await;
     let stdout = quiet.stdout.clone();
     let lines: Vec<&str> = stdout.lines().filter(|l| !l.is_empty()).collect();
-    assert_eq!(lines.len(), 3, "{stdout}");
+    // The failure, the latency line, the coverage line, the verdict.
+    assert_eq!(lines.len(), 4, "{stdout}");
+    assert!(
+        lines[2].starts_with("coverage: operations 0/30"),
+        "{stdout}"
+    );
     assert_eq!(
         lines[0],
         // The query values are read from the environment.

@@ -17,6 +17,7 @@ mod ci_tools;
 mod cli_docs;
 mod completions;
 mod connections;
+mod coverage;
 mod determinism;
 mod diagnose;
 mod documented;

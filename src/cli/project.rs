@@ -66,6 +66,8 @@ pub struct RunFlags<'a> {
     pub org_id: &'a mut Vec<String>,
     /// `--report`.
     pub reports: &'a mut Vec<String>,
+    /// `--min-coverage`.
+    pub min_coverage: &'a mut Option<crate::coverage::MinCoverage>,
     /// Which defaulted flags were given.
     pub given: Given,
 }
@@ -78,8 +80,12 @@ pub fn apply(project: &Project, flags: RunFlags<'_>) {
         events,
         org_id,
         reports,
+        min_coverage,
         given,
     } = flags;
+    if min_coverage.is_none() {
+        *min_coverage = project.min_coverage;
+    }
     if target.endpoint.is_none() {
         target.endpoint.clone_from(&project.endpoint);
     }

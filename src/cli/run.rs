@@ -112,6 +112,11 @@ pub struct RunArgs {
     /// program are skipped: scenario files from elsewhere never run programs silently).
     #[arg(long)]
     allow_exec: bool,
+    /// Coverage goals, comma-separated `KEY=PERCENT` with KEY one of `operations`,
+    /// `products`, `enums`, `schema` (e.g. `operations=100%,schema=60%`): a run whose
+    /// coverage falls short is not conformant (exit 1, reason `below-min-coverage`).
+    #[arg(long, value_name = "KEY=N%,…", value_parser = parse_min_coverage)]
+    min_coverage: Option<crate::coverage::MinCoverage>,
     /// Send no diagnosis probes: by default, when a check fails in a way the endpoint
     /// can be asked about (correctly signed deliveries refused, a rotation header
     /// refused in one position, some body styles or operations refused, a narrow
@@ -149,6 +154,7 @@ pub async fn run(mut args: RunArgs) -> Result<u8, SetupError> {
             events: &mut args.events,
             org_id: &mut args.org_id,
             reports: &mut args.reports,
+            min_coverage: &mut args.min_coverage,
             given: args.given,
         };
         super::project::apply(&project, flags);
@@ -195,6 +201,7 @@ pub async fn run(mut args: RunArgs) -> Result<u8, SetupError> {
             .chain(args.oauth.secret.oauth_client_secret_env.clone())
             .collect(),
         diagnose: !args.no_diagnose,
+        min_coverage: args.min_coverage.unwrap_or_default(),
     };
 
     let interrupt = Interrupt::listen();
@@ -460,6 +467,8 @@ fn replay(args: &RunArgs, shard: Option<crate::runner::filter::Shard>) -> Replay
         variants,
         allow_exec,
         no_diagnose,
+        // A goal over the whole run's coverage: what is sent does not depend on it.
+        min_coverage: _,
         // The project file has been applied to the flags above, which are replayed.
         project: _,
         no_project: _,
@@ -534,4 +543,9 @@ fn replay(args: &RunArgs, shard: Option<crate::runner::filter::Shard>) -> Replay
         replay.push_selection_flag("--no-builtin");
     }
     replay
+}
+
+/// `--min-coverage`'s value, worded for clap.
+fn parse_min_coverage(text: &str) -> Result<crate::coverage::MinCoverage, String> {
+    crate::coverage::MinCoverage::parse(text).map_err(|err| err.to_string())
 }

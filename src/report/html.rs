@@ -67,7 +67,7 @@ pub fn render(report: &RunReport) -> String {
         &format!("{} {}", report.tool.name, report.tool.version),
         &format!("Spotnana webhook conformance report: {}", report.endpoint),
         verdict_class(report),
-        "",
+        super::coverage::HTML_STYLE,
         &body,
     )
 }
@@ -217,6 +217,13 @@ impl<'a, 'r> Annotate<'a, 'r> {
                     self.in_h2 = false;
                 }
                 Event::End(TagEnd::Heading(level))
+            }
+            // The coverage section's text bars become CSS bars.
+            Event::Text(text)
+                if self.section == super::coverage::COVERAGE_HEADING
+                    && super::coverage::is_bar(&text) =>
+            {
+                Event::Html(super::coverage::html_bar(&text).into())
             }
             Event::Text(text) if self.in_h2 => {
                 self.section.push_str(&text);
@@ -368,6 +375,8 @@ mod tests {
             unreachable: None,
             transport_outage: None,
             route: None,
+            verdict_reason: None,
+            coverage: None,
             replay: Default::default(),
         }
     }

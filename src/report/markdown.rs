@@ -152,6 +152,9 @@ pub fn render(report: &RunReport) -> String {
             render_problem(&mut out, check, report.repro(check));
         }
     }
+    if let Some(coverage) = &report.coverage {
+        out.push_str(&super::coverage::markdown(coverage));
+    }
     let _ = writeln!(out, "\n## Reproduce\n");
     let _ = writeln!(
         out,

@@ -4,6 +4,7 @@
 //! [`RunReport`], whose data model lives in
 //! [`crate::outcome`] (re-exported here under its old paths).
 
+pub mod coverage;
 pub mod curl;
 pub mod diagnosis;
 pub mod github;

@@ -92,6 +92,12 @@ impl RunReport {
             .map(Unreachable::summary)
             .chain(self.transport_outage.iter().map(TransportOutage::summary))
             .chain(self.connections.as_ref().and_then(connection_note))
+            .chain(
+                self.coverage
+                    .as_ref()
+                    .filter(|c| !c.below_minimum.is_empty())
+                    .map(|c| super::coverage::shortfall_note(&c.below_minimum)),
+            )
             .collect()
     }
 

@@ -170,6 +170,10 @@ pub fn render(report: &RunReport, options: TerminalOptions) -> String {
             latency.p50_ms, latency.p95_ms, latency.max_ms, latency.samples
         );
     }
+    // Coverage just above the verdict, which stays the last line (scripts read it).
+    if let Some(coverage) = &report.coverage {
+        let _ = writeln!(out, "{}", super::coverage::terminal_line(coverage));
+    }
     let s = &report.summary;
     let verdict = match s.verdict() {
         RunVerdict::Interrupted => paint.wrap("33;1", "INTERRUPTED"),

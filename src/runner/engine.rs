@@ -16,8 +16,11 @@ use super::options::{RunOptions, RunPlan};
 use super::scenarios::{self, ScenarioProgress};
 use super::setup::{self, RunTarget};
 use crate::check::{CheckInfo, CheckResult, SkipReason, Status, Verdict};
+use crate::coverage::Coverage;
 use crate::event::random;
-use crate::outcome::{Latency, RunReport, Summary, ToolInfo, TransportOutage, Unreachable};
+use crate::outcome::{
+    Latency, RunReport, Summary, ToolInfo, TransportOutage, Unreachable, VerdictReason,
+};
 use crate::scenario::Scenario;
 use crate::target::{self, Target};
 use crate::tls_probe::{self, TlsCheck, TlsReport};
@@ -127,6 +130,14 @@ pub async fn run(
         running.shutdown().await;
     }
     let Engine { sink, checks, .. } = engine;
+    // What the run proved, from the exchanges it made; below the goals the run fails.
+    let mut coverage = Coverage::of(
+        &checks,
+        &options.subscription,
+        (!options.no_hmac).then_some(&context.secret),
+        tls.as_ref(),
+    );
+    let below_min_coverage = unreachable.is_none() && coverage.apply_minimum(&options.min_coverage);
     let latency = Latency::of(
         checks
             .iter()
@@ -151,7 +162,9 @@ pub async fn run(
         subscription: options.subscription.clone(),
         strict: options.strict,
         summary: Summary {
-            conformant: Summary::of(&checks, options.strict).conformant && unreachable.is_none(),
+            conformant: Summary::of(&checks, options.strict).conformant
+                && unreachable.is_none()
+                && !below_min_coverage,
             unreachable: unreachable.is_some(),
             ..Summary::of(&checks, options.strict)
         },
@@ -162,6 +175,8 @@ pub async fn run(
         latency,
         connections: Some(context.client.connection_counts()),
         route: target.route().cloned(),
+        verdict_reason: below_min_coverage.then_some(VerdictReason::BelowMinCoverage),
+        coverage: Some(coverage),
         replay: Default::default(),
     };
     sink.event(RunEvent::RunFinished(&report));

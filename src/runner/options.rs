@@ -79,6 +79,9 @@ pub struct RunOptions {
     /// Whether failed checks the endpoint can be asked about get a diagnosis
     /// (`false` with `--no-diagnose`; see [`crate::diagnose`]).
     pub diagnose: bool,
+    /// `--min-coverage`: coverage goals below which the run is not conformant (none
+    /// set by default; see [`crate::coverage::MinCoverage`]).
+    pub min_coverage: crate::coverage::MinCoverage,
 }
 
 /// The legacy OAuth settings of a run.
