@@ -128,10 +128,7 @@ pub async fn run(args: RedeliverArgs) -> Result<u8, SetupError> {
     };
     // With --retry, a stop (Ctrl-C, SIGTERM, SIGHUP) parks the message being retried
     // and ends the command.
-    let interrupt = args.retry.then(Interrupt::listen);
-    let cancel = interrupt
-        .as_ref()
-        .map_or_else(|| crate::runner::Cancel::new().1, |i| i.cancel.clone());
+    let (interrupt, cancel) = Interrupt::when(args.retry);
     let outcome =
         crate::sender::redeliver(plan, &mut Printout { send_seed: None }, &cancel).await?;
     if let Some(stopped) = outcome.messages.iter().find(|m| m.interrupted()) {

@@ -121,10 +121,7 @@ pub async fn run(args: SendArgs) -> Result<u8, SetupError> {
     };
     // With --retry, a stop (Ctrl-C, SIGTERM, SIGHUP) parks the message being retried
     // instead of losing it.
-    let interrupt = args.retry.then(Interrupt::listen);
-    let cancel = interrupt
-        .as_ref()
-        .map_or_else(|| crate::runner::Cancel::new().1, |i| i.cancel.clone());
+    let (interrupt, cancel) = Interrupt::when(args.retry);
     let mut printout = Printout {
         send_seed: Some(seed),
     };

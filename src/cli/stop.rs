@@ -155,6 +155,17 @@ impl Interrupt {
         Interrupt { cancel, signals }
     }
 
+    /// For a command that listens only while retrying (`send --retry`, `redeliver
+    /// --retry`): the listener when `listening`, and the cancel the engine watches
+    /// (one that never fires when not listening).
+    pub fn when(listening: bool) -> (Option<Interrupt>, Cancel) {
+        let interrupt = listening.then(Interrupt::listen);
+        let cancel = interrupt
+            .as_ref()
+            .map_or_else(|| Cancel::new().1, |i| i.cancel.clone());
+        (interrupt, cancel)
+    }
+
     /// The signal that stopped the run, once the engine has returned.
     pub fn stopped_by(&self) -> Option<StopSignal> {
         if self.cancel.is_set() {
