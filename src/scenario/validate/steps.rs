@@ -217,34 +217,25 @@ pub(super) fn fixed_by_source(
     kind: &str,
     send_only: &[(&str, Option<Range<usize>>)],
 ) {
-    let fixed: &[&str] = match kind {
-        "redeliver" => &[
-            "payload",
-            "envelope",
-            "payload_file",
-            "body",
-            "large",
-            "product",
-            "booking",
-            "message_time",
-            "body_style",
-            "org_id",
-        ],
-        "replay" => &[
-            "payload",
-            "envelope",
-            "payload_file",
-            "body",
-            "large",
-            "product",
-            "booking",
-            "message_time",
-            "body_style",
-            "org_id",
-            "signature",
-            "timestamp",
-        ],
-        _ => &[],
+    // What the named step fixed: its body and webhook id for both; a replay also
+    // repeats its signature and timestamp.
+    const BODY_AND_ID: &[&str] = &[
+        "payload",
+        "envelope",
+        "payload_file",
+        "body",
+        "large",
+        "product",
+        "booking",
+        "message_time",
+        "body_style",
+        "org_id",
+    ];
+    const REQUEST_AS_SENT: &[&str] = &["signature", "timestamp"];
+    let fixed: Vec<&str> = match kind {
+        "redeliver" => BODY_AND_ID.to_vec(),
+        "replay" => [BODY_AND_ID, REQUEST_AS_SENT].concat(),
+        _ => Vec::new(),
     };
     for name in fixed {
         if let Some(span) = present(send_only, name) {
