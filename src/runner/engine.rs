@@ -16,7 +16,7 @@ use super::options::{RunOptions, RunPlan};
 use super::scenarios::{self, ScenarioProgress};
 use super::setup::{self, RunTarget};
 use crate::check::{CheckInfo, CheckResult, SkipReason, Status, Verdict};
-use crate::coverage::Coverage;
+use crate::coverage::Tally;
 use crate::event::random;
 use crate::outcome::{
     Latency, RunReport, Summary, ToolInfo, TransportOutage, Unreachable, VerdictReason,
@@ -68,6 +68,8 @@ pub async fn run(
     } = setup::target(&options, &secret).await?;
     let endpoint = target.endpoint().to_owned();
     let oauth_configured = oauth.is_some();
+    // What the run proves, counted as each check is recorded.
+    let coverage = Tally::new(&options.subscription, (!options.no_hmac).then_some(&secret));
     let context = Arc::new(RunContext {
         client,
         endpoint: endpoint.clone(),
@@ -87,6 +89,7 @@ pub async fn run(
         exec_hide_env: options.exec_hide_env.clone(),
         client_certificate: target.identity().is_some(),
         reach: Default::default(),
+        coverage: Arc::new(std::sync::Mutex::new(coverage)),
     });
     sink.event(RunEvent::RunStarted {
         endpoint: &endpoint,
@@ -131,12 +134,7 @@ pub async fn run(
     }
     let Engine { sink, checks, .. } = engine;
     // What the run proved, from the exchanges it made; below the goals the run fails.
-    let mut coverage = Coverage::of(
-        &checks,
-        &options.subscription,
-        (!options.no_hmac).then_some(&context.secret),
-        tls.as_ref(),
-    );
+    let mut coverage = lock(&context.coverage).take().finish(tls.as_ref());
     let below_min_coverage = unreachable.is_none() && coverage.apply_minimum(&options.min_coverage);
     let latency = Latency::of(
         checks
@@ -199,6 +197,16 @@ impl<S: RunSink> Engine<'_, S> {
     /// Records a finished check and tells the sink.
     fn finished(&mut self, result: CheckResult) {
         self.sink.event(RunEvent::CheckFinished(&result));
+        self.record(result);
+    }
+
+    /// Records a check, counting its exchanges into the run's coverage.
+    fn record(&mut self, result: CheckResult) {
+        let mut tally = lock(&self.context.coverage);
+        for exchange in &result.exchanges {
+            tally.observe(exchange);
+        }
+        drop(tally);
         self.checks.push(result);
     }
 
@@ -265,7 +273,7 @@ impl<S: RunSink> Engine<'_, S> {
         for (scenario, result) in selected.iter().zip(results) {
             match result {
                 // Told to the sink when it arrived.
-                Some(result) => self.checks.push(result),
+                Some(result) => self.record(result),
                 // The run ended early: what it did not start is not listed.
                 None if unreachable => {}
                 None => self.finished(CheckResult::interrupted(scenario.info.clone())),
@@ -300,7 +308,13 @@ impl<S: RunSink> Engine<'_, S> {
                     }
                 }
             };
-            self.finished(result);
+            if check.counts_itself {
+                // Its exchanges are in the coverage already, and most bodies let go.
+                self.sink.event(RunEvent::CheckFinished(&result));
+                self.checks.push(result);
+            } else {
+                self.finished(result);
+            }
         }
     }
 }
@@ -354,6 +368,14 @@ async fn run_scenarios(
         record(progress, &mut |e| sink.event(e));
     }
     results
+}
+
+/// The run's coverage tally (a check that panicked while holding it left it whole:
+/// each observation is complete or not started).
+pub(super) fn lock(tally: &std::sync::Mutex<Tally>) -> std::sync::MutexGuard<'_, Tally> {
+    tally
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// `check` as not judged: no connection to the endpoint succeeded in the run.
