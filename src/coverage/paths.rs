@@ -37,8 +37,11 @@ pub struct PathIndex {
     name_ids: HashMap<Box<str>, u32>,
     /// `(parent, brackets, name)` → the path's index.
     children: HashMap<(u32, u32, u32), u32>,
-    /// The published values of the paths that are enumerations (few of them).
-    enum_values: HashMap<u32, Vec<String>>,
+    /// The enumerated paths (about one in fifteen) → their list of published values
+    /// in `enum_lists`: the recursive schemas repeat a few hundred lists thousands of
+    /// times, so each list is kept once.
+    enum_of: HashMap<u32, u32>,
+    enum_lists: Vec<Vec<String>>,
 }
 
 impl PathIndex {
@@ -48,10 +51,22 @@ impl PathIndex {
         let mut index = PathIndex::default();
         let root = serde_json::json!({ "$ref": format!("#/components/schemas/{name}") });
         let mut stack = Vec::new();
-        index.walk(document, &root, ROOT, 0, &mut stack);
+        let mut enums = HashMap::new();
+        index.walk(document, &root, ROOT, 0, &mut stack, &mut enums);
+        let mut lists: HashMap<Vec<String>, u32> = HashMap::new();
+        for (at, values) in enums {
+            let next = lists.len() as u32;
+            let list = *lists.entry(values).or_insert(next);
+            index.enum_of.insert(at, list);
+        }
+        index.enum_lists = vec![Vec::new(); lists.len()];
+        for (values, list) in lists {
+            index.enum_lists[list as usize] = values;
+        }
         index.nodes.shrink_to_fit();
         index.names.shrink_to_fit();
         index.children.shrink_to_fit();
+        index.enum_of.shrink_to_fit();
         index
     }
 
@@ -110,12 +125,17 @@ impl PathIndex {
 
     /// The published values of path `at`, when the property is an enumeration.
     pub fn enum_values(&self, at: u32) -> &[String] {
-        self.enum_values.get(&at).map_or(&[], Vec::as_slice)
+        self.enum_of
+            .get(&at)
+            .map_or(&[], |list| self.enum_lists[*list as usize].as_slice())
     }
 
     /// How many published values there are over every enumerated path.
     pub fn enum_total(&self) -> usize {
-        self.enum_values.values().map(Vec::len).sum()
+        self.enum_of
+            .values()
+            .map(|list| self.enum_lists[*list as usize].len())
+            .sum()
     }
 
     fn child(&self, parent: u32, brackets: u32, name: &str) -> Option<u32> {
@@ -133,7 +153,8 @@ impl PathIndex {
         id
     }
 
-    /// Adds the paths of `schema`, found at `parent` followed by `brackets` `[]`.
+    /// Adds the paths of `schema`, found at `parent` followed by `brackets` `[]`, and
+    /// the published values of the enumerated ones to `enums`.
     fn walk(
         &mut self,
         document: &Value,
@@ -141,6 +162,7 @@ impl PathIndex {
         parent: u32,
         brackets: u32,
         stack: &mut Vec<String>,
+        enums: &mut HashMap<u32, Vec<String>>,
     ) {
         if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
             if stack.iter().any(|r| r == reference) {
@@ -150,13 +172,13 @@ impl PathIndex {
                 return;
             };
             stack.push(reference.to_owned());
-            self.walk(document, target, parent, brackets, stack);
+            self.walk(document, target, parent, brackets, stack, enums);
             stack.pop();
         }
         if let Some(values) = schema.get("enum").and_then(Value::as_array)
             && parent != ROOT
         {
-            let known = self.enum_values.entry(parent).or_default();
+            let known = enums.entry(parent).or_default();
             for value in values.iter().filter_map(Value::as_str) {
                 if !known.iter().any(|v| v == value) {
                     known.push(value.to_owned());
@@ -166,14 +188,14 @@ impl PathIndex {
         for key in ["allOf", "oneOf", "anyOf"] {
             if let Some(branches) = schema.get(key).and_then(Value::as_array) {
                 for branch in branches {
-                    self.walk(document, branch, parent, brackets, stack);
+                    self.walk(document, branch, parent, brackets, stack, enums);
                 }
             }
         }
         if let Some(items) = schema.get("items") {
             // The items of an array at a path are `path[]`, a node of their own only
             // through their properties.
-            self.walk(document, items, parent, brackets + 1, stack);
+            self.walk(document, items, parent, brackets + 1, stack, enums);
         }
         if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
             for (name, sub) in properties {
@@ -192,7 +214,7 @@ impl PathIndex {
                         at
                     }
                 };
-                self.walk(document, sub, at, 0, stack);
+                self.walk(document, sub, at, 0, stack, enums);
             }
         }
     }
