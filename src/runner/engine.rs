@@ -17,6 +17,7 @@ use super::scenarios::{self, ScenarioProgress};
 use super::setup::{self, RunTarget};
 use crate::check::{CheckInfo, CheckResult, SkipReason, Status, Verdict};
 use crate::coverage::Tally;
+use crate::delivery::exchange::Exchange;
 use crate::event::random;
 use crate::outcome::{
     Latency, RunReport, Summary, ToolInfo, TransportOutage, Unreachable, VerdictReason,
@@ -126,6 +127,7 @@ pub async fn run(
         if options.diagnose && gate == Gate::Open && !cancel.is_set() {
             engine.diagnose().await;
         }
+        engine.forget_unread_bodies();
         engine.whole_run_checks(&gate).await;
     }
 
@@ -290,6 +292,19 @@ impl<S: RunSink> Engine<'_, S> {
         }
         for check in self.checks.iter().filter(|c| c.diagnosis.is_some()) {
             self.sink.event(RunEvent::CheckDiagnosed(check));
+        }
+    }
+
+    /// Lets go of the whole bodies no one reads any more, before the whole-run checks
+    /// (`--variants 10000` makes the longest stretch of the run). The diagnosis has
+    /// read what it needed; after it only a failed or warned check's bodies are read
+    /// (`retry.recovers-after-failure` resends one, `--export-curl` prints the last),
+    /// and every report shows an exchange by its sizes and excerpts.
+    fn forget_unread_bodies(&mut self) {
+        for check in &mut self.checks {
+            if !matches!(check.status, Status::Fail | Status::Warn) {
+                check.exchanges.iter_mut().for_each(Exchange::forget_bodies);
+            }
         }
     }
 

@@ -13,7 +13,6 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use bytes::Bytes;
 use serde_json::Value;
 
 use super::compose::{self, ComposeContext, Content, SendPlan};
@@ -204,7 +203,7 @@ impl Sender<'_> {
         if self.last_strippable
             && let Some(last) = self.exchanges.last_mut()
         {
-            strip_bodies(last);
+            last.forget_bodies();
         }
         self.exchanges.push(exchange.clone());
         self.last_strippable = !keep;
@@ -226,14 +225,6 @@ fn plans_of(payloads: Vec<(EventKind, Value)>) -> Vec<SendPlan> {
             ..SendPlan::new(kind)
         })
         .collect()
-}
-
-/// Lets go of an exchange's bodies, keeping their sizes and excerpts.
-fn strip_bodies(exchange: &mut Exchange) {
-    exchange.request.body = Bytes::new();
-    if let Some(response) = &mut exchange.response {
-        response.body = Bytes::new();
-    }
 }
 
 /// Runs the check: generates `count` variants for the run's subscribed event types,
