@@ -57,3 +57,13 @@ pub struct RunContext {
     /// Shared by the context's clones (it is one run).
     pub coverage: std::sync::Arc<std::sync::Mutex<crate::coverage::Tally>>,
 }
+
+impl RunContext {
+    /// The run's coverage tally (a check that panicked while holding it left it
+    /// whole: each observation is made under the lock, start to end).
+    pub fn tally(&self) -> std::sync::MutexGuard<'_, crate::coverage::Tally> {
+        self.coverage
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}

@@ -136,7 +136,7 @@ pub async fn run(
     }
     let Engine { sink, checks, .. } = engine;
     // What the run proved, from the exchanges it made; below the goals the run fails.
-    let mut coverage = lock(&context.coverage).take().finish(tls.as_ref());
+    let mut coverage = context.tally().take().finish(tls.as_ref());
     let below_min_coverage = unreachable.is_none() && coverage.apply_minimum(&options.min_coverage);
     let latency = Latency::of(
         checks
@@ -204,7 +204,7 @@ impl<S: RunSink> Engine<'_, S> {
 
     /// Records a check, counting its exchanges into the run's coverage.
     fn record(&mut self, result: CheckResult) {
-        let mut tally = lock(&self.context.coverage);
+        let mut tally = self.context.tally();
         for exchange in &result.exchanges {
             tally.observe(exchange);
         }
@@ -383,14 +383,6 @@ async fn run_scenarios(
         record(progress, &mut |e| sink.event(e));
     }
     results
-}
-
-/// The run's coverage tally (a check that panicked while holding it left it whole:
-/// each observation is complete or not started).
-pub(super) fn lock(tally: &std::sync::Mutex<Tally>) -> std::sync::MutexGuard<'_, Tally> {
-    tally
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// `check` as not judged: no connection to the endpoint succeeded in the run.

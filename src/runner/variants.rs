@@ -282,7 +282,7 @@ pub async fn run(ctx: &RunContext, count: usize) -> CheckResult {
     let Sender {
         exchanges, tally, ..
     } = sender;
-    super::engine::lock(&ctx.coverage).merge(tally);
+    ctx.tally().merge(tally);
     CheckResult::new(info(), verdict, started.elapsed(), exchanges)
 }
 
@@ -658,6 +658,32 @@ mod tests {
         assert!(parse_count("0").is_err());
         assert!(parse_count("10001").is_err());
         assert!(parse_count("x").is_err());
+    }
+
+    #[test]
+    fn a_variant_is_made_again_identical_from_its_generator_position() {
+        let recipes = variants::plan(&[EventType::PnrV3, EventType::TravelerV2], 16);
+        let mut rng = random::rng_for(7, CHECK_ID);
+        let mut made = Vec::new();
+        for recipe in recipes {
+            let at = rng.get_word_pos();
+            let payload = variants::generate(&recipe, &mut rng);
+            let kind = EventKind {
+                event_type: recipe.event_type,
+                operation: recipe.event_type.operations()[0],
+            };
+            let variant = Variant {
+                recipe,
+                kind,
+                at,
+                delivered: true,
+            };
+            made.push((variant, payload));
+        }
+        // Out of order, as the shrinking and the comparison ask for them.
+        for (variant, payload) in made.iter().rev() {
+            assert_eq!(variant.payload(7), *payload);
+        }
     }
 
     #[test]
