@@ -306,7 +306,7 @@ pub fn largest_absent(index: &PathIndex, present: &[bool], limit: usize) -> Vec<
         .map(|at| (at, size[at as usize]))
         .collect();
     // Largest first, then by path text: the text is written for the ties only.
-    tops.sort_by(|a, b| b.1.cmp(&a.1));
+    tops.sort_by_key(|t| std::cmp::Reverse(t.1));
     let mut named: Vec<(String, usize)> = Vec::new();
     let mut start = 0;
     while start < tops.len() && named.len() < limit {
