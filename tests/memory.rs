@@ -27,9 +27,9 @@ const MANY: usize = 400;
 
 /// The most peak RSS may grow per extra variant, in KiB. What each variant must keep
 /// (its exchange record for the reports: headers, 1 KiB excerpts, sizes; its recipe
-/// and generator position) comes to about 3 KiB, and the allocator's slack to a few
-/// more (about 6 KiB a variant in all, measured in a debug build). Keeping each
-/// payload or body, as before, cost about 95 KiB a variant.
+/// and generator position) comes to about 3 KiB, and the allocator's slack to a little
+/// more (4 to 5 KiB a variant in all, measured in a debug build). Keeping each
+/// payload and body, as before, cost about 94 KiB a variant.
 const KIB_PER_VARIANT: u64 = 24;
 
 /// How long one run may take before it is killed (a debug build on a loaded
