@@ -206,24 +206,39 @@ fn index_of(event_type: EventType) -> Option<&'static PathIndex> {
 /// One schema's tally: its type, the paths present, the enum values seen (path, value).
 type SchemaTally = (EventType, Vec<bool>, BTreeSet<(u32, String)>);
 
-/// The running tally: feed it exchanges with [`Tally::observe`], then [`Tally::finish`].
-pub struct Tally<'a> {
-    subscription: &'a Subscription,
+/// One branch field's tally: its type, its path (and index in the schema's paths),
+/// the values sent, the values accepted.
+#[derive(Debug)]
+struct BranchTally {
+    event_type: EventType,
+    field: &'static str,
+    at: Option<u32>,
+    sent: BTreeSet<String>,
+    accepted: BTreeSet<String>,
+}
+
+/// The running tally: feed it exchanges with [`Tally::observe`] as they are recorded,
+/// then [`Tally::finish`]. It holds no exchange: each is read once, when it is made,
+/// so the run need not keep every body to the end (a run of 10,000 variants would
+/// otherwise hold a gigabyte of them). Its size depends on the schemas, not the run.
+#[derive(Debug)]
+pub struct Tally {
+    subscription: Subscription,
     verifier: Option<Verifier>,
     operations: Vec<OperationCoverage>,
     products: [(usize, usize); 4],
     /// Per schema type: paths present, enum values seen (path index, value).
     schemas: Vec<SchemaTally>,
-    /// Per branch field: values sent, values accepted.
-    enums: Vec<(EventType, &'static str, BTreeSet<String>, BTreeSet<String>)>,
+    /// Per branch field of the subscribed types.
+    enums: Vec<BranchTally>,
     signature_variants: BTreeSet<&'static str>,
     /// Accepted body styles, as flags in `BodyStyle::ALL`'s order.
     body_styles: [bool; 5],
 }
 
-impl<'a> Tally<'a> {
+impl Tally {
     /// A tally for a run over `subscription`; `secret` is `None` with `--no-hmac`.
-    pub fn new(subscription: &'a Subscription, secret: Option<&Secret>) -> Tally<'a> {
+    pub fn new(subscription: &Subscription, secret: Option<&Secret>) -> Tally {
         let operations = subscription
             .kinds()
             .into_iter()
@@ -244,10 +259,16 @@ impl<'a> Tally<'a> {
         let enums = BRANCH_FIELDS
             .iter()
             .filter(|(t, _)| types.contains(t))
-            .map(|(t, field)| (*t, *field, BTreeSet::new(), BTreeSet::new()))
+            .map(|(t, field)| BranchTally {
+                event_type: *t,
+                field,
+                at: index_of(*t).and_then(|index| index.find(field)),
+                sent: BTreeSet::new(),
+                accepted: BTreeSet::new(),
+            })
             .collect();
         Tally {
-            subscription,
+            subscription: subscription.clone(),
             verifier: secret.map(|s| Verifier::new(vec![s.clone()]).with_tolerance(None)),
             operations,
             products: [(0, 0); 4],
@@ -258,7 +279,8 @@ impl<'a> Tally<'a> {
         }
     }
 
-    /// Counts one exchange: skipped unless it went out as a webhook delivery.
+    /// Counts one exchange: skipped unless it went out as a webhook delivery. Reads
+    /// the whole body, so it must see the exchange before the body is let go.
     pub fn observe(&mut self, exchange: &Exchange) {
         if exchange.not_sent || exchange.request.method != "POST" {
             return;
@@ -323,29 +345,85 @@ impl<'a> Tally<'a> {
             return;
         };
         let enums = &mut self.enums;
-        // Only accepted payloads mark paths; every payload sent tells the enum values
-        // sent (marking into a scratch list, kept out of the coverage).
-        let mut scratch = Vec::new();
-        let target: &mut [bool] = if accepted {
-            present
-        } else {
-            scratch.resize(present.len(), false);
-            &mut scratch
-        };
-        paths::mark(index, payload, target, &mut |at, value| {
-            let path = index.nodes[at as usize].path.as_str();
+        let mut on_enum = |at: u32, value: &str| {
             if accepted {
                 seen_values.insert((at, value.to_owned()));
             }
-            for (t, field, sent, taken) in enums.iter_mut() {
-                if *t == kind.event_type && *field == path {
-                    sent.insert(value.to_owned());
+            for branch in enums.iter_mut() {
+                if branch.event_type == kind.event_type && branch.at == Some(at) {
+                    branch.sent.insert(value.to_owned());
                     if accepted {
-                        taken.insert(value.to_owned());
+                        branch.accepted.insert(value.to_owned());
                     }
                 }
             }
-        });
+        };
+        // Only accepted payloads mark paths; every payload sent tells the enum values
+        // sent.
+        if accepted {
+            paths::mark(index, payload, present, &mut on_enum);
+        } else {
+            paths::enum_values_in(index, payload, &mut on_enum);
+        }
+    }
+
+    /// Adds what `other` (a tally of the same run, over the exchanges made after those
+    /// this one saw) counted, as if this one had observed them itself.
+    pub fn merge(&mut self, other: Tally) {
+        for operation in other.operations {
+            match self.operations.iter_mut().find(|o| {
+                o.event_type == operation.event_type && o.operation == operation.operation
+            }) {
+                Some(known) => {
+                    known.sent += operation.sent;
+                    known.accepted += operation.accepted;
+                }
+                None => self.operations.push(operation),
+            }
+        }
+        for (mine, (sent, accepted)) in self.products.iter_mut().zip(other.products) {
+            mine.0 += sent;
+            mine.1 += accepted;
+        }
+        for (event_type, present, seen) in other.schemas {
+            if let Some((_, mine, my_seen)) =
+                self.schemas.iter_mut().find(|(t, _, _)| *t == event_type)
+            {
+                for (at, here) in mine.iter_mut().zip(present) {
+                    *at |= here;
+                }
+                my_seen.extend(seen);
+            }
+        }
+        for branch in other.enums {
+            if let Some(mine) = self
+                .enums
+                .iter_mut()
+                .find(|b| b.event_type == branch.event_type && b.field == branch.field)
+            {
+                mine.sent.extend(branch.sent);
+                mine.accepted.extend(branch.accepted);
+            }
+        }
+        self.signature_variants.extend(other.signature_variants);
+        for (mine, theirs) in self.body_styles.iter_mut().zip(other.body_styles) {
+            *mine |= theirs;
+        }
+    }
+
+    /// The tally so far, leaving an empty one in its place.
+    pub fn take(&mut self) -> Tally {
+        let empty = Tally {
+            subscription: self.subscription.clone(),
+            verifier: None,
+            operations: Vec::new(),
+            products: [(0, 0); 4],
+            schemas: Vec::new(),
+            enums: Vec::new(),
+            signature_variants: BTreeSet::new(),
+            body_styles: [false; 5],
+        };
+        std::mem::replace(self, empty)
     }
 
     /// The signature forms that verified, when the delivery is correctly signed.
@@ -396,20 +474,20 @@ impl<'a> Tally<'a> {
         let enums: Vec<EnumCoverage> = self
             .enums
             .into_iter()
-            .filter_map(|(t, field, sent, taken)| {
-                let index = index_of(t)?;
-                let node = &index.nodes[index.find(field)? as usize];
-                let values: Vec<EnumValue> = node
-                    .enum_values
+            .filter_map(|branch| {
+                let index = index_of(branch.event_type)?;
+                let values: Vec<EnumValue> = index
+                    .enum_values(branch.at?)
                     .iter()
                     .map(|v| EnumValue {
                         value: v.clone(),
-                        sent: sent.contains(v),
-                        accepted: taken.contains(v),
+                        sent: branch.sent.contains(v),
+                        accepted: branch.accepted.contains(v),
                     })
                     .collect();
+                let field = branch.field;
                 Some(EnumCoverage {
-                    event_type: t.as_str(),
+                    event_type: branch.event_type.as_str(),
                     field,
                     values_accepted: Ratio {
                         covered: values.iter().filter(|v| v.accepted).count(),
@@ -424,7 +502,7 @@ impl<'a> Tally<'a> {
             .into_iter()
             .filter_map(|(t, present, seen)| {
                 let index = index_of(t)?;
-                let enum_total = index.nodes.iter().map(|n| n.enum_values.len()).sum();
+                let enum_total = index.enum_total();
                 Some(SchemaCoverage {
                     event_type: t.as_str(),
                     schema: PayloadSchema::of(t)?.name,
@@ -698,7 +776,19 @@ mod tests {
         for (event_type, field) in BRANCH_FIELDS {
             let index = index_of(*event_type).unwrap();
             let at = index.find(field).unwrap_or_else(|| panic!("{field}"));
-            assert!(!index.nodes[at as usize].enum_values.is_empty(), "{field}");
+            assert!(!index.enum_values(at).is_empty(), "{field}");
+        }
+    }
+
+    #[test]
+    fn every_schema_path_is_found_by_its_text() {
+        for event_type in SCHEMA_TYPES {
+            let index = index_of(event_type).unwrap();
+            assert!(index.len() > 100, "{event_type:?}");
+            for at in 0..index.len() as u32 {
+                let path = index.path(at);
+                assert_eq!(index.find(&path), Some(at), "{path}");
+            }
         }
     }
 }

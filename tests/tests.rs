@@ -30,6 +30,7 @@ mod hostile;
 mod interrupt;
 mod load;
 mod load_capacity;
+mod memory;
 mod mtls;
 mod oauth;
 mod payload_overrides;

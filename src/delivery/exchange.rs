@@ -44,6 +44,16 @@ impl Exchange {
         self.response.as_ref().map(|r| r.status)
     }
 
+    /// Lets go of the whole request and response bodies, keeping their sizes and
+    /// excerpts (all any report shows of them): for an exchange nothing will read in
+    /// full again, so that a long run does not hold every body it sent.
+    pub fn forget_bodies(&mut self) {
+        self.request.body = bytes::Bytes::new();
+        if let Some(response) = &mut self.response {
+            response.body = bytes::Bytes::new();
+        }
+    }
+
     /// A short description of the result: `200 OK`, `timeout after 40s`, …
     pub fn outcome_text(&self) -> String {
         match (&self.response, &self.error) {

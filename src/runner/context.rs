@@ -51,4 +51,19 @@ pub struct RunContext {
     /// Whether the endpoint could be reached: the first delivery decides, every
     /// delivery to the endpoint goes through it (see [`super::reach`]).
     pub reach: super::reach::Gate,
+    /// What the run proved so far: each check's exchanges are counted as the check is
+    /// recorded (and `payload.schema-variants-accepted` counts its own as it sends
+    /// them), so no body has to be kept to the end of the run for coverage.
+    /// Shared by the context's clones (it is one run).
+    pub coverage: std::sync::Arc<std::sync::Mutex<crate::coverage::Tally>>,
+}
+
+impl RunContext {
+    /// The run's coverage tally (a check that panicked while holding it left it
+    /// whole: each observation is made under the lock, start to end).
+    pub fn tally(&self) -> std::sync::MutexGuard<'_, crate::coverage::Tally> {
+        self.coverage
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }

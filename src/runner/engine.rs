@@ -16,7 +16,8 @@ use super::options::{RunOptions, RunPlan};
 use super::scenarios::{self, ScenarioProgress};
 use super::setup::{self, RunTarget};
 use crate::check::{CheckInfo, CheckResult, SkipReason, Status, Verdict};
-use crate::coverage::Coverage;
+use crate::coverage::Tally;
+use crate::delivery::exchange::Exchange;
 use crate::event::random;
 use crate::outcome::{
     Latency, RunReport, Summary, ToolInfo, TransportOutage, Unreachable, VerdictReason,
@@ -68,6 +69,8 @@ pub async fn run(
     } = setup::target(&options, &secret).await?;
     let endpoint = target.endpoint().to_owned();
     let oauth_configured = oauth.is_some();
+    // What the run proves, counted as each check is recorded.
+    let coverage = Tally::new(&options.subscription, (!options.no_hmac).then_some(&secret));
     let context = Arc::new(RunContext {
         client,
         endpoint: endpoint.clone(),
@@ -87,6 +90,7 @@ pub async fn run(
         exec_hide_env: options.exec_hide_env.clone(),
         client_certificate: target.identity().is_some(),
         reach: Default::default(),
+        coverage: Arc::new(std::sync::Mutex::new(coverage)),
     });
     sink.event(RunEvent::RunStarted {
         endpoint: &endpoint,
@@ -123,6 +127,7 @@ pub async fn run(
         if options.diagnose && gate == Gate::Open && !cancel.is_set() {
             engine.diagnose().await;
         }
+        engine.forget_unread_bodies();
         engine.whole_run_checks(&gate).await;
     }
 
@@ -131,12 +136,7 @@ pub async fn run(
     }
     let Engine { sink, checks, .. } = engine;
     // What the run proved, from the exchanges it made; below the goals the run fails.
-    let mut coverage = Coverage::of(
-        &checks,
-        &options.subscription,
-        (!options.no_hmac).then_some(&context.secret),
-        tls.as_ref(),
-    );
+    let mut coverage = context.tally().take().finish(tls.as_ref());
     let below_min_coverage = unreachable.is_none() && coverage.apply_minimum(&options.min_coverage);
     let latency = Latency::of(
         checks
@@ -199,6 +199,16 @@ impl<S: RunSink> Engine<'_, S> {
     /// Records a finished check and tells the sink.
     fn finished(&mut self, result: CheckResult) {
         self.sink.event(RunEvent::CheckFinished(&result));
+        self.record(result);
+    }
+
+    /// Records a check, counting its exchanges into the run's coverage.
+    fn record(&mut self, result: CheckResult) {
+        let mut tally = self.context.tally();
+        for exchange in &result.exchanges {
+            tally.observe(exchange);
+        }
+        drop(tally);
         self.checks.push(result);
     }
 
@@ -265,7 +275,7 @@ impl<S: RunSink> Engine<'_, S> {
         for (scenario, result) in selected.iter().zip(results) {
             match result {
                 // Told to the sink when it arrived.
-                Some(result) => self.checks.push(result),
+                Some(result) => self.record(result),
                 // The run ended early: what it did not start is not listed.
                 None if unreachable => {}
                 None => self.finished(CheckResult::interrupted(scenario.info.clone())),
@@ -285,6 +295,19 @@ impl<S: RunSink> Engine<'_, S> {
         }
     }
 
+    /// Lets go of the whole bodies no one reads any more, before the whole-run checks
+    /// (`--variants 10000` makes the longest stretch of the run). The diagnosis has
+    /// read what it needed; after it only a failed or warned check's bodies are read
+    /// (`retry.recovers-after-failure` resends one, `--export-curl` prints the last),
+    /// and every report shows an exchange by its sizes and excerpts.
+    fn forget_unread_bodies(&mut self) {
+        for check in &mut self.checks {
+            if !matches!(check.status, Status::Fail | Status::Warn) {
+                check.exchanges.iter_mut().for_each(Exchange::forget_bodies);
+            }
+        }
+    }
+
     /// The checks the engine makes over the whole run, after the scenarios.
     async fn whole_run_checks(&mut self, gate: &Gate) {
         let checks: Vec<_> = self.catalogue.whole_run().collect();
@@ -300,7 +323,13 @@ impl<S: RunSink> Engine<'_, S> {
                     }
                 }
             };
-            self.finished(result);
+            if check.counts_itself {
+                // Its exchanges are in the coverage already, and most bodies let go.
+                self.sink.event(RunEvent::CheckFinished(&result));
+                self.checks.push(result);
+            } else {
+                self.finished(result);
+            }
         }
     }
 }

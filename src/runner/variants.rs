@@ -17,14 +17,16 @@ use serde_json::Value;
 
 use super::compose::{self, ComposeContext, Content, SendPlan};
 use super::context::RunContext;
+use super::recovery::verifies;
 use crate::check::{CheckInfo, CheckResult, Level, Needs, SkipReason, Verdict};
+use crate::coverage::Tally;
 use crate::delivery::exchange::Exchange;
 use crate::delivery::retry::delivered;
 use crate::event::random::{self, SeededRng};
 use crate::event::schema::PayloadSchema;
 use crate::event::variants::{self, Recipe};
 use crate::event::{EventKind, EventType};
-use crate::signing::unix_now;
+use crate::signing::{Verifier, unix_now};
 
 /// The check's id (a public contract).
 pub const CHECK_ID: &str = "payload.schema-variants-accepted";
@@ -76,55 +78,135 @@ pub fn parse_count(text: &str) -> Result<usize, String> {
     }
 }
 
-/// One generated variant and what became of it.
+/// Variants made, composed and sent at a time: a batch's payloads and bodies are let
+/// go before the next batch is made, so the check's memory does not grow with
+/// `--variants` (a whole-schema payload is 100 KB and more).
+const BATCH: usize = 32;
+
+/// One generated variant and what became of it. The payload is not kept (10,000 of
+/// them would take a gigabyte): where the generator stood before making it is, and
+/// the same payload is made again from there when it is needed (sent, shrunk,
+/// compared with a failing one).
 struct Variant {
     recipe: Recipe,
     kind: EventKind,
-    payload: Value,
-    exchange: Exchange,
+    /// The generator's word position before this variant was generated.
+    at: u128,
+    /// Whether it got `200`.
+    delivered: bool,
 }
 
-/// Delivers payloads for the check, recording every exchange.
+impl Variant {
+    /// The variant's payload, made again exactly as it was first made.
+    fn payload(&self, seed: u64) -> Value {
+        let mut rng = random::rng_for(seed, CHECK_ID);
+        rng.set_word_pos(self.at);
+        variants::generate(&self.recipe, &mut rng)
+    }
+}
+
+/// What the sweep over the variants found, kept for the verdict.
+#[derive(Default)]
+struct Sweep {
+    /// The first variant not accepted: its exchange, whole.
+    first_failure: Option<Exchange>,
+    /// What the first [`NAMED_FAILURES`] variants not accepted got.
+    outcomes: Vec<String>,
+}
+
+/// Delivers payloads for the check, recording every exchange (most without their
+/// bodies, see [`Sender::record`]) and counting each into the coverage as it is made.
 struct Sender<'a> {
     ctx: &'a RunContext,
     rng: SeededRng,
     exchanges: Vec<Exchange>,
+    /// The check's own coverage tally, added to the run's when the check ends (a
+    /// check cut short by a stop counts nothing, as its result lists no exchange).
+    tally: Tally,
+    /// Verifies signatures as `retry.recovers-after-failure` does, to know which
+    /// failed delivery it may pick.
+    verifier: Verifier,
+    /// Keep every body from now on (shrinking and separating: a bounded number).
+    keep_all: bool,
+    /// A failed variant's body is kept already (the shrinking starts from it).
+    variant_failure_kept: bool,
+    /// How many correctly signed failed deliveries kept their bodies: answered
+    /// otherwise, answered with another success code.
+    signed_failures_kept: [usize; 2],
+    /// The last exchange recorded keeps its body only for being last.
+    last_strippable: bool,
 }
 
 impl Sender<'_> {
     /// Sends each payload as an event of its kind, `CONCURRENCY` at a time; the
     /// exchanges in input order.
     async fn send(&mut self, payloads: Vec<(EventKind, Value)>) -> Vec<Exchange> {
-        let plans = payloads
-            .into_iter()
-            .map(|(kind, payload)| SendPlan {
-                content: Content::Payload(kind, payload),
-                ..SendPlan::new(kind)
-            })
-            .collect();
-        self.deliver(plans).await
+        self.deliver(plans_of(payloads), false).await
     }
 
     /// Delivers one regular generated event of `kind` (the fixture, not a variant).
     async fn control(&mut self, kind: EventKind) -> Exchange {
-        self.deliver(vec![SendPlan::new(kind)]).await.remove(0)
+        self.deliver(vec![SendPlan::new(kind)], false)
+            .await
+            .remove(0)
     }
 
     /// Composes, signs and delivers each plan, `CONCURRENCY` at a time, recording every
-    /// exchange; the exchanges in input order.
-    async fn deliver(&mut self, plans: Vec<SendPlan>) -> Vec<Exchange> {
+    /// exchange; the exchanges in input order. `variants`: the plans are the sweep's
+    /// variants.
+    async fn deliver(&mut self, plans: Vec<SendPlan>, variants: bool) -> Vec<Exchange> {
         let context = ComposeContext::of(self.ctx, unix_now());
         let mut attempts: Vec<_> = plans
             .iter()
             .map(|plan| compose::compose(plan, &context, None, None, &mut self.rng).attempt)
             .collect();
+        drop(plans);
         if !self.ctx.hmac {
             super::steps::strip_hmac(&mut attempts);
         }
         let exchanges =
             super::steps::send_all(self.ctx, self.ctx.oauth.as_ref(), attempts, CONCURRENCY).await;
-        self.exchanges.extend(exchanges.iter().cloned());
+        for exchange in &exchanges {
+            self.record(exchange, variants);
+        }
         exchanges
+    }
+
+    /// Counts `exchange` into the coverage and keeps it for the report. Its whole
+    /// body is kept only where something may still read it: the failed variant the
+    /// shrinking starts from; the first two correctly signed failed deliveries of
+    /// each kind, answered with another success code or not (`retry.recovers-after-
+    /// failure` resends the first of the run not answered with a success code, else
+    /// reports the first that was, and the verdict may move one of them to the end);
+    /// every delivery of the bounded shrinking and separating; and the check's last
+    /// exchange (the one `--export-curl` prints). Every other keeps its size and
+    /// excerpt, all any report shows of it.
+    fn record(&mut self, exchange: &Exchange, variant: bool) {
+        self.tally.observe(exchange);
+        let failed = !delivered(exchange);
+        let mut keep = self.keep_all;
+        if failed && variant && !self.variant_failure_kept {
+            self.variant_failure_kept = true;
+            keep = true;
+        }
+        if failed
+            && exchange.request.method == "POST"
+            && !exchange.not_sent
+            && verifies(&self.verifier, exchange).is_some()
+        {
+            let class = usize::from(exchange.status().is_some_and(|s| (200..300).contains(&s)));
+            if self.signed_failures_kept[class] < 2 {
+                self.signed_failures_kept[class] += 1;
+                keep = true;
+            }
+        }
+        if self.last_strippable
+            && let Some(last) = self.exchanges.last_mut()
+        {
+            last.forget_bodies();
+        }
+        self.exchanges.push(exchange.clone());
+        self.last_strippable = !keep;
     }
 
     /// Delivers one payload; `Some(exchange)` when it was not accepted.
@@ -132,6 +214,17 @@ impl Sender<'_> {
         let exchange = self.send(vec![(kind, payload.clone())]).await.remove(0);
         (!delivered(&exchange)).then_some(exchange)
     }
+}
+
+/// Each payload as an event of its kind.
+fn plans_of(payloads: Vec<(EventKind, Value)>) -> Vec<SendPlan> {
+    payloads
+        .into_iter()
+        .map(|(kind, payload)| SendPlan {
+            content: Content::Payload(kind, payload),
+            ..SendPlan::new(kind)
+        })
+        .collect()
 }
 
 /// Runs the check: generates `count` variants for the run's subscribed event types,
@@ -148,7 +241,7 @@ pub async fn run(ctx: &RunContext, count: usize) -> CheckResult {
         );
     }
     let mut rng = random::rng_for(ctx.seed, CHECK_ID);
-    let mut made: Vec<(Recipe, EventKind, Value)> = Vec::with_capacity(recipes.len());
+    let mut made: Vec<Variant> = Vec::with_capacity(recipes.len());
     for (index, recipe) in recipes.into_iter().enumerate() {
         // Only the subscribed operations of the type: Spotnana sends no other.
         let operations: Vec<&'static str> = ctx
@@ -162,21 +255,47 @@ pub async fn run(ctx: &RunContext, count: usize) -> CheckResult {
             event_type: recipe.event_type,
             operation: operations[index / 3 % operations.len()],
         };
-        let payload = variants::generate(&recipe, &mut rng);
-        made.push((recipe, kind, payload));
+        // Made here only to move the generator past it: the deliveries' ids and
+        // signatures come from where it stands after every variant (as they did when
+        // every payload was kept), and each payload is made again when it is sent.
+        let at = rng.get_word_pos();
+        drop(variants::generate(&recipe, &mut rng));
+        made.push(Variant {
+            recipe,
+            kind,
+            at,
+            delivered: false,
+        });
     }
     let mut sender = Sender {
         ctx,
         rng,
         exchanges: Vec::new(),
+        tally: Tally::new(&ctx.subscription, ctx.hmac.then_some(&ctx.secret)),
+        verifier: Verifier::new(vec![ctx.secret.clone()]),
+        keep_all: false,
+        variant_failure_kept: false,
+        signed_failures_kept: [0; 2],
+        last_strippable: false,
     };
+    let verdict = sweep_and_judge(&mut made, &mut sender).await;
+    let Sender {
+        exchanges, tally, ..
+    } = sender;
+    ctx.tally().merge(tally);
+    CheckResult::new(info(), verdict, started.elapsed(), exchanges)
+}
+
+/// Sends the control delivery, then every variant, batch by batch, and judges.
+async fn sweep_and_judge(made: &mut [Variant], sender: &mut Sender<'_>) -> Verdict {
+    let seed = sender.ctx.seed;
     // The precondition: a regular generated event of the first variant's kind gets 200.
     // Otherwise every variant's refusal would only repeat delivery.status-200's finding
     // (an endpoint answering 202 or 401 to everything), not say anything of payloads.
-    let control_kind = made[0].1;
+    let control_kind = made[0].kind;
     let control = sender.control(control_kind).await;
     if let Some(response) = control.response.as_ref().filter(|_| !delivered(&control)) {
-        let verdict = Verdict::Skipped(SkipReason::Precondition {
+        return Verdict::Skipped(SkipReason::Precondition {
             step: None,
             what: Some(format!(
                 "the control delivery ({control_kind}, a generated fixture event)"
@@ -186,45 +305,54 @@ pub async fn run(ctx: &RunContext, count: usize) -> CheckResult {
             needed: "200".to_owned(),
             see: Some("delivery.status-200".to_owned()),
         });
-        return CheckResult::new(info(), verdict, started.elapsed(), sender.exchanges);
     }
-    let exchanges = sender
-        .send(made.iter().map(|(_, k, p)| (*k, p.clone())).collect())
-        .await;
-    let results: Vec<Variant> = made
-        .into_iter()
-        .zip(exchanges)
-        .map(|((recipe, kind, payload), exchange)| Variant {
-            recipe,
-            kind,
-            payload,
-            exchange,
-        })
-        .collect();
-    let verdict = judge(&results, &mut sender).await;
-    CheckResult::new(info(), verdict, started.elapsed(), sender.exchanges)
+    drop(control);
+    let mut sweep = Sweep::default();
+    for batch in made.chunks_mut(BATCH) {
+        let payloads = batch
+            .iter()
+            .map(|variant| (variant.kind, variant.payload(seed)))
+            .collect();
+        let exchanges = sender.deliver(plans_of(payloads), true).await;
+        for (variant, exchange) in batch.iter_mut().zip(exchanges) {
+            variant.delivered = delivered(&exchange);
+            if variant.delivered {
+                continue;
+            }
+            if sweep.outcomes.len() < NAMED_FAILURES {
+                sweep.outcomes.push(exchange.outcome_text());
+            }
+            if sweep.first_failure.is_none() {
+                sweep.first_failure = Some(exchange);
+            }
+        }
+    }
+    sender.keep_all = true;
+    judge(made, sweep, sender).await
 }
 
-async fn judge(results: &[Variant], sender: &mut Sender<'_>) -> Verdict {
+async fn judge(results: &[Variant], sweep: Sweep, sender: &mut Sender<'_>) -> Verdict {
+    let seed = sender.ctx.seed;
     let failed: Vec<(usize, &Variant)> = results
         .iter()
         .enumerate()
-        .filter(|(_, v)| !delivered(&v.exchange))
+        .filter(|(_, v)| !v.delivered)
         .collect();
-    let Some(&(first_index, first)) = failed.first() else {
+    let (Some(&(first_index, first)), Some(first_exchange)) = (failed.first(), sweep.first_failure)
+    else {
         return Verdict::Passed(passed_summary(results).into());
     };
     let mut named: Vec<String> = failed
         .iter()
-        .take(NAMED_FAILURES)
-        .map(|(i, v)| {
+        .zip(&sweep.outcomes)
+        .map(|((i, v), outcome)| {
             format!(
                 "#{} {}/{} ({}) got {}",
                 i + 1,
                 v.kind.event_type.as_str(),
                 v.kind.operation,
                 v.recipe.describe(),
-                v.exchange.outcome_text()
+                outcome
             )
         })
         .collect();
@@ -237,7 +365,7 @@ async fn judge(results: &[Variant], sender: &mut Sender<'_>) -> Verdict {
         results.len(),
         named.join(", ")
     );
-    if first.exchange.response.is_none() {
+    if first_exchange.response.is_none() {
         message.push_str(&format!(
             "; #{} was not shrunk: it got no answer, and each further try would wait as long",
             first_index + 1
@@ -245,50 +373,31 @@ async fn judge(results: &[Variant], sender: &mut Sender<'_>) -> Verdict {
         return Verdict::Failed(message.into());
     }
     let schema = PayloadSchema::of(first.kind.event_type).expect("variants have schemas");
+    let first_payload = first.payload(seed);
     let mut budget = SHRINK_DELIVERIES;
     let (shrunk, mut outcome) = shrink(
         sender,
         schema,
         first.kind,
-        first.payload.clone(),
-        first.exchange.clone(),
+        first_payload.clone(),
+        first_exchange,
         &mut budget,
     )
     .await;
     let shrink_cost = SHRINK_DELIVERIES - budget;
-    let smaller = if shrunk == first.payload {
+    let smaller = if shrunk == first_payload {
         format!("could not be made smaller ({shrink_cost} more deliveries tried)")
     } else {
         format!("shrunk in {shrink_cost} more deliveries to")
     };
+    drop(first_payload);
     message.push_str(&format!(
         "; #{} {smaller}: {} {}",
         first_index + 1,
         first.kind.event_type.as_str(),
         short_json(&shrunk, 300)
     ));
-    // Payloads of the same type that got 200: first those holding every field the
-    // shrunk one holds (the patch then says `replace`, naming both values), then the
-    // smallest.
-    let mut passed: Vec<&Value> = results
-        .iter()
-        .filter(|v| v.kind.event_type == first.kind.event_type && delivered(&v.exchange))
-        .map(|v| &v.payload)
-        .collect();
-    let fields: Vec<&String> = shrunk
-        .as_object()
-        .map(|o| o.keys().collect())
-        .unwrap_or_default();
-    passed.sort_by_key(|p| {
-        let missing = fields
-            .iter()
-            .filter(|f| p.get(f.as_str()).is_none())
-            .count();
-        (
-            missing,
-            serde_json::to_vec(p).map_or(usize::MAX, |b| b.len()),
-        )
-    });
+    let passed = closest_passed(results, first.kind.event_type, &shrunk, seed);
     let mut budget = SEPARATE_DELIVERIES;
     match separate(sender, schema, first.kind, &shrunk, &passed, &mut budget).await {
         Some(passing) => {
@@ -318,6 +427,39 @@ async fn judge(results: &[Variant], sender: &mut Sender<'_>) -> Verdict {
     }
     sender.exchanges.push(outcome);
     Verdict::Failed(message.into())
+}
+
+/// The (at most two) payloads of `event_type` that got 200 to compare the shrunk
+/// failing one with: first those holding every field it holds (the patch then says
+/// `replace`, naming both values), then the smallest; ties in variant order. Made
+/// again one at a time, so only the two best are ever held.
+fn closest_passed(
+    results: &[Variant],
+    event_type: EventType,
+    shrunk: &Value,
+    seed: u64,
+) -> Vec<Value> {
+    let fields: Vec<&String> = shrunk
+        .as_object()
+        .map(|o| o.keys().collect())
+        .unwrap_or_default();
+    let mut best: Vec<((usize, usize), Value)> = Vec::with_capacity(3);
+    for variant in results
+        .iter()
+        .filter(|v| v.kind.event_type == event_type && v.delivered)
+    {
+        let payload = variant.payload(seed);
+        let missing = fields
+            .iter()
+            .filter(|f| payload.get(f.as_str()).is_none())
+            .count();
+        let size = serde_json::to_vec(&payload).map_or(usize::MAX, |b| b.len());
+        best.push(((missing, size), payload));
+        // Stable: an earlier variant stays ahead of a later one with the same key.
+        best.sort_by_key(|(key, _)| *key);
+        best.truncate(2);
+    }
+    best.into_iter().map(|(_, payload)| payload).collect()
 }
 
 /// What the passing variants covered.
@@ -425,7 +567,7 @@ async fn separate(
     schema: PayloadSchema,
     kind: EventKind,
     failing: &Value,
-    passed: &[&Value],
+    passed: &[Value],
     budget: &mut usize,
 ) -> Option<Value> {
     for accepted in passed.iter().take(2) {
@@ -516,6 +658,32 @@ mod tests {
         assert!(parse_count("0").is_err());
         assert!(parse_count("10001").is_err());
         assert!(parse_count("x").is_err());
+    }
+
+    #[test]
+    fn a_variant_is_made_again_identical_from_its_generator_position() {
+        let recipes = variants::plan(&[EventType::PnrV3, EventType::TravelerV2], 16);
+        let mut rng = random::rng_for(7, CHECK_ID);
+        let mut made = Vec::new();
+        for recipe in recipes {
+            let at = rng.get_word_pos();
+            let payload = variants::generate(&recipe, &mut rng);
+            let kind = EventKind {
+                event_type: recipe.event_type,
+                operation: recipe.event_type.operations()[0],
+            };
+            let variant = Variant {
+                recipe,
+                kind,
+                at,
+                delivered: true,
+            };
+            made.push((variant, payload));
+        }
+        // Out of order, as the shrinking and the comparison ask for them.
+        for (variant, payload) in made.iter().rev() {
+            assert_eq!(variant.payload(7), *payload);
+        }
     }
 
     #[test]

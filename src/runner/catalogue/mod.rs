@@ -42,6 +42,10 @@ pub struct WholeRunCheck {
     pub info: CheckInfo,
     /// Built in like the suites: `--no-builtin` leaves it out.
     pub builtin: bool,
+    /// Whether the check counts its own exchanges into the run's coverage as it makes
+    /// them (it makes so many that it keeps most bodies only that long), so the engine
+    /// must not count them again.
+    pub counts_itself: bool,
     /// Runs and judges the check, given every result so far.
     pub judge: for<'a> fn(&'a [CheckResult], &'a RunContext, &'a RunOptions) -> Judging<'a>,
 }
@@ -54,11 +58,13 @@ static WHOLE_RUN_CHECKS: LazyLock<[WholeRunCheck; 2]> = LazyLock::new(|| {
         WholeRunCheck {
             info: variants::info(),
             builtin: true,
+            counts_itself: true,
             judge: |_, ctx, options| Box::pin(variants::run(ctx, options.variants)),
         },
         WholeRunCheck {
             info: recovery::info(),
             builtin: false,
+            counts_itself: false,
             judge: |checks, ctx, options| {
                 Box::pin(recovery::run(checks, ctx, options.retry_time_scale))
             },
