@@ -23,7 +23,8 @@ pub enum DurationError {
 }
 
 /// Parses a duration such as `500ms`, `2s`, `1m30s` or `1.5s` (surrounding spaces
-/// ignored). A bare number is refused rather than guessed.
+/// ignored; humantime reads the fractions). A bare number is refused rather than
+/// guessed.
 pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
@@ -31,16 +32,6 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     }
     if trimmed.bytes().all(|b| b.is_ascii_digit()) {
         return Err(DurationError::NoUnit(trimmed.to_owned()));
-    }
-    // humantime has no fractions; `1.5s` is how people write a second and a half.
-    if let Some(seconds) = trimmed
-        .strip_suffix('s')
-        .filter(|n| n.contains('.') && !n.ends_with('m'))
-        .and_then(|n| n.parse::<f64>().ok())
-        && seconds.is_finite()
-        && (0.0..1e9).contains(&seconds)
-    {
-        return Ok(Duration::from_secs_f64(seconds));
     }
     humantime::parse_duration(trimmed).map_err(DurationError::Malformed)
 }
@@ -209,5 +200,57 @@ mod tests {
         assert_eq!(parse_size("99999999999GiB"), Err(SizeError::OutOfRange));
         assert_eq!(format_size(300 * 1024), "300KiB");
         assert_eq!(format_size(16 << 20), "16MiB");
+    }
+
+    #[test]
+    fn decimal_and_binary_gigabytes() {
+        assert_eq!(parse_size("2G"), Ok(2_000_000_000));
+        assert_eq!(parse_size("3gb"), Ok(3_000_000_000));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+    }
+
+    #[test]
+    fn a_size_is_written_in_the_largest_unit_it_is_a_whole_multiple_of() {
+        assert_eq!(format_size(0), "0B");
+        assert_eq!(format_size(1500), "1500B");
+        assert_eq!(format_size(1024), "1KiB");
+        // 1.5 MiB is not a whole number of MiB: it stays in KiB.
+        assert_eq!(format_size(1536 * 1024), "1536KiB");
+        assert_eq!(format_size(1 << 20), "1MiB");
+    }
+
+    #[test]
+    fn fractions_are_durations_and_exponents_are_not() {
+        assert_eq!(parse_duration("0.25s"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1.5ms"), Ok(Duration::from_micros(1500)));
+        assert!(matches!(
+            parse_duration("1e3s"),
+            Err(DurationError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn offsets_reach_366_days_either_way_and_no_further() {
+        assert_eq!(
+            Offset::parse("-366days").unwrap().millis,
+            -366 * 24 * 3600 * 1000
+        );
+        assert_eq!(Offset::parse("367days"), Err(OffsetError::TooLarge));
+        assert_eq!(Offset::parse("-367days"), Err(OffsetError::TooLarge));
+    }
+
+    #[test]
+    fn an_offset_converts_and_prints_with_its_sign() {
+        assert_eq!(
+            Offset::parse("-90s").unwrap().as_time(),
+            time::Duration::seconds(-90)
+        );
+        assert_eq!(
+            Offset::parse("1500ms").unwrap().as_time(),
+            time::Duration::milliseconds(1500)
+        );
+        // Zero is not in the past.
+        assert_eq!(Offset::parse("0s").unwrap().to_string(), "+0s");
+        assert_eq!(Offset::parse("-1500ms").unwrap().whole_seconds(), -1);
     }
 }

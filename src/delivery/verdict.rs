@@ -169,10 +169,9 @@ mod tests {
 
     #[test]
     fn only_a_complete_200_is_delivered() {
-        assert_eq!(
-            DeliveryVerdict::of(&exchange(Some(200), &[], None)),
-            DeliveryVerdict::Delivered
-        );
+        let delivered = DeliveryVerdict::of(&exchange(Some(200), &[], None));
+        assert_eq!(delivered, DeliveryVerdict::Delivered);
+        assert!(delivered.delivered());
         let cut = DeliveryVerdict::of(&exchange(Some(200), &[], Some((ErrorClass::Body, "x"))));
         assert!(!cut.delivered());
         assert_eq!(

@@ -470,6 +470,38 @@ mod tests {
     }
 
     #[test]
+    fn a_token_probe_applies_only_to_runs_in_the_other_form() {
+        let probe = |id: &str| PROBES.iter().find(|p| p.id == id).unwrap();
+        let bare = probe("v1-prefix-kept");
+        assert!(bare.applies(SignatureFormat::V1));
+        assert!(!bare.applies(SignatureFormat::Bare));
+        let v1 = probe("v1-prefix-required");
+        assert!(v1.applies(SignatureFormat::Bare));
+        assert!(!v1.applies(SignatureFormat::V1));
+        // Every other probe differs from both forms, so it always applies.
+        let others = PROBES
+            .iter()
+            .filter(|p| !matches!(p.computation.form, Form::Token(_)));
+        for other in others {
+            assert!(other.applies(SignatureFormat::V1) && other.applies(SignatureFormat::Bare));
+        }
+    }
+
+    #[test]
+    fn the_timestamp_is_sent_in_the_unit_the_mistake_reads() {
+        let millis = PROBES
+            .iter()
+            .find(|p| p.id == "timestamp-milliseconds")
+            .unwrap();
+        assert_eq!(millis.timestamp(1_700_000_000), "1700000000000");
+        let seconds = PROBES
+            .iter()
+            .find(|p| p.computation.clock == Clock::Seconds)
+            .unwrap();
+        assert_eq!(seconds.timestamp(1_700_000_000), "1700000000");
+    }
+
+    #[test]
     fn each_signing_mistake_is_fingerprinted_alone() {
         let secret = secret();
         for probe in PROBES
