@@ -134,3 +134,14 @@ pub fn report(checks: Vec<CheckResult>, strict: bool) -> RunReport {
         replay: Default::default(),
     }
 }
+
+/// A transport outage over two checks (a note every format puts at the top).
+pub fn outage() -> crate::outcome::TransportOutage {
+    crate::outcome::TransportOutage {
+        started_at: "2026-01-01T00:00:00.004Z".into(),
+        after_requests: 4,
+        failed_requests: 3,
+        classes: [("timeout".to_owned(), 3)].into_iter().collect(),
+        checks: vec!["a.fail".into(), "b.warn".into()],
+    }
+}
