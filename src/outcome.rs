@@ -327,6 +327,9 @@ impl RunReport {
 }
 
 #[cfg(test)]
+pub(crate) mod fixture;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -442,5 +445,112 @@ mod tests {
 
         // One failed check is that check's own finding, not an outage.
         assert!(TransportOutage::of(&checks[..4]).is_none());
+    }
+
+    #[test]
+    fn each_status_is_counted_once_in_its_own_column() {
+        let mut checks = fixture::one_of_each();
+        // Distinct counts per status: a count added to another column, or multiplied
+        // instead of added, shows.
+        checks.extend(fixture::one_of_each().into_iter().skip(1));
+        checks.extend(fixture::one_of_each().into_iter().skip(2));
+        checks.extend(fixture::one_of_each().into_iter().skip(3));
+        checks.extend(fixture::one_of_each().into_iter().skip(4));
+        checks.extend(fixture::one_of_each().into_iter().skip(5));
+        let summary = Summary::of(&checks, false);
+        assert_eq!(
+            (
+                summary.passed,
+                summary.failed,
+                summary.warned,
+                summary.skipped,
+                summary.errors,
+                summary.interrupted
+            ),
+            (1, 2, 3, 4, 5, 6)
+        );
+        assert!(!summary.conformant);
+        assert_eq!(
+            summary.counts(),
+            "1 passed, 2 failed, 3 warned, 4 skipped, 6 interrupted, 5 errors"
+        );
+    }
+
+    /// The summary of one check of each of these statuses (by their index in
+    /// `fixture::one_of_each`: 0 pass, 1 fail, 2 warn, 3 skip, 4 error, 5 interrupted).
+    fn summary_of(statuses: &[usize], strict: bool) -> Summary {
+        let all = fixture::one_of_each();
+        let checks: Vec<CheckResult> = statuses.iter().map(|&i| all[i].clone()).collect();
+        Summary::of(&checks, strict)
+    }
+
+    #[test]
+    fn conformant_means_no_failure_error_or_interruption_and_with_strict_no_warning() {
+        assert!(summary_of(&[0], false).conformant);
+        assert!(
+            summary_of(&[0, 3], false).conformant,
+            "a skip is not a failure"
+        );
+        assert!(summary_of(&[0, 2], false).conformant);
+        assert!(!summary_of(&[0, 2], true).conformant);
+        assert!(summary_of(&[0], true).conformant);
+        assert!(!summary_of(&[0, 1], false).conformant);
+        assert!(!summary_of(&[0, 4], false).conformant);
+        assert!(!summary_of(&[0, 5], false).conformant);
+    }
+
+    #[test]
+    fn counts_name_interruptions_and_errors_only_when_there_are_some() {
+        assert_eq!(
+            summary_of(&[0], false).counts(),
+            "1 passed, 0 failed, 0 warned, 0 skipped"
+        );
+        assert_eq!(
+            summary_of(&[0, 4], false).counts(),
+            "1 passed, 0 failed, 0 warned, 0 skipped, 1 error"
+        );
+        assert_eq!(
+            summary_of(&[4, 4, 5], false).counts(),
+            "0 passed, 0 failed, 0 warned, 0 skipped, 1 interrupted, 2 errors"
+        );
+    }
+
+    #[test]
+    fn the_verdict_puts_interruption_before_reach_before_errors_before_findings() {
+        assert_eq!(summary_of(&[0], false).verdict(), RunVerdict::Conformant);
+        assert_eq!(summary_of(&[1], false).verdict(), RunVerdict::NotConformant);
+        assert_eq!(summary_of(&[1, 4], false).verdict(), RunVerdict::Error);
+        let mut unreachable = summary_of(&[1, 4], false);
+        unreachable.unreachable = true;
+        assert_eq!(unreachable.verdict(), RunVerdict::Unreachable);
+        let mut cut = summary_of(&[1, 4, 5], false);
+        cut.unreachable = true;
+        assert_eq!(cut.verdict(), RunVerdict::Interrupted);
+    }
+
+    #[test]
+    fn the_report_says_whether_warnings_fail_and_which_tool_wrote_it() {
+        assert!(fixture::report(vec![], true).strict_warnings());
+        assert!(!fixture::report(vec![], false).strict_warnings());
+        let tool = ToolInfo::current();
+        assert_eq!(
+            (tool.name, tool.version),
+            ("spotcheck", env!("CARGO_PKG_VERSION"))
+        );
+    }
+
+    #[test]
+    fn milliseconds_keep_one_decimal() {
+        assert_eq!(round_ms(Duration::from_micros(1_234_567)), 1234.6);
+        assert_eq!(round_ms(Duration::from_micros(50)), 0.1);
+        let latency = Latency::of(vec![
+            Duration::from_micros(2_340),
+            Duration::from_micros(10),
+        ])
+        .unwrap();
+        assert_eq!(
+            (latency.samples, latency.p50_ms, latency.max_ms),
+            (2, 0.0, 2.3)
+        );
     }
 }

@@ -337,48 +337,20 @@ pub(crate) fn attr(text: &str) -> String {
 mod tests {
     use super::*;
 
-    use crate::check::{CheckInfo, CheckResult, Level, Verdict};
-    use crate::report::{RunReport, Summary, ToolInfo};
+    use crate::check::{Level, Verdict};
+    use crate::report::RunReport;
 
     fn report_with_message(message: &str) -> RunReport {
-        let check = CheckResult::new(
-            CheckInfo {
-                id: "custom.hostile".into(),
-                title: "A <b>title</b> from a scenario file".into(),
-                level: Level::Required,
-                why: "why".into(),
-                fix: "fix".into(),
-                tags: vec![],
-                needs: Default::default(),
-                diagnosis: None,
-            },
+        let mut check = crate::outcome::fixture::check(
+            "custom.hostile",
+            Level::Required,
             Verdict::Failed(message.into()),
-            std::time::Duration::ZERO,
             vec![],
         );
-        let checks = vec![check];
-        RunReport {
-            tool: ToolInfo::current(),
-            endpoint: "https://127.0.0.1:1/h?a=<x>".into(),
-            reference_receiver: false,
-            seed: 1,
-            started_at: "2026-01-01T00:00:00Z".into(),
-            duration_ms: 0,
-            events: vec![],
-            subscription: Default::default(),
-            strict: false,
-            summary: Summary::of(&checks, false),
-            checks,
-            tls: None,
-            latency: None,
-            connections: None,
-            unreachable: None,
-            transport_outage: None,
-            route: None,
-            verdict_reason: None,
-            coverage: None,
-            replay: Default::default(),
-        }
+        check.info.title = "A <b>title</b> from a scenario file".into();
+        let mut report = crate::outcome::fixture::report(vec![check], false);
+        report.endpoint = "https://127.0.0.1:1/h?a=<x>".into();
+        report
     }
 
     #[test]

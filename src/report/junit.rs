@@ -183,7 +183,48 @@ fn details(check: &CheckResult, repro: Option<&str>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::without_root_skipped;
+    use super::{render, without_root_skipped};
+    use crate::outcome::fixture;
+
+    fn xml(report: &crate::outcome::RunReport) -> String {
+        String::from_utf8(render(report)).expect("UTF-8")
+    }
+
+    /// One check of each status (reviewed: the failure with its earlier exchange on
+    /// one line and the last in full, the warning as a passing case with a
+    /// `system-out`, the typed skips, the error).
+    #[test]
+    fn every_status_as_a_test_case() {
+        insta::assert_snapshot!(
+            "junit_every_status",
+            xml(&fixture::report(fixture::one_of_each(), false))
+        );
+    }
+
+    /// With --strict a warning is a failure of its own, with no `system-out`.
+    #[test]
+    fn a_warning_fails_only_with_strict() {
+        let strict = xml(&fixture::report(fixture::one_of_each(), true));
+        assert!(strict.contains("failures=\"2\""), "{strict}");
+        assert!(
+            strict.contains("<failure message=\"slow\" type=\"recommended\">"),
+            "{strict}"
+        );
+        assert!(!strict.contains("WARNING"), "{strict}");
+    }
+
+    /// The run-wide notes lead the first suite's output; with none there is no
+    /// `system-out` at suite level.
+    #[test]
+    fn notes_lead_the_first_suite() {
+        let mut report = fixture::report(fixture::one_of_each(), false);
+        report.transport_outage = Some(fixture::outage());
+        let with_note = xml(&report);
+        let first_suite = with_note.split("<testsuite ").nth(1).unwrap();
+        assert!(first_suite.contains("<system-out>note: "), "{with_note}");
+        let plain = xml(&fixture::report(fixture::one_of_each(), false));
+        assert!(!plain.contains("note: "), "{plain}");
+    }
 
     #[test]
     fn only_the_root_loses_its_skipped_count() {

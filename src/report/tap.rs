@@ -150,4 +150,37 @@ mod tests {
     fn yaml_strings_are_quoted_and_escaped() {
         assert_eq!(yaml_string("a: \"b\"\n"), r#""a: \"b\"\n""#);
     }
+
+    /// Snapshots with the tool's version as `[version]` (a release bump is not a
+    /// change of format).
+    macro_rules! assert_tap_snapshot {
+        ($name:expr, $tap:expr) => {
+            insta::with_settings!({filters => vec![(r"spotcheck \d+\.\d+\.\d+\S*", "spotcheck [version]")]}, {
+                insta::assert_snapshot!($name, $tap);
+            })
+        };
+    }
+
+    /// One check of each status, as TAP 14 writes it (reviewed: `ok`/`not ok`, the
+    /// TODO and SKIP directives, the YAML blocks and the closing counts).
+    #[test]
+    fn every_status_as_a_test_point() {
+        use crate::outcome::fixture;
+        let report = fixture::report(fixture::one_of_each(), false);
+        assert_tap_snapshot!("tap_every_status", render(&report));
+        // With --strict a warning is a plain `not ok` (no TODO directive).
+        let strict = render(&fixture::report(fixture::one_of_each(), true));
+        assert!(
+            strict.contains("\nnot ok 3 - b.warn title of b.warn\n  ---\n  severity: \"warn\"\n")
+        );
+        assert!(!strict.contains("# TODO"));
+    }
+
+    #[test]
+    fn an_empty_plan_is_skipped_and_notes_lead() {
+        use crate::outcome::fixture;
+        let mut report = fixture::report(vec![], false);
+        report.transport_outage = Some(fixture::outage());
+        assert_tap_snapshot!("tap_empty_with_note", render(&report));
+    }
 }
