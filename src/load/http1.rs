@@ -9,6 +9,7 @@
 //! memory stays flat whatever the endpoint sends.
 
 use std::io;
+use std::mem::MaybeUninit;
 
 use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -133,29 +134,40 @@ impl Connection {
     async fn read_head(&mut self) -> Result<(u16, Framing, bool), Failure> {
         let mut answered = !self.buf.is_empty();
         loop {
-            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            let mut response = httparse::Response::new(&mut headers);
-            match response.parse(&self.buf) {
-                Ok(httparse::Status::Complete(length)) if length > MAX_HEAD_BYTES => {
-                    return Err(Failure::Error(ErrorClass::Protocol));
-                }
-                Ok(httparse::Status::Complete(length)) => {
-                    let status = response.code.unwrap_or(0);
-                    let (framing, keep_alive) = framing(&response)?;
-                    self.buf.advance(length);
-                    match status {
-                        // We never ask to switch protocols.
-                        101 => return Err(Failure::Error(ErrorClass::Protocol)),
-                        100..=199 => continue,
-                        _ => return Ok((status, framing, keep_alive)),
-                    }
-                }
-                Ok(httparse::Status::Partial) => {
-                    if self.buf.len() > MAX_HEAD_BYTES {
+            // An empty buffer (the usual case right after sending) has nothing to
+            // parse: read first.
+            if !self.buf.is_empty() {
+                // Left uninitialized: httparse writes only the fields it parses, so a
+                // short answer does not pay for clearing all MAX_HEADERS slots.
+                let mut headers =
+                    [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+                let mut response = httparse::Response::new(&mut []);
+                match httparse::ParserConfig::default().parse_response_with_uninit_headers(
+                    &mut response,
+                    &self.buf,
+                    &mut headers,
+                ) {
+                    Ok(httparse::Status::Complete(length)) if length > MAX_HEAD_BYTES => {
                         return Err(Failure::Error(ErrorClass::Protocol));
                     }
+                    Ok(httparse::Status::Complete(length)) => {
+                        let status = response.code.unwrap_or(0);
+                        let (framing, keep_alive) = framing(&response)?;
+                        self.buf.advance(length);
+                        match status {
+                            // We never ask to switch protocols.
+                            101 => return Err(Failure::Error(ErrorClass::Protocol)),
+                            100..=199 => continue,
+                            _ => return Ok((status, framing, keep_alive)),
+                        }
+                    }
+                    Ok(httparse::Status::Partial) => {
+                        if self.buf.len() > MAX_HEAD_BYTES {
+                            return Err(Failure::Error(ErrorClass::Protocol));
+                        }
+                    }
+                    Err(_) => return Err(Failure::Error(ErrorClass::Protocol)),
                 }
-                Err(_) => return Err(Failure::Error(ErrorClass::Protocol)),
             }
             match self.fill().await {
                 // Only TLS reports InvalidData: an alert (a refused client
@@ -269,6 +281,10 @@ fn framing(response: &httparse::Response<'_, '_>) -> Result<(Framing, bool), Fai
     let mut length: Option<u64> = None;
     for header in response.headers.iter() {
         let name = header.name;
+        // Most fields are none of the three: their length tells at once.
+        if !matches!(name.len(), 10 | 14 | 17) {
+            continue;
+        }
         if name.eq_ignore_ascii_case("connection") {
             for token in tokens(header.value) {
                 if token.eq_ignore_ascii_case(b"close") {
@@ -287,11 +303,7 @@ fn framing(response: &httparse::Response<'_, '_>) -> Result<(Framing, bool), Fai
                 return Err(protocol);
             }
             for token in tokens(header.value) {
-                let value = std::str::from_utf8(token)
-                    .ok()
-                    .filter(|v| v.bytes().all(|b| b.is_ascii_digit()))
-                    .and_then(|v| v.parse::<u64>().ok())
-                    .ok_or(protocol)?;
+                let value = decimal(token).ok_or(protocol)?;
                 if length.is_some_and(|seen| seen != value) {
                     return Err(protocol);
                 }
@@ -316,6 +328,18 @@ fn framing(response: &httparse::Response<'_, '_>) -> Result<(Framing, bool), Fai
         }
     };
     Ok((framing, keep_alive))
+}
+
+/// A non-empty run of ASCII digits as a `u64`; `None` for anything else or an
+/// overflow.
+fn decimal(token: &[u8]) -> Option<u64> {
+    if token.is_empty() {
+        return None;
+    }
+    token.iter().try_fold(0u64, |value, byte| {
+        let digit = byte.checked_sub(b'0').filter(|d| *d < 10)?;
+        value.checked_mul(10)?.checked_add(u64::from(digit))
+    })
 }
 
 /// The comma-separated, trimmed, non-empty elements of a field value.
@@ -639,6 +663,16 @@ mod tests {
                 whole("HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"),
             ]));
             prop_assert_eq!(results, vec![ok(200, true), ok(202, true)]);
+        }
+    }
+    proptest! {
+        /// The Content-Length reader takes what `str::parse::<u64>` takes from a
+        /// non-empty run of digits, and nothing else.
+        #[test]
+        fn decimal_reads_exactly_digit_runs(token in "[0-9+a -]{0,25}") {
+            let digits = !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit());
+            let expected = if digits { token.parse::<u64>().ok() } else { None };
+            prop_assert_eq!(decimal(token.as_bytes()), expected);
         }
     }
 }
