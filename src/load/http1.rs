@@ -73,6 +73,8 @@ pub struct Connection {
     stream: Stream,
     buf: BytesMut,
     served: u64,
+    /// TLS only: the request's head and body joined.
+    joined: Vec<u8>,
 }
 
 impl Connection {
@@ -82,6 +84,7 @@ impl Connection {
             stream,
             buf: BytesMut::with_capacity(READ_CHUNK),
             served: 0,
+            joined: Vec::new(),
         }
     }
 
@@ -94,12 +97,24 @@ impl Connection {
     /// After an error, or an answer that is not [`Answer::reusable`], the connection
     /// must be dropped.
     pub async fn exchange(&mut self, request: &[u8]) -> Result<Answer, Failure> {
+        self.exchange_parts(request, &[]).await
+    }
+
+    /// [`Connection::exchange`] of the request `head` followed by `body`, sent as one
+    /// write without joining them first (`writev` over TCP; over TLS they are joined
+    /// in a buffer the connection reuses, so they still go as one record).
+    pub async fn exchange_parts(&mut self, head: &[u8], body: &[u8]) -> Result<Answer, Failure> {
         let written = match &mut self.stream {
-            Stream::Plain(stream) => stream.write_all(request).await,
-            Stream::Tls(stream) => match stream.write_all(request).await {
-                Ok(()) => stream.flush().await,
-                Err(err) => Err(err),
-            },
+            Stream::Plain(stream) => write_both(stream, head, body).await,
+            Stream::Tls(stream) => {
+                self.joined.clear();
+                self.joined.extend_from_slice(head);
+                self.joined.extend_from_slice(body);
+                match stream.write_all(&self.joined).await {
+                    Ok(()) => stream.flush().await,
+                    Err(err) => Err(err),
+                }
+            }
         };
         if written.is_err() {
             return Err(Failure::ClosedBeforeAnswer);
@@ -270,6 +285,23 @@ impl Connection {
             Ok(_) => Ok(()),
         }
     }
+}
+
+/// Writes `head` then `body` with vectored writes (one `writev` unless the socket
+/// takes less).
+async fn write_both(stream: &mut TcpStream, mut head: &[u8], mut body: &[u8]) -> io::Result<()> {
+    while !head.is_empty() || !body.is_empty() {
+        let written = stream
+            .write_vectored(&[io::IoSlice::new(head), io::IoSlice::new(body)])
+            .await?;
+        if written == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        let from_head = written.min(head.len());
+        head = &head[from_head..];
+        body = &body[written - from_head..];
+    }
+    Ok(())
 }
 
 /// How a response's body is framed (RFC 9112 §6.3) and whether its connection stays
