@@ -375,11 +375,7 @@ impl RequestMaker {
         let slots = self.slots;
         let head = &mut self.head[..];
 
-        let id = &mut head[slots.id..slots.id + 36];
-        uuid::Builder::from_random_bytes(id_bytes)
-            .into_uuid()
-            .hyphenated()
-            .encode_lower(id);
+        uuid_v4_into(id_bytes, &mut head[slots.id..slots.id + 36]);
         let body = &plan.templates.bodies[body_index as usize][..];
         let signature = plan.key.sign(
             &head[slots.id..slots.id + 36],
@@ -440,6 +436,23 @@ fn base64_32(digest: &[u8; 32], out: &mut [u8]) {
     }
     // 32 = 10 × 3 + 2: the last group has two bytes, so one `=`.
     out[BASE64_LEN - 1] = b'=';
+}
+
+/// Writes the random (version 4) UUID of `bytes` in its hyphenated lower-case form
+/// into `out` (36 bytes): what `uuid::Builder::from_random_bytes` and
+/// `encode_lower` write, straight into the head.
+fn uuid_v4_into(mut bytes: [u8; 16], out: &mut [u8]) {
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    hex_into(&bytes[..4], &mut out[..8]);
+    out[8] = b'-';
+    hex_into(&bytes[4..6], &mut out[9..13]);
+    out[13] = b'-';
+    hex_into(&bytes[6..8], &mut out[14..18]);
+    out[18] = b'-';
+    hex_into(&bytes[8..10], &mut out[19..23]);
+    out[23] = b'-';
+    hex_into(&bytes[10..], &mut out[24..36]);
 }
 
 fn hex_into(bytes: &[u8], out: &mut [u8]) {
@@ -581,6 +594,15 @@ mod tests {
         assert_eq!(sent[6..8], [HEADER_TRACE_ID, HEADER_SPAN_ID]);
     }
     proptest::proptest! {
+        /// The webhook id is the uuid crate's random UUID of the same bytes.
+        #[test]
+        fn webhook_ids_are_random_uuids(bytes in proptest::prelude::any::<[u8; 16]>()) {
+            let mut out = [0u8; 36];
+            uuid_v4_into(bytes, &mut out);
+            let expected = uuid::Builder::from_random_bytes(bytes).into_uuid().hyphenated().to_string();
+            proptest::prop_assert_eq!(std::str::from_utf8(&out).unwrap(), expected);
+        }
+
         /// The digest's Base64 is the base64 crate's standard padded encoding.
         #[test]
         fn base64_of_a_digest_is_the_standard_encoding(digest in proptest::prelude::any::<[u8; 32]>()) {
