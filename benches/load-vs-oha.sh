@@ -4,7 +4,7 @@
 # (examples/sink.rs, answers 200 at once) or, with SERVER=nginx, the loopback nginx
 # of benches/load-vs-wrk.sh (benches/loopback-nginx.sh). spotcheck signs every request (fresh id, timestamp, HMAC,
 # B3 ids); oha sends one fixed body. Prints req/s per round, medians and the ratio
-# (target: spotcheck >= 1.0x oha at the median of the rounds' own ratios).
+# (target: spotcheck >= 1.2x oha against nginx, issue 30; >= 1.0x was the sink's).
 #
 # Usage: [SERVER=sink|nginx] benches/load-vs-oha.sh [ROUNDS] [CONCURRENCY] [DURATION_SECONDS]
 # Only ever targets 127.0.0.1. Installs oha with `cargo install oha --locked` if missing.
@@ -82,7 +82,7 @@ ratio=$(python3 -c "print(round($sm/$om, 3))")
 echo "median over ${rounds} rounds, concurrency ${concurrency}, ${secs}s each:"
 echo "  oha        ${om} req/s"
 echo "  spotcheck  ${sm} req/s (every request signed)"
-echo "  ratio      ${ratio}x (target >= 1.0 at the median of the rounds' own ratios)"
+echo "  ratio      ${ratio}x (target >= 1.2 against nginx; >= 1.0 was the sink's)"
 # Each round's two runs are back to back, so their ratio is the least disturbed by
 # the machine's drift from round to round.
 echo "  median of the rounds' own ratios: $(median "${ratios[@]}")x"
