@@ -9,6 +9,7 @@
 //! memory stays flat whatever the endpoint sends.
 
 use std::io;
+use std::mem::MaybeUninit;
 
 use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -72,6 +73,8 @@ pub struct Connection {
     stream: Stream,
     buf: BytesMut,
     served: u64,
+    /// TLS only: the request's head and body joined.
+    joined: Vec<u8>,
 }
 
 impl Connection {
@@ -81,6 +84,7 @@ impl Connection {
             stream,
             buf: BytesMut::with_capacity(READ_CHUNK),
             served: 0,
+            joined: Vec::new(),
         }
     }
 
@@ -93,12 +97,24 @@ impl Connection {
     /// After an error, or an answer that is not [`Answer::reusable`], the connection
     /// must be dropped.
     pub async fn exchange(&mut self, request: &[u8]) -> Result<Answer, Failure> {
+        self.exchange_parts(request, &[]).await
+    }
+
+    /// [`Connection::exchange`] of the request `head` followed by `body`, sent as one
+    /// write without joining them first (`writev` over TCP; over TLS they are joined
+    /// in a buffer the connection reuses, so they still go as one record).
+    pub async fn exchange_parts(&mut self, head: &[u8], body: &[u8]) -> Result<Answer, Failure> {
         let written = match &mut self.stream {
-            Stream::Plain(stream) => stream.write_all(request).await,
-            Stream::Tls(stream) => match stream.write_all(request).await {
-                Ok(()) => stream.flush().await,
-                Err(err) => Err(err),
-            },
+            Stream::Plain(stream) => write_both(stream, head, body).await,
+            Stream::Tls(stream) => {
+                self.joined.clear();
+                self.joined.extend_from_slice(head);
+                self.joined.extend_from_slice(body);
+                match stream.write_all(&self.joined).await {
+                    Ok(()) => stream.flush().await,
+                    Err(err) => Err(err),
+                }
+            }
         };
         if written.is_err() {
             return Err(Failure::ClosedBeforeAnswer);
@@ -133,29 +149,40 @@ impl Connection {
     async fn read_head(&mut self) -> Result<(u16, Framing, bool), Failure> {
         let mut answered = !self.buf.is_empty();
         loop {
-            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            let mut response = httparse::Response::new(&mut headers);
-            match response.parse(&self.buf) {
-                Ok(httparse::Status::Complete(length)) if length > MAX_HEAD_BYTES => {
-                    return Err(Failure::Error(ErrorClass::Protocol));
-                }
-                Ok(httparse::Status::Complete(length)) => {
-                    let status = response.code.unwrap_or(0);
-                    let (framing, keep_alive) = framing(&response)?;
-                    self.buf.advance(length);
-                    match status {
-                        // We never ask to switch protocols.
-                        101 => return Err(Failure::Error(ErrorClass::Protocol)),
-                        100..=199 => continue,
-                        _ => return Ok((status, framing, keep_alive)),
-                    }
-                }
-                Ok(httparse::Status::Partial) => {
-                    if self.buf.len() > MAX_HEAD_BYTES {
+            // An empty buffer (the usual case right after sending) has nothing to
+            // parse: read first.
+            if !self.buf.is_empty() {
+                // Left uninitialized: httparse writes only the fields it parses, so a
+                // short answer does not pay for clearing all MAX_HEADERS slots.
+                let mut headers =
+                    [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+                let mut response = httparse::Response::new(&mut []);
+                match httparse::ParserConfig::default().parse_response_with_uninit_headers(
+                    &mut response,
+                    &self.buf,
+                    &mut headers,
+                ) {
+                    Ok(httparse::Status::Complete(length)) if length > MAX_HEAD_BYTES => {
                         return Err(Failure::Error(ErrorClass::Protocol));
                     }
+                    Ok(httparse::Status::Complete(length)) => {
+                        let status = response.code.unwrap_or(0);
+                        let (framing, keep_alive) = framing(&response)?;
+                        self.buf.advance(length);
+                        match status {
+                            // We never ask to switch protocols.
+                            101 => return Err(Failure::Error(ErrorClass::Protocol)),
+                            100..=199 => continue,
+                            _ => return Ok((status, framing, keep_alive)),
+                        }
+                    }
+                    Ok(httparse::Status::Partial) => {
+                        if self.buf.len() > MAX_HEAD_BYTES {
+                            return Err(Failure::Error(ErrorClass::Protocol));
+                        }
+                    }
+                    Err(_) => return Err(Failure::Error(ErrorClass::Protocol)),
                 }
-                Err(_) => return Err(Failure::Error(ErrorClass::Protocol)),
             }
             match self.fill().await {
                 // Only TLS reports InvalidData: an alert (a refused client
@@ -260,6 +287,23 @@ impl Connection {
     }
 }
 
+/// Writes `head` then `body` with vectored writes (one `writev` unless the socket
+/// takes less).
+async fn write_both(stream: &mut TcpStream, mut head: &[u8], mut body: &[u8]) -> io::Result<()> {
+    while !head.is_empty() || !body.is_empty() {
+        let written = stream
+            .write_vectored(&[io::IoSlice::new(head), io::IoSlice::new(body)])
+            .await?;
+        if written == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        let from_head = written.min(head.len());
+        head = &head[from_head..];
+        body = &body[written - from_head..];
+    }
+    Ok(())
+}
+
 /// How a response's body is framed (RFC 9112 §6.3) and whether its connection stays
 /// open (RFC 9112 §9.3).
 fn framing(response: &httparse::Response<'_, '_>) -> Result<(Framing, bool), Failure> {
@@ -269,29 +313,29 @@ fn framing(response: &httparse::Response<'_, '_>) -> Result<(Framing, bool), Fai
     let mut length: Option<u64> = None;
     for header in response.headers.iter() {
         let name = header.name;
-        if name.eq_ignore_ascii_case("connection") {
+        // Most fields are none of the three: their length tells at once.
+        if !matches!(name.len(), 10 | 14 | 17) {
+            continue;
+        }
+        if is(name.as_bytes(), b"connection") {
             for token in tokens(header.value) {
-                if token.eq_ignore_ascii_case(b"close") {
+                if is(token, b"close") {
                     keep_alive = false;
-                } else if token.eq_ignore_ascii_case(b"keep-alive") && response.version == Some(0) {
+                } else if is(token, b"keep-alive") && response.version == Some(0) {
                     keep_alive = true;
                 }
             }
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+        } else if is(name.as_bytes(), b"transfer-encoding") {
             // Only the last coding of the last field counts.
             if let Some(last) = tokens(header.value).last() {
-                chunked = Some(last.eq_ignore_ascii_case(b"chunked"));
+                chunked = Some(is(last, b"chunked"));
             }
-        } else if name.eq_ignore_ascii_case("content-length") {
+        } else if is(name.as_bytes(), b"content-length") {
             if tokens(header.value).next().is_none() {
                 return Err(protocol);
             }
             for token in tokens(header.value) {
-                let value = std::str::from_utf8(token)
-                    .ok()
-                    .filter(|v| v.bytes().all(|b| b.is_ascii_digit()))
-                    .and_then(|v| v.parse::<u64>().ok())
-                    .ok_or(protocol)?;
+                let value = decimal(token).ok_or(protocol)?;
                 if length.is_some_and(|seen| seen != value) {
                     return Err(protocol);
                 }
@@ -316,6 +360,27 @@ fn framing(response: &httparse::Response<'_, '_>) -> Result<(Framing, bool), Fai
         }
     };
     Ok((framing, keep_alive))
+}
+
+/// Whether `bytes` is `lower` (lower-case letters and `-`) in any case, for field
+/// names and values httparse accepted. OR-ing 0x20 into a byte turns exactly the
+/// upper-case letters into lower-case ones; the only other byte that lands on a
+/// letter or on `-` is CR (0x0d), which httparse never leaves in a name or a value.
+/// Cheaper than `eq_ignore_ascii_case`, which lower-cases both sides byte by byte.
+fn is(bytes: &[u8], lower: &[u8]) -> bool {
+    bytes.len() == lower.len() && bytes.iter().zip(lower).all(|(b, l)| b | 0x20 == *l)
+}
+
+/// A non-empty run of ASCII digits as a `u64`; `None` for anything else or an
+/// overflow.
+fn decimal(token: &[u8]) -> Option<u64> {
+    if token.is_empty() {
+        return None;
+    }
+    token.iter().try_fold(0u64, |value, byte| {
+        let digit = byte.checked_sub(b'0').filter(|d| *d < 10)?;
+        value.checked_mul(10)?.checked_add(u64::from(digit))
+    })
 }
 
 /// The comma-separated, trimmed, non-empty elements of a field value.
@@ -639,6 +704,38 @@ mod tests {
                 whole("HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"),
             ]));
             prop_assert_eq!(results, vec![ok(200, true), ok(202, true)]);
+        }
+    }
+    proptest! {
+        /// The Content-Length reader takes what `str::parse::<u64>` takes from a
+        /// non-empty run of digits, and nothing else.
+        #[test]
+        fn decimal_reads_exactly_digit_runs(token in "[0-9+a -]{0,25}") {
+            let digits = !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit());
+            let expected = if digits { token.parse::<u64>().ok() } else { None };
+            prop_assert_eq!(decimal(token.as_bytes()), expected);
+        }
+    }
+    proptest! {
+        /// For anything but CR, the framing's case-insensitive match is
+        /// `eq_ignore_ascii_case`.
+        #[test]
+        fn framing_names_match_in_any_case(
+            bytes in proptest::collection::vec(any::<u8>().prop_filter("no CR", |b| *b != b'\r'), 0..20),
+            target in proptest::sample::select(vec![
+                &b"connection"[..], b"transfer-encoding", b"content-length", b"close",
+                b"keep-alive", b"chunked",
+            ]),
+            case in proptest::collection::vec(any::<bool>(), 20),
+        ) {
+            prop_assert_eq!(is(&bytes, target), bytes.eq_ignore_ascii_case(target));
+            // The target itself in a random mix of cases.
+            let mixed: Vec<u8> = target
+                .iter()
+                .zip(&case)
+                .map(|(b, upper)| if *upper { b.to_ascii_uppercase() } else { *b })
+                .collect();
+            prop_assert!(is(&mixed, target));
         }
     }
 }

@@ -113,20 +113,18 @@ pub async fn run(
             plan.clone(),
             random::rng_for(options.seed, &format!("load-worker-{index}")),
         );
-        let state: SharedState = Arc::new(std::sync::Mutex::new(WorkerState {
-            stats: if options.rate.is_some() {
-                Stats::open()
-            } else {
-                Stats::new()
-            },
-            in_flight: false,
-        }));
+        let state: SharedState = Arc::new(std::sync::Mutex::new(WorkerState::default()));
         states.push(state.clone());
         workers.push(Worker::new(
             target.clone(),
             maker,
             options.timeout,
             live.clone(),
+            if options.rate.is_some() {
+                Stats::open()
+            } else {
+                Stats::new()
+            },
             state,
         ));
     }
@@ -148,7 +146,9 @@ pub async fn run(
     let mut abandoned = 0;
     for state in &states {
         let state = state.lock().unwrap_or_else(|e| e.into_inner());
-        stats.merge(&state.stats);
+        if let Some(theirs) = &state.stats {
+            stats.merge(theirs);
+        }
         abandoned += u64::from(state.in_flight);
     }
     let rate = match (ticker, permits_left) {

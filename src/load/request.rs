@@ -4,10 +4,12 @@
 //! bytes into a buffer the worker reuses.
 
 use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hyper::Uri;
 use hyper::header::{HOST, HeaderName, HeaderValue, USER_AGENT};
 use rand::{Rng, RngCore};
+use tokio::time::Instant;
 
 use super::profile::{Profile, Spread};
 use crate::event::{self, EnvelopeStyle, EventSpec, SeededRng, random};
@@ -119,6 +121,8 @@ pub struct RequestPlan {
     head: Vec<u8>,
     /// The subscription's custom headers, sent after the B3 ids as on every delivery.
     custom: Vec<(HeaderName, HeaderValue)>,
+    /// Per body: its `content-length` field and the empty line that ends the head.
+    lengths: Vec<Box<[u8]>>,
     key: SigningKey,
 }
 
@@ -144,12 +148,28 @@ impl RequestPlan {
             USER_AGENT.as_str().as_bytes(),
             USER_AGENT_VALUE.as_bytes(),
         );
+        let lengths = templates
+            .bodies
+            .iter()
+            .map(|body| {
+                let mut line = Vec::with_capacity(40);
+                let mut length = itoa::Buffer::new();
+                field(
+                    &mut line,
+                    b"content-length",
+                    length.format(body.len()).as_bytes(),
+                );
+                line.extend_from_slice(b"\r\n");
+                line.into_boxed_slice()
+            })
+            .collect();
         RequestPlan {
             format,
             templates,
             redeliver_ratio: 0.0,
             head,
             custom,
+            lengths,
             key: SigningKey::new(secret),
         }
     }
@@ -164,9 +184,34 @@ pub const REDELIVERY_MEMORY: usize = 64;
 pub struct RequestMaker {
     plan: Arc<RequestPlan>,
     rng: SeededRng,
-    timestamp: (i64, String),
+    /// The second written in `head`'s timestamp field.
+    timestamp: i64,
+    /// When that second ends, on the monotonic clock.
+    second_ends: Option<Instant>,
     sent: Vec<([u8; 16], u32)>,
     next_slot: usize,
+    /// The head of the latest request: every field but the fresh ones is written once,
+    /// and each request overwrites the fresh ones in place (see [`Slots`]).
+    head: Vec<u8>,
+    slots: Slots,
+    /// The body of the latest request.
+    body: u32,
+}
+
+/// Where the fresh values sit in a maker's head, all of fixed width: the webhook id
+/// (36), the timestamp (its digits; the head is laid out again in the rare second
+/// when their count changes), the signature's Base64 (44, after `v1,` in that
+/// format), the B3 trace (32) and span (16) ids; `end` is where `content-length`
+/// begins.
+#[derive(Debug, Default, Clone, Copy)]
+struct Slots {
+    id: usize,
+    timestamp: usize,
+    timestamp_len: usize,
+    signature: usize,
+    trace: usize,
+    span: usize,
+    end: usize,
 }
 
 const USER_AGENT_VALUE: &str = concat!("spotcheck/", env!("CARGO_PKG_VERSION"), " (load)");
@@ -177,23 +222,132 @@ impl RequestMaker {
         RequestMaker {
             plan,
             rng,
-            timestamp: (i64::MIN, String::new()),
+            timestamp: i64::MIN,
+            second_ends: None,
             sent: Vec::new(),
             next_slot: 0,
+            head: Vec::new(),
+            slots: Slots::default(),
+            body: 0,
         }
     }
 
-    /// Writes a freshly signed HTTP/1.1 request into `out` (cleared first): new
-    /// webhook id, the current timestamp, the HMAC of `{id}.{timestamp}.{body}`
-    /// (signed into a stack buffer by [`SigningKey::token_into`]), new B3 trace and
-    /// span ids, all in the one delivery header order of
-    /// [`crate::wire::for_each_delivery_header`], then the body.
+    /// Lays the head out for timestamps of `timestamp_len` digits: the request line,
+    /// `Host`, `User-Agent`, then the delivery headers in the one order of
+    /// [`crate::wire::for_each_delivery_header`] with placeholders where the fresh
+    /// values go, and records where those are.
+    fn lay_out(&mut self, timestamp_len: usize) {
+        let plan = &*self.plan;
+        let id = [b'0'; 36];
+        let timestamp = [b'0'; 20];
+        let timestamp = &timestamp[..timestamp_len.min(20)];
+        let mut signature = [b'0'; MAX_TOKEN_LEN];
+        let prefix = match plan.format {
+            SignatureFormat::V1 => {
+                signature[..3].copy_from_slice(b"v1,");
+                3
+            }
+            SignatureFormat::Bare => 0,
+        };
+        let signature = &signature[..prefix + BASE64_LEN];
+        let trace = [b'0'; 32];
+        let span = [b'0'; 16];
+        let head = &mut self.head;
+        head.clear();
+        head.extend_from_slice(&plan.head);
+        let mut slots = Slots {
+            timestamp_len: timestamp.len(),
+            ..Slots::default()
+        };
+        let signed = [
+            (HEADER_ID, &id[..]),
+            (HEADER_TIMESTAMP, timestamp),
+            (HEADER_SIGNATURE, signature),
+        ];
+        let custom = plan
+            .custom
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes()));
+        for_each_delivery_header(signed, &trace, &span, custom, |name, value| {
+            let at = head.len() + name.len() + 2;
+            // The placeholders are told apart by where they live, not by name.
+            let here = value.as_ptr();
+            if here == id.as_ptr() {
+                slots.id = at;
+            } else if here == timestamp.as_ptr() {
+                slots.timestamp = at;
+            } else if here == signature.as_ptr() {
+                slots.signature = at + prefix;
+            } else if here == trace.as_ptr() {
+                slots.trace = at;
+            } else if here == span.as_ptr() {
+                slots.span = at;
+            }
+            field(head, name.as_bytes(), value);
+        });
+        slots.end = head.len();
+        self.slots = slots;
+        // Written again below, in the new layout.
+        self.timestamp = i64::MIN;
+    }
+
+    /// Makes the next request, freshly signed, and returns whether it is a
+    /// redelivery; its bytes are then [`RequestMaker::head`] followed by
+    /// [`RequestMaker::body`] (sent as one write).
+    ///
+    /// A new webhook id, the current timestamp, the HMAC of `{id}.{timestamp}.{body}`,
+    /// new B3 trace and span ids, all in the one delivery header order of
+    /// [`crate::wire::for_each_delivery_header`]. Only those values are written per
+    /// request, in place in the head the maker keeps; the body is the template's,
+    /// never copied.
     ///
     /// With a redelivery ratio, that share of requests is instead a redelivery, as
     /// Spotnana retries: the webhook id and body of one of the worker's
     /// [`REDELIVERY_MEMORY`] latest first deliveries, with a new timestamp, signature
-    /// and B3 ids. Returns whether it was one.
-    pub fn write_request(&mut self, out: &mut Vec<u8>) -> bool {
+    /// and B3 ids.
+    ///
+    /// `clock` is a recent reading of the monotonic clock: the Unix time is read only
+    /// when it reaches the end of the second last read, so requests in between share
+    /// one reading (the timestamp has whole seconds).
+    pub fn prepare(&mut self, clock: Instant) -> bool {
+        let now = match self.second_ends {
+            Some(ends) if clock < ends => self.timestamp,
+            _ => {
+                let since_epoch = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap_or_default();
+                let rest = Duration::from_secs(1)
+                    - Duration::from_nanos(since_epoch.subsec_nanos().into());
+                // From `clock`, which is not later than this reading: never late.
+                self.second_ends = Some(clock + rest);
+                i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX)
+            }
+        };
+        self.prepare_at(now)
+    }
+
+    /// The head of the request [`RequestMaker::prepare`] made.
+    pub fn head(&self) -> &[u8] {
+        &self.head
+    }
+
+    /// The body of the request [`RequestMaker::prepare`] made.
+    pub fn body(&self) -> &[u8] {
+        &self.plan.templates.bodies[self.body as usize]
+    }
+
+    /// [`RequestMaker::prepare`] at Unix time `now`.
+    fn prepare_at(&mut self, now: i64) -> bool {
+        if self.timestamp != now {
+            let mut digits = itoa::Buffer::new();
+            let digits = digits.format(now).as_bytes();
+            if self.head.is_empty() || digits.len() != self.slots.timestamp_len {
+                self.lay_out(digits.len());
+            }
+            let at = self.slots.timestamp;
+            self.head[at..at + digits.len()].copy_from_slice(digits);
+            self.timestamp = now;
+        }
         let plan = &*self.plan;
         let redelivery = plan.redeliver_ratio > 0.0
             && !self.sent.is_empty()
@@ -203,7 +357,8 @@ impl RequestMaker {
         } else {
             // The body first, then the id: the draws of runs without redelivery.
             let body_index = plan.templates.pick(&mut self.rng);
-            let fresh = (self.rng.random::<[u8; 16]>(), body_index);
+            // One 128-bit draw (16 byte draws would cost 16 words of the stream).
+            let fresh = (self.rng.random::<u128>().to_le_bytes(), body_index);
             if plan.redeliver_ratio > 0.0 {
                 if self.sent.len() < REDELIVERY_MEMORY {
                     self.sent.push(fresh);
@@ -214,48 +369,40 @@ impl RequestMaker {
             }
             fresh
         };
+        let trace = self.rng.random::<u128>().to_be_bytes();
+        let span = self.rng.next_u64().to_be_bytes();
+
+        let slots = self.slots;
+        let head = &mut self.head[..];
+
+        uuid_v4_into(id_bytes, &mut head[slots.id..slots.id + 36]);
         let body = &plan.templates.bodies[body_index as usize][..];
+        let signature = plan.key.sign(
+            &head[slots.id..slots.id + 36],
+            &head[slots.timestamp..slots.timestamp + slots.timestamp_len],
+            body,
+        );
+        base64_32(
+            &signature.0,
+            &mut head[slots.signature..slots.signature + BASE64_LEN],
+        );
+        hex_into(&trace, &mut head[slots.trace..slots.trace + 32]);
+        hex_into(&span, &mut head[slots.span..slots.span + 16]);
 
-        let mut id_buf = uuid::Uuid::encode_buffer();
-        let id = uuid::Builder::from_random_bytes(id_bytes)
-            .into_uuid()
-            .hyphenated()
-            .encode_lower(&mut id_buf);
+        self.head.truncate(slots.end);
+        self.head
+            .extend_from_slice(&plan.lengths[body_index as usize]);
+        self.body = body_index;
+        redelivery
+    }
 
-        let now = crate::signing::unix_now();
-        if self.timestamp.0 != now {
-            self.timestamp = (now, now.to_string());
-        }
-
-        let mut token = [0u8; MAX_TOKEN_LEN];
-        let signature = plan
-            .key
-            .token_into(id, &self.timestamp.1, body, plan.format, &mut token);
-
-        let mut trace = [0u8; 32];
-        hex_into(&self.rng.random::<u128>().to_be_bytes(), &mut trace);
-        let mut span = [0u8; 16];
-        hex_into(&self.rng.next_u64().to_be_bytes(), &mut span);
-
+    /// Makes the next request as [`RequestMaker::prepare`] does and writes all of it
+    /// (head and body) into `out`, cleared first. Returns whether it is a redelivery.
+    pub fn write_request(&mut self, out: &mut Vec<u8>) -> bool {
+        let redelivery = self.prepare(Instant::now());
         out.clear();
-        out.reserve(plan.head.len() + 256 + body.len());
-        out.extend_from_slice(&plan.head);
-        let signed = [
-            (HEADER_ID, id.as_bytes()),
-            (HEADER_TIMESTAMP, self.timestamp.1.as_bytes()),
-            (HEADER_SIGNATURE, signature),
-        ];
-        let custom = plan
-            .custom
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_bytes()));
-        for_each_delivery_header(signed, &trace, &span, custom, |name, value| {
-            field(out, name.as_bytes(), value)
-        });
-        let mut length = itoa::Buffer::new();
-        field(out, b"content-length", length.format(body.len()).as_bytes());
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(body);
+        out.extend_from_slice(self.head());
+        out.extend_from_slice(self.body());
         redelivery
     }
 }
@@ -268,11 +415,62 @@ fn field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     out.extend_from_slice(b"\r\n");
 }
 
-fn hex_into(bytes: &[u8], out: &mut [u8]) {
+/// The length of 32 bytes in padded Base64.
+const BASE64_LEN: usize = 44;
+
+/// Writes the standard padded Base64 of a 32-byte digest into `out` (44 bytes): the
+/// same characters as `base64::engine::general_purpose::STANDARD`, without its
+/// general-purpose bookkeeping.
+fn base64_32(digest: &[u8; 32], out: &mut [u8]) {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let out = &mut out[..BASE64_LEN];
+    for (group, chars) in digest.chunks(3).zip(out.chunks_exact_mut(4)) {
+        let b0 = group[0];
+        let b1 = group.get(1).copied().unwrap_or(0);
+        let b2 = group.get(2).copied().unwrap_or(0);
+        let bits = (u32::from(b0) << 16) | (u32::from(b1) << 8) | u32::from(b2);
+        chars[0] = ALPHABET[(bits >> 18) as usize & 63];
+        chars[1] = ALPHABET[(bits >> 12) as usize & 63];
+        chars[2] = ALPHABET[(bits >> 6) as usize & 63];
+        chars[3] = ALPHABET[bits as usize & 63];
+    }
+    // 32 = 10 × 3 + 2: the last group has two bytes, so one `=`.
+    out[BASE64_LEN - 1] = b'=';
+}
+
+/// Writes the random (version 4) UUID of `bytes` in its hyphenated lower-case form
+/// into `out` (36 bytes): what `uuid::Builder::from_random_bytes` and
+/// `encode_lower` write, straight into the head.
+fn uuid_v4_into(mut bytes: [u8; 16], out: &mut [u8]) {
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    hex_into(&bytes[..4], &mut out[..8]);
+    out[8] = b'-';
+    hex_into(&bytes[4..6], &mut out[9..13]);
+    out[13] = b'-';
+    hex_into(&bytes[6..8], &mut out[14..18]);
+    out[18] = b'-';
+    hex_into(&bytes[8..10], &mut out[19..23]);
+    out[23] = b'-';
+    hex_into(&bytes[10..], &mut out[24..36]);
+}
+
+/// The two lower-case hex digits of every byte.
+const HEX_PAIRS: [[u8; 2]; 256] = {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for (i, byte) in bytes.iter().enumerate() {
-        out[2 * i] = DIGITS[usize::from(byte >> 4)];
-        out[2 * i + 1] = DIGITS[usize::from(byte & 0xf)];
+    let mut pairs = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        pairs[i] = [DIGITS[i >> 4], DIGITS[i & 0xf]];
+        i += 1;
+    }
+    pairs
+};
+
+/// Writes `bytes` in lower-case hex into `out` (twice as long).
+fn hex_into(bytes: &[u8], out: &mut [u8]) {
+    for (byte, pair) in bytes.iter().zip(out.chunks_exact_mut(2)) {
+        pair.copy_from_slice(&HEX_PAIRS[usize::from(*byte)]);
     }
 }
 
@@ -405,5 +603,96 @@ mod tests {
         assert_eq!(sent, expected);
         assert_eq!(sent[2], HEADER_CONTENT_TYPE);
         assert_eq!(sent[6..8], [HEADER_TRACE_ID, HEADER_SPAN_ID]);
+    }
+    proptest::proptest! {
+        /// The webhook id is the uuid crate's random UUID of the same bytes.
+        #[test]
+        fn webhook_ids_are_random_uuids(bytes in proptest::prelude::any::<[u8; 16]>()) {
+            let mut out = [0u8; 36];
+            uuid_v4_into(bytes, &mut out);
+            let expected = uuid::Builder::from_random_bytes(bytes).into_uuid().hyphenated().to_string();
+            proptest::prop_assert_eq!(std::str::from_utf8(&out).unwrap(), expected);
+        }
+
+        /// The digest's Base64 is the base64 crate's standard padded encoding.
+        #[test]
+        fn base64_of_a_digest_is_the_standard_encoding(digest in proptest::prelude::any::<[u8; 32]>()) {
+            use base64::Engine as _;
+            let mut out = [0u8; BASE64_LEN];
+            base64_32(&digest, &mut out);
+            let expected = base64::engine::general_purpose::STANDARD.encode(digest);
+            proptest::prop_assert_eq!(std::str::from_utf8(&out).unwrap(), expected);
+        }
+    }
+
+    #[test]
+    fn a_timestamp_with_more_digits_lays_the_head_out_again() {
+        let secret = Secret::from_key(b"k".to_vec());
+        let kind: EventKind = "PNR_V3/BOOKING_TICKETED".parse().unwrap();
+        let templates = Templates::build(
+            &[WeightedKind { kind, weight: 1 }],
+            EnvelopeStyle::EventType,
+            3,
+        );
+        for format in [SignatureFormat::V1, SignatureFormat::Bare] {
+            let plan = Arc::new(RequestPlan::new(
+                Uri::from_static("/"),
+                HeaderValue::from_static("127.0.0.1:1"),
+                &secret,
+                format,
+                Templates::build(
+                    &[WeightedKind { kind, weight: 1 }],
+                    EnvelopeStyle::EventType,
+                    3,
+                ),
+                vec![(
+                    HeaderName::from_static("x-after"),
+                    HeaderValue::from_static("tail"),
+                )],
+            ));
+            let mut maker = RequestMaker::new(plan, random::rng(2));
+            let verifier = Verifier::new(vec![secret.clone()]);
+            // Each second in turn, and back: the head is rewritten in place each time.
+            for now in [
+                999_999_999,
+                999_999_999,
+                1_000_000_000,
+                99_999_999_999,
+                1_000_000_001,
+            ] {
+                maker.prepare_at(now);
+                let mut wire = maker.head().to_vec();
+                wire.extend_from_slice(maker.body());
+                let (_, fields, body) = parse(&wire);
+                let h = |name: &str| {
+                    fields
+                        .iter()
+                        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                        .map(|(_, v)| v.clone())
+                        .unwrap()
+                };
+                assert_eq!(h(HEADER_TIMESTAMP), now.to_string());
+                assert_eq!(h("x-after"), "tail");
+                assert_eq!(h("content-length"), body.len().to_string());
+                let token = h(HEADER_SIGNATURE);
+                assert_eq!(token.starts_with("v1,"), format == SignatureFormat::V1);
+                let expected = secret
+                    .sign(&h(HEADER_ID), &now.to_string(), &body)
+                    .token(format);
+                assert_eq!(token, expected);
+                if format == SignatureFormat::V1 {
+                    verifier
+                        .verify(
+                            Some(&h(HEADER_ID)),
+                            Some(&h(HEADER_TIMESTAMP)),
+                            Some(&token),
+                            &body,
+                            now,
+                        )
+                        .unwrap();
+                }
+            }
+        }
+        assert!(!templates.is_empty());
     }
 }

@@ -43,13 +43,13 @@ pub enum Pace {
 /// A request is late when it starts more than this after its scheduled time.
 pub const LATE_AFTER: Duration = Duration::from_millis(10);
 
-/// A worker's measurements, readable after the worker was aborted. Only the worker
-/// locks it while running (once per request, never across an await), so the lock
-/// is uncontended.
+/// A worker's measurements, readable after the worker ended or was aborted: the
+/// worker keeps them to itself while it runs (no lock per request) and hands them
+/// over here when it is dropped, which an abort does too.
 #[derive(Debug, Default)]
 pub struct WorkerState {
-    /// Its measurements.
-    pub stats: Stats,
+    /// Its measurements (`None` until the worker is gone).
+    pub stats: Option<Stats>,
     /// Whether a request was in flight (abandoned if the worker was aborted).
     pub in_flight: bool,
 }
@@ -72,10 +72,15 @@ pub struct Worker {
     live: Option<Arc<Live>>,
     recent: LiveRecent,
     last_publish: Instant,
+    /// The measurements so far; `None` only once handed over to `state`.
+    stats: Option<Stats>,
+    /// Whether a request is in flight.
+    in_flight: bool,
+    /// When the latest request ended: the clock the next request's timestamp is
+    /// read against (see [`RequestMaker::prepare`]).
+    clock: Option<Instant>,
     state: SharedState,
     conn: Option<Connection>,
-    /// The request being sent, rewritten in place for each request.
-    request: Vec<u8>,
 }
 
 impl Worker {
@@ -85,6 +90,7 @@ impl Worker {
         maker: RequestMaker,
         timeout: Duration,
         live: Option<Arc<Live>>,
+        stats: Stats,
         state: SharedState,
     ) -> Worker {
         Worker {
@@ -94,9 +100,11 @@ impl Worker {
             live,
             recent: LiveRecent::default(),
             last_publish: Instant::now(),
+            stats: Some(stats),
+            in_flight: false,
+            clock: None,
             state,
             conn: None,
-            request: Vec::new(),
         }
     }
 
@@ -130,30 +138,33 @@ impl Worker {
         }
     }
 
-    fn state(&self) -> std::sync::MutexGuard<'_, WorkerState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// One request. `deadline` is the worker's timer, reused from request to request:
     /// it is moved only when it would fire before `start + timeout`, and then to
     /// `start + timeout + slack` (see [`deadline_slack`]), so most requests do not touch
     /// the runtime's timer wheel at all. A request thus times out between `timeout`
     /// and `timeout + slack` after it started.
     async fn one(&mut self, scheduled: Option<Instant>, deadline: &mut Pin<Box<Sleep>>) {
-        let redelivery = self.maker.write_request(&mut self.request);
+        // Between two requests of the closed model the latest end is as good as a
+        // fresh reading; after a wait for a permit it is not.
+        let clock = match (scheduled, self.clock) {
+            (None, Some(end)) => end,
+            _ => Instant::now(),
+        };
+        let redelivery = self.maker.prepare(clock);
         let start = Instant::now();
-        {
-            let mut state = self.state();
-            state.in_flight = true;
-            state.stats.redelivered += u64::from(redelivery);
-        }
+        self.in_flight = true;
         let due = start + self.timeout;
         if deadline.deadline() < due {
             deadline.as_mut().reset(due + deadline_slack(self.timeout));
         }
         let outcome = tokio::select! {
             biased;
-            outcome = self.exchange() => outcome,
+            outcome = exchange(
+                &mut self.conn,
+                &self.target,
+                self.maker.head(),
+                self.maker.body(),
+            ) => outcome,
             () = deadline.as_mut() => {
                 // The connection is in an unknown state: start over.
                 self.conn = None;
@@ -169,19 +180,16 @@ impl Worker {
             self.conn = None;
         }
         let class = self.live.is_some().then(|| series::class_of(&outcome));
-        {
-            let mut state = self.state();
-            state.in_flight = false;
+        self.in_flight = false;
+        self.clock = Some(end);
+        if let Some(stats) = &mut self.stats {
+            stats.redelivered += u64::from(redelivery);
             if let Some(at) = scheduled {
-                state.stats.record_schedule(
-                    start.saturating_duration_since(at),
-                    end - start,
-                    LATE_AFTER,
-                );
+                stats.record_schedule(start.saturating_duration_since(at), end - start, LATE_AFTER);
             }
             match outcome {
-                Ok(status) => state.stats.record_status(status, latency),
-                Err(class) => state.stats.record_error(class, latency),
+                Ok(status) => stats.record_status(status, latency),
+                Err(class) => stats.record_error(class, latency),
             }
         }
         if let (Some(live), Some(class)) = (&self.live, class) {
@@ -199,34 +207,48 @@ impl Worker {
             }
         }
     }
+}
 
-    /// Sends the request on the worker's connection (connecting when it has none)
-    /// and reads the whole answer. Returns the status.
-    ///
-    /// When a connection that already served requests ends before any byte of the
-    /// answer, the server closed it while idle (a keep-alive timeout): the request is
-    /// sent once more on a new connection, and only a failure there counts.
-    async fn exchange(&mut self) -> Result<u16, ErrorClass> {
-        loop {
-            let conn = match &mut self.conn {
-                Some(conn) => conn,
-                None => self.conn.insert(self.target.connect().await?),
-            };
-            let reused = conn.served() > 0;
-            match conn.exchange(&self.request).await {
-                Ok(answer) => {
-                    if !answer.reusable {
-                        self.conn = None;
-                    }
-                    return Ok(answer.status);
+impl Drop for Worker {
+    /// Hands the measurements over, whether the worker ended or was aborted mid-request.
+    fn drop(&mut self) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.stats = self.stats.take();
+        state.in_flight = self.in_flight;
+    }
+}
+
+/// Sends the request on the worker's connection (connecting when it has none)
+/// and reads the whole answer. Returns the status.
+///
+/// When a connection that already served requests ends before any byte of the
+/// answer, the server closed it while idle (a keep-alive timeout): the request is
+/// sent once more on a new connection, and only a failure there counts.
+async fn exchange(
+    slot: &mut Option<Connection>,
+    target: &Connector,
+    head: &[u8],
+    body: &[u8],
+) -> Result<u16, ErrorClass> {
+    loop {
+        let conn = match slot {
+            Some(conn) => conn,
+            None => slot.insert(target.connect().await?),
+        };
+        let reused = conn.served() > 0;
+        match conn.exchange_parts(head, body).await {
+            Ok(answer) => {
+                if !answer.reusable {
+                    *slot = None;
                 }
-                Err(failure) => {
-                    self.conn = None;
-                    match failure {
-                        Failure::ClosedBeforeAnswer if reused => continue,
-                        Failure::ClosedBeforeAnswer => return Err(ErrorClass::Reset),
-                        Failure::Error(class) => return Err(class),
-                    }
+                return Ok(answer.status);
+            }
+            Err(failure) => {
+                *slot = None;
+                match failure {
+                    Failure::ClosedBeforeAnswer if reused => continue,
+                    Failure::ClosedBeforeAnswer => return Err(ErrorClass::Reset),
+                    Failure::Error(class) => return Err(class),
                 }
             }
         }
