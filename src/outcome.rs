@@ -448,6 +448,23 @@ mod tests {
     }
 
     #[test]
+    fn an_outage_lists_its_checks_in_run_order_not_time_order() {
+        // The later check's failure came first in time.
+        let checks = vec![
+            check("a.ok", false, vec![exchange(0, None)]),
+            check(
+                "b.first",
+                true,
+                vec![exchange(9, Some(ErrorClass::Timeout))],
+            ),
+            check("c.second", true, vec![exchange(5, Some(ErrorClass::Reset))]),
+        ];
+        let outage = TransportOutage::of(&checks).expect("an outage");
+        assert_eq!(outage.checks, vec!["b.first", "c.second"]);
+        assert_eq!(outage.started_at, "2026-01-01T00:00:00.005Z");
+    }
+
+    #[test]
     fn each_status_is_counted_once_in_its_own_column() {
         let mut checks = fixture::one_of_each();
         // Distinct counts per status: a count added to another column, or multiplied

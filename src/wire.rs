@@ -112,7 +112,10 @@ pub fn for_each_delivery_header<'a>(
 
 #[cfg(test)]
 mod tests {
-    use super::{HEADER_SPAN_ID, HEADER_TRACE_ID, for_each_delivery_header, header, is_reserved};
+    use super::{
+        HEADER_SPAN_ID, HEADER_TRACE_ID, for_each_delivery_header, header, is_header_name,
+        is_reserved,
+    };
 
     use crate::signing::{HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 
@@ -155,5 +158,15 @@ mod tests {
         let headers = vec![("X-One".to_owned(), "1".to_owned())];
         assert_eq!(header(&headers, "x-one"), Some("1"));
         assert_eq!(header(&headers, "x-two"), None);
+    }
+
+    #[test]
+    fn a_header_name_is_a_non_empty_token() {
+        for name in ["X-Partner-Key", "api_version", "a", "X!#$%&'*+-.^_`|~9"] {
+            assert!(is_header_name(name), "{name}");
+        }
+        for name in ["", "X Partner", "X:Key", "Bad\r\nName", "Ü-Key", "(x)"] {
+            assert!(!is_header_name(name), "{name:?}");
+        }
     }
 }
