@@ -108,6 +108,21 @@ mod tests {
     }
 
     #[test]
+    fn data_is_read_up_to_its_bound_and_no_further() {
+        let mut histogram = latency_histogram();
+        histogram.record(250).unwrap();
+        let mut at_bound = EncodedHistogram::encode(&histogram);
+        // Trailing spaces are trimmed before decoding: only the length differs.
+        let padding = MAX_ENCODED_BYTES - at_bound.data.len();
+        at_bound.data.push_str(&" ".repeat(padding));
+        assert_eq!(at_bound.decode().unwrap().len(), 1);
+        let mut over = at_bound.clone();
+        over.data.push(' ');
+        let refused = over.decode().unwrap_err();
+        assert!(refused.contains("at most 8388608 are read"), "{refused}");
+    }
+
+    #[test]
     fn garbage_is_an_error_not_a_panic() {
         let bad = |data: &str| EncodedHistogram {
             encoding: ENCODING.to_owned(),
