@@ -7,7 +7,7 @@
 # Each run is timed with /usr/bin/time: prints per round req/s and the client's
 # user and system CPU per request, then the medians and the ratios.
 #
-# Usage: benches/load-vs-wrk.sh [ROUNDS] [CONCURRENCY] [DURATION_SECONDS]
+# Usage: [THREADS=1] benches/load-vs-wrk.sh [ROUNDS] [CONCURRENCY] [DURATION_SECONDS]
 # Needs wrk and nginx (Debian/Ubuntu: apt-get install wrk nginx) and python3.
 # Only ever targets 127.0.0.1.
 set -euo pipefail
@@ -16,6 +16,11 @@ rounds=${1:-5}
 concurrency=${2:-32}
 secs=${3:-5}
 port=${NGINX_PORT:-18090}
+# One client thread each by default, as `wrk -t 1`; THREADS=0 gives spotcheck its
+# default (one per core).
+threads=${THREADS:-1}
+thread_args=()
+[ "$threads" != 0 ] && thread_args=(--threads "$threads")
 url="http://127.0.0.1:${port}/webhooks"
 
 if ! command -v wrk >/dev/null 2>&1; then
@@ -47,7 +52,7 @@ with open(path, "w") as out:
     out.write('wrk.headers["Content-Type"] = "application/json"\n')
     out.write("wrk.body = [[" + body + "]]\n")
 EOF
-echo "nginx on 127.0.0.1:${port}; body ${size} bytes; concurrency ${concurrency}; ${secs}s per run; ${rounds} rounds, alternating"
+echo "nginx on 127.0.0.1:${port}; body ${size} bytes; concurrency ${concurrency}; spotcheck threads ${threads} (0: one per core); ${secs}s per run; ${rounds} rounds, alternating"
 echo "wrk: $(wrk --version 2>&1 | head -1 | cut -c1-40)"
 
 # Prints "req/s requests user_s sys_s" for one wrk run.
@@ -70,7 +75,7 @@ EOF
 run_spotcheck() {
   /usr/bin/time -f '%U %S' -o "$work/spot.time" \
     "$bin" load --endpoint "$url" -c "$concurrency" --duration "${secs}s" --seed 1 --quiet \
-    --report "json=$work/spot.json" >/dev/null || true
+    "${thread_args[@]}" --report "json=$work/spot.json" >/dev/null || true
   python3 - "$work/spot.json" "$work/spot.time" <<'EOF'
 import json, sys
 report = json.load(open(sys.argv[1]))

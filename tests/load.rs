@@ -568,3 +568,51 @@ async fn duration_runs_end_cleanly_whichever_workers_finish_first() {
         assert_consistent(&report);
     }
 }
+
+/// The names of the client threads (`load-N`) seen in `/proc` while `spotcheck load
+/// ARGS` ran against the reference receiver (Linux).
+async fn load_threads_seen(args: &[&str]) -> std::collections::BTreeSet<String> {
+    let mut child = Spotcheck::new(["load"].iter().chain(args).chain(&["--quiet"]))
+        .secret(SECRET)
+        .command()
+        .spawn()
+        .expect("spotcheck starts");
+    let pid = child.id().expect("running");
+    let mut seen = std::collections::BTreeSet::new();
+    let finished = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+                for task in tasks.flatten() {
+                    let comm =
+                        std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+                    if comm.starts_with("load-") {
+                        seen.insert(comm.trim().to_owned());
+                    }
+                }
+            }
+            if let Some(status) = child.try_wait().expect("waits") {
+                return status;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("load finished within 60 s");
+    assert!(finished.success(), "{finished:?}");
+    seen
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn threads_sets_how_many_client_threads_share_the_connections() {
+    let one = load_threads_seen(&["-c", "8", "--duration", "2s", "--threads", "1"]).await;
+    assert_eq!(one.into_iter().collect::<Vec<_>>(), ["load-0"]);
+    let three = load_threads_seen(&["-c", "8", "--duration", "2s", "--threads", "3"]).await;
+    assert_eq!(
+        three.into_iter().collect::<Vec<_>>(),
+        ["load-0", "load-1", "load-2"]
+    );
+    // Never more threads than connections.
+    let capped = load_threads_seen(&["-c", "2", "--duration", "2s", "--threads", "4"]).await;
+    assert_eq!(capped.into_iter().collect::<Vec<_>>(), ["load-0", "load-1"]);
+}

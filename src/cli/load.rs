@@ -49,6 +49,11 @@ pub struct LoadArgs {
     #[arg(long, short = 'z', value_name = "DURATION", value_parser = parse_duration,
           conflicts_with = "requests")]
     pub duration: Option<Duration>,
+    /// Client threads, each running its share of the connections (default: one per
+    /// core). When the server under test runs on the same machine, `--threads 1`
+    /// leaves it the other cores (as `wrk -t 1` does).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(std::num::NonZeroUsize))]
+    pub threads: Option<std::num::NonZeroUsize>,
     /// How many requests to send.
     #[arg(long, short = 'n', value_name = "N",
           value_parser = clap::value_parser!(u64).range(1..))]
@@ -270,6 +275,7 @@ fn plan(args: &LoadArgs, paths: &ReportPaths) -> Result<LoadPlan, SetupError> {
             concurrency,
             timeout: args.target.timeout,
             seed,
+            threads: args.threads,
         })
     } else {
         Shape::Fixed {
@@ -294,6 +300,7 @@ fn plan(args: &LoadArgs, paths: &ReportPaths) -> Result<LoadPlan, SetupError> {
         headers,
         redeliver_ratio: args.redeliver_ratio,
         seed,
+        threads: args.threads,
         timeout: args.target.timeout,
         shape,
         series: paths.html.is_some(),

@@ -84,6 +84,7 @@ pub async fn run(plan: LoadPlan, sink: &mut (dyn LoadSink + Send)) -> Result<Loa
         headers,
         redeliver_ratio,
         seed,
+        threads,
         timeout,
         shape,
         series,
@@ -154,6 +155,7 @@ pub async fn run(plan: LoadPlan, sink: &mut (dyn LoadSink + Send)) -> Result<Loa
         stop,
         timeout,
         seed,
+        threads,
     };
     // Live figures are recorded only when there is a display or a chart to show them.
     let figures = if series {

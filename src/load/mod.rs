@@ -74,6 +74,9 @@ pub struct LoadOptions {
     pub timeout: Duration,
     /// Seed for ids and body choice.
     pub seed: u64,
+    /// Client threads: `None` is one per core. On a machine that also runs the server
+    /// under test, fewer leave it a core (as `wrk -t 1` does).
+    pub threads: Option<std::num::NonZeroUsize>,
 }
 
 /// Runs the load. `live`, when given, is updated as requests complete (for a progress
@@ -129,7 +132,7 @@ pub async fn run(
         ));
     }
     let (cancel, cancelled) = watch::channel(false);
-    let threads = spawn_threads(workers, &budget, &pace, &cancelled);
+    let threads = spawn_threads(workers, options.threads, &budget, &pace, &cancelled);
     if let (Stop::Duration(duration), Budget::UntilStopped(flag)) = (options.stop, &budget) {
         // No timer per request: one sleep here, then a flag and a cancel that aborts
         // the requests in flight (oha's way). The ticker stops by itself at the
@@ -171,17 +174,20 @@ pub async fn run(
     }
 }
 
-/// Runs the workers on one thread per core, each with its own single-threaded
-/// runtime (oha's layout): a worker and its connection task always share a thread,
-/// so no request wakes another core, and nothing is stolen between threads. Each
-/// returned receiver completes when its thread's workers are done (or cancelled).
+/// Runs the workers on one thread per core (or `threads`), each with its own
+/// single-threaded runtime (oha's layout): a worker and its connection task always
+/// share a thread, so no request wakes another core, and nothing is stolen between
+/// threads. Each returned receiver completes when its thread's workers are done (or
+/// cancelled).
 fn spawn_threads(
     workers: Vec<Worker>,
+    threads: Option<std::num::NonZeroUsize>,
     budget: &Budget,
     pace: &Pace,
     cancelled: &watch::Receiver<bool>,
 ) -> Vec<oneshot::Receiver<()>> {
-    let threads = std::thread::available_parallelism()
+    let threads = threads
+        .or_else(|| std::thread::available_parallelism().ok())
         .map_or(1, usize::from)
         .min(workers.len())
         .max(1);

@@ -55,6 +55,8 @@ pub struct LoadPlan {
     pub redeliver_ratio: Option<f64>,
     /// Seed for ids and body choice (a shard's own already).
     pub seed: u64,
+    /// Client threads (`--threads`; `None`: one per core).
+    pub threads: Option<std::num::NonZeroUsize>,
     /// Per-request timeout, connecting included.
     pub timeout: Duration,
     /// One run, or a search for the highest sustained rate.

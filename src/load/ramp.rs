@@ -52,6 +52,8 @@ pub struct RampOptions {
     pub timeout: Duration,
     /// Seed (each step derives its own).
     pub seed: u64,
+    /// Client threads (`None`: one per core).
+    pub threads: Option<std::num::NonZeroUsize>,
 }
 
 /// One step of the search.
@@ -227,6 +229,7 @@ pub async fn find_max(
             stop: Stop::Duration(options.step),
             timeout: options.timeout,
             seed: options.seed.wrapping_add(steps.len() as u64),
+            threads: options.threads,
         };
         let outcome = super::run(&load, target.clone(), plan.clone(), None).await;
         let step = judge(&outcome, rate, options.p99_budget);
@@ -350,6 +353,7 @@ mod tests {
             concurrency: 8,
             timeout: Duration::from_secs(1),
             seed: 1,
+            threads: None,
         }
     }
 
