@@ -431,7 +431,7 @@ async fn a_ten_second_window_is_measured() {
 
 #[tokio::test]
 async fn the_reference_receiver_gets_no_probe_and_tolerates_skew() {
-    let (output, json) = run_against(Vec::new(), "signature.*,delivery.*").await;
+    let (output, json) = support::run_against(Vec::new(), "signature.*,delivery.*").await;
     assert_eq!(output.code, Some(0), "{}", output.all());
     assert_eq!(
         support::status_of(&json, "signature.clock-skew-tolerated"),
@@ -445,37 +445,9 @@ async fn the_reference_receiver_gets_no_probe_and_tolerates_skew() {
 
 /// A reference receiver with one flaw, and the report of the checks it fails.
 async fn flawed(flaws: Vec<Flaw>, only: &str) -> Value {
-    let (output, json) = run_against(flaws, only).await;
+    let (output, json) = support::run_against(flaws, only).await;
     assert!(matches!(output.code, Some(0 | 1)), "{}", output.all());
     json
-}
-
-/// `spotcheck run --only ONLY` (seed 19) against a reference receiver with these
-/// flaws: what the process did and its JSON report.
-async fn run_against(flaws: Vec<Flaw>, only: &str) -> (cli::Run, Value) {
-    let receiver = support::start(flaws).await;
-    let report = receiver.dir.path().join("report.json");
-    let report_arg = format!("json={}", report.display());
-    let url = receiver.running.webhook_url();
-    let ca = receiver.ca.display().to_string();
-    let output = support::spotcheck(&[
-        "run",
-        "--endpoint",
-        &url,
-        "--ca-cert",
-        &ca,
-        "--only",
-        only,
-        "--seed",
-        "19",
-        "--report",
-        &report_arg,
-    ])
-    .await;
-    receiver.running.shutdown().await;
-    let json = serde_json::from_slice(&std::fs::read(&report).unwrap())
-        .unwrap_or_else(|err| panic!("no JSON report ({err}):\n{}", output.all()));
-    (output, json)
 }
 
 fn message<'a>(report: &'a Value, id: &str) -> &'a str {

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use serde_json::Value;
-use spotcheck::signing::{Secret, Verifier, unix_now};
+use spotcheck::signing::{Secret, Verifier};
 
 use crate::support::cli::{Run, SECRET, Spotcheck};
 use crate::support::receiver::{check, spotcheck};
@@ -117,14 +117,7 @@ async fn the_bodies_a_later_check_or_report_reads_are_kept() {
     let refused: Mutex<HashSet<String>> = Mutex::new(HashSet::new());
     let server = https_partner(&leaf, move |request: &PartnerRequest| {
         let id = request.header("x-spotnana-webhook-id").unwrap_or_default();
-        let verified = verifier.verify(
-            Some(id),
-            request.header("x-spotnana-webhook-timestamp"),
-            request.header("x-spotnana-webhook-signature"),
-            &request.body,
-            unix_now(),
-        );
-        if verified.is_err() {
+        if !request.signed_for(&verifier) {
             return 401;
         }
         let event: Value = serde_json::from_slice(&request.body).unwrap_or_default();

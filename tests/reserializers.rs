@@ -235,28 +235,12 @@ async fn a_strict_envelope_python_json_dumps_is_named() {
 /// an unknown field.
 #[tokio::test]
 async fn a_strict_fields_reference_receiver_that_reserializes_is_named() {
-    let receiver = support::start(vec![Flaw::StrictFields, Flaw::ReserializeBeforeVerify]).await;
-    let report = receiver.dir.path().join("report.json");
-    let report_arg = format!("json={}", report.display());
-    let url = receiver.running.webhook_url();
-    let ca = receiver.ca.display().to_string();
-    let output = support::spotcheck(&[
-        "run",
-        "--endpoint",
-        &url,
-        "--ca-cert",
-        &ca,
-        "--only",
+    let (output, report) = support::run_against(
+        vec![Flaw::StrictFields, Flaw::ReserializeBeforeVerify],
         "signature.valid-accepted,signature.raw-body",
-        "--seed",
-        "19",
-        "--report",
-        &report_arg,
-    ])
+    )
     .await;
-    receiver.running.shutdown().await;
     assert_eq!(output.code, Some(1), "{}", output.all());
-    let report: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     let valid = support::expect_check(&report, "signature.valid-accepted");
     assert_eq!(valid["status"], "pass", "{valid}");
     let check = support::expect_check(&report, "signature.raw-body");

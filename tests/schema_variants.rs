@@ -5,7 +5,7 @@
 use crate::support::{receiver, tls_fixtures};
 
 use serde_json::Value;
-use spotcheck::signing::{Secret, Verifier, unix_now};
+use spotcheck::signing::{Secret, Verifier};
 
 use receiver::{SECRET, check, spotcheck};
 use tls_fixtures::{Leaf, LeafSpec, PartnerRequest, TestCa, https_partner};
@@ -19,14 +19,7 @@ fn verifying(
 ) -> impl Fn(&PartnerRequest) -> u16 + Send + Sync + 'static {
     let verifier = Verifier::new(vec![Secret::parse(SECRET).unwrap()]);
     move |request: &PartnerRequest| {
-        let verified = verifier.verify(
-            request.header("x-spotnana-webhook-id"),
-            request.header("x-spotnana-webhook-timestamp"),
-            request.header("x-spotnana-webhook-signature"),
-            &request.body,
-            unix_now(),
-        );
-        if verified.is_err() {
+        if !request.signed_for(&verifier) {
             return 401;
         }
         match serde_json::from_slice::<Value>(&request.body) {

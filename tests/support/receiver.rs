@@ -58,6 +58,34 @@ pub async fn spotcheck(args: &[&str]) -> super::cli::Run {
         .await
 }
 
+/// `spotcheck run --only ONLY` (seed 19) against a reference receiver with these
+/// flaws: what the process did and its JSON report.
+pub async fn run_against(flaws: Vec<Flaw>, only: &str) -> (super::cli::Run, serde_json::Value) {
+    let receiver = start(flaws).await;
+    let report = receiver.dir.path().join("report.json");
+    let report_arg = format!("json={}", report.display());
+    let url = receiver.running.webhook_url();
+    let ca = receiver.ca.display().to_string();
+    let output = spotcheck(&[
+        "run",
+        "--endpoint",
+        &url,
+        "--ca-cert",
+        &ca,
+        "--only",
+        only,
+        "--seed",
+        "19",
+        "--report",
+        &report_arg,
+    ])
+    .await;
+    receiver.running.shutdown().await;
+    let json = serde_json::from_slice(&std::fs::read(&report).unwrap())
+        .unwrap_or_else(|err| panic!("no JSON report ({err}):\n{}", output.all()));
+    (output, json)
+}
+
 /// The status of check `id` in a JSON report (`absent` if missing).
 pub fn status_of<'a>(report: &'a serde_json::Value, id: &str) -> &'a str {
     check(report, id)

@@ -671,6 +671,20 @@ impl PartnerRequest {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+
+    /// Whether the request carries a valid Spotnana signature for `verifier`'s secrets,
+    /// checked now as a partner's endpoint would.
+    pub fn signed_for(&self, verifier: &spotcheck::signing::Verifier) -> bool {
+        verifier
+            .verify(
+                self.header("x-spotnana-webhook-id"),
+                self.header("x-spotnana-webhook-timestamp"),
+                self.header("x-spotnana-webhook-signature"),
+                &self.body,
+                spotcheck::signing::unix_now(),
+            )
+            .is_ok()
+    }
 }
 
 /// An HTTPS partner endpoint (HTTP/1.1 over rustls, TLS 1.2 and 1.3, presenting
