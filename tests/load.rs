@@ -616,3 +616,20 @@ async fn threads_sets_how_many_client_threads_share_the_connections() {
     let capped = load_threads_seen(&["-c", "2", "--duration", "2s", "--threads", "4"]).await;
     assert_eq!(capped.into_iter().collect::<Vec<_>>(), ["load-0", "load-1"]);
 }
+
+/// Without `--threads`, a loopback endpoint (here the built-in receiver, in the same
+/// process) leaves the server half the cores: on two cores, one client thread.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_loopback_endpoint_gets_half_the_cores_by_default() {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let seen = load_threads_seen(&["-c", "8", "--duration", "2s"]).await;
+    let expected: Vec<String> = (0..cores.div_ceil(2).min(8))
+        .map(|i| format!("load-{i}"))
+        .collect();
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        expected,
+        "{cores} cores"
+    );
+}

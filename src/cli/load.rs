@@ -50,8 +50,8 @@ pub struct LoadArgs {
           conflicts_with = "requests")]
     pub duration: Option<Duration>,
     /// Client threads, each running its share of the connections (default: one per
-    /// core). When the server under test runs on the same machine, `--threads 1`
-    /// leaves it the other cores (as `wrk -t 1` does).
+    /// core; half the cores, rounded up, when the endpoint is on loopback, so that a
+    /// server on the same machine keeps the rest, as `wrk -t 1` does on two cores).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(std::num::NonZeroUsize))]
     pub threads: Option<std::num::NonZeroUsize>,
     /// How many requests to send.

@@ -74,8 +74,8 @@ pub struct LoadOptions {
     pub timeout: Duration,
     /// Seed for ids and body choice.
     pub seed: u64,
-    /// Client threads: `None` is one per core. On a machine that also runs the server
-    /// under test, fewer leave it a core (as `wrk -t 1` does).
+    /// Client threads: `None` is [`client_threads`]' choice (one per core, half of
+    /// them when the server is on this machine).
     pub threads: Option<std::num::NonZeroUsize>,
 }
 
@@ -132,7 +132,9 @@ pub async fn run(
         ));
     }
     let (cancel, cancelled) = watch::channel(false);
-    let threads = spawn_threads(workers, options.threads, &budget, &pace, &cancelled);
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let threads = client_threads(options.threads, &target.addrs, cores, workers.len());
+    let threads = spawn_threads(workers, threads, &budget, &pace, &cancelled);
     if let (Stop::Duration(duration), Budget::UntilStopped(flag)) = (options.stop, &budget) {
         // No timer per request: one sleep here, then a flag and a cancel that aborts
         // the requests in flight (oha's way). The ticker stops by itself at the
@@ -174,23 +176,40 @@ pub async fn run(
     }
 }
 
-/// Runs the workers on one thread per core (or `threads`), each with its own
+/// How many client threads share the connections: `asked` (`--threads`) when given;
+/// otherwise one per core, except when every address the connections go to is a
+/// loopback one. Then the server under test (or the proxy in front of it) runs on
+/// these same cores, and a client thread on each would take its CPU from the server
+/// and measure that contention instead of the server: half the cores (rounded up)
+/// are left to it (on 2 cores one client thread, as `wrk -t 1`). Never more threads
+/// than connections, never none.
+pub fn client_threads(
+    asked: Option<std::num::NonZeroUsize>,
+    addrs: &[std::net::SocketAddr],
+    cores: usize,
+    connections: usize,
+) -> usize {
+    let local = !addrs.is_empty() && addrs.iter().all(|addr| addr.ip().is_loopback());
+    let chosen = match asked {
+        Some(asked) => asked.get(),
+        None if local => cores.div_ceil(2),
+        None => cores,
+    };
+    chosen.min(connections).max(1)
+}
+
+/// Runs the workers on `threads` threads, each with its own
 /// single-threaded runtime (oha's layout): a worker and its connection task always
 /// share a thread, so no request wakes another core, and nothing is stolen between
 /// threads. Each returned receiver completes when its thread's workers are done (or
 /// cancelled).
 fn spawn_threads(
     workers: Vec<Worker>,
-    threads: Option<std::num::NonZeroUsize>,
+    threads: usize,
     budget: &Budget,
     pace: &Pace,
     cancelled: &watch::Receiver<bool>,
 ) -> Vec<oneshot::Receiver<()>> {
-    let threads = threads
-        .or_else(|| std::thread::available_parallelism().ok())
-        .map_or(1, usize::from)
-        .min(workers.len())
-        .max(1);
     let mut shares: Vec<Vec<Worker>> = (0..threads).map(|_| Vec::new()).collect();
     for (index, worker) in workers.into_iter().enumerate() {
         shares[index % threads].push(worker);
@@ -306,5 +325,64 @@ pub fn live_rate(live: &Live, since: Instant) -> f64 {
         live.completed.load(Ordering::Relaxed) as f64 / secs
     } else {
         0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+    use std::num::NonZeroUsize;
+
+    use super::client_threads;
+
+    fn addrs(list: &[&str]) -> Vec<SocketAddr> {
+        list.iter().map(|a| a.parse().expect("address")).collect()
+    }
+
+    #[test]
+    fn a_server_on_this_machine_is_left_half_the_cores() {
+        let v4 = addrs(&["127.0.0.1:8080"]);
+        let v6 = addrs(&["[::1]:8080"]);
+        let both = addrs(&["[::1]:8080", "127.0.0.1:8080"]);
+        for (cores, expected) in [(1, 1), (2, 1), (3, 2), (4, 2), (8, 4)] {
+            assert_eq!(
+                client_threads(None, &v4, cores, 64),
+                expected,
+                "{cores} cores"
+            );
+            assert_eq!(
+                client_threads(None, &v6, cores, 64),
+                expected,
+                "{cores} cores"
+            );
+            assert_eq!(
+                client_threads(None, &both, cores, 64),
+                expected,
+                "{cores} cores"
+            );
+        }
+    }
+
+    #[test]
+    fn a_remote_server_gets_a_client_thread_per_core() {
+        let remote = addrs(&["192.0.2.10:443"]);
+        // One loopback address among remote ones: connections may go either way.
+        let mixed = addrs(&["127.0.0.1:443", "192.0.2.10:443"]);
+        for cores in [1, 2, 8] {
+            assert_eq!(client_threads(None, &remote, cores, 64), cores);
+            assert_eq!(client_threads(None, &mixed, cores, 64), cores);
+        }
+        assert_eq!(client_threads(None, &[], 4, 64), 4);
+    }
+
+    #[test]
+    fn threads_asked_for_win_but_never_exceed_the_connections() {
+        let local = addrs(&["127.0.0.1:8080"]);
+        let three = NonZeroUsize::new(3);
+        assert_eq!(client_threads(three, &local, 2, 64), 3);
+        assert_eq!(client_threads(three, &addrs(&["192.0.2.10:80"]), 8, 64), 3);
+        assert_eq!(client_threads(three, &local, 2, 2), 2);
+        assert_eq!(client_threads(None, &addrs(&["192.0.2.10:80"]), 8, 3), 3);
+        assert_eq!(client_threads(None, &local, 8, 0), 1);
     }
 }
