@@ -6,7 +6,7 @@
 # B3 ids); oha sends one fixed body. Prints req/s per round, medians and the ratio
 # (target: spotcheck >= 1.2x oha against nginx, issue 30; >= 1.0x was the sink's).
 #
-# Usage: [SERVER=sink|nginx] benches/load-vs-oha.sh [ROUNDS] [CONCURRENCY] [DURATION_SECONDS]
+# Usage: [SERVER=sink|nginx] [SPOTCHECK=path] benches/load-vs-oha.sh [ROUNDS] [CONCURRENCY] [DURATION_SECONDS]
 # Only ever targets 127.0.0.1. Installs oha with `cargo install oha --locked` if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,8 +25,10 @@ if ! command -v oha >/dev/null 2>&1; then
   echo "oha not found: cargo install oha --locked (takes a few minutes)"
   cargo install oha --locked
 fi
+# SPOTCHECK=path runs that binary instead of this tree's release build (to compare
+# two builds against the same server).
 cargo build --release --locked --quiet --bin spotcheck --example sink
-bin=target/release/spotcheck
+bin=${SPOTCHECK:-target/release/spotcheck}
 sink=target/release/examples/sink
 
 if [ "$server" = nginx ]; then

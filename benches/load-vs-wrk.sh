@@ -2,12 +2,14 @@
 # Side-by-side: wrk (`-t 1`, unsigned) vs `spotcheck load` (every request freshly
 # signed) against one loopback nginx (`worker_processes 1`, `return 200`, started
 # here with its own configuration), same concurrency and duration, alternating
-# rounds (the tool that goes first alternates too). wrk posts, from a Lua script, one
-# fixed body as large as spotcheck's mean event body, so both move the same bytes.
+# rounds (the tool that goes first alternates too). wrk posts, from a Lua script, the
+# headers of one of spotcheck's requests (caught once, values included) and one fixed
+# body as large as spotcheck's mean event body, so that both move the same bytes and
+# nginx parses the same head for each.
 # Each run is timed with /usr/bin/time: prints per round req/s and the client's
 # user and system CPU per request, then the medians and the ratios.
 #
-# Usage: [THREADS=1] benches/load-vs-wrk.sh [ROUNDS] [CONCURRENCY] [DURATION_SECONDS]
+# Usage: [THREADS=1] [SPOTCHECK=path] benches/load-vs-wrk.sh [ROUNDS] [CONCURRENCY] [DURATION_SECONDS]
 # Needs wrk and nginx (Debian/Ubuntu: apt-get install wrk nginx) and python3.
 # Only ever targets 127.0.0.1.
 set -euo pipefail
@@ -31,8 +33,10 @@ if [ ! -x /usr/bin/time ]; then
   echo "/usr/bin/time not found (Debian/Ubuntu: apt-get install time)" >&2
   exit 2
 fi
+# SPOTCHECK=path runs that binary instead of this tree's release build (to compare
+# two builds against the same server).
 cargo build --release --locked --quiet --bin spotcheck
-bin=target/release/spotcheck
+bin=${SPOTCHECK:-target/release/spotcheck}
 
 # shellcheck source=benches/loopback-nginx.sh
 . benches/loopback-nginx.sh
@@ -42,14 +46,43 @@ work="$NGINX_DIR"
 export SPOTNANA_WEBHOOK_SECRET="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 "$bin" load --endpoint "$url" --requests 1 -c 1 --seed 1 --quiet --report "json=$work/probe.json" >/dev/null
 size=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mean_body_bytes"])' "$work/probe.json")
-python3 - "$size" "$work/post.lua" <<'EOF'
+# One request of spotcheck's, caught by a one-shot loopback listener: wrk sends its
+# headers (names and values, so the same bytes for nginx to parse; `host` and
+# `content-length` wrk writes itself) and a body of spotcheck's mean size.
+python3 - "$work/head.txt" "$work/port" <<'EOF' &
+import socket, sys
+listener = socket.socket()
+listener.bind(("127.0.0.1", 0))
+listener.listen(1)
+open(sys.argv[2], "w").write(str(listener.getsockname()[1]))
+conn, _ = listener.accept()
+data = b""
+while b"\r\n\r\n" not in data:
+    data += conn.recv(65536)
+head, rest = data.split(b"\r\n\r\n", 1)
+length = next(int(l.split(b":", 1)[1]) for l in head.split(b"\r\n")[1:]
+              if l.lower().startswith(b"content-length:"))
+while len(rest) < length:
+    rest += conn.recv(65536)
+conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+conn.close()
+open(sys.argv[1], "wb").write(head)
+EOF
+catcher=$!
+for _ in $(seq 1 50); do [ -s "$work/port" ] && break; sleep 0.1; done
+"$bin" load --endpoint "http://127.0.0.1:$(cat "$work/port")/webhooks" --requests 1 -c 1 --seed 1 --quiet >/dev/null
+wait "$catcher"
+python3 - "$size" "$work/head.txt" "$work/post.lua" <<'EOF'
 import sys
-n, path = int(sys.argv[1]), sys.argv[2]
-head = '{"eventType":"PNR_V3","pad":"'
-body = head + "x" * max(0, n - len(head) - 2) + '"}'
+n, head, path = int(sys.argv[1]), open(sys.argv[2], "rb").read().decode(), sys.argv[3]
+start = '{"eventType":"PNR_V3","pad":"'
+body = start + "x" * max(0, n - len(start) - 2) + '"}'
 with open(path, "w") as out:
     out.write('wrk.method = "POST"\n')
-    out.write('wrk.headers["Content-Type"] = "application/json"\n')
+    for line in head.split("\r\n")[1:]:
+        name, value = line.split(":", 1)
+        if name.lower() not in ("host", "content-length"):
+            out.write('wrk.headers["%s"] = "%s"\n' % (name, value.strip()))
     out.write("wrk.body = [[" + body + "]]\n")
 EOF
 echo "nginx on 127.0.0.1:${port}; body ${size} bytes; concurrency ${concurrency}; spotcheck threads ${threads} (0: one per core); ${secs}s per run; ${rounds} rounds, alternating"
