@@ -27,7 +27,12 @@ if ! command -v oha >/dev/null 2>&1; then
 fi
 # SPOTCHECK=path runs that binary instead of this tree's release build (to compare
 # two builds against the same server).
-cargo build --release --locked --quiet --bin spotcheck --example sink
+if [ -z "${SPOTCHECK:-}" ]; then
+  cargo build --release --locked --quiet --bin spotcheck
+fi
+if [ "$server" = sink ]; then
+  cargo build --release --locked --quiet --example sink
+fi
 bin=${SPOTCHECK:-target/release/spotcheck}
 sink=target/release/examples/sink
 

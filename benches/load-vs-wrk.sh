@@ -35,7 +35,7 @@ if [ ! -x /usr/bin/time ]; then
 fi
 # SPOTCHECK=path runs that binary instead of this tree's release build (to compare
 # two builds against the same server).
-cargo build --release --locked --quiet --bin spotcheck
+[ -n "${SPOTCHECK:-}" ] || cargo build --release --locked --quiet --bin spotcheck
 bin=${SPOTCHECK:-target/release/spotcheck}
 
 # shellcheck source=benches/loopback-nginx.sh
