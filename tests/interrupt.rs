@@ -300,3 +300,145 @@ async fn sigterm_during_send_retry_parks_the_message_and_exits_143() {
     // The file is the message to send again: redeliver reads it.
     assert!(spotcheck::delivery::park::read(file).is_ok());
 }
+
+/// Starts `spotcheck load ARGS` against a receiver of the test CA with a JSON report,
+/// sends `signal` once `received` deliveries reached the receiver, and returns the
+/// exit code, stdout, the report and how long the exit took after the signal.
+async fn stop_load(
+    args: &[&str],
+    signal: &str,
+    received: u64,
+) -> (Option<i32>, String, serde_json::Value, Duration) {
+    let receiver = support::start(vec![]).await;
+    let running = &receiver.running;
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("load.json");
+    let mut child = cli::Spotcheck::new(["load", "--endpoint"])
+        .arg(running.webhook_url())
+        .arg("--ca-cert")
+        .arg(&receiver.ca)
+        .args(args)
+        .args(["--seed", "1", "--quiet", "--report"])
+        .arg(format!("json={}", json.display()))
+        .secret(support::SECRET)
+        .command()
+        .spawn()
+        .expect("spotcheck starts");
+    let deadline = Instant::now() + cli::LINE_TIMEOUT;
+    while running.stats().received < received {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("spotcheck load exited ({status}) before {received} deliveries");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{received} deliveries did not reach the receiver within {:?}",
+            cli::LINE_TIMEOUT
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let pid = child.id().expect("still running").to_string();
+    let kill = std::process::Command::new("kill")
+        .args([format!("-{signal}").as_str(), &pid])
+        .status()
+        .expect("kill runs");
+    assert!(kill.success());
+    let sent = Instant::now();
+    let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("spotcheck load exits after the signal, long before its end")
+        .expect("spotcheck ran");
+    let took = sent.elapsed();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let report = serde_json::from_slice(&std::fs::read(&json).unwrap_or_else(|err| {
+        panic!(
+            "no JSON report after SIG{signal} ({err}); stdout: {stdout}\nstderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    }))
+    .expect("the report is JSON");
+    receiver.running.shutdown().await;
+    (output.status.code(), stdout, report, took)
+}
+
+/// A 10-minute load stopped by Ctrl-C: the summary of what was answered until then,
+/// the report written and marked interrupted, exit 130 at once.
+#[tokio::test]
+async fn sigint_ends_a_load_with_its_summary_and_report_and_exits_130() {
+    let (code, stdout, report, took) =
+        stop_load(&["-c", "4", "--duration", "10m"], "INT", 20).await;
+    assert_eq!(code, Some(130), "{stdout}");
+    assert!(took < Duration::from_secs(10), "took {took:?} after SIGINT");
+    assert!(
+        stdout.contains(
+            "interrupted   stopped before the end: the figures cover the requests answered until then"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(report["interrupted"], true, "{report}");
+    // The receiver had 20 deliveries when the signal was sent: each was answered and
+    // counted, or still in flight and abandoned.
+    let requests = report["requests"].as_u64().unwrap();
+    let abandoned = report["abandoned"].as_u64().unwrap();
+    assert!(requests > 0 && requests + abandoned >= 20, "{report}");
+    assert_eq!(report["ok"], requests, "{report}");
+    assert!(
+        stdout.contains(&format!("requests      {requests} in ")),
+        "{stdout}"
+    );
+    // Stopped minutes before its end.
+    assert!(report["duration_ms"].as_u64().unwrap() < 60_000, "{report}");
+}
+
+/// SIGTERM (CI cancellation) during an open-model run with a request count far off:
+/// the ticker stops scheduling, the report is written, exit 143.
+#[tokio::test]
+async fn sigterm_ends_a_fixed_rate_load_and_exits_143() {
+    let (code, stdout, report, took) = stop_load(
+        &["--rate", "50", "-c", "4", "--requests", "1000000"],
+        "TERM",
+        10,
+    )
+    .await;
+    assert_eq!(code, Some(143), "{stdout}");
+    assert!(
+        took < Duration::from_secs(10),
+        "took {took:?} after SIGTERM"
+    );
+    assert_eq!(report["interrupted"], true, "{report}");
+    assert_eq!(report["model"], "open", "{report}");
+    let scheduled = report["rate"]["scheduled"].as_u64().unwrap();
+    assert!(
+        (10..1_000_000).contains(&scheduled),
+        "scheduling went on after the signal: {report}"
+    );
+}
+
+/// SIGHUP during the first step of a `--find-max` search: the step cut short is not
+/// judged, the search is reported as interrupted (not as unreachable), exit 129.
+#[tokio::test]
+async fn sighup_ends_a_find_max_search_without_judging_the_cut_step_and_exits_129() {
+    let (code, stdout, report, took) = stop_load(
+        &["--find-max", "--rate", "20", "--step", "10m", "-c", "4"],
+        "HUP",
+        5,
+    )
+    .await;
+    assert_eq!(code, Some(129), "{stdout}");
+    assert!(took < Duration::from_secs(10), "took {took:?} after SIGHUP");
+    assert_eq!(report["interrupted"], true, "{report}");
+    assert_eq!(report["unreachable"], false, "{report}");
+    assert_eq!(report["steps"], serde_json::json!([]), "{report}");
+    assert_eq!(
+        report["sustainable_rps"],
+        serde_json::Value::Null,
+        "{report}"
+    );
+    assert!(
+        stdout.contains("interrupted   the search was stopped after 0 finished step(s)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("sustainable   not known: no step finished"),
+        "{stdout}"
+    );
+}

@@ -9,6 +9,7 @@ use clap::Args;
 use hyper::header::{HeaderName, HeaderValue};
 
 use super::common::{FormatArgs, SecretArgs, TargetArgs, parse_duration, parse_headers};
+use super::stop::{Interrupt, StopSignal};
 use crate::delivery::request::check_custom_headers;
 use crate::error::{SetupError, exit};
 use crate::event::random;
@@ -24,6 +25,7 @@ use crate::load::ramp::{RampOptions, RampReport, Step};
 use crate::load::{Live, LoadReport, Stop, WeightedKind, report_merge};
 use crate::report::load as text;
 use crate::report::progress::Progress;
+use crate::runner::Cancel;
 
 /// Options of `spotcheck load`.
 #[derive(Debug, Args)]
@@ -218,15 +220,20 @@ pub async fn run(args: LoadArgs) -> Result<u8, SetupError> {
     }
     // The HTML charts are of one run over time; a --find-max search is many runs.
     let paths = report_paths(&args.report, !args.find_max)?;
-    let plan = plan(&args, &paths)?;
+    let mut plan = plan(&args, &paths)?;
+    // Ctrl-C, SIGTERM and SIGHUP end the load as its duration would: the summary is
+    // printed and every report written, then the exit code names the signal.
+    let interrupt = Interrupt::listen();
+    plan.stop = interrupt.cancel.clone();
     let mut sink = Front {
         progress: None,
         quiet: args.quiet,
     };
-    match engine::run(plan, &mut sink).await? {
-        LoadRun::Fixed(report) => finish(&report, &paths),
-        LoadRun::FindMax(report) => find_max_finish(&report, &paths),
-    }
+    let code = match engine::run(plan, &mut sink).await? {
+        LoadRun::Fixed(report) => finish(&report, &paths)?,
+        LoadRun::FindMax(report) => find_max_finish(&report, &paths)?,
+    };
+    Ok(interrupt.stopped_by().map_or(code, StopSignal::exit_code))
 }
 
 /// The plan of `spotcheck load` from its flags.
@@ -306,6 +313,7 @@ fn plan(args: &LoadArgs, paths: &ReportPaths) -> Result<LoadPlan, SetupError> {
         series: paths.html.is_some(),
         live: !args.quiet,
         peak_memory: args.verbose,
+        stop: Cancel::new().1,
     })
 }
 
@@ -423,7 +431,9 @@ fn finish(report: &LoadReport, paths: &ReportPaths) -> Result<u8, SetupError> {
     Ok(if report.requests > 0 && report.ok == report.requests {
         exit::CONFORMANT
     } else {
-        outln!("not every request was answered 200 OK");
+        if !report.interrupted {
+            outln!("not every request was answered 200 OK");
+        }
         exit::NOT_CONFORMANT
     })
 }

@@ -90,6 +90,7 @@ pub async fn run(plan: LoadPlan, sink: &mut (dyn LoadSink + Send)) -> Result<Loa
         series,
         live,
         peak_memory,
+        stop: interrupt,
     } = plan;
     // The reference receiver takes any secret: one is made up when none is given.
     let secret = target::secret_or_made_up(secret, &mut random::rng_for(seed, "load-secret"));
@@ -131,9 +132,13 @@ pub async fn run(plan: LoadPlan, sink: &mut (dyn LoadSink + Send)) -> Result<Loa
     let profile_name = profile.map(|p| p.to_string());
     let (concurrency, rate, stop) = match shape {
         Shape::FindMax(options) => {
-            let outcome = ramp::find_max(&options, Arc::new(connector), Arc::new(requests), |s| {
-                sink.step(s)
-            })
+            let outcome = ramp::find_max(
+                &options,
+                Arc::new(connector),
+                Arc::new(requests),
+                &interrupt,
+                |s| sink.step(s),
+            )
             .await;
             return Ok(LoadRun::FindMax(Box::new(RampReport::new(
                 outcome,
@@ -169,6 +174,7 @@ pub async fn run(plan: LoadPlan, sink: &mut (dyn LoadSink + Send)) -> Result<Loa
         Arc::new(connector),
         Arc::new(requests),
         figures.clone(),
+        &interrupt,
     )
     .await;
     sink.stopped();

@@ -48,6 +48,7 @@ pub use stats::{Live, Stats};
 pub use worker::{Budget, LATE_AFTER, Pace, SharedState, Worker, WorkerState};
 
 use crate::event::random;
+use crate::runner::Cancel;
 
 /// Largest open-model backlog of scheduled requests waiting for a free worker.
 pub const MAX_BACKLOG: usize = 65_536;
@@ -81,11 +82,15 @@ pub struct LoadOptions {
 
 /// Runs the load. `live`, when given, is updated as requests complete (for a progress
 /// display; every [`stats::PUBLISH_EVERY`] per worker).
+///
+/// `stop` ends the run early, as its duration would: the requests in flight are
+/// abandoned and the outcome says it was interrupted.
 pub async fn run(
     options: &LoadOptions,
     target: Arc<Connector>,
     plan: Arc<RequestPlan>,
     live: Option<Arc<Live>>,
+    stop: &Cancel,
 ) -> LoadOutcome {
     let concurrency = options.concurrency.max(1);
     let start = Instant::now();
@@ -105,7 +110,13 @@ pub async fn run(
             let (tx, rx) = mpsc::channel(backlog);
             let rx = Arc::new(Mutex::new(rx));
             permits_left = Some(rx.clone());
-            ticker = Some(tokio::spawn(tick(rate, options.stop, start, tx)));
+            ticker = Some(tokio::spawn(tick(
+                rate,
+                options.stop,
+                start,
+                tx,
+                stop.clone(),
+            )));
             Pace::Open(rx)
         }
     };
@@ -135,16 +146,36 @@ pub async fn run(
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let threads = client_threads(options.threads, &target.addrs, cores, workers.len());
     let threads = spawn_threads(workers, threads, &budget, &pace, &cancelled);
-    if let (Stop::Duration(duration), Budget::UntilStopped(flag)) = (options.stop, &budget) {
-        // No timer per request: one sleep here, then a flag and a cancel that aborts
-        // the requests in flight (oha's way). The ticker stops by itself at the
-        // deadline and returns its counts.
-        tokio::time::sleep_until(start + duration).await;
-        flag.store(true, Ordering::Relaxed);
+    let all_done = async {
+        for done in threads {
+            let _ = done.await;
+        }
+    };
+    tokio::pin!(all_done);
+    // No timer per request: one sleep here for a duration, then a flag and a cancel
+    // that aborts the requests in flight (oha's way). The ticker stops by itself at
+    // the deadline and returns its counts. A stop signal ends any run the same way.
+    let deadline = async {
+        match options.stop {
+            Stop::Duration(duration) => tokio::time::sleep_until(start + duration).await,
+            Stop::Requests(_) => std::future::pending().await,
+        }
+    };
+    let finished = tokio::select! {
+        biased;
+        () = stop.wait() => false,
+        () = &mut all_done => true,
+        () = deadline => false,
+    };
+    // Read from the stop itself: the open model's ticker stops on it too, and the
+    // workers then end by themselves, possibly before the select above saw the stop.
+    let interrupted = stop.is_set();
+    if !finished {
+        if let Budget::UntilStopped(flag) = &budget {
+            flag.store(true, Ordering::Relaxed);
+        }
         let _ = cancel.send(true);
-    }
-    for done in threads {
-        let _ = done.await;
+        all_done.await;
     }
     let elapsed = start.elapsed();
     let mut stats = Stats::new();
@@ -173,6 +204,7 @@ pub async fn run(
         elapsed,
         abandoned,
         rate,
+        interrupted,
     }
 }
 
@@ -266,7 +298,13 @@ fn backlog_capacity(rate: f64, concurrency: usize, stop: Stop) -> usize {
 
 /// The open-model ticker: one permit per scheduled request, on time, whatever the
 /// workers are doing; a permit that finds the backlog full is counted as dropped.
-async fn tick(rate: f64, stop: Stop, start: Instant, tx: mpsc::Sender<Instant>) -> RateCounts {
+async fn tick(
+    rate: f64,
+    stop: Stop,
+    start: Instant,
+    tx: mpsc::Sender<Instant>,
+    interrupt: Cancel,
+) -> RateCounts {
     let mut counts = RateCounts::default();
     let limit = match stop {
         Stop::Requests(total) => Some(total),
@@ -304,7 +342,11 @@ async fn tick(rate: f64, stop: Stop, start: Instant, tx: mpsc::Sender<Instant>) 
             Some(deadline) => next.min(deadline),
             None => next,
         };
-        tokio::time::sleep_until(next).await;
+        tokio::select! {
+            () = tokio::time::sleep_until(next) => {}
+            // Nothing more is scheduled once the run is stopped.
+            () = interrupt.wait() => break,
+        }
     }
     counts
 }

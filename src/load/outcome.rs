@@ -25,4 +25,7 @@ pub struct LoadOutcome {
     pub abandoned: u64,
     /// Open model only.
     pub rate: Option<RateCounts>,
+    /// The run was stopped early (a stop signal) rather than by its duration or
+    /// request count.
+    pub interrupted: bool,
 }

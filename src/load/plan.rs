@@ -10,6 +10,7 @@ use super::mix::WeightedKind;
 use super::profile::Profile;
 use super::ramp::RampOptions;
 use crate::event::EnvelopeStyle;
+use crate::runner::Cancel;
 use crate::signing::{Secret, SignatureFormat};
 use crate::target::TargetSpec;
 
@@ -67,6 +68,10 @@ pub struct LoadPlan {
     pub live: bool,
     /// Measure spotcheck's own peak resident memory.
     pub peak_memory: bool,
+    /// Raised when the load must end early (a stop signal): the requests in flight
+    /// are abandoned, as at the end of a duration, and what was measured until then
+    /// is reported, marked interrupted.
+    pub stop: Cancel,
 }
 
 /// How the load is driven.

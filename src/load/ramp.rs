@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::report::Latency;
 use super::rounding::round1;
 use super::{Connector, LoadOptions, LoadOutcome, RequestPlan, Stop};
+use crate::runner::Cancel;
 
 /// Most steps of a search (before the one at an expected peak).
 pub const MAX_STEPS: usize = 12;
@@ -106,6 +107,9 @@ pub struct RampOutcome {
     pub broke_at: Option<Step>,
     /// The maximum rate held: the endpoint can take at least that, perhaps more.
     pub reached_max: bool,
+    /// The search was stopped (a stop signal) before it ended; the step cut short is
+    /// not among `steps`.
+    pub interrupted: bool,
 }
 
 /// Judges one step against the budget.
@@ -194,17 +198,20 @@ pub fn next_rate(options: &RampOptions, held: Option<f64>, broke: Option<f64>) -
     }
 }
 
-/// Runs the search.
+/// Runs the search. `stop` ends it early: the step then running is cut and not
+/// judged (a shorter step would say nothing about its rate).
 pub async fn find_max(
     options: &RampOptions,
     target: Arc<Connector>,
     plan: Arc<RequestPlan>,
+    stop: &Cancel,
     mut on_step: impl FnMut(&Step),
 ) -> RampOutcome {
     let mut steps: Vec<Step> = Vec::new();
     let mut held: Option<f64> = None;
     let mut broke: Option<Step> = None;
     let mut peak_checked = false;
+    let mut interrupted = false;
     loop {
         let broke_rate = broke.as_ref().map(|s| s.rate_rps);
         let mut rate = next_rate(options, held, broke_rate);
@@ -231,7 +238,11 @@ pub async fn find_max(
             seed: options.seed.wrapping_add(steps.len() as u64),
             threads: options.threads,
         };
-        let outcome = super::run(&load, target.clone(), plan.clone(), None).await;
+        let outcome = super::run(&load, target.clone(), plan.clone(), None, stop).await;
+        if outcome.interrupted {
+            interrupted = true;
+            break;
+        }
         let step = judge(&outcome, rate, options.p99_budget);
         on_step(&step);
         if step.held() {
@@ -251,6 +262,7 @@ pub async fn find_max(
         sustainable_rps: held.map(round1),
         broke_at: broke,
         steps,
+        interrupted,
     }
 }
 
@@ -298,6 +310,10 @@ pub struct RampReport {
     pub peak_sustained: Option<bool>,
     /// No step got a single HTTP answer: the search could not run.
     pub unreachable: bool,
+    /// The search was stopped (Ctrl-C, SIGTERM, SIGHUP) before it ended: `steps` are
+    /// the steps finished until then, and the sustainable rate a lower bound.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
 }
 
 impl RampReport {
@@ -309,10 +325,14 @@ impl RampReport {
         events: Vec<String>,
         profile: Option<String>,
     ) -> RampReport {
-        let unreachable = !outcome.steps.iter().any(Step::answered);
-        let peak_sustained = options
-            .expect_peak
-            .map(|peak| outcome.sustainable_rps.is_some_and(|held| held >= peak));
+        let interrupted = outcome.interrupted;
+        // An interrupted search that got no answer yet was not shown unreachable.
+        let unreachable = !interrupted && !outcome.steps.iter().any(Step::answered);
+        // Cut short before the peak held, the search does not know whether it would.
+        let peak_sustained = options.expect_peak.and_then(|peak| {
+            let held = outcome.sustainable_rps.is_some_and(|held| held >= peak);
+            (held || !interrupted).then_some(held)
+        });
         RampReport {
             tool: concat!("spotcheck ", env!("CARGO_PKG_VERSION")).to_owned(),
             endpoint,
@@ -335,6 +355,7 @@ impl RampReport {
             expect_peak_rps: options.expect_peak,
             peak_sustained,
             unreachable,
+            interrupted,
         }
     }
 }

@@ -128,6 +128,11 @@ pub struct LoadReport {
     /// A merged report: the runs it adds up, in the order given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_from: Option<Vec<Part>>,
+    /// The run was stopped (Ctrl-C, SIGTERM, SIGHUP) before its duration or request
+    /// count: the figures cover what was answered until then. A merged report is
+    /// interrupted when one of its runs was. Absent when not interrupted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
 }
 
 /// How the run was set up, for the report.
@@ -243,6 +248,7 @@ impl LoadReport {
             redelivered: info.redeliver.then_some(stats.redelivered),
             timeline: None,
             merged_from: None,
+            interrupted: outcome.interrupted,
         }
     }
 

@@ -111,6 +111,7 @@ pub fn merge(reports: &[(String, LoadReport)]) -> Result<LoadReport, MergeError>
         redelivered: None,
         timeline: None,
         merged_from: Some(Vec::new()),
+        interrupted: false,
     };
     let mut body_bytes: u128 = 0;
     for (source, report) in reports {
@@ -165,6 +166,7 @@ pub fn merge(reports: &[(String, LoadReport)]) -> Result<LoadReport, MergeError>
         add_counts(&mut merged.status_counts, &report.status_counts);
         add_counts(&mut merged.errors, &report.errors);
         merged.abandoned += report.abandoned;
+        merged.interrupted |= report.interrupted;
         if let Some(rate) = &report.rate {
             merged.rate = Some(add_rate(merged.rate, rate));
         }
@@ -289,6 +291,7 @@ mod tests {
             redelivered: None,
             timeline: None,
             merged_from: None,
+            interrupted: false,
         }
     }
 

@@ -11,6 +11,11 @@ use crate::load::ramp::{RampReport, Step};
 /// The terminal summary of a load run (or of merged runs).
 pub fn render_text(report: &LoadReport) -> String {
     let mut out = String::new();
+    if report.interrupted {
+        out.push_str(
+            "interrupted   stopped before the end: the figures cover the requests answered until then\n",
+        );
+    }
     let secs = report.duration_ms as f64 / 1000.0;
     let _ = writeln!(
         out,
@@ -77,8 +82,13 @@ pub fn render_text(report: &LoadReport) -> String {
     if report.abandoned > 0 {
         let _ = writeln!(
             out,
-            "abandoned     {} in flight when the duration ended (not counted)",
-            report.abandoned
+            "abandoned     {} in flight when the {} (not counted)",
+            report.abandoned,
+            if report.interrupted {
+                "run was stopped"
+            } else {
+                "duration ended"
+            }
         );
     }
     if let Some(r) = &report.receiver {
@@ -132,6 +142,12 @@ pub fn step_line(step: &Step) -> String {
 pub fn render_ramp(report: &RampReport) -> String {
     let mut out = String::new();
     let budget = report.p99_budget_ms;
+    if report.interrupted {
+        out.push_str(&format!(
+            "interrupted   the search was stopped after {} finished step(s); the step cut short is not judged\n",
+            report.steps.len()
+        ));
+    }
     match report.sustainable_rps {
         Some(held) if report.reached_max => out.push_str(&format!(
             "sustainable   at least {held} req/s (the --max-rate; every step held: all 200 OK, p99 within {budget} ms)\n"
@@ -140,6 +156,9 @@ pub fn render_ramp(report: &RampReport) -> String {
             "sustainable   {held} req/s (all 200 OK, p99 within {budget} ms, at most {} connections)\n",
             report.concurrency
         )),
+        None if report.interrupted && report.broke_at.is_none() => {
+            out.push_str("sustainable   not known: no step finished\n");
+        }
         None => out.push_str("sustainable   none: even the lowest rate tried broke\n"),
     }
     if let Some(broke) = &report.broke_at {
