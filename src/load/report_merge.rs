@@ -296,6 +296,24 @@ mod tests {
     }
 
     #[test]
+    fn a_merge_is_interrupted_when_one_of_its_runs_was() {
+        let whole = || report(1, &[1_000; 10], &[("200", 10)]);
+        let mut cut = report(2, &[1_000; 5], &[("200", 5)]);
+        cut.interrupted = true;
+        let merged = merge(&[("a.json".into(), whole()), ("b.json".into(), cut)]).unwrap();
+        assert!(merged.interrupted);
+        assert!(merged.to_json().contains(r#""interrupted": true"#));
+        let merged = merge(&[
+            ("a.json".into(), whole()),
+            ("b.json".into(), report(3, &[1_000; 5], &[("200", 5)])),
+        ])
+        .unwrap();
+        assert!(!merged.interrupted);
+        // Absent, not `false`, from a report of runs that all ended by themselves.
+        assert!(!merged.to_json().contains("interrupted"));
+    }
+
+    #[test]
     fn percentiles_come_from_the_added_histograms_not_from_averaging() {
         // Runner A: 900 fast requests; runner B: 100 slow ones. The true p99 of the
         // 1000 requests is slow; averaging the two p99s would say ~5 ms.
