@@ -69,30 +69,7 @@ async fn stop_mid_run(signal: &str, code: i32, said: &str) {
 
     // The TLS probe runs before any delivery: once a delivery reaches the receiver,
     // the TLS checks are done and deliveries are in flight. Interrupt then.
-    let deadline = Instant::now() + cli::LINE_TIMEOUT;
-    while running.stats().received == 0 {
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("spotcheck exited ({status}) before delivering anything");
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no delivery reached the receiver within {:?}",
-            cli::LINE_TIMEOUT
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let pid = child.id().expect("still running").to_string();
-    let kill = std::process::Command::new("kill")
-        .args([format!("-{signal}").as_str(), &pid])
-        .status()
-        .expect("kill runs");
-    assert!(kill.success());
-    let sent = Instant::now();
-    let output = tokio::time::timeout(HELD, child.wait_with_output())
-        .await
-        .expect("spotcheck exits before the held answers come")
-        .expect("spotcheck ran");
-    let took = sent.elapsed();
+    let (output, took) = signal_after_deliveries(child, running, 1, signal, HELD).await;
 
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -324,30 +301,8 @@ async fn stop_load(
         .command()
         .spawn()
         .expect("spotcheck starts");
-    let deadline = Instant::now() + cli::LINE_TIMEOUT;
-    while running.stats().received < received {
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("spotcheck load exited ({status}) before {received} deliveries");
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{received} deliveries did not reach the receiver within {:?}",
-            cli::LINE_TIMEOUT
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let pid = child.id().expect("still running").to_string();
-    let kill = std::process::Command::new("kill")
-        .args([format!("-{signal}").as_str(), &pid])
-        .status()
-        .expect("kill runs");
-    assert!(kill.success());
-    let sent = Instant::now();
-    let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
-        .await
-        .expect("spotcheck load exits after the signal, long before its end")
-        .expect("spotcheck ran");
-    let took = sent.elapsed();
+    let (output, took) =
+        signal_after_deliveries(child, running, received, signal, Duration::from_secs(60)).await;
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let report = serde_json::from_slice(&std::fs::read(&json).unwrap_or_else(|err| {
         panic!(
@@ -441,4 +396,40 @@ async fn sighup_ends_a_find_max_search_without_judging_the_cut_step_and_exits_12
         stdout.contains("sustainable   not known: no step finished"),
         "{stdout}"
     );
+}
+
+/// Waits until `received` deliveries reached `running`, sends `signal` to `child`,
+/// and returns its output and how long it took to exit after the signal (at most
+/// `exit_within`, or the test fails).
+async fn signal_after_deliveries(
+    mut child: tokio::process::Child,
+    running: &spotcheck::receiver::RunningReceiver,
+    received: u64,
+    signal: &str,
+    exit_within: Duration,
+) -> (std::process::Output, Duration) {
+    let deadline = Instant::now() + cli::LINE_TIMEOUT;
+    while running.stats().received < received {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("spotcheck exited ({status}) before {received} deliveries");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{received} deliveries did not reach the receiver within {:?}",
+            cli::LINE_TIMEOUT
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let pid = child.id().expect("still running").to_string();
+    let kill = std::process::Command::new("kill")
+        .args([format!("-{signal}").as_str(), &pid])
+        .status()
+        .expect("kill runs");
+    assert!(kill.success());
+    let sent = Instant::now();
+    let output = tokio::time::timeout(exit_within, child.wait_with_output())
+        .await
+        .unwrap_or_else(|_| panic!("spotcheck did not exit within {exit_within:?} of SIG{signal}"))
+        .expect("spotcheck ran");
+    (output, sent.elapsed())
 }
