@@ -49,7 +49,7 @@ async fn stop_mid_run(signal: &str, code: i32, said: &str) {
     let json = dir.path().join("report.json");
     let junit = dir.path().join("report.xml");
     let markdown = dir.path().join("report.md");
-    let mut child = cli::Spotcheck::new(["run", "--endpoint"])
+    let child = cli::Spotcheck::new(["run", "--endpoint"])
         .arg(running.webhook_url())
         .arg("--ca-cert")
         .arg(&receiver.ca)
@@ -290,7 +290,7 @@ async fn stop_load(
     let running = &receiver.running;
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("load.json");
-    let mut child = cli::Spotcheck::new(["load", "--endpoint"])
+    let child = cli::Spotcheck::new(["load", "--endpoint"])
         .arg(running.webhook_url())
         .arg("--ca-cert")
         .arg(&receiver.ca)
