@@ -48,7 +48,7 @@ pub use stats::{Live, Stats};
 pub use worker::{Budget, LATE_AFTER, Pace, SharedState, Worker, WorkerState};
 
 use crate::event::random;
-use crate::runner::Cancel;
+use crate::runner::cancel::Cancel;
 
 /// Largest open-model backlog of scheduled requests waiting for a free worker.
 pub const MAX_BACKLOG: usize = 65_536;

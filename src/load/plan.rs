@@ -10,7 +10,7 @@ use super::mix::WeightedKind;
 use super::profile::Profile;
 use super::ramp::RampOptions;
 use crate::event::EnvelopeStyle;
-use crate::runner::Cancel;
+use crate::runner::cancel::Cancel;
 use crate::signing::{Secret, SignatureFormat};
 use crate::target::TargetSpec;
 

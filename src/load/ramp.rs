@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::report::Latency;
 use super::rounding::round1;
 use super::{Connector, LoadOptions, LoadOutcome, RequestPlan, Stop};
-use crate::runner::Cancel;
+use crate::runner::cancel::Cancel;
 
 /// Most steps of a search (before the one at an expected peak).
 pub const MAX_STEPS: usize = 12;
