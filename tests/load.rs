@@ -633,3 +633,26 @@ async fn a_loopback_endpoint_gets_half_the_cores_by_default() {
         "{cores} cores"
     );
 }
+
+/// The thread count is said where the load is announced and kept in the report, so
+/// two runs on different machines can be told apart.
+#[tokio::test]
+async fn the_client_threads_are_announced_and_reported() {
+    let (run, report) = load(&["-c", "4", "--requests", "40", "--threads", "3"]).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("(closed model, concurrency 4, 3 client threads)"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(report["client_threads"], 3, "{report}");
+    let (run, report) = load(&["-c", "2", "--requests", "20", "--threads", "1"]).await;
+    assert!(
+        run.stdout
+            .contains("(closed model, concurrency 2, 1 client thread)"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(report["client_threads"], 1, "{report}");
+}

@@ -338,12 +338,13 @@ impl LoadSink for Front {
         }
         match ready.shape {
             Shape::FindMax(options) => outln!(
-                "load --find-max: {endpoint}, from {} req/s up to {} req/s, steps of {}, p99 budget {}, at most {} connections",
+                "load --find-max: {endpoint}, from {} req/s up to {} req/s, steps of {}, p99 budget {}, at most {} connections on {}",
                 options.start_rate,
                 options.max_rate,
                 humantime::format_duration(options.step),
                 humantime::format_duration(options.p99_budget),
-                options.concurrency
+                options.concurrency,
+                client_threads(ready.threads)
             ),
             Shape::Fixed {
                 concurrency,
@@ -356,12 +357,13 @@ impl LoadSink for Front {
                     }
                     None => format!("closed model, concurrency {concurrency}"),
                 };
+                let threads = client_threads(ready.threads);
                 let what = match stop {
                     Stop::Requests(n) => format!("{n} requests"),
                     Stop::Duration(d) => humantime::format_duration(*d).to_string(),
                 };
                 outln!(
-                    "load: {what} to {endpoint} ({model}), {} event kinds, mean body {} bytes, seed {}",
+                    "load: {what} to {endpoint} ({model}, {threads}), {} event kinds, mean body {} bytes, seed {}",
                     ready.mix.len(),
                     ready.mean_body_bytes,
                     ready.seed
@@ -384,6 +386,15 @@ impl LoadSink for Front {
 
     fn step(&mut self, step: &Step) {
         outln!("{}", text::step_line(step));
+    }
+}
+
+/// `1 client thread`, `4 client threads`.
+fn client_threads(threads: usize) -> String {
+    if threads == 1 {
+        "1 client thread".to_owned()
+    } else {
+        format!("{threads} client threads")
     }
 }
 

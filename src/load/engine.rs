@@ -57,6 +57,8 @@ pub struct Ready<'a> {
     pub seed: u64,
     /// How the load is driven.
     pub shape: &'a Shape,
+    /// Client threads sharing the connections ([`super::client_threads`]).
+    pub threads: usize,
 }
 
 /// Where the engine tells what happens, in this order: `ready` once, then for one run
@@ -104,6 +106,18 @@ pub async fn run(plan: LoadPlan, sink: &mut (dyn LoadSink + Send)) -> Result<Loa
     let reference = destination.receiver().is_some();
     let connector = destination.load_connector().await?;
     let receiver = destination.take_receiver();
+    // Decided once, here, so that the front can say it and the report keep it.
+    let mut shape = shape;
+    let connections = match &shape {
+        Shape::Fixed { concurrency, .. } => *concurrency,
+        Shape::FindMax(options) => options.concurrency,
+    };
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let client_threads = super::client_threads(threads, &connector.addrs, cores, connections);
+    let threads = std::num::NonZeroUsize::new(client_threads);
+    if let Shape::FindMax(options) = &mut shape {
+        options.threads = threads;
+    }
     let templates =
         Templates::build_spread(&mix, envelope, seed, profile.unwrap_or_default().spread());
     let mean_body_bytes = templates.mean_body_bytes();
@@ -115,6 +129,7 @@ pub async fn run(plan: LoadPlan, sink: &mut (dyn LoadSink + Send)) -> Result<Loa
         mean_body_bytes,
         seed,
         shape: &shape,
+        threads: client_threads,
     });
     let mut requests = RequestPlan::new(
         connector.path.clone(),
@@ -187,6 +202,7 @@ pub async fn run(plan: LoadPlan, sink: &mut (dyn LoadSink + Send)) -> Result<Loa
         mean_body_bytes,
         profile: profile_name,
         redeliver: redeliver_ratio.is_some(),
+        threads: client_threads,
     };
     let mut report = LoadReport::new(&info, &outcome);
     report.timeline = figures.and_then(|live| live.timeline(outcome.elapsed));

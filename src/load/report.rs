@@ -128,6 +128,10 @@ pub struct LoadReport {
     /// A merged report: the runs it adds up, in the order given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_from: Option<Vec<Part>>,
+    /// Client threads that shared the connections (`--threads`, or one per core, half
+    /// of them for a loopback endpoint). Absent in merged reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_threads: Option<usize>,
     /// The run was stopped (Ctrl-C, SIGTERM, SIGHUP) before its duration or request
     /// count: the figures cover what was answered until then. A merged report is
     /// interrupted when one of its runs was. Absent when not interrupted.
@@ -152,6 +156,8 @@ pub struct RunInfo {
     pub mean_body_bytes: usize,
     /// The traffic profile, when one was chosen.
     pub profile: Option<String>,
+    /// Client threads that shared the connections.
+    pub threads: usize,
     /// Whether a redelivery ratio was given.
     pub redeliver: bool,
 }
@@ -248,6 +254,7 @@ impl LoadReport {
             redelivered: info.redeliver.then_some(stats.redelivered),
             timeline: None,
             merged_from: None,
+            client_threads: Some(info.threads),
             interrupted: outcome.interrupted,
         }
     }

@@ -111,6 +111,7 @@ pub fn merge(reports: &[(String, LoadReport)]) -> Result<LoadReport, MergeError>
         redelivered: None,
         timeline: None,
         merged_from: Some(Vec::new()),
+        client_threads: None,
         interrupted: false,
     };
     let mut body_bytes: u128 = 0;
@@ -291,6 +292,7 @@ mod tests {
             redelivered: None,
             timeline: None,
             merged_from: None,
+            client_threads: Some(1),
             interrupted: false,
         }
     }
