@@ -373,7 +373,17 @@ async fn sigterm_ends_a_fixed_rate_load_and_exits_143() {
 #[tokio::test]
 async fn sighup_ends_a_find_max_search_without_judging_the_cut_step_and_exits_129() {
     let (code, stdout, report, took) = stop_load(
-        &["--find-max", "--rate", "20", "--step", "10m", "-c", "4"],
+        &[
+            "--find-max",
+            "--rate",
+            "20",
+            "--step",
+            "10m",
+            "-c",
+            "4",
+            "--expect-peak",
+            "100",
+        ],
         "HUP",
         5,
     )
@@ -396,6 +406,9 @@ async fn sighup_ends_a_find_max_search_without_judging_the_cut_step_and_exits_12
         stdout.contains("sustainable   not known: no step finished"),
         "{stdout}"
     );
+    // Cut short before any step held, the search cannot say the peak is not sustained.
+    assert_eq!(report.get("peak_sustained"), None, "{report}");
+    assert!(!stdout.contains("headroom"), "{stdout}");
 }
 
 /// Waits until `received` deliveries reached `running`, sends `signal` to `child`,

@@ -647,6 +647,9 @@ async fn the_client_threads_are_announced_and_reported() {
         run.stdout
     );
     assert_eq!(report["client_threads"], 3, "{report}");
+    // A run that reached its request count was not interrupted, and says nothing of it.
+    assert_eq!(report.get("interrupted"), None, "{report}");
+    assert!(!run.stdout.contains("interrupted"), "{}", run.stdout);
     let (run, report) = load(&["-c", "2", "--requests", "20", "--threads", "1"]).await;
     assert!(
         run.stdout

@@ -305,6 +305,25 @@ mod tests {
         let merged = merge(&[("a.json".into(), whole()), ("b.json".into(), cut)]).unwrap();
         assert!(merged.interrupted);
         assert!(merged.to_json().contains(r#""interrupted": true"#));
+        let cut = || {
+            let mut cut = report(4, &[1_000; 5], &[("200", 5)]);
+            cut.interrupted = true;
+            cut
+        };
+        let both = merge(&[
+            ("a.json".into(), cut()),
+            ("b.json".into(), {
+                let mut other = cut();
+                other.seed = Some(5);
+                other.duration_ms += 1;
+                other
+            }),
+        ])
+        .unwrap();
+        assert!(
+            both.interrupted,
+            "two interrupted runs make an interrupted merge"
+        );
         let merged = merge(&[
             ("a.json".into(), whole()),
             ("b.json".into(), report(3, &[1_000; 5], &[("200", 5)])),
