@@ -747,3 +747,245 @@ pub enum DiagnosisCause {
         presented: bool,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::outcome::fixture;
+
+    fn info(id: &str, level: Level) -> CheckInfo {
+        fixture::check(id, level, Verdict::Passed("x".into()), vec![]).info
+    }
+
+    fn precondition(see: Option<&str>) -> SkipReason {
+        SkipReason::Precondition {
+            step: None,
+            what: Some("the control delivery".into()),
+            request: None,
+            got: "401 Unauthorized".into(),
+            needed: "200".into(),
+            see: see.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn levels_and_statuses_are_spelled_as_the_reports_print_them() {
+        assert_eq!(Level::Required.as_str(), "required");
+        assert_eq!(Level::Recommended.as_str(), "recommended");
+        let labels: Vec<&str> = [
+            Status::Pass,
+            Status::Fail,
+            Status::Warn,
+            Status::Skip,
+            Status::Interrupted,
+            Status::Error,
+        ]
+        .into_iter()
+        .map(Status::label)
+        .collect();
+        assert_eq!(labels, ["PASS", "FAIL", "WARN", "SKIP", "INTR", "ERR"]);
+    }
+
+    #[test]
+    fn each_diagnosis_is_spelled_as_a_scenario_file_writes_it() {
+        assert_eq!(DiagnosisKind::Signature.as_str(), "signature");
+        assert_eq!(DiagnosisKind::BodyStyle.as_str(), "body-style");
+        assert_eq!(DiagnosisKind::ClockSkew.as_str(), "clock-skew");
+        for (name, kind) in DiagnosisKind::ALL {
+            assert_eq!(kind.as_str(), name);
+        }
+    }
+
+    #[test]
+    fn a_check_serializes_with_its_suite_and_without_what_it_needs() {
+        let mut check = info("signature.valid-accepted", Level::Recommended);
+        check.tags = vec!["hmac".into()];
+        check.needs.hmac = true;
+        assert_eq!(check.suite(), "signature");
+        assert_eq!(
+            serde_json::to_value(&check).unwrap(),
+            serde_json::json!({
+                "id": "signature.valid-accepted",
+                "suite": "signature",
+                "title": "title of signature.valid-accepted",
+                "level": "recommended",
+                "why": "why",
+                "fix": "fix",
+                "tags": ["hmac"],
+            })
+        );
+        // An id without a dot is its own suite.
+        assert_eq!(info("lonely", Level::Required).suite(), "lonely");
+    }
+
+    #[test]
+    fn texts_become_what_was_seen_found_or_why_skipped() {
+        let seen = Seen::from("3 answers as expected");
+        assert_eq!(seen.text, "3 answers as expected");
+        assert!(seen.notes.is_empty());
+        assert_eq!(Seen::from(String::from("ok")).text, "ok");
+        assert_eq!(Finding::from("expected 401").text, "expected 401");
+        assert_eq!(Finding::from(String::from("got 200")).text, "got 200");
+        assert_eq!(
+            SkipReason::from("no TLS"),
+            SkipReason::Other {
+                text: "no TLS".into()
+            }
+        );
+        assert_eq!(
+            SkipReason::from(String::from("no TLS either")),
+            SkipReason::Other {
+                text: "no TLS either".into()
+            }
+        );
+    }
+
+    #[test]
+    fn which_request_is_named_only_among_several_and_counted_from_one() {
+        assert_eq!(Which::of(0, 1), None);
+        assert_eq!(Which::of(0, 0), None);
+        assert_eq!(Which::of(0, 2), Some(Which { index: 1, of: 2 }));
+        assert_eq!(Which::of(1, 5), Some(Which { index: 2, of: 5 }));
+        assert_eq!(Which::of(4, 5), Some(Which { index: 5, of: 5 }));
+    }
+
+    #[test]
+    fn a_typed_finding_is_worded_from_its_cause() {
+        let cause = FindingCause::RetryOutOfTime {
+            attempts: 3,
+            last: "last status 500 Internal Server Error".into(),
+            origin: "the delivery of webhook id w-1".into(),
+            cap: Duration::from_secs(30),
+            cap_timeouts: 3,
+            cap_max: Duration::from_secs(120),
+            reached: Duration::from_secs(20),
+            schedule: Duration::from_secs(3600),
+            scaled_schedule: Duration::from_secs(36),
+            time_scale: Some(100.0),
+        };
+        let finding = Finding::caused(cause.clone());
+        assert!(
+            finding.text.starts_with("still failing after 3 attempts"),
+            "{}",
+            finding.text
+        );
+        assert_eq!(finding.text, cause.to_string());
+        assert_eq!(finding.cause.as_deref(), Some(&cause));
+    }
+
+    #[test]
+    fn a_skip_names_the_check_that_explains_it_only_where_one_does() {
+        assert_eq!(precondition(Some("a.first")).see(), Some("a.first"));
+        assert_eq!(precondition(None).see(), None);
+        let token = SkipReason::TokenPrecondition {
+            step: StepRef {
+                number: 1,
+                name: None,
+                sends: None,
+                program: None,
+            },
+            request: None,
+            problem: "no access_token".into(),
+            see: Some("oauth.token".into()),
+        };
+        assert_eq!(token.see(), Some("oauth.token"));
+        let other = SkipReason::OtherSuccessOnly {
+            webhook_id: "w-1".into(),
+            check: "delivery.retry".into(),
+            got: "202 Accepted".into(),
+            see: "delivery.status-200".into(),
+        };
+        assert_eq!(other.see(), Some("delivery.status-200"));
+        assert_eq!(SkipReason::NeedsHmac.see(), None);
+        assert_eq!(SkipReason::Interrupted.see(), None);
+
+        // Unmet preconditions are the endpoint's doing; capabilities are the run's.
+        assert!(precondition(None).is_unmet_precondition());
+        assert!(token.is_unmet_precondition());
+        assert!(other.is_unmet_precondition());
+        assert!(!SkipReason::NeedsHmac.is_unmet_precondition());
+        assert!(!SkipReason::NothingFailed.is_unmet_precondition());
+        assert!(!SkipReason::from("no TLS").is_unmet_precondition());
+    }
+
+    #[test]
+    fn the_level_decides_between_fail_and_warn_and_the_verdict_fills_the_fields() {
+        let all = fixture::one_of_each();
+        let statuses: Vec<Status> = all.iter().map(|c| c.status).collect();
+        assert_eq!(
+            statuses,
+            [
+                Status::Pass,
+                Status::Fail,
+                Status::Warn,
+                Status::Skip,
+                Status::Error,
+                Status::Interrupted
+            ]
+        );
+        let messages: Vec<&str> = all.iter().map(|c| c.message.as_str()).collect();
+        assert_eq!(messages[0], "fine");
+        assert_eq!(messages[1], "refused");
+        assert_eq!(messages[2], "slow");
+        for (check, message) in all.iter().zip(&messages) {
+            assert!(!message.is_empty(), "{}: no message", check.info.id);
+        }
+        // Exactly the field of the verdict's kind is set.
+        let fields = |c: &CheckResult| (c.reason.is_some(), c.finding.is_some(), c.error.is_some());
+        assert_eq!(fields(&all[0]), (false, false, false));
+        assert_eq!(fields(&all[1]), (false, true, false));
+        assert_eq!(all[1].finding.as_ref().unwrap().text, "refused");
+        assert_eq!(fields(&all[2]), (false, true, false));
+        assert_eq!(all[3].reason, Some(SkipReason::NeedsStateUrl));
+        assert_eq!(fields(&all[3]), (true, false, false));
+        assert_eq!(fields(&all[4]), (false, false, true));
+        assert_eq!(all[5].reason, Some(SkipReason::Interrupted));
+        assert_eq!(all[5].duration, Duration::ZERO);
+        assert_eq!(all[5].info.id, "c.cut");
+
+        let with_stand_in = CheckResult::with_stand_ins(
+            info("delivery.events", Level::Required),
+            Verdict::Passed("accepted".into()),
+            vec![StandIn {
+                sent: "PNR/UPDATED".into(),
+                instead_of: "TRIP/CREATED".into(),
+            }],
+            Duration::from_millis(1500),
+            vec![],
+        );
+        assert_eq!(
+            with_stand_in.message,
+            "accepted (within the subscription: PNR/UPDATED sent for TRIP/CREATED)"
+        );
+        let json = serde_json::to_value(&with_stand_in).unwrap();
+        assert_eq!(json["duration_ms"], 1500);
+        assert_eq!(json["status"], "pass");
+        assert_eq!(json["stand_ins"][0]["instead_of"], "TRIP/CREATED");
+    }
+
+    #[test]
+    fn a_diagnosis_ends_the_message_and_is_kept_with_the_finding() {
+        let mut check = fixture::one_of_each().swap_remove(1);
+        check.diagnose(Diagnosis {
+            kind: "signature",
+            confirmed: true,
+            finding: "the endpoint hashes the hex secret".into(),
+            cause: None,
+            fixes: vec![],
+            steps: vec![],
+            probes: vec![],
+        });
+        assert_eq!(
+            check.message,
+            "refused; diagnosis: the endpoint hashes the hex secret"
+        );
+        assert_eq!(
+            check.finding.as_ref().unwrap().diagnosis.as_deref(),
+            Some("the endpoint hashes the hex secret")
+        );
+        assert_eq!(check.diagnosis.as_ref().map(|d| d.kind), Some("signature"));
+        assert_eq!(check.status, Status::Fail);
+    }
+}

@@ -180,4 +180,234 @@ mod tests {
         );
         assert!(!words.certificate_required, "{}", words.message);
     }
+
+    /// An error with a text and, below it, a source (`None` for the last).
+    #[derive(Debug)]
+    struct Layer(String, Option<Box<dyn StdError + Send + Sync>>);
+
+    impl std::fmt::Display for Layer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+
+    impl StdError for Layer {
+        fn source(&self) -> Option<&(dyn StdError + 'static)> {
+            self.1.as_deref().map(|e| e as &(dyn StdError + 'static))
+        }
+    }
+
+    fn io(kind: io::ErrorKind) -> io::Error {
+        io::Error::new(kind, Layer(format!("os said {kind:?}"), None))
+    }
+
+    /// (class, message) of `kind` classified in each of the three situations that
+    /// matter: connecting over TLS, connecting in the clear, sending over TLS.
+    fn three_ways(kind: io::ErrorKind) -> [(ErrorClass, String); 3] {
+        [(true, true), (false, true), (true, false)].map(|(tls, connecting)| {
+            let e = classify(&io(kind), tls, connecting);
+            (e.class, e.message)
+        })
+    }
+
+    #[test]
+    fn each_io_error_kind_has_its_class_and_words() {
+        use io::ErrorKind::*;
+        let same = |class, text: &str| {
+            let one = (class, text.to_owned());
+            [one.clone(), one.clone(), one]
+        };
+        assert_eq!(
+            three_ways(ConnectionRefused),
+            same(ErrorClass::Connect, "connection refused")
+        );
+        assert_eq!(
+            three_ways(ConnectionAborted),
+            same(ErrorClass::Reset, "connection aborted")
+        );
+        assert_eq!(
+            three_ways(BrokenPipe),
+            same(
+                ErrorClass::Reset,
+                "connection closed by peer while sending (broken pipe)"
+            )
+        );
+        assert_eq!(three_ways(TimedOut), same(ErrorClass::Timeout, "timed out"));
+        assert_eq!(
+            three_ways(HostUnreachable),
+            same(ErrorClass::Connect, "os said HostUnreachable")
+        );
+        // A reset or an early end is the TLS handshake's only while connecting over TLS.
+        let reset = (ErrorClass::Reset, "connection reset by peer".to_owned());
+        assert_eq!(
+            three_ways(ConnectionReset),
+            [
+                (
+                    ErrorClass::Tls,
+                    "connection reset by peer during the TLS handshake".to_owned()
+                ),
+                reset.clone(),
+                reset
+            ]
+        );
+        let eof = (
+            ErrorClass::Reset,
+            "connection closed before a complete answer".to_owned(),
+        );
+        assert_eq!(
+            three_ways(UnexpectedEof),
+            [
+                (
+                    ErrorClass::Tls,
+                    "connection closed during the TLS handshake".to_owned()
+                ),
+                eof.clone(),
+                eof
+            ]
+        );
+        // Any other kind is named by its own words, a connect error while connecting.
+        let denied = classify(&io(PermissionDenied), false, true);
+        assert_eq!(denied.class, ErrorClass::Connect);
+        assert_eq!(denied.message, "os said PermissionDenied");
+        let denied = classify(&io(PermissionDenied), false, false);
+        assert_eq!(denied.class, ErrorClass::Other);
+    }
+
+    #[test]
+    fn a_dns_failure_names_its_deepest_cause() {
+        let err = Layer(
+            "client error".into(),
+            Some(Box::new(Layer(
+                "dns error: failed to lookup address information".into(),
+                Some(Box::new(Layer("Name or service not known".into(), None))),
+            ))),
+        );
+        let e = classify(&err, true, true);
+        assert_eq!(e.class, ErrorClass::Dns);
+        assert_eq!(
+            e.message,
+            "the host name did not resolve: Name or service not known"
+        );
+    }
+
+    #[test]
+    fn the_message_is_one_line_without_repeated_parts() {
+        // The io::Error prints its inner error's words: said once, not twice.
+        let err = Layer(
+            "error sending request".into(),
+            Some(Box::new(io::Error::other(Layer(
+                "the peer\nsaid no".into(),
+                None,
+            )))),
+        );
+        let e = classify(&err, false, false);
+        assert_eq!(e.class, ErrorClass::Other);
+        assert_eq!(e.message, "error sending request: the peer said no");
+    }
+
+    #[test]
+    fn a_chain_is_followed_to_its_33rd_error_and_no_further() {
+        let mut err = Layer("cause 40".into(), None);
+        for i in (1..40).rev() {
+            err = Layer(format!("cause {i}"), Some(Box::new(err)));
+        }
+        let e = classify(&err, false, false);
+        let parts: Vec<&str> = e.message.split(": ").collect();
+        assert_eq!(parts.len(), 33, "{}", e.message);
+        assert_eq!(parts[32], "cause 33");
+    }
+
+    /// What hyper's client says about `answer` (written by a loopback server that
+    /// then closes the connection) to a POST.
+    async fn hyper_error(answer: &'static [u8]) -> hyper::Error {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = [0u8; 1024];
+            let _ = socket.read(&mut request).await;
+            let _ = socket.write_all(answer).await;
+        });
+        let stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        let (mut sender, connection) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .unwrap();
+        tokio::spawn(connection);
+        let request = hyper::Request::post("/hooks")
+            .header("host", "127.0.0.1")
+            .body(String::from("{}"))
+            .unwrap();
+        sender.send_request(request).await.unwrap_err()
+    }
+
+    #[tokio::test]
+    async fn hyper_s_errors_are_sorted_by_what_the_peer_did() {
+        let bad_status = classify(&hyper_error(b"HTTP/1.1 2x0 OK\r\n\r\n").await, false, false);
+        assert_eq!(
+            bad_status.class,
+            ErrorClass::Protocol,
+            "{}",
+            bad_status.message
+        );
+        assert!(
+            bad_status
+                .message
+                .starts_with("the answer is not valid HTTP: "),
+            "{}",
+            bad_status.message
+        );
+        let bad_header = classify(
+            &hyper_error(b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n").await,
+            false,
+            false,
+        );
+        assert_eq!(
+            bad_header.class,
+            ErrorClass::Protocol,
+            "{}",
+            bad_header.message
+        );
+        let cut = classify(
+            &hyper_error(b"HTTP/1.1 200 OK\r\nconte").await,
+            false,
+            false,
+        );
+        assert_eq!(
+            (cut.class, cut.message.as_str()),
+            (
+                ErrorClass::Reset,
+                "connection closed before a complete answer"
+            )
+        );
+    }
+
+    /// A connection that ended before the request went out (hyper: "canceled").
+    #[tokio::test]
+    async fn a_connection_gone_before_sending_is_a_reset() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let stream = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut sender, connection) = hyper::client::conn::http1::handshake::<_, String>(
+            hyper_util::rt::TokioIo::new(stream),
+        )
+        .await
+        .unwrap();
+        drop(connection);
+        let err = sender
+            .send_request(hyper::Request::post("/").body(String::new()).unwrap())
+            .await
+            .unwrap_err();
+        assert!(err.is_canceled() || err.is_closed(), "{err:?}");
+        let e = classify(&err, false, false);
+        assert_eq!(
+            (e.class, e.message.as_str()),
+            (
+                ErrorClass::Reset,
+                "connection closed by the peer before the request was sent"
+            )
+        );
+    }
 }

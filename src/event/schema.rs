@@ -374,4 +374,61 @@ mod tests {
                 .contains("DateTimeOffset part is missing")
         );
     }
+
+    #[test]
+    fn each_schema_is_found_in_its_own_api_document() {
+        let users = PayloadSchema::of(EventType::TravelerV2).unwrap();
+        assert_eq!(users.api, "User Management API");
+        assert!(users.root()["properties"]["personalInfo"].is_object());
+        assert!(users.document()["components"]["schemas"]["PnrData"].is_null());
+        let pnr = PayloadSchema::of(EventType::PnrV3).unwrap();
+        assert_eq!((pnr.name, pnr.api), ("PnrData", "Trip API v2"));
+        assert_eq!(pnr.root()["type"], "object");
+        assert_eq!(
+            PayloadSchema::of(EventType::TripDetailsV3).map(|s| s.name),
+            Some("TripV3DetailsResponse")
+        );
+        assert_eq!(PayloadSchema::component("Money").root()["type"], "object");
+    }
+
+    #[test]
+    fn every_undocumented_payload_has_published_parts_and_the_others_none() {
+        let names = |t| -> Vec<&str> { published_parts(t).iter().map(|(_, n)| *n).collect() };
+        assert!(names(EventType::AgentTaskDetails).contains(&"DateModel"));
+        assert!(names(EventType::ServiceCharge).contains(&"ServiceFee"));
+        assert!(published_parts(EventType::PnrV3).is_empty());
+        // A service charge missing every part is named part by part.
+        let missing = part_violations(EventType::ServiceCharge, &json!({}));
+        let pointers: Vec<&str> = missing.iter().map(|v| v.pointer.as_str()).collect();
+        assert_eq!(
+            pointers,
+            ["/serviceFee", "/amount", "/organizationId", "/chargedAt"]
+        );
+    }
+
+    #[test]
+    fn a_violation_reads_as_its_pointer_and_what_is_allowed_there() {
+        let enumerated = Violation {
+            pointer: String::new(),
+            value: json!("X"),
+            allowed: vec![json!("CONFIRMED_STATUS"), json!(3)],
+            message: "\"X\" is not one of ...".into(),
+        };
+        assert_eq!(
+            enumerated.allowed_text(),
+            "allowed values: CONFIRMED_STATUS, 3"
+        );
+        assert_eq!(enumerated.to_string(), "/: \"X\" is not one of ...");
+        let typed = Violation {
+            pointer: "/amount".into(),
+            allowed: vec![],
+            message: "\"x\" is not of type \"number\"".into(),
+            ..enumerated
+        };
+        assert_eq!(typed.allowed_text(), "\"x\" is not of type \"number\"");
+        assert_eq!(
+            typed.to_string(),
+            "/amount: \"x\" is not of type \"number\""
+        );
+    }
 }

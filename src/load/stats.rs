@@ -330,4 +330,125 @@ mod tests {
             a.latency.max() >= crate::load::histogram::MAX_TRACKED.as_micros() as u64 * 99 / 100
         );
     }
+
+    #[test]
+    fn each_error_class_is_counted_under_its_own_name_in_report_order() {
+        let mut stats = Stats::new();
+        for (n, class) in ERROR_CLASSES.iter().rev().enumerate() {
+            for _ in 0..=n {
+                stats.record_error(*class, Duration::from_millis(1));
+            }
+        }
+        let counts = stats.error_counts();
+        assert_eq!(counts.len(), ERROR_CLASSES.len());
+        assert_eq!(counts[0], (ErrorClass::Dns, 8));
+        assert_eq!(counts[1], (ErrorClass::Connect, 7));
+        assert_eq!(counts[7], (ErrorClass::Other, 1));
+        assert_eq!(stats.requests(), 36);
+        assert!(stats.status_counts().is_empty());
+    }
+
+    #[test]
+    fn statuses_from_100_to_599_are_counted_one_by_one_and_others_together() {
+        let mut stats = Stats::new();
+        for status in [99, 100, 101, 599, 600, 601, 1000, 0] {
+            stats.record_status(status, Duration::from_millis(1));
+        }
+        assert_eq!(
+            stats.status_counts(),
+            vec![(100, 1), (101, 1), (599, 1), (0, 5)]
+        );
+        assert_eq!(stats.ok(), 0);
+        assert_eq!(stats.requests(), 8);
+    }
+
+    #[test]
+    fn latencies_are_kept_in_microseconds_and_never_as_zero() {
+        let mut stats = Stats::new();
+        stats.record_status(200, Duration::ZERO);
+        stats.record_status(200, Duration::from_micros(3_000));
+        assert_eq!(stats.latency.min(), 1);
+        assert!(
+            stats.latency.equivalent(stats.latency.max(), 3_000),
+            "{}",
+            stats.latency.max()
+        );
+    }
+
+    #[test]
+    fn the_open_model_keeps_service_time_and_counts_only_what_is_later_than_allowed() {
+        let late_after = Duration::from_millis(10);
+        let mut stats = Stats::open();
+        // On time, exactly at the bound, and two late by 20 ms.
+        stats.record_schedule(Duration::ZERO, Duration::from_millis(2), late_after);
+        stats.record_schedule(late_after, Duration::from_millis(2), late_after);
+        for _ in 0..2 {
+            stats.record_schedule(
+                Duration::from_millis(20),
+                Duration::from_millis(2),
+                late_after,
+            );
+        }
+        assert_eq!(stats.late, 2);
+        assert_eq!(stats.service.as_ref().map(Histogram::len), Some(4));
+        let late_by = stats
+            .late_by
+            .as_ref()
+            .expect("the open model keeps lateness");
+        assert_eq!(late_by.len(), 2);
+        assert!(
+            late_by.equivalent(late_by.min(), 20_000),
+            "{}",
+            late_by.min()
+        );
+
+        // The closed model keeps neither histogram.
+        let mut closed = Stats::new();
+        closed.record_schedule(Duration::from_millis(20), Duration::ZERO, late_after);
+        assert!(closed.service.is_none() && closed.late_by.is_none());
+        assert_eq!(closed.late, 1);
+
+        // Merging into closed-model stats takes the open model's histograms along.
+        let mut merged = Stats::new();
+        merged.redelivered = 1;
+        stats.redelivered = 2;
+        merged.merge(&stats);
+        merged.merge(&stats);
+        assert_eq!(merged.service.as_ref().map(Histogram::len), Some(8));
+        assert_eq!(merged.late_by.as_ref().map(Histogram::len), Some(4));
+        assert_eq!(merged.redelivered, 5);
+        assert_eq!(merged.late, 4);
+    }
+
+    #[test]
+    fn live_figures_add_what_workers_publish_once_and_give_its_p99_once() {
+        let live = Live::with_series();
+        assert_eq!(live.take_p99_ms(), None);
+        let mut recent = LiveRecent::default();
+        for _ in 0..99 {
+            recent.record(Duration::from_millis(1), 0);
+        }
+        recent.record(Duration::from_millis(50), 3);
+        recent.record(Duration::from_millis(50), 99); // no such class: counted, not classed
+        live.publish(&mut recent);
+        live.publish(&mut recent); // already published: nothing more
+        assert_eq!(live.completed(), 101);
+        let p99 = live.take_p99_ms().expect("latencies were published");
+        assert!((49.0..=51.0).contains(&p99), "{p99}");
+        assert_eq!(live.take_p99_ms(), None, "taken once");
+
+        let timeline = live.timeline(Duration::from_secs(1)).expect("series kept");
+        assert_eq!(timeline.points.len(), 1);
+        assert_eq!(timeline.points[0].requests, 101);
+        assert_eq!(timeline.points[0].classes, [99, 0, 0, 1, 0]);
+        assert!(Live::default().timeline(Duration::from_secs(1)).is_none());
+    }
+
+    #[test]
+    fn a_moment_falls_in_the_second_of_the_run_it_is_in() {
+        let live = Live::default();
+        assert_eq!(live.second_of(live.start), 0);
+        assert_eq!(live.second_of(live.start + Duration::from_millis(2_500)), 2);
+        assert_eq!(live.second_of(live.start + Duration::from_secs(7)), 7);
+    }
 }

@@ -17,3 +17,35 @@ pub fn render(report: &RunReport) -> Vec<u8> {
     bytes.push(b'\n');
     bytes
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::outcome::fixture;
+
+    #[test]
+    fn the_report_is_json_with_a_replay_command_on_each_failed_or_warned_check() {
+        let report = fixture::report(fixture::one_of_each(), false);
+        let bytes = super::render(&report);
+        assert_eq!(bytes.last(), Some(&b'\n'));
+        let json: serde_json::Value = serde_json::from_slice(&bytes).expect("valid JSON");
+        let checks = json["checks"].as_array().unwrap();
+        let ids: Vec<&str> = checks.iter().map(|c| c["id"].as_str().unwrap()).collect();
+        assert_eq!(
+            ids,
+            ["a.pass", "a.fail", "b.warn", "b.skip", "c.error", "c.cut"]
+        );
+        let repros: Vec<Option<&str>> = checks.iter().map(|c| c["repro"].as_str()).collect();
+        assert_eq!(
+            repros,
+            [
+                None,
+                Some("spotcheck run --seed 1 --only a.fail"),
+                Some("spotcheck run --seed 1 --only b.warn"),
+                None,
+                None,
+                None
+            ]
+        );
+        assert_eq!(json["summary"]["failed"], 1);
+    }
+}
