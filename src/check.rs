@@ -749,11 +749,13 @@ pub enum DiagnosisCause {
 }
 
 #[cfg(test)]
+pub(crate) mod fixture;
+
+#[cfg(test)]
 mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::outcome::fixture;
 
     fn info(id: &str, level: Level) -> CheckInfo {
         fixture::check(id, level, Verdict::Passed("x".into()), vec![]).info
