@@ -378,6 +378,106 @@ mod tests {
         }
     }
 
+    /// One step's outcome: `ok` answers `200` and `refused` answers `503` after
+    /// `latency` each, `timeouts` timeouts, `scheduled` requests of which `dropped`
+    /// were never sent, over `elapsed`.
+    fn step_of(
+        (ok, refused, timeouts): (u64, u64, u64),
+        latency: Duration,
+        (scheduled, dropped): (u64, u64),
+        elapsed: Duration,
+    ) -> LoadOutcome {
+        let mut stats = super::super::stats::Stats::open();
+        for _ in 0..ok {
+            stats.record_status(200, latency);
+        }
+        for _ in 0..refused {
+            stats.record_status(503, latency);
+        }
+        for _ in 0..timeouts {
+            stats.record_error(crate::delivery::exchange::ErrorClass::Timeout, latency);
+        }
+        LoadOutcome {
+            stats,
+            elapsed,
+            abandoned: 0,
+            rate: Some(super::super::outcome::RateCounts { scheduled, dropped }),
+            interrupted: false,
+        }
+    }
+
+    const BUDGET: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn a_step_holds_when_all_is_200_within_budget_and_at_most_1_percent_unsent() {
+        let fast = Duration::from_millis(5);
+        // 1 of 100 unsent is the most allowed.
+        let outcome = step_of((100, 0, 0), fast, (100, 1), Duration::from_secs(2));
+        let step = judge(&outcome, 50.04, BUDGET);
+        assert_eq!(step.broke_because, None);
+        assert!(step.held() && step.answered());
+        assert_eq!((step.rate_rps, step.requests, step.ok), (50.0, 100, 100));
+        assert_eq!(step.throughput_rps, 50.0);
+        assert_eq!((step.scheduled, step.dropped), (100, 1));
+        assert_eq!(step.status_counts.get("200"), Some(&100));
+        // Just under the budget still holds.
+        let slow = step_of((100, 0, 0), Duration::from_millis(990), (100, 0), BUDGET);
+        assert!(judge(&slow, 50.0, BUDGET).held());
+    }
+
+    #[test]
+    fn a_step_breaks_on_what_was_not_200_and_says_what_it_was() {
+        let outcome = step_of(
+            (90, 7, 3),
+            Duration::from_millis(5),
+            (100, 0),
+            Duration::from_secs(2),
+        );
+        let step = judge(&outcome, 50.0, BUDGET);
+        assert_eq!(
+            step.broke_because.as_deref(),
+            Some("10 of 100 requests were not answered 200 OK (status 503: 7; errors timeout: 3)")
+        );
+        assert!(!step.held());
+        let only_refused = step_of((1, 2, 0), Duration::from_millis(5), (3, 0), BUDGET);
+        assert_eq!(
+            judge(&only_refused, 3.0, BUDGET).broke_because.as_deref(),
+            Some("2 of 3 requests were not answered 200 OK (status 503: 2)")
+        );
+        let only_errors = step_of((1, 0, 2), Duration::from_millis(5), (3, 0), BUDGET);
+        assert_eq!(
+            judge(&only_errors, 3.0, BUDGET).broke_because.as_deref(),
+            Some("2 of 3 requests were not answered 200 OK (errors timeout: 2)")
+        );
+    }
+
+    #[test]
+    fn a_step_breaks_over_the_p99_budget_or_with_more_than_1_percent_unsent() {
+        let slow = step_of((100, 0, 0), Duration::from_millis(1500), (100, 0), BUDGET);
+        let why = judge(&slow, 50.0, BUDGET).broke_because.unwrap();
+        assert!(
+            why.starts_with("p99 1") && why.ends_with(" ms is over the 1000 ms budget"),
+            "{why}"
+        );
+        let busy = step_of((100, 0, 0), Duration::from_millis(5), (102, 2), BUDGET);
+        assert_eq!(
+            judge(&busy, 50.0, BUDGET).broke_because.as_deref(),
+            Some("2 of 102 scheduled requests could not be sent: every connection was busy")
+        );
+    }
+
+    #[test]
+    fn a_step_without_any_answer_breaks_and_was_not_answered() {
+        let silent = step_of((0, 0, 0), Duration::ZERO, (10, 0), Duration::ZERO);
+        let step = judge(&silent, 10.0, BUDGET);
+        assert_eq!(step.broke_because.as_deref(), Some("no request completed"));
+        assert!(!step.held() && !step.answered());
+        assert_eq!(step.throughput_rps, 0.0);
+        // Errors only: a step that broke, but not one the endpoint answered.
+        let refused = step_of((0, 0, 3), Duration::from_millis(5), (3, 0), BUDGET);
+        assert!(!judge(&refused, 3.0, BUDGET).answered());
+    }
+
     /// Against an endpoint that holds up to `capacity`, the search ends within
     /// [`PRECISION`] below it, in at most [`MAX_STEPS`] steps.
     #[test]
