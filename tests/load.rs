@@ -638,24 +638,19 @@ async fn a_loopback_endpoint_gets_half_the_cores_by_default() {
 /// two runs on different machines can be told apart.
 #[tokio::test]
 async fn the_client_threads_are_announced_and_reported() {
-    let (run, report) = load(&["-c", "4", "--requests", "40", "--threads", "3"]).await;
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
-    assert!(
-        run.stdout
-            .contains("(closed model, concurrency 4, 3 client threads)"),
-        "{}",
-        run.stdout
-    );
-    assert_eq!(report["client_threads"], 3, "{report}");
-    // A run that reached its request count was not interrupted, and says nothing of it.
-    assert_eq!(report.get("interrupted"), None, "{report}");
-    assert!(!run.stdout.contains("interrupted"), "{}", run.stdout);
-    let (run, report) = load(&["-c", "2", "--requests", "20", "--threads", "1"]).await;
-    assert!(
-        run.stdout
-            .contains("(closed model, concurrency 2, 1 client thread)"),
-        "{}",
-        run.stdout
-    );
-    assert_eq!(report["client_threads"], 1, "{report}");
+    for (connections, threads, said) in [
+        ("4", "3", "3 client threads"),
+        ("2", "1", "1 client thread"),
+    ] {
+        let args = ["-c", connections, "--requests", "20", "--threads", threads];
+        let (run, report) = load(&args).await;
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        let announced = format!("(closed model, concurrency {connections}, {said})");
+        assert!(run.stdout.contains(&announced), "{}", run.stdout);
+        assert_eq!(report["client_threads"].to_string(), threads, "{report}");
+        // A run that reached its request count was not interrupted, and says nothing
+        // of it.
+        assert_eq!(report.get("interrupted"), None, "{report}");
+        assert!(!run.stdout.contains("interrupted"), "{}", run.stdout);
+    }
 }
