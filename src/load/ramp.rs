@@ -420,9 +420,18 @@ mod tests {
         assert_eq!(step.throughput_rps, 50.0);
         assert_eq!((step.scheduled, step.dropped), (100, 1));
         assert_eq!(step.status_counts.get("200"), Some(&100));
-        // Just under the budget still holds.
+        // Just under the budget still holds, and so does a p99 at the budget itself
+        // (1 ms is recorded exactly).
         let slow = step_of((100, 0, 0), Duration::from_millis(990), (100, 0), BUDGET);
         assert!(judge(&slow, 50.0, BUDGET).held());
+        let one_ms = Duration::from_millis(1);
+        let at_budget = judge(
+            &step_of((100, 0, 0), one_ms, (100, 0), BUDGET),
+            50.0,
+            one_ms,
+        );
+        assert_eq!(at_budget.latency_ms.p99, 1.0);
+        assert_eq!(at_budget.broke_because, None);
     }
 
     #[test]
