@@ -487,6 +487,21 @@ mod tests {
         assert!(!judge(&refused, 3.0, BUDGET).answered());
     }
 
+    /// When even the first rate breaks, the rate is halved down to [`MIN_RATE`] and
+    /// no further.
+    #[test]
+    fn an_endpoint_that_holds_nothing_is_tried_down_to_the_lowest_rate() {
+        let o = options();
+        let mut broke = None;
+        let mut tried = Vec::new();
+        while let Some(rate) = next_rate(&o, None, broke) {
+            assert!(tried.len() < MAX_STEPS, "tried {tried:?} and more");
+            tried.push(rate);
+            broke = Some(rate);
+        }
+        assert_eq!(tried, [50.0, 25.0, 12.5, 6.25, 3.125, 1.5625]);
+    }
+
     /// Against an endpoint that holds up to `capacity`, the search ends within
     /// [`PRECISION`] below it, in at most [`MAX_STEPS`] steps.
     #[test]
