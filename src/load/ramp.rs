@@ -487,6 +487,15 @@ mod tests {
         assert!(!judge(&refused, 3.0, BUDGET).answered());
     }
 
+    /// The search stops once the rate that broke is within [`PRECISION`] of the one
+    /// that held, that bound included (1.0 × 1.1 is exactly the literal 1.1).
+    #[test]
+    fn the_search_stops_once_the_broken_rate_is_within_the_precision() {
+        let o = options();
+        assert_eq!(next_rate(&o, Some(1.0), Some(1.1)), None);
+        assert_eq!(next_rate(&o, Some(1.0), Some(1.2)), Some(1.1));
+    }
+
     /// When even the first rate breaks, the rate is halved down to [`MIN_RATE`] and
     /// no further.
     #[test]
